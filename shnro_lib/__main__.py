@@ -1,0 +1,3 @@
+from shnro_lib.cli import main
+
+main()

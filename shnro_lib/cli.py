@@ -1,0 +1,85 @@
+"""Command line: ``shnro COMMAND ...`` (also ``python -m shnro_lib``).
+
+Each analysis registers its own sub-command from a module in
+:mod:`shnro_lib.commands` (``register(app)``), so the modules stay independent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+import typer
+
+from shnro_lib import commands as _commands
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="shnro: идентификация ШНРО/ШНСУ, контекст, эффекты программ и отчёты.",
+)
+
+
+@app.command("demo-data")
+def demo_data(
+    out_dir: Path = typer.Argument(..., help="Папка для синтетического набора данных"),
+    seed: int = typer.Option(0, help="Зерно генератора случайных чисел"),
+    scale: str = typer.Option("region", help="Масштаб: region (одна область) или national (вся страна)"),
+    n_schools: int = typer.Option(0, help="Число школ (0 — по умолчанию из parameters/demo.yaml)"),
+) -> None:
+    """Сгенерировать синтетический демонстрационный регион (СИНТЕТИЧЕСКИЕ ДАННЫЕ)."""
+    if scale == "region":
+        from shnro_lib.demo import generate_demo
+
+        out = generate_demo(out_dir, seed=seed, n_schools=n_schools or None)
+    elif scale == "national":
+        from shnro_lib.demo_national import generate_national
+
+        out = generate_national(out_dir, seed=seed)
+    else:
+        typer.echo(f"Неизвестный масштаб «{scale}»: допустимы region, national", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Синтетические данные: {out.n_schools} школ, {out.n_result_rows} строк результатов -> {out.data_dir}")
+    typer.echo(f"Заложенная «истина» (библиотека её не читает): {out.truth_dir}")
+
+
+@app.command("validate")
+def validate(
+    data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
+    mapping: list[Path] = typer.Option(None, "--mapping", help="Дополнительный YAML с соответствием заголовков"),
+) -> None:
+    """Проверить набор данных: код 0, если ошибок нет; код 1 и полный список проблем — если есть."""
+    from shnro_lib.io import DataError, load_dataset
+
+    try:
+        ds = load_dataset(data_dir, mappings=mapping or None)
+    except DataError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        typer.echo(f"Ошибка: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(ds.report.summary_ru())
+    typer.echo("Набор данных корректен.")
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the ``shnro`` console script."""
+    app(prog_name="shnro")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``shnro`` CLI: each module defines ``register(app)``."""

@@ -1,0 +1,211 @@
+"""Safe output files: atomic writes, Excel and CSV without formula injection, slugs.
+
+Every file the workbook writes goes through these helpers so that a crash never
+leaves a half-written file, text from the data never becomes a live formula in
+Excel, and file names never come from the data unescaped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya",
+}
+
+
+def slugify(text: str, max_length: int = 60, fallback: str = "item") -> str:
+    """A safe ASCII file-name stem from any text (Cyrillic is transliterated).
+
+    >>> slugify("Сосновоборский городской округ")
+    'sosnovoborskiy-gorodskoy-okrug'
+    """
+    s = "".join(_TRANSLIT.get(ch, ch) for ch in str(text).lower())
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    s = s[:max_length].strip("-")
+    return s or fallback
+
+
+def unique_slugs(names: list[str], **kwargs) -> dict[str, str]:
+    """Map each name to a slug, adding ``-2``, ``-3`` where two names collide."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        base = slugify(name, **kwargs)
+        slug, k = base, 2
+        while slug in used:
+            slug, k = f"{base}-{k}", k + 1
+        used.add(slug)
+        out[name] = slug
+    return out
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` then move the result to ``path`` in one step."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        writer(tmp_path)
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+    return target
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write text atomically."""
+    return atomic_write(path, lambda p: p.write_text(text, encoding=encoding))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write bytes atomically."""
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix text that a spreadsheet would read as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise every text cell (and text column names) of a DataFrame."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell, na_action="ignore")
+    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
+    """Write a CSV atomically (UTF-8 with BOM so Excel opens Cyrillic correctly), formula-safe."""
+    safe = neutralise_frame(df)
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("encoding", "utf-8-sig")
+    return atomic_write(path, lambda p: safe.to_csv(p, **kwargs))
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = re.sub(r"[\[\]\:\*\?\/\\]", " ", str(name)).strip()[:31] or "Лист"
+    base, k = title, 2
+    while title.lower() in used:
+        suffix = f" ({k})"
+        title, k = base[: 31 - len(suffix)] + suffix, k + 1
+    used.add(title.lower())
+    return title
+
+
+def fix_zip_timestamps(path: str | Path) -> None:
+    """Rewrite a zip-based file (``.xlsx``) with fixed entry timestamps, so equal content gives equal bytes."""
+    import zipfile
+
+    p = Path(path)
+    with zipfile.ZipFile(p) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+
+
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    notes: Mapping[str, str] | None = None,
+    column_labels: Mapping[str, str] | None = None,
+) -> Path:
+    """Write an Excel workbook for people who filter and print.
+
+    Parameters
+    ----------
+    sheets : sheet name -> table; names are cleaned to Excel's rules (31 chars, no ``[]:*?/\\``).
+    path : output ``.xlsx``; written atomically.
+    notes : optional sheet name -> a line of text put above the table (e.g. the data
+        fingerprint, «СИНТЕТИЧЕСКИЕ ДАННЫЕ»).
+    column_labels : canonical column name -> Russian header.
+
+    Every sheet gets a bold, frozen header row, an autofilter, sensible column
+    widths, landscape printing fitted to the page width, and formula-safe text.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    labels = dict(column_labels or {})
+    notes = dict(notes or {})
+
+    def _write(tmp: Path) -> None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        used: set[str] = set()
+        for name, df in sheets.items():
+            ws = wb.create_sheet(_sheet_title(name, used))
+            frame = neutralise_frame(df.rename(columns=labels))
+            row0 = 1
+            note = notes.get(name)
+            if note:
+                ws.cell(row=1, column=1, value=neutralise_cell(note)).font = Font(italic=True)
+                row0 = 3
+            header_fill = PatternFill("solid", fgColor="DDE6F0")
+            for j, col in enumerate(frame.columns, start=1):
+                c = ws.cell(row=row0, column=j, value=str(col))
+                c.font = Font(bold=True)
+                c.fill = header_fill
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+            values = frame.astype(object).where(frame.notna(), None).to_numpy()
+            for i, rec in enumerate(values, start=row0 + 1):
+                for j, v in enumerate(rec, start=1):
+                    if v is None:
+                        continue
+                    if hasattr(v, "item"):
+                        v = v.item()
+                    if isinstance(v, float) and v != v:
+                        continue
+                    ws.cell(row=i, column=j, value=v)
+            for j, col in enumerate(frame.columns, start=1):
+                sample = [str(col)] + [str(v) for v in frame.iloc[:200, j - 1].tolist()]
+                width = min(60, max(8, max(len(s) for s in sample) + 2))
+                ws.column_dimensions[get_column_letter(j)].width = width
+            ws.freeze_panes = ws.cell(row=row0 + 1, column=1)
+            if len(frame.columns):
+                last = get_column_letter(len(frame.columns))
+                ws.auto_filter.ref = f"A{row0}:{last}{row0 + max(len(frame), 1)}"
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.print_title_rows = f"{row0}:{row0}"
+        if not wb.sheetnames:
+            wb.create_sheet("Пусто")
+        # a fixed timestamp: the same inputs give the same file
+        import datetime as _dt
+
+        wb.properties.created = wb.properties.modified = _dt.datetime(2000, 1, 1)
+        wb.properties.creator = "shnro"
+        wb.save(tmp)
+        fix_zip_timestamps(tmp)
+
+    return atomic_write(path, _write)
