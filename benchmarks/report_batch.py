@@ -1,0 +1,143 @@
+"""Benchmark: the report batch vs the naive per-municipality loop.
+
+Batch: ``run_batch`` — region results computed once and cached, notebooks only select and
+draw, executed in parallel (2 workers), lean kernel, HTML export in the worker.
+Naive: for each municipality, ``papermill`` (with ``compute=True``: the notebook loads the data
+and computes everything itself) then ``jupyter nbconvert --to html --no-input``, one after another.
+
+    .venv/bin/python benchmarks/report_batch.py            # all demo municipalities
+    .venv/bin/python benchmarks/report_batch.py --limit 4  # a quick run on 4 municipalities
+
+Prints both wall times, the ratio and where a report's marginal time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from shnro_lib.batch import LEAN_KERNEL_ARGS, NOTEBOOKS_DIR, run_batch  # noqa: E402
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def naive(data: Path, year: int, munis: list[str], out: Path) -> float:
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    jobs = [(m, "municipal_report.ipynb", ["-p", "municipality", m]) for m in munis]
+    jobs.append(("регион", "regional_report.ipynb", []))
+    for i, (_m, nb, extra) in enumerate(jobs):
+        target = out / f"r{i:02d}.ipynb"
+        subprocess.run([_bin("papermill"), str(NOTEBOOKS_DIR / nb), str(target), "-p", "year", str(year),
+                        "-p", "data_dir", str(data), "-p", "compute", "True", *extra, "--no-progress-bar"],
+                       check=True, capture_output=True, cwd=NOTEBOOKS_DIR)
+        subprocess.run([_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(target)],
+                       check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def kernel_costs() -> tuple[float, float]:
+    """Kernel start (papermill API, lean kernel; median of 3) and import time measured inside the kernel."""
+    import json
+
+    import nbformat
+    import papermill as pm
+
+    code_imports = ("import time\nt = time.perf_counter()\nfrom shnro_lib import report\n"
+                    "from shnro_lib.pipeline import compute_region\nimport matplotlib\nmatplotlib.use('Agg')\n"
+                    "import matplotlib.pyplot\nimport pyarrow\nprint(time.perf_counter() - t)")
+    with tempfile.TemporaryDirectory() as d:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        out = {}
+        for label, code in (("start", "1"), ("imports", code_imports)):
+            nb.cells = [nbformat.v4.new_code_cell(code)]
+            p = Path(d) / "k.ipynb"
+            nbformat.write(nb, p)
+            ts, inner = [], []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                pm.execute_notebook(str(p), str(Path(d) / "o.ipynb"), progress_bar=False,
+                                    request_save_on_cell_execute=False, extra_arguments=LEAN_KERNEL_ARGS)
+                ts.append(time.perf_counter() - t0)
+                if label == "imports":
+                    o = json.loads((Path(d) / "o.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
+                    inner.append(float("".join(o).strip()))
+            out[label] = statistics.median(ts) if label == "start" else statistics.median(inner)
+    return out["start"], out["imports"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=None, help="data folder (default: a fresh demo, seed 0)")
+    ap.add_argument("--year", type=int, default=2024)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N municipalities (0 = all)")
+    args = ap.parse_args()
+
+    from shnro_lib.io import load_dataset
+    from shnro_lib.pipeline import compute_region
+    from shnro_lib.report import municipal_report_html
+
+    with tempfile.TemporaryDirectory(prefix="shnro-bench-") as tmp:
+        tmp = Path(tmp)
+        data = args.data
+        if data is None:
+            from shnro_lib.demo import generate_demo
+
+            data = generate_demo(tmp / "demo", seed=0).data_dir
+        munis = load_dataset(data).municipalities
+        if args.limit:
+            munis = munis[: args.limit]
+        n = len(munis)
+        print(f"Муниципалитетов: {n} (+ региональный отчёт); ядер для пакета: {args.workers}")
+
+        t0 = time.perf_counter()
+        res = run_batch(data, args.year, tmp / "batch", municipalities=munis, workers=args.workers,
+                        cache_dir=tmp / "cache", progress=False, pdf=False)
+        t_batch = time.perf_counter() - t0
+        assert res.ok, res.summary_ru()
+
+        t_naive = naive(Path(data), args.year, munis, tmp / "naive")
+
+        print(f"\nПакет (кэш + {args.workers} процесса): {t_batch:6.1f} с "
+              f"(региональные расчёты {res.timings['region']:.1f} с, тетради {res.timings['notebooks']:.1f} с, "
+              f"сборник и оглавление {t_batch - res.timings['region'] - res.timings['notebooks']:.1f} с)")
+        print(f"Наивный цикл (papermill + nbconvert, каждый считает сам): {t_naive:6.1f} с")
+        print(f"Ускорение: {t_naive / t_batch:.1f}×")
+
+        mun = [r for r in res.results if r.kind == "municipal"]
+        ex = statistics.mean(r.timings.get("execute", 0) for r in mun)
+        exp = statistics.mean(r.timings.get("export", 0) for r in mun)
+        xl = statistics.mean(r.timings.get("excel", 0) for r in mun)
+        k_start, k_imports = kernel_costs()
+        region = compute_region(data, args.year, cache_dir=tmp / "cache")
+        t1 = time.perf_counter()
+        for m in munis[:3]:
+            municipal_report_html(region, m)
+        draw = (time.perf_counter() - t1) / min(3, n)
+        t1 = time.perf_counter()
+        compute_region(data, args.year, cache_dir=tmp / "cache")
+        cache_read = time.perf_counter() - t1
+        print("\nПредельное время одного муниципального отчёта в пакете (на один процесс):")
+        print(f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с, импорты ≈{k_imports:.2f} с,"
+              f" чтение кэша ≈{cache_read:.2f} с, таблицы и рисунки ≈{draw:.2f} с, прочее ≈"
+              f"{max(0.0, ex - k_start - k_imports - cache_read - draw):.2f} с")
+        print(f"  экспорт в HTML {exp:.2f} с; Excel {xl:.2f} с; итого {ex + exp + xl:.2f} с")
+        print(f"  при {args.workers} процессах: {(res.timings['notebooks']) / (n + 1):.2f} с на отчёт по стене")
+        print(f"Наивный цикл: {t_naive / (n + 1):.2f} с на отчёт (запуск papermill/nbconvert, загрузка данных и "
+              "все расчёты в каждой тетради)")
+
+
+if __name__ == "__main__":
+    main()

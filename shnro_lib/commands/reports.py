@@ -1,0 +1,45 @@
+"""``shnro reports``: every municipal report, the regional report and the collection in one batch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reports`` command to the CLI."""
+
+    @app.command("reports")
+    def reports(
+        data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
+        year: int = typer.Option(..., "--year", help="Отчётный год"),
+        out: Path = typer.Option(..., "--out", help="Папка для отчётов"),
+        workers: int = typer.Option(0, "--workers", help="Число параллельных процессов (0 — все ядра)"),
+        municipality: list[str] = typer.Option(None, "--municipality",
+                                               help="Построить только для этого муниципалитета (можно повторять)"),
+        rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
+        cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
+        no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
+    ) -> None:
+        """Построить все отчёты пакетом: муниципальные (HTML + Excel), региональный, сборник (HTML + PDF)."""
+        from shnro_lib.batch import run_batch
+        from shnro_lib.io import DataError
+
+        # testing hook only: names of municipalities whose notebooks must fail, separated by ';'
+        test_fail = [s for s in os.environ.get("SHNRO_TEST_FAIL", "").split(";") if s]
+        try:
+            result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
+                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, test_fail=test_fail)
+        except DataError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        except (ValueError, FileNotFoundError) as exc:
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(result.summary_ru())
+        typer.echo(f"Оглавление: {result.index_html}")
+        if not result.ok:
+            typer.echo(f"Не построено отчётов: {len(result.failed)} (см. {out / '_failed'})", err=True)
+            raise typer.Exit(1)
