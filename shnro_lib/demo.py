@@ -243,6 +243,9 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     cohort = np.full(n, 0)
     dose = rng.uniform(*cfg["programme"]["dose_range"], size=n)
     results_parts = []
+    # a school's cohort of pupils (same entry year) is a random draw of ability shared by all
+    # its subjects and years: this is why small schools' results jump from year to year
+    cohorts: dict[int, np.ndarray] = {}
     pcfg = cfg["programme"]
     for t, year in enumerate(years):
         # programme effect active this year
@@ -250,7 +253,8 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
             if cohort[i] and year >= cohort[i]:
                 ramp = min(1.0, (year - cohort[i] + 1) / pcfg["ramp_years"])
                 effect[i, t] = pcfg["effect_per_dose"] * dose[i] * ramp
-        part = _make_results(rng, schools, context_static, theta + shocks[:, t] + effect[:, t], year, cfg)
+        part = _make_results(rng, schools, context_static, theta + shocks[:, t] + effect[:, t], year, cfg,
+                             cohorts)
         results_parts.append(part)
         next_year = year + 1
         if next_year in pcfg["cohorts"]:
@@ -550,8 +554,10 @@ def _grade_size(enrol: np.ndarray, stype: pd.Series, grade: int) -> np.ndarray:
     return size
 
 
-def _make_results(rng, schools: pd.DataFrame, st: pd.DataFrame, effect: np.ndarray, year: int, cfg: dict):
+def _make_results(rng, schools: pd.DataFrame, st: pd.DataFrame, effect: np.ndarray, year: int, cfg: dict,
+                  cohorts: dict[int, np.ndarray]):
     enrol = st["enrolment"].to_numpy().astype(float)
+    rho = float(cfg.get("cohort_correlation", 0.6))
     skip = {(s["procedure"], s["year"]) for s in cfg.get("skip", [])}
     parts = []
     for proc, grade, subj, mx, mu, sd, pass_, q4, q5, take in PROCEDURES:
@@ -565,7 +571,11 @@ def _make_results(rng, schools: pd.DataFrame, st: pd.DataFrame, effect: np.ndarr
             # subject choice at a small school is lumpy
             n = np.where(rng.random(len(n)) < 0.15, 0, n)
         has = size > 0
-        mean_z = effect + rng.normal(0, 1, len(n)) / np.sqrt(np.maximum(n, 1))
+        entry = year - grade
+        if entry not in cohorts:
+            cohort_size = np.maximum(_grade_size(enrol, st["school_type"], 5), 1.0)
+            cohorts[entry] = rng.normal(0, 1, len(enrol)) * np.sqrt(rho / cohort_size)
+        mean_z = effect + cohorts[entry] + rng.normal(0, 1, len(n)) * np.sqrt((1 - rho) / np.maximum(n, 1))
         # student scores within a school have an SD a little below the population's
         within = 0.9
         mean_share = np.clip(mu + sd * mean_z, 0.02, 0.98)

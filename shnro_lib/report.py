@@ -295,13 +295,15 @@ def _plt() -> Any:
     return plt
 
 
-def show(fragment: str) -> Any:
-    """Display an HTML fragment in a notebook (returns the IPython object outside one)."""
+def show(fragment: str) -> None:
+    """Display an HTML fragment in a notebook.
+
+    Returns nothing on purpose: a returned object would be shown a second time
+    as the cell's result.
+    """
     from IPython.display import HTML, display
 
-    obj = HTML(fragment)
-    display(obj)
-    return obj
+    display(HTML(fragment))
 
 
 def fail_for_testing(flag: bool, municipality: str) -> None:

@@ -37,6 +37,8 @@ def test_batch_writes_reports_index_excel_and_is_reproducible(demo, tmp_path) ->
         assert html.exists() and xlsx.exists() and xlsx.stat().st_size > 0
         text = html.read_text(encoding="utf-8")
         assert m in text and "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in text and 'id="toc"' in text
+        for anchor in ("toc", "summary", "overview", "method", "quality"):
+            assert text.count(f'id="{anchor}"') == 1, f"section {anchor} rendered more than once"
         assert "<pre" not in text and "In&nbsp;[" not in text and "import " not in text  # no code cells
         assert not re.search(r"<script[^>]*src=", text) and "<link" not in text  # self-contained
         assert f"municipalities/{slugs[m]}.html" in index and f"municipalities/{slugs[m]}.xlsx" in index
