@@ -533,7 +533,10 @@ def _school_effects(rng: np.random.Generator, st: pd.DataFrame, cfg: dict):
                + c["deviant"] * st["deviant"] + c["non_native_russian"] * st["non_native_russian"]
                + c["distance_100km"] * st["distance_km"] / 100).to_numpy()
     ctx_eff = ctx_eff - ctx_eff.mean()
-    quality = rng.normal(0, cfg["latent_quality_sd"], len(st))
+    # municipalities differ too (management, methodical service): a municipal random effect
+    n_mun = int(st["municipality_idx"].max()) + 1
+    municipal = rng.normal(0, float(cfg.get("municipal_effect_sd", 0.0)), n_mun)
+    quality = municipal[st["municipality_idx"].to_numpy()] + rng.normal(0, cfg["latent_quality_sd"], len(st))
     resilient = np.zeros(len(st), dtype=bool)
     cand = np.where(st["group"].isin(["disadvantaged", "rural_small"]).to_numpy()
                     & (st["school_type"] != "НОШ").to_numpy())[0]

@@ -7,6 +7,7 @@ Excel, and file names never come from the data unescaped.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import tempfile
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Windows device names: a file called «con.html» cannot be created or opened there
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 _TRANSLIT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
@@ -33,8 +36,12 @@ def slugify(text: str, max_length: int = 60, fallback: str = "item") -> str:
     """
     s = "".join(_TRANSLIT.get(ch, ch) for ch in str(text).lower())
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    s = s[:max_length].strip("-")
-    return s or fallback
+    s = s[: max(1, int(max_length))].strip("-")
+    if not s:
+        s = re.sub(r"[^a-z0-9]+", "-", str(fallback).lower()).strip("-") or "item"
+    if s in _RESERVED:
+        s = f"{s}-x"
+    return s
 
 
 def unique_slugs(names: list[str], **kwargs) -> dict[str, str]:
@@ -77,9 +84,31 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return atomic_write(path, lambda p: p.write_bytes(data))
 
 
+def escape_html(text: object) -> str:
+    """Text from the data, safe inside HTML element content and quoted attribute values.
+
+    ``None`` and missing values give an empty string.
+
+    >>> escape_html('<b>«Школа» & "Ко"</b>')
+    '&lt;b&gt;«Школа» &amp; &quot;Ко&quot;&lt;/b&gt;'
+    """
+    if text is None:
+        return ""
+    try:
+        if pd.isna(text):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return html.escape(str(text), quote=True)
+
+
 def neutralise_cell(value: object) -> object:
-    """Prefix text that a spreadsheet would read as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Prefix text that a spreadsheet would read as a formula with an apostrophe.
+
+    Leading spaces do not protect a formula in every spreadsheet, so text whose
+    first non-space character starts a formula is prefixed too.
+    """
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -87,10 +116,15 @@ def neutralise_cell(value: object) -> object:
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Neutralise every text cell (and text column names) of a DataFrame."""
     out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell, na_action="ignore")
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            out.isetitem(j, col.map(neutralise_cell, na_action="ignore"))
     out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(neutralise_cell)
     return out
 
 
@@ -171,7 +205,7 @@ def write_workbook(
                 row0 = 3
             header_fill = PatternFill("solid", fgColor="DDE6F0")
             for j, col in enumerate(frame.columns, start=1):
-                c = ws.cell(row=row0, column=j, value=str(col))
+                c = ws.cell(row=row0, column=j, value=neutralise_cell(str(col)))
                 c.font = Font(bold=True)
                 c.fill = header_fill
                 c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -184,7 +218,7 @@ def write_workbook(
                         v = v.item()
                     if isinstance(v, float) and v != v:
                         continue
-                    ws.cell(row=i, column=j, value=v)
+                    ws.cell(row=i, column=j, value=neutralise_cell(v))
             for j, col in enumerate(frame.columns, start=1):
                 sample = [str(col)] + [str(v) for v in frame.iloc[:200, j - 1].tolist()]
                 width = min(60, max(8, max(len(s) for s in sample) + 2))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column
+from .readers import Unevaluated
 
 MISSING_TOKENS = {"", "-", "—", "–", "н/д", "нд", "n/a", "na", "nan", "none", "null", "nat", "<na>"}
 EXCEL_ERRORS = {
@@ -22,6 +23,9 @@ FALSE_TOKENS = {"нет", "0", "false", "ложь", "-", "no", "н", "0.0", "—
 _NUM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _YEAR_SPAN = re.compile(r"(\d{4})\s*[/\-–]\s*(\d{2}|\d{4})")
 _FLOAT_CODE = re.compile(r"\d+\.0+")
+_GRADE = re.compile(r"(\d{1,2})\s*(?:-?\s*(?:й|ый|ой))?\s*(?:класс(?:ы|а)?|кл\.?)?", re.IGNORECASE)
+UNEVALUATED_MSG = ("формула без вычисленного значения (файл сохранён без пересчёта формул) — откройте файл в Excel "
+                   "и сохраните его или замените формулы значениями")
 _SPACES = ("\u00a0", "\u202f", "\u2007", "\u2009", " ")
 
 
@@ -113,11 +117,21 @@ def convert(raw: pd.Series, col: Column) -> Converted:
     conversions: list[str] = []
     out: list[object] = [None] * len(values)
     present: list[int] = []
+    miss_cache: dict[object, tuple[bool, str | None]] = {}
     for i, v in enumerate(values):
+        if isinstance(v, Unevaluated):
+            issues.append(Issue(i, "error", v.formula, UNEVALUATED_MSG))
+            continue
         if col.kind == "bool" and isinstance(v, str) and v.strip() in ("-", "—", "–"):
             present.append(i)
             continue
-        miss, err = missing_kind(v)
+        if isinstance(v, str):
+            res = miss_cache.get(v)
+            if res is None:
+                res = miss_cache[v] = missing_kind(v)
+            miss, err = res
+        else:
+            miss, err = missing_kind(v)
         if err:
             issues.append(Issue(i, "warning", err, "ошибка формулы Excel — значение считается пропуском"))
         if not miss:
@@ -125,7 +139,7 @@ def convert(raw: pd.Series, col: Column) -> Converted:
 
     kind = col.kind
     if kind == "str":
-        n_num = n_code = 0
+        n_num = n_code = n_space = 0
         is_id = col.name.endswith("_id")
         for i in present:
             v = values[i]
@@ -138,7 +152,9 @@ def convert(raw: pd.Series, col: Column) -> Converted:
             elif isinstance(v, (datetime, pd.Timestamp)):
                 s = v.date().isoformat() if v.time() == time(0) else v.isoformat(sep=" ")
             else:
-                s = " ".join(str(v).replace("\u00a0", " ").split())
+                text = str(v)
+                s = " ".join(text.replace("\u00a0", " ").split())
+                n_space += s != text
                 if is_id and _FLOAT_CODE.fullmatch(s):
                     s, n_code = s.split(".")[0], n_code + 1
             out[i] = s
@@ -146,21 +162,35 @@ def convert(raw: pd.Series, col: Column) -> Converted:
             conversions.append(f"{col.name}: числовые значения приведены к тексту ({n_num})")
         if n_code:
             conversions.append(f"{col.name}: коды вида «470101.0» приведены к «470101» ({n_code})")
+        if n_space:
+            conversions.append(f"{col.name}: лишние и неразрывные пробелы удалены ({n_space})")
         series = pd.Series(pd.array(out, dtype="string"), index=raw.index)
     elif kind in ("int", "float", "share"):
         cache: dict = {}
         parsed: dict[int, tuple[float, bool, bool]] = {}
-        n_comma = n_span = 0
+        n_comma = n_span = n_grade = 0
         for i in present:
             v = values[i]
             key = (type(v).__name__, v) if not isinstance(v, float) or not math.isnan(v) else None
             try:
+                hash(key)
+            except TypeError:
+                key = None
+            try:
                 if kind == "int" and col.name in ("year", "cohort") and isinstance(v, str) and _YEAR_SPAN.fullmatch(v.strip()):
                     a, b = _YEAR_SPAN.fullmatch(v.strip()).groups()
                     end = int(b) if len(b) == 4 else int(a[:2] + b)
+                    if end != int(a) + 1:
+                        raise BadValue("учебный год должен охватывать два соседних года (например, «2023/24»)")
                     parsed[i] = (float(end), False, False)
                     n_span += 1
                     continue
+                if col.name == "grade" and isinstance(v, str) and not v.strip().isdigit():
+                    m = _GRADE.fullmatch(v.strip())
+                    if m and m.group(0).strip() != m.group(1):
+                        parsed[i] = (float(m.group(1)), False, False)
+                        n_grade += 1
+                        continue
                 res = cache.get(key) if key is not None else None
                 if res is None:
                     res = parse_number(v)
@@ -169,6 +199,8 @@ def convert(raw: pd.Series, col: Column) -> Converted:
                 parsed[i] = res
             except BadValue as exc:
                 issues.append(Issue(i, "error", fmt(v), str(exc)))
+        if n_grade:
+            conversions.append(f"{col.name}: «9 класс» прочитано как 9 ({n_grade})")
         if n_span:
             conversions.append(f"{col.name}: учебный год «2023/24» приведён к году окончания ({n_span})")
         if kind == "int":
@@ -177,6 +209,8 @@ def convert(raw: pd.Series, col: Column) -> Converted:
                     issues.append(Issue(i, "error", fmt(values[i]), "ожидается целое число, а не процент"))
                 elif not float(x).is_integer():
                     issues.append(Issue(i, "error", fmt(values[i]), "ожидается целое число"))
+                elif abs(x) > 2**53:
+                    issues.append(Issue(i, "error", fmt(values[i]), "слишком большое число"))
                 else:
                     out[i] = int(x)
             series = pd.Series(pd.array(out, dtype="Int64"), index=raw.index)

@@ -15,7 +15,7 @@ from .mapping import Mapper, build_mapper, folder_mapping_files
 from .problems import DataError, LoadReport, Problem, TableLoad, _excluded_frame
 from .readers import RawTable, ReadError, frame_to_raw, read_file
 
-DATA_EXTS = (".csv", ".xlsx", ".xlsm", ".parquet")
+DATA_EXTS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet")
 _ABBR = re.compile(r"[а-яё]{2,6}")
 _PROC_UPPER = {p.upper(): p for p in KNOWN_PROCEDURES}
 
@@ -57,6 +57,8 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
     ctx = _Ctx(chk, problems)
     for level, column, message in raw.notes:
         ctx.add(level, None, None, None, message, column=column)
+    for pos, level, canon, shown, value, message in raw.row_issues:
+        ctx.add(level, pos, canon, value, message, column=shown)
     for h in raw.unknown:
         ctx.add("warning", None, None, None,
                 f"столбец не относится к таблице «{spec.label_ru}» ({spec.name}) и не используется", column=h)
@@ -171,22 +173,104 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
                     first[k] = int(pos)
                     continue
                 desc = ", ".join(f"{raw.headers.get(c, spec.column(c).label_ru)}={x}" for c, x in zip(key, k, strict=True) if x)
+                differ = _differences(df, first[k], int(pos), key, raw.headers, spec)
                 ctx.add("error", int(pos), None, None,
-                        f"повторяющийся ключ ({desc}): строки {raw.rownums[first[k]]} и {raw.rownums[int(pos)]}")
+                        f"повторяющийся ключ ({desc}): строки {raw.rownums[first[k]]} и {raw.rownums[int(pos)]}"
+                        + (f"; различаются: {differ}" if differ else "; строки совпадают полностью"))
+    if "municipality" in df.columns and n:
+        _spelling_variants(df["municipality"].tolist(), raw, ctx, "municipality")
     chk.df = df
     return chk
 
 
+def _differences(df: pd.DataFrame, a: int, b: int, key: list[str], headers: dict[str, str],
+                 spec: TableSpec) -> str:
+    """Columns whose values differ between two rows with the same key, as «col: «x» / «y»»."""
+    out = []
+    for c in df.columns:
+        if c in key:
+            continue
+        x, y = df[c].iloc[a], df[c].iloc[b]
+        xa, ya = pd.isna(x), pd.isna(y)
+        if xa and ya:
+            continue
+        if xa != ya or x != y:
+            label = headers.get(c, spec.column(c).label_ru)
+            out.append(f"{label}: «{'' if xa else fmt(x)}» и «{'' if ya else fmt(y)}»")
+    return "; ".join(out[:5])
+
+
+_MUNI_NOISE = re.compile(r"\b(муниципальн\w*|образовани\w*|мо|р-н|район\w*)\b")
+
+
+def spelling_key(text: str) -> str:
+    """A key under which spellings of one territory coincide (case, ё/е, spaces, quotes, «муниципальный»)."""
+    s = str(text).casefold().replace("ё", "е")
+    s = re.sub(r"[«»\"'.,()]", " ", s)
+    s = _MUNI_NOISE.sub(" ", s)
+    return " ".join(s.split())
+
+
+def _spelling_variants(values: list, raw: RawTable, ctx: _Ctx, canon: str) -> None:
+    """Warn when different spellings collapse to one key; the names are NOT merged."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    for pos, v in enumerate(values):
+        if v is pd.NA or v is None:
+            continue
+        key = spelling_key(v)
+        if key:
+            groups.setdefault(key, {}).setdefault(str(v), []).append(pos)
+    for variants in groups.values():
+        if len(variants) < 2:
+            continue
+        parts = []
+        for name, poss in variants.items():
+            rows = [raw.rownums[p] for p in poss]
+            shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+            parts.append(f"«{name}» (строки {shown}; всего {len(rows)})")
+        first = min(p for poss in variants.values() for p in poss)
+        ctx.add("warning", first, canon, None,
+                "похоже, одно и то же название записано по-разному: " + ", ".join(parts)
+                + " — названия НЕ объединены; исправьте написание в исходном файле")
+
+
 def _check_refs(chk: _Checked, school_ids: set[str], problems: list[Problem]) -> None:
     ctx = _Ctx(chk, problems)
+    by_digits: dict[str, list[str]] = {}
+    for sid in school_ids:
+        if sid.isdigit():
+            by_digits.setdefault(sid.lstrip("0"), []).append(sid)
     for col in chk.spec.refs_school:
         if chk.df is None or col not in chk.df.columns:
             continue
-        for pos, v in enumerate(chk.df[col].tolist()):
+        values = chk.df[col].tolist()
+        repaired: dict[str, tuple[str, int, int]] = {}  # given -> (school id, first pos, count)
+        for pos, v in enumerate(values):
             if v is pd.NA or v is None:
                 continue
-            if v not in school_ids:
+            if v in school_ids:
+                continue
+            cands = sorted(by_digits.get(v.lstrip("0"), [])) if v.isdigit() else []
+            if len(cands) == 1:
+                sid, first, cnt = repaired.get(v, (cands[0], pos, 0))
+                repaired[v] = (sid, first, cnt + 1)
+                values[pos] = cands[0]
+            elif len(cands) > 1:
+                ctx.add("error", pos, col, v,
+                        "код ОО не найден в таблице «Школы» (schools); без учёта ведущих нулей подходят несколько "
+                        f"кодов: {', '.join(cands)} — сохраните столбец кодов как текст")
+            else:
                 ctx.add("error", pos, col, v, "код ОО не найден в таблице «Школы» (schools)")
+        if repaired:
+            chk.df[col] = pd.array(values, dtype="string")
+            total = sum(c for _, _, c in repaired.values())
+            examples = ", ".join(f"{g} → {sid}" for g, (sid, _, _) in list(repaired.items())[:5])
+            first = min(p for _, p, _ in repaired.values())
+            ctx.add("warning", first, col, None,
+                    f"коды ОО потеряли ведущие нули (столбец сохранён как число) и однозначно сопоставлены с "
+                    f"таблицей «Школы»: {examples}{' …' if len(repaired) > 5 else ''} (строк: {total}). "
+                    "Сохраните столбец кодов как текст")
+            chk.conversions.append(f"{col}: восстановлены ведущие нули кодов ОО ({total})")
 
 
 def _assemble(raws: dict[str, RawTable], problems: list[Problem], strict: bool,
@@ -299,10 +383,12 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
             raws[table] = read_file(files[0], table, mapper)
             files_used.append(files[0])
         except ReadError as exc:
-            level = "error"
-            problems.append(_problem(level, files[0].name, str(exc)))
+            problems.append(_problem("error", files[0].name, str(exc)))
             fatal.add(table)
-        if raws.get(table) and raws[table].encoding and raws[table].encoding != "utf-8-sig":
+        except (OSError, MemoryError) as exc:
+            problems.append(_problem("error", files[0].name, f"файл не прочитан: {type(exc).__name__}: {exc}"))
+            fatal.add(table)
+        if raws.get(table) and raws[table].encoding and raws[table].encoding not in ("utf-8", "utf-8-sig"):
             problems.append(_problem("info", files[0].name, f"файл прочитан в кодировке {raws[table].encoding}"))
     if fatal & set(REQUIRED_TABLES) or (strict and fatal):
         # still check what can be checked so that one DataError lists everything

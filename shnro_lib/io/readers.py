@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +42,54 @@ class RawTable:
     totals: list[tuple[int, str]] = field(default_factory=list)  # (row, first text)
     unknown: list[str] = field(default_factory=list)
     notes: list[tuple[str, str | None, str]] = field(default_factory=list)  # (level, column, message)
+    # row-level findings of the reader: (position in data, level, canonical, shown column, value, message)
+    row_issues: list[tuple[int, str, str | None, str | None, str | None, str]] = field(default_factory=list)
+
+
+class Unevaluated:
+    """An Excel formula cell whose value was never calculated (no cached value in the file)."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str):
+        self.formula = str(formula)
+
+    def __str__(self) -> str:
+        return self.formula
+
+    def __repr__(self) -> str:
+        return f"Unevaluated({self.formula!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unevaluated) and other.formula == self.formula
+
+    def __hash__(self) -> int:
+        return hash(("Unevaluated", self.formula))
+
+
+@dataclass
+class SheetMeta:
+    """What the Excel reader saw besides the values (reported by :func:`grid_to_raw`)."""
+
+    hidden_cols: set[int] = field(default_factory=set)  # 0-based column indices
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet row numbers
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # r1, c1, r2, c2, ref
+    notes: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+_TOTAL_RE = re.compile(r"(итого|всего)(?![а-яa-z0-9])")
+
+
+def is_total_label(text: str) -> bool:
+    """«Итого», «Итого:», «Всего по району» — but not «Итоговое сочинение»."""
+    return _TOTAL_RE.match(normalise(text)) is not None
 
 
 def blank(v: object) -> bool:
     if v is None:
         return True
+    if isinstance(v, Unevaluated):
+        return False
     if isinstance(v, str):
         return not v.replace("\u00a0", " ").strip()
     try:
@@ -68,19 +113,47 @@ def _detect_delimiter(text: str) -> str:
     return best
 
 
-def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str]:
-    raw = path.read_bytes()
-    if not raw.strip() or not raw.replace(b"\xef\xbb\xbf", b"").strip():
-        raise ReadError("файл пуст: нет ни заголовка, ни данных")
-    text = None
-    for enc in ("utf-8-sig", "cp1251"):
+def decode_text(raw: bytes) -> tuple[str, str, list[tuple[str, str | None, str]]]:
+    """Bytes -> (text, encoding, notes). UTF-16 (BOM), UTF-8 (with/without BOM), else cp1251."""
+    notes: list[tuple[str, str | None, str]] = []
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16"
+        if len(raw) % 2:
+            raw = raw[:-1]
+            notes.append(("warning", None, "файл UTF-16 оканчивается на неполном символе — возможно, он обрезан"))
         try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:  # pragma: no cover - cp1251 decodes almost anything
-        raise ReadError("не удалось определить кодировку (ожидается UTF-8 или cp1251)")
+            return raw.decode("utf-16"), enc, notes
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"файл в кодировке UTF-16 повреждён (байт {exc.start})") from exc
+    head = raw[:4000]
+    if len(head) >= 8 and head.count(b"\x00") > len(head) // 4:
+        enc = "utf-16-le" if head[1::2].count(b"\x00") > head[0::2].count(b"\x00") else "utf-16-be"
+        try:
+            return raw[: len(raw) // 2 * 2].decode(enc), enc, notes
+        except UnicodeDecodeError as exc:
+            raise ReadError("не удалось определить кодировку (похоже на UTF-16 без метки BOM, но файл повреждён)") from exc
+    enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        return raw.decode(enc), enc, notes
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3 and "unexpected end" in str(exc.reason):
+            notes.append(("warning", None,
+                          "файл оканчивается на неполном символе UTF-8 — возможно, он обрезан; последний символ отброшен"))
+            return raw[: exc.start].decode(enc), enc, notes
+    return raw.decode("cp1251", errors="replace"), "cp1251", notes
+
+
+def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str, list[tuple[str, str | None, str]]]:
+    raw = path.read_bytes()
+    stripped = raw
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        stripped = stripped.removeprefix(bom)
+    if not stripped.replace(b"\x00", b"").strip():
+        raise ReadError("файл пуст: нет ни заголовка, ни данных")
+    text, enc, notes = decode_text(raw)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        notes.append(("warning", None, "в файле есть нулевые символы (\\0) — они удалены; проверьте, не повреждён ли файл"))
     delim = _detect_delimiter(text)
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
     grid: list[tuple[int, list]] = []
@@ -91,44 +164,123 @@ def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str]:
             prev = reader.line_num
     except csv.Error as exc:
         raise ReadError(f"ошибка разбора CSV в строке {reader.line_num}: {exc}") from exc
-    return grid, enc, delim
+    return grid, enc, delim, notes
 
 
 # -------------------------------------------------------------- Excel ------
-def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[int, list]], str]:
-    import openpyxl
+def _sheet_rows(ws) -> list[list]:
+    return [
+        list(r)
+        for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)
+    ]
 
+
+def _header_score(rows: list[list], table: str, mapper: Mapper) -> int:
+    """How many canonical columns of ``table`` the best header row of a sheet maps (0 = not this table)."""
+    nonempty = [r for r in rows if any(not blank(v) for v in r)][:HEADER_SCAN_ROWS]
+    best = 0
+    for k, r in enumerate(nonempty):
+        for sub in (None, nonempty[k + 1] if k + 1 < len(nonempty) else None):
+            cands = _header_candidates(r, sub)
+            best = max(best, len({mapper.match_candidates(table, c)[0] for c in cands} - {None}))
+    return best
+
+
+def _has_formulas(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    data = zf.read(name)
+                    if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
+                        return True
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+    return False
+
+
+def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[int, list]], str, SheetMeta]:
+    import openpyxl
+    from openpyxl.utils import column_index_from_string
+
+    if path.stat().st_size == 0:
+        raise ReadError("файл пуст (0 байт): нет ни заголовка, ни данных")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise ReadError("это книга старого формата .xls под именем .xlsx — сохраните её в Excel как .xlsx")
+        raise ReadError("файл повреждён или не является книгой Excel .xlsx (возможно, он обрезан)")
+    meta = SheetMeta()
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes a user message
-        raise ReadError(f"не удалось открыть книгу Excel: {exc}") from exc
+        raise ReadError(f"не удалось открыть книгу Excel (файл повреждён?): {type(exc).__name__}") from exc
     try:
-        chosen = None
-        for ws in wb.worksheets:
-            if mapper.table_for(ws.title) == table:
-                chosen = ws
-                break
-        if chosen is None:
-            for ws in wb.worksheets:
-                if ws.max_row and any(
-                    not blank(v) for row in ws.iter_rows(values_only=True) for v in row
-                ):
-                    chosen = ws
-                    break
-        if chosen is None:
+        sheets = [(ws, _sheet_rows(ws)) for ws in wb.worksheets]
+        filled = [(ws, rows) for ws, rows in sheets if any(not blank(v) for r in rows for v in r)]
+        if not filled:
             raise ReadError("файл пуст: во всех листах нет данных")
-        ws = chosen
-        rows = [
-            list(r)
-            for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)
-        ]
+        chosen = next(((ws, rows) for ws, rows in filled if mapper.table_for(ws.title) == table), None)
+        if chosen is None:
+            scores = [(_header_score(rows, table, mapper), k) for k, (_, rows) in enumerate(filled)]
+            best = max(scores)[0]
+            top = [k for sc, k in scores if sc == best]
+            chosen = filled[top[0]]
+            if best and len(top) > 1:
+                names = ", ".join(f"«{filled[k][0].title}»" for k in top)
+                raise ReadError(f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
+                                "объедините данные на одном листе или удалите лишние листы")
+        ws, rows = chosen
+        first = wb.worksheets[0]
+        if ws is not first:
+            empty_first = not any(not blank(v) for r in sheets[0][1] for v in r)
+            why = "пуст" if empty_first else "не содержит заголовков этой таблицы"
+            meta.notes.append(("info", None, f"данные взяты с листа «{ws.title}» (лист «{first.title}» {why})"))
         for rng in ws.merged_cells.ranges:
-            top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
+            top_v = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
             for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
                 for c in range(rng.min_col, rng.max_col + 1):
                     if c - 1 < len(rows[r - 1]):
-                        rows[r - 1][c - 1] = top
-        return [(i + 1, r) for i, r in enumerate(rows)], ws.title
+                        rows[r - 1][c - 1] = top_v
+            meta.merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col, rng.coord))
+        for key, dim in ws.column_dimensions.items():
+            if dim.hidden:
+                try:
+                    lo = column_index_from_string(key)
+                except ValueError:
+                    continue
+                hi = max(lo, dim.max or lo) if dim.min else lo
+                meta.hidden_cols.update(range(lo - 1, hi))
+        meta.hidden_rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+        title = ws.title
+        index = wb.worksheets.index(ws)
+    finally:
+        wb.close()
+    if _has_formulas(path):
+        _mark_unevaluated(path, index, rows)
+    return [(i + 1, r) for i, r in enumerate(rows)], title, meta
+
+
+def _mark_unevaluated(path: Path, index: int, rows: list[list]) -> None:
+    """Replace values of formula cells that have no calculated value by :class:`Unevaluated`."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    except Exception:  # noqa: BLE001 - the values were read already
+        return
+    try:
+        ws = wb.worksheets[index]
+        width = max((len(r) for r in rows), default=0)
+        for i, r in enumerate(ws.iter_rows(min_row=1, min_col=1, max_col=max(width, 1), values_only=True)):
+            if i >= len(rows):
+                break
+            for j, v in enumerate(r):
+                if j < len(rows[i]) and isinstance(v, str) and v.startswith("=") and rows[i][j] is None:
+                    rows[i][j] = Unevaluated(v)
+                elif j < len(rows[i]) and type(v).__name__ == "ArrayFormula" and rows[i][j] is None:
+                    rows[i][j] = Unevaluated(getattr(v, "text", "") or "{формула массива}")
     finally:
         wb.close()
 
@@ -156,16 +308,18 @@ def _header_candidates(top: list, sub: list | None) -> list[list[str]]:
     return out
 
 
-def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: str, sheet: str | None) -> RawTable:
+def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: str, sheet: str | None,
+                meta: SheetMeta | None = None) -> RawTable:
     raw = RawTable(table=table, file=file, sheet=sheet)
     width = max((len(r) for _, r in grid), default=0)
+    lengths = {n: len(r) for n, r in grid} if meta is None else {}
     grid = [(n, list(r) + [None] * (width - len(r))) for n, r in grid]
     nonempty = [i for i, (_, r) in enumerate(grid) if any(not blank(v) for v in r)]
     if not nonempty:
         raise ReadError("файл пуст: нет ни заголовка, ни данных")
 
     def n_match(cands: list[list[str]]) -> int:
-        return sum(1 for c in cands if mapper.match_candidates(table, c)[0])
+        return len({mapper.match_candidates(table, c)[0] for c in cands} - {None})
 
     header_i, sub_i, best = None, None, (-1, None)
     for pos, i in enumerate(nonempty[:HEADER_SCAN_ROWS]):
@@ -196,9 +350,12 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
     body = grid[(sub_i if sub_i is not None else header_i) + 1 :]
 
     col_index: dict[str, int] = {}
+    shown_of: dict[int, str] = {}
+    dups: list[tuple[str, int]] = []  # (canonical, column index of the duplicate)
     for j, cs in enumerate(cands):
         canon, matched = mapper.match_candidates(table, cs)
         shown = cs[0] if cs else ""
+        shown_of[j] = shown or f"столбец №{j + 1}"
         if canon is None:
             has_data = any(not blank(r[j]) for _, r in body)
             if shown:
@@ -207,27 +364,76 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
                 raw.notes.append(("warning", None, f"столбец №{j + 1} без заголовка пропущен"))
             continue
         if canon in col_index:
-            raw.notes.append(
-                ("warning", shown, f"столбец тоже соответствует «{canon}» и пропущен: используется «{raw.headers[canon]}»")
-            )
+            dups.append((canon, j))
             continue
         col_index[canon] = j
         raw.headers[canon] = matched or shown
 
-    data_rows, nums = [], []
-    for n, r in body:
+    data_rows, nums, positions = [], [], []
+    short: list[tuple[int, int]] = []  # rows shorter than the header: (position, row number)
+    for k, (n, r) in enumerate(body):
         raw.rows_read += 1
         if all(blank(v) for v in r):
             raw.rows_empty += 1
             continue
         first = next((v for v in r if isinstance(v, str) and v.strip()), None)
-        if first is not None and normalise(first).startswith(TOTAL_WORDS):
+        if first is not None and is_total_label(first):
             raw.totals.append((n, first.strip()))
             continue
+        if lengths and lengths.get(n, width) < len(cands) and any(j >= lengths[n] for j in col_index.values()):
+            short.append((len(nums), n))
         data_rows.append([r[j] for j in col_index.values()])
         nums.append(n)
+        positions.append(k)
     raw.data = pd.DataFrame(data_rows, columns=list(col_index), dtype=object)
     raw.rownums = nums
+    short_msg = "строка короче заголовка (возможно, файл обрезан или разделитель не тот)"
+    if 0 < len(short) <= 5:
+        for pos, _n in short:
+            raw.row_issues.append((pos, "warning", None, None, None, short_msg))
+    elif short:
+        rows_txt = ", ".join(str(n) for _, n in short[:10])
+        raw.notes.append(("warning", None, f"{len(short)} строк короче заголовка (например, {rows_txt}) — "
+                                           "недостающие значения считаются пустыми"))
+
+    for canon, j in dups:
+        used_j = col_index[canon]
+        a_name, b_name = raw.headers[canon], shown_of[j]
+        same_name = normalise(a_name) == normalise(b_name)
+        what = "повторяющийся заголовок" if same_name else f"столбец тоже соответствует «{canon}»"
+        values = [body[k][1][j] for k in positions]
+        if all(blank(v) for v in values):
+            raw.notes.append(("warning", b_name, f"{what}; столбец пуст и пропущен (используется «{a_name}», "
+                                                 f"столбец №{used_j + 1})"))
+            continue
+        diff = [p for p, k in enumerate(positions) if _cell_text(body[k][1][used_j]) != _cell_text(values[p])]
+        if not diff:
+            raw.notes.append(("warning", b_name, f"{what}; значения совпадают со столбцом «{a_name}» "
+                                                 f"(№{used_j + 1}), дубликат (№{j + 1}) пропущен"))
+            continue
+        for p in diff:
+            a_val = _cell_text(raw.data.iat[p, list(col_index).index(canon)])
+            b_val = _cell_text(values[p])
+            raw.row_issues.append((p, "error", canon, b_name, b_val or "пусто",
+                                   f"{what}: столбцы №{used_j + 1} («{a_name}») и №{j + 1} («{b_name}») "
+                                   f"различаются в этой строке («{a_val or 'пусто'}» и «{b_val or 'пусто'}») — "
+                                   f"непонятно, какое значение верное; оставьте один столбец"))
+
+    if meta is not None:
+        raw.notes += meta.notes
+        first_body = raw.header_row + 1
+        for j in sorted(meta.hidden_cols):
+            if j in col_index.values():
+                raw.notes.append(("info", shown_of.get(j), "скрытый столбец прочитан как обычный"))
+        hidden = sorted(n for n in nums if n in meta.hidden_rows)
+        if hidden:
+            shown_rows = ", ".join(map(str, hidden[:20])) + (" …" if len(hidden) > 20 else "")
+            raw.notes.append(("warning", None, f"скрытые строки (возможно, отфильтрованные) прочитаны как данные: "
+                                               f"{shown_rows} (всего {len(hidden)})"))
+        merged = [ref for r1, _c1, r2, _c2, ref in meta.merged if r2 >= first_body and r2 > r1]
+        if merged:
+            raw.notes.append(("info", None, "объединённые ячейки в данных заполнены значением верхней ячейки: "
+                                            + ", ".join(merged[:20]) + (" …" if len(merged) > 20 else "")))
     return raw
 
 
@@ -235,18 +441,27 @@ def frame_to_raw(df: pd.DataFrame, mapper: Mapper, table: str, file: str) -> Raw
     """Parquet / in-memory frames: headers are mapped, rows numbered from 1."""
     raw = RawTable(table=table, file=file)
     obj = df.astype(object).where(df.notna(), None) if len(df.columns) else df.astype(object)
-    cols: dict[str, object] = {}
-    for c in df.columns:
+    cols: dict[str, int] = {}
+    for j, c in enumerate(df.columns):
         canon = mapper.column_for(table, c)
         if canon is None:
             raw.unknown.append(str(c))
             continue
         if canon in cols:
-            raw.notes.append(("warning", str(c), f"столбец тоже соответствует «{canon}» и пропущен"))
+            a, b = obj.iloc[:, cols[canon]].tolist(), obj.iloc[:, j].tolist()
+            diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if _cell_text(x) != _cell_text(y)]
+            if all(blank(v) for v in b) or not diff:
+                raw.notes.append(("warning", str(c), f"столбец тоже соответствует «{canon}» и пропущен"))
+            else:
+                first = raw.headers[canon]
+                for i in diff:
+                    raw.row_issues.append((i, "error", canon, str(c), _cell_text(b[i]) or "пусто",
+                                           f"столбцы «{first}» и «{c}» оба соответствуют «{canon}» и "
+                                           "различаются в этой строке — оставьте один столбец"))
             continue
-        cols[canon] = c
+        cols[canon] = j
         raw.headers[canon] = str(c)
-    data = pd.DataFrame({k: obj[c].tolist() for k, c in cols.items()}, dtype=object)
+    data = pd.DataFrame({k: obj.iloc[:, j].tolist() for k, j in cols.items()}, dtype=object)
     data.index = range(len(df))
     raw.data = data
     raw.rownums = list(range(1, len(df) + 1))
@@ -254,23 +469,27 @@ def frame_to_raw(df: pd.DataFrame, mapper: Mapper, table: str, file: str) -> Raw
     return raw
 
 
+TEXT_EXTS = (".csv", ".txt", ".tsv")
+
+
 def read_file(path: Path, table: str, mapper: Mapper) -> RawTable:
     ext = path.suffix.lower()
-    if ext == ".csv":
-        grid, enc, delim = read_csv_grid(path)
+    if ext in TEXT_EXTS:
+        grid, enc, delim, notes = read_csv_grid(path)
         raw = grid_to_raw(grid, mapper, table, path.name, None)
         raw.encoding, raw.delimiter = enc, delim
+        raw.notes = notes + raw.notes
         return raw
     if ext in (".xlsx", ".xlsm"):
-        grid, sheet = read_xlsx_grid(path, table, mapper)
-        return grid_to_raw(grid, mapper, table, path.name, sheet)
+        grid, sheet, meta = read_xlsx_grid(path, table, mapper)
+        return grid_to_raw(grid, mapper, table, path.name, sheet, meta)
     if ext == ".parquet":
         import pyarrow.parquet as pq
 
         try:
             df = pq.read_table(path).to_pandas()
         except Exception as exc:  # noqa: BLE001
-            raise ReadError(f"не удалось прочитать parquet: {exc}") from exc
+            raise ReadError(f"не удалось прочитать parquet (файл повреждён?): {type(exc).__name__}") from exc
         if not len(df.columns):
             raise ReadError("файл пуст: нет ни заголовка, ни данных")
         return frame_to_raw(df, mapper, table, path.name)

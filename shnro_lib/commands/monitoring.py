@@ -1,0 +1,83 @@
+"""``shnro monitoring``: annual monitoring indicators, target status and transitions into Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``monitoring`` sub-command."""
+
+    @app.command("monitoring")
+    def monitoring(
+        data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
+        year: int = typer.Option(..., "--year", help="Год мониторинга (последний год таблиц)"),
+        xlsx: Path = typer.Option(..., "--xlsx", help="Файл Excel (.xlsx)"),
+        rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
+        config: Path = typer.Option(None, "--config", help="YAML с показателями (по умолчанию parameters/monitoring.yaml)"),
+        figure: Path = typer.Option(None, "--figure", help="Дополнительно: цветная сетка статусов (.png)"),
+    ) -> None:
+        """Мониторинг ШНРО/ШНСУ: показатели по региону и муниципалитетам, статус целей, переходы школ."""
+        import warnings
+
+        import pandas as pd
+
+        from shnro_lib import monitoring as mon
+        from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.outputs import atomic_write, write_workbook
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = load_dataset(data_dir)
+            cfg = mon.load_monitoring_config(config)
+        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if year not in ds.years:
+            typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
+            raise typer.Exit(1)
+        years = [y for y in ds.years if y <= year]
+        ident = mon.identification_panel(ds, years, rules)
+        panel = mon.build_panel(ds, ident, cfg)
+        table = mon.evaluate_indicators(panel, cfg)
+        synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
+        note = f"Мониторинг ШНРО/ШНСУ; {year} г.; данные {ds.fingerprint}"
+        if synthetic:
+            note = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + note
+        region = mon.monitoring_wide(table)
+        cur = table[table["year"] == year].drop(columns=["status"])
+        grid = cur.pivot(index="municipality", columns="title_ru", values="status_ru")
+        region_label = str(cfg.get("region_label", "Регион"))
+        grid = grid.reindex([region_label] + sorted(m for m in grid.index if m != region_label)).reset_index()
+        trajectories = mon.school_trajectories(ident, year, config=cfg)
+        names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]
+        trajectories.insert(1, "name", trajectories["school_id"].map(names))
+        traj_labels = dict(mon.COLUMN_LABELS_RU, status_ru="Статус", status="Статус (код)")
+        sheets = {"Регион по годам": region, f"Показатели {year}": cur, "Статус целей": grid,
+                  "Все годы": table.drop(columns=["status"]),
+                  "Траектории школ": trajectories}
+        notes = dict.fromkeys(sheets, note)
+        if len(years) > 1:
+            tm = mon.transition_matrix(ident, years[-2], year, cfg).reset_index()
+            sheets["Переходы"] = tm
+            notes["Переходы"] = note + f". Строки — категория {years[-2]} г., столбцы — {year} г."
+        defs = mon.monitoring_method_ru(cfg)
+        sheets["Методика"] = pd.DataFrame({"Методика": defs.splitlines()})
+        notes["Методика"] = note
+        labels = {**mon.COLUMN_LABELS_RU, **traj_labels}
+        write_workbook(sheets, xlsx, notes=notes, column_labels=labels)
+        if figure is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            fig = mon.plot_status_grid(table, year, config=cfg, synthetic=synthetic)
+            atomic_write(figure, lambda p: fig.savefig(p, dpi=120, bbox_inches="tight", format="png"))
+        reg = table[(table["level"] == "регион") & (table["year"] == year)]
+        prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
+        counts = reg["status_ru"].value_counts()
+        typer.echo(prefix + f"Показателей: {len(reg)}; статус по региону: "
+                   + ", ".join(f"{k} — {v}" for k, v in counts.items()))
+        typer.echo(f"Записано: {xlsx}")

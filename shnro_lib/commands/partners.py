@@ -1,0 +1,71 @@
+"""``shnro partners``: the «Список сетевого партнёрства» (ШНРО ↔ school-leader pairs) into CSV / Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+CSV_COLUMNS = ["school_id", "leader_id", "context_distance", "result_gap", "distance_km", "reason"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``partners`` sub-command."""
+
+    @app.command("partners")
+    def partners(
+        data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
+        year: int = typer.Option(..., "--year", help="Год идентификации"),
+        csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на пару"),
+        xlsx: Path = typer.Option(None, "--xlsx", help="Дополнительно: книга Excel «Список сетевого партнёрства»"),
+        rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
+        config: Path = typer.Option(None, "--config", help="YAML подбора пар (по умолчанию parameters/partners.yaml)"),
+    ) -> None:
+        """Подобрать каждой ШНРО школу-лидера (оптимальное распределение) и записать список пар."""
+        import warnings
+
+        import pandas as pd
+
+        from shnro_lib import partners as pt
+        from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.outputs import write_csv, write_workbook
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = load_dataset(data_dir)
+            cfg = pt.load_partners_config(config)
+        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if year not in ds.years:
+            typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
+            raise typer.Exit(1)
+        try:
+            res = pt.partner_result(ds, year, cfg, rules)
+        except ValueError as exc:
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(1) from None
+        paired = res.paired
+        extra = [c for c in paired.columns if c not in CSV_COLUMNS and c != "paired"]
+        write_csv(paired[CSV_COLUMNS + extra], csv)
+        synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
+        prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
+        if xlsx is not None:
+            note = prefix + f"Список сетевого партнёрства; {year} г.; данные {ds.fingerprint}"
+            sheets = {"Список сетевого партнёрства": paired.drop(columns="paired"),
+                      "Без пары": res.unpaired[["school_id", "school_name", "municipality", "category",
+                                                "school_result_index", "reason"]],
+                      "Школы-лидеры": res.leaders.rename(columns={"leader_id": "school_id"}),
+                      "Примечания": pd.DataFrame({"Примечание": res.notes or ["—"]}),
+                      "Методика": pd.DataFrame({"Методика": pt.partners_method_ru(cfg).splitlines()})}
+            labels = dict(pt.COLUMN_LABELS_RU)
+            labels.update({c: f"Отклонение от ожидаемого {c.split('_')[-1]}" for c in res.leaders.columns
+                           if c.startswith("residual_")})
+            write_workbook(sheets, xlsx, notes=dict.fromkeys(sheets, note), column_labels=labels)
+        typer.echo(prefix + f"Пар: {len(paired)}; школ-лидеров: {len(res.leaders)}; без пары: {len(res.unpaired)}")
+        for _, r in res.unpaired.iterrows():
+            typer.echo(f"Без пары: {r['school_id']} — {r['reason']}")
+        for n in res.notes:
+            typer.echo(f"Примечание: {n}")
+        typer.echo(f"Записано: {csv}" + (f", {xlsx}" if xlsx is not None else ""))

@@ -1,0 +1,219 @@
+"""Annual monitoring: every indicator on a crafted case, targets, transitions, CLI."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from shnro_lib import monitoring as mon
+from shnro_lib.io import Dataset
+
+M1, M2 = "Первый район", "Второй район"
+
+
+def _results() -> pd.DataFrame:
+    # (school, year, procedure, subject, grade, participants, mean_score, max_score, share_low)
+    rows = [
+        ("A", 2022, "ОГЭ", "Математика", 9, 20, 10, 31, 0.40), ("B", 2022, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
+        ("C", 2022, "ОГЭ", "Математика", 9, 20, 20, 31, 0.05), ("D", 2022, "ОГЭ", "Математика", 9, 20, 14, 31, 0.20),
+        ("A", 2023, "ОГЭ", "Математика", 9, 20, 18, 31, 0.20), ("B", 2023, "ОГЭ", "Математика", 9, 20, 11, 31, 0.35),
+        ("C", 2023, "ОГЭ", "Математика", 9, 20, 13, 31, 0.25), ("D", 2023, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
+        ("A", 2022, "ЕГЭ", "Русский язык", 11, 10, 55, 100, 0.30), ("B", 2022, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
+        ("C", 2022, "ЕГЭ", "Русский язык", 11, 10, 80, 100, 0.0), ("D", 2022, "ЕГЭ", "Русский язык", 11, 10, 65, 100, 0.1),
+        ("A", 2023, "ЕГЭ", "Русский язык", 11, 10, 75, 100, 0.5), ("B", 2023, "ЕГЭ", "Русский язык", 11, 10, 58, 100, 0.2),
+        ("C", 2023, "ЕГЭ", "Русский язык", 11, 10, 62, 100, 0.1), ("D", 2023, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
+    ]
+    cols = ["school_id", "year", "procedure", "subject", "grade", "participants", "mean_score", "max_score",
+            "share_low"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _dataset(with_process: bool = True) -> Dataset:
+    schools = pd.DataFrame({"school_id": list("ABCD"), "name": [f"Школа {s}" for s in "ABCD"],
+                            "municipality": [M1, M1, M2, M2]})
+    staff = pd.DataFrame({"school_id": list("ABCD") * 2, "year": [2022] * 4 + [2023] * 4,
+                          "teachers": [10, 20, 30, 40] * 2, "vacancies": [1, 1, 1, 1, 0, 2, 10, 0]})
+    tables = {"schools": schools, "results": _results(), "staff": staff}
+    if with_process:
+        tables["process"] = pd.DataFrame({
+            "school_id": ["A", "C", "B"], "year": [2023, 2023, 2023],
+            "share_teachers_diagnosed": [0.5, 1.0, 0.8], "share_teachers_improved": [0.25, 0.5, 0.4],
+            "methodical_visits": [2, 0, 1], "has_partner": [True, False, True]})
+        tables["programme"] = pd.DataFrame({
+            "school_id": ["A", "C", "D"], "year": [2023] * 3, "in_programme": [True, True, False],
+            "cohort": [2023, 2023, pd.NA], "partner_school_id": ["P", None, None]})
+    return Dataset.from_frames(tables)
+
+
+IDENT = pd.DataFrame({
+    "school_id": list("ABCD") * 2, "year": [2022] * 4 + [2023] * 4,
+    "category": ["ШНРО", "ШНСУ", "нет", "ШНРО и ШНСУ", "ШНРО", "нет", "ШНРО", "ШНРО и ШНСУ"]})
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
+
+
+def _val(table, name, year=2023, muni="Регион"):
+    row = table[(table["indicator"] == name) & (table["year"] == year) & (table["municipality"] == muni)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_positive_dynamics(table):
+    panel = mon.build_panel(_dataset(), IDENT).set_index(["school_id", "year"])
+    # A goes from the lowest to the highest scores; B, C, D fall back
+    assert panel.loc[("A", 2023), "result_up"] == 1.0
+    assert panel.loc[("B", 2023), "result_up"] == 0.0
+    assert panel.loc[("D", 2023), "result_up"] == 0.0
+    r = _val(table, "dynamics_positive_share")
+    # listed in 2022: A, B, D → 1 of 3 (C was not listed in 2022)
+    assert r["value"] == pytest.approx(1 / 3) and r["n_schools"] == 3
+    assert math.isnan(_val(table, "dynamics_positive_share", 2022)["value"])
+
+
+def test_low_index_and_gia(table):
+    # 2023 ШНРО: A (0.3 = (20·0.2 + 10·0.5)/30), C (0.2), D (8/30)
+    assert _val(table, "low_index_shnro")["value"] == pytest.approx((0.3 + 0.2 + 8 / 30) / 3)
+    assert _val(table, "low_index_shnro", muni=M1)["value"] == pytest.approx(0.3)
+    # passed = participants × (1 − share_low): A 16+5, C 15+9, D 14+8 of 90
+    assert _val(table, "gia_pass_share")["value"] == pytest.approx(67 / 90)
+    assert _val(table, "gia_pass_share")["numerator"] == pytest.approx(67)
+    # 2022 ШНРО: A, D
+    assert _val(table, "low_index_shnro", 2022)["value"] == pytest.approx(((20 * .4 + 3) / 30 + (4 + 1) / 30) / 2)
+    assert _val(table, "low_index_shnro")["change"] == pytest.approx(
+        _val(table, "low_index_shnro")["value"] - _val(table, "low_index_shnro", 2022)["value"])
+
+
+def test_teacher_indicators(table):
+    # listed 2023: A, C, D; D has no process row → excluded, not zero
+    r = _val(table, "teachers_diagnosed_share")
+    assert r["value"] == pytest.approx(35 / 40)
+    assert (r["n_schools"], r["n_used"]) == (3, 2)
+    assert _val(table, "teachers_improved_share")["value"] == pytest.approx(17.5 / 40)
+    assert _val(table, "teachers_improved_of_diagnosed")["value"] == pytest.approx(0.5)
+
+
+def test_counts_staffing_share(table):
+    assert _val(table, "methodical_covered_count")["value"] == 1       # A only (C had 0 visits)
+    assert _val(table, "network_count")["value"] == 1                  # A has a partner
+    assert _val(table, "targeted_help_count")["value"] == 2            # A, C in the programme
+    assert _val(table, "staffing_shnro")["value"] == pytest.approx(80 / 90)
+    assert _val(table, "shnro_share")["value"] == pytest.approx(0.75)
+    assert _val(table, "shnro_share", 2022)["value"] == pytest.approx(0.5)
+    assert _val(table, "shnro_share", muni=M2)["value"] == pytest.approx(1.0)
+    assert _val(table, "shnro_share")["change"] == pytest.approx(0.25)
+    # 29 % in 2022 → 5 % in 2024: target 17 % in 2023, 75 % is far off
+    r = _val(table, "shnro_share")
+    assert r["target"] == pytest.approx(0.17) and r["status_ru"] == "отставание"
+
+
+def test_custom_indicator_from_yaml_without_code():
+    cfg = {"indicators": {"many_vacancies": {
+        "title_ru": "Школы с вакансиями более 5", "filter": {}, "where": "vacancies > 5",
+        "aggregation": "count", "unit": "count"}}}
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT, cfg), cfg, indicators=["many_vacancies"])
+    assert _val(t, "many_vacancies")["value"] == 1                    # C: 10 vacancies
+    assert _val(t, "many_vacancies", 2022)["value"] == 0
+    with pytest.raises(ValueError, match="aggregation"):
+        mon.load_monitoring_config({"indicators": {"bad": {"aggregation": "median"}}})
+
+
+def test_missing_table_is_reported_not_zero():
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(with_process=False), IDENT))
+    r = _val(t, "teachers_diagnosed_share")
+    assert math.isnan(r["value"]) and "process" in r["note"] and r["status"] == "no_data"
+
+
+def test_target_interpolation_and_status():
+    tgt = {"trajectory": {2022: 0.29, 2024: 0.05}, "tolerance": 0.03,
+           "by_municipality": {"Особый": {"trajectory": {2022: 0.5}}}}
+    assert math.isnan(mon.target_value(tgt, 2021))
+    assert mon.target_value(tgt, 2023) == pytest.approx(0.17)
+    assert mon.target_value(tgt, 2026) == pytest.approx(0.05)
+    assert mon.target_value(tgt, 2023, "Особый") == pytest.approx(0.5)
+    lower = "lower_better"
+    assert mon.target_status(0.17, 0.17, lower, 0.03) == "on_track"
+    assert mon.target_status(0.19, 0.17, lower, 0.03) == "at_risk"
+    assert mon.target_status(0.21, 0.17, lower, 0.03) == "off_track"
+    assert mon.target_status(0.80, 0.90, "higher_better", 0.1) == "at_risk"
+    assert mon.target_status(0.95, 0.90, "higher_better", 0.0) == "on_track"
+    assert mon.target_status(float("nan"), 0.9, lower, 0.1) == "no_data"
+    assert mon.target_status(0.5, float("nan"), lower, 0.1) == "no_target"
+
+
+SEQ = {  # 2020 … 2024; None = no identification that year
+    "S1": ["ШНРО", "нет", "нет", "нет", "нет"],
+    "S2": ["ШНРО", "ШНРО", "ШНРО", "ШНРО", "нет"],
+    "S3": ["ШНСУ", "нет", "зона риска", "ШНРО", "ШНРО"],
+    "S4": ["ШНРО", "нет", "нет", "нет", "ШНРО"],
+    "S5": ["нет"] * 5,
+    "S6": ["нет", "нет", "нет", "нет", "ШНРО и ШНСУ"],
+    "S7": ["ШНРО", "ШНРО", "ШНРО", "нет", "зона риска"],
+    "S8": ["ШНРО", "ШНРО", "нет", None, "нет"],
+}
+
+
+def _seq_ident() -> pd.DataFrame:
+    rows = [(s, 2020 + k, c) for s, cats in SEQ.items() for k, c in enumerate(cats) if c is not None]
+    return pd.DataFrame(rows, columns=["school_id", "year", "category"])
+
+
+def test_effective_mode_and_trajectories():
+    tr = mon.school_trajectories(_seq_ident(), effective_years=2).set_index("school_id")
+    expected = {"S1": "effective", "S2": "left", "S3": "stayed", "S4": "reentered", "S5": "never",
+                "S6": "entered", "S7": "effective", "S8": "out"}
+    assert tr["status"].to_dict() == expected
+    assert tr.at["S1", "effective_since"] == 2022 and tr.at["S1", "years_out"] == 4
+    assert tr.at["S7", "effective_since"] == 2024 and tr.at["S7", "left_year"] == 2023
+    assert tr.at["S7", "status_ru"] == "перешла в эффективный режим"
+    # a stricter rule: 3 years out
+    tr3 = mon.school_trajectories(_seq_ident(), effective_years=3).set_index("school_id")
+    assert tr3.at["S7", "status"] == "left" and tr3.at["S1", "status"] == "effective"
+    # as of 2022: S1 out 2 years → effective; S2 still in
+    tr22 = mon.school_trajectories(_seq_ident(), year=2022, effective_years=2).set_index("school_id")
+    assert tr22.at["S1", "status"] == "effective" and tr22.at["S2", "status"] == "stayed"
+    assert tr22.at["S4", "status"] == "effective"
+
+
+def test_transition_matrix():
+    m = mon.transition_matrix(_seq_ident(), 2023, 2024)
+    assert m.loc["ШНРО", "ШНРО"] == 1          # S3
+    assert m.loc["ШНРО", "нет"] == 1           # S2
+    assert m.loc["нет", "ШНРО"] == 1           # S4
+    assert m.loc["нет", "зона риска"] == 1     # S7
+    assert m.loc["нет данных", "нет"] == 1     # S8 absent in 2023
+    assert int(m.to_numpy().sum()) == len(SEQ)
+    flows = mon.transitions_long(_seq_ident())
+    assert flows[(flows.year_from == 2020)]["n"].sum() == len(SEQ)
+
+
+def test_figures_and_method():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
+    fig = mon.plot_status_grid(t, 2023, synthetic=True)
+    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in fig.axes[0].get_title()
+    assert len(fig.axes[0].patches) == 3 * len(t["indicator"].unique())  # region + 2 municipalities
+    fig2 = mon.plot_transitions_flow(_seq_ident())
+    assert len(fig2.axes[0].patches) > 10
+    text = mon.monitoring_method_ru()
+    assert "эффективный режим" in text and "Доля ШНРО среди всех школ" in text
+
+
+def test_cli_monitoring(small_demo_dir, tmp_path):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from shnro_lib.cli import app
+
+    out = tmp_path / "m.xlsx"
+    r = CliRunner().invoke(app, ["monitoring", str(small_demo_dir), "--year", "2024", "--xlsx", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(out)
+    assert {"Регион по годам", "Статус целей", "Траектории школ", "Переходы"} <= set(wb.sheetnames)
+    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in str(wb["Статус целей"]["A1"].value)

@@ -1,0 +1,123 @@
+"""Safe outputs: formula neutralisation in Excel and CSV, HTML escaping, slugs, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shnro_lib.outputs import (
+    atomic_write,
+    atomic_write_text,
+    escape_html,
+    neutralise_cell,
+    slugify,
+    unique_slugs,
+    write_csv,
+    write_workbook,
+)
+
+DANGEROUS = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "=1+1", " =cmd|' /C calc'!A0",
+             "\t=1", "＝1+1"]
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "name": pd.array(DANGEROUS, dtype="string"),
+        "obj": pd.Series(DANGEROUS, dtype=object),
+        "cat": pd.Categorical(DANGEROUS),
+        "value": range(len(DANGEROUS)),
+        "neg": [-1.5] * len(DANGEROUS),
+    })
+
+
+def test_workbook_cells_are_text_not_formulas(tmp_path):
+    path = write_workbook({"=Школы": _frame()}, tmp_path / "out.xlsx", notes={"=Школы": "=NOTE()"},
+                          column_labels={"name": "=Имя"})
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    assert ws["A1"].value == "'=NOTE()" and ws["A1"].data_type != "f"
+    assert ws["A3"].value == "'=Имя"
+    texts = 0
+    for row in ws.iter_rows(min_row=4):
+        for cell in row[:3]:
+            assert cell.data_type != "f", cell.value
+            assert isinstance(cell.value, str) and cell.value.startswith("'"), cell.value
+            texts += 1
+        assert row[3].data_type == "n" and row[4].value == -1.5  # numbers stay numbers, even negative
+    assert texts == 3 * len(DANGEROUS)
+    # the original text is kept after the apostrophe
+    assert ws["A4"].value == "'" + DANGEROUS[0]
+
+
+def test_csv_cells_neutralised(tmp_path):
+    path = write_csv(_frame(), tmp_path / "out.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for r in rows[1:]:
+        assert all(v.startswith("'") for v in r[:3]), r
+        assert r[4] == "-1.5"
+
+
+def test_neutralise_cell_leaves_safe_values():
+    assert neutralise_cell("Школа № 1") == "Школа № 1"
+    assert neutralise_cell(-1) == -1 and neutralise_cell(None) is None
+    assert neutralise_cell("-1") == "'-1"
+
+
+def test_escape_html():
+    assert escape_html('<script>alert("x")</script>') == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    assert escape_html("МБОУ «СОШ» & Ко 'a'") == "МБОУ «СОШ» &amp; Ко &#x27;a&#x27;"
+    assert escape_html(None) == "" and escape_html(float("nan")) == "" and escape_html(pd.NA) == ""
+    assert escape_html(12) == "12"
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "/abs/path", "C:\\Windows\\system32", "..", ".", "",
+                                  "CON", "con.txt", "Nul", "LPT1", "com9", "🙂🏫", "a" * 500, "Школа/../../x",
+                                  "\x00\x01", " ", "ТРУДНОЕ  имя?*:<>|"])
+def test_slugs_are_safe_file_names(name):
+    s = slugify(name)
+    assert s and len(s) <= 60
+    assert all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in s), s
+    assert s.split(".")[0].lower() not in {"con", "prn", "aux", "nul", "com1", "lpt1", "com9"}
+    assert Path(s).name == s and not Path(s).is_absolute() and ".." not in s
+
+
+def test_slug_examples():
+    assert slugify("Сосновоборский городской округ") == "sosnovoborskiy-gorodskoy-okrug"
+    assert slugify("CON") == "con-x"
+    assert slugify("🙂") == "item"
+    assert slugify("", fallback="../x") == "x"
+    assert len(slugify("я" * 500)) == 60
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=12))
+def test_unique_slugs_property(names):
+    slugs = unique_slugs(names)
+    assert set(slugs) == set(names)
+    values = list(slugs.values())
+    assert len(set(values)) == len(values)
+    for s in values:
+        assert s and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in s)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "report.html"
+    atomic_write_text(target, "старое")
+
+    def boom(p: Path) -> None:
+        p.write_text("половина")
+        raise RuntimeError("сбой")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, boom)
+    assert target.read_text() == "старое"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary files left behind
