@@ -65,6 +65,9 @@ report.show(report.costs_section(region, municipality))
 report.show(report.partners_section(region, municipality))
 
 # %%
+report.show(report.monitoring_section(region, municipality))
+
+# %%
 report.show(report.method_annex(region))
 
 # %%

@@ -54,6 +54,9 @@ report.show(report.regional_identified_section(region))
 report.show(report.regional_effects_section(region))
 
 # %%
+report.show(report.regional_monitoring_section(region))
+
+# %%
 report.show(report.method_annex(region, sid="r-method"))
 
 # %%

@@ -240,16 +240,16 @@ def overview_tables(ds: Any, year: int) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------- analysis stages
 
 
-def _call_first(module: Any, names: list[str], *args: Any, **kwargs: Any) -> Any:
-    for n in names:
-        fn = getattr(module, n, None)
-        if callable(fn):
-            return fn(*args, **kwargs)
-    raise AttributeError(f"в модуле {module.__name__} нет функции {' / '.join(names)}")
-
-
 def _stage_specs(ds: Any, year: int, rules: str, params: dict[str, Any]) -> list[tuple[str, str, Callable]]:
     k = int(params.get("similar_schools_k", 5))
+    shared: dict[str, pd.DataFrame] = {}
+
+    def panel(m: Any) -> pd.DataFrame:
+        # identification of every year up to `year`: monitoring and transitions need it
+        if "panel" not in shared:
+            shared["panel"] = m.identification_panel(ds, [y for y in ds.years if y <= year], rules)
+        return shared["panel"]
+
     return [
         ("identify", "shnro_lib.identify", lambda m: m.identify_schools(ds, year, rules=rules)),
         ("identification_changes", "shnro_lib.identify", lambda m: m.identification_changes(ds, year, rules)),
@@ -257,9 +257,10 @@ def _stage_specs(ds: Any, year: int, rules: str, params: dict[str, Any]) -> list
         ("similar", "shnro_lib.context", lambda m: m.similar_schools(ds, year, k)),
         ("effects", "shnro_lib.effects", lambda m: m.programme_effects(ds)),
         ("costs", "shnro_lib.costs", lambda m: m.cost_quality(ds, year)),
-        ("partners", "shnro_lib.partners",
-         lambda m: _call_first(m, ["propose_partnerships", "partnerships", "propose_partners", "partner_pairs"],
-                               ds, year)),
+        ("partners", "shnro_lib.partners", lambda m: m.partner_pairs(ds, year)),
+        ("ident_panel", "shnro_lib.monitoring", panel),
+        ("monitoring", "shnro_lib.monitoring", lambda m: m.monitoring_table(ds, year, ident=panel(m), rules=rules)),
+        ("trajectories", "shnro_lib.monitoring", lambda m: m.school_trajectories(panel(m), year)),
     ]
 
 
@@ -269,6 +270,7 @@ _METHODS = [
     ("effects", "shnro_lib.effects", "effects_method_ru", False),
     ("costs", "shnro_lib.costs", "costs_method_ru", False),
     ("partners", "shnro_lib.partners", "partners_method_ru", False),
+    ("monitoring", "shnro_lib.monitoring", "monitoring_method_ru", False),
 ]
 
 _MISSING_TABLE_HINTS = {

@@ -32,6 +32,21 @@ MINUS = "\u2212"
 SYNTHETIC_TEXT = "СИНТЕТИЧЕСКИЕ ДАННЫЕ"
 
 LABELS: dict[str, str] = {
+    "similar_id": "Код похожей школы", "similar_name": "Похожая школа", "rank": "Ранг", "distance": "Расстояние",
+    "leader_id": "Код школы-лидера", "leader_name": "Школа-лидер", "leader_municipality": "МО школы-лидера",
+    "school_name": "Школа", "context_distance": "Различие контекста", "result_gap": "Разрыв результатов, SD",
+    "distance_km": "Расстояние, км", "school_result_index": "Индекс школы", "leader_result_index": "Индекс лидера",
+    "spending_per_pupil": "Расходы на ученика, руб.", "mean_pct": "Средний балл, % от максимума",
+    "efficiency": "Эффективность (DEA)", "efficiency_bc": "Эффективность с поправкой на смещение",
+    "efficiency_ci_low": "Эффективность: нижняя граница", "efficiency_ci_high": "Эффективность: верхняя граница",
+    "quadrant": "Квадрант «цена–качество»", "estimator": "Метод", "estimate_pp": "Эффект, п. п.",
+    "ci_low_pp": "95% ДИ: от, п. п.", "ci_high_pp": "95% ДИ: до, п. п.", "estimate_sd": "Эффект, SD",
+    "ci_low_sd": "95% ДИ: от, SD", "ci_high_sd": "95% ДИ: до, SD", "n_treated": "Школ программы",
+    "n_control": "Школ сравнения", "preferred": "Рекомендуемая оценка", "note": "Примечание",
+    "path": "Путь по годам", "status_ru": "Состояние", "title_ru": "Показатель", "target": "Цель",
+    "change": "Изменение", "borderline": "Пограничная", "shrunken_index": "Сжатый индекс",
+    "category_prev": "Категория в прошлом году", "years_listed": "Лет в списке",
+    "years_evaluated": "Лет оценено", "staff_index": "Индекс кадров", "resources_index": "Индекс ресурсов",
     "school_id": "Код ОО", "name": "Школа", "municipality": "Муниципальное образование",
     "locality": "Населённый пункт", "locality_type": "Тип населённого пункта", "school_type": "Тип ОО",
     "year": "Год", "procedure": "Процедура", "subject": "Предмет", "grade": "Класс",
@@ -64,6 +79,7 @@ MUNICIPAL_SECTIONS: list[tuple[str, str]] = [
     ("effects", "Эффекты программ поддержки"),
     ("costs", "Цена и качество"),
     ("partners", "Предлагаемые партнёрства"),
+    ("monitoring", "Мониторинг программы и переходы школ"),
     ("method", "Приложение А. Методика"),
     ("quality", "Приложение Б. Качество данных"),
 ]
@@ -75,6 +91,7 @@ REGIONAL_SECTIONS: list[tuple[str, str]] = [
     ("r-distributions", "Распределения результатов"),
     ("r-identified", "Выявленные школы по муниципалитетам"),
     ("r-effects", "Эффекты программ и «цена–качество»"),
+    ("r-monitoring", "Мониторинг программы: показатели, цели, переходы"),
     ("r-method", "Приложение А. Методика"),
     ("r-quality", "Приложение Б. Качество данных"),
 ]
@@ -134,6 +151,8 @@ def _auto_format(col: str, s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s):
         if col.startswith("share") or col.startswith("p_") or col.endswith("_share") or col.startswith("region_share"):
             return s.map(fmt_pct, na_action=None)
+        if "rub" in col or col.startswith("spending") or col in ("distance_km", "participants"):
+            return s.map(lambda v: "—" if _isna(v) else fmt_int(round(float(v))), na_action=None)
         return s.map(lambda v: fmt_num(v, 2), na_action=None)
     return s.map(lambda v: "—" if _isna(v) else str(v), na_action=None)
 
@@ -160,7 +179,9 @@ def html_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None,
         s = shown[col].reset_index(drop=True)
         fn = formats.get(col)
         if fn is not None:
-            out[labels.get(col, str(col))] = s.map(lambda v, f=fn: "—" if _isna(v) and not isinstance(v, str) else f(v))
+            # text cells (e.g. «скрыто*» or values already formatted by suppress_small) are shown as they are
+            out[labels.get(col, str(col))] = s.map(
+                lambda v, f=fn: v if isinstance(v, str) else ("—" if _isna(v) else f(v)))
         elif s.dtype == object and s.map(lambda v: isinstance(v, str)).any():
             out[labels.get(col, str(col))] = s.map(
                 lambda v, c=col: v if isinstance(v, str) else _auto_format(c, pd.Series([v])).iloc[0])
@@ -622,6 +643,17 @@ def _distribution_figure(region: Any, ss: pd.DataFrame, municipality: str | None
                                "линия — медиана).", synthetic=region.synthetic, dpi=_param(region, "figure_dpi", 100))
 
 
+def _criterion_titles(rules: str, columns: Sequence[str]) -> dict[str, str]:
+    """Russian titles of ``crit_*`` columns from the rule set (the key itself if unavailable)."""
+    try:
+        from shnro_lib.identify import column_labels_ru
+
+        labels = column_labels_ru(rules)
+    except Exception:  # noqa: BLE001 - a custom rule file may be gone; the key still identifies it
+        labels = {}
+    return {c: str(labels.get(c, c)).removeprefix("Критерий: ") for c in columns}
+
+
 def identified_section(region: Any, municipality: str) -> str:
     """Identified schools of the municipality with the reasons (criteria) of each flag."""
     if not region.ok("identify"):
@@ -644,14 +676,19 @@ def identified_section(region: Any, municipality: str) -> str:
         parts.append(html_table(fl[cols].reset_index(drop=True), caption="Выявленные школы и основания"))
         crit = [c for c in fl.columns if c.startswith("crit_")]
         if crit:
+            titles = _criterion_titles(region.meta.get("rules", "lo_2018"), crit)
+            short = {c: f"К{i}" for i, c in enumerate(crit, start=1)}
+            legend = "; ".join(f"{short[c]} — {titles[c]}" for c in crit)
             parts.append(html_table(fl[["name", *crit]].reset_index(drop=True),
-                                    caption="Выполнение отдельных критериев",
-                                    labels={c: c.removeprefix("crit_").replace("_", " ") for c in crit}))
+                                    caption="Выполнение отдельных критериев (да — выполнен, нет — не выполнен, "
+                                            "«—» — нет данных для проверки)",
+                                    labels=short, note=legend))
     else:
         parts.append(note_html("В муниципалитете нет школ, отнесённых к ШНРО, ШНСУ или зоне риска."))
     if region.ok("identification_changes"):
         ch = region.for_municipality("identification_changes", municipality)
         if _dfr(ch):
+            ch = ch.drop(columns=[c for c in ("municipality",) if c in ch.columns])
             parts.append(html_table(_with_names(region, ch), caption="Изменения по сравнению с прошлым годом",
                                     max_rows=int(_param(region, "max_table_rows", 60))))
     return section_html("identified", "Выявленные школы и основания", "".join(parts))
@@ -688,9 +725,13 @@ def context_section(region: Any, municipality: str) -> str:
     parts.append(html_table(ctx[cols], caption="Положение школ относительно ожидаемого по контексту",
                             max_rows=int(_param(region, "max_table_rows", 60))))
     if region.ok("similar"):
+        parts.append(similar_schools_figure(region, municipality))
         sim = region.for_municipality("similar", municipality)
         if _dfr(sim):
-            parts.append(html_table(_with_names(region, sim), caption="Похожие по контексту школы региона",
+            sim = _with_names(region, sim)
+            sim.insert(sim.columns.get_loc("similar_id") + 1, "similar_name",
+                       sim["similar_id"].astype(str).map(_names(region)))
+            parts.append(html_table(sim, caption="Похожие по контексту школы региона",
                                     max_rows=int(_param(region, "max_table_rows", 60))))
     else:
         parts.append(unavailable_html(f"похожие школы — {region.reason('similar')}"))
@@ -767,8 +808,24 @@ def costs_section(region: Any, municipality: str | None, sid: str = "costs", tit
     df = region.for_municipality("costs", municipality) if municipality else region.table("costs")
     if _dfr(df) and "school_id" in df.columns:
         df = _with_names(region, df)
-    return section_html(sid, title, html_table(df, caption="Расходы и результаты",
-                                               max_rows=int(_param(region, "max_table_rows", 60))))
+    if municipality is None and _dfr(df) and "municipality" in df.columns:
+        agg = df.groupby("municipality").agg(
+            n_schools=("school_id", "size"), spending_per_pupil=("spending_per_pupil", "median"),
+            residual=("residual", "mean"), efficiency=("efficiency", "mean")).reset_index()
+        if "quadrant" in df.columns:
+            q = pd.crosstab(df["municipality"], df["quadrant"]).reset_index()
+            q.columns = [str(c) for c in q.columns]
+            agg = agg.merge(q, on="municipality", how="left")
+        table = html_table(agg, caption="«Цена–качество» по муниципальным образованиям (медиана расходов, "
+                                        "среднее отклонение от ожидаемого, средняя эффективность, школы по квадрантам)",
+                           labels={"spending_per_pupil": "Медиана расходов на ученика, руб.",
+                                   "residual": "Среднее отклонение от ожидаемого",
+                                   "efficiency": "Средняя эффективность (DEA)"})
+        return section_html(sid, title, costs_figure(region, None) + table)
+    cols = [c for c in ["school_id", "name", "spending_per_pupil", "result_index", "expected_result", "residual",
+                        "efficiency", "efficiency_ci_low", "efficiency_ci_high", "quadrant"] if c in df.columns]
+    return section_html(sid, title, costs_figure(region, municipality) + html_table(
+        df[cols], caption="Расходы и результаты", max_rows=int(_param(region, "max_table_rows", 60))))
 
 
 def partners_section(region: Any, municipality: str) -> str:
@@ -783,7 +840,9 @@ def partners_section(region: Any, municipality: str) -> str:
         for c in id_cols:
             mask |= df[c].astype(str).isin(ids).to_numpy()
         df = _with_names(region, df.loc[mask].reset_index(drop=True))
-    body = html_table(df, caption="Предлагаемые пары «школа — школа-партнёр»") if len(df) else note_html(
+    cols = [c for c in ["school_id", "school_name", "leader_id", "leader_name", "leader_municipality",
+                        "result_gap", "distance_km", "reason"] if c in df.columns]
+    body = html_table(df[cols] if cols else df, caption="Предлагаемые пары «школа — школа-лидер»") if len(df) else note_html(
         "Для школ муниципалитета партнёрства не предложены.")
     return section_html("partners", "Предлагаемые партнёрства", body)
 
@@ -803,7 +862,8 @@ def method_annex(region: Any, sid: str = "method", title: str = "Приложе�
             "это защищает персональные данные и не даёт делать выводы по случайным колебаниям малых групп."),
     ]
     titles = {"identify": "Идентификация ШНРО и ШНСУ", "context": "Социальный контекст",
-              "effects": "Эффекты программ", "costs": "Цена и качество", "partners": "Партнёрства"}
+              "effects": "Эффекты программ", "costs": "Цена и качество", "partners": "Партнёрства",
+              "monitoring": "Мониторинг программы"}
     for stage, t in titles.items():
         parts.append(f"<h3>{esc(t)}</h3>")
         text = region.methods.get(stage)
@@ -855,8 +915,193 @@ def municipal_report_html(region: Any, municipality: str) -> str:
         overview_section(region, municipality), identified_section(region, municipality),
         context_section(region, municipality), dynamics_section(region, municipality),
         effects_section(region, municipality), costs_section(region, municipality),
-        partners_section(region, municipality), method_annex(region),
+        partners_section(region, municipality), monitoring_section(region, municipality), method_annex(region),
         data_quality_annex(region, municipality=municipality), footer_html(region.meta)])
+
+
+def _status_colour(status: str) -> str:
+    return {"on_track": "#d8efd9", "at_risk": "#fbe8c0", "off_track": "#f6c9c4"}.get(str(status), "#eeeeee")
+
+
+def monitoring_section(region: Any, municipality: str, sid: str = "monitoring",
+                       title: str = "Мониторинг программы и переходы школ") -> str:
+    """Annual monitoring indicators of the municipality against the region and targets, and school paths."""
+    if not region.ok("monitoring"):
+        return section_html(sid, title, unavailable_html(region.reason("monitoring")))
+    mon = region.table("monitoring")
+    years = sorted(int(y) for y in mon["year"].dropna().unique())
+    last = [y for y in years if y <= region.year][-3:]
+    mine = mon[(mon["municipality"] == municipality) & mon["year"].isin(last)]
+    reg = mon[(mon["level"] == "регион") & (mon["year"] == region.year)].set_index("indicator")
+    rows = []
+    for ind, g in mine.groupby("indicator", sort=False):
+        g = g.set_index("year")
+        row = {"title_ru": g["title_ru"].iloc[0]}
+        unit = str(g["unit"].iloc[0])
+
+        def fmt(v: Any, unit: str = unit) -> str:
+            return fmt_pct(v) if unit == "share" else fmt_num(v, 0 if unit == "count" else 2)
+
+        for y in last:
+            row[str(y)] = fmt(g["value"].get(y, np.nan))
+        cur = g.loc[region.year] if region.year in g.index else None
+        row["target"] = fmt(cur["target"]) if cur is not None else "—"
+        row["status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
+        row["region"] = fmt(reg["value"].get(ind, np.nan) if ind in reg.index else np.nan)
+        rows.append(row)
+    parts = ["<p>Показатели ежегодного мониторинга программы поддержки (приказ о мониторинге, раздел 3) "
+             "для школ муниципалитета; цели — плановая траектория из параметров мониторинга. Статус: "
+             "«в графике», «риск» (в пределах допуска), «отставание».</p>"]
+    if rows:
+        parts.append(html_table(pd.DataFrame(rows), labels={"region": f"Регион, {region.year}"},
+                                caption="Показатели мониторинга по годам"))
+    if region.ok("trajectories"):
+        tr = region.for_municipality("trajectories", municipality)
+        if _dfr(tr):
+            listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
+            counts = listed["status_ru"].value_counts().rename_axis("status_ru").reset_index(name="schools")
+            parts.append(html_table(counts, caption="Школы, бывшие в списке ШНРО/ШНСУ: состояние на "
+                                                    f"{region.year} г."))
+            cols = ["school_id", "name", "path", "status_ru"]
+            t = _with_names(region, listed)
+            parts.append(html_table(t[[c for c in cols if c in t.columns]].reset_index(drop=True),
+                                    caption="Путь школ по категориям",
+                                    max_rows=int(_param(region, "max_table_rows", 60))))
+    return section_html(sid, title, "".join(parts))
+
+
+def regional_monitoring_section(region: Any) -> str:
+    """Status grid municipality x indicator, the region's indicators and the flow between categories."""
+    sid, title = "r-monitoring", "Мониторинг программы: показатели, цели, переходы"
+    if not region.ok("monitoring"):
+        return section_html(sid, title, unavailable_html(region.reason("monitoring")))
+    from shnro_lib import monitoring as mon_mod
+
+    mon = region.table("monitoring")
+    parts = []
+    dpi = _param(region, "figure_dpi", 100)
+    try:
+        fig = mon_mod.plot_status_grid(mon, region.year, synthetic=region.synthetic)
+        parts.append(figure_html(fig, "Сетка статусов «муниципалитет × показатель»",
+                                 "Цвет — статус относительно целевой траектории (зелёный — в графике, жёлтый — "
+                                 "риск, красный — отставание, серый — цели нет); в ячейке — значение и "
+                                 "стрелка изменения к прошлому году.", region.synthetic, dpi))
+    except Exception as exc:  # noqa: BLE001 - a figure must not stop the report
+        parts.append(unavailable_html(f"сетка статусов не построена: {exc}"))
+    try:
+        wide = mon_mod.monitoring_wide(mon)
+        units = mon.drop_duplicates("indicator").set_index("indicator")["unit"].astype(str)
+        for col in [c for c in wide.columns if c not in ("indicator", "title_ru")]:
+            wide[col] = [fmt_pct(v) if units.get(i) == "share" else fmt_num(v, 2 if units.get(i) != "count" else 0)
+                         for i, v in zip(wide["indicator"], wide[col], strict=True)]
+        parts.append(html_table(wide.drop(columns=["indicator"]), caption="Показатели по региону по годам"))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(unavailable_html(f"таблица показателей не построена: {exc}"))
+    if region.ok("ident_panel"):
+        panel = region.table("ident_panel")
+        try:
+            fig = mon_mod.plot_transitions_flow(panel, synthetic=region.synthetic)
+            parts.append(figure_html(fig, "Переходы школ между категориями по годам",
+                                     "Ширина потока — число школ, перешедших из категории в категорию.",
+                                     region.synthetic, dpi))
+        except Exception as exc:  # noqa: BLE001
+            parts.append(unavailable_html(f"схема переходов не построена: {exc}"))
+    if region.ok("trajectories"):
+        tr = region.table("trajectories")
+        listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
+        ct = pd.crosstab(listed["municipality"], listed["status_ru"]).reset_index()
+        ct.columns = [str(c) for c in ct.columns]
+        parts.append(html_table(ct, caption=f"Школы, бывшие в списке: состояние на {region.year} г."))
+    return section_html(sid, title, "".join(parts))
+
+
+_SHORT_NAMES = (("средняя общеобразовательная школа", "СОШ"), ("основная общеобразовательная школа", "ООШ"),
+                ("начальная общеобразовательная школа", "НОШ"), ("с углублённым изучением отдельных предметов",
+                                                                  "с УИОП"), ("общеобразовательная", "общеобр."))
+
+
+def short_school_name(name: str) -> str:
+    """A school name shortened the way Russian reports do («СОШ», «ООШ», «с УИОП») for figure labels."""
+    out = str(name)
+    for long, short in _SHORT_NAMES:
+        out = re.sub(long, short, out, flags=re.IGNORECASE)
+    return out
+
+
+def similar_schools_figure(region: Any, municipality: str, max_schools: int = 6) -> str:
+    """Each identified school's yearly result index against the mean of its similar-context schools."""
+    if not (region.ok("similar") and region.ok("identify")):
+        return ""
+    ident = region.for_municipality("identify", municipality)
+    if not _dfr(ident) or "category" not in ident.columns:
+        return ""
+    focus = ident.loc[flagged_mask(ident["category"]).to_numpy()]
+    if "result_index" in focus.columns:
+        focus = focus.sort_values("result_index")
+    focus = focus.head(max_schools)
+    if focus.empty:
+        return ""
+    sim = region.table("similar")
+    ib = region.table("index_by_year")
+    min_n = _min_n(region)
+    ib = ib[ib["participants"].fillna(0) >= min_n]
+    piv = ib.pivot_table(index="school_id", columns="year", values="result_index", aggfunc="first")
+    years = [y for y in piv.columns if y <= region.year]
+    plt = _plt()
+    ncol = 3
+    nrow = int(math.ceil(len(focus) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(9, 2.4 * nrow), squeeze=False, sharey=True)
+    names = _names(region)
+    for ax, sid_ in zip(axes.ravel(), focus["school_id"].astype(str), strict=False):
+        peers = sim.loc[sim["school_id"].astype(str) == sid_, "similar_id"].astype(str)
+        peer_vals = piv.reindex(peers)[years]
+        ax.fill_between(years, peer_vals.quantile(0.25).to_numpy(dtype=float),
+                        peer_vals.quantile(0.75).to_numpy(dtype=float), color="#c9d6e6", label="похожие: 25–75%")
+        ax.plot(years, peer_vals.mean().to_numpy(dtype=float), color="#6b7f99", lw=1, label="похожие: среднее")
+        own = piv.reindex([sid_])[years].iloc[0].to_numpy(dtype=float) if sid_ in piv.index else np.full(len(years), np.nan)
+        ax.plot(years, own, marker="o", color="#c05020", lw=1.5, label="школа")
+        ax.axhline(0, color="#999999", lw=0.6, ls="--")
+        ax.set_title(f"{sid_}: {short_school_name(names.get(sid_, ''))}"[:48], fontsize=7)
+        ax.set_xticks(years)
+        ax.tick_params(labelsize=6)
+    for ax in axes.ravel()[len(focus):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=6, loc="lower left")
+    fig.tight_layout()
+    return figure_html(fig, "Выявленные школы и похожие на них по контексту школы региона",
+                       "Индекс результатов школы по годам (красная линия) против похожих по социальному контексту "
+                       f"школ региона (среднее и межквартильный размах). Годы, где у школы меньше {min_n} "
+                       "участников, не показаны.", region.synthetic, _param(region, "figure_dpi", 100))
+
+
+def costs_figure(region: Any, municipality: str | None) -> str:
+    """Quadrant chart: spending per pupil against the result relative to context."""
+    if not region.ok("costs"):
+        return ""
+    df = region.table("costs")
+    if not {"spending_per_pupil", "residual"} <= set(df.columns):
+        return ""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    x = df["spending_per_pupil"].astype(float) / 1000
+    y = df["residual"].astype(float)
+    ax.scatter(x, y, s=9, color="#b8c3d1", label="школы региона")
+    if municipality:
+        m = (df["municipality"] == municipality).fillna(False).to_numpy()
+        ax.scatter(x[m], y[m], s=24, color="#1f5f99", label="школы муниципалитета")
+    ax.axhline(0, color="#44546a", lw=1)
+    ax.axvline(float(np.nanmedian(x)), color="#44546a", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("Расходы на одного обучающегося, тыс. руб. (логарифмическая шкала)")
+    ax.set_ylabel("Результат относительно ожидаемого по контексту")
+    for tx, ty, text in ((0.02, 0.95, "дешевле и лучше"), (0.75, 0.95, "дороже и лучше"),
+                         (0.02, 0.03, "дешевле и хуже"), (0.75, 0.03, "дороже и хуже")):
+        ax.text(tx, ty, text, transform=ax.transAxes, fontsize=8, color="#44546a", va="top" if ty > 0.5 else "bottom")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return figure_html(fig, "«Цена–качество»: расходы на обучающегося и результат с учётом контекста",
+                       "Квадранты: расходы выше/ниже медианы региона; результат выше/ниже ожидаемого по "
+                       "социальному контексту.", region.synthetic, _param(region, "figure_dpi", 100))
 
 
 # --------------------------------------------------------------------------- regional sections
@@ -985,7 +1230,7 @@ def regional_report_html(region: Any) -> str:
     return "".join([regional_header(region), regional_summary_section(region), regional_compare_section(region),
                     regional_participation_section(region), regional_distributions_section(region),
                     regional_identified_section(region), regional_effects_section(region),
-                    method_annex(region, sid="r-method"), data_quality_annex(region, sid="r-quality"),
+                    regional_monitoring_section(region), method_annex(region, sid="r-method"), data_quality_annex(region, sid="r-quality"),
                     footer_html(region.meta)])
 
 
