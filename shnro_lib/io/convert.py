@@ -110,8 +110,125 @@ def _fmt_num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
+_ODD_SPACES = re.compile("[" + "".join(_SPACES) + "]")
+_DASHES = re.compile("[\u2212\u2013\u2014]")
+
+
+def _all_text(raw: pd.Series) -> bool:
+    if pd.api.types.is_string_dtype(raw) and raw.dtype != object:
+        return True
+    if raw.dtype != object:
+        return False
+    return pd.api.types.infer_dtype(raw, skipna=True) == "string"
+
+
+def _all_numbers(raw: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return True
+    return raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in (
+        "integer", "floating", "mixed-integer-float", "decimal")
+
+
+def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
+    """Vectorised conversion of the common, clean cases; ``None`` sends the column to the exact path.
+
+    The exact (per-value) path stays the single source of messages: whenever a column holds
+    anything it would report — an Excel error, a percent sign, a bad number, a value out of
+    range — this function declines and the exact path converts the whole column.
+    """
+    kind = col.kind
+    if len(raw) == 0 or kind not in ("str", "int", "float", "share", "date"):
+        return None
+    if kind == "date":
+        if not _all_text(raw):
+            return None
+        text = raw.astype("string").str.strip()
+        present = text.dropna()
+        if not present.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+            return None
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        if parsed[present.index].isna().any():
+            return None
+        return Converted(pd.Series(parsed.astype("datetime64[ns]").to_numpy(), index=raw.index), [], [])
+    if kind == "str":
+        if not _all_text(raw):
+            return None
+        text = raw.astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
+        low = text.str.lower()
+        if low.isin(list(EXCEL_ERRORS)).any():
+            return None
+        if col.name.endswith("_id") and text.str.fullmatch(_FLOAT_CODE.pattern).fillna(False).any():
+            return None
+        missing = low.isin(list(MISSING_TOKENS)).fillna(True).to_numpy() | text.isna().to_numpy()
+        series = pd.Series(pd.array(text.where(~missing), dtype="string"), index=raw.index)
+        conversions = []
+        n_space = int(((text != raw.astype("string")) & ~pd.Series(missing, index=raw.index)).fillna(False).sum())
+        if n_space:
+            conversions.append(f"{col.name}: лишние и неразрывные пробелы удалены ({n_space})")
+        return Converted(series, [], conversions)
+    n_comma = 0
+    if _all_numbers(raw):
+        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+        if int(values.isna().sum()) != int(raw.isna().sum()):
+            return None
+        if not np.isfinite(values.dropna().to_numpy()).all():
+            return None
+    elif _all_text(raw):
+        text = raw.astype("string").str.replace(_ODD_SPACES, "", regex=True).str.strip()
+        low = text.str.lower()
+        missing = low.isin(list(MISSING_TOKENS)).fillna(True) | text.isna()
+        present = text[~missing]
+        if present.str.contains(r"[%/#]", regex=True).any() or present.str.contains("\\.").any() & \
+                present.str.contains(",").any():
+            return None
+        n_comma = int(present.str.contains(",").sum())
+        cleaned = present.str.replace(",", ".", regex=False).str.replace(_DASHES, "-", regex=True)
+        if not cleaned.str.fullmatch(_NUM.pattern).all():
+            return None
+        values = pd.Series(np.nan, index=raw.index, dtype="float64")
+        values.loc[present.index] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        if values.loc[present.index].isna().any() or not np.isfinite(values.dropna().to_numpy()).all():
+            return None
+    else:
+        return None
+    conversions: list[str] = []
+    issues: list[Issue] = []
+    arr = values.to_numpy(dtype="float64")
+    ok = ~np.isnan(arr)
+    if kind == "int":
+        if (arr[ok] != np.round(arr[ok])).any() or (np.abs(arr[ok]) > 2**53).any():
+            return None
+        out = pd.array(np.where(ok, arr, 0).astype("int64"), dtype="Int64")
+        out[~ok] = pd.NA
+        series = pd.Series(out, index=raw.index)
+    elif kind == "float":
+        series = pd.Series(arr, index=raw.index, dtype="float64")
+    else:  # share
+        plain = arr[ok]
+        as_percent = bool(plain.size) and plain.max() > 1 and plain.min() >= 0 and plain.max() <= 100
+        if as_percent:
+            arr = arr / 100.0
+            n_pct = int(ok.sum())
+            conversions.append(f"{col.name}: проценты переведены в доли ({n_pct})")
+            issues.append(Issue(-1, "warning", None, f"проценты переведены в доли (значений: {n_pct})"))
+        if (arr[ok] < 0).any() or (arr[ok] > 1).any():
+            return None
+        series = pd.Series(arr, index=raw.index, dtype="float64")
+    if n_comma:
+        conversions.append(f"{col.name}: десятичная запятая ({n_comma})")
+    return Converted(series, issues, conversions)
+
+
 def convert(raw: pd.Series, col: Column) -> Converted:
     """Convert one raw column; positions in ``issues`` refer to ``raw``'s order."""
+    fast = _fast_convert(raw, col)
+    if fast is not None:
+        return fast
+    return _convert_exact(raw, col)
+
+
+def _convert_exact(raw: pd.Series, col: Column) -> Converted:
+    """Value-by-value conversion with a precise message for every problem."""
     values = raw.tolist()
     issues: list[Issue] = []
     conversions: list[str] = []
