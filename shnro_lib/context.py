@@ -395,6 +395,16 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
         m = KMeans(n_clusters=k, n_init=n_init, random_state=rs).fit(X)
         return m.labels_, m
     if method == "ward":
+        # Ward needs O(n^2) memory: above `ward_max_n` schools it is fitted on a random subsample
+        # and every school is assigned to the nearest subsample cluster centre
+        max_n = int(ccfg.get("ward_max_n", 15000))
+        if len(X) > max_n:
+            rng = np.random.default_rng(rs)
+            sub = rng.choice(len(X), size=max_n, replace=False)
+            m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X[sub])
+            centres = np.vstack([X[sub][m.labels_ == c].mean(axis=0) for c in range(k)])
+            labels = np.argmin(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+            return labels, m
         m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X)
         return m.labels_, m
     m = GaussianMixture(n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs,
@@ -414,7 +424,11 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
         if method == "gmm":
             rows.append({"k": k, "bic": float(m.bic(X))})
         else:
-            sil = silhouette_score(X, labels) if len(set(labels)) > 1 else np.nan
+            # silhouette is O(n^2): on large data it is estimated on a random sample of schools
+            size = int(ccfg.get("silhouette_sample_size", 5000))
+            sil = (silhouette_score(X, labels, sample_size=size if len(X) > size else None,
+                                    random_state=int(ccfg.get("random_state", 0)))
+                   if len(set(labels)) > 1 else np.nan)
             rows.append({"k": k, "silhouette": float(sil)})
     scores = pd.DataFrame(rows)
     if fixed:
