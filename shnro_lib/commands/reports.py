@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
+        dask_scheduler: str = typer.Option(
+            None, "--dask-scheduler",
+            help="Выполнять тетради на кластере Dask: адрес планировщика (tcp://хост:8786) или local"),
     ) -> None:
         """Построить все отчёты пакетом: муниципальные (HTML + Excel), региональный, сборник (HTML + PDF)."""
         from shnro_lib.batch import run_batch
@@ -29,15 +32,31 @@ def register(app: typer.Typer) -> None:
 
         # testing hook only: names of municipalities whose notebooks must fail, separated by ';'
         test_fail = [s for s in os.environ.get("SHNRO_TEST_FAIL", "").split(";") if s]
+        client = cluster = None
+        if dask_scheduler:
+            from distributed import Client, LocalCluster
+
+            if dask_scheduler == "local":
+                cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
+                                       processes=True, dashboard_address=None)
+                client = Client(cluster)
+            else:
+                client = Client(dask_scheduler)
         try:
             result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
-                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, test_fail=test_fail)
+                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, test_fail=test_fail,
+                               executor=client)
         except DataError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
         except (ValueError, FileNotFoundError) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(2) from None
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
         typer.echo(result.summary_ru())
         typer.echo(f"Оглавление: {result.index_html}")
         if not result.ok:
