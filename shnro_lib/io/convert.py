@@ -153,6 +153,25 @@ def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
     if kind == "str":
         if not _all_text(raw):
             return None
+        if len(raw) > 20000:
+            # codes, procedures, subjects repeat: normalise each distinct value once
+            codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+            if len(uniques) <= len(raw) // 4:
+                sub = _fast_convert(pd.Series(np.asarray(uniques, dtype=object)), col)
+                if sub is None:
+                    return None
+                vals = sub.series.astype(object).to_numpy()
+                taken = np.where(codes >= 0, vals[np.maximum(codes, 0)], None)
+                series = pd.Series(pd.array(taken, dtype="string"), index=raw.index)
+                conversions = []
+                if sub.conversions:
+                    changed = (pd.Series(np.asarray(uniques, dtype=object)).astype("string")
+                               != sub.series).fillna(False).to_numpy() & sub.series.notna().to_numpy()
+                    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+                    n_space = int(counts[changed].sum())
+                    if n_space:
+                        conversions.append(f"{col.name}: лишние и неразрывные пробелы удалены ({n_space})")
+                return Converted(series, [], conversions)
         text = raw.astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
         low = text.str.lower()
         if low.isin(list(EXCEL_ERRORS)).any():
