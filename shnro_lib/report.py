@@ -1275,6 +1275,11 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     year = region.year
     sch = region.for_municipality("schools", municipality)
     ib = region.table("index_by_year")
+    min_n = _min_n(region)
+    # small groups: the index of a school-year with fewer than min_n participants is not shown
+    ib = ib.copy()
+    small = (ib["participants"].fillna(0) < min_n).to_numpy()
+    ib.loc[small, ["result_index", "result_index_se"]] = np.nan
     cur = ib[(ib["year"] == year)][["school_id", "result_index", "result_index_se", "participants"]]
     schools = sch.merge(cur, on="school_id", how="left")
     sheets: dict[str, pd.DataFrame] = {"Школы": schools}
@@ -1291,7 +1296,8 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     part = region.for_municipality("participation", municipality)
     sheets["Участие"] = part
     labels = {**LABELS}
-    note = f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}."
+    note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
+            f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
     if region.synthetic:
         note = f"{SYNTHETIC_TEXT}. " + note
     if region.failures:

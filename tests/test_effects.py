@@ -1,0 +1,212 @@
+"""Programme effects: paired effect size, DiD on simulated panels, the demo data, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import DEMO_DIR
+
+from shnro_lib import effects as E
+
+
+def test_paired_hedges_g_by_hand():
+    before = np.array([1, 2, 3, 4, 5.0])
+    after = np.array([2, 3, 4, 5, 7.0])
+    r = E.paired_hedges_g(before, after)
+    # diff mean 1.2; s_av = sqrt((2.5 + 3.7) / 2); J = 1 - 3 / 15 = 0.8
+    d = 1.2 / np.sqrt(3.1)
+    assert r["g"] == pytest.approx(0.8 * d, rel=1e-9)
+    assert r["mean_change"] == pytest.approx(1.2)
+    assert r["share_improved"] == 1.0
+    assert r["ci_low"] < r["g"] < r["ci_high"]
+    # a perfect before-after correlation with a constant shift has (almost) no sampling error
+    r2 = E.paired_hedges_g(before, before + 1)
+    assert r2["ci_high"] - r2["ci_low"] < 1e-6
+
+
+def _sim_panel(seed: int, effect: float, n: int = 400) -> pd.DataFrame:
+    """School x year panel 2020-2024, persistent quality + transitory luck; random cohort 2022."""
+    rng = np.random.default_rng(seed)
+    years = [2020, 2021, 2022, 2023, 2024]
+    y0 = rng.normal(0, 0.5, n)[:, None] + rng.normal(0, 0.3, (n, len(years)))
+    treated = rng.random(n) < 0.25
+    rows = []
+    for i in range(n):
+        for t, yr in enumerate(years):
+            tr = bool(treated[i] and yr >= 2022)
+            y = y0[i, t] + (effect if tr else 0.0)
+            rows.append({"school_id": f"s{i:04d}", "municipality": f"m{i % 20}", "year": yr, "y_sd": y,
+                         "y_pp": 10 * y, "participants": 50, "cohort": 2022 if treated[i] else 0, "treat": tr,
+                         "rel_year": (yr - 2022) if treated[i] else np.nan,
+                         "selection_year": bool(treated[i] and yr in (2020, 2021))})
+    p = pd.DataFrame(rows)
+    p["school_id"] = p["school_id"].astype("string")
+    p["municipality"] = p["municipality"].astype("string")
+    return p
+
+
+def _sim_selection_panel(seed: int, effect: float, n: int = 600) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Staggered cohorts 2022/2023 selected as the bottom 25 % of a noisy index (RTM present).
+
+    Quality differs by size group; a small school's yearly index is much noisier (its reliability is
+    lower); cohort 2022 = bottom quarter of the 2020-21 mean, cohort 2023 = bottom quarter (cut-off
+    over all schools) of the 2021-22 mean among the not yet supported; constant effect ``effect``.
+    """
+    rng = np.random.default_rng(seed)
+    years = [2020, 2021, 2022, 2023, 2024]
+    size = np.exp(rng.uniform(np.log(8), np.log(400), n))
+    theta = rng.normal(0, 0.3, n) - 0.25 * (size < 60)
+    y0 = theta[:, None] + rng.normal(0, 1, (n, len(years))) * np.sqrt(0.015 + 1.0 / size)[:, None]
+    cohort = np.zeros(n, dtype=int)
+    ids = pd.Index([f"s{i:04d}" for i in range(n)], dtype="string", name="school_id")
+    cov = pd.DataFrame(index=ids)
+
+    def observed() -> np.ndarray:
+        yrs = np.array(years)[None, :]
+        return y0 + effect * ((cohort[:, None] > 0) & (yrs >= cohort[:, None]))
+
+    for g, cols in {2022: [0, 1], 2023: [1, 2]}.items():
+        S = observed()[:, cols].mean(axis=1)
+        cohort[(cohort == 0) & (S <= np.quantile(S, 0.25))] = g
+        cov[f"S_{g}"] = S
+        cov[f"n_{g}"] = 2 * size
+    y = observed()
+    rows = []
+    for i in range(n):
+        g = int(cohort[i])
+        for t, yr in enumerate(years):
+            rows.append({"school_id": ids[i], "municipality": f"m{i % 20}", "year": yr, "y_sd": y[i, t],
+                         "y_pp": 10 * y[i, t], "participants": int(size[i]), "cohort": g,
+                         "treat": bool(g and yr >= g), "rel_year": (yr - g) if g else np.nan,
+                         "selection_year": bool(g and yr in (g - 2, g - 1))})
+    p = pd.DataFrame(rows)
+    p["school_id"] = p["school_id"].astype("string")
+    p["municipality"] = p["municipality"].astype("string")
+    return p, cov
+
+
+def test_did_recovers_planted_effect_random_assignment():
+    p = _sim_panel(3, 0.3)
+    est, lo, hi = E.did_two_stage(p)["estimate"]["sd"]
+    assert lo < 0.3 < hi
+    assert abs(est - 0.3) < 0.1
+    assert E.did_two_stage(p)["estimate"]["pp"][0] == pytest.approx(10 * est, rel=1e-6)
+
+
+def test_preferred_recovers_effect_under_selection_on_noisy_index():
+    truth = 0.2
+    p, cov = _sim_selection_panel(5, truth)
+    r = E.selection_adjusted(p, covariates=cov, return_cells=True)
+    est, lo, hi = r["estimate"]["sd"]
+    assert lo < truth < hi
+    assert hi - lo < 0.15
+    assert r["estimate"]["pp"][0] == pytest.approx(10 * est, rel=1e-6)
+    # every cohort x support year is estimated, the later cohort too (never-supported comparison)
+    assert set(zip(r["cells"]["sd"]["cohort"], r["cells"]["sd"]["year"], strict=True)) == {
+        (2022, 2022), (2022, 2023), (2022, 2024), (2023, 2023), (2023, 2024)}
+    # regression to the mean: the naive before/after and the plain DiD overstate the effect
+    naive = E.naive_pre_post(p)["estimate"]["sd"][0]
+    assert naive > truth + 0.05
+    assert naive > hi
+    assert E.did_two_stage(p)["estimate"]["sd"][0] > truth + 0.05
+
+
+def test_preferred_needs_the_selection_index():
+    p, _ = _sim_selection_panel(7, 0.2, n=200)
+    with pytest.raises(ValueError, match="индексов отбора"):
+        E.selection_adjusted(p)
+
+
+@pytest.fixture(scope="module")
+def demo_table(demo_dataset):
+    return E.programme_effects(demo_dataset, {"rtm": {"bootstrap_reps": 50}},
+                               estimators=["naive_pre_post", "rtm_adjusted", "selection_adjusted", "event_study",
+                                           "rdd"],
+                               details=True)
+
+
+def _demo_truth_att_pp(ds) -> float:
+    sys.path.insert(0, str(DEMO_DIR.parent.parent / "benchmarks"))
+    try:
+        from effects import truth_for  # benchmarks/effects.py
+    finally:
+        sys.path.pop(0)
+    return float(truth_for(ds, DEMO_DIR.parent / "demo_truth")["att_pp"])
+
+
+def test_naive_biased_upward_on_demo_preferred_covers_truth(demo_table, demo_dataset):
+    tab, det = demo_table
+    t = tab.set_index("estimator")
+    truth = _demo_truth_att_pp(demo_dataset)
+    assert t.loc["naive_pre_post", "estimate_pp"] > truth
+    assert t.loc["naive_pre_post", "estimate_pp"] > t.loc["selection_adjusted", "estimate_pp"]
+    assert t.loc["selection_adjusted", "ci_low_pp"] < truth < t.loc["selection_adjusted", "ci_high_pp"]
+    # the RTM component is shown next to the naive estimate, and it is an expected rise
+    assert det["rtm_component"]["pp"] > 0
+    assert "регрессия к среднему" in t.loc["naive_pre_post", "note"]
+    assert t.loc["rtm_adjusted", "estimate_pp"] < t.loc["naive_pre_post", "estimate_pp"]
+    assert tab["preferred"].sum() == 1
+    assert bool(t.loc["selection_adjusted", "preferred"])
+    assert (tab["ci_low_pp"] <= tab["estimate_pp"]).all() and (tab["estimate_pp"] <= tab["ci_high_pp"]).all()
+
+
+def test_event_study_shows_selection_dip(demo_table):
+    _, det = demo_table
+    es = det["event_study"]
+    dip = es[(es["unit"] == "sd") & (es["kind"] == "годы отбора")]
+    assert len(dip) >= 1
+    assert dip["estimate"].mean() < 0
+
+
+def test_rdd_sharp_and_density(demo_table):
+    _, det = demo_table
+    info = det["rdd"]
+    assert info["compliance"] > 0.95
+    assert 0 <= info["density_p"] <= 1
+
+
+def test_input_output_demo(demo_dataset):
+    io = E.input_output(demo_dataset)
+    assert {"программа", "сравнение", "разница (программа − сравнение)"} <= set(io["group"])
+    allp = io[(io["group"] == "программа") & (io["subject"] == "Все предметы")].iloc[0]
+    assert 0 <= allp["share_improved"] <= 1
+    assert allp["g_ci_low"] < allp["hedges_g"] < allp["g_ci_high"]
+
+
+def test_dose_response_clustered(demo_dataset):
+    dr = E.dose_response(demo_dataset)
+    assert dr["n_clusters"].iloc[0] >= 10
+    assert "pre" in set(dr["term"])
+
+
+def test_method_annex_names_designs():
+    md = E.effects_method_ru()
+    for word in ("регрессия к среднему", "Ашенфельтера", "RDD", "did2s", "Хеджеса", "индекс отбора",
+                 "предпочтительн", "покрытие"):
+        assert word in md
+
+
+def test_cli_effects_csv(tmp_path):
+    out = tmp_path / "eff.csv"
+    # the full configuration with a lighter bootstrap, to keep the test fast
+    cfg = E.load_effects_config({"rtm": {"bootstrap_reps": 30}, "did": {"callaway_santanna": False}})
+    cfg_path = tmp_path / "effects.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(DEMO_DIR), "--csv", str(out),
+                        "--config", str(cfg_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    tab = pd.read_csv(out, encoding="utf-8-sig")
+    for c in ("estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "n_treated", "n_control",
+              "preferred", "note"):
+        assert c in tab.columns
+    assert {"naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted", "event_study",
+            "rdd"} <= set(tab["estimator"])
+    assert tab["preferred"].sum() == 1
+    assert tab.loc[tab["preferred"].astype(bool), "estimator"].item() == "selection_adjusted"
+    assert "СИНТЕТИЧЕСКИЕ" in r.stdout
