@@ -259,6 +259,28 @@ def paragraphs_html(text: str) -> str:
     return "".join(out)
 
 
+def markdown_html(text: str, top_level: int = 4) -> str:
+    """Markdown (the analyses' method texts) as HTML; raw HTML in the text is escaped.
+
+    Headings are shifted so that the text's first level becomes ``<h{top_level}>``,
+    keeping the report's own outline (``h2`` sections, ``h3`` subsections) intact.
+    """
+    import mistune
+
+    md = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    html_text = md(str(text))
+
+    levels = [int(x) for x in re.findall(r"<h([1-6])", html_text)]
+    offset = top_level - min(levels) if levels else 0
+
+    def shift(m: re.Match) -> str:
+        level = max(1, min(6, int(m.group(2)) + offset))
+        return f"<{m.group(1)}h{level}"
+
+    html_text = re.sub(r"<(/?)h([1-6])", shift, html_text)
+    return html_text.replace("<table>", '<table class="tbl">')
+
+
 def toc_html(sections: Iterable[tuple[str, str]], title: str = "Содержание") -> str:
     """A table of contents linking to section anchors."""
     items = "".join(f'<li><a href="#{esc(sid)}">{esc(t)}</a></li>' for sid, t in sections)
@@ -873,7 +895,7 @@ def method_annex(region: Any, sid: str = "method", title: str = "Приложе�
     for stage, t in titles.items():
         parts.append(f"<h3>{esc(t)}</h3>")
         text = region.methods.get(stage)
-        parts.append(paragraphs_html(text) if text else note_html(
+        parts.append(markdown_html(text) if text else note_html(
             f"Описание метода недоступно: {region.reason(stage) or 'модуль не предоставил описание'}."))
     return section_html(sid, title, "".join(parts))
 

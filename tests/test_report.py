@@ -134,3 +134,11 @@ def test_municipal_workbook(small_region, tmp_path) -> None:
     assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in ws["A1"].value and region.fingerprint in ws["A1"].value
     assert ws.freeze_panes is not None and ws.auto_filter.ref
     assert ws.max_row - 3 == len(region.school_ids(m))
+
+
+def test_method_texts_render_markdown_and_escape_html():
+    from shnro_lib.report import markdown_html
+
+    h = markdown_html("## Метод\n\n**Критерий** `crit_x` <script>alert(1)</script>\n\n- пункт")
+    assert "<h4>Метод</h4>" in h and "<strong>Критерий</strong>" in h and "<li>пункт</li>" in h
+    assert "<script>" not in h and "##" not in h and "**" not in h
