@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +29,14 @@ def load_yaml(path: str | Path) -> Any:
         raise FileNotFoundError(f"Файл параметров не найден: {p}") from exc
     except yaml.YAMLError as exc:
         raise ValueError(f"Файл параметров {p} не читается как YAML: {exc}") from exc
+
+
+def deep_merge(base: Mapping, over: Mapping) -> dict:
+    """A copy of ``base`` with ``over`` merged in, nested mappings merged key by key."""
+    out = copy.deepcopy(dict(base))
+    for key, val in over.items():
+        if isinstance(val, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], val)
+        else:
+            out[key] = copy.deepcopy(val)
+    return out

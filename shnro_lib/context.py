@@ -23,7 +23,6 @@ Main entry points
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from shnro_lib.config import load_yaml, parameters_dir
+from shnro_lib.config import deep_merge, load_yaml, parameters_dir
 from shnro_lib.indicators import school_result_index, standardised_results, window_years
 
 ALLOWED_TABLES = ("context", "staff", "resources", "territories", "schools")
@@ -57,17 +56,7 @@ def load_context_config(config: str | Path | Mapping[str, Any] | None = None) ->
     if isinstance(config, (str, Path)):
         return _validate_config(load_yaml(config))
     base = load_yaml(parameters_dir() / "context.yaml")
-    return _validate_config(_merge(base, dict(config)))
-
-
-def _merge(base: dict, over: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for key, val in over.items():
-        if isinstance(val, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], val)
-        else:
-            out[key] = copy.deepcopy(val)
-    return out
+    return _validate_config(deep_merge(base, dict(config)))
 
 
 def _validate_config(cfg: dict) -> dict:

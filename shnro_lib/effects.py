@@ -37,7 +37,6 @@ procedure x subject x grade x year mean, averaged over procedures).
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from shnro_lib.config import load_yaml, parameters_dir
+from shnro_lib.config import deep_merge, load_yaml, parameters_dir
 from shnro_lib.indicators import standardised_results
 
 OUTCOMES = {"sd": "y_sd", "pp": "y_pp"}
@@ -64,17 +63,7 @@ def load_effects_config(config: str | Path | Mapping[str, Any] | None = None) ->
         return base
     if isinstance(config, (str, Path)):
         return load_yaml(config)
-    return _merge(base, dict(config))
-
-
-def _merge(base: dict, over: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for key, val in over.items():
-        if isinstance(val, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], val)
-        else:
-            out[key] = copy.deepcopy(val)
-    return out
+    return deep_merge(base, dict(config))
 
 
 def _z(cfg: dict) -> float:

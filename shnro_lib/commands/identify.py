@@ -19,8 +19,8 @@ def register(app: typer.Typer) -> None:
         csv: Path = typer.Option(None, "--csv", help="Дополнительно: таблица по региону в CSV"),
     ) -> None:
         """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам и лист «Критерии»."""
-        import warnings
 
+        from shnro_lib.commands._common import load_or_exit
         from shnro_lib.identify import (
             RuleError,
             column_labels_ru,
@@ -28,20 +28,14 @@ def register(app: typer.Typer) -> None:
             identify_schools,
             load_rules,
         )
-        from shnro_lib.io import DataError, load_dataset
         from shnro_lib.outputs import write_csv, write_workbook
 
         try:
             r = load_rules(rules)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = load_dataset(data_dir)
-        except (DataError, RuleError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        except (RuleError, FileNotFoundError, ValueError) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        if year not in ds.years:
-            typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
-            raise typer.Exit(1)
+        ds = load_or_exit(data_dir, year)
         table = identify_schools(ds, year, r)
         synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
         note = f"{r.get('title_ru', r['name'])}; {year} г.; данные {ds.fingerprint}"

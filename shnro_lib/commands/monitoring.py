@@ -20,25 +20,18 @@ def register(app: typer.Typer) -> None:
         figure: Path = typer.Option(None, "--figure", help="Дополнительно: цветная сетка статусов (.png)"),
     ) -> None:
         """Мониторинг ШНРО/ШНСУ: показатели по региону и муниципалитетам, статус целей, переходы школ."""
-        import warnings
-
         import pandas as pd
 
         from shnro_lib import monitoring as mon
-        from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.commands._common import load_or_exit
         from shnro_lib.outputs import atomic_write, write_workbook
 
+        ds = load_or_exit(data_dir, year)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = load_dataset(data_dir)
             cfg = mon.load_monitoring_config(config)
-        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        except (FileNotFoundError, ValueError) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        if year not in ds.years:
-            typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
-            raise typer.Exit(1)
         years = [y for y in ds.years if y <= year]
         ident = mon.identification_panel(ds, years, rules)
         panel = mon.build_panel(ds, ident, cfg)

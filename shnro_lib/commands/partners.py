@@ -22,25 +22,18 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML подбора пар (по умолчанию parameters/partners.yaml)"),
     ) -> None:
         """Подобрать каждой ШНРО школу-лидера (оптимальное распределение) и записать список пар."""
-        import warnings
-
         import pandas as pd
 
         from shnro_lib import partners as pt
-        from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.commands._common import load_or_exit
         from shnro_lib.outputs import write_csv, write_workbook
 
+        ds = load_or_exit(data_dir, year)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = load_dataset(data_dir)
             cfg = pt.load_partners_config(config)
-        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        except (FileNotFoundError, ValueError) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        if year not in ds.years:
-            typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
-            raise typer.Exit(1)
         try:
             res = pt.partner_result(ds, year, cfg, rules)
         except ValueError as exc:
