@@ -46,6 +46,12 @@ LABELS: dict[str, str] = {
     "path": "Путь по годам", "status_ru": "Состояние", "title_ru": "Показатель", "target": "Цель",
     "change": "Изменение", "borderline": "Пограничная", "shrunken_index": "Сжатый индекс",
     "category_prev": "Категория в прошлом году", "years_listed": "Лет в списке",
+    "risk_zone_reasons": "Причины зоны риска", "risks_high": "Высокие риски (500+)",
+    "risks_medium": "Средние риски (500+)", "residual_se": "Ст. ошибка отклонения",
+    "municipal_effect": "Эффект муниципалитета", "underperforming_favourable": "Ниже ожидаемого при благополучном контексте",
+    "context_status": "Положение относительно контекста", "similar_ids": "Похожие школы (коды)",
+    "context_missing_reason": "Почему нет контекста", "model_used": "Модель ожидаемого результата",
+    "context_r2": "Доля дисперсии, объяснённая контекстом", "expected_model": "Модель ожидаемого результата",
     "years_evaluated": "Лет оценено", "staff_index": "Индекс кадров", "resources_index": "Индекс ресурсов",
     "school_id": "Код ОО", "name": "Школа", "municipality": "Муниципальное образование",
     "locality": "Населённый пункт", "locality_type": "Тип населённого пункта", "school_type": "Тип ОО",
@@ -1323,7 +1329,9 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     sheets["Индексы по годам"] = _with_names(region, piv.reset_index())
     part = region.for_municipality("participation", municipality)
     sheets["Участие"] = part
-    labels = {**LABELS}
+    crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
+    labels = {**LABELS, **{c: f"Критерий: {t}" for c, t in
+                           _criterion_titles(region.meta.get("rules", "lo_2018"), crit_cols).items()}}
     note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
             f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
     if region.synthetic:
