@@ -258,16 +258,35 @@ def index_html(region: Any, results: list[TaskResult], out_dir: Path, extra: lis
     if extra:
         parts.append("<h2>Регион</h2><ul>" + "".join(
             f'<li><a href="{esc(rel(p))}">{esc(label)}</a>{esc(note)}</li>' for label, p, note in extra) + "</ul>")
+    import pandas as pd
+
+    from shnro_lib.report import fmt_int, fmt_num, municipality_table
+
+    try:
+        summary = municipality_table(region).set_index("municipality")
+    except Exception:  # noqa: BLE001 - the index page must be written even if a summary figure is missing
+        summary = pd.DataFrame()
+
+    def figures(name: str) -> str:
+        if name not in summary.index:
+            return "<td>—</td><td>—</td><td>—</td>"
+        row = summary.loc[name]
+        ident = fmt_int(row["n_identified"]) if "n_identified" in row else "—"
+        return (f"<td>{fmt_int(row['n_schools'])}</td><td>{fmt_num(row['mean_index'], 2, signed=True)}</td>"
+                f"<td>{ident}</td>")
+
     rows = []
     for r in sorted([r for r in results if r.kind == "municipal"], key=lambda r: r.name):
         if r.ok:
             links = f'<a href="{esc(rel(r.html_path))}">отчёт (HTML)</a>'
             if r.xlsx_path:
                 links += f' · <a href="{esc(rel(r.xlsx_path))}">таблицы (Excel)</a>'
-            rows.append(f"<tr><td>{esc(r.name)}</td><td>{links}</td></tr>")
+            rows.append(f"<tr><td>{esc(r.name)}</td>{figures(r.name)}<td>{links}</td></tr>")
         else:
-            rows.append(f'<tr><td>{esc(r.name)}</td><td class="fail">не построен: {esc(r.error_ru)}</td></tr>')
+            rows.append(f'<tr><td>{esc(r.name)}</td>{figures(r.name)}'
+                        f'<td class="fail">не построен: {esc(r.error_ru)}</td></tr>')
     parts.append('<h2>Муниципальные отчёты</h2><table class="tbl"><thead><tr><th>Муниципальное образование</th>'
+                 "<th>Школ</th><th>Средний индекс результатов</th><th>Выявлено (ШНРО, ШНСУ, зона риска)</th>"
                  f"<th>Файлы</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
     failed = [r for r in results if not r.ok]
     if failed:
