@@ -54,8 +54,29 @@ def _phi_vrs(X: np.ndarray, Y: np.ndarray, x0: np.ndarray, y0: np.ndarray) -> fl
     return float(res.x[0]) if res.status == 0 else np.nan
 
 
+def _one_frontier(X: np.ndarray, Y: np.ndarray, phi: np.ndarray, star: np.ndarray) -> list[float]:
+    """Every unit re-evaluated against the pseudo-frontier of one bootstrap replicate."""
+    Ystar = Y * (phi / star)[:, None]
+    return [_phi_vrs(X, Ystar, X[o], Y[o]) for o in range(X.shape[0])]
+
+
+def _bootstrap_frontiers(X: np.ndarray, Y: np.ndarray, phi: np.ndarray, stars: list[np.ndarray],
+                         n_jobs: int) -> np.ndarray:
+    """Replicates in parallel (joblib); the draws are made beforehand, so results do not depend on n_jobs."""
+    if n_jobs != 1 and len(stars) > 1:
+        try:
+            from joblib import Parallel, delayed
+
+            rows = Parallel(n_jobs=n_jobs)(delayed(_one_frontier)(X, Y, phi, st) for st in stars)
+            return np.array(rows, dtype=float)
+        except Exception:  # noqa: BLE001 - e.g. no child processes allowed here: fall back to one process
+            pass
+    return np.array([_one_frontier(X, Y, phi, st) for st in stars], dtype=float)
+
+
 def dea_efficiency(inputs: pd.DataFrame | np.ndarray, outputs: pd.DataFrame | np.ndarray,
-                   bootstrap_reps: int = 0, seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
+                   bootstrap_reps: int = 0, seed: int = 0, ci_level: float = 0.95,
+                   n_jobs: int = 1) -> pd.DataFrame:
     """Output-oriented DEA efficiency under variable returns to scale (Banker–Charnes–Cooper).
 
     For unit ``o``: ``φ_o = max φ`` s.t. ``Σ λ_j x_j <= x_o``, ``Σ λ_j y_j >= φ y_o``, ``Σ λ_j = 1``,
@@ -67,7 +88,8 @@ def dea_efficiency(inputs: pd.DataFrame | np.ndarray, outputs: pd.DataFrame | np
     With ``bootstrap_reps > 0`` the Simar–Wilson (1998) smoothed bootstrap: the estimated φ are
     reflected about 1, resampled with a Gaussian kernel (Silverman bandwidth, variance-corrected),
     pseudo-outputs ``y* = y φ̂ / φ*`` define a pseudo-frontier, and every unit is re-evaluated against
-    it.  Returns ``efficiency, phi`` and, with the bootstrap, ``efficiency_bc`` (bias-corrected),
+    it (replicates run on ``n_jobs`` processes; the results do not depend on it).  Returns
+    ``efficiency, phi`` and, with the bootstrap, ``efficiency_bc`` (bias-corrected),
     ``efficiency_ci_low, efficiency_ci_high`` (percentile interval of the bias-corrected
     distribution) and ``bias``.
     """
@@ -90,15 +112,14 @@ def dea_efficiency(inputs: pd.DataFrame | np.ndarray, outputs: pd.DataFrame | np
         iqr = np.subtract(*np.percentile(refl, [75, 25]))
         h = 0.9 * min(sd, iqr / 1.34 if iqr > 0 else sd) * (2 * n) ** (-1 / 5)
         s2 = np.var(phi)
-        boots = np.empty((bootstrap_reps, n))
-        for b in range(bootstrap_reps):
+        stars = []
+        for _b in range(bootstrap_reps):
             draw = rng.choice(refl, size=n, replace=True)
             eps = rng.normal(0, 1, n)
             dm = draw.mean()
             star = dm + (draw + h * eps - dm) / np.sqrt(1 + h ** 2 / max(s2, 1e-12))
-            star = np.where(star < 1, 2 - star, star)      # reflect back to [1, inf)
-            Ystar = Y * (phi / star)[:, None]
-            boots[b] = [_phi_vrs(X, Ystar, X[o], Y[o]) for o in range(n)]
+            stars.append(np.where(star < 1, 2 - star, star))      # reflect back to [1, inf)
+        boots = _bootstrap_frontiers(X, Y, phi, stars, n_jobs)
         bias = np.nanmean(boots, axis=0) - phi
         phi_bc = phi - bias
         alpha = 1 - ci_level
@@ -181,6 +202,7 @@ def cost_quality(dataset, year: int, config: str | Path | Mapping | None = None,
         inputs["context_index"] = d["context_index"].astype(float)
     reps = int(dcfg.get("bootstrap_reps", 0) if bootstrap_reps is None else bootstrap_reps)
     eff = dea_efficiency(inputs, d[["mean_pct"]], bootstrap_reps=reps, seed=int(dcfg.get("seed", 0)),
+                         n_jobs=int(dcfg.get("n_jobs", -1)),
                          ci_level=float(dcfg.get("ci_level", 0.95)))
     split = d["spending_per_pupil"].median() if cfg.get("quadrant_split", "median") == "median" \
         else d["spending_per_pupil"].mean()

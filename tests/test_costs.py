@@ -75,3 +75,11 @@ def test_cli_costs_csv(tmp_path):
     for c in ("school_id", "spending_per_pupil", "expected_result", "residual", "efficiency", "quadrant"):
         assert c in t.columns
     assert t["school_id"].str.len().eq(6).all()
+
+
+def test_dea_bootstrap_does_not_depend_on_processes():
+    rng = np.random.default_rng(4)
+    X, Y = rng.uniform(1, 2, (25, 2)), rng.uniform(1, 2, (25, 1))
+    one = K.dea_efficiency(X, Y, bootstrap_reps=6, seed=2, n_jobs=1)
+    many = K.dea_efficiency(X, Y, bootstrap_reps=6, seed=2, n_jobs=2)
+    assert np.allclose(one.to_numpy(), many.to_numpy(), equal_nan=True)
