@@ -32,11 +32,11 @@ reports: setup
 	$(SHNRO) reports $(DATA) --year $(YEAR) --out $(OUT)
 
 test: setup
-	$(PY) -m ruff check shnro_lib tests benchmarks
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -q
 
 lint: setup
-	$(PY) -m ruff check shnro_lib tests benchmarks
+	$(PY) -m ruff check .
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
