@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.config import load_yaml, parameters_dir
+from shnro_lib.labels import LABELS_RU
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -481,14 +482,4 @@ def partners_method_ru(config: str | Path | Mapping | None = None) -> str:
 """
 
 
-COLUMN_LABELS_RU = {
-    "school_id": "Код ОО", "school_name": "Наименование ОО", "municipality": "Муниципальный район",
-    "category": "Категория", "school_result_index": "Индекс результатов ОО", "leader_id": "Код школы-лидера",
-    "leader_name": "Школа-лидер", "leader_municipality": "Муниципалитет лидера",
-    "leader_result_index": "Индекс результатов лидера", "context_distance": "Расстояние по контексту, SD",
-    "result_gap": "Разрыв в результатах, SD", "distance_km": "Расстояние, км",
-    "same_municipality": "Тот же муниципалитет", "cost": "Стоимость пары", "coords_note": "Координаты",
-    "paired": "Пара подобрана", "reason": "Обоснование", "current_partner_id": "Текущий партнёр (программа)",
-    "same_as_current": "Совпадает с текущим", "name": "Наименование ОО", "result_index": "Индекс результатов",
-    "capacity": "Ёмкость", "n_assigned": "Назначено школ",
-}
+COLUMN_LABELS_RU = {**LABELS_RU, "reason": "Обоснование"}

@@ -26,55 +26,13 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import __version__
+from shnro_lib.labels import LABELS_RU
 
 NBSP_THIN = "\u202f"
 MINUS = "\u2212"
 SYNTHETIC_TEXT = "СИНТЕТИЧЕСКИЕ ДАННЫЕ"
 
-LABELS: dict[str, str] = {
-    "similar_id": "Код похожей школы", "similar_name": "Похожая школа", "rank": "Ранг", "distance": "Расстояние",
-    "leader_id": "Код школы-лидера", "leader_name": "Школа-лидер", "leader_municipality": "МО школы-лидера",
-    "school_name": "Школа", "context_distance": "Различие контекста", "result_gap": "Разрыв результатов, SD",
-    "distance_km": "Расстояние, км", "school_result_index": "Индекс школы", "leader_result_index": "Индекс лидера",
-    "spending_per_pupil": "Расходы на ученика, руб.", "mean_pct": "Средний балл, % от максимума",
-    "efficiency": "Эффективность (DEA)", "efficiency_bc": "Эффективность с поправкой на смещение",
-    "efficiency_ci_low": "Эффективность: нижняя граница", "efficiency_ci_high": "Эффективность: верхняя граница",
-    "quadrant": "Квадрант «цена–качество»", "estimator": "Метод", "estimate_pp": "Эффект, п. п.",
-    "ci_low_pp": "95% ДИ: от, п. п.", "ci_high_pp": "95% ДИ: до, п. п.", "estimate_sd": "Эффект, SD",
-    "ci_low_sd": "95% ДИ: от, SD", "ci_high_sd": "95% ДИ: до, SD", "n_treated": "Школ программы",
-    "n_control": "Школ сравнения", "preferred": "Рекомендуемая оценка", "note": "Примечание",
-    "path": "Путь по годам", "status_ru": "Состояние", "title_ru": "Показатель", "target": "Цель",
-    "change": "Изменение", "borderline": "Пограничная", "shrunken_index": "Сжатый индекс",
-    "category_prev": "Категория в прошлом году", "years_listed": "Лет в списке",
-    "risk_zone_reasons": "Причины зоны риска", "risks_high": "Высокие риски (500+)",
-    "risks_medium": "Средние риски (500+)", "residual_se": "Ст. ошибка отклонения",
-    "municipal_effect": "Эффект муниципалитета", "underperforming_favourable": "Ниже ожидаемого при благополучном контексте",
-    "context_status": "Положение относительно контекста", "similar_ids": "Похожие школы (коды)",
-    "context_missing_reason": "Почему нет контекста", "model_used": "Модель ожидаемого результата",
-    "context_r2": "Доля дисперсии, объяснённая контекстом", "expected_model": "Модель ожидаемого результата",
-    "years_evaluated": "Лет оценено", "staff_index": "Индекс кадров", "resources_index": "Индекс ресурсов",
-    "school_id": "Код ОО", "name": "Школа", "municipality": "Муниципальное образование",
-    "locality": "Населённый пункт", "locality_type": "Тип населённого пункта", "school_type": "Тип ОО",
-    "year": "Год", "procedure": "Процедура", "subject": "Предмет", "grade": "Класс",
-    "participants": "Участников", "schools": "Школ", "rows": "Строк результатов",
-    "pct": "Средний балл, % от максимума", "z": "Стандартизованный балл", "share_low": "Доля низких результатов",
-    "share_quality": "Качество знаний", "region_pct": "Регион: балл, %", "region_share_low": "Регион: доля низких",
-    "region_participants": "Регион: участников", "diff_pct": "Разница с регионом, п. п.",
-    "result_index": "Индекс результатов", "result_index_se": "Ст. ошибка индекса",
-    "category": "Категория", "p_bottom_quartile": "Вероятность попасть в нижнюю четверть",
-    "social_wellbeing_index": "Индекс социального благополучия", "explanation": "Основания",
-    "cluster": "Кластер", "cluster_name": "Кластер контекста", "context_index": "Индекс контекста",
-    "expected_result": "Ожидаемый результат", "residual": "Отклонение от ожидаемого",
-    "residual_ci_low": "Нижняя граница 95% ДИ", "residual_ci_high": "Верхняя граница 95% ДИ",
-    "resilient": "Резильентная", "in_programme": "В программе", "cohort": "Год включения",
-    "programme": "Программа", "cost_rub": "Расходы программы, руб.", "partner_school_id": "Код школы-партнёра",
-    "table": "Таблица", "file": "Файл", "sheet": "Лист", "rows_read": "Прочитано строк",
-    "rows_used": "Использовано", "rows_excluded": "Исключено", "rows_empty": "Пустых строк",
-    "conversions": "Преобразования", "level": "Уровень", "row": "Строка", "column": "Столбец",
-    "canonical": "Канонический столбец", "value": "Значение", "message": "Сообщение", "reason": "Причина",
-    "n_schools": "Школ", "mean_index": "Средний индекс результатов", "n_identified": "Выявлено школ",
-    "n_resilient": "Резильентных школ", "n_programme": "Школ в программе",
-}
+LABELS: dict[str, str] = LABELS_RU
 
 MUNICIPAL_SECTIONS: list[tuple[str, str]] = [
     ("summary", "Главное на одном экране"),

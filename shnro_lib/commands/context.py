@@ -6,20 +6,13 @@ from pathlib import Path
 
 import typer
 
+from shnro_lib.labels import LABELS_RU
+
 COLUMN_LABELS = {
-    "school_id": "Код ОО", "municipality": "Муниципалитет", "cluster": "Кластер", "cluster_name": "Название кластера",
-    "result_index": "Индекс результатов", "result_index_se": "Ст. ошибка индекса",
-    "expected_result": "Ожидаемый результат", "residual": "Отклонение от ожидаемого",
-    "residual_se": "Ст. ошибка отклонения", "residual_ci_low": "Нижняя граница ДИ отклонения",
-    "residual_ci_high": "Верхняя граница ДИ отклонения", "municipal_effect": "Муниципальный эффект",
-    "context_index": "Индекс контекста", "resilient": "Резильентная",
-    "underperforming_favourable": "Ниже ожидаемого при благоприятном контексте", "context_status": "Статус",
-    "similar_ids": "Похожие школы", "context_missing_reason": "Причина исключения",
-    "model_used": "Модель", "context_r2": "Доля дисперсии, объяснённая контекстом",
-    "n_schools": "Число школ", "similar_id": "Код похожей школы", "rank": "Ранг", "distance": "Расстояние",
-    "n_missing": "Пропущено признаков", "share_missing": "Доля пропусков", "reason": "Причина",
-    "feature": "Признак", "label": "Название признака", "coef": "Коэффициент", "se": "Ст. ошибка",
-    "p_value": "p-значение",
+    **LABELS_RU,
+    # the context workbook's own wording where it says more than the shared header
+    "residual_ci_low": "Нижняя граница ДИ отклонения", "residual_ci_high": "Верхняя граница ДИ отклонения",
+    "reason": "Причина исключения",
 }
 
 
