@@ -205,6 +205,16 @@ def _assign_localities(rng: np.random.Generator, towns: list[str], group: str) -
     return VILLAGES[int(rng.integers(0, len(VILLAGES)))], "село/деревня"
 
 
+def _dataset_facts(cfg: dict) -> dict:
+    """The demo's facts for ``dataset.yaml``: the programme's selection rule and the targets."""
+    prog = cfg["programme"]
+    cohorts = {int(c): {"selection_years": [int(y) for y in sel["selection_years"]],
+                        "index": "result_index", "bottom_share": float(sel["bottom_share"])}
+               for c, sel in sorted(prog["cohorts"].items())}
+    return {"programme": {"name": prog["name"], "cohorts": cohorts},
+            "monitoring": {"targets": cfg["monitoring_targets"]}}
+
+
 def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = None,
                   config: dict | None = None, municipalities: list | None = None,
                   fmt: str = "raw") -> DemoOutput:
@@ -274,7 +284,7 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     risk = _make_risk_profile(rng, schools, cohort, context_static, theta, years)
 
     meta = {"name": cfg["region"], "synthetic": True, "note": SYNTHETIC_NOTE,
-            "generator": f"shnro demo-data --seed {seed}"}
+            "generator": f"shnro demo-data --seed {seed}", **_dataset_facts(cfg)}
     if fmt == "parquet":
         tables = {"schools": schools.reset_index(), "results": results, "context": context, "staff": staff,
                   "resources": resources, "territories": territories, "outcomes": outcomes,

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from ..schema import KNOWN_PROCEDURES, REGION_ROW, REQUIRED_TABLES, TABLES, WAVES, TableSpec
 from .convert import DTYPES, convert, fmt
+from .facts import DatasetFacts, facts_errors_ru, parse_facts
 from .mapping import Mapper, build_mapper, folder_mapping_files
 from .problems import DataError, LoadReport, Problem, TableLoad, _excluded_frame
 from .readers import RawTable, ReadError, frame_to_raw, read_file
@@ -400,7 +402,7 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
     for f in sorted(files_used, key=lambda p: p.name):
         h.update(f.name.encode())
         h.update(f.read_bytes())
-    metadata = _read_metadata(folder, report)
+    metadata = _read_metadata(folder, report, strict)
     if metadata:
         h.update(repr(sorted(metadata.items())).encode())
     return Dataset(tables=tables, report=report, path=folder, fingerprint=h.hexdigest()[:16],
@@ -410,8 +412,12 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
 METADATA_FILE = "dataset.yaml"
 
 
-def _read_metadata(folder: Path, report: LoadReport) -> dict:
-    """Optional ``dataset.yaml``: name, ``synthetic: true``, a note shown in reports."""
+def _read_metadata(folder: Path, report: LoadReport, strict: bool = True) -> dict:
+    """Optional ``dataset.yaml`` (see :mod:`shnro_lib.io.facts`): parsed and validated.
+
+    An unknown key or a wrong value is an error naming the key (``strict``: :class:`DataError`;
+    otherwise a warning and the facts are ignored).
+    """
     path = folder / METADATA_FILE
     if not path.exists():
         return {}
@@ -424,6 +430,15 @@ def _read_metadata(folder: Path, report: LoadReport) -> dict:
         return {}
     if not isinstance(meta, dict):
         report.problems.append(_problem("warning", path.name, "описание набора данных должно быть словарём"))
+        return {}
+    try:
+        parse_facts(meta)
+    except ValidationError as exc:
+        level = "error" if strict else "warning"
+        problems = [_problem(level, path.name, msg) for msg in facts_errors_ru(exc)]
+        if strict:
+            raise DataError(report.problems + problems) from None
+        report.problems.extend(problems)
         return {}
     return meta
 
@@ -442,6 +457,11 @@ class Dataset:
     def is_synthetic(self) -> bool:
         """True when the data set's ``dataset.yaml`` declares ``synthetic: true``."""
         return bool(self.metadata.get("synthetic"))
+
+    @property
+    def facts(self) -> DatasetFacts:
+        """The validated facts of ``dataset.yaml`` (empty when the folder has none)."""
+        return parse_facts(self.metadata)
 
     @property
     def schools(self) -> pd.DataFrame:
