@@ -1,0 +1,355 @@
+"""Reading wide statistics workbooks: title rows, multi-level headers, merged cells, totals rows.
+
+A sheet is read in three steps: the header block is found (the row holding the
+school-name header of a recipe, down to the last row before the data); each
+column's header path (one text per header level, merged cells filled) is
+resolved to a fixed column (municipality, name, code) or to a metric of a
+subject and grade; every row below is classified (school, totals row,
+municipality block title, empty) and its metric cells are parsed.  The shape
+is detected from the header texts (:func:`detect_recipe`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from shnro_lib.importer.recipes import Recipe, header_key
+from shnro_lib.io.convert import BadValue, missing_kind, parse_number
+from shnro_lib.io.problems import Problem
+from shnro_lib.io.readers import is_total_label
+
+HEADER_SCAN_ROWS = 40  # title rows above the header are few; a header lower than this is not a header
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?:\s*[/\-–]\s*(20\d\d|\d\d))?(?!\d)")
+_UNIT_TAIL = re.compile(r"[\s,]*(?:\(\s*(?:чел|%)\.?\s*\)|чел\.?|%)\s*$", re.IGNORECASE)
+
+
+class ShapeError(ValueError):
+    """A workbook or sheet that cannot be read; the message is in Russian and names the file and sheet."""
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    """A metric column: the subject, grade and scale it belongs to."""
+
+    index: int
+    label: str  # «F «Русский язык / Приняли участие»» — for messages
+    subject: str
+    grade: int
+    metric: str
+    max_score: float | None
+
+
+@dataclass
+class SheetData:
+    """What one sheet holds, before matching."""
+
+    file: str
+    sheet: str
+    recipe: Recipe
+    year: int
+    header_rows: tuple[int, int]
+    rows: pd.DataFrame  # source_row, kind, municipality, name, code
+    values: pd.DataFrame  # source_row, subject, grade, metric, value, column, max_score
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+@dataclass
+class Grid:
+    """A sheet's values with merged ranges filled; ``merged_bottom[(r, c)]`` is the last row of a merge."""
+
+    cells: list[list]
+    merged_bottom: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+def read_grid(ws) -> Grid:
+    """The sheet's values with every merged range filled from its top-left cell."""
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    bottoms: dict[tuple[int, int], int] = {}
+    width = max((len(r) for r in grid), default=0)
+    for r in grid:
+        r.extend([None] * (width - len(r)))
+    for rng in ws.merged_cells.ranges:
+        top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(grid) else None
+        for i in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+            for j in range(rng.min_col - 1, min(rng.max_col, width)):
+                grid[i][j] = top
+                bottoms[(i, j)] = rng.max_row - 1
+    return Grid(grid, bottoms)
+
+
+def _text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return " ".join(str(v).replace("\u00a0", " ").split())
+
+
+def _has_number(row: list) -> bool:
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)
+
+
+def find_header(g: Grid, recipe: Recipe) -> tuple[int, int, int] | None:
+    """(first header row, last header row, name column), 0-based; None when the recipe's name header is absent.
+
+    The header ends where the merged name cell ends; when it is not merged, at the last row
+    below it whose name cell is empty and which holds no numbers.
+    """
+    grid = g.cells
+    names = set(recipe.columns.get("name", ()))
+    for i, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        for j, v in enumerate(row):
+            if header_key(v) in names:
+                if (i, j) in g.merged_bottom:
+                    return i, g.merged_bottom[(i, j)], j
+                last = i
+                while (last + 1 < len(grid) and not _text(grid[last + 1][j])
+                       and not _has_number(grid[last + 1]) and any(_text(x) for x in grid[last + 1])):
+                    last += 1
+                return i, last, j
+    return None
+
+
+def header_keys(grid: list[list], top: int, bottom: int) -> set[str]:
+    return {header_key(v) for row in grid[top:bottom + 1] for v in row if _text(v)}
+
+
+def detect_recipe(grid: Grid, recipes: list[Recipe]) -> tuple[Recipe | None, list[str]]:
+    """The one recipe whose headers this sheet has; (None, names of several that fit) when ambiguous."""
+    fits: list[tuple[int, str, Recipe]] = []
+    for rec in recipes:
+        found = find_header(grid, rec)
+        if found is None:
+            continue
+        keys = header_keys(grid.cells, found[0], found[1])
+        if not set(rec.detect_all) <= keys:
+            continue
+        hits_any = len(set(rec.detect_any) & keys)
+        if rec.detect_any and not hits_any:
+            continue
+        fits.append((len(rec.detect_all) + hits_any, rec.name, rec))
+    if not fits:
+        return None, []
+    fits.sort(key=lambda t: (-t[0], t[1]))
+    if len(fits) > 1 and fits[0][0] == fits[1][0]:
+        return None, [f[1] for f in fits if f[0] == fits[0][0]]
+    return fits[0][2], []
+
+
+def sheet_year(title: str, grid: list[list], top: int) -> int | None:
+    """The year from the sheet's name, else from the title rows above the header («2023/24» -> 2024)."""
+    for text in [title] + [_text(v) for row in grid[:top] for v in row]:
+        m = _YEAR.search(text or "")
+        if m:
+            if m.group(2):
+                second = m.group(2)
+                return int(second) if len(second) == 4 else int(m.group(1)[:2] + second)
+            return int(m.group(1))
+    return None
+
+
+def _clean_subject(text: str) -> str:
+    s = text
+    prev = None
+    while prev != s:
+        prev, s = s, _UNIT_TAIL.sub("", s).strip()
+    s = re.sub(r"\(\s*\)", " ", s)
+    return " ".join(s.split()).strip(" ,;:-")
+
+
+def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, where: str
+                    ) -> tuple[dict[str, int], list[MetricColumn], list[str], list[str]]:
+    """Fixed columns (role -> index), metric columns, ignored column labels, errors."""
+    width = len(grid[0]) if grid else 0
+    levels = [[_text(grid[r][c]) for r in range(top, bottom + 1)] for c in range(width)]
+    fixed: dict[str, int] = {}
+    metrics: list[MetricColumn] = []
+    ignored: list[str] = []
+    errors: list[str] = []
+    # subject headers merged over their metrics may be unmerged with the text in the first cell only
+    carry = [""] * (bottom - top + 1)
+    for c in range(width):
+        texts = [t for t in levels[c] if t]
+        if not texts:
+            carry = [""] * len(carry)
+            continue
+        role = recipe.column_role(texts[0])
+        if role is not None:
+            carry = [""] * len(carry)
+            if role != "ignore":
+                if role in fixed:
+                    errors.append(f"{where}: столбец «{texts[0]}» встречается дважды "
+                                  f"({column_letter(fixed[role])} и {column_letter(c)})")
+                fixed[role] = c
+            continue
+        lv = list(levels[c])
+        last = max(i for i, t in enumerate(lv) if t)
+        for i in range(last):
+            if lv[i]:
+                carry[i] = lv[i]
+            else:
+                lv[i] = carry[i]
+        metric = recipe.metrics.get(header_key(lv[last]))
+        label = f"{column_letter(c)} «{' / '.join(dict.fromkeys(t for t in lv if t))}»"
+        if metric is None:
+            ignored.append(label)
+            continue
+        above = [t for t in dict.fromkeys(lv[:last]) if t and header_key(t) not in recipe.group_levels]
+        subject_text = " ".join(above)
+        max_score = None
+        if recipe.max_pattern:
+            m = re.search(recipe.max_pattern, subject_text, re.IGNORECASE)
+            if m:
+                max_score = float(m.group(1))
+                subject_text = subject_text[:m.start()] + " " + subject_text[m.end():]
+        grade = recipe.grade
+        if recipe.grade_pattern:
+            m = re.search(recipe.grade_pattern, subject_text, re.IGNORECASE)
+            if m:
+                grade = int(m.group(1))
+                subject_text = subject_text[:m.start()] + " " + subject_text[m.end():]
+        subject = recipe.subject_name(_clean_subject(subject_text))
+        if not subject:
+            errors.append(f"{where}, столбец {label}: над показателем нет названия предмета")
+            continue
+        if grade is None:
+            errors.append(f"{where}, столбец {label}: в заголовке не найден класс (ожидается «N класс»)")
+            continue
+        if max_score is None:
+            max_score = recipe.max_score_for(subject)
+        if max_score is None:
+            errors.append(f"{where}, столбец {label}: неизвестен максимальный балл предмета «{subject}» — "
+                          f"укажите его в рецепте (max_score.subjects) или в заголовке")
+            continue
+        metrics.append(MetricColumn(c, label, subject, grade, metric, max_score))
+    if "name" not in fixed:
+        errors.append(f"{where}: не найден столбец с наименованием ОО")
+    seen: dict[tuple[str, int, str], str] = {}
+    for mc in metrics:
+        key = (mc.subject, mc.grade, mc.metric)
+        if key in seen and mc.metric != "count_high":
+            errors.append(f"{where}: показатель «{mc.metric}» предмета «{mc.subject}» ({mc.grade} класс) "
+                          f"встречается дважды: {seen[key]} и {mc.label}")
+        seen.setdefault(key, mc.label)
+    return fixed, metrics, ignored, errors
+
+
+def parse_sheet(g: Grid, file: str, sheet: str, recipe: Recipe, year: int,
+                problems: list[Problem]) -> SheetData | None:
+    """Rows and metric values of one sheet; errors go to ``problems`` (None when the header is unusable)."""
+    found = find_header(g, recipe)
+    grid = g.cells
+    where = f"{file}, лист «{sheet}»"
+    if found is None:
+        problems.append(Problem("error", file, sheet, None, None, None, "не найден заголовок таблицы"))
+        return None
+    top, bottom, _ = found
+    fixed, metrics, ignored, errors = resolve_columns(grid, top, bottom, recipe, where)
+    for e in errors:
+        problems.append(Problem("error", file, sheet, top + 1, None, None, e.split(": ", 1)[-1]))
+    if errors:
+        return None
+    code_re = re.compile(recipe.code_pattern) if recipe.code_pattern else None
+    rows, values = [], []
+    municipality: str | None = None
+    for r in range(bottom + 1, len(grid)):
+        row = grid[r]
+        excel_row = r + 1
+        name = _text(row[fixed["name"]])
+        muni = _text(row[fixed["municipality"]]) if "municipality" in fixed else ""
+        code = _text(row[fixed["code"]]) if "code" in fixed else ""
+        cells = [(mc, row[mc.index]) for mc in metrics]
+        present = [(mc, v) for mc, v in cells if not missing_kind(v)[0]]
+        if not name and not muni and not code and not present:
+            rows.append({"source_row": excel_row, "kind": "empty"})
+            continue
+        if is_total_label(name) or (not name and is_total_label(muni)):
+            rows.append({"source_row": excel_row, "kind": "total", "name": name or muni})
+            municipality = None  # a block ends with its totals row
+            continue
+        if muni:
+            municipality = muni
+        if not name and not present:
+            rows.append({"source_row": excel_row, "kind": "block", "municipality": muni})
+            continue
+        if code_re is not None and name:
+            m = code_re.match(name)
+            if m:
+                code = code or m.group(1)
+                name = name[m.end():].strip()
+        if code and recipe.code_strip_prefix and code.casefold().startswith(recipe.code_strip_prefix.casefold()):
+            code = code[len(recipe.code_strip_prefix):]
+        rows.append({"source_row": excel_row, "kind": "school" if name else "no_name",
+                     "municipality": municipality, "name": name, "code": code or None})
+        for mc, v in present:
+            try:
+                x, pct, _ = parse_number(v)
+            except BadValue as exc:
+                problems.append(Problem("error", file, sheet, excel_row, mc.label, _text(v), str(exc)))
+                continue
+            values.append({"source_row": excel_row, "subject": mc.subject, "grade": mc.grade,
+                           "metric": mc.metric, "value": x, "percent_sign": pct, "column": mc.label,
+                           "max_score": mc.max_score})
+    rows_df = pd.DataFrame(rows, columns=["source_row", "kind", "municipality", "name", "code"])
+    values_df = pd.DataFrame(values, columns=["source_row", "subject", "grade", "metric", "value",
+                                              "percent_sign", "column", "max_score"])
+    return SheetData(file, sheet, recipe, year, (top + 1, bottom + 1), rows_df, values_df, ignored)
+
+
+def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems: list[Problem],
+                  notes: list[str]) -> list[SheetData]:
+    """Every usable sheet of ``path``; sheets without a table header are skipped with a note."""
+    from openpyxl import load_workbook
+
+    if path.suffix.lower() == ".xls":
+        raise ShapeError(f"{path.name}: старый формат .xls не поддерживается — сохраните файл как .xlsx")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise ShapeError(f"{path.name}: ожидается книга Excel (.xlsx)")
+    try:
+        wb = load_workbook(path, data_only=True)
+    except FileNotFoundError:
+        raise ShapeError(f"файл не найден: {path}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file becomes a user message
+        raise ShapeError(f"{path.name}: файл не читается как книга Excel ({type(exc).__name__})") from None
+    out: list[SheetData] = []
+    for ws in wb.worksheets:
+        grid = read_grid(ws)
+        recipe, several = detect_recipe(grid, recipes)
+        if recipe is None:
+            if several:
+                problems.append(Problem("error", path.name, ws.title, None, None, None,
+                                        "форма таблицы подходит под несколько рецептов: " + ", ".join(several)
+                                        + " — укажите --recipe или --procedure"))
+            elif any(find_header(grid, r) for r in recipes):
+                problems.append(Problem("error", path.name, ws.title, None, None, None,
+                                        "заголовок таблицы не подходит ни под один рецепт ("
+                                        + ", ".join(r.name for r in recipes) + ") — укажите свой рецепт --recipe"))
+            else:
+                notes.append(f"{path.name}, лист «{ws.title}»: нет заголовка таблицы по ОО — лист пропущен")
+            continue
+        top = find_header(grid, recipe)[0]
+        y = sheet_year(ws.title, grid.cells, top)
+        if y is None:
+            if year is None:
+                problems.append(Problem("error", path.name, ws.title, None, None, None,
+                                        "год не указан ни в названии листа, ни в строках над таблицей — "
+                                        "укажите --year"))
+                continue
+            y = year
+        elif year is not None and y != year:
+            notes.append(f"{path.name}, лист «{ws.title}»: {y} год, а запрошен {year} — лист пропущен")
+            continue
+        sd = parse_sheet(grid, path.name, ws.title, recipe, y, problems)
+        if sd is not None:
+            out.append(sd)
+    return out
