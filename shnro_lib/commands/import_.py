@@ -1,0 +1,100 @@
+"""``shnro import``: a wide ЕГЭ/ОГЭ/ВПР statistics workbook -> ``results.csv`` + ``review.xlsx`` + load report.
+
+Exit codes: 0 — written, every school row matched; 3 — written, some rows sent to review
+(``review.xlsx``); 1 — the input cannot be used (nothing written; every problem is listed with
+file, sheet, row and column); 2 — wrong arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 3
+CONFIRMED_FILE = "confirmed_matches.csv"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``import`` sub-command."""
+
+    @app.command("import")
+    def import_(
+        workbook: Path = typer.Argument(..., help="Книга Excel с выгрузкой (широкая таблица по ОО)"),
+        schools: Path = typer.Option(..., "--schools", help="Папка набора данных с таблицей «Школы» (или сам файл)"),
+        out: Path = typer.Option(..., "--out", help="Папка для results.csv, review.xlsx и отчёта о загрузке"),
+        year: int = typer.Option(None, "--year", help="Год для листов без года; при листах по годам — только этот"),
+        procedure: str = typer.Option(None, "--procedure", help="Процедура: ЕГЭ, ОГЭ или ВПР (выбор рецепта)"),
+        recipe: Path = typer.Option(None, "--recipe", help="Свой рецепт формы таблицы (YAML)"),
+        matches: list[Path] = typer.Option(None, "--matches",
+                                           help="CSV подтверждённых сопоставлений (наименование → код ОО)"),
+    ) -> None:
+        """Импорт выгрузки РЦОИ/ФИС ОКО: сопоставить школы с «Школы» и записать results.csv.
+
+        Коды выхода: 0 — все школы сопоставлены; 3 — записано, часть строк в review.xlsx;
+        1 — ошибка во входных данных (ничего не записано); 2 — неверные аргументы.
+        """
+        from shnro_lib.importer.match import MatchesFileError, Registry, read_confirmed
+        from shnro_lib.importer.recipes import RecipeError, builtin_recipes, load_recipe
+        from shnro_lib.importer.run import (
+            ACCOUNT_COLUMNS,
+            import_workbook,
+            load_schools,
+            matches_table,
+            matching_settings,
+            review_table,
+            to_confirm_table,
+        )
+        from shnro_lib.importer.shapes import ShapeError
+        from shnro_lib.io import DataError
+        from shnro_lib.outputs import atomic_write_text, write_csv, write_workbook
+
+        def fail(message: str, code: int = EXIT_INPUT) -> None:
+            typer.echo(f"Ошибка: {message}", err=True)
+            raise typer.Exit(code)
+
+        try:
+            recipes = [load_recipe(recipe)] if recipe is not None else builtin_recipes()
+        except RecipeError as exc:
+            fail(str(exc), EXIT_USAGE)
+        if procedure is not None:
+            recipes = [r for r in recipes if r.procedure.casefold() == procedure.strip().casefold()]
+            if not recipes:
+                fail(f"нет рецепта для процедуры «{procedure}» (есть: ЕГЭ, ОГЭ, ВПР или свой --recipe)", EXIT_USAGE)
+        if not workbook.is_file():
+            fail(f"файл не найден: {workbook}")
+        try:
+            sch = load_schools(schools)
+        except DataError as exc:
+            fail(f"таблица «Школы» из {schools} не загружена:\n{exc}")
+        registry = Registry.build(sch)
+        paths = [out / CONFIRMED_FILE] if (out / CONFIRMED_FILE).is_file() else []
+        paths += [Path(m) for m in (matches or [])]
+        for m in paths:
+            if not m.is_file():
+                fail(f"файл сопоставлений не найден: {m}", EXIT_USAGE)
+        settings = matching_settings()
+        try:
+            confirmed = read_confirmed(paths, registry)
+            outcome = import_workbook(workbook, sch, recipes, year=year, confirmed=confirmed, settings=settings)
+        except MatchesFileError as exc:
+            fail(str(exc))
+        except ShapeError as exc:
+            fail(str(exc))
+        except DataError as exc:
+            fail(f"выгрузка «{workbook.name}» не импортирована:\n{exc}")
+        write_csv(outcome.results, out / "results.csv")
+        report = outcome.report_ru(workbook.name)
+        if paths:
+            report += "Подтверждённые сопоставления: " + ", ".join(str(p) for p in paths) + "\n"
+        acc = outcome.accounting.rename(columns=ACCOUNT_COLUMNS)
+        write_workbook({"На проверку": review_table(outcome, int(settings["candidates"])),
+                        "Сопоставленные": matches_table(outcome), "Отчёт о загрузке": acc}, out / "review.xlsx",
+                       notes={"На проверку": f"Строки выгрузки «{workbook.name}», не вошедшие в results.csv: "
+                                             "школа не найдена или не определена однозначно"})
+        write_csv(to_confirm_table(outcome), out / "matches_to_confirm.csv", sep=";")
+        atomic_write_text(out / "load_report.txt", report)
+        typer.echo(report.rstrip())
+        typer.echo(f"Записано: {out / 'results.csv'}, {out / 'review.xlsx'}, {out / 'load_report.txt'}")
+        if len(outcome.review):
+            raise typer.Exit(EXIT_REVIEW)
