@@ -28,6 +28,7 @@ def demo_data(
     seed: int = typer.Option(0, help="Зерно генератора случайных чисел"),
     scale: str = typer.Option("region", help="Масштаб: region (одна область) или national (вся страна)"),
     n_schools: int = typer.Option(0, help="Число школ (0 — по умолчанию из parameters/demo.yaml)"),
+    exports: bool = typer.Option(False, "--exports", help="Ещё и широкие выгрузки ЕГЭ/ОГЭ/ВПР в папку exports_<имя>"),
 ) -> None:
     """Сгенерировать синтетический демонстрационный регион (СИНТЕТИЧЕСКИЕ ДАННЫЕ)."""
     if scale == "region":
@@ -43,6 +44,13 @@ def demo_data(
         raise typer.Exit(2)
     typer.echo(f"Синтетические данные: {out.n_schools} школ, {out.n_result_rows} строк результатов -> {out.data_dir}")
     typer.echo(f"Заложенная «истина» (библиотека её не читает): {out.truth_dir}")
+    if exports and scale != "region":
+        typer.echo("Выгрузки (--exports) строятся только для --scale region", err=True)
+    elif exports:
+        from shnro_lib.importer.exports import generate_exports
+
+        ex = generate_exports(out.data_dir, out.data_dir.parent / f"exports_{out.data_dir.name}", seed=seed)
+        typer.echo("Выгрузки для «shnro import»: " + ", ".join(str(p) for p in ex.files.values()))
 
 
 @app.command("validate")

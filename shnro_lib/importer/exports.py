@@ -232,7 +232,7 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0) -
                     for k, v in enumerate(values):
                         if v:
                             sums[k] = sums.get(k, 0) + v[0]
-                    truth_rows.append({"procedure": proc, "file": fname, "sheet": str(year), "source_row": row,
+                    truth_rows.append({"procedure": proc, "file": fname, "sheet": ws.title, "source_row": row,
                                        "school_id": None if sc.variant == "nonexistent" else sc.school_id,
                                        "variant": sc.variant, "expect": sc.expect, "written": name})
                     expected += [{**e, "school_id": sc.school_id, "year": int(year), "procedure": proc}
