@@ -35,19 +35,25 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     rec = sd.recipe
     out = []
-    for (row, subject, grade), g in sd.values.groupby(["source_row", "subject", "grade"], sort=True):
+    cells: dict[tuple, list[tuple[str, float, str, float]]] = {}
+    v = sd.values
+    # plain tuples: a groupby over thousands of tiny groups costs seconds on a regional workbook
+    for row, subject, grade, m, x, c, mx in zip(v["source_row"], v["subject"], v["grade"], v["metric"], v["value"],
+                                               v["column"], v["max_score"], strict=True):
+        cells.setdefault((int(row), subject, int(grade)), []).append((m, float(x), c, float(mx)))
+    for (row, subject, grade), group in sorted(cells.items()):
         vals: dict[str, float] = {}
         where: dict[str, str] = {}
         high: list[float] = []
-        for m, v, c in zip(g["metric"], g["value"], g["column"], strict=True):
+        for m, x, c, _ in group:
             where.setdefault(m, c)
             if m == "count_high":
-                high.append(v)
+                high.append(x)
             else:
-                vals[m] = v
+                vals[m] = x
         if high:
             vals["count_high"] = float(sum(high))
-        max_score = float(g["max_score"].iloc[0])
+        max_score = group[0][3]
         n = vals.get("participants")
         if n is None:
             first = sorted(where)[0]

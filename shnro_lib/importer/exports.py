@@ -187,9 +187,11 @@ def _write_wide(ws, header_top: int, fixed: list[str], groups: list[tuple[str, l
     return header_top + depth
 
 
-def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0) -> ExportsOutput:
+def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
+                     years: list[int] | None = None) -> ExportsOutput:
     """Write ЕГЭ, ОГЭ and ВПР wide workbooks built from the demo data set in ``data_dir``.
 
+    ``years`` limits the sheets to those years (default: every year of the demo).
     Returns the workbooks, the truth of every school row and the results the exports encode.
     """
     from shnro_lib.io import load_dataset
@@ -198,7 +200,7 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0) -
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    res = ds.results
+    res = ds.results if years is None else ds.results[ds.results["year"].isin(years)]
     schools = ds.schools[["school_id", "name", "municipality"]].astype(str)
     truth_rows, expected = [], []
     files: dict[str, Path] = {}

@@ -113,10 +113,8 @@ def read_confirmed(paths: list[Path], registry: Registry) -> Confirmed:
     return out
 
 
-def _candidates(name_key: str, pool: pd.DataFrame, limit: int) -> list[tuple[str, str, str, float]]:
-    scored = [(sid, nm, mu, round(SequenceMatcher(None, name_key, k).ratio(), 3))
-              for sid, nm, mu, k in zip(pool["school_id"], pool["name"], pool["municipality"], pool["name_key"],
-                                        strict=True)]
+def _candidates(name_key: str, pool: list[tuple[str, str, str, str]], limit: int) -> list[tuple[str, str, str, float]]:
+    scored = [(sid, nm, mu, round(SequenceMatcher(None, name_key, k).ratio(), 3)) for sid, nm, mu, k in pool]
     scored.sort(key=lambda t: (-t[3], t[0]))
     return scored[:limit]
 
@@ -131,14 +129,19 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, set
     min_score = float(settings["min_candidate_score"])
     s = registry.schools
     by_id = s.set_index("school_id")
+    # (school_id, name, municipality, name key) per municipality and for the region, in school_id order
+    region = list(zip(s["school_id"], s["name"], s["municipality"], s["name_key"], strict=True))
+    pools: dict[str, list[tuple[str, str, str, str]]] = {}
+    for t in region:
+        pools.setdefault(t[2], []).append(t)
     out = []
     for rec in rows.to_dict("records"):
         name_key = normalise_name(rec.get("name"))
         raw_muni = rec.get("municipality")
         muni_key = normalise_municipality(raw_muni) if isinstance(raw_muni, str) and raw_muni else ""
         muni = registry.by_muni.get(muni_key) if muni_key else None
-        pool = s[s["municipality"] == muni] if muni else s
-        exact = pool[pool["name_key"] == name_key] if name_key else pool.iloc[:0]
+        pool = pools.get(muni, []) if muni else region
+        exact = [t for t in pool if t[3] == name_key] if name_key else []
         res = {"status": None, "school_id": None, "method": None, "reason": None, "candidates": []}
         notes = []
         if muni_key and muni is None:
@@ -146,11 +149,10 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, set
         code = rec.get("code")
         if isinstance(code, str) and code:
             if code in by_id.index:
-                if len(exact) == 1 and exact["school_id"].iloc[0] != code:
+                if len(exact) == 1 and exact[0][0] != code:
                     res.update(status=REVIEW, reason=f"код {code} и наименование указывают на разные школы",
                                candidates=[(code, by_id.at[code, "name"], by_id.at[code, "municipality"], 1.0),
-                                           *[(r.school_id, r.name, r.municipality, 1.0)
-                                             for r in exact.itertuples()]])
+                                           (*exact[0][:3], 1.0)])
                 else:
                     res.update(status=MATCHED, school_id=code, method="код ОО")
             else:
@@ -162,10 +164,10 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, set
         if res["status"] is None and name_key:
             where = "в муниципалитете" if muni else "в регионе"
             if len(exact) == 1:
-                res.update(status=MATCHED, school_id=exact["school_id"].iloc[0], method=f"наименование {where}")
+                res.update(status=MATCHED, school_id=exact[0][0], method=f"наименование {where}")
             elif len(exact) > 1:
                 res.update(status=REVIEW, reason=f"несколько школ с таким наименованием {where} ({len(exact)})",
-                           candidates=[(r.school_id, r.name, r.municipality, 1.0) for r in exact.itertuples()])
+                           candidates=[(*t[:3], 1.0) for t in exact])
             else:
                 cands = _candidates(name_key, pool, limit)
                 good = [c for c in cands if c[3] >= min_score]

@@ -1,0 +1,271 @@
+"""``shnro import``: wide ЕГЭ/ОГЭ/ВПР exports -> results, with schools matched by name (issue 17)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from shnro_lib.cli import app
+from shnro_lib.importer.exports import generate_exports
+from shnro_lib.importer.match import Registry, read_confirmed
+from shnro_lib.importer.names import normalise_name
+from shnro_lib.importer.recipes import RecipeError, builtin_recipes, header_key, parse_recipe
+from shnro_lib.importer.run import import_workbook, load_schools
+from shnro_lib.importer.shapes import Grid, detect_recipe, read_grid
+from shnro_lib.io import DataError, load_dataset
+
+KEY = ["school_id", "year", "procedure", "subject", "grade"]
+PROCS = ("ЕГЭ", "ОГЭ", "ВПР")
+
+
+@pytest.fixture(scope="session")
+def exports(small_demo_dir, tmp_path_factory):
+    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports") / "exports", seed=1)
+
+
+@pytest.fixture(scope="session")
+def one_year(small_demo_dir, tmp_path_factory):
+    """Exports of 2022 only: small workbooks for the tests that damage or re-import them."""
+    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports1") / "exports", seed=2, years=[2022])
+
+
+@pytest.fixture(scope="session")
+def schools(small_demo_dir):
+    return load_schools(small_demo_dir)
+
+
+@pytest.fixture(scope="session")
+def imported(exports, schools):
+    return {p: import_workbook(exports.files[p], schools, builtin_recipes()) for p in PROCS}
+
+
+def _with_truth(exports, imported, proc):
+    truth = exports.rows[exports.rows["procedure"] == proc]
+    rows = imported[proc].rows.merge(truth, on=["sheet", "source_row"], how="outer", suffixes=("", "_true"),
+                                     indicator=True)
+    return rows
+
+
+# ---- names ----
+
+@pytest.mark.parametrize("a, b", [
+    ("МОУ «Лесное средняя общеобразовательная школа №1»", 'МБОУ "Лесное СОШ № 1"'),
+    ("МОУ «Лесное средняя общеобразовательная школа №1»", "Муниципальное бюджетное общеобразовательное "
+                                                         "учреждение «Лесное СОШ N1»"),
+    ("МОУ «Берёзовка основная общеобразовательная школа»", "маоу  «БЕРЕЗОВКА ООШ»"),
+    ("МОУ «Мга средняя общеобразовательная школа №2 с углублённым изучением отдельных предметов»",
+     "МОУ «Мга СОШ №2 с УИОП»"),
+    ("МОУ «Озерки начальная общеобразовательная школа»", "МКОУ 'Озерки НОШ'"),
+    ("МБОУ «Гимназия г. Пикалёво»", "МОУ «Гимназия г.Пикалево»"),
+    ("ГБОУ ЛО «Пикалёво школа-интернат»", "ГБОУ «Пикалево школа интернат»"),
+    ("МОУ «Луга лицей №02»", "МАОУ «Луга лицей № 2»"),
+    ("МОУ «Школа им. А.С. Пушкина»", "МОУ «Школа имени А. С. Пушкина»"),
+])
+def test_names_that_are_one_school_normalise_alike(a, b):
+    assert normalise_name(a) == normalise_name(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №2»"),
+    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное ООШ №1»"),
+    ("МОУ «Луга гимназия №1»", "МОУ «Луга лицей №1»"),
+    ("МОУ «Горки СОШ»", "МОУ «Горки СОШ №1»"),
+    ("МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №11»"),
+    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №1 с УИОП»"),
+])
+def test_different_schools_keep_different_keys(a, b):
+    assert normalise_name(a) != normalise_name(b)
+
+
+def test_header_key_ignores_units_quotes_dashes():
+    assert header_key("Русский язык, чел.") == header_key("Русский язык")
+    assert header_key("80—99 баллов") == header_key("80–99 баллов") == "80-99 баллов"
+    assert header_key("Отметка «2»") == "отметка 2"
+
+
+# ---- shapes ----
+
+def test_shape_detected_from_headers(exports):
+    recipes = builtin_recipes()
+    want = {"ЕГЭ": "ege_wide", "ОГЭ": "oge_wide", "ВПР": "vpr_wide"}
+    for proc, path in exports.files.items():
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            rec, several = detect_recipe(read_grid(ws), recipes)
+            assert rec is not None and rec.name == want[proc], (proc, ws.title, several)
+
+
+def test_sheet_without_table_is_not_detected_and_two_fitting_recipes_are_ambiguous():
+    recipes = builtin_recipes()
+    cover = Grid([["Пояснительная записка", None], ["Данные синтетические", None]])
+    assert detect_recipe(cover, recipes) == (None, [])
+    ege = next(r for r in recipes if r.name == "ege_wide")
+    twin = parse_recipe({"name": "twin", "procedure": "ЕГЭ", "grade": 11,
+                         "detect": {"all": list(ege.detect_all), "any": list(ege.detect_any)},
+                         "columns": {"name": ["Образовательная организация"]},
+                         "metrics": {"participants": ["Приняли участие"]}}, "twin.yaml")
+    grid = Grid([["Образовательная организация", "Русский язык", None, None],
+                 [None, "Приняли участие", "Не преодолели минимальный порог", "Средний балл"],
+                 ["МОУ «А»", 3, 0, 70.0]], {(0, 0): 1})
+    rec, several = detect_recipe(grid, [ege, twin])
+    assert rec is None and several == ["ege_wide", "twin"]
+
+
+def test_recipe_with_unknown_key_is_an_error_naming_it():
+    with pytest.raises(RecipeError, match="metricz"):
+        parse_recipe({"name": "x", "procedure": "ЕГЭ", "grade": 11, "columns": {"name": ["ОО"]},
+                      "metrics": {"participants": ["Участников"]}, "metricz": {}}, "my.yaml")
+
+
+# ---- round trip ----
+
+@pytest.mark.parametrize("proc", PROCS)
+def test_round_trip_gives_the_demo_results(proc, exports, imported, small_demo):
+    got = imported[proc].results
+    rows = _with_truth(exports, imported, proc)
+    matched_ids = set(rows.loc[rows["status"] == "matched", "school_id"])
+    exp = exports.expected[(exports.expected["procedure"] == proc) & exports.expected["school_id"].isin(matched_ids)]
+    assert len(got) == len(exp) > 100
+    j = exp.merge(got, on=KEY, suffixes=("_exp", ""), validate="one_to_one")
+    assert len(j) == len(got)
+    assert (j["participants_exp"] == j["participants"]).all()
+    for c in ("mean_score", "max_score", "share_low", "share_quality", "share_high"):
+        e, g = j[f"{c}_exp"].astype(float), j[c].astype(float)
+        assert (e.isna() == g.isna()).all(), c
+        assert np.allclose(e[e.notna()], g[g.notna()], atol=1e-3), c
+    # against the demo itself: participants exact, means to the export's rounding, shares within 1/n
+    demo = small_demo.results
+    d = demo[demo["procedure"] == proc].merge(got, on=KEY, suffixes=("_demo", ""), validate="one_to_one")
+    assert len(d) == len(got)
+    assert (d["participants_demo"] == d["participants"]).all()
+    assert (d["max_score_demo"] == d["max_score"]).all()
+    rounding = {"ЕГЭ": 0.05, "ОГЭ": 0.005}
+    if proc in rounding:
+        assert (d["mean_score_demo"] - d["mean_score"]).abs().max() <= rounding[proc] + 1e-9
+    else:
+        assert d["mean_score"].isna().all()  # the ВПР export has no mean score
+    adjusted = d.merge(exp[KEY + ["adjusted"]], on=KEY)["adjusted"].to_numpy(dtype=bool)
+    n = d["participants"].astype(float).to_numpy()
+    for c in ("share_low", "share_quality", "share_high"):
+        ok = d[c].notna().to_numpy() & ~adjusted
+        diff = (d[f"{c}_demo"] - d[c]).abs().to_numpy()
+        assert (diff[ok] <= 1 / n[ok] + 1e-9).all(), c
+
+
+@pytest.mark.parametrize("proc", PROCS)
+def test_planted_variants_matched_or_sent_to_review_never_mismatched(proc, exports, imported):
+    rows = _with_truth(exports, imported, proc)
+    assert (rows["_merge"] == "both").all()  # every school row of the truth was seen, and only those
+    matched = rows[rows["status"] == "matched"]
+    assert (matched["school_id"] == matched["school_id_true"]).all(), "wrong match"
+    assert (rows.loc[rows["expect"] == "match", "status"] == "matched").all()
+    assert (rows.loc[rows["expect"] == "review", "status"] != "matched").all()
+    planted = set(rows.loc[rows["expect"] == "review", "variant"])
+    assert {"typo", "no_number", "other_municipality"} <= planted
+    review = imported[proc].review
+    assert review["candidates"].map(len).gt(0).sum() >= 3  # the review shows candidates
+
+
+@pytest.mark.parametrize("proc", PROCS)
+def test_every_source_row_is_accounted_for(proc, exports, imported):
+    oc = imported[proc]
+    acc = oc.accounting
+    parts = acc[["matched", "review", "unmatched", "total", "block", "empty"]].sum(axis=1)
+    assert (acc["rows"] == parts).all()
+    assert (acc["total"] >= 2).all()  # «Всего по району» rows and the «Итого» row were excluded
+    wb = load_workbook(exports.files[proc], read_only=True)
+    for rec in acc.to_dict("records"):
+        ws = wb[rec["sheet"]]
+        names = [r[0] for r in ws.iter_rows(min_col=1, max_col=3, values_only=True)]
+        assert rec["rows"] == len(names) - {"ЕГЭ": 6, "ОГЭ": 6, "ВПР": 4}[proc]
+    assert int(acc["matched"].sum() + acc["review"].sum() + acc["unmatched"].sum()) == \
+        int((exports.rows["procedure"] == proc).sum())
+    text = oc.report_ru("x.xlsx")
+    assert f"сопоставлено {int(acc['matched'].sum())}" in text
+
+
+# ---- confirmed matches, CLI, loadable results ----
+
+def test_confirmed_matches_are_reused(exports, imported, schools, tmp_path):
+    rows = _with_truth(exports, imported, "ЕГЭ")
+    typo = rows[(rows["variant"] == "typo")].drop_duplicates("name")
+    path = tmp_path / "confirmed.csv"
+    pd.DataFrame({"Наименование в файле": typo["name"], "Муниципалитет": typo["municipality"],
+                  "Код ОО": typo["school_id_true"]}).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    confirmed = read_confirmed([path], Registry.build(schools))
+    again = import_workbook(exports.files["ЕГЭ"], schools, builtin_recipes(), confirmed=confirmed)
+    r2 = _with_truth(exports, {"ЕГЭ": again}, "ЕГЭ")
+    fixed = r2[r2["variant"] == "typo"]
+    assert len(fixed) and (fixed["status"] == "matched").all()
+    assert (fixed["school_id"] == fixed["school_id_true"]).all()
+    assert (fixed["method"] == "подтверждённое сопоставление").all()
+    assert again.counts()["matched"] == imported["ЕГЭ"].counts()["matched"] + len(fixed)
+
+
+def test_cli_import_writes_loadable_results_and_picks_up_confirmed_matches(exports, small_demo_dir, tmp_path):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(app, ["import", str(exports.files["ОГЭ"]), "--schools", str(small_demo_dir),
+                              "--out", str(out), "--year", "2023", "--procedure", "ОГЭ"])
+    assert res.exit_code == 3, res.output  # written, with rows for review
+    assert "строк после заголовка" in res.output and "на проверку" in res.output
+    for f in ("results.csv", "review.xlsx", "load_report.txt", "matches_to_confirm.csv"):
+        assert (out / f).is_file(), f
+    results = pd.read_csv(out / "results.csv", dtype={"school_id": str})
+    assert set(results["year"]) == {2023}
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(small_demo_dir / "Школы.xlsx", data / "Школы.xlsx")
+    shutil.copy(out / "results.csv", data / "results.csv")
+    ds = load_dataset(data)
+    assert len(ds.results) == len(results) and set(ds.results["procedure"]) == {"ОГЭ"}
+    # the user fills «Код ОО» in the template and saves it as confirmed_matches.csv in the output folder
+    truth = exports.rows[(exports.rows["procedure"] == "ОГЭ") & (exports.rows["sheet"] == "2023")]
+    todo = pd.read_csv(out / "matches_to_confirm.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    typo_name = truth.loc[truth["variant"] == "typo", "written"].iloc[0]
+    sid = truth.loc[truth["variant"] == "typo", "school_id"].iloc[0]
+    todo.loc[todo["Наименование в файле"] == typo_name, "Код ОО"] = sid
+    todo.to_csv(out / "confirmed_matches.csv", sep=";", index=False, encoding="utf-8-sig")
+    res2 = runner.invoke(app, ["import", str(exports.files["ОГЭ"]), "--schools", str(small_demo_dir),
+                               "--out", str(out), "--year", "2023"])
+    assert "подтверждённое сопоставление — 1" in res2.output, res2.output
+    again = pd.read_csv(out / "results.csv", dtype={"school_id": str})
+    assert sid in set(again["school_id"]) and sid not in set(results["school_id"])
+
+
+def _damage(src: Path, dst: Path, sheet: str, cell: str, value) -> Path:
+    wb = load_workbook(src)
+    wb[sheet][cell] = value
+    wb.save(dst)
+    return dst
+
+
+def test_bad_cell_is_a_russian_error_naming_file_sheet_row_and_column(one_year, schools, tmp_path):
+    exports = one_year
+    bad = _damage(exports.files["ЕГЭ"], tmp_path / "ЕГЭ_плохой.xlsx", "2022", "D8", "много")
+    with pytest.raises(DataError) as err:
+        import_workbook(bad, schools, builtin_recipes())
+    msg = str(err.value)
+    assert "ЕГЭ_плохой.xlsx" in msg and "лист «2022»" in msg and "строка 8" in msg and "D «" in msg
+    assert "«много»" in msg
+    too_many = _damage(exports.files["ЕГЭ"], tmp_path / "ЕГЭ_счёт.xlsx", "2022", "E8", 10_000)
+    with pytest.raises(DataError, match="число человек"):
+        import_workbook(too_many, schools, builtin_recipes())
+
+
+def test_cli_bad_input_exits_1_without_writing(one_year, small_demo_dir, tmp_path):
+    bad = _damage(one_year.files["ВПР"], tmp_path / "ВПР.xlsx", "ВПР 2022", "D5", 140)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(app, ["import", str(bad), "--schools", str(small_demo_dir), "--out", str(out)])
+    assert res.exit_code == 1
+    assert "лист «ВПР 2022», строка 5" in res.output and "Traceback" not in res.output
+    assert not (out / "results.csv").exists()
+    res = CliRunner().invoke(app, ["import", str(bad), "--schools", str(small_demo_dir), "--out", str(out),
+                                   "--procedure", "ГИА-11"])
+    assert res.exit_code == 2
