@@ -26,7 +26,9 @@ PROCS = ("ЕГЭ", "ОГЭ", "ВПР")
 
 @pytest.fixture(scope="session")
 def exports(small_demo_dir, tmp_path_factory):
-    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports") / "exports", seed=1)
+    # three years keep the test fast and still give ЕГЭ/ОГЭ/ВПР books with one sheet per year
+    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports") / "exports", seed=1,
+                            years=[2021, 2022, 2023])
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +93,8 @@ def test_header_key_ignores_units_quotes_dashes():
 
 # ---- shapes ----
 
-def test_shape_detected_from_headers(exports):
+def test_shape_detected_from_headers(one_year):
+    exports = one_year
     recipes = builtin_recipes()
     want = {"ЕГЭ": "ege_wide", "ОГЭ": "oge_wide", "ВПР": "vpr_wide"}
     for proc, path in exports.files.items():
@@ -209,6 +212,7 @@ def test_confirmed_matches_are_reused(exports, imported, schools, tmp_path):
 
 
 def test_cli_import_writes_loadable_results_and_picks_up_confirmed_matches(exports, small_demo_dir, tmp_path):
+    # the three-year book with --year: only that year's sheet is imported
     out = tmp_path / "out"
     runner = CliRunner()
     res = runner.invoke(app, ["import", str(exports.files["ОГЭ"]), "--schools", str(small_demo_dir),
@@ -269,3 +273,19 @@ def test_cli_bad_input_exits_1_without_writing(one_year, small_demo_dir, tmp_pat
     res = CliRunner().invoke(app, ["import", str(bad), "--schools", str(small_demo_dir), "--out", str(out),
                                    "--procedure", "ГИА-11"])
     assert res.exit_code == 2
+
+
+def test_cli_imports_several_workbooks_into_one_results_file(one_year, small_demo_dir, tmp_path):
+    out = tmp_path / "all"
+    books = [str(one_year.files[p]) for p in PROCS]
+    res = CliRunner().invoke(app, ["import", *books, "--schools", str(small_demo_dir), "--out", str(out)])
+    assert res.exit_code == 3, res.output
+    results = pd.read_csv(out / "results.csv", dtype={"school_id": str})
+    assert set(results["procedure"]) == set(PROCS) and set(results["year"]) == {2022}
+    assert not results.duplicated(subset=KEY).any()
+    for p in PROCS:
+        assert one_year.files[p].name in res.output
+    # the same book twice: the results would be counted twice, so it is an error
+    res = CliRunner().invoke(app, ["import", books[0], books[0], "--schools", str(small_demo_dir), "--out",
+                                   str(tmp_path / "twice")])
+    assert res.exit_code == 1 and "нескольких книгах" in res.output

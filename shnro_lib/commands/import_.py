@@ -1,4 +1,4 @@
-"""``shnro import``: a wide ЕГЭ/ОГЭ/ВПР statistics workbook -> ``results.csv`` + ``review.xlsx`` + load report.
+"""``shnro import``: wide ЕГЭ/ОГЭ/ВПР statistics workbooks -> one ``results.csv`` + ``review.xlsx`` + load report.
 
 Exit codes: 0 — written, every school row matched; 3 — written, some rows sent to review
 (``review.xlsx``); 1 — the input cannot be used (nothing written; every problem is listed with
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     def import_(
-        workbook: Path = typer.Argument(..., help="Книга Excel с выгрузкой (широкая таблица по ОО)"),
+        workbooks: list[Path] = typer.Argument(..., help="Книги Excel с выгрузками (широкие таблицы по ОО)"),
         schools: Path = typer.Option(..., "--schools", help="Папка набора данных с таблицей «Школы» (или сам файл)"),
         out: Path = typer.Option(..., "--out", help="Папка для results.csv, review.xlsx и отчёта о загрузке"),
         year: int = typer.Option(None, "--year", help="Год для листов без года; при листах по годам — только этот"),
@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.importer.recipes import RecipeError, builtin_recipes, load_recipe
         from shnro_lib.importer.run import (
             ACCOUNT_COLUMNS,
+            combine,
             import_workbook,
             load_schools,
             matches_table,
@@ -61,8 +62,9 @@ def register(app: typer.Typer) -> None:
             recipes = [r for r in recipes if r.procedure.casefold() == procedure.strip().casefold()]
             if not recipes:
                 fail(f"нет рецепта для процедуры «{procedure}» (есть: ЕГЭ, ОГЭ, ВПР или свой --recipe)", EXIT_USAGE)
-        if not workbook.is_file():
-            fail(f"файл не найден: {workbook}")
+        for workbook in workbooks:
+            if not workbook.is_file():
+                fail(f"файл не найден: {workbook}")
         try:
             sch = load_schools(schools)
         except DataError as exc:
@@ -76,22 +78,29 @@ def register(app: typer.Typer) -> None:
         settings = matching_settings()
         try:
             confirmed = read_confirmed(paths, registry)
-            outcome = import_workbook(workbook, sch, recipes, year=year, confirmed=confirmed, settings=settings)
+            outcomes = []
+            for workbook in workbooks:
+                try:
+                    outcomes.append(import_workbook(workbook, sch, recipes, year=year, confirmed=confirmed,
+                                                    settings=settings))
+                except DataError as exc:
+                    fail(f"выгрузка «{workbook.name}» не импортирована:\n{exc}")
+            outcome = combine(outcomes)
         except MatchesFileError as exc:
             fail(str(exc))
         except ShapeError as exc:
             fail(str(exc))
         except DataError as exc:
-            fail(f"выгрузка «{workbook.name}» не импортирована:\n{exc}")
+            fail(f"выгрузки не объединены:\n{exc}")
         write_csv(outcome.results, out / "results.csv")
-        report = outcome.report_ru(workbook.name)
+        report = outcome.report_ru(", ".join(w.name for w in workbooks))
         if paths:
             report += "Подтверждённые сопоставления: " + ", ".join(str(p) for p in paths) + "\n"
         acc = outcome.accounting.rename(columns=ACCOUNT_COLUMNS)
         write_workbook({"На проверку": review_table(outcome, int(settings["candidates"])),
                         "Сопоставленные": matches_table(outcome), "Отчёт о загрузке": acc}, out / "review.xlsx",
-                       notes={"На проверку": f"Строки выгрузки «{workbook.name}», не вошедшие в results.csv: "
-                                             "школа не найдена или не определена однозначно"})
+                       notes={"На проверку": "Строки выгрузок, не вошедшие в results.csv: школа не найдена "
+                                             "или не определена однозначно"})
         write_csv(to_confirm_table(outcome), out / "matches_to_confirm.csv", sep=";")
         atomic_write_text(out / "load_report.txt", report)
         typer.echo(report.rstrip())

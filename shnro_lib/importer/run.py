@@ -56,7 +56,7 @@ class ImportOutcome:
         c = self.counts()
         lines = [f"Импорт «{workbook}»", ""]
         for rec in self.accounting.to_dict("records"):
-            lines.append(f"Лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. (рецепт {rec['recipe']}):")
+            lines.append(f"{rec['file']}, лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. (рецепт {rec['recipe']}):")
             lines.append(f"  строк после заголовка: {rec['rows']} = школ сопоставлено {rec[MATCHED]} + на проверку "
                          f"{rec[REVIEW]} + не найдено {rec[UNMATCHED]} + строк итогов {rec['total']} + заголовков "
                          f"блоков {rec['block']} + пустых {rec['empty']}")
@@ -239,3 +239,24 @@ def load_schools(data_dir: str | Path) -> pd.DataFrame:
         raise DataError([pr for pr in problems if pr.level == "error"] or
                         [Problem("error", files[0].name, None, None, None, None, "таблица «Школы» не загружена")])
     return chk.df
+
+
+def combine(outcomes: list[ImportOutcome]) -> ImportOutcome:
+    """Several workbooks' imports as one (one ``results.csv``); a result given in two workbooks is an error."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    results = pd.concat([o.results for o in outcomes], ignore_index=True)
+    dup = results.duplicated(subset=["school_id", "year", "procedure", "subject", "grade"], keep=False)
+    if dup.any():
+        first = results[dup].sort_values(["school_id", "year", "procedure", "subject", "grade"]).iloc[0]
+        files = sorted({str(f) for o in outcomes for f in o.accounting["file"]
+                        if ((o.results["school_id"] == first["school_id"]) & (o.results["year"] == first["year"])
+                            & (o.results["procedure"] == first["procedure"])
+                            & (o.results["subject"] == first["subject"])).any()})
+        raise DataError([Problem("error", ", ".join(files), None, None, None, None,
+                                 f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
+                                 f"«{first['subject']}»: результаты есть в нескольких книгах")])
+    results = results.sort_values(["school_id", "year", "procedure", "subject", "grade"]).reset_index(drop=True)
+    return ImportOutcome(results, pd.concat([o.rows for o in outcomes], ignore_index=True),
+                         pd.concat([o.accounting for o in outcomes], ignore_index=True),
+                         [n for o in outcomes for n in o.notes])
