@@ -112,7 +112,9 @@ def test_sheet_without_table_is_not_detected_and_two_fitting_recipes_are_ambiguo
     twin = parse_recipe({"name": "twin", "procedure": "ЕГЭ", "grade": 11,
                          "detect": {"all": list(ege.detect_all), "any": list(ege.detect_any)},
                          "columns": {"name": ["Образовательная организация"]},
-                         "metrics": {"participants": ["Приняли участие"]}}, "twin.yaml")
+                         "metrics": {"participants": ["Приняли участие"],
+                                     "count_low": ["Не преодолели минимальный порог"],
+                                     "mean_score": ["Средний балл"]}}, "twin.yaml")
     grid = Grid([["Образовательная организация", "Русский язык", None, None],
                  [None, "Приняли участие", "Не преодолели минимальный порог", "Средний балл"],
                  ["МОУ «А»", 3, 0, 70.0]], {(0, 0): 1})
@@ -289,3 +291,46 @@ def test_cli_imports_several_workbooks_into_one_results_file(one_year, small_dem
     res = CliRunner().invoke(app, ["import", books[0], books[0], "--schools", str(small_demo_dir), "--out",
                                    str(tmp_path / "twice")])
     assert res.exit_code == 1 and "нескольких книгах" in res.output
+
+
+def test_unmerged_header_block_titles_percent_text_and_municipality_spelling(tmp_path):
+    """A hand-made ВПР sheet unlike the generator's: no merges at all, subject text only over its first
+    column, a municipality title row, «%» and decimal commas as text, a blank row, «Итого»."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Лист1"
+    rows = [
+        ["Всероссийские проверочные работы, весна 2024/25 учебного года"],
+        [],
+        ["Муниципалитет", "ОО", "Русский язык 4 кл. (макс. первичный балл: 38)", None, None, None, None],
+        [None, None, "Количество участников", "2", "3", "4", "5"],
+        ["Лесной р-н", None, None, None, None, None, None],
+        [None, "(sch0002) МБОУ \"Лесное СОШ № 1\"", 20, "5%", "45,0%", "40", "10"],
+        [None, "МОУ «Горки средняя общеобразовательная школа №1»", 0, None, None, None, None],
+        [],
+        ["Итого", None, 20, None, None, None, None],
+    ]
+    for r in rows:
+        ws.append(r)
+    path = tmp_path / "впр.xlsx"
+    wb.save(path)
+    schools = pd.DataFrame({"school_id": ["0001", "0002", "0003"],
+                            "name": ["МОУ «Горки средняя общеобразовательная школа №1»",
+                                     "МОУ «Лесное средняя общеобразовательная школа №1»",
+                                     "МОУ «Горки средняя общеобразовательная школа №1»"],
+                            "municipality": ["Лесной муниципальный район", "Лесной муниципальный район",
+                                             "Полевой муниципальный район"]})
+    oc = import_workbook(path, schools, builtin_recipes())
+    assert oc.accounting.iloc[0]["year"] == 2025
+    r = oc.results.set_index("school_id")
+    assert list(r.index) == ["0001", "0002"]
+    assert r.loc["0002", "subject"] == "Русский язык" and r.loc["0002", "grade"] == 4
+    assert r.loc["0002", "max_score"] == 38 and r.loc["0002", "participants"] == 20
+    assert r.loc["0002", "share_low"] == pytest.approx(0.05)
+    assert r.loc["0002", "share_quality"] == pytest.approx(0.5)
+    assert r.loc["0002", "share_high"] == pytest.approx(0.1)
+    assert r.loc["0001", "participants"] == 0 and pd.isna(r.loc["0001", "share_low"])
+    acc = oc.accounting.iloc[0]
+    assert (acc["rows"], acc["block"], acc["empty"], acc["total"], acc["matched"]) == (5, 1, 1, 1, 2)

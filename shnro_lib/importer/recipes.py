@@ -102,6 +102,13 @@ def _fail(source: str, message: str) -> RecipeError:
     return RecipeError(f"Рецепт {source}: {message}")
 
 
+def _detect(val: Any, source: str, key: str) -> tuple[str, ...]:
+    """Detect entries: metric names stay as they are, header texts are normalised."""
+    texts = _texts(val, source, key)
+    raw = [val] if isinstance(val, str) else list(val or [])
+    return tuple(str(r) if str(r) in METRICS else t for r, t in zip(raw, texts, strict=True))
+
+
 def _texts(val: Any, source: str, key: str) -> tuple[str, ...]:
     if val is None:
         return ()
@@ -160,8 +167,8 @@ def parse_recipe(data: Any, source: str) -> Recipe:
         name=str(data["name"]), title_ru=str(data.get("title_ru", data["name"])),
         procedure=str(data["procedure"]), source=source,
         grade=int(grade) if grade is not None else None,
-        detect_all=_texts(detect.get("all"), source, "detect.all"),
-        detect_any=_texts(detect.get("any"), source, "detect.any"),
+        detect_all=_detect(detect.get("all"), source, "detect.all"),
+        detect_any=_detect(detect.get("any"), source, "detect.any"),
         columns={k: _texts(v, source, f"columns.{k}") for k, v in cols.items()},
         group_levels=_texts(data.get("group_levels"), source, "group_levels"),
         metrics=metrics,

@@ -105,6 +105,8 @@ def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recip
     if any(pr.level == "error" for pr in problems):
         raise DataError(problems)
     if not sheets:
+        if year is not None and any("лист пропущен" in n and "запрошен" in n for n in notes):
+            raise ShapeError(f"{p.name}: нет листа за {year} год (" + "; ".join(notes) + ")")
         raise ShapeError(f"{p.name}: ни на одном листе нет таблицы по ОО, подходящей под рецепты ("
                          + ", ".join(r.name for r in recipes) + ")")
     registry = Registry.build(schools)

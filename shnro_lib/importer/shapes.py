@@ -103,7 +103,8 @@ def find_header(g: Grid, recipe: Recipe) -> tuple[int, int, int] | None:
     """(first header row, last header row, name column), 0-based; None when the recipe's name header is absent.
 
     The header ends where the merged name cell ends; when it is not merged, at the last row
-    below it whose name cell is empty and which holds no numbers.
+    below it whose name cell is empty, which holds no numbers and has text right of the name
+    column (a municipality title row has text only on the left).
     """
     grid = g.cells
     names = set(recipe.columns.get("name", ()))
@@ -114,7 +115,7 @@ def find_header(g: Grid, recipe: Recipe) -> tuple[int, int, int] | None:
                     return i, g.merged_bottom[(i, j)], j
                 last = i
                 while (last + 1 < len(grid) and not _text(grid[last + 1][j])
-                       and not _has_number(grid[last + 1]) and any(_text(x) for x in grid[last + 1])):
+                       and not _has_number(grid[last + 1]) and any(_text(x) for x in grid[last + 1][j + 1:])):
                     last += 1
                 return i, last, j
     return None
@@ -132,6 +133,8 @@ def detect_recipe(grid: Grid, recipes: list[Recipe]) -> tuple[Recipe | None, lis
         if found is None:
             continue
         keys = header_keys(grid.cells, found[0], found[1])
+        # a detect entry is a metric name (any of its headers will do) or a header text
+        keys = keys | {rec.metrics[k] for k in keys if k in rec.metrics}
         if not set(rec.detect_all) <= keys:
             continue
         hits_any = len(set(rec.detect_any) & keys)
