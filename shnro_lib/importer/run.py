@@ -182,7 +182,7 @@ def review_table(outcome: ImportOutcome, n_candidates: int) -> pd.DataFrame:
 def matches_table(outcome: ImportOutcome) -> pd.DataFrame:
     """Every matched school row and how it was matched (for checking by eye)."""
     m = outcome.rows[outcome.rows["status"] == MATCHED]
-    return pd.DataFrame({"Лист": m["sheet"], "Строка": m["source_row"].astype(int),
+    return pd.DataFrame({"Файл": m["file"], "Лист": m["sheet"], "Строка": m["source_row"].astype(int),
                          "Муниципалитет в файле": m["municipality"], "Наименование в файле": m["name"],
                          "Код ОО": m["school_id"], "Способ": m["method"]}).reset_index(drop=True)
 

@@ -354,5 +354,10 @@ def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems:
             continue
         sd = parse_sheet(grid, path.name, ws.title, recipe, y, problems)
         if sd is not None:
+            if sd.ignored_columns:
+                shown = sd.ignored_columns[:10]
+                more = len(sd.ignored_columns) - len(shown)
+                notes.append(f"{path.name}, лист «{ws.title}»: столбцы не распознаны рецептом {recipe.name} и "
+                             f"пропущены: " + "; ".join(shown) + (f" и ещё {more}" if more else ""))
             out.append(sd)
     return out
