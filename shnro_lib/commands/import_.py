@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         Коды выхода: 0 — все школы сопоставлены; 3 — записано, часть строк в review.xlsx;
         1 — ошибка во входных данных (ничего не записано); 2 — неверные аргументы.
         """
-        from shnro_lib.importer.match import MatchesFileError, Registry, read_confirmed
+        from shnro_lib.importer.match import MatchesFileError, Registry, matching_settings, read_confirmed
         from shnro_lib.importer.recipes import RecipeError, builtin_recipes, load_recipe
         from shnro_lib.importer.run import (
             ACCOUNT_COLUMNS,
@@ -42,13 +42,13 @@ def register(app: typer.Typer) -> None:
             import_workbook,
             load_schools,
             matches_table,
-            matching_settings,
             review_table,
             to_confirm_table,
         )
         from shnro_lib.importer.shapes import ShapeError
         from shnro_lib.io import DataError
         from shnro_lib.outputs import atomic_write_text, write_csv, write_workbook
+        from shnro_lib.settings import SettingsError
 
         def fail(message: str, code: int = EXIT_INPUT) -> None:
             typer.echo(f"Ошибка: {message}", err=True)
@@ -75,7 +75,10 @@ def register(app: typer.Typer) -> None:
         for m in paths:
             if not m.is_file():
                 fail(f"файл сопоставлений не найден: {m}", EXIT_USAGE)
-        settings = matching_settings()
+        try:
+            settings = matching_settings()
+        except SettingsError as exc:
+            fail(str(exc), EXIT_USAGE)
         try:
             confirmed = read_confirmed(paths, registry)
             outcomes = []
@@ -97,7 +100,7 @@ def register(app: typer.Typer) -> None:
         if paths:
             report += "Подтверждённые сопоставления: " + ", ".join(str(p) for p in paths) + "\n"
         acc = outcome.accounting.rename(columns=ACCOUNT_COLUMNS)
-        write_workbook({"На проверку": review_table(outcome, int(settings["candidates"])),
+        write_workbook({"На проверку": review_table(outcome, settings.candidates),
                         "Сопоставленные": matches_table(outcome), "Отчёт о загрузке": acc}, out / "review.xlsx",
                        notes={"На проверку": "Строки выгрузок, не вошедшие в results.csv: школа не найдена "
                                              "или не определена однозначно"})

@@ -21,11 +21,25 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import pandas as pd
+from pydantic import Field
 
 from shnro_lib.importer.names import normalise_municipality, normalise_name
+from shnro_lib.settings import StrictSettings, load_settings
 
 MATCHED, REVIEW, UNMATCHED = "matched", "review", "unmatched"
 STATUS_RU = {MATCHED: "сопоставлена", REVIEW: "на проверку", UNMATCHED: "не найдена"}
+
+
+class MatchingSettings(StrictSettings):
+    """``parameters/import/_matching.yaml``."""
+
+    candidates: int = Field(ge=1)
+    min_candidate_score: float = Field(ge=0, le=1)
+
+
+def matching_settings() -> MatchingSettings:
+    """The matching settings shipped in ``parameters/import/_matching.yaml``."""
+    return load_settings(MatchingSettings, "import/_matching")
 
 
 class MatchesFileError(ValueError):
@@ -119,14 +133,15 @@ def _candidates(name_key: str, pool: list[tuple[str, str, str, str]], limit: int
     return scored[:limit]
 
 
-def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, settings: dict) -> pd.DataFrame:
+def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed,
+               settings: MatchingSettings) -> pd.DataFrame:
     """Match each source row; ``rows`` has ``row_key``, ``municipality``, ``name``, ``code``.
 
     Returns ``rows`` with ``status`` (matched / review / unmatched), ``school_id``, ``method``,
     ``reason`` and ``candidates`` (list of (school_id, name, municipality, score), best first).
     """
-    limit = int(settings["candidates"])
-    min_score = float(settings["min_candidate_score"])
+    limit = settings.candidates
+    min_score = settings.min_candidate_score
     s = registry.schools
     by_id = s.set_index("school_id")
     # (school_id, name, municipality, name key) per municipality and for the region, in school_id order

@@ -12,17 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from shnro_lib.config import load_yaml, parameters_dir
+from shnro_lib.settings import SettingsError, StrictSettings, parse_settings
 
 # the metric vocabulary a recipe maps headers onto (see derive.py for what each becomes)
 METRICS = ("participants", "mean_score", "count_low", "count_high", "count_2", "count_3", "count_4",
            "count_5", "share_2", "share_3", "share_4", "share_5")
-_KEYS = {"name", "title_ru", "procedure", "grade", "detect", "columns", "group_levels", "metrics",
-         "max_score", "subjects", "code_in_name", "grade_pattern", "max_pattern", "shares_percent",
-         "sum_tolerance_pp"}
-_COLUMN_KEYS = {"municipality", "name", "code", "ignore"}
 
 _QUOTES = str.maketrans({c: " " for c in "«»\"'„“”‘’`"})
 _DASHES = str.maketrans({c: "-" for c in "–—−‐"})
@@ -98,89 +95,96 @@ class Recipe:
         return self.max_subjects.get(subject, self.max_default)
 
 
+Texts = list[str | int | float]
+
+
+class _Columns(StrictSettings):
+    name: Texts
+    municipality: Texts = []
+    code: Texts = []
+    ignore: Texts = []
+
+
+class _Detect(StrictSettings):
+    all: Texts = []
+    any: Texts = []
+
+
+class _MaxScore(StrictSettings):
+    default: float | None = None
+    subjects: dict[str, float] = {}
+
+
+class _CodeInName(StrictSettings):
+    pattern: str
+    strip_prefix: str = ""
+
+
+class RecipeFile(StrictSettings):
+    """The keys of a recipe file (unknown keys are errors naming the key)."""
+
+    name: str
+    title_ru: str | None = None
+    procedure: str
+    grade: int | None = None
+    detect: _Detect = _Detect()
+    columns: _Columns
+    group_levels: Texts = []
+    metrics: dict[Literal[METRICS], Texts]  # type: ignore[valid-type]
+    max_score: _MaxScore = _MaxScore()
+    subjects: dict[str, str] = {}
+    code_in_name: _CodeInName | None = None
+    grade_pattern: str | None = None
+    max_pattern: str | None = None
+    shares_percent: bool = True
+    sum_tolerance_pp: float = 1.0
+
+
 def _fail(source: str, message: str) -> RecipeError:
     return RecipeError(f"Рецепт {source}: {message}")
 
 
-def _detect(val: Any, source: str, key: str) -> tuple[str, ...]:
-    """Detect entries: metric names stay as they are, header texts are normalised."""
-    texts = _texts(val, source, key)
-    raw = [val] if isinstance(val, str) else list(val or [])
-    return tuple(str(r) if str(r) in METRICS else t for r, t in zip(raw, texts, strict=True))
-
-
-def _texts(val: Any, source: str, key: str) -> tuple[str, ...]:
-    if val is None:
-        return ()
-    if isinstance(val, (str, int, float)):
-        val = [val]
-    if not isinstance(val, list):
-        raise _fail(source, f"ключ «{key}» должен быть списком текстов")
+def _keys(val: Texts) -> tuple[str, ...]:
     return tuple(header_key(v) for v in val)
+
+
+def _detect(val: Texts) -> tuple[str, ...]:
+    """Detect entries: metric names stay as they are, header texts are normalised."""
+    return tuple(str(v) if str(v) in METRICS else header_key(v) for v in val)
 
 
 def parse_recipe(data: Any, source: str) -> Recipe:
     """Validate a recipe mapping (read from YAML) and build a :class:`Recipe`."""
     if not isinstance(data, dict):
         raise _fail(source, "ожидается словарь ключей (name, procedure, columns, metrics…)")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise _fail(source, f"неизвестный ключ «{unknown[0]}» (допустимы: {', '.join(sorted(_KEYS))})")
-    for key in ("name", "procedure", "columns", "metrics"):
-        if not data.get(key):
-            raise _fail(source, f"нет обязательного ключа «{key}»")
-    cols = data["columns"]
-    if not isinstance(cols, dict) or "name" not in cols:
-        raise _fail(source, "в «columns» нужен хотя бы столбец «name» (наименование ОО)")
-    bad_cols = sorted(set(cols) - _COLUMN_KEYS)
-    if bad_cols:
-        raise _fail(source, f"неизвестный ключ «columns.{bad_cols[0]}» (допустимы: {', '.join(sorted(_COLUMN_KEYS))})")
-    metrics: dict[str, str] = {}
-    if not isinstance(data["metrics"], dict):
-        raise _fail(source, "«metrics» должен быть словарём «показатель: [заголовки]»")
-    for metric, headers in data["metrics"].items():
-        if metric not in METRICS:
-            raise _fail(source, f"неизвестный показатель «metrics.{metric}» (допустимы: {', '.join(METRICS)})")
-        for h in _texts(headers, source, f"metrics.{metric}"):
-            metrics[h] = metric
+    try:
+        f = parse_settings(RecipeFile, data, source)
+    except SettingsError as exc:
+        raise RecipeError(f"Рецепт {exc}") from None
+    metrics = {h: m for m, headers in f.metrics.items() for h in _keys(headers)}
     if "participants" not in metrics.values():
         raise _fail(source, "в «metrics» нужен показатель participants (число участников)")
-    mx = data.get("max_score") or {}
-    if not isinstance(mx, dict) or set(mx) - {"default", "subjects"}:
-        raise _fail(source, "«max_score» — словарь с ключами default и subjects")
-    code = data.get("code_in_name") or {}
-    if code and (not isinstance(code, dict) or set(code) - {"pattern", "strip_prefix"} or "pattern" not in code):
-        raise _fail(source, "«code_in_name» — словарь с ключами pattern и strip_prefix")
-    for key in ("grade_pattern", "max_pattern"):
-        if data.get(key):
+    patterns = {"grade_pattern": f.grade_pattern, "max_pattern": f.max_pattern,
+                "code_in_name.pattern": f.code_in_name.pattern if f.code_in_name else None}
+    for key, pat in patterns.items():
+        if pat:
             try:
-                re.compile(str(data[key]))
+                re.compile(pat)
             except re.error as exc:
                 raise _fail(source, f"«{key}» — не регулярное выражение ({exc.msg})") from None
-    detect = data.get("detect") or {}
-    if not isinstance(detect, dict) or set(detect) - {"all", "any"}:
-        raise _fail(source, "«detect» — словарь с ключами all и any")
-    grade = data.get("grade")
-    if grade is None and not data.get("grade_pattern"):
+    if f.grade is None and not f.grade_pattern:
         raise _fail(source, "нужен «grade» (класс) или «grade_pattern» (как найти класс в заголовке предмета)")
     return Recipe(
-        name=str(data["name"]), title_ru=str(data.get("title_ru", data["name"])),
-        procedure=str(data["procedure"]), source=source,
-        grade=int(grade) if grade is not None else None,
-        detect_all=_detect(detect.get("all"), source, "detect.all"),
-        detect_any=_detect(detect.get("any"), source, "detect.any"),
-        columns={k: _texts(v, source, f"columns.{k}") for k, v in cols.items()},
-        group_levels=_texts(data.get("group_levels"), source, "group_levels"),
-        metrics=metrics,
-        max_default=float(mx["default"]) if mx.get("default") is not None else None,
-        max_subjects={str(k): float(v) for k, v in (mx.get("subjects") or {}).items()},
-        subjects={header_key(k): str(v) for k, v in (data.get("subjects") or {}).items()},
-        code_pattern=str(code["pattern"]) if code else None,
-        code_strip_prefix=str(code.get("strip_prefix") or "") if code else "",
-        grade_pattern=str(data["grade_pattern"]) if data.get("grade_pattern") else None,
-        max_pattern=str(data["max_pattern"]) if data.get("max_pattern") else None,
-        shares_percent=bool(data.get("shares_percent", True)),
-        sum_tolerance_pp=float(data.get("sum_tolerance_pp", 1.0)),
+        name=f.name, title_ru=f.title_ru or f.name, procedure=f.procedure, source=source, grade=f.grade,
+        detect_all=_detect(f.detect.all), detect_any=_detect(f.detect.any),
+        columns={k: _keys(getattr(f.columns, k)) for k in ("name", "municipality", "code", "ignore")},
+        group_levels=_keys(f.group_levels), metrics=metrics,
+        max_default=f.max_score.default, max_subjects=dict(f.max_score.subjects),
+        subjects={header_key(k): v for k, v in f.subjects.items()},
+        code_pattern=f.code_in_name.pattern if f.code_in_name else None,
+        code_strip_prefix=f.code_in_name.strip_prefix if f.code_in_name else "",
+        grade_pattern=f.grade_pattern, max_pattern=f.max_pattern,
+        shares_percent=f.shares_percent, sum_tolerance_pp=f.sum_tolerance_pp,
     )
 
 

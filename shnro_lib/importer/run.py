@@ -12,9 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from shnro_lib.config import load_yaml, parameters_dir
 from shnro_lib.importer.derive import RESULT_COLUMNS, derive_results
-from shnro_lib.importer.match import MATCHED, REVIEW, STATUS_RU, UNMATCHED, Confirmed, Registry, match_rows
+from shnro_lib.importer.match import (
+    MATCHED,
+    REVIEW,
+    STATUS_RU,
+    UNMATCHED,
+    Confirmed,
+    MatchingSettings,
+    Registry,
+    match_rows,
+    matching_settings,
+)
 from shnro_lib.importer.recipes import Recipe
 from shnro_lib.importer.shapes import ShapeError, read_workbook
 from shnro_lib.io.problems import DataError, Problem
@@ -26,11 +35,6 @@ ACCOUNT_COLUMNS = {
     REVIEW: "На проверку", UNMATCHED: "Не найдено", "no_results": "Из сопоставленных без результатов",
     "result_rows": "Строк результатов",
 }
-
-
-def matching_settings() -> dict:
-    """Matching settings from ``parameters/import/_matching.yaml``."""
-    return load_yaml(parameters_dir() / "import" / "_matching.yaml")
 
 
 @dataclass
@@ -76,7 +80,7 @@ class ImportOutcome:
 
 
 def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recipe], year: int | None = None,
-                    confirmed: Confirmed | None = None, settings: dict | None = None) -> ImportOutcome:
+                    confirmed: Confirmed | None = None, settings: MatchingSettings | None = None) -> ImportOutcome:
     """Import one wide workbook.
 
     Parameters
