@@ -4,7 +4,9 @@ Three workbooks, as a regional analyst receives them: ЕГЭ (one sheet per year
 header «Из них» → subject «, чел.» → metrics, merged municipality cells), ОГЭ (the municipality
 written only in the first row of its block, counts of marks) and ВПР (per subject × grade
 participants and shares of marks in %, the ФИС ОКО login in brackets before the name).  Title
-rows sit above every header and «Всего по району» / «Итого» rows between blocks.
+rows sit above every header and «Всего по району» / «Итого» rows between blocks (in the name
+column, or in the municipality column with the name empty); the ОГЭ book spells districts short
+(«Лужский район» for «Лужский муниципальный район»).
 
 School names are written as they come in real files: mostly as variants of the registry name that
 must match (quotes, legal form, «СОШ» for the long form, «№ 2», ё/е, case and spaces), and a few
@@ -225,6 +227,9 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
                 for i, sc in enumerate(block.itertuples(index=False)):
                     name = f"({sc.code}) {sc.written}" if isinstance(sc.code, str) else sc.written
                     muni_cell = muni if (i == 0 or proc == "ВПР") else None
+                    if proc == "ОГЭ" and muni_cell:
+                        # the РЦОИ's short spelling of the district: «Лужский район»
+                        muni_cell = muni_cell.replace(" муниципальный район", " район")
                     values, exp = _school_values(proc, keys, cells, sc.school_id, rng)
                     _write_row(ws, row, proc, muni_cell, name, values)
                     if proc == "ОГЭ":
@@ -244,7 +249,10 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
                     ws.merge_cells(start_row=row - len(block), start_column=1, end_row=row - 1, end_column=1)
                 # totals rows carry the participants only: they are excluded on import whatever they hold
                 total = [[int(sums[k])] if k in sums else None for k in range(len(keys))]
-                _write_row(ws, row, proc, None, "Всего по району" if proc != "ОГЭ" else "Итого по АТЕ", total)
+                if proc == "ЕГЭ":  # the totals label in the municipality column, the name left empty
+                    _write_row(ws, row, proc, "Всего по району", None, total)
+                else:
+                    _write_row(ws, row, proc, None, "Всего по району" if proc == "ВПР" else "Итого по АТЕ", total)
                 row += 1
             ws.cell(row=row, column=1 if proc != "ОГЭ" else 2, value="Итого по области")
         files[proc] = book.save(out / fname)
