@@ -38,8 +38,13 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
     cells: dict[tuple, list[tuple[str, float, str, float]]] = {}
     v = sd.values
     # plain tuples: a groupby over thousands of tiny groups costs seconds on a regional workbook
-    for row, subject, grade, m, x, c, mx in zip(v["source_row"], v["subject"], v["grade"], v["metric"], v["value"],
-                                               v["column"], v["max_score"], strict=True):
+    for row, subject, grade, m, x, pct, c, mx in zip(v["source_row"], v["subject"], v["grade"], v["metric"],
+                                                    v["value"], v["percent_sign"], v["column"], v["max_score"],
+                                                    strict=True):
+        if pct and not rec.shares_percent:
+            problems.append(_err(sd, row, c, x, "в ячейке проценты («%»), а рецепт ожидает доли от 0 до 1 "
+                                 "(shares_percent: false)"))
+            continue
         cells.setdefault((int(row), subject, int(grade)), []).append((m, float(x), c, float(mx)))
     for (row, subject, grade), group in sorted(cells.items()):
         vals: dict[str, float] = {}
