@@ -375,3 +375,31 @@ def test_own_recipe_for_a_new_shape(one_year, small_demo_dir, tmp_path):
     res = CliRunner().invoke(app, ["import", str(book), "--schools", str(small_demo_dir), "--out", str(out),
                                    "--recipe", str(path)])
     assert "не распознаны" in res.output and "Пересдавали" in res.output
+
+
+def test_matching_rules_region_fallback_only_without_municipality_and_no_double_use():
+    from shnro_lib.importer.match import Confirmed, match_rows, matching_settings
+
+    schools = pd.DataFrame({"school_id": ["01", "02", "03", "04"],
+                            "name": ["МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №1»", "МОУ «Ручьи ООШ»", "МОУ «Озерки СОШ №2»"],
+                            "municipality": ["Лесной муниципальный район", "Полевой муниципальный район",
+                                             "Полевой муниципальный район", "Лесной муниципальный район"]})
+    rows = pd.DataFrame([
+        {"sheet_key": 0, "source_row": 5, "municipality": None, "name": "Ручьи основная общеобразовательная школа"},
+        {"sheet_key": 0, "source_row": 6, "municipality": None, "name": "МОУ Горки СОШ № 1"},
+        {"sheet_key": 0, "source_row": 7, "municipality": "Лесной район", "name": "МОУ «Ручьи ООШ»"},
+        {"sheet_key": 0, "source_row": 8, "municipality": "Лесной район", "name": "МОУ «Горки СОШ №1»"},
+        {"sheet_key": 0, "source_row": 9, "municipality": "Неизвестный район", "name": "МОУ «Озерки СОШ №2»"},
+        {"sheet_key": 1, "source_row": 5, "municipality": "Лесной район", "name": "МОУ «Озерки СОШ №2»"},
+        {"sheet_key": 1, "source_row": 6, "municipality": "Лесной район", "name": "МБОУ «Озерки СОШ № 2»"},
+    ]).assign(code=None)
+    m = match_rows(rows, Registry.build(schools), Confirmed(), matching_settings())
+    got = {(k, r): (s, i) for k, r, s, i in zip(m["sheet_key"], m["source_row"], m["status"], m["school_id"],
+                                                 strict=True)}
+    assert got[(0, 5)] == ("matched", "03")  # no municipality: unique in the region
+    assert got[(0, 6)][0] == "review"  # no municipality, two «Горки СОШ №1» in the region
+    assert got[(0, 7)][0] != "matched"  # the municipality is known and has no «Ручьи ООШ»: not looked up elsewhere
+    assert got[(0, 8)] == ("matched", "01")
+    assert got[(0, 9)] == ("matched", "04")  # an unknown municipality: the region-wide unique name
+    assert "не найден" in m.loc[(m["sheet_key"] == 0) & (m["source_row"] == 9), "reason"].iloc[0]
+    assert got[(1, 5)][0] == got[(1, 6)][0] == "review"  # one school twice in a sheet: neither row is used
