@@ -167,6 +167,9 @@ def _accounting(sheets, all_rows: pd.DataFrame, matched: pd.DataFrame, res: pd.D
 def review_table(outcome: ImportOutcome, n_candidates: int) -> pd.DataFrame:
     """The review sheet: one row per unmatched source row with its best candidates (Russian headers)."""
     rv = outcome.review
+    columns = ["Файл", "Лист", "Строка", "Муниципалитет в файле", "Наименование в файле", "Код в файле", "Статус",
+               "Причина"] + [f"Кандидат {k + 1}: {w}" for k in range(n_candidates)
+                             for w in ("код", "наименование", "муниципалитет", "сходство")]
     recs = []
     for r in rv.to_dict("records"):
         d = {"Файл": r["file"], "Лист": r["sheet"], "Строка": int(r["source_row"]),
@@ -180,7 +183,7 @@ def review_table(outcome: ImportOutcome, n_candidates: int) -> pd.DataFrame:
             d[f"Кандидат {k + 1}: муниципалитет"] = c[2]
             d[f"Кандидат {k + 1}: сходство"] = c[3]
         recs.append(d)
-    return pd.DataFrame(recs)
+    return pd.DataFrame(recs, columns=columns)
 
 
 def matches_table(outcome: ImportOutcome) -> pd.DataFrame:
