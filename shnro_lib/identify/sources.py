@@ -1,0 +1,221 @@
+"""The school indicators behind the criteria, one function per ``indicator`` name of a rule file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib import indicators as ind
+from shnro_lib.identify.constants import EPS, INDEX_NAMES
+
+
+@dataclass
+class _Ctx:
+    """Per-call cache: the data set, rules, indices spec and the standardised results."""
+
+    ds: Any
+    rules: dict
+    indices: dict
+    _std: pd.DataFrame | None = None
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def std(self) -> pd.DataFrame:
+        if self._std is None:
+            self._std = ind.standardised_results(self.ds.results)
+        return self._std
+
+    def years(self, year: int, window: int) -> list[int]:
+        return ind.window_years(self.ds.years, year, window)
+
+    def school_ids(self) -> pd.Index:
+        return pd.Index(self.ds.schools["school_id"], name="school_id")
+
+
+def _frame(values: pd.Series | pd.DataFrame, ctx: _Ctx, n: pd.Series | None = None) -> pd.DataFrame:
+    out = pd.DataFrame(index=ctx.school_ids())
+    out["value"] = values.reindex(out.index) if isinstance(values, pd.Series) else values
+    out["n"] = n.reindex(out.index) if n is not None else np.nan
+    return out
+
+
+def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    key = ("result_index", year, window)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    ri = ctx.rules.get("result_index", {}) or {}
+    yrs = ctx.years(year, window)
+    weights = None
+    if ri.get("year_weights"):
+        yw = list(ri["year_weights"])
+        weights = {y: float(yw[i]) if i < len(yw) else 0.0 for i, y in enumerate(sorted(yrs, reverse=True))}
+    idx = ind.school_result_index(ctx.ds.results, years=yrs, procedures=ri.get("procedures"),
+                                  year_weights=weights, standardised=ctx.std)
+    n_years = max(len(yrs), 1)
+    minp = float(ri.get("min_participants", 0) or 0)
+    idx = idx[idx["participants"] / n_years >= minp]
+    sh = ind.shrink_index(idx, bottom_share=float(ri.get("bottom_share", 0.25)))
+    method = ri.get("method", "plain")
+    value = sh["shrunken_index"] if method == "shrunken" else sh["result_index"]
+    out = _frame(value, ctx, sh["participants"].astype(float))
+    for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile", "z_vs_mean"):
+        out[c] = sh[c].reindex(out.index)
+    out.attrs.update(sh.attrs)
+    ctx.cache[key] = out
+    return out
+
+
+def _continuing(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    o = ctx.ds.get("outcomes")
+    if o is None:
+        return _frame(pd.Series(dtype=float), ctx)
+    c = ind.continuing_share(o, ctx.years(year, window))
+    return _frame(c["continuing_senior"], ctx, c["continuing_n"])
+
+
+def _gap(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    g = ind.score_gap(ctx.ds.results, ctx.years(year, window), params.get("procedures"), standardised=ctx.std)
+    return _frame(g["score_gap_max"], ctx, g["score_gap_n"])
+
+
+def _olympiad(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    o = ctx.ds.get("outcomes")
+    if o is None:
+        return _frame(pd.Series(dtype=float), ctx)
+    s = ind.olympiad_share(o, ctx.ds.get("context"), ctx.years(year, window))
+    return _frame(s["olympiad_share"], ctx, s["olympiad_n"])
+
+
+def _satisfaction(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    o = ctx.ds.get("outcomes")
+    if o is None:
+        return _frame(pd.Series(dtype=float), ctx)
+    s = ind.satisfaction(o, year, ctx.years(year, window))
+    return _frame(s.get("satisfaction", pd.Series(dtype=float)), ctx)
+
+
+def _low_quality(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    q = ind.low_quality_monitorings(ctx.ds.results, ctx.years(year, window), params.get("procedures"),
+                                    float(params.get("quality_threshold", 0.40)))
+    return _frame(q["n_low_quality"].astype(float), ctx, q["n_monitorings"].astype(float))
+
+
+def _composite(name: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
+    def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+        key = (name, year, window)
+        if key not in ctx.cache:
+            spec = ctx.indices[name]
+            data = ind.index_inputs(ctx.ds.tables, spec, year, ctx.years(year, window) or [year])
+            ctx.cache[key] = _frame(ind.composite_index(data, spec) if len(data) else pd.Series(dtype=float), ctx)
+        return ctx.cache[key]
+    return fn
+
+
+def _resource_flag(column: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
+    def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+        r = ctx.ds.get("resources")
+        if r is None or column not in r.columns:
+            return _frame(pd.Series(dtype="boolean"), ctx)
+        v = ind.latest_values(r, [column], year, ctx.years(year, window))
+        return _frame(v[column].astype("boolean") if column in v else pd.Series(dtype="boolean"), ctx)
+    return fn
+
+
+def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
+    def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+        if "territory" not in ctx.cache:
+            ctx.cache["territory"] = ind.territory_indicators(ctx.ds.schools, ctx.ds.get("territories"),
+                                                              ctx.indices.get("territory_flags", {}))
+        t = ctx.cache["territory"]
+        out = _frame(t[column], ctx)
+        if shown:
+            out["shown"] = t[shown].reindex(out.index)
+        return out
+    return fn
+
+
+def _procedure_low_shares(ctx: _Ctx, params: dict) -> pd.DataFrame:
+    key = ("proc_low", tuple(params.get("procedures") or ()))
+    if key not in ctx.cache:
+        ctx.cache[key] = ind.low_results_share(ctx.ds.results, None, params.get("procedures"),
+                                               by=("procedure", "year"))
+    return ctx.cache[key]
+
+
+def _n_procedures_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    s = _procedure_low_shares(ctx, params).reset_index()
+    s = s[s["year"] == year]
+    thr = float(params.get("share_threshold", 0.30))
+    s = s.assign(low=(s["share_low"] >= thr - EPS).astype(float))
+    g = s.groupby("school_id").agg(v=("low", "sum"), n=("low", "size"))
+    return _frame(g["v"], ctx, g["n"].astype(float))
+
+
+def _consecutive_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    """Longest run of consecutive data years ending in ``year`` with a procedure's share ≥ threshold."""
+    s = _procedure_low_shares(ctx, params).reset_index()
+    thr = float(params.get("share_threshold", 0.30))
+    yrs = sorted(ctx.years(year, window), reverse=True)
+    s = s[s["year"].isin(yrs)]
+    wide = s.pivot_table(index=["school_id", "procedure"], columns="year", values="share_low", aggfunc="first")
+    run = pd.Series(0.0, index=wide.index)
+    alive = pd.Series(True, index=wide.index)
+    for y in yrs:
+        col = wide[y] if y in wide.columns else pd.Series(np.nan, index=wide.index)
+        hit = (col >= thr - EPS).fillna(False) & alive
+        run = run + hit.astype(float)
+        alive = hit
+    has_now = wide[year].notna() if year in wide.columns else pd.Series(False, index=wide.index)
+    run = run.where(has_now)
+    best = run.groupby(level="school_id").max()
+    return _frame(best, ctx)
+
+
+def _failing_count(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    f = ind.failing_counts(ctx.ds.results, ctx.years(year, window), params.get("procedures", ["ЕГЭ"]))
+    return _frame(f["n_failing"], ctx, f["participants"])
+
+
+def _fail_ru_math_years(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
+    yrs = ctx.years(year, window)
+    f = ind.failing_counts(ctx.ds.results, yrs, ["ЕГЭ"], by=("subject", "year")).reset_index()
+    ru = set(params.get("russian", ["Русский язык"]))
+    ma = set(params.get("math", ["Математика профильная", "Математика базовая", "Математика"]))
+    f["kind"] = np.where(f["subject"].isin(ru), "ru", np.where(f["subject"].isin(ma), "math", ""))
+    f = f[f["kind"] != ""]
+    g = f.groupby(["school_id", "year", "kind"])["n_failing"].sum().unstack("kind")
+    for k in ("ru", "math"):
+        if k not in g.columns:
+            g[k] = np.nan
+    both = ((g["ru"] > EPS) & (g["math"] > EPS)).astype(float)
+    observed = g["ru"].notna() & g["math"].notna()
+    per = pd.DataFrame({"both": both.where(observed), "obs": observed.astype(float)})
+    agg = per.groupby(level="school_id").agg(v=("both", "sum"), obs=("obs", "sum"))
+    # a school must be observed in every year of the window, otherwise the count is not evaluable
+    value = agg["v"].where(agg["obs"] >= len(yrs))
+    return _frame(value, ctx, agg["obs"])
+
+
+INDICATORS: dict[str, Callable[[_Ctx, int, int, dict], pd.DataFrame]] = {
+    "result_index": _result_index,
+    "continuing_senior": _continuing,
+    "score_gap": _gap,
+    "olympiad_share": _olympiad,
+    "satisfaction": _satisfaction,
+    "low_quality_monitorings": _low_quality,
+    **{name: _composite(name) for name in INDEX_NAMES},
+    "in_renovation_plan": _resource_flag("in_renovation_plan"),
+    "in_construction_plan": _resource_flag("in_construction_plan"),
+    "is_monotown": _territory("is_monotown", None),
+    "high_pension": _territory("high_pension", "pension_ratio"),
+    "high_unemployment": _territory("high_unemployment", "unemployment_ratio"),
+    "n_procedures_low_share": _n_procedures_low,
+    "consecutive_low_years": _consecutive_low,
+    "failing_ege_count": _failing_count,
+    "fail_ru_math_years": _fail_ru_math_years,
+}
+
