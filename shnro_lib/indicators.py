@@ -91,6 +91,7 @@ def school_result_index(
     year_weights: dict[int, float] | None = None,
     standardised: pd.DataFrame | None = None,
     cohort_correlation: float = 0.6,
+    procedure_weights: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Combine standardised results into one index per school.
 
@@ -106,6 +107,8 @@ def school_result_index(
         cohort of pupils (same school and entry year ``year - grade``): the same children
         sit Russian and mathematics, and again next year one grade up.  Treating those
         rows as independent would make small schools look far more certain than they are.
+    procedure_weights : optional weight per procedure multiplying the participant weights
+        (a procedure not named keeps weight 1).
 
     Returns
     -------
@@ -123,6 +126,8 @@ def school_result_index(
     w = z["participants"].astype(float)
     if year_weights:
         w = w * z["year"].map(lambda y: year_weights.get(int(y), 0.0)).astype(float)
+    if procedure_weights:
+        w = w * z["procedure"].map(lambda p: procedure_weights.get(str(p), 1.0)).astype(float)
     frame = pd.DataFrame({
         "school_id": z["school_id"], "year": z["year"], "w": w,
         "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
@@ -404,53 +409,72 @@ def composite_index(frame: pd.DataFrame, spec: dict) -> pd.Series:
     frame : one row per school (the schools of one year), with the component columns.
     spec : ``components`` (each with ``column``, ``direction`` +1/-1, ``weight`` and an
         optional ``transform: one_minus``), ``standardise: zscore`` (across the rows of
-        ``frame``) and ``min_weight_share`` (the share of the total weight that must be
-        observed for a school to get an index; otherwise NaN).
+        ``frame``) and ``min_weight_share``.
 
     Returns
     -------
     Series aligned with ``frame``: the weighted mean of ``direction * z`` over the observed
-    components, re-weighted to the observed ones.
+    components (see :func:`composite_index_table` for the coverage and the components used).
     """
-    method = spec.get("standardise", "zscore")
+    return composite_index_table(frame, spec)["value"]
+
+
+def composite_index_table(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """A composite index with its coverage, computed from the components the data hold.
+
+    A component the data do not have at all (no column, or no value for any school, or no
+    spread) is left out of the index for every school — it is not a per-school gap.  The
+    ``min_weight_share`` applies to the weight of the components present: a school gets an
+    index when it has values for at least that share of it.
+
+    Returns
+    -------
+    DataFrame aligned with ``frame``: ``value`` and ``coverage`` (the observed share of the
+    weight of the components present).  ``attrs["used"]`` and ``attrs["absent"]`` list the
+    columns used and left out (in the order of the spec).
+    """
+    method = spec.get("standardise")
     if method != "zscore":
         raise ValueError(f"Неизвестный метод стандартизации «{method}»: допустим только zscore")
     num = pd.Series(0.0, index=frame.index)
     den = pd.Series(0.0, index=frame.index)
     total = 0.0
+    used, absent = [], []
     for comp in spec["components"]:
-        wgt = float(comp.get("weight", 1.0))
-        total += wgt
         col = comp["column"]
-        if col not in frame.columns:
-            continue
-        x = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        x = (pd.to_numeric(frame[col], errors="coerce").astype(float) if col in frame.columns
+             else pd.Series(np.nan, index=frame.index))
         if comp.get("transform") == "one_minus":
             x = 1.0 - x
         sd = x.std(ddof=0)
         if not np.isfinite(sd) or sd <= 1e-12:
+            absent.append(col)
             continue
-        z = (x - x.mean()) / sd * float(comp.get("direction", 1))
-        ok = z.notna()
+        wgt = float(comp["weight"])
+        total += wgt
+        used.append(col)
+        z = (x - x.mean()) / sd * float(comp["direction"])
         num = num + z.fillna(0.0) * wgt
-        den = den + ok.astype(float) * wgt
-    min_share = float(spec.get("min_weight_share", 0.5))
-    out = num / den.where(den > 0)
-    return out.where(den >= min_share * total - 1e-12)
+        den = den + z.notna().astype(float) * wgt
+    coverage = den / total if total > 0 else pd.Series(np.nan, index=frame.index)
+    value = (num / den.where(den > 0)).where(coverage >= float(spec["min_weight_share"]) - 1e-12)
+    out = pd.DataFrame({"value": value, "coverage": coverage})
+    out.attrs.update({"used": used, "absent": absent})
+    return out
 
 
 def index_spec_table_ru(spec: dict) -> pd.DataFrame:
     """The components of a composite index as a Russian table for reports."""
     rows = []
     for comp in spec["components"]:
-        direction = int(comp.get("direction", 1))
+        direction = int(comp["direction"])
         rows.append({
             "Показатель": comp.get("label_ru", comp["column"]),
             "Поле данных": f"{comp['table']}.{comp['column']}"
                            + (" (используется 1 − значение)" if comp.get("transform") == "one_minus" else ""),
             "Направление": "чем больше, тем благоприятнее" if direction > 0 else "чем больше, тем неблагоприятнее",
-            "Вес": float(comp.get("weight", 1.0)),
-            "Примечание": comp.get("note_ru", ""),
+            "Вес": float(comp["weight"]),
+            "Примечание": comp.get("note_ru") or "—",
         })
     return pd.DataFrame(rows)
 
@@ -514,8 +538,8 @@ def territory_indicators(schools: pd.DataFrame, territories: pd.DataFrame | None
     reg_u = float(region["unemployment_rate"].iloc[0]) if len(region) and "unemployment_rate" in region else np.nan
     out["pension_ratio"] = out["pension_share"] / reg_p if reg_p and np.isfinite(reg_p) else np.nan
     out["unemployment_ratio"] = unemp / reg_u if reg_u and np.isfinite(reg_u) else np.nan
-    pf = float(spec.get("pension_ratio_factor", 1.2))
-    uf = float(spec.get("unemployment_ratio_factor", 1.5))
+    pf = float(spec["pension_ratio_factor"])
+    uf = float(spec["unemployment_ratio_factor"])
     out["high_pension"] = pd.array(np.where(out["pension_ratio"].isna(), None, out["pension_ratio"] >= pf - 1e-12),
                                    dtype="boolean")
     out["high_unemployment"] = pd.array(

@@ -1,7 +1,13 @@
-"""Identification of one year: criteria → categories → «зона риска» → explanations."""
+"""Identification of one year: criteria → categories → «зона риска» → explanations.
+
+What the data set does not hold at all (a table, a column, a procedure) is dropped from the
+selection with one note in ``attrs["notes"]``; what a school lacks is a per-school gap
+(the criterion is ``NA`` for it, listed once in its ``not_assessed`` column).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +15,15 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import indicators as ind
-from shnro_lib.config import load_yaml, parameters_dir
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
 from shnro_lib.identify.criteria import evaluate_criterion
-from shnro_lib.identify.explain import _explain, _fmt
+from shnro_lib.identify.explain import _fmt, criterion_phrase, school_sentence
+from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import load_rules
-from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index
+from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index, absent_reason, result_procedures
+
+LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
+NOT_ASSESSED = "не оценено"
 
 
 def _risk_profiles(ds: Any, year: int, levels: dict) -> pd.DataFrame:
@@ -33,7 +42,7 @@ def _risk_profiles(ds: Any, year: int, levels: dict) -> pd.DataFrame:
             x = float(s.replace(",", "."))
         except ValueError:
             return s
-        return "высокий" if x >= levels.get("high", 0.67) else "средний" if x >= levels.get("medium", 0.34) else "низкий"
+        return "высокий" if x >= levels["high"] else "средний" if x >= levels["medium"] else "низкий"
 
     rp = rp.assign(lv=rp["level"].map(level))
     high = rp[rp["lv"] == "высокий"].groupby("school_id")["risk"].agg(lambda s: "; ".join(sorted(s)))
@@ -41,18 +50,98 @@ def _risk_profiles(ds: Any, year: int, levels: dict) -> pd.DataFrame:
     return pd.DataFrame({"risks_high": high, "risks_medium": med})
 
 
-def _yearly_index_drop(ctx: _Ctx, year: int, window: int) -> pd.Series:
-    yrs = ctx.years(year, window)
-    if len(yrs) < 2:
-        return pd.Series(dtype=float)
-    procs = (ctx.rules.get("result_index", {}) or {}).get("procedures")
-    first = ind.school_result_index(ctx.ds.results, years=[yrs[0]], procedures=procs, standardised=ctx.std)
-    last = ind.school_result_index(ctx.ds.results, years=[yrs[-1]], procedures=procs, standardised=ctx.std)
-    return (last["result_index"] - first["result_index"]).dropna()
+def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
+    """The yearly result index of ``year`` minus that of ``year - years_back`` (or the nearest
+    earlier data year at least that far back), with the standard error of the difference.
+
+    Returns
+    -------
+    DataFrame indexed by ``school_id``: ``drop`` (negative = decline), ``drop_se``, ``from_year``.
+    """
+    earlier = [y for y in ctx.ds.years if y <= year - years_back]
+    if not earlier:
+        return pd.DataFrame(columns=["drop", "drop_se", "from_year"])
+    y0 = max(earlier)
+    procs = result_procedures(ctx)
+    first = ind.school_result_index(ctx.ds.results, years=[y0], procedures=procs, standardised=ctx.std)
+    last = ind.school_result_index(ctx.ds.results, years=[year], procedures=procs, standardised=ctx.std)
+    out = pd.DataFrame({"drop": last["result_index"] - first["result_index"],
+                        "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2)})
+    out["from_year"] = y0
+    return out.dropna(subset=["drop"])
 
 
-def identify_schools(ds: Any, year: int, rules: str | Path | dict = "lo_2018",
-                     indices: str | Path | dict | None = None) -> pd.DataFrame:
+def _group_of(r: dict) -> dict[str, str]:
+    """criterion -> the group it counts in (itself when it is in no group)."""
+    out = {name: name for name in r["criteria"]}
+    for g, members in (r["groups"] or {}).items():
+        for m in members:
+            out[m] = g
+    return out
+
+
+def _clauses(r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], notes: list[str]
+             ) -> dict[str, list[dict]]:
+    """The clauses of each category that this data set can decide, absent criteria removed."""
+    group = _group_of(r)
+    out: dict[str, list[dict]] = {}
+    for cat, spec in r["categories"].items():
+        kept = []
+        for cl in spec["any_of"]:
+            present = [c for c in cl["criteria"] if c not in absent]
+            n_groups = len({group[c] for c in present})
+            if n_groups < int(cl["min"]):
+                if len(present) < len(cl["criteria"]):
+                    titles = ", ".join(f"«{r['criteria'][c]['title_ru']}»" for c in cl["criteria"] if c in absent)
+                    notes.append(f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» не проверяется — "
+                                 f"нет данных для {titles}.")
+                continue
+            guards = [g for g in (cl["lower_half_of"] or []) if g in lower_half]
+            req = [c for c in (cl["require_one_of"] or []) if c not in absent] if cl["require_one_of"] else None
+            if req is not None and not req:
+                continue
+            kept.append({**cl, "criteria": present, "lower_half_of": guards, "require_one_of": req})
+        out[cat] = kept
+    return out
+
+
+def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str],
+                   lower_half: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series, pd.Series, dict]:
+    """Per school: met, decided (met, or no clause can still be met), one criterion short, and
+    for every school the criteria of the first met clause (rule-file order)."""
+    idx = out.index
+    hit = pd.Series(False, index=idx)
+    open_ = pd.Series(False, index=idx)
+    short = pd.Series(False, index=idx)
+    decisive: dict[str, list[str]] = {}
+    for cl in clauses:
+        fired = {c: out[f"crit_{c}"].fillna(False).astype(bool) for c in cl["criteria"]}
+        unknown = {c: out[f"crit_{c}"].isna() for c in cl["criteria"]}
+        groups = sorted({group[c] for c in cl["criteria"]})
+        g_true = sum(pd.concat([fired[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1).astype(int)
+                     for g in groups)
+        g_unknown = sum((pd.concat([unknown[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1)
+                         & ~pd.concat([fired[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1)
+                         ).astype(int) for g in groups)
+        ok = pd.Series(True, index=idx)
+        for g in cl["lower_half_of"]:
+            ok &= lower_half[g].reindex(idx).fillna(False).astype(bool)
+        if cl["require_one_of"]:
+            ok &= pd.concat([fired[c] for c in cl["require_one_of"]], axis=1).any(axis=1)
+        m = int(cl["min"])
+        met = (g_true >= m) & ok
+        for sid in idx[(met & ~hit).to_numpy()]:
+            decisive[sid] = [c for c in cl["criteria"] if fired[c].at[sid]]
+        hit |= met
+        open_ |= (g_true + g_unknown >= m) & ~met
+        if m >= 2:
+            short |= (g_true == m - 1) & ok
+    return hit, hit | ~open_, short & ~hit, decisive
+
+
+def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
+                     indices: str | Path | Mapping | None = None,
+                     override: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Identify ШНРО / ШНСУ / «зона риска» for one year.
 
     Parameters
@@ -61,98 +150,194 @@ def identify_schools(ds: Any, year: int, rules: str | Path | dict = "lo_2018",
     year : the identification year (the last year of every window).
     rules : rule-set name in ``parameters/criteria``, a path to a YAML file, or a dict.
     indices : composite-index spec (default ``parameters/indices.yaml``).
+    override : a user's ``--config`` (:func:`shnro_lib.identify.models.read_config`): its
+        ``criteria`` section overrides the rule set, its ``indices`` section the indices.
 
     Returns
     -------
-    DataFrame, one row per school: ``school_id``, ``name``, ``municipality``, ``category``,
-    ``result_index``, ``result_index_se``, ``shrunken_index``, ``p_bottom_quartile``,
-    ``borderline``, the three composite indices, ``crit_<key>`` (nullable booleans: NA = not
-    evaluable), ``risk_zone_reasons``, ``risks_high``, ``risks_medium`` and a Russian
-    ``explanation``.
+    DataFrame, one row per school: ``school_id``, ``name``, ``municipality``, ``category``
+    (``не оценено`` when no category could be decided for the school), ``result_index``,
+    ``result_index_se``, ``shrunken_index``, ``p_bottom_quartile``, ``borderline``, the composite
+    indices with ``<index>_coverage``, ``crit_<key>`` (nullable booleans: NA = not evaluable;
+    criteria the data set cannot evaluate at all are left out), ``not_assessed`` (the school's
+    unevaluable criteria, once), ``unassessed_categories``, ``risk_zone_reasons``,
+    ``risks_high``, ``risks_medium`` and a one-sentence Russian ``explanation``.
+    ``attrs``: ``notes`` (what the data set lacked), ``coverage`` (per criterion),
+    ``unassessed`` ({category: reason} for categories not decided for most schools), ``cutoffs``.
     """
-    r = load_rules(rules)
-    if indices is None:
-        indices = parameters_dir() / "indices.yaml"
-    spec = indices if isinstance(indices, dict) else load_yaml(indices)
+    override = override or {}
+    r = load_rules(rules, override.get("criteria"))
+    spec = load_indices(indices, override.get("indices"))
     ctx = _Ctx(ds=ds, rules=r, indices=spec)
-    ri = r.get("result_index", {}) or {}
+    ri = r["result_index"]
+    notes: list[str] = []
     sch = ds.schools.set_index("school_id")
     out = pd.DataFrame(index=ctx.school_ids())
     out["name"] = sch["name"].reindex(out.index)
     out["municipality"] = sch["municipality"].reindex(out.index)
+
+    win = ctx.years(year, int(r["window"]))
+    if len(win) < int(r["window"]):
+        notes.append(f"Окно сокращено: {len(win)} из {r['window']} лет ({', '.join(map(str, win))}) — "
+                     "более ранних лет в данных нет.")
+    wanted = ri["procedures"]
+    used = result_procedures(ctx)
+    if wanted is not None and used is not None and len(used) < len(wanted):
+        notes.append(f"Индекс результатов: в данных нет процедур {', '.join(p for p in wanted if p not in used)}; "
+                     f"использованы {', '.join(used) or '—'}.")
     idx = _result_index(ctx, year, int(r["window"]), {})
     for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile"):
         out[c] = idx[c]
-    bp = ri.get("borderline_p", [0.2, 0.8])
+    bp = ri["borderline_p"]
     out["borderline"] = pd.array(np.where(out["p_bottom_quartile"].isna(), None,
                                           out["p_bottom_quartile"].between(bp[0], bp[1])), dtype="boolean")
+    ranking = idx["value"]
+    lower_half = {"result_index": ranking <= ranking.median()} if ranking.notna().any() else {}
     for name in INDEX_NAMES:
-        if name in spec:
-            out[name] = INDICATORS[name](ctx, year, 1, {})["value"]
+        f = INDICATORS[name](ctx, year, 1, {})
+        out[name] = f["value"]
+        out[f"{name}_coverage"] = f["coverage"]
+        title = spec[name]["title_ru"]
+        if f.attrs.get("absent") and f.attrs.get("used"):
+            notes.append(f"{title}: рассчитан по {len(f.attrs['used'])} из {len(spec[name]['components'])} "
+                         f"показателей; в данных нет: {', '.join(f.attrs['absent'])}.")
+        if f["value"].notna().any():
+            lower_half[name] = f["value"] <= f["value"].median()
 
-    evals = {name: evaluate_criterion(ctx, name, year) for name in r["criteria"]}
+    absent = {}
+    for name, c in r["criteria"].items():
+        why = absent_reason(ctx, c["indicator"], c["params"] or {})
+        if why:
+            absent[name] = why
+    if absent:
+        notes.append("Не оцениваются ни для одной школы (в наборе данных нет источника): "
+                     + "; ".join(f"«{r['criteria'][n]['title_ru']}» — {absent[n]}" for n in r["criteria"] if n in absent)
+                     + ".")
+    evals = {name: evaluate_criterion(ctx, name, year) for name in r["criteria"] if name not in absent}
     for name, e in evals.items():
         out[f"crit_{name}"] = e["fired"]
 
-    cats = {}
-    one_short = {}
-    for cat, cspec in r["categories"].items():
-        hit = pd.Series(False, index=out.index)
-        short = pd.Series(False, index=out.index)
-        for cl in cspec["any_of"]:
-            n_true = sum(out[f"crit_{c}"].fillna(False).astype(int) for c in cl["criteria"])
-            m = int(cl.get("min", 1))
-            hit |= n_true >= m
-            if m >= 2:
-                short |= n_true == m - 1
-        cats[cat] = hit
-        one_short[cat] = short & ~hit
-    lo = cats.get("ШНРО", pd.Series(False, index=out.index))
-    su = cats.get("ШНСУ", pd.Series(False, index=out.index))
-    category = np.where(lo & su, "ШНРО и ШНСУ", np.where(lo, "ШНРО", np.where(su, "ШНСУ", "нет")))
+    clauses = _clauses(r, absent, lower_half, notes)
+    group = _group_of(r)
+    cats, decided, one_short, decisive = {}, {}, {}, {}
+    for cat in r["categories"]:
+        cats[cat], decided[cat], one_short[cat], decisive[cat] = _category_hits(out, clauses[cat], group, lower_half)
+    false = pd.Series(False, index=out.index)
+    lo, su = cats.get("ШНРО", false), cats.get("ШНСУ", false)
+    category = pd.Series(np.where(lo & su, "ШНРО и ШНСУ", np.where(lo, "ШНРО", np.where(su, "ШНСУ", "нет"))),
+                         index=out.index)
+    undecided = {cat: ~d for cat, d in decided.items()}
+    all_undecided = pd.concat(list(undecided.values()), axis=1).all(axis=1) if undecided else false
+    category = category.where(~((category == "нет") & all_undecided), NOT_ASSESSED)
 
-    rz = r.get("risk_zone", {}) or {}
-    reasons: dict[str, list[str]] = {sid: [] for sid in out.index}
-    for cat in rz.get("margin_categories", []) or []:
-        names = {c for cl in r["categories"].get(cat, {}).get("any_of", []) for c in cl["criteria"]}
-        for name in names:
-            near = evals[name]["near"]
-            title = r["criteria"][name].get("title_ru", name)
-            for sid in near.index[near.to_numpy(dtype=bool)]:
-                reasons[sid].append(f"почти выполнен критерий «{title}»")
-    if rz.get("index_drop") is not None:
-        drop = _yearly_index_drop(ctx, year, int(r["window"]))
-        thr = float(rz["index_drop"])
-        for sid, d in drop[drop <= -thr + EPS].items():
-            if sid in reasons:
-                reasons[sid].append(f"индекс результатов снизился за окно на {_fmt(-d, 'number2')} SD")
-    if rz.get("borderline"):
-        for sid in out.index[out["borderline"].fillna(False).to_numpy(dtype=bool)]:
-            reasons[sid].append(f"пограничная вероятность попасть в нижние "
-                                f"{float(ri.get('bottom_share', 0.25)) * 100:.0f} % "
-                                f"({_fmt(out.at[sid, 'p_bottom_quartile'], 'pct')})")
-    for cat in rz.get("one_short_categories", []) or []:
-        if cat in one_short:
-            for sid in out.index[one_short[cat].to_numpy(dtype=bool)]:
-                reasons[sid].append(f"до категории {cat} не хватает одного критерия")
-    category = np.where((category == "нет") & np.array([bool(reasons[s]) for s in out.index]),
-                        "зона риска", category)
-    out["category"] = pd.Series(category, index=out.index, dtype="string")
+    reasons = _risk_zone(ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет")
+    at_risk = pd.Series([bool(reasons[s]) for s in out.index], index=out.index)
+    category = category.where(~((category == "нет") & at_risk), "зона риска")
+    out["category"] = category.astype("string")
     out["risk_zone_reasons"] = pd.Series(["; ".join(reasons[s]) for s in out.index], index=out.index,
                                          dtype="string").where(out["category"] == "зона риска")
+    out["not_assessed"] = pd.Series(
+        ["; ".join(f"«{r['criteria'][n]['title_ru']}»" for n in evals if out.at[s, f"crit_{n}"] is pd.NA) or pd.NA
+         for s in out.index], index=out.index, dtype="string")
+    out["unassessed_categories"] = pd.Series(
+        [", ".join(c for c in r["categories"] if undecided[c].at[s] and not cats[c].at[s]) or pd.NA
+         for s in out.index], index=out.index, dtype="string")
 
-    rp = _risk_profiles(ds, year, r.get("risk_profile_levels", {}) or {})
-    identified = out["category"] != "нет"
+    rp = _risk_profiles(ds, year, r["risk_profile_levels"])
+    identified = out["category"].isin([*LISTED, "зона риска"])
     for c in ("risks_high", "risks_medium"):
         out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
         out[c] = out[c].where(identified)
 
-    out["explanation"] = [_explain(sid, out, evals, r) for sid in out.index]
+    out["explanation"] = [school_sentence(out.at[s, "category"], {c: decisive[c].get(s, []) for c in decisive},
+                                          evals, r, reasons[s], s) for s in out.index]
     cols = ["name", "municipality", "category", "result_index", "result_index_se", "shrunken_index",
-            "p_bottom_quartile", "borderline", *[n for n in INDEX_NAMES if n in out.columns],
-            *[f"crit_{n}" for n in r["criteria"]], "risk_zone_reasons", "risks_high", "risks_medium", "explanation"]
+            "p_bottom_quartile", "borderline", *[x for n in INDEX_NAMES for x in (n, f"{n}_coverage")],
+            *[f"crit_{n}" for n in evals], "not_assessed", "unassessed_categories", "risk_zone_reasons",
+            "risks_high", "risks_medium", "explanation"]
     out = out[cols].reset_index()
-    out.attrs.update({"rules": r["name"], "year": int(year),
+    unassessed = _unassessed(r, undecided, clauses, absent)
+    out.attrs.update({"rules": r["name"], "year": int(year), "notes": notes, "unassessed": unassessed,
+                      "absent": absent, "coverage": _coverage(r, evals, absent),
                       "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()}})
     return out
 
+
+def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, one_short: dict,
+               ranking: pd.Series, clauses: dict, lower_half: dict, listed: pd.Series) -> dict[str, list[str]]:
+    """Reasons for «зона риска»; a school in the upper half of the result index never gets one."""
+    rz, ri = r["risk_zone"], r["result_index"]
+    group = _group_of(r)
+    reasons: dict[str, list[str]] = {sid: [] for sid in out.index}
+    for cat in rz["margin_categories"]:
+        # «almost met»: the category would be met if the criteria missed within their risk margin
+        # counted as met — a narrow miss of one of several secondary criteria alone is no risk
+        near_out = out.copy()
+        names = [n for n in evals if f"crit_{n}" in out.columns]
+        for n in names:
+            near = evals[n]["near"].reindex(out.index).fillna(False).astype(bool)
+            near_out[f"crit_{n}"] = out[f"crit_{n}"].mask(near, True)
+        hit_near = _category_hits(near_out, clauses[cat], group, lower_half)[0]
+        for sid in out.index[(hit_near & ~listed).to_numpy(dtype=bool)]:
+            missed = [n for n in names if bool(evals[n]["near"].get(sid, False))
+                      and any(n in cl["criteria"] for cl in clauses[cat])]
+            reasons[sid].append(f"почти выполнены условия {cat}: "
+                                + ", ".join(criterion_phrase(n, sid, evals, r) for n in missed))
+    if rz["index_drop"] is not None:
+        d = index_decline(ctx, year, int(rz["index_drop_years"]))
+        sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"])
+        for sid, row in d[sig].iterrows():
+            if sid in reasons:
+                reasons[sid].append(f"индекс результатов снизился с {int(row['from_year'])} г. на "
+                                    f"{_fmt(-row['drop'], 'number2')} SD (значимо: ст. ошибка "
+                                    f"{_fmt(row['drop_se'], 'number2')})")
+    if rz["borderline"]:
+        for sid in out.index[out["borderline"].fillna(False).to_numpy(dtype=bool)]:
+            reasons[sid].append(f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
+                                f"({_fmt(out.at[sid, 'p_bottom_quartile'], 'pct')})")
+    for cat in rz["one_short_categories"]:
+        if cat in one_short:
+            for sid in out.index[one_short[cat].to_numpy(dtype=bool)]:
+                reasons[sid].append(f"до категории {cat} не хватает одного критерия")
+    upper = (ranking > ranking.median()).reindex(out.index).fillna(False)
+    for sid in out.index[upper.to_numpy(dtype=bool)]:
+        reasons[sid] = []
+    return reasons
+
+
+def _coverage(r: dict, evals: dict, absent: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for name, c in r["criteria"].items():
+        if name in absent:
+            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": pd.NA,
+                         "fired": 0, "why": absent[name]})
+            continue
+        e = evals[name]
+        na = e["fired"].isna()
+        no_value = na & e["value"].isna()
+        small = na & e["value"].notna()
+        why = [f"нет значения у школы — {int(no_value.sum())}"] if no_value.any() else []
+        if small.any():
+            why.append(f"мала группа (менее {c['min_n']:g}) или данных не за все годы — {int(small.sum())}")
+        rows.append({"criterion": name, "title": c["title_ru"], "assessed": int((~na).sum()),
+                     "not_assessable": int(na.sum()), "fired": int(e["fired"].fillna(False).astype(bool).sum()),
+                     "why": "; ".join(why) or "—"})
+    return pd.DataFrame(rows)
+
+
+def _unassessed(r: dict, undecided: dict[str, pd.Series], clauses: dict, absent: dict[str, str]) -> dict[str, str]:
+    """{category: reason} for the categories that could not be decided for most schools."""
+    out = {}
+    for cat, und in undecided.items():
+        share = float(und.mean()) if len(und) else 1.0
+        if share > 1 - float(r["coverage_min_share"]) + EPS:
+            crit = sorted({c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
+                          key=list(r["criteria"]).index)
+            why = [f"«{r['criteria'][c]['title_ru']}» — {absent[c]}" for c in crit if c in absent]
+            if not clauses[cat]:
+                reason = "ни одно условие не проверяется: " + "; ".join(why)
+            else:
+                reason = (f"для {share * 100:.0f} % школ нет данных для проверки условий"
+                          + (f" ({'; '.join(why)})" if why else ""))
+            out[cat] = reason
+    return out

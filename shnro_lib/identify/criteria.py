@@ -18,15 +18,15 @@ def _bool_array(fired: pd.Series, evaluable: pd.Series) -> pd.Series:
 
 def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
     """One criterion in one year: value, fired (nullable), near (risk margin), cut-off."""
-    params = c.get("params", {}) or {}
-    window = int(c.get("window", 1))
+    params = c["params"] or {}
+    window = int(c["window"])
     f = INDICATORS[c["indicator"]](ctx, year, window, params)
     value = f["value"]
     evaluable = value.notna()
-    if "min_n" in c:
+    if c["min_n"] is not None:
         evaluable &= f["n"].fillna(-np.inf) >= float(c["min_n"])
     op = c["op"]
-    margin = float(c.get("risk_margin", 0) or 0)
+    margin = float(c["risk_margin"] or 0)
     near = pd.Series(False, index=value.index)
     cut = np.nan
     if op == "is_true":
@@ -61,9 +61,9 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
         if op in ("bottom_share", "top_share") and fired.any():
             cut = float(x[fired].max() if op == "bottom_share" else x[fired].min())
     if c["indicator"] == "result_index":
-        ri = ctx.rules.get("result_index", {}) or {}
-        if ri.get("method") == "significant_and_bottom":
-            zc = float(ri.get("significance_z", 1.645))
+        ri = ctx.rules["result_index"]
+        if ri["method"] == "significant_and_bottom":
+            zc = float(ri["significance_z"])
             fired = fired & (f["z_vs_mean"] <= -zc).fillna(False)
     out = pd.DataFrame({"value": value, "fired": _bool_array(fired, evaluable),
                         "near": near & evaluable})
@@ -77,7 +77,7 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
 def evaluate_criterion(ctx: _Ctx, name: str, year: int) -> pd.DataFrame:
     """A criterion with its «k of n years» persistence, if any."""
     c = ctx.rules["criteria"][name]
-    pers = c.get("persistence")
+    pers = c["persistence"]
     now = _evaluate_once(ctx, name, c, year)
     if not pers:
         return now

@@ -36,7 +36,7 @@ def _fmt(v: Any, kind: str) -> str:
 
 
 def _threshold_ru(c: dict, cut: float = np.nan) -> str:
-    op, kind = c["op"], c.get("format", "number")
+    op, kind = c["op"], c["format"]
     if op == "is_true":
         return "признак установлен"
     if op == "bottom_share":
@@ -59,50 +59,82 @@ def criteria_table_ru(rules: str | Path | dict) -> pd.DataFrame:
                 cat_of.setdefault(cname, []).append(cat)
     rows = []
     for name, c in r["criteria"].items():
-        pers = c.get("persistence")
+        pers = c["persistence"]
         rows.append({
             "Код": f"crit_{name}",
-            "Критерий": c.get("title_ru", name),
+            "Критерий": c["title_ru"],
             "Категория": ", ".join(sorted(set(cat_of.get(name, [])))) or "—",
             "Показатель": c["indicator"],
             "Порог": _threshold_ru(c),
-            "Окно, лет": int(c.get("window", 1)),
+            "Окно, лет": int(c["window"]),
             "Устойчивость": f"{pers['k']} из {pers['n']} лет" if pers else "—",
-            "Минимальная группа": c.get("min_n", "—"),
-            "Запас для «зоны риска»": c.get("risk_margin", "—"),
+            "Минимальная группа": c["min_n"] if c["min_n"] is not None else "—",
+            "Запас для «зоны риска»": c["risk_margin"] if c["risk_margin"] is not None else "—",
         })
     return pd.DataFrame(rows)
 
 
 
 
-def _explain(sid: str, out: pd.DataFrame, evals: dict, r: dict) -> str:
-    fired, missing = [], []
-    for name, e in evals.items():
-        c = r["criteria"][name]
-        f = e.at[sid, "fired"]
-        title = c.get("title_ru", name)
-        if f is pd.NA:
-            missing.append(f"«{title}»")
-        elif bool(f):
-            kind = c.get("format", "number")
-            if "shown" in e.columns:
-                val = f"отношение к региону {_fmt(e.at[sid, 'shown'], 'number2')}"
-            else:
-                val = f"значение {_fmt(e.at[sid, 'value'], kind)}"
-            fired.append(f"«{title}» ({val}; порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})")
-    cat = out.at[sid, "category"]
-    parts = [f"Категория: {cat}."]
-    parts.append("Выполнены критерии: " + "; ".join(fired) + "." if fired else "Ни один критерий не выполнен.")
-    if cat == "зона риска":
-        parts.append(f"Зона риска: {out.at[sid, 'risk_zone_reasons']}.")
-    if missing:
-        parts.append("Не оценены из-за отсутствия данных: " + "; ".join(missing) + ".")
-    rh = out.at[sid, "risks_high"] if "risks_high" in out.columns else None
-    if isinstance(rh, str) and rh:
-        parts.append(f"Высокие риски (профиль 500+): {rh}.")
-    return " ".join(parts)
+def _value_ru(e: pd.DataFrame, sid: str, c: dict) -> str:
+    if c["op"] == "is_true":
+        return ""
+    if "shown" in e.columns:
+        return f" {_fmt(e.at[sid, 'shown'], 'number2')} к региону"
+    return f" {_fmt(e.at[sid, 'value'], c['format'])}"
 
+
+def criterion_phrase(name: str, sid: str, evals: dict, r: dict) -> str:
+    """«<short name> <value> (порог: <threshold>)» for one school."""
+    c, e = r["criteria"][name], evals[name]
+    if c["op"] == "is_true":
+        return c["short_ru"]
+    return f"{c['short_ru']}{_value_ru(e, sid, c)} (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
+
+
+def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, r: dict,
+                    risk_reasons: list[str], sid: str, max_criteria: int = 3) -> str:
+    """One short sentence: the category and up to ``max_criteria`` decisive criteria.
+
+    The decisive criteria are those of the first met condition of each category, in the order
+    of the rule file (ШНРО first), so the sentence is the same on every run.
+    """
+    if category in ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"):
+        names: list[str] = []
+        for cat in ("ШНРО", "ШНСУ"):
+            for n in decisive.get(cat, []):
+                if n not in names:
+                    names.append(n)
+        shown = [criterion_phrase(n, sid, evals, r) for n in names[:max_criteria]]
+        more = f" и ещё {len(names) - max_criteria}" if len(names) > max_criteria else ""
+        return f"{category}: " + "; ".join(shown) + more + "."
+    if category == "зона риска":
+        more = f" и ещё {len(risk_reasons) - max_criteria}" if len(risk_reasons) > max_criteria else ""
+        return "Зона риска: " + "; ".join(risk_reasons[:max_criteria]) + more + "."
+    if category == "не оценено":
+        return "Не оценено: нет данных для проверки условий категорий."
+    return "Не отнесена к ШНРО и ШНСУ."
+
+
+def criteria_matrix_ru(table: pd.DataFrame, rules: str | Path | dict, listed_only: bool = True) -> pd.DataFrame:
+    """A compact ✓/✗ table of the criteria per school for reports («—»: not evaluable).
+
+    Columns: «Код ОО», «Школа», «Категория», then one short criterion name per column in the
+    order of the rule file; rows sorted by category then school code.
+    """
+    r = load_rules(rules)
+    t = table
+    if listed_only:
+        t = t[t["category"].isin(["ШНРО", "ШНСУ", "ШНРО и ШНСУ", "зона риска"])]
+    order = {"ШНРО и ШНСУ": 0, "ШНРО": 1, "ШНСУ": 2, "зона риска": 3}
+    t = t.assign(_o=t["category"].map(order).fillna(9)).sort_values(["_o", "school_id"], kind="mergesort")
+    out = pd.DataFrame({"Код ОО": t["school_id"].to_numpy(), "Школа": t["name"].to_numpy(),
+                        "Категория": t["category"].to_numpy()})
+    for name, c in r["criteria"].items():
+        col = f"crit_{name}"
+        if col in t.columns:
+            out[c["short_ru"]] = ["—" if v is pd.NA else "✓" if bool(v) else "✗" for v in t[col]]
+    return out
 
 
 COLUMN_LABELS_RU = {
@@ -113,7 +145,10 @@ COLUMN_LABELS_RU = {
     "resources_index": "Индекс ресурсов", "risk_zone_reasons": "Причины зоны риска",
     "risks_high": "Высокие риски (500+)", "risks_medium": "Средние риски (500+)", "explanation": "Пояснение",
     "category_prev": "Категория в прошлом году", "change": "Изменение", "years_listed": "Лет в списке",
-    "years_evaluated": "Лет оценено",
+    "years_evaluated": "Лет оценено", "not_assessed": "Не оценены (нет данных у школы)",
+    "unassessed_categories": "Категории не оценены", "social_wellbeing_index_coverage": "ИСБ: полнота данных",
+    "staff_index_coverage": "Индекс кадров: полнота данных",
+    "resources_index_coverage": "Индекс ресурсов: полнота данных",
 }
 
 
@@ -122,5 +157,5 @@ def column_labels_ru(rules: str | Path | dict) -> dict[str, str]:
     r = load_rules(rules)
     labels = dict(COLUMN_LABELS_RU)
     for name, c in r["criteria"].items():
-        labels[f"crit_{name}"] = f"Критерий: {c.get('title_ru', name)}"
+        labels[f"crit_{name}"] = f"Критерий: {c['title_ru']}"
     return labels

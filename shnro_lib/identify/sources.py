@@ -43,28 +43,38 @@ def _frame(values: pd.Series | pd.DataFrame, ctx: _Ctx, n: pd.Series | None = No
     return out
 
 
+def result_procedures(ctx: _Ctx) -> list[str] | None:
+    """The procedures of the result index: the rule set's list restricted to those the data hold
+    (``None``: every procedure in the data)."""
+    wanted = ctx.rules["result_index"]["procedures"]
+    if wanted is None:
+        return None
+    held = set(ctx.ds.results["procedure"].dropna().astype(str))
+    return [p for p in wanted if p in held]
+
+
 def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
     key = ("result_index", year, window)
     if key in ctx.cache:
         return ctx.cache[key]
-    ri = ctx.rules.get("result_index", {}) or {}
+    ri = ctx.rules["result_index"]
     yrs = ctx.years(year, window)
     weights = None
-    if ri.get("year_weights"):
+    if ri["year_weights"]:
         yw = list(ri["year_weights"])
         weights = {y: float(yw[i]) if i < len(yw) else 0.0 for i, y in enumerate(sorted(yrs, reverse=True))}
-    idx = ind.school_result_index(ctx.ds.results, years=yrs, procedures=ri.get("procedures"),
-                                  year_weights=weights, standardised=ctx.std)
+    idx = ind.school_result_index(ctx.ds.results, years=yrs, procedures=result_procedures(ctx),
+                                  year_weights=weights, standardised=ctx.std,
+                                  procedure_weights=ri["procedure_weights"])
     n_years = max(len(yrs), 1)
-    minp = float(ri.get("min_participants", 0) or 0)
-    idx = idx[idx["participants"] / n_years >= minp]
-    sh = ind.shrink_index(idx, bottom_share=float(ri.get("bottom_share", 0.25)))
-    method = ri.get("method", "plain")
-    value = sh["shrunken_index"] if method == "shrunken" else sh["result_index"]
+    idx = idx[idx["participants"] / n_years >= float(ri["min_participants"])]
+    sh = ind.shrink_index(idx, bottom_share=float(ri["bottom_share"]))
+    value = sh["shrunken_index"] if ri["method"] == "shrunken" else sh["result_index"]
     out = _frame(value, ctx, sh["participants"].astype(float))
     for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile", "z_vs_mean"):
         out[c] = sh[c].reindex(out.index)
     out.attrs.update(sh.attrs)
+    out.attrs["years"] = yrs
     ctx.cache[key] = out
     return out
 
@@ -100,7 +110,7 @@ def _satisfaction(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
 
 def _low_quality(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
     q = ind.low_quality_monitorings(ctx.ds.results, ctx.years(year, window), params.get("procedures"),
-                                    float(params.get("quality_threshold", 0.40)))
+                                    float(params["quality_threshold"]))
     return _frame(q["n_low_quality"].astype(float), ctx, q["n_monitorings"].astype(float))
 
 
@@ -110,7 +120,11 @@ def _composite(name: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
         if key not in ctx.cache:
             spec = ctx.indices[name]
             data = ind.index_inputs(ctx.ds.tables, spec, year, ctx.years(year, window) or [year])
-            ctx.cache[key] = _frame(ind.composite_index(data, spec) if len(data) else pd.Series(dtype=float), ctx)
+            t = ind.composite_index_table(data, spec)
+            out = _frame(t["value"], ctx)
+            out["coverage"] = t["coverage"].reindex(out.index)
+            out.attrs.update(t.attrs)
+            ctx.cache[key] = out
         return ctx.cache[key]
     return fn
 
@@ -129,7 +143,7 @@ def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
         if "territory" not in ctx.cache:
             ctx.cache["territory"] = ind.territory_indicators(ctx.ds.schools, ctx.ds.get("territories"),
-                                                              ctx.indices.get("territory_flags", {}))
+                                                              ctx.indices["territory_flags"])
         t = ctx.cache["territory"]
         out = _frame(t[column], ctx)
         if shown:
@@ -149,7 +163,7 @@ def _procedure_low_shares(ctx: _Ctx, params: dict) -> pd.DataFrame:
 def _n_procedures_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
     s = _procedure_low_shares(ctx, params).reset_index()
     s = s[s["year"] == year]
-    thr = float(params.get("share_threshold", 0.30))
+    thr = float(params["share_threshold"])
     s = s.assign(low=(s["share_low"] >= thr - EPS).astype(float))
     g = s.groupby("school_id").agg(v=("low", "sum"), n=("low", "size"))
     return _frame(g["v"], ctx, g["n"].astype(float))
@@ -158,7 +172,7 @@ def _n_procedures_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.Dat
 def _consecutive_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
     """Longest run of consecutive data years ending in ``year`` with a procedure's share ≥ threshold."""
     s = _procedure_low_shares(ctx, params).reset_index()
-    thr = float(params.get("share_threshold", 0.30))
+    thr = float(params["share_threshold"])
     yrs = sorted(ctx.years(year, window), reverse=True)
     s = s[s["year"].isin(yrs)]
     wide = s.pivot_table(index=["school_id", "procedure"], columns="year", values="share_low", aggfunc="first")
@@ -176,15 +190,15 @@ def _consecutive_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.Data
 
 
 def _failing_count(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-    f = ind.failing_counts(ctx.ds.results, ctx.years(year, window), params.get("procedures", ["ЕГЭ"]))
+    f = ind.failing_counts(ctx.ds.results, ctx.years(year, window), params["procedures"])
     return _frame(f["n_failing"], ctx, f["participants"])
 
 
 def _fail_ru_math_years(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
     yrs = ctx.years(year, window)
     f = ind.failing_counts(ctx.ds.results, yrs, ["ЕГЭ"], by=("subject", "year")).reset_index()
-    ru = set(params.get("russian", ["Русский язык"]))
-    ma = set(params.get("math", ["Математика профильная", "Математика базовая", "Математика"]))
+    ru = set(params["russian"])
+    ma = set(params["math"])
     f["kind"] = np.where(f["subject"].isin(ru), "ru", np.where(f["subject"].isin(ma), "math", ""))
     f = f[f["kind"] != ""]
     g = f.groupby(["school_id", "year", "kind"])["n_failing"].sum().unstack("kind")
@@ -219,3 +233,58 @@ INDICATORS: dict[str, Callable[[_Ctx, int, int, dict], pd.DataFrame]] = {
     "fail_ru_math_years": _fail_ru_math_years,
 }
 
+
+
+# ---------------------------------------------------------------------------
+# What the data hold: a criterion whose source is absent from the data set is
+# dropped for every school with one note, never counted as a per-school gap.
+# ---------------------------------------------------------------------------
+
+TABLE_RU = {"results": "результаты", "outcomes": "итоги обучения", "context": "контекст", "staff": "кадры",
+            "resources": "ресурсы", "territories": "территории"}
+
+# indicator -> the (table, column) pairs it needs, every one of them
+NEEDS: dict[str, list[tuple[str, str]]] = {
+    "result_index": [("results", "mean_score")],
+    "continuing_senior": [("outcomes", "share_continuing_senior")],
+    "score_gap": [("results", "mean_score")],
+    "olympiad_share": [("outcomes", "olympiad_participants"), ("context", "enrolment")],
+    "satisfaction": [("outcomes", "satisfaction_share")],
+    "low_quality_monitorings": [("results", "share_quality")],
+    "in_renovation_plan": [("resources", "in_renovation_plan")],
+    "in_construction_plan": [("resources", "in_construction_plan")],
+    "is_monotown": [("territories", "is_monotown")],
+    "high_pension": [("territories", "share_pension_age")],
+    "high_unemployment": [("territories", "unemployment_rate")],
+    "n_procedures_low_share": [("results", "share_low")],
+    "consecutive_low_years": [("results", "share_low")],
+    "failing_ege_count": [("results", "share_low")],
+    "fail_ru_math_years": [("results", "share_low")],
+}
+
+
+def column_present(ds: Any, table: str, column: str) -> bool:
+    """The data set has the table, the column and at least one value in it."""
+    t = ds.get(table)
+    return t is not None and column in t.columns and bool(t[column].notna().any())
+
+
+def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
+    """Why an indicator cannot be computed for any school of this data set (``None``: it can)."""
+    if indicator in INDEX_NAMES:
+        spec = ctx.indices[indicator]
+        if not any(column_present(ctx.ds, c["table"], c["column"]) for c in spec["components"]):
+            return f"в данных нет ни одного показателя индекса «{spec['title_ru']}»"
+        return None
+    for table, column in NEEDS.get(indicator, []):
+        if ctx.ds.get(table) is None:
+            return f"в данных нет таблицы «{TABLE_RU.get(table, table)}» ({table})"
+        if not column_present(ctx.ds, table, column):
+            return f"в данных нет поля {table}.{column}"
+    procs = (ctx.rules["result_index"]["procedures"] if indicator == "result_index"
+             else params.get("procedures") if indicator in NEEDS and NEEDS[indicator][0][0] == "results" else None)
+    if procs:
+        held = set(ctx.ds.results["procedure"].dropna().astype(str))
+        if not held & set(procs):
+            return f"в данных нет процедур {', '.join(procs)} (есть: {', '.join(sorted(held)) or '—'})"
+    return None
