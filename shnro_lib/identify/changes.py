@@ -1,7 +1,8 @@
-"""Who entered or left the list against the previous year."""
+"""Who entered or left the list against the previous data year (changes only)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,42 +10,47 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import indicators as ind
-from shnro_lib.identify.classify import identify_schools
+from shnro_lib.identify.classify import LISTED, identify_schools
 from shnro_lib.identify.rules import load_rules
 
 
-def identification_changes(ds: Any, year: int, rules: str | Path | dict = "lo_2018",
-                           indices: str | Path | dict | None = None) -> pd.DataFrame:
-    """Who entered or left the list against the previous data year, and persistence over the window.
+def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
+                           indices: str | Path | Mapping | None = None,
+                           override: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The schools whose category changed against the previous data year (changes only).
 
     Returns
     -------
-    DataFrame per school: ``school_id``, ``name``, ``municipality``, ``category``,
-    ``category_prev``, ``change`` (``вошла``, ``вышла``, ``осталась``, ``не в списке``; the list
-    is ШНРО/ШНСУ, «зона риска» counts as not listed), ``years_listed`` and ``years_evaluated``
-    (years of the rule window in which the school was listed / identification was run).
+    DataFrame per changed school, sorted by ``school_id``: ``school_id``, ``name``,
+    ``municipality``, ``category``, ``category_prev``, ``change`` (``вошла`` / ``вышла`` — into or
+    out of the list ШНРО/ШНСУ, «зона риска» counting as not listed — or ``другая категория``),
+    ``years_listed`` and ``years_evaluated`` (years of the rule window in which the school was
+    listed / identification was run).  Empty (with ``attrs["previous_year"]`` ``None``) when
+    there is no earlier year.
     """
-    r = load_rules(rules)
+    r = load_rules(rules, (override or {}).get("criteria"))
     yrs = ind.window_years(ds.years, year, int(r["window"]))
     prev_years = [y for y in ds.years if y < year]
-    runs = {y: identify_schools(ds, y, r, indices).set_index("school_id") for y in sorted(set(yrs) | set(prev_years[-1:]))}
-    cur = runs.get(year, identify_schools(ds, year, r, indices).set_index("school_id"))
-
-    def listed(df: pd.DataFrame) -> pd.Series:
-        return df["category"].isin(["ШНРО", "ШНСУ", "ШНРО и ШНСУ"])
-
+    run_years = sorted(set(yrs) | set(prev_years[-1:]) | {year})
+    runs = {y: identify_schools(ds, y, r, indices, override={"indices": (override or {}).get("indices")})
+            .set_index("school_id") for y in run_years}
+    cur = runs[year]
     out = cur[["name", "municipality", "category"]].copy()
-    if prev_years:
-        prev = runs[prev_years[-1]]
-        out["category_prev"] = prev["category"].reindex(out.index)
-        now_l, prev_l = listed(cur), listed(prev).reindex(out.index).fillna(False)
-        out["change"] = np.select([now_l & ~prev_l, ~now_l & prev_l, now_l & prev_l],
-                                  ["вошла", "вышла", "осталась"], "не в списке")
-    else:
-        out["category_prev"] = pd.NA
-        out["change"] = "нет предыдущего года"
-    out["years_listed"] = sum(listed(runs[y]).reindex(out.index).fillna(False).astype(int) for y in yrs)
+    out["years_listed"] = sum(runs[y]["category"].isin(LISTED).reindex(out.index).fillna(False).astype(int)
+                              for y in yrs)
     out["years_evaluated"] = len(yrs)
-    out.attrs["previous_year"] = prev_years[-1] if prev_years else None
+    if not prev_years:
+        out = out.iloc[0:0].assign(category_prev=pd.Series(dtype="string"), change=pd.Series(dtype="string"))
+        out.attrs["previous_year"] = None
+        return out.reset_index()
+    prev = runs[prev_years[-1]]
+    out["category_prev"] = prev["category"].reindex(out.index).astype("string")
+    now_l = cur["category"].isin(LISTED)
+    prev_l = prev["category"].isin(LISTED).reindex(out.index).fillna(False)
+    out["change"] = pd.Series(np.select([now_l & ~prev_l, ~now_l & prev_l], ["вошла", "вышла"], "другая категория"),
+                              index=out.index, dtype="string")
+    changed = out["category"].astype("string").fillna("—") != out["category_prev"].fillna("—")
+    out = out[changed.to_numpy()].sort_index()
+    out = out[["name", "municipality", "category", "category_prev", "change", "years_listed", "years_evaluated"]]
+    out.attrs["previous_year"] = prev_years[-1]
     return out.reset_index()
-

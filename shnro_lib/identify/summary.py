@@ -1,0 +1,104 @@
+"""What an identification table adds up to: category sizes against the rule set's intent,
+coverage of the criteria, and the one-line headline (never «0 выявленных» for what could not
+be assessed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from shnro_lib.identify.rules import load_rules
+
+IN_CATEGORY = {"ШНРО": ("ШНРО", "ШНРО и ШНСУ"), "ШНСУ": ("ШНСУ", "ШНРО и ШНСУ")}
+FAR_ABOVE = 1.5   # «far above the intent»: more than 1.5 times its upper bound
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f} %".replace(".", ",")
+
+
+def category_sizes(table: pd.DataFrame, rules: str | Path | Mapping, override: Mapping | None = None
+                   ) -> pd.DataFrame:
+    """Per category: schools flagged, their share, the intended size and, when the rule gives far
+    more than intended, the criteria that drive it (the most often met among the flagged).
+
+    Returns
+    -------
+    DataFrame with Russian columns «Категория», «Школ», «Доля», «Намечено», «Оценка», «Что даёт
+    больше всего школ», in the order of the rule file, then «зона риска».
+    """
+    r = load_rules(rules, override)
+    n = len(table)
+    unassessed = table.attrs.get("unassessed", {})
+    rows = []
+    for cat, spec in r["categories"].items():
+        flagged = table["category"].isin(IN_CATEGORY[cat]).to_numpy()
+        k = int(flagged.sum())
+        share = k / n if n else float("nan")
+        it = spec["intended"]
+        upper = None
+        if it is None:
+            intended, verdict = "сколько даст правило", "—"
+        elif it["share"] is not None:
+            lo, hi = it["share"]
+            intended, upper = f"{lo * 100:.0f}–{hi * 100:.0f} % ({it['note_ru']})", hi * n
+            verdict = "в пределах намеченного" if lo * n <= k <= hi * n else (
+                "больше намеченного" if k > hi * n else "меньше намеченного")
+        else:
+            intended, upper = f"{it['capacity']} школ ({it['note_ru']})", float(it["capacity"])
+            verdict = "в пределах намеченного" if k <= it["capacity"] else "больше намеченного"
+        drivers = "—"
+        if upper is not None and k > FAR_ABOVE * upper:
+            crit = sorted({c for cl in spec["any_of"] for c in cl["criteria"]}, key=list(r["criteria"]).index)
+            counts = [(int(table.loc[flagged, f"crit_{c}"].fillna(False).astype(bool).sum()), c)
+                      for c in crit if f"crit_{c}" in table.columns]
+            counts = sorted(counts, key=lambda t: (-t[0], list(r["criteria"]).index(t[1])))[:3]
+            drivers = "; ".join(f"«{r['criteria'][c]['title_ru']}» — {m}" for m, c in counts if m)
+        if cat in unassessed:
+            verdict = f"не оценено: {unassessed[cat]}"
+        rows.append({"Категория": cat, "Школ": k, "Доля": _pct(share), "Намечено": intended, "Оценка": verdict,
+                     "Что даёт больше всего школ": drivers})
+    k = int((table["category"] == "зона риска").sum())
+    rows.append({"Категория": "зона риска", "Школ": k, "Доля": _pct(k / n if n else float("nan")),
+                 "Намечено": "—", "Оценка": "—", "Что даёт больше всего школ": "—"})
+    return pd.DataFrame(rows)
+
+
+def criteria_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """Per criterion: schools assessed, not assessable and why (Russian headers)."""
+    cov = table.attrs.get("coverage")
+    if cov is None:
+        cols = [c for c in table.columns if c.startswith("crit_")]
+        cov = pd.DataFrame({"criterion": [c.removeprefix("crit_") for c in cols], "title": cols,
+                            "assessed": [int(table[c].notna().sum()) for c in cols],
+                            "not_assessable": [int(table[c].isna().sum()) for c in cols],
+                            "fired": [int(table[c].fillna(False).astype(bool).sum()) for c in cols],
+                            "why": "—"})
+    return cov.rename(columns={"criterion": "Код", "title": "Критерий", "assessed": "Оценено школ",
+                               "not_assessable": "Не оценено школ", "fired": "Выполнен у школ",
+                               "why": "Почему не оценено"})
+
+
+def identification_headline(table: pd.DataFrame, rules: str | Path | Mapping) -> str:
+    """One Russian line: the size of each category (share of schools), or «не оценено: …»."""
+    r = load_rules(rules)
+    n = len(table)
+    unassessed = table.attrs.get("unassessed", {})
+    parts = []
+    for cat in r["categories"]:
+        if cat in unassessed:
+            parts.append(f"{cat}: не оценено — {unassessed[cat]}")
+        else:
+            k = int(table["category"].isin(IN_CATEGORY[cat]).sum())
+            parts.append(f"{cat} — {k} ({_pct(k / n if n else float('nan'))})")
+    both = int((table["category"] == "ШНРО и ШНСУ").sum())
+    if len(r["categories"]) > 1 and not unassessed:
+        parts.append(f"из них в обеих категориях — {both}")
+    risk = int((table["category"] == "зона риска").sum())
+    parts.append(f"зона риска — {risk} ({_pct(risk / n if n else float('nan'))})")
+    na = int((table["category"] == "не оценено").sum())
+    if na:
+        parts.append(f"не оценено — {na}")
+    return f"Из {n} школ: " + "; ".join(parts) + "."
