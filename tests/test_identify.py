@@ -1,4 +1,7 @@
-"""Identification of ШНРО/ШНСУ: each lo_2018 criterion on crafted data, rule validation, shrinkage, CLI."""
+"""Identification of ШНРО/ШНСУ: each lo_2018 criterion on crafted data, rule validation, shrinkage, CLI.
+
+The crafted region has 8 schools, so the share cut-offs are set back to the 2018 table's 25 % through
+an ``override`` (as a user's ``--config`` would): 12 % of 8 schools is no school at all."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from shnro_lib.identify import (
 from shnro_lib.io import Dataset
 
 YEARS = (2022, 2023, 2024)
+QUARTER = {"criteria": {"criteria": {n: {"threshold": 0.25} for n in
+                                     ("low_results", "low_wellbeing", "low_staff", "low_resources")}}}
 IDS = [f"s{i}" for i in range(8)]   # s0 worst, s1 «just past» every threshold, s2 «just before»
 
 
@@ -72,7 +77,7 @@ def crafted_table() -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = Dataset.from_frames(_crafted())
-    return identify_schools(ds, 2024, "lo_2018").set_index("school_id")
+    return identify_schools(ds, 2024, "lo_2018", override=QUARTER).set_index("school_id")
 
 
 @pytest.mark.parametrize("name", list(load_rules("lo_2018")["criteria"]))
@@ -82,11 +87,24 @@ def test_each_lo2018_criterion_fires_just_past_threshold(crafted_table: pd.DataF
     assert col["s2"] is not pd.NA and not bool(col["s2"]), f"{name} не должен сработать у s2"
 
 
-def test_categories_and_explanation(crafted_table: pd.DataFrame) -> None:
+def test_categories_and_one_sentence_explanation(crafted_table: pd.DataFrame) -> None:
     row = crafted_table.loc["s1"]
     assert row["category"] == "ШНРО и ШНСУ"
-    assert "0,50 %" in row["explanation"] and "59,9 %" in row["explanation"]
-    assert crafted_table.loc["s7", "category"] in ("нет", "зона риска")
+    # one sentence: the category, then the decisive criteria with value and threshold, rule-file order
+    assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов ")
+    assert "ИСБ" in row["explanation"] and "порог: нижние 25 % школ" in row["explanation"]
+    assert row["explanation"].count(".") <= 8 and len(row["explanation"]) < 300
+    assert crafted_table.loc["s7", "category"] == "нет"   # the best school: upper half, never «зона риска»
+    assert crafted_table.loc["s7", "explanation"] == "Не отнесена к ШНРО и ШНСУ."
+
+
+def test_criteria_matrix_ticks(crafted_table: pd.DataFrame) -> None:
+    from shnro_lib.identify import criteria_matrix_ru
+
+    m = criteria_matrix_ru(crafted_table.reset_index(), load_rules("lo_2018")).set_index("Код ОО")
+    assert m.loc["s1", "индекс результатов"] == "✓" and m.loc["s1", "моногород"] == "✓"
+    assert set(m.loc["s2"].iloc[2:]) <= {"✓", "✗", "—"}
+    assert list(m.index[:1]) == ["s0"] or m.iloc[0]["Категория"] == "ШНРО и ШНСУ"
 
 
 def test_missing_data_is_not_evaluable_never_fires() -> None:
@@ -97,12 +115,18 @@ def test_missing_data_is_not_evaluable_never_fires() -> None:
     del frames["territories"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t = identify_schools(Dataset.from_frames(frames), 2024, "lo_2018").set_index("school_id")
-    for c in ("crit_low_continuing", "crit_renovation", "crit_low_olympiad", "crit_low_satisfaction", "crit_monotown",
-              "crit_unemployment_territory"):
+        t = identify_schools(Dataset.from_frames(frames), 2024, "lo_2018", override=QUARTER)
+    notes = t.attrs["notes"]
+    t = t.set_index("school_id")
+    for c in ("crit_low_continuing", "crit_renovation", "crit_low_olympiad", "crit_low_satisfaction"):
         assert t.loc["s1", c] is pd.NA, c
-    assert "Не оценены из-за отсутствия данных" in t.loc["s1", "explanation"]
-    assert "Удовлетворённость" in t.loc["s1", "explanation"]
+        assert t.drop(index="s1")[c].notna().all(), c    # a gap of s1 only
+    assert "Удовлетворённость" in t.loc["s1", "not_assessed"]
+    assert t.drop(index="s1")["not_assessed"].isna().all()
+    # no territories table at all: the territory criteria are dropped for everyone with ONE note
+    assert "crit_monotown" not in t.columns and "crit_unemployment_territory" not in t.columns
+    assert sum("территории" in n for n in notes) == 1
+    assert "Моногород" not in str(t["not_assessed"].dropna().tolist())
 
 
 def test_invalid_rule_file_names_file_and_key(tmp_path: Path) -> None:
@@ -117,7 +141,7 @@ def test_invalid_rule_file_names_file_and_key(tmp_path: Path) -> None:
     bad2 = copy.deepcopy(bad)
     bad2["criteria"]["low_continuing"]["op"] = "<"
     bad2["categories"]["ШНРО"]["any_of"][1]["min"] = 9
-    with pytest.raises(RuleError, match=r"categories\.ШНРО\.any_of\[1\]\.min"):
+    with pytest.raises(RuleError, match=r"categories\.ШНРО\.any_of\.1"):
         load_rules(bad2)
     with pytest.raises(RuleError, match="window"):
         load_rules({"name": "x", "criteria": {}, "categories": {}})
@@ -185,6 +209,7 @@ def test_shrinkage_reduces_false_flags_of_small_schools() -> None:
     for method in ("plain", "shrunken", "significant_and_bottom"):
         r = copy.deepcopy(base)
         r["result_index"]["method"] = method
+        r["criteria"]["low_results"]["threshold"] = 0.25
         t = identify_schools(ds, 2024, r).set_index("school_id")
         flag = t["crit_low_results"].fillna(False).astype(bool)
         false_small[method] = int((flag & ~true_low & small).sum())
@@ -205,7 +230,8 @@ def test_changes_entered_left() -> None:
         warnings.simplefilter("ignore")
         ds = Dataset.from_frames(frames)
     ch = identification_changes(ds, 2024, "federal_low_results").set_index("school_id")
-    assert set(ch["change"]) <= {"вошла", "вышла", "осталась", "не в списке"}
+    assert set(ch["change"]) <= {"вошла", "вышла", "другая категория"}
+    assert (ch["category"] != ch["category_prev"]).all()          # changes only
     assert (ch["years_evaluated"] == 2).all()
     assert ch.attrs["previous_year"] == 2023
 

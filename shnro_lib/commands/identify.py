@@ -1,10 +1,16 @@
-"""``shnro identify``: identification of ШНРО / ШНСУ into an Excel workbook (and CSV)."""
+"""``shnro identify``: identification of ШНРО / ШНСУ into an Excel workbook (and CSV).
+
+Exit codes: 0 — done; 1 — bad input (data, rule file, ``--config``); 3 — outputs written, but a
+category could not be assessed for most schools (the headline says «не оценено: …» and why).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+
+EXIT_NOT_ASSESSED = 3
 
 
 def register(app: typer.Typer) -> None:
@@ -17,42 +23,84 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Набор правил (имя в parameters/criteria) или путь к YAML"),
         out: Path = typer.Option(..., "--out", help="Файл Excel (.xlsx)"),
         csv: Path = typer.Option(None, "--csv", help="Дополнительно: таблица по региону в CSV"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменёнными параметрами: разделы criteria "
+                                                           "(выбранный набор правил) и indices"),
+        sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity",
+                                         help="Лист «Чувствительность»: списки при других наборах правил и выборах"),
     ) -> None:
-        """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам и лист «Критерии»."""
+        """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам, критерии, полнота данных,
+        размер категорий и чувствительность. Код выхода 3 — результаты записаны, но категорию не удалось
+        оценить для большинства школ."""
 
         from shnro_lib.commands._common import load_or_exit
         from shnro_lib.identify import (
             RuleError,
+            category_sizes,
             column_labels_ru,
+            criteria_coverage,
+            criteria_matrix_ru,
             criteria_table_ru,
+            identification_headline,
             identify_schools,
+            load_indices,
             load_rules,
+            read_config,
+            sensitivity_section_content,
         )
         from shnro_lib.outputs import write_csv, write_workbook
+        from shnro_lib.settings import SettingsError
 
         try:
-            r = load_rules(rules)
-        except (RuleError, FileNotFoundError, ValueError) as exc:
+            override = read_config(config)
+            r = load_rules(rules, override.get("criteria"))
+            load_indices(None, override.get("indices"))
+        except (RuleError, SettingsError, FileNotFoundError, ValueError) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
-        table = identify_schools(ds, year, r)
+        table = identify_schools(ds, year, r, override={"indices": override.get("indices")})
         synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
-        note = f"{r.get('title_ru', r['name'])}; {year} г.; данные {ds.fingerprint}"
+        note = f"{r['title_ru']}; {year} г.; данные {ds.fingerprint}"
         if synthetic:
             note = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + note
+        labels = column_labels_ru(r)
         sheets = {"Регион": table}
         notes = {"Регион": note}
         for m in sorted(table["municipality"].dropna().unique()):
             sheets[str(m)] = table[table["municipality"] == m].drop(columns="municipality")
             notes[str(m)] = note
-        crit = criteria_table_ru(r)
-        sheets["Критерии"] = crit
+        sheets["Размер категорий"] = category_sizes(table, r)
+        notes["Размер категорий"] = "Сколько школ в каждой категории против намеченного набором правил"
+        sheets["Полнота данных"] = criteria_coverage(table)
+        notes["Полнота данных"] = "По каждому критерию: сколько школ оценено, сколько нет и почему"
+        remarks = list(table.attrs.get("notes", []))
+        if remarks:
+            sheets["Примечания"] = _frame({"Примечание": remarks})
+            notes["Примечания"] = "Чего нет в данных и что из-за этого изменено"
+        sheets["Матрица критериев"] = criteria_matrix_ru(table, r)
+        notes["Матрица критериев"] = "✓ — критерий выполнен, ✗ — не выполнен, «—» — нет данных у школы"
+        sheets["Критерии"] = criteria_table_ru(r)
         notes["Критерии"] = "Критерии и пороги набора правил «" + r["name"] + "»"
-        write_workbook(sheets, out, notes=notes, column_labels=column_labels_ru(r))
+        if sensitivity:
+            sens = sensitivity_section_content(ds, year, r, override={"indices": override.get("indices")})
+            sheets["Чувствительность"] = sens["table"]
+            notes["Чувствительность"] = (f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
+                                         "общих с основным списком при другом выборе; κ — согласие Коэна")
+            sheets["Согласие наборов правил"] = sens["kappa"]
+            notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
+        write_workbook(sheets, out, notes=notes, column_labels=labels)
         if csv is not None:
-            write_csv(table.rename(columns=column_labels_ru(r)), csv)
-        counts = table["category"].value_counts()
-        typer.echo(("СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else "") + "Итог: "
-                   + ", ".join(f"{k} — {v}" for k, v in counts.items()))
+            write_csv(table.rename(columns=labels), csv)
+        prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
+        typer.echo(prefix + "Итог: " + identification_headline(table, r))
+        for remark in remarks:
+            typer.echo(f"Примечание: {remark}")
         typer.echo(f"Записано: {out}")
+        if table.attrs.get("unassessed"):
+            raise typer.Exit(EXIT_NOT_ASSESSED)
+
+
+def _frame(data: dict):
+    import pandas as pd
+
+    return pd.DataFrame(data)

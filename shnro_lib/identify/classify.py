@@ -114,6 +114,8 @@ def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str]
     open_ = pd.Series(False, index=idx)
     short = pd.Series(False, index=idx)
     decisive: dict[str, list[str]] = {}
+    if not clauses:   # nothing of this category can be checked on this data set
+        return hit, hit.copy(), short, decisive
     for cl in clauses:
         fired = {c: out[f"crit_{c}"].fillna(False).astype(bool) for c in cl["criteria"]}
         unknown = {c: out[f"crit_{c}"].isna() for c in cl["criteria"]}

@@ -98,7 +98,14 @@ class Clause(StrictSettings):
     criteria: list[str] = Field(min_length=1)
     min: int = Field(ge=1)
     require_one_of: list[str] | None = None    # at least one of these must be met (school-level condition)
-    lower_half_of: list[str] | None = None     # the school must be in the lower half of these indices
+    lower_half_of: list[Literal["result_index", "social_wellbeing_index", "staff_index", "resources_index"]
+                        ] | None = None        # the school must be in the lower half of these indices
+
+    @model_validator(mode="after")
+    def _min_le_len(self) -> Clause:
+        if self.min > len(self.criteria):
+            raise ValueError("min exceeds the number of criteria")
+        return self
 
 
 class IntendedSize(StrictSettings):
@@ -148,8 +155,6 @@ class RuleSettings(StrictSettings):
         for spec in self.categories.values():
             for cl in spec.any_of:
                 refs += [*cl.criteria, *(cl.require_one_of or [])]
-                if cl.min > len(cl.criteria):
-                    raise ValueError("clause min exceeds its criteria")
         bad = sorted(set(refs) - known)
         if bad:
             raise ValueError(f"unknown criteria {bad}")
