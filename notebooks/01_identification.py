@@ -33,11 +33,18 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from shnro_lib.identify import (
+    category_sizes,
+    criteria_coverage,
+    criteria_matrix_ru,
     criteria_table_ru,
     identification_changes,
+    identification_headline,
     identification_method_ru,
+    identification_panel,
     identify_schools,
     load_rules,
+    sensitivity_section_content,
+    stability_section_content,
 )
 from shnro_lib.io import load_dataset
 
@@ -50,8 +57,25 @@ mark = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
 if synthetic:
     display(Markdown("**СИНТЕТИЧЕСКИЕ ДАННЫЕ**: демонстрационный регион, не реальные школы."))
 table = identify_schools(ds, year, r)
-print(f"{mark}Набор правил: {r.get('title_ru', r['name'])}; год {year}; школ {len(table)}")
-table["category"].value_counts()
+print(f"{mark}Набор правил: {r['title_ru']}; год {year}")
+print(identification_headline(table, r))
+for remark in table.attrs["notes"]:
+    print("Примечание:", remark)
+
+# %% [markdown]
+# ## Размер категорий против намеченного
+#
+# Каждый набор правил указывает, какую долю школ он намерен выделить; если правило даёт намного
+# больше, в таблице названы критерии, которые дают больше всего школ.
+
+# %%
+category_sizes(table, r)
+
+# %% [markdown]
+# ## Полнота данных по критериям
+
+# %%
+criteria_coverage(table)
 
 # %% [markdown]
 # ## Критерии и пороги
@@ -67,7 +91,7 @@ cut = table.attrs["cutoffs"].get("low_results")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 axes[0].hist(table["result_index"].dropna(), bins=40, color="#7a9cc6")
 if cut is not None and pd.notna(cut):
-    axes[0].axvline(cut, color="crimson", label="отсечение нижних 25 %")
+    axes[0].axvline(cut, color="crimson", label="отсечение ШНРО")
     axes[0].legend()
 axes[0].set_title(f"{mark}Индекс результатов")
 axes[0].set_xlabel("индекс (выше — лучше)")
@@ -75,7 +99,7 @@ if "social_wellbeing_index" in table:
     axes[1].hist(table["social_wellbeing_index"].dropna(), bins=40, color="#9cc67a")
     c2 = table.attrs["cutoffs"].get("low_wellbeing")
     if c2 is not None and pd.notna(c2):
-        axes[1].axvline(c2, color="crimson", label="отсечение нижних 25 %")
+        axes[1].axvline(c2, color="crimson", label="отсечение ШНСУ по ИСБ")
         axes[1].legend()
     axes[1].set_title(f"{mark}Индекс социального благополучия")
     axes[1].set_xlabel("ИСБ (выше — благоприятнее)")
@@ -84,28 +108,17 @@ plt.tight_layout()
 # %%
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.scatter(table["result_index_se"], table["p_bottom_quartile"], s=8, alpha=0.6)
-ax.axhspan(*r["result_index"].get("borderline_p", [0.2, 0.8]), color="orange", alpha=0.15,
-           label="пограничные школы")
+ax.axhspan(*r["result_index"]["borderline_p"], color="orange", alpha=0.15, label="пограничные школы")
 ax.set_xlabel("стандартная ошибка индекса")
-ax.set_ylabel("вероятность попасть в нижние 25 %")
+ax.set_ylabel(f"вероятность попасть в нижние {r['result_index']['bottom_share'] * 100:.0f} %")
 ax.set_title(f"{mark}Неопределённость оценки")
 ax.legend()
 
 # %% [markdown]
-# ## Тепловая карта критериев по школам (выявленные школы)
+# ## Критерии по школам (выявленные школы): ✓ — выполнен, ✗ — нет, «—» — нет данных
 
 # %%
-crit_cols = [c for c in table.columns if c.startswith("crit_")]
-flagged = table[table["category"] != "нет"].set_index("school_id")
-heat = flagged[crit_cols].astype("Float64").fillna(0.5).astype(float)   # 0.5 = не оценён
-fig, ax = plt.subplots(figsize=(10, max(3, len(heat) * 0.04)))
-ax.imshow(heat.to_numpy(), aspect="auto", cmap="Reds", vmin=0, vmax=1, interpolation="nearest")
-ax.set_xticks(range(len(crit_cols)))
-ax.set_xticklabels([c.removeprefix("crit_") for c in crit_cols], rotation=60, ha="right")
-ax.set_yticks([])
-ax.set_ylabel(f"школы ({len(heat)})")
-ax.set_title(f"{mark}Выполненные критерии (красный — да, розовый — нет данных)")
-plt.tight_layout()
+criteria_matrix_ru(table, r).head(30)
 
 # %% [markdown]
 # ## Доли по муниципалитетам
@@ -126,11 +139,11 @@ plt.tight_layout()
 
 # %%
 changes = identification_changes(ds, year, r)
-print(f"{mark}Сравнение с {changes.attrs['previous_year']} г.")
+print(f"{mark}Сравнение с {changes.attrs['previous_year']} г.: сменили категорию {len(changes)} школ")
 changes["change"].value_counts()
 
 # %%
-changes[changes["change"].isin(["вошла", "вышла"])].sort_values(["change", "municipality"])
+changes.sort_values(["change", "municipality", "school_id"])
 
 # %% [markdown]
 # ## Примеры пояснений
@@ -138,6 +151,38 @@ changes[changes["change"].isin(["вошла", "вышла"])].sort_values(["chan
 # %%
 for text in table.loc[table["category"] != "нет", "explanation"].head(5):
     print("•", text)
+
+# %% [markdown]
+# ## Чувствительность: как изменились бы списки при другом разумном выборе
+#
+# Другие наборы правил из `parameters/criteria`, другое число критериев в условиях (k), окно 1 год
+# вместо 3, простой индекс вместо сжатого. «Общих с основным» — школ в списке в обоих вариантах;
+# κ — согласие Коэна с основным вариантом (1 — полное совпадение, 0 — не лучше случайного).
+
+# %%
+sens = sensitivity_section_content(ds, year, r)
+for line in sens["sentences"]:
+    print(mark + line)
+sens["table"]
+
+# %%
+sens["kappa"]
+
+# %% [markdown]
+# ## Устойчивость списка по годам
+#
+# Сколько школ, попавших в список, выходят из него и возвращаются; правило «k из n лет» (школа в
+# списке, если отбиралась не менее k раз за n последних лет) снижает мелькание ценой полноты.
+
+# %%
+panel = identification_panel(ds, [y for y in ds.years if y <= year], r)
+stab = stability_section_content(panel, year=year)
+for line in stab["sentences"]:
+    print(mark + line)
+stab["flip_rate"]
+
+# %%
+stab["persistence"]
 
 # %% [markdown]
 # ## Методика
