@@ -6,6 +6,13 @@ Small schools: fewer than ``SMALL`` ЕГЭ/ОГЭ participants per year in Russi
 graduating cohorts, every student sits Russian).
 
     .venv/bin/python benchmarks/identification.py [--seeds 10] [--n-schools 350]
+    .venv/bin/python benchmarks/identification.py --lists     # the issue-14 checks on data/demo only
+
+``--lists``: category counts and shares against the rule set's intent, the union ШНРО ∪ ШНСУ,
+«зона риска», schools of the top quartile of the result index and upper half of ИСБ in any
+category, ШНРО precision against the truth's lowest 25 % and recall against the truth's lowest
+share equal to ШНРО's intended size, the sensitivity table with κ, and the flip rate of the list
+with and without a «k of n years» persistence rule (its recall against the truth).
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ def run_one(data_dir: Path, truth_dir: Path, rules: dict) -> pd.DataFrame:
     for label, opts in VARIANTS.items():
         r = copy.deepcopy(rules)
         r["result_index"].update(opts)
+        r["criteria"]["low_results"]["threshold"] = 0.25   # this benchmark scores the bottom 25 %
         out = identify_schools(ds, year, r).set_index("school_id")
         have = out["result_index"].notna()
         eff = truth["true_school_effect"].reindex(out.index)
@@ -106,14 +114,65 @@ def run_one_year_ege(data_dir: Path, truth_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def list_checks(data_dir: Path, truth_dir: Path, rules: str) -> None:
+    """Print the issue-14 checks for one data set with a planted truth."""
+    from shnro_lib.identify import (
+        LISTED,
+        category_sizes,
+        identification_panel,
+        persistence_tradeoff,
+        sensitivity_section_content,
+    )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load_dataset(data_dir)
+    year = max(ds.years)
+    r = load_rules(rules)
+    t = identify_schools(ds, year, r).set_index("school_id")
+    n = len(t)
+    print(f"СИНТЕТИЧЕСКИЕ ДАННЫЕ. {r['name']}, {year}, школ {n}")
+    print(t["category"].value_counts().sort_index().to_string())
+    print(category_sizes(t.reset_index(), r).to_string(index=False))
+    lo = t["category"].isin(["ШНРО", "ШНРО и ШНСУ"])
+    union = t["category"].isin(LISTED)
+    print(f"ШНРО ∪ ШНСУ: {union.sum()} ({union.mean():.1%}); зона риска: {(t['category'] == 'зона риска').mean():.1%}")
+    top = (t["result_index"].rank(pct=True) > 0.75) & (t["social_wellbeing_index"].rank(pct=True) > 0.5)
+    print(f"верхняя четверть по индексу и верхняя половина по ИСБ в любой категории: "
+          f"{int((top & (t['category'] != 'нет')).sum())} из {int(top.sum())}")
+    truth = pd.read_csv(truth_dir / "truth_schools.csv", dtype={"school_id": str}).set_index("school_id")
+    it = r["categories"]["ШНРО"]["intended"]
+    intended = float(it["share"][1]) if it and it["share"] else float(lo.mean())
+    for col in ("true_school_effect", "latent_quality"):
+        q = truth[col].reindex(t.index)
+        low25, low_int = q <= q.quantile(0.25), q <= q.quantile(intended)
+        print(f"{col}: точность ШНРО к нижним 25 % — {(lo & low25).sum() / lo.sum():.3f}; полнота к нижним "
+              f"{intended:.0%} — {(lo & low_int).sum() / low_int.sum():.3f}")
+    sens = sensitivity_section_content(ds, year, r)
+    print(sens["table"].to_string(index=False))
+    print(sens["kappa"].to_string(index=False))
+    panel = identification_panel(ds, [y for y in ds.years if y <= year], r)
+    q = truth["true_school_effect"]
+    for label, cats in (("ШНРО", ("ШНРО", "ШНРО и ШНСУ")), ("ШНРО ∪ ШНСУ", LISTED)):
+        share = float(t["category"].isin(cats).mean())
+        print(f"\nустойчивость, {label} (истина: нижние {share:.1%} по true_school_effect):")
+        print(persistence_tradeoff(panel, q <= q.quantile(share), year, categories=cats).round(3).to_string(index=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--n-schools", type=int, default=0)
     ap.add_argument("--rules", default="lo_2018")
+    ap.add_argument("--lists", action="store_true", help="только проверки списков issue 14 на data/demo")
     args = ap.parse_args()
     rules = load_rules(args.rules)
-    pd.set_option("display.width", 160)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    if args.lists:
+        root = Path(__file__).resolve().parents[1]
+        list_checks(root / "data" / "demo", root / "data" / "demo_truth", args.rules)
+        return
     root = Path(__file__).resolve().parents[1]
     print("СИНТЕТИЧЕСКИЕ ДАННЫЕ. Критерий «нижние 25 % по индексу результатов», окно 3 года.")
     demo = run_one(root / "data" / "demo", root / "data" / "demo_truth", rules)
