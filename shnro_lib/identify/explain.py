@@ -64,6 +64,7 @@ def criteria_table_ru(rules: str | Path | dict) -> pd.DataFrame:
             "Код": f"crit_{name}",
             "Критерий": c["title_ru"],
             "Категория": ", ".join(sorted(set(cat_of.get(name, [])))) or "—",
+            "Группа (считается один раз)": next((g for g, m in (r["groups"] or {}).items() if name in m), "—"),
             "Показатель": c["indicator"],
             "Порог": _threshold_ru(c),
             "Окно, лет": int(c["window"]),
@@ -105,8 +106,20 @@ def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, 
             for n in decisive.get(cat, []):
                 if n not in names:
                     names.append(n)
-        shown = [criterion_phrase(n, sid, evals, r) for n in names[:max_criteria]]
-        more = f" и ещё {len(names) - max_criteria}" if len(names) > max_criteria else ""
+        group_of = {m: g for g, members in (r["groups"] or {}).items() for m in members}
+        items: list[str] = []
+        seen: dict[str, int] = {}
+        for n in names:   # criteria of one group are one condition: «территория: a, b»
+            g = group_of.get(n)
+            if g is None:
+                items.append(criterion_phrase(n, sid, evals, r))
+            elif g in seen:
+                items[seen[g]] += f", {criterion_phrase(n, sid, evals, r)}"
+            else:
+                seen[g] = len(items)
+                items.append(f"{g}: {criterion_phrase(n, sid, evals, r)}")
+        shown = items[:max_criteria]
+        more = f" и ещё {len(items) - max_criteria}" if len(items) > max_criteria else ""
         return f"{category}: " + "; ".join(shown) + more + "."
     if category == "зона риска":
         more = f" и ещё {len(risk_reasons) - max_criteria}" if len(risk_reasons) > max_criteria else ""
@@ -156,6 +169,7 @@ def column_labels_ru(rules: str | Path | dict) -> dict[str, str]:
     """Russian headers for the identification table, including one per criterion."""
     r = load_rules(rules)
     labels = dict(COLUMN_LABELS_RU)
+    labels["p_bottom_quartile"] = f"Вероятность нижних {r['result_index']['bottom_share'] * 100:.0f} %"
     for name, c in r["criteria"].items():
         labels[f"crit_{name}"] = f"Критерий: {c['title_ru']}"
     return labels
