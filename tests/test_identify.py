@@ -259,3 +259,22 @@ def test_cli_writes_workbook(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["identify", str(demo.data_dir), "--year", "2024", "--rules", "нет_таких",
                                    "--out", str(out)])
     assert bad.exit_code == 1
+
+
+@pytest.mark.slow
+def test_demo_lists_are_targeted(demo_dataset) -> None:
+    """Issue 14's acceptance on the shipped demo (2024, lo_2018)."""
+    from conftest import DEMO_TRUTH_DIR
+
+    t = identify_schools(demo_dataset, 2024, "lo_2018").set_index("school_id")
+    n = len(t)
+    lo = t["category"].isin(["ШНРО", "ШНРО и ШНСУ"])
+    union = t["category"].isin(["ШНРО", "ШНСУ", "ШНРО и ШНСУ"])
+    assert union.sum() / n <= 0.30
+    assert (t["category"] == "зона риска").sum() / n <= 0.10
+    top = (t["result_index"].rank(pct=True) > 0.75) & (t["social_wellbeing_index"].rank(pct=True) > 0.5)
+    assert top.sum() > 50 and not (top & (t["category"] != "нет")).any()
+    truth = pd.read_csv(DEMO_TRUTH_DIR / "truth_schools.csv", dtype={"school_id": str}).set_index("school_id")
+    eff = truth["true_school_effect"].reindex(t.index)
+    precision = (lo & (eff <= eff.quantile(0.25))).sum() / lo.sum()
+    assert precision >= 0.826          # the 2018 table's precision on the same data

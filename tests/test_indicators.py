@@ -99,3 +99,33 @@ def test_shrink_index_weights_and_probability() -> None:
     # the probability is calibrated on average: mean p ≈ share of truly bottom schools
     true_bottom = theta < sh.attrs["cutoff"]
     assert abs(sh["p_bottom_quartile"].mean() - true_bottom.mean()) < 0.06
+
+
+def test_composite_uses_the_components_present_and_reports_coverage() -> None:
+    spec = load_yaml(parameters_dir() / "indices.yaml")["social_wellbeing_index"]
+    k = np.arange(6, dtype=float)
+    # only 2 of the 7 components exist in the data: the index is built from those, not left empty
+    frame = pd.DataFrame({"share_low_ses": 0.4 - 0.02 * k, "share_deviant": 0.1 - 0.01 * k,
+                          "share_single_parent": np.nan})
+    t = ind.composite_index_table(frame, spec)
+    assert t["value"].notna().all() and t["value"].is_monotonic_increasing
+    assert (t["coverage"] == 1).all()
+    assert t.attrs["used"] == ["share_deviant", "share_low_ses"]
+    assert "share_single_parent" in t.attrs["absent"] and "distance_to_center_km" in t.attrs["absent"]
+    frame.loc[0, "share_deviant"] = np.nan      # a per-school gap: half of the present weight
+    t = ind.composite_index_table(frame, spec)
+    assert t["coverage"].iloc[0] == pytest.approx(0.5) and np.isfinite(t["value"].iloc[0])
+
+
+def test_procedure_weights_change_the_index() -> None:
+    rows = []
+    for s, (a, b) in {"x": (80.0, 20.0), "y": (20.0, 80.0), "z": (50.0, 50.0)}.items():
+        rows.append({"school_id": s, "year": 2024, "procedure": "ВПР", "subject": "М", "grade": 5,
+                     "participants": 10, "mean_score": a, "max_score": 100.0})
+        rows.append({"school_id": s, "year": 2024, "procedure": "Другая", "subject": "М", "grade": 5,
+                     "participants": 10, "mean_score": b, "max_score": 100.0})
+    res = pd.DataFrame(rows)
+    even = ind.school_result_index(res)
+    assert even.loc["x", "result_index"] == pytest.approx(even.loc["y", "result_index"])
+    tilted = ind.school_result_index(res, procedure_weights={"Другая": 0.0})
+    assert tilted.loc["x", "result_index"] > tilted.loc["y", "result_index"]

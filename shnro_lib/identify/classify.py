@@ -62,9 +62,11 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
     if not earlier:
         return pd.DataFrame(columns=["drop", "drop_se", "from_year"])
     y0 = max(earlier)
-    procs = result_procedures(ctx)
-    first = ind.school_result_index(ctx.ds.results, years=[y0], procedures=procs, standardised=ctx.std)
-    last = ind.school_result_index(ctx.ds.results, years=[year], procedures=procs, standardised=ctx.std)
+    procs, pw = result_procedures(ctx), ctx.rules["result_index"]["procedure_weights"]
+    first = ind.school_result_index(ctx.ds.results, years=[y0], procedures=procs, standardised=ctx.std,
+                                    procedure_weights=pw)
+    last = ind.school_result_index(ctx.ds.results, years=[year], procedures=procs, standardised=ctx.std,
+                                   procedure_weights=pw)
     out = pd.DataFrame({"drop": last["result_index"] - first["result_index"],
                         "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2)})
     out["from_year"] = y0
