@@ -23,6 +23,8 @@ from shnro_lib.identify.rules import load_rules
 from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index, absent_reason, result_procedures
 
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
+GUARD_RU = {"result_index": "индексу результатов", "social_wellbeing_index": "ИСБ", "staff_index": "индексу кадров",
+            "resources_index": "индексу ресурсов"}
 NOT_ASSESSED = "не оценено"
 
 
@@ -99,6 +101,9 @@ def _clauses(r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], 
                                  f"нет данных для {titles}.")
                 continue
             guards = [g for g in (cl["lower_half_of"] or []) if g in lower_half]
+            for g in sorted(set(cl["lower_half_of"] or []) - set(guards)):
+                notes.append(f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» проверяется без "
+                             f"ограничения «нижняя половина по {GUARD_RU.get(g, g)}» — этого индекса нет в данных.")
             req = [c for c in (cl["require_one_of"] or []) if c not in absent] if cl["require_one_of"] else None
             if req is not None and not req:
                 continue
@@ -337,7 +342,7 @@ def _unassessed(r: dict, undecided: dict[str, pd.Series], clauses: dict, absent:
         if share > 1 - float(r["coverage_min_share"]) + EPS:
             crit = sorted({c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
                           key=list(r["criteria"]).index)
-            why = [f"«{r['criteria'][c]['title_ru']}» — {absent[c]}" for c in crit if c in absent]
+            why = list(dict.fromkeys(absent[c] for c in crit if c in absent))   # each missing source once
             if not clauses[cat]:
                 reason = "ни одно условие не проверяется: " + "; ".join(why)
             else:

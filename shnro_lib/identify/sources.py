@@ -274,7 +274,7 @@ def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
     if indicator in INDEX_NAMES:
         spec = ctx.indices[indicator]
         if not any(column_present(ctx.ds, c["table"], c["column"]) for c in spec["components"]):
-            return f"в данных нет ни одного показателя индекса «{spec['title_ru']}»"
+            return f"в данных нет показателей индекса «{spec['title_ru']}»"
         return None
     for table, column in NEEDS.get(indicator, []):
         if ctx.ds.get(table) is None:
