@@ -41,11 +41,13 @@ def register(app: typer.Typer) -> None:
             criteria_matrix_ru,
             criteria_table_ru,
             identification_headline,
+            identification_panel,
             identify_schools,
             load_indices,
             load_rules,
             read_config,
             sensitivity_section_content,
+            stability_section_content,
         )
         from shnro_lib.outputs import write_csv, write_workbook
         from shnro_lib.settings import SettingsError
@@ -88,6 +90,14 @@ def register(app: typer.Typer) -> None:
                                          "общих с основным списком при другом выборе; κ — согласие Коэна")
             sheets["Согласие наборов правил"] = sens["kappa"]
             notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
+            panel = identification_panel(ds, [y for y in ds.years if y <= year], r,
+                                         override={"indices": override.get("indices")})
+            stab = stability_section_content(panel, year=year)
+            sheets["Устойчивость"] = _stability_ru(stab["flip_rate"])
+            notes["Устойчивость"] = f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}" + " ".join(stab["sentences"])
+            sheets["Правило k из n"] = _persistence_ru(stab["persistence"])
+            notes["Правило k из n"] = ("Школа в списке, если отбиралась не менее k раз за n последних лет: "
+                                       "меньше мелькания ценой полноты")
         write_workbook(sheets, out, notes=notes, column_labels=labels)
         if csv is not None:
             write_csv(table.rename(columns=labels), csv)
@@ -104,3 +114,15 @@ def _frame(data: dict):
     import pandas as pd
 
     return pd.DataFrame(data)
+
+
+def _stability_ru(fr):
+    out = fr.assign(year=fr["year"].astype("string").fillna("все годы"))
+    return out.rename(columns={"year": "Год", "listed": "В списке", "entered": "Вошли", "left": "Вышли",
+                               "turnover": "Смена списка", "reentered": "Вернулись",
+                               "flip_rate": "Вышли и вернулись (доля)"})
+
+
+def _persistence_ru(tr):
+    return tr.rename(columns={"rule": "Правило", "listed": "В списке", "flip_rate": "Вышли и вернулись (доля)",
+                              "mean_turnover": "Смена списка", "recall": "Полнота", "precision": "Точность"})

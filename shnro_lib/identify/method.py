@@ -79,8 +79,11 @@ def _risk_zone_ru(r: dict) -> list[str]:
 
 def identification_method_ru(rules: str | Path | Mapping = "lo_2018",
                              override: Mapping | None = None) -> str:
-    """Markdown text for the method annex: criteria, thresholds, uncertainty, choices made."""
-    r = load_rules(rules, override)
+    """Markdown text for the method annex: criteria, thresholds, uncertainty, choices made.
+
+    ``override``: a user's ``--config`` (its ``criteria`` section applies to this rule set).
+    """
+    r = load_rules(rules, (override or {}).get("criteria"))
     ri = r["result_index"]
     method = ri["method"]
     lines = [f"## Методика идентификации: {r['title_ru']}", "",

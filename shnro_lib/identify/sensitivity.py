@@ -152,6 +152,8 @@ def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None =
     fr = flip_rate(panel, categories)
     y = int(year if year is not None else panel["year"].astype(int).max())
     trade = persistence_tradeoff(panel, truth_low, y, categories=categories)
+    if truth_low is None:   # recall needs a known truth (a benchmark's); without it the columns say nothing
+        trade = trade.drop(columns=["recall", "precision"])
     total = fr.iloc[-1]
     pct = (f"{total['flip_rate'] * 100:.0f} %" if np.isfinite(total["flip_rate"]) else "—")
     sentences = [f"Из {int(total['listed'])} школ, хотя бы раз попавших в список, вышли и вернулись — {pct}; "

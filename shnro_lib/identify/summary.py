@@ -29,7 +29,7 @@ def category_sizes(table: pd.DataFrame, rules: str | Path | Mapping, override: M
     DataFrame with Russian columns «Категория», «Школ», «Доля», «Намечено», «Оценка», «Что даёт
     больше всего школ», in the order of the rule file, then «зона риска».
     """
-    r = load_rules(rules, override)
+    r = load_rules(rules, (override or {}).get("criteria"))
     n = len(table)
     unassessed = table.attrs.get("unassessed", {})
     rows = []
