@@ -244,3 +244,14 @@ def test_cli_exit_code_3_when_a_category_cannot_be_assessed(tmp_path: Path, smal
     assert res.exit_code == 3, res.output
     assert "ШНСУ: не оценено" in res.output and "0 выявленных" not in res.output
     assert out.exists() and (tmp_path / "id.csv").exists()
+
+
+def test_sizes_name_the_driving_criteria_when_far_above_intent() -> None:
+    f = _region()
+    over = {"criteria": {"categories": {"ШНРО": {"intended": {"share": None, "capacity": 1, "note_ru": "одна школа"}}}}}
+    t = identify_schools(_ds(f), 2024, "lo_2018", override=over)
+    sizes = category_sizes(t, "lo_2018", over).set_index("Категория")
+    assert sizes.loc["ШНРО", "Оценка"] == "больше намеченного"
+    assert "индекс" in sizes.loc["ШНРО", "Что даёт больше всего школ"].lower() or "результат" in \
+        sizes.loc["ШНРО", "Что даёт больше всего школ"]
+    assert sizes.loc["ШНСУ", "Что даёт больше всего школ"] == "—"
