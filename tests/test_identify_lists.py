@@ -255,3 +255,12 @@ def test_sizes_name_the_driving_criteria_when_far_above_intent() -> None:
     assert "индекс" in sizes.loc["ШНРО", "Что даёт больше всего школ"].lower() or "результат" in \
         sizes.loc["ШНРО", "Что даёт больше всего школ"]
     assert sizes.loc["ШНСУ", "Что даёт больше всего школ"] == "—"
+
+
+def test_intended_size_needs_share_or_capacity() -> None:
+    from shnro_lib.identify import RuleError
+
+    with pytest.raises(RuleError, match=r"categories\.ШНРО\.intended"):
+        load_rules("lo_2018", {"categories": {"ШНРО": {"intended": {"share": [0.1, 0.15], "capacity": 30}}}})
+    with pytest.raises(RuleError, match=r"risk_profile_levels\.hihg"):
+        load_rules("lo_2018", {"risk_profile_levels": {"hihg": 0.5}})

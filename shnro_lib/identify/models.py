@@ -112,8 +112,16 @@ class IntendedSize(StrictSettings):
     """The size of a category the rule set is meant to give: a share range or a capacity."""
 
     share: tuple[float, float] | None = None
-    capacity: int | None = None
+    capacity: int | None = Field(default=None, ge=1)
     note_ru: str
+
+    @model_validator(mode="after")
+    def _one_of(self) -> IntendedSize:
+        if (self.share is None) == (self.capacity is None):
+            raise ValueError("give either share or capacity")
+        if self.share is not None and not 0 <= self.share[0] <= self.share[1] <= 1:
+            raise ValueError("share must be 0 ≤ low ≤ high ≤ 1")
+        return self
 
 
 class CategorySettings(StrictSettings):
@@ -132,6 +140,13 @@ class RiskZoneSettings(StrictSettings):
     one_short_categories: list[Category]
 
 
+class RiskLevels(StrictSettings):
+    """Where a numeric risk level in [0, 1] of a 500+ risk profile becomes «высокий» / «средний»."""
+
+    high: float = Field(ge=0, le=1)
+    medium: float = Field(ge=0, le=1)
+
+
 class RuleSettings(StrictSettings):
     """A whole rule set (one file in ``parameters/criteria``)."""
 
@@ -140,7 +155,7 @@ class RuleSettings(StrictSettings):
     description_ru: str
     window: int = Field(ge=1)
     result_index: ResultIndexSettings
-    risk_profile_levels: dict[Literal["high", "medium"], float]
+    risk_profile_levels: RiskLevels
     criteria: dict[str, CriterionSettings] = Field(min_length=1)
     groups: dict[str, list[str]] | None     # criteria describing the same thing count once per clause
     categories: dict[Category, CategorySettings] = Field(min_length=1)
