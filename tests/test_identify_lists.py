@@ -264,3 +264,12 @@ def test_intended_size_needs_share_or_capacity() -> None:
         load_rules("lo_2018", {"categories": {"ШНРО": {"intended": {"share": [0.1, 0.15], "capacity": 30}}}})
     with pytest.raises(RuleError, match=r"risk_profile_levels\.hihg"):
         load_rules("lo_2018", {"risk_profile_levels": {"hihg": 0.5}})
+
+
+def test_headline_survives_a_stored_table_without_attrs() -> None:
+    f = _region()
+    f["context"] = f["context"].drop(columns=["share_low_ses", "share_single_parent"])
+    t = identify_schools(_ds(f), 2024, "lo_2018")
+    stored = pd.DataFrame(t.to_dict("list"))          # attrs lost, as after a round trip through a file
+    assert not stored.attrs
+    assert "ШНСУ: не оценено" in identification_headline(stored, "lo_2018")

@@ -40,7 +40,12 @@ from shnro_lib.identify.stability import (
     persistence_tradeoff,
     persistent_panel,
 )
-from shnro_lib.identify.summary import category_sizes, criteria_coverage, identification_headline
+from shnro_lib.identify.summary import (
+    category_sizes,
+    criteria_coverage,
+    identification_headline,
+    unassessed_of,
+)
 
 __all__ = [
     "CATEGORIES", "CATEGORY_VALUES", "COLUMN_LABELS_RU", "INDEX_NAMES", "INDICATORS", "LISTED", "METHODS",
@@ -50,5 +55,5 @@ __all__ = [
     "identification_panel", "identify_schools", "index_decline", "load_indices", "load_rules",
     "persistence_tradeoff", "persistent_panel", "read_config", "rule_set_kappa", "rule_variants",
     "rules_path", "school_sentence", "sensitivity_runs", "sensitivity_section_content", "sensitivity_table",
-    "stability_section_content", "validate_rules",
+    "stability_section_content", "unassessed_of", "validate_rules",
 ]

@@ -15,6 +15,19 @@ IN_CATEGORY = {"ШНРО": ("ШНРО", "ШНРО и ШНСУ"), "ШНСУ": ("�
 FAR_ABOVE = 1.5   # «far above the intent»: more than 1.5 times its upper bound
 
 
+def unassessed_of(table: pd.DataFrame) -> dict[str, str]:
+    """{category: reason} not decided for most schools: from ``attrs`` or, when a stored table lost
+    them, from the ``unassessed_categories`` column (more than half of the schools)."""
+    if "unassessed" in table.attrs:
+        return dict(table.attrs["unassessed"])
+    if "unassessed_categories" not in table.columns or not len(table):
+        return {}
+    cats = table["unassessed_categories"].dropna().astype(str).str.split(", ").explode()
+    counts = cats.value_counts()
+    return {c: f"для {k / len(table) * 100:.0f} % школ нет данных для проверки условий"
+            for c, k in sorted(counts.items()) if k > len(table) / 2}
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:.1f} %".replace(".", ",")
 
@@ -31,7 +44,7 @@ def category_sizes(table: pd.DataFrame, rules: str | Path | Mapping, override: M
     """
     r = load_rules(rules, (override or {}).get("criteria"))
     n = len(table)
-    unassessed = table.attrs.get("unassessed", {})
+    unassessed = unassessed_of(table)
     rows = []
     for cat, spec in r["categories"].items():
         flagged = table["category"].isin(IN_CATEGORY[cat]).to_numpy()
@@ -85,7 +98,7 @@ def identification_headline(table: pd.DataFrame, rules: str | Path | Mapping) ->
     """One Russian line: the size of each category (share of schools), or «не оценено: …»."""
     r = load_rules(rules)
     n = len(table)
-    unassessed = table.attrs.get("unassessed", {})
+    unassessed = unassessed_of(table)
     parts = []
     for cat in r["categories"]:
         if cat in unassessed:
