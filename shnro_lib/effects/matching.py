@@ -1,0 +1,127 @@
+"""Nearest-neighbour matching on pre-programme results and context (the design-free fallback)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib.effects.panel import OUTCOMES, panel_selection_years
+from shnro_lib.effects.settings import load_effects_config
+
+
+def _context_for_matching(dataset, year: int, feats: list[str]) -> tuple[pd.DataFrame, pd.Series | None]:
+    try:
+        from shnro_lib import context as ctx
+    except ImportError:  # pragma: no cover
+        return pd.DataFrame(), None
+    try:
+        cf = ctx.context_features(dataset, year)
+        Z = cf.z[[f for f in feats if f in cf.z.columns]]
+    except Exception:  # noqa: BLE001 — no context table: match on results only
+        Z = pd.DataFrame()
+    try:
+        cl = ctx.cluster_schools(dataset, year).set_index("school_id")["cluster"]
+    except Exception:  # noqa: BLE001
+        cl = None
+    return Z, cl
+
+
+def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
+    """Nearest-neighbour matching on pre-programme results and context, within context clusters.
+
+    Outcome: a school's mean change over its support years from its selection years (comparison
+    schools: the same years).  Matching with replacement on standardised pre-programme yearly
+    indices and context features, ``k`` neighbours, within the school's context cluster when the
+    cluster has enough comparison schools; Abadie–Imbens regression bias adjustment.  Because
+    selection is a deterministic function of pre-programme results there is no overlap in them:
+    the matched comparison schools lie just above the cut-off and the bias adjustment extrapolates.
+    The variance treats the matched comparison means as fixed (Abadie–Imbens form with the
+    reuse counts ``K``).
+    """
+    cfg = load_effects_config(config)
+    mcfg = cfg.matching
+    k = mcfg.k
+    z = cfg.z
+    selection = panel_selection_years(panel)
+    cohorts = sorted(set(panel["cohort"]) - {0})
+    years = sorted(panel["year"].unique())
+    first = min(cohorts)
+    Zc, clusters = _context_for_matching(dataset, first - 1, list(mcfg.context_features))
+    out, balance = {}, []
+    n_t = n_c = 0
+    for unit, col in OUTCOMES.items():
+        wide = panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
+        coh = panel.groupby("school_id")["cohort"].first().reindex(wide.index)
+        tau_num, var_num, w_tot = 0.0, 0.0, 0.0
+        ctrl_used: set = set()
+        for g in cohorts:
+            sel = selection[g]
+            pre = [y for y in years if y < g]
+            post = [y for y in years if y >= g]
+            P = wide[[y for y in sel if y in wide.columns]].mean(axis=1)
+            dy = wide[post].sub(P, axis=0).mean(axis=1)
+            npost = wide[post].notna().sum(axis=1)
+            ctrl = (coh == 0)
+            X = wide[pre].copy()
+            X.columns = [f"Индекс результатов {y}" for y in pre]
+            if len(Zc):
+                X = X.join(Zc, how="left")
+            X = X.dropna()
+            T = X.index[(coh.reindex(X.index) == g).to_numpy() & dy.reindex(X.index).notna().to_numpy()]
+            C = X.index[ctrl.reindex(X.index).to_numpy() & dy.reindex(X.index).notna().to_numpy()]
+            if len(T) == 0 or len(C) < k + 2:
+                continue
+            mu, sd = X.loc[C].mean(), X.loc[C].std().replace(0, 1)
+            Xs = (X - mu) / sd
+            yc = dy[C].to_numpy(float)
+            # control outcome regression for the bias adjustment
+            A = np.column_stack([np.ones(len(C)), Xs.loc[C].to_numpy(float)])
+            beta = np.linalg.lstsq(A, yc, rcond=None)[0]
+            sig2_c = float(np.var(yc - A @ beta, ddof=A.shape[1]))
+            Kcount = pd.Series(0.0, index=C)
+            diffs, wts = [], []
+            matched_w = pd.Series(0.0, index=C)
+            for s in T:
+                pool = C
+                if mcfg.within_cluster and clusters is not None and s in clusters.index:
+                    same = C[clusters.reindex(C).to_numpy() == clusters[s]]
+                    if len(same) >= k:
+                        pool = same
+                dist = ((Xs.loc[pool] - Xs.loc[s]) ** 2).sum(axis=1).to_numpy()
+                nn = pool[np.argsort(dist, kind="stable")[:k]]
+                adj = 0.0
+                if mcfg.bias_adjust:
+                    xs = np.r_[1.0, Xs.loc[s].to_numpy(float)]
+                    xn = np.column_stack([np.ones(len(nn)), Xs.loc[nn].to_numpy(float)])
+                    adj = float(xs @ beta - (xn @ beta).mean())
+                y0 = float(dy[nn].mean()) + adj
+                diffs.append(float(dy[s]) - y0)
+                wts.append(float(npost[s]))
+                Kcount[nn] += float(npost[s]) / k
+                matched_w[nn] += 1.0 / k
+            diffs, wts = np.asarray(diffs), np.asarray(wts)
+            tau_num += float((wts * diffs).sum())
+            w_tot += float(wts.sum())
+            # variance: treated part (within-group spread of diffs) + reuse of controls
+            var_num += float((wts ** 2 * (diffs - (wts * diffs).sum() / wts.sum()) ** 2).sum())
+            var_num += float((Kcount ** 2).sum() * sig2_c)
+            ctrl_used |= set(matched_w[matched_w > 0].index)
+            if unit == "sd":
+                for c in X.columns:
+                    t_mean = X.loc[T, c].mean()
+                    pooled = np.sqrt((X.loc[T, c].var() + X.loc[C, c].var()) / 2) or 1.0
+                    mw = matched_w[matched_w > 0]
+                    m_mean = float(np.average(X.loc[mw.index, c], weights=mw))
+                    balance.append({"cohort": g, "variable": c,
+                                    "smd_before": (t_mean - X.loc[C, c].mean()) / pooled,
+                                    "smd_after": (t_mean - m_mean) / pooled})
+            n_t_g = len(T)
+            n_t = n_t + n_t_g if unit == "sd" else n_t
+        if w_tot == 0:
+            continue
+        tau = tau_num / w_tot
+        se = np.sqrt(var_num) / w_tot
+        out[unit] = (tau, tau - z * se, tau + z * se)
+        n_c = len(ctrl_used)
+    return {"estimate": out, "balance": pd.DataFrame(balance), "n_treated": n_t, "n_control": n_c}
+

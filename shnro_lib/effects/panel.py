@@ -1,0 +1,160 @@
+"""The school-year result panel, treatment status and the programme's selection index.
+
+Units: ``y_sd`` in SD of the school result index (the participant-weighted mean z of a school in a
+year), ``y_pp`` in percentage points of the maximum score (participant-weighted deviation from the
+procedure x subject x grade x year mean, averaged over procedures).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib.indicators import standardised_results
+
+OUTCOMES = {"sd": "y_sd", "pp": "y_pp"}
+
+
+def programme_cohorts(dataset) -> pd.Series:
+    """First year of support per school (``Int64``; 0 = never supported), over all schools."""
+    ids = dataset.schools["school_id"].astype("string")
+    out = pd.Series(0, index=pd.Index(ids, name="school_id"), dtype="Int64")
+    pg = dataset.get("programme")
+    if pg is None or pg.empty:
+        return out
+    pg = pg[pg["in_programme"].fillna(True).astype(bool)]
+    first = pg["cohort"].where(pg["cohort"].notna(), pg["year"])
+    first = pd.Series(first.to_numpy(), index=pg["school_id"].astype("string")).groupby(level=0).min()
+    out.loc[out.index.intersection(first.index)] = first.reindex(out.index.intersection(first.index)).astype("Int64")
+    return out
+
+
+
+def selection_index(results: pd.DataFrame, years: list[int], cell_weighting: str = "unweighted") -> pd.Series:
+    """The programme's selection index: participant-weighted mean z over ``years``.
+
+    ``cell_weighting='unweighted'`` standardises each procedure x subject x grade x year cell by
+    the plain mean and SD over schools (the rule as written); ``'participants'`` uses
+    :func:`shnro_lib.indicators.standardised_results`.
+    """
+    r = results[results["year"].isin(years).fillna(False)]
+    if cell_weighting == "participants":
+        z = standardised_results(r)
+        z = z[z["z"].notna()]
+        w = z["participants"].astype(float)
+        agg = pd.DataFrame({"wz": w * z["z"], "w": w, "school_id": z["school_id"]}).groupby("school_id").sum()
+        return (agg["wz"] / agg["w"]).rename("selection_index")
+    r = r[(r["participants"].fillna(0) > 0) & r["mean_score"].notna() & (r["max_score"] > 0)]
+    pct = r["mean_score"].astype(float) / r["max_score"].astype(float) * 100
+    keys = [r[c] for c in ("procedure", "subject", "grade", "year")]
+    g = pct.groupby(keys)
+    z = (pct - g.transform("mean")) / g.transform("std")
+    w = r["participants"].astype(float)
+    frame = pd.DataFrame({"school_id": r["school_id"], "wz": w * z, "w": w.where(z.notna(), 0.0)})
+    frame["wz"] = frame["wz"].fillna(0.0)
+    agg = frame.groupby("school_id").sum()
+    return (agg["wz"] / agg["w"].replace(0, np.nan)).dropna().rename("selection_index")
+
+
+def result_panel(dataset, config=None, design=None) -> pd.DataFrame:
+    """School-year panel of results with treatment status.
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, municipality, year, y_sd`` (school result index of that year: participant-
+        weighted mean z), ``y_pp`` (participant-weighted deviation from the cell mean in pct-points
+        of max, averaged over procedures), ``participants, cohort`` (0 = never), ``treat``
+        (supported in that year), ``rel_year`` (year − cohort; NaN for never supported),
+        ``selection_year`` (the year is one of the school's cohort's selection years, from
+        ``design``: :func:`shnro_lib.effects.design.programme_design` by default).
+    """
+    from shnro_lib.effects.design import programme_design
+    from shnro_lib.effects.settings import load_effects_config
+
+    cfg = load_effects_config(config)
+    design = design if design is not None else programme_design(dataset, cfg)
+    res = dataset.results
+    procs = cfg.panel.procedures
+    if procs:
+        res = res[res["procedure"].isin(procs).fillna(False)]
+    z = standardised_results(res)
+    z = z[z["z"].notna()].copy()
+    w = z["participants"].astype(float)
+    z["_wz"] = w * z["z"]
+    z["_wd"] = w * (z["pct"] - z["cell_mean"])
+    z["_w"] = w
+    sy = z.groupby(["school_id", "year"], observed=True)[["_wz", "_w", "participants"]].sum()
+    py = z.groupby(["school_id", "year", "procedure"], observed=True)[["_wd", "_w"]].sum()
+    pp = (py["_wd"] / py["_w"]).groupby(level=["school_id", "year"]).mean()
+    panel = pd.DataFrame({"y_sd": sy["_wz"] / sy["_w"], "participants": sy["participants"].astype(int)})
+    panel["y_pp"] = pp.reindex(panel.index)
+    panel = panel.reset_index()
+    panel["school_id"] = panel["school_id"].astype("string")
+    panel["year"] = panel["year"].astype(int)
+    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
+    panel["municipality"] = panel["school_id"].map(muni).astype("string")
+    coh = programme_cohorts(dataset)
+    panel["cohort"] = panel["school_id"].map(coh).fillna(0).astype(int)
+    panel["treat"] = (panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])
+    panel["rel_year"] = np.where(panel["cohort"] > 0, panel["year"] - panel["cohort"], np.nan)
+    sel = np.zeros(len(panel), dtype=bool)
+    for g in sorted(set(panel["cohort"]) - {0}):
+        m = (panel["cohort"] == g).to_numpy() & panel["year"].isin(design.selection_years(g)).to_numpy()
+        sel |= m
+    panel["selection_year"] = sel
+    cols = ["school_id", "municipality", "year", "y_sd", "y_pp", "participants", "cohort", "treat",
+            "rel_year", "selection_year"]
+    return panel[cols].sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def _pre_mean(panel: pd.DataFrame, years: list[int], col: str) -> pd.Series:
+    p = panel[panel["year"].isin(years)]
+    return p.groupby("school_id")[col].mean()
+
+
+
+def _row(name: str, est: dict[str, tuple[float, float, float]], n_t: int, n_c: int, note: str) -> dict:
+    out = {"estimator": name, "n_treated": int(n_t), "n_control": int(n_c), "note": note}
+    for unit in ("pp", "sd"):
+        e, lo, hi = est.get(unit, (np.nan, np.nan, np.nan))
+        out[f"estimate_{unit}"] = float(e)
+        out[f"ci_low_{unit}"] = float(lo)
+        out[f"ci_high_{unit}"] = float(hi)
+    return out
+
+
+def _ols_cluster(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
+    import statsmodels.api as sm
+
+    codes = pd.factorize(pd.Series(groups).astype("string"))[0]
+    return sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes})
+
+
+
+def panel_selection_years(panel: pd.DataFrame) -> dict[int, list[int]]:
+    """Per cohort, the selection years the panel carries (``selection_year`` flags)."""
+    p = panel[(panel["cohort"] > 0) & panel["selection_year"].astype(bool)]
+    out = {int(g): sorted(int(y) for y in set(s)) for g, s in p.groupby("cohort")["year"]}
+    return {int(g): out.get(int(g), []) for g in sorted(set(panel["cohort"]) - {0})}
+
+
+def panel_clean_years(panel: pd.DataFrame) -> dict[int, list[int]]:
+    """Per cohort, its clean years: before its selection years and outside earlier cohorts' ones.
+
+    An earlier cohort's selection years are not clean for a later cohort: its schools were the
+    ones *not* selected then (they were lucky in those years).
+    """
+    sel = panel_selection_years(panel)
+    years = sorted(int(y) for y in panel["year"].unique())
+    out, earlier = {}, set()
+    for g in sorted(sel):
+        first = min(sel[g]) if sel[g] else g
+        out[g] = [y for y in years if y < first and y not in earlier]
+        earlier |= set(sel[g])
+    return out
+
+
+def ci(est: float, se: float, z: float) -> tuple[float, float, float]:
+    """(estimate, lower, upper) of a normal interval."""
+    return est, est - z * se, est + z * se

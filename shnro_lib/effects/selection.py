@@ -1,0 +1,193 @@
+"""Regression adjustment on the exact selection index (selection on observables, sharp rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib.effects.panel import OUTCOMES, selection_index
+from shnro_lib.effects.settings import load_effects_config
+
+
+def selection_covariates(dataset, panel: pd.DataFrame, config=None, design=None) -> pd.DataFrame:
+    """Per school: the exact selection index of every cohort's rule and the school's size in those years.
+
+    Columns ``S_<g>`` (the index the rule ranked, :func:`selection_index` with the configured cell
+    weighting), ``n_<g>`` (participants over the selection years: the index's reliability grows with
+    it) and ``cut_<g>`` (the rule's cut-off, from ``design``: stated, or the ``bottom_share``
+    quantile over all schools, or inferred).
+    """
+    from shnro_lib.effects.design import programme_design
+
+    cfg = load_effects_config(config)
+    design = design if design is not None else programme_design(dataset, cfg)
+    weighting = cfg.selection.cell_weighting
+    ids = pd.Index(sorted(panel["school_id"].astype("string").unique()), name="school_id")
+    out = pd.DataFrame(index=ids)
+    res = dataset.results
+    for g in sorted(set(panel["cohort"]) - {0}):
+        cd = design.get(int(g))
+        sel = list(cd.selection_years)
+        rg = res[res["procedure"].isin(cd.procedures).fillna(False)] if cd.procedures else res
+        S = selection_index(rg, sel, weighting)
+        S.index = S.index.astype("string")
+        r = res[res["year"].isin(sel).fillna(False) & (res["participants"].fillna(0) > 0)]
+        n = r.groupby(r["school_id"].astype("string"))["participants"].sum().astype(float)
+        out[f"S_{g}"] = S.reindex(ids).to_numpy(float)
+        out[f"n_{g}"] = n.reindex(ids).to_numpy(float)
+        out[f"cut_{g}"] = float(cd.cutoff) if cd.cutoff is not None else np.nan
+    ctx_cols = list(cfg.selection_adjusted.context_columns)
+    ctx = dataset.get("context") if ctx_cols else None
+    if ctx is not None and len(ctx):
+        first = min(set(panel["cohort"]) - {0}, default=None)
+        c = ctx[ctx["year"].astype(float) < first] if first is not None else ctx
+        for col in [c_ for c_ in ctx_cols if c_ in c.columns]:
+            v = c.groupby(c["school_id"].astype("string"))[col].agg(lambda x: x.astype(float).mean())
+            out[f"ctx_{col}"] = v.reindex(ids).to_numpy(float)
+    return out
+
+
+def _selection_basis(cov: pd.DataFrame, cohorts: list[int], degree: int) -> np.ndarray:
+    """Columns of E[Y0 | selection indices, size]: for each index S, log size x (centred),
+    ``x, …, x^degree, S, S·x, …, S·x^degree`` — the slope of the outcome on a noisy index is its
+    reliability, which rises with the school's size."""
+    cols = []
+    for k in cohorts:
+        S = cov[f"S_{k}"].to_numpy(float)
+        x = np.log(np.maximum(cov[f"n_{k}"].to_numpy(float), 1.0))
+        x = x - np.nanmedian(x)
+        for p in range(1, degree + 1):
+            cols.append(x ** p)
+        cols.append(S)
+        for p in range(1, degree + 1):
+            cols.append(S * x ** p)
+    # pre-programme context (the prior mean of quality): main effect and interaction with size
+    if cohorts:
+        x = np.log(np.maximum(cov[f"n_{cohorts[0]}"].to_numpy(float), 1.0))
+        x = x - np.nanmedian(x)
+        for c in [c for c in cov.columns if c.startswith("ctx_")]:
+            v = cov[c].to_numpy(float)
+            v = (v - np.nanmean(v)) / (np.nanstd(v) or 1.0)
+            cols += [v, v * x]
+    return np.column_stack(cols) if cols else np.empty((len(cov), 0))
+
+
+def selection_adjusted(panel: pd.DataFrame, config=None, dataset=None, design=None,
+                       covariates: pd.DataFrame | None = None, return_cells: bool = False) -> dict:
+    """Regression adjustment on the exact selection index (selection on observables, sharp rule).
+
+    Selection is a deterministic function of the observed index ``S_g`` (bottom share over the
+    selection years), so conditional on ``S_g`` participation is ignorable.  For every cohort ``g``
+    and support year ``t`` the outcome of year ``t`` is regressed, over the schools not supported
+    before ``g``, on participation in cohort ``g`` and on ``E[Y0 | S, size]``: the selection indices
+    of cohort ``g`` and of every earlier cohort (they decided who was still eligible), each with
+    its interactions with log school size — a small school's index is noisier, so its expected
+    result regresses more strongly to the mean (the slope on ``S`` is the index's reliability).
+
+    Staggered cohorts: schools of a later cohort ``h`` (``g < h <= t``) are supported in ``t``; they
+    stay in the comparison population (otherwise it would be truncated on ``S_h``, which for them
+    contains untreated years only, but for cohort ``g`` contains supported years) with their effect
+    ``tau(h, t)`` removed, estimated first (cells are solved from the last cohort back).  For the
+    last cohort the comparison schools are the never supported, selected on the same indices
+    that enter the regression, so that cell is clean too.
+
+    The cell effects are averaged with weights = treated schools per cell (= the average over
+    treated school-years); the standard error comes from the influence functions of all cells
+    (including the plugged-in ``tau(h, t)``), summed within clusters (school or municipality).
+    Identification extrapolates ``E[Y0 | S, size]`` across the cut-off (a global regression
+    discontinuity): the functional form is the assumption; the RDD is the local check.
+    """
+    cfg = load_effects_config(config)
+    acfg = cfg.selection_adjusted
+    degree, use_pre, muni_fe = acfg.size_degree, acfg.pre_year_indices, acfg.municipality_effects
+    cluster = cfg.did.cluster
+    z = cfg.z
+    if covariates is None:
+        if dataset is None:
+            raise ValueError("selection_adjusted: нужен набор данных или таблица индексов отбора")
+        covariates = selection_covariates(dataset, panel, cfg, design)
+    cov = covariates.copy()
+    cov.index = cov.index.astype("string")
+    wide_all = {u: panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
+                for u, col in OUTCOMES.items()}
+    ids = cov.index
+    coh = panel.groupby("school_id")["cohort"].first().reindex(ids).fillna(0).astype(int).to_numpy()
+    muni = panel.groupby("school_id")["municipality"].first().reindex(ids).astype("string")
+    clus = (pd.Series(ids, index=ids) if cluster == "school_id" else muni).to_numpy()
+    cohorts = sorted(set(coh) - {0})
+    years = sorted(panel["year"].unique())
+    out, cells_out = {}, {}
+    n_t = n_c = 0
+    for unit, wide in wide_all.items():
+        wide = wide.copy()
+        wide.index = wide.index.astype("string")
+        wide = wide.reindex(ids)
+        tau: dict[tuple[int, int], float] = {}
+        inf: dict[tuple[int, int], np.ndarray] = {}
+        ntr: dict[tuple[int, int], int] = {}
+        treated_ids, control_ids = set(), set()
+        for g in sorted(cohorts, reverse=True):
+            earlier = [k for k in cohorts if k <= g]
+            B = _selection_basis(cov, earlier, degree)
+            pre = [y for y in years if y < g] if use_pre else []
+            for t in [y for y in years if y >= g]:
+                later = [h for h in cohorts if g < h <= t]
+                pop = ((coh == 0) | (coh >= g)) & np.isfinite(wide[t].to_numpy(float))
+                pop &= np.isfinite(B).all(axis=1)
+                if pre:
+                    pop &= np.isfinite(wide[pre].to_numpy(float)).all(axis=1)
+                D = (coh == g).astype(float)
+                if D[pop].sum() < 2 or (pop & (D == 0)).sum() < B.shape[1] + 5:
+                    continue
+                if any((h, t) not in tau for h in later):
+                    continue
+                idx = np.where(pop)[0]
+                y = wide[t].to_numpy(float)[idx].copy()
+                for h in later:
+                    y -= tau[(h, t)] * (coh[idx] == h)
+                cols = [np.ones(len(idx)), D[idx], B[idx]]
+                if pre:
+                    cols.append(wide[pre].to_numpy(float)[idx])
+                if muni_fe:
+                    cols.append(pd.get_dummies(muni.to_numpy()[idx], drop_first=True, dtype=float).to_numpy())
+                X = np.column_stack(cols)
+                XtX_inv = np.linalg.pinv(X.T @ X)
+                A = XtX_inv @ X.T
+                beta = A @ y
+                e = y - X @ beta
+                k = int(np.linalg.matrix_rank(X))
+                dof = np.sqrt(len(idx) / max(len(idx) - k, 1))
+                a = A[1]
+                f = np.zeros(len(ids))
+                f[idx] = a * e * dof
+                for h in later:
+                    f -= float(a @ (coh[idx] == h).astype(float)) * inf[(h, t)]
+                tau[(g, t)] = float(beta[1])
+                inf[(g, t)] = f
+                ntr[(g, t)] = int(D[idx].sum())
+                treated_ids |= set(ids[idx][D[idx] == 1])
+                control_ids |= set(ids[idx][D[idx] == 0])
+        if not tau:
+            continue
+        keys = sorted(tau)
+        w = np.array([ntr[c] for c in keys], dtype=float)
+        w = w / w.sum()
+        att = float(sum(wi * tau[c] for wi, c in zip(w, keys, strict=True)))
+        f = sum(wi * inf[c] for wi, c in zip(w, keys, strict=True))
+        by = pd.Series(f).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
+        G = len(by)
+        se = float(np.sqrt(G / max(G - 1, 1) * (by ** 2).sum()))
+        out[unit] = (att, att - z * se, att + z * se)
+        cse = []
+        for c in keys:
+            bc = pd.Series(inf[c]).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
+            cse.append(float(np.sqrt(G / max(G - 1, 1) * (bc ** 2).sum())))
+        cells_out[unit] = pd.DataFrame({"cohort": [c[0] for c in keys], "year": [c[1] for c in keys],
+                                        "estimate": [tau[c] for c in keys], "se": cse,
+                                        "n_treated": [ntr[c] for c in keys], "weight": w})
+        n_t, n_c = len(treated_ids), len(control_ids)
+    res = {"estimate": out, "n_treated": n_t, "n_control": n_c}
+    if return_cells:
+        res["cells"] = cells_out
+    return res
+
