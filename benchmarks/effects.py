@@ -1,13 +1,17 @@
-"""Benchmark of the programme-effect estimators on repeated synthetic regions.
+"""Simulation of the programme-effect estimators over programme designs (bias, RMSE, coverage).
 
-For each seed: ``generate_demo`` (planted programme effect, selection on noisy results), then the
-estimators of :mod:`shnro_lib.effects`; the planted average effect on the treated is computed from the
-truth files on exactly the scale of each outcome (index SD and pct-points).  Prints bias, RMSE and
-coverage of the 95 % intervals per estimator.  RDD is compared with the first-year effect (its
-estimand), the event study with the ATT of the cohorts it keeps (those with a pre-selection year),
-the others with the effect averaged over all treated school-years (their weighting).
+For each design (``programme.profiles`` of ``parameters/demo.yaml``; ``two_year_mean`` is the
+default demo) and each replicate: ``generate_demo`` on a small region (planted effect, selection on
+noisy results), every estimator of :mod:`shnro_lib.effects`, and the one the design rule picks
+(:func:`shnro_lib.effects.choose_estimator`).  The planted effect is computed from the truth files on
+exactly the scale of each outcome.  RDD is compared with the first-year effect (its estimand), the
+event study with the ATT of the cohorts it keeps (those with a clean year), the others with the
+effect averaged over all treated school-years.
 
-    .venv/bin/python benchmarks/effects.py --draws 200 --n-schools 250 [--matching] [--cs]
+Writes ``docs/methods/effects_simulation.csv`` (read by :func:`shnro_lib.effects.simulation_table`)
+and prints it.  About 8 min on 2 shared cores with the defaults:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/effects.py [--reps 25] [--n-schools 150] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +28,15 @@ import pandas as pd
 
 from shnro_lib import effects as E
 from shnro_lib.demo import PROCEDURES, generate_demo
+from shnro_lib.effects.simulation import DESIGNS_RU, simulation_path
 from shnro_lib.indicators import standardised_results
 from shnro_lib.io import load_dataset
+from shnro_lib.outputs import write_csv
+
+DESIGNS = {"single_clean": "single_clean", "two_year_mean": None, "staggered": "staggered", "fuzzy": "fuzzy"}
+ESTIMATORS = ["naive_pre_post", "selection_adjusted", "rdd", "did_unadjusted", "event_study", "callaway_santanna",
+              "matching"]
+ESTIMAND = {"rdd": "first", "event_study": "es"}
 
 
 def truth_cells(ds, truth_dir: Path) -> pd.DataFrame:
@@ -33,8 +45,7 @@ def truth_cells(ds, truth_dir: Path) -> pd.DataFrame:
     ``sd``: the shift of the school result index (participant-weighted mean z; each row's planted
     effect ``true_effect_sd`` × procedure SD in pct-points / the row's cell SD); ``pp``: the shift of the
     participant-weighted deviation from the cell mean in pct-points, averaged over procedures (as
-    ``result_panel``).  The truth file's own ``true_effect_pp`` uses a per-school unweighted scale and is
-    not the panel's scale, so it is not used.
+    ``result_panel``).
     """
     ty = pd.read_csv(truth_dir / "truth_school_years.csv", dtype={"school_id": str})
     ts = pd.read_csv(truth_dir / "truth_schools.csv", dtype={"school_id": str})
@@ -61,88 +72,87 @@ def truth_cells(ds, truth_dir: Path) -> pd.DataFrame:
     return cells[cells["cohort"].notna() & (cells["year"] >= cells["cohort"])].reset_index(drop=True)
 
 
-def event_study_cohorts(cells: pd.DataFrame, years: list[int]) -> list[int]:
-    """Cohorts the event study keeps: those with a pre-year that is not one of their selection years."""
-    cfg = E.load_effects_config()
-    return [int(g) for g in sorted(cells["cohort"].unique())
-            if any(y < g and y not in E._selection_years(cfg, int(g)) for y in years)]
-
-
-def truth_for(ds, truth_dir: Path) -> dict[str, float]:
+def truth_for(ds, truth_dir: Path, design=None) -> dict[str, float]:
     """Planted estimands: ATT over all treated school-years, first-year effect (the RDD's estimand)
-    and the ATT over the cohorts the event study uses; in index SD and pct-points."""
+    and the ATT over the cohorts with a clean year (the event study's); index SD and pct-points."""
+    design = design if design is not None else E.programme_design(ds)
     tr = truth_cells(ds, truth_dir)
     first = tr[tr["year"] == tr["cohort"]]
-    es = tr[tr["cohort"].isin(event_study_cohorts(tr, sorted(int(y) for y in ds.years)))]
+    es = tr[tr["cohort"].isin([c.cohort for c in design.cohorts if c.clean_years])]
     out = {}
     for unit in ("sd", "pp"):
         out[f"att_{unit}"] = tr[unit].mean()
         out[f"first_{unit}"] = first[unit].mean()
-        out[f"es_{unit}"] = es[unit].mean()
+        out[f"es_{unit}"] = es[unit].mean() if len(es) else np.nan
     return out
 
 
-ESTIMAND = {"rdd": "first", "event_study": "es"}
+def one_replicate(args: tuple[str, int, int]) -> list[dict]:
+    """Every estimator (and the picked one) on one simulated region of one design."""
+    name, seed, n_schools = args
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = Path(tmp) / "demo"
+        generate_demo(out, seed=seed, n_schools=n_schools, fmt="parquet", programme_profile=DESIGNS[name])
+        ds = load_dataset(out)
+        design = E.programme_design(ds)
+        truth = truth_for(ds, Path(tmp) / "demo_truth", design)
+        picked, _ = E.choose_estimator(design)
+        tab = E.programme_effects(ds, estimators=ESTIMATORS, design=design)
+    for _, r in tab.iterrows():
+        for label in [r["estimator"]] + (["picked"] if r["estimator"] == picked else []):
+            t = truth[f"{ESTIMAND.get(r['estimator'], 'att')}_pp"]
+            rows.append({"design": name, "seed": seed, "estimator": label, "picked_name": picked, "truth_pp": t,
+                         "estimate_pp": r["estimate_pp"], "lo": r["ci_low_pp"], "hi": r["ci_high_pp"]})
+    return rows
+
+
+def summarise(draws: pd.DataFrame, n_schools: int) -> pd.DataFrame:
+    """Bias, its Monte-Carlo SE, RMSE, coverage and mean CI width per design x estimator."""
+    d = draws.dropna(subset=["estimate_pp", "truth_pp"])
+    d = d.assign(err=d["estimate_pp"] - d["truth_pp"], cover=(d["lo"] <= d["truth_pp"]) & (d["truth_pp"] <= d["hi"]),
+                 width=d["hi"] - d["lo"])
+    s = d.groupby(["design", "estimator"]).agg(
+        n_reps=("err", "size"), truth_pp=("truth_pp", "mean"), mean_estimate_pp=("estimate_pp", "mean"),
+        bias_pp=("err", "mean"), bias_mc_se_pp=("err", lambda e: float(e.std() / np.sqrt(len(e)))),
+        rmse_pp=("err", lambda e: float(np.sqrt((e ** 2).mean()))), coverage=("cover", "mean"),
+        ci_width_pp=("width", "mean")).reset_index()
+    picked = draws.groupby("design")["picked_name"].agg(lambda s: s.mode().iloc[0])
+    s["picked"] = [e == picked.get(dz) for dz, e in zip(s["design"], s["estimator"], strict=True)]
+    s["design_ru"] = s["design"].map(DESIGNS_RU)
+    s["n_schools"] = n_schools
+    cols = ["design", "design_ru", "estimator", "n_reps", "n_schools", "truth_pp", "mean_estimate_pp", "bias_pp",
+            "bias_mc_se_pp", "rmse_pp", "coverage", "ci_width_pp", "picked"]
+    order = {k: i for i, k in enumerate(DESIGNS)}
+    s = s.assign(_o=s["design"].map(order)).sort_values(["_o", "estimator"], kind="stable").drop(columns="_o")
+    return s[cols].reset_index(drop=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--draws", type=int, default=200)
-    ap.add_argument("--n-schools", type=int, default=250)
+    ap.add_argument("--reps", type=int, default=25)
+    ap.add_argument("--n-schools", type=int, default=150)
     ap.add_argument("--first-seed", type=int, default=1000)
-    ap.add_argument("--matching", action="store_true")
-    ap.add_argument("--cs", action="store_true")
-    ap.add_argument("--old-ancova", action="store_true", help="also the ANCOVA on yearly pre-indices")
-    ap.add_argument("--out", type=str, default=None, help="CSV of every draw")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--designs", nargs="*", default=list(DESIGNS))
+    ap.add_argument("--out", type=Path, default=None, help="the summary CSV (default: the annex's file)")
     a = ap.parse_args()
-    est = ["naive_pre_post", "rtm_adjusted", "selection_adjusted", "rdd", "did_unadjusted", "event_study"]
-    if a.old_ancova:
-        est.append("ancova_pre_years")
-    if a.matching:
-        est.append("matching")
-    if a.cs:
-        est.append("callaway_santanna")
-    cfg = {"rtm": {"bootstrap_reps": 100}}
-    rows = []
+    tasks = [(d, a.first_seed + k, a.n_schools) for k in range(a.reps) for d in a.designs]
     t0 = time.time()
-    for k in range(a.draws):
-        seed = a.first_seed + k
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = Path(tmp) / "demo"
-            generate_demo(out, seed=seed, n_schools=a.n_schools, fmt="parquet")
-            ds = load_dataset(out)
-            truth = truth_for(ds, Path(tmp) / "demo_truth")
-            tab = E.programme_effects(ds, cfg, estimators=est)
-        for _, r in tab.iterrows():
-            key = ESTIMAND.get(r["estimator"], "att")
-            for unit in ("sd", "pp"):
-                t = truth[f"{key}_{unit}"]
-                rows.append({"seed": seed, "estimator": r["estimator"], "unit": unit, "truth": t,
-                             "estimate": r[f"estimate_{unit}"], "lo": r[f"ci_low_{unit}"], "hi": r[f"ci_high_{unit}"]})
-        print(f"[{k + 1}/{a.draws}] {time.time() - t0:.0f} с", flush=True)
-        if (k + 1) % 20 == 0:
-            summarise(pd.DataFrame(rows))
-            if a.out:
-                pd.DataFrame(rows).to_csv(a.out, index=False)
-    df = pd.DataFrame(rows)
-    if a.out:
-        df.to_csv(a.out, index=False)
-    print(f"\nИтог: {a.draws} имитаций по {a.n_schools} школ, {time.time() - t0:.0f} с")
-    summarise(df)
-
-
-def summarise(df: pd.DataFrame) -> None:
-    df = df.dropna(subset=["estimate"])
-    df = df.assign(err=df["estimate"] - df["truth"],
-                   cover=(df["lo"] <= df["truth"]) & (df["truth"] <= df["hi"]), width=df["hi"] - df["lo"])
-    s = df.groupby(["estimator", "unit"]).agg(n=("err", "size"), truth=("truth", "mean"), mean_est=("estimate", "mean"),
-                                              bias=("err", "mean"),
-                                              bias_mc_se=("err", lambda e: float(e.std() / np.sqrt(len(e)))), rmse=("err", lambda e: float(np.sqrt((e ** 2).mean()))),
-                                              coverage=("cover", "mean"),
-                                              ci_width=("width", "mean"))
+    rows: list[dict] = []
+    with ProcessPoolExecutor(max_workers=a.jobs) as ex:
+        for i, part in enumerate(ex.map(one_replicate, tasks), start=1):
+            rows += part
+            if i % 10 == 0:
+                print(f"[{i}/{len(tasks)}] {time.time() - t0:.0f} с", flush=True)
+    summary = summarise(pd.DataFrame(rows), a.n_schools)
+    out = a.out or simulation_path()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(summary, out)
+    print(f"\n{len(tasks)} имитаций по {a.n_schools} школ, {time.time() - t0:.0f} с; таблица: {out}")
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
-        print(s.to_string(), flush=True)
+        print(summary.drop(columns=["design_ru"]).to_string(index=False), flush=True)
 
 
 if __name__ == "__main__":

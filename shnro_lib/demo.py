@@ -215,9 +215,32 @@ def _dataset_facts(cfg: dict) -> dict:
             "monitoring": {"targets": cfg["monitoring_targets"]}}
 
 
+def _programme_profile(cfg: dict, profile: str | None) -> dict:
+    """``cfg`` with the programme's cohorts (and noncompliance) replaced by those of ``profile``."""
+    if profile is None:
+        return cfg
+    profiles = cfg["programme"].get("profiles") or {}
+    if profile not in profiles:
+        raise ValueError(f"Нет профиля программы «{profile}»; есть: {', '.join(sorted(profiles))}")
+    prog = {**cfg["programme"], **profiles[profile]}
+    return {**cfg, "programme": prog}
+
+
+def _select_cohort(rng: np.random.Generator, idx: pd.Series, free: np.ndarray, sel: dict, nc: dict) -> np.ndarray:
+    """Which eligible schools join the cohort: the rule (index at or below the bottom-share
+    quantile over all schools), then noncompliance — selected schools declining and others joining."""
+    chosen = (idx.to_numpy(float) <= idx.quantile(sel["bottom_share"])) & free
+    if not (nc.get("decline_share") or nc.get("join_share")):
+        return chosen      # no draw: the default demo's random stream stays as it was
+    u = rng.random(len(idx))
+    decline = chosen & (u < float(nc.get("decline_share", 0.0)))
+    join = ~chosen & free & (u < float(nc.get("join_share", 0.0)))
+    return (chosen & ~decline) | join
+
+
 def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = None,
                   config: dict | None = None, municipalities: list | None = None,
-                  fmt: str = "raw") -> DemoOutput:
+                  fmt: str = "raw", programme_profile: str | None = None) -> DemoOutput:
     """Write a synthetic region to ``out_dir`` and its planted truth to ``<out_dir>_truth``.
 
     Parameters
@@ -229,9 +252,12 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     municipalities : list of ``(name, lat, lon, weight, towns)``; default: Leningrad oblast's 18.
     fmt : ``"raw"`` writes Excel/CSV with Russian headers as real exports look;
         ``"parquet"`` writes canonical Parquet tables (for national-size data).
+    programme_profile : a programme design of ``programme.profiles`` in ``parameters/demo.yaml``
+        (e.g. ``single_clean``: one cohort chosen on one year with clean earlier years); its
+        selection rule is written to ``dataset.yaml``.
     """
     munis = municipalities or MUNICIPALITIES
-    cfg = config or load_yaml(parameters_dir() / "demo.yaml")
+    cfg = _programme_profile(config or load_yaml(parameters_dir() / "demo.yaml"), programme_profile)
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     truth_dir = out.parent / f"{out.name}_truth"
@@ -271,10 +297,9 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
             sel = pcfg["cohorts"][next_year]
             obs = pd.concat(results_parts)
             idx = _observed_index(obs[obs["year"].isin(sel["selection_years"])])
-            eligible = idx[idx.index.map(lambda s: cohort[schools.index.get_loc(s)] == 0)]
-            cut = idx.quantile(sel["bottom_share"])
-            chosen = eligible[eligible <= cut].index
-            for s in chosen:
+            free = np.array([cohort[schools.index.get_loc(s)] == 0 for s in idx.index])
+            joined = _select_cohort(rng, idx, free, sel, pcfg.get("noncompliance") or {})
+            for s in idx.index[joined]:
                 cohort[schools.index.get_loc(s)] = next_year
     results = pd.concat(results_parts, ignore_index=True)
 

@@ -130,33 +130,152 @@ def demo_table(demo_dataset):
                                details=True)
 
 
-def _demo_truth_att_pp(ds) -> float:
+def _truth(ds, truth_dir) -> dict:
     sys.path.insert(0, str(DEMO_DIR.parent.parent / "benchmarks"))
     try:
         from effects import truth_for  # benchmarks/effects.py
     finally:
         sys.path.pop(0)
-    return float(truth_for(ds, DEMO_DIR.parent / "demo_truth")["att_pp"])
+    return truth_for(ds, truth_dir)
 
 
-def test_naive_biased_upward_on_demo_preferred_covers_truth(demo_table, demo_dataset):
+@pytest.fixture(scope="module")
+def clean_dir(tmp_path_factory):
+    """A small region whose single cohort (2023) was chosen on 2022's results: 2020-21 are clean."""
+    from shnro_lib.demo import generate_demo
+
+    out = tmp_path_factory.mktemp("clean") / "demo"
+    generate_demo(out, seed=1, n_schools=120, fmt="parquet", programme_profile="single_clean")
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean_ds(clean_dir):
+    from shnro_lib.io import load_dataset
+
+    return load_dataset(clean_dir)
+
+
+@pytest.fixture(scope="module")
+def clean_table(clean_ds):
+    return E.programme_effects(clean_ds, {"rtm": {"bootstrap_reps": 20}}, details=True)
+
+
+def test_naive_biased_upward_on_demo_and_effect_not_identifiable(demo_table, demo_dataset):
     tab, det = demo_table
     t = tab.set_index("estimator")
-    truth = _demo_truth_att_pp(demo_dataset)
+    truth = float(_truth(demo_dataset, DEMO_DIR.parent / "demo_truth")["att_pp"])
     assert t.loc["naive_pre_post", "estimate_pp"] > truth
     assert t.loc["naive_pre_post", "estimate_pp"] > t.loc["selection_adjusted", "estimate_pp"]
     assert t.loc["selection_adjusted", "ci_low_pp"] < truth < t.loc["selection_adjusted", "ci_high_pp"]
-    # the RTM component is shown next to the naive estimate, and it is an expected rise
     assert det["rtm_component"]["pp"] > 0
     assert "регрессия к среднему" in t.loc["naive_pre_post", "note"]
     assert t.loc["rtm_adjusted", "estimate_pp"] < t.loc["naive_pre_post", "estimate_pp"]
-    assert tab["preferred"].sum() == 1
-    assert bool(t.loc["selection_adjusted", "preferred"])
-    assert (tab["ci_low_pp"] <= tab["estimate_pp"]).all() and (tab["estimate_pp"] <= tab["ci_high_pp"]).all()
+    # the demo's design (two-year mean, no clean year) picks the selection-adjusted regression ...
+    assert det["design"].kind == "sharp_index" and det["picked"] == "selection_adjusted"
+    # ... which the stored simulation of that design does not pass: no preferred row, the range instead
+    check = det["simulation_check"]
+    if not check["identifiable"]:
+        assert tab["preferred"].sum() == 0
+        rng = t.loc["range_valid"]
+        assert rng["ci_low_pp"] == pytest.approx(t.loc[["selection_adjusted", "rdd"], "ci_low_pp"].min())
+        assert "не идентифицируется" in rng["note"]
+    else:
+        assert bool(t.loc["selection_adjusted", "preferred"])
+    est = tab[tab["estimator"] != "range_valid"].dropna(subset=["estimate_pp"])
+    assert (est["ci_low_pp"] <= est["estimate_pp"]).all() and (est["estimate_pp"] <= est["ci_high_pp"]).all()
+    # the event study has no clean base in this design and says so
+    assert np.isnan(t.loc["event_study", "estimate_pp"])
+    assert "нет чистого года" in t.loc["event_study", "note"]
 
 
-def test_event_study_shows_selection_dip(demo_table):
-    _, det = demo_table
+def test_design_from_facts(clean_ds, demo_dataset):
+    d = E.programme_design(clean_ds)
+    assert [(c.cohort, c.selection_years, c.clean_years, c.source) for c in d.cohorts] == [
+        (2023, (2022,), (2020, 2021), "dataset")]
+    assert d.kind == "clean_base" and E.choose_estimator(d)[0] == "event_study"
+    assert d.cohorts[0].compliance == pytest.approx(1.0)
+    demo = E.programme_design(demo_dataset)
+    assert [c.selection_years for c in demo.cohorts] == [(2020, 2021), (2021, 2022)]
+    # cohort 2023's only earlier year, 2020, was cohort 2022's selection year: not clean
+    assert demo.kind == "sharp_index" and all(not c.clean_years for c in demo.cohorts)
+
+
+def test_design_inferred_without_facts(clean_dir, tmp_path):
+    import shutil
+
+    from shnro_lib.io import load_dataset
+
+    bare = tmp_path / "bare"
+    shutil.copytree(clean_dir, bare)
+    (bare / "dataset.yaml").unlink()
+    d = E.programme_design(load_dataset(bare))
+    c = d.cohorts[0]
+    # the cut-off is visible in 2022's index: that one year is inferred as the selection year
+    assert c.source == "inferred" and c.selection_years == (2022,) and c.sharp
+    assert 0.2 < c.bottom_share < 0.3
+    assert any("не описано" in a for a in d.assumptions)
+
+
+def test_single_clean_profile_event_study_on_clean_base_covers_truth(clean_table, clean_ds, clean_dir):
+    tab, det = clean_table
+    t = tab.set_index("estimator")
+    truth = _truth(clean_ds, clean_dir.parent / "demo_truth")
+    es = det["event_study"]
+    sd = es[es["unit"] == "pp"].set_index("rel_year")
+    assert sd.loc[-3, "kind"] == sd.loc[-2, "kind"] == "до отбора (база)"
+    assert sd.loc[-1, "kind"] == "годы отбора"
+    assert sd.loc[-1, "estimate"] < 0           # the selection year's dip against the clean base
+    for name in ("event_study", "did_unadjusted", "callaway_santanna"):
+        assert np.isfinite(t.loc[name, "estimate_pp"]), name
+    assert "упреждение 1" in t.loc["callaway_santanna", "note"]
+    assert det["picked"] == "event_study"
+    picked = t.loc["event_study"]
+    assert picked["ci_low_pp"] < truth["es_pp"] < picked["ci_high_pp"]
+    assert bool(picked["preferred"]) == det["simulation_check"]["identifiable"]
+
+
+def test_notes_written_from_the_design(clean_table):
+    tab, _ = clean_table
+    t = tab.set_index("estimator")
+    assert "2022" not in " ".join(t.loc[["did_unadjusted", "event_study", "callaway_santanna"], "note"])
+    assert "2020–2021 годов" in t.loc["event_study", "note"]
+    assert "2022 года" in t.loc["naive_pre_post", "note"]
+    if tab["preferred"].any():
+        diff = t.loc["naive_pre_post", "estimate_pp"] - tab.loc[tab["preferred"], "estimate_pp"].iloc[0]
+        word = "Превышает" if diff > 0 else "Ниже"
+        assert f"{word} предпочтительн" in t.loc["naive_pre_post", "note"]
+        assert f"{abs(diff):.2f} п.п." in t.loc["naive_pre_post", "note"]
+
+
+def test_simulation_table_and_annex(clean_ds):
+    sim = E.simulation_table()
+    assert set(sim["design"]) == {"single_clean", "two_year_mean", "staggered", "fuzzy"}
+    for _, g in sim.groupby("design"):
+        assert g["picked"].sum() == 1
+        assert (g["coverage"].between(0, 1)).all() and (g["rmse_pp"] >= g["bias_pp"].abs() - 1e-9).all()
+    d = E.programme_design(clean_ds)
+    assert E.closest_design(d) == "single_clean"
+    check = E.picked_check("single_clean", "event_study")
+    row = sim[(sim["design"] == "single_clean") & (sim["estimator"] == "event_study")].iloc[0]
+    assert check["identifiable"] == (abs(row["bias_pp"]) < 0.2 and row["coverage"] >= 0.9)
+    md = E.effects_method_ru(dataset=clean_ds)
+    assert "Имитации плана «одна когорта" in md and "| событийный анализ" in md
+    assert "когорта 2023: отбор по результатам 2022 года" in md
+
+
+def test_settings_reject_unknown_and_ignored_keys():
+    from shnro_lib.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="rdd.kernel"):
+        E.load_effects_config({"rdd": {"kernel": "epanechnikov"}})
+    with pytest.raises(SettingsError, match="selection.cohorts"):
+        E.load_effects_config({"selection": {"cohorts": {2022: {"selection_years": [2020]}}}})
+    assert E.load_effects_config({"matching": {"k": 5}}).matching.k == 5
+
+
+def test_event_study_shows_selection_dip(clean_table):
+    _, det = clean_table
     es = det["event_study"]
     dip = es[(es["unit"] == "sd") & (es["kind"] == "годы отбора")]
     assert len(dip) >= 1
@@ -187,17 +306,17 @@ def test_dose_response_clustered(demo_dataset):
 def test_method_annex_names_designs():
     md = E.effects_method_ru()
     for word in ("регрессия к среднему", "Ашенфельтера", "RDD", "did2s", "Хеджеса", "индекс отбора",
-                 "предпочтительн", "покрытие"):
+                 "Правило выбора", "покрытие", "чистый год"):
         assert word in md
+    assert "когорты 2022" not in md and "когорта 2022" not in md
 
 
-def test_cli_effects_csv(tmp_path):
+def test_cli_effects_csv(tmp_path, clean_dir):
     out = tmp_path / "eff.csv"
-    # the full configuration with a lighter bootstrap, to keep the test fast
-    cfg = E.load_effects_config({"rtm": {"bootstrap_reps": 30}, "did": {"callaway_santanna": False}})
-    cfg_path = tmp_path / "effects.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(DEMO_DIR), "--csv", str(out),
+    cfg_path = tmp_path / "override.yaml"
+    cfg_path.write_text(yaml.safe_dump({"effects": {"rtm": {"bootstrap_reps": 20},
+                                                    "did": {"callaway_santanna": False}}}), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(clean_dir), "--csv", str(out),
                         "--config", str(cfg_path)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -207,6 +326,12 @@ def test_cli_effects_csv(tmp_path):
         assert c in tab.columns
     assert {"naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted", "event_study",
             "rdd"} <= set(tab["estimator"])
-    assert tab["preferred"].sum() == 1
-    assert tab.loc[tab["preferred"].astype(bool), "estimator"].item() == "selection_adjusted"
+    assert "callaway_santanna" not in set(tab["estimator"])
+    assert tab["preferred"].sum() <= 1
+    assert "План программы: когорта 2023" in r.stdout
     assert "СИНТЕТИЧЕСКИЕ" in r.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"effects": {"rdd": {"kernel": "x"}}}), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(clean_dir), "--csv", str(out),
+                        "--config", str(bad)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "rdd.kernel" in r.stderr and "Traceback" not in r.stderr

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+NOT_ESTIMATED_EXIT = 4   # the analysis ran but could not estimate anything on these data
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``costs`` sub-command."""
@@ -16,24 +18,29 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(..., "--year", help="Год анализа"),
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на школу"),
         bootstrap: int = typer.Option(None, "--bootstrap", help="Повторений бутстрепа DEA (0 — без интервалов)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров по именам файлов "
+                                    "(например, «costs: {dea: {use_context_input: false}}»)"),
     ) -> None:
         """Расходы на обучающегося против результата с учётом контекста; эффективность DEA; квадранты."""
         import warnings
 
-        from shnro_lib.costs import cost_quality
-        from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.commands._common import load_or_exit
+        from shnro_lib.costs import NotEstimated, cost_quality
         from shnro_lib.outputs import write_csv
+        from shnro_lib.settings import SettingsError, read_overrides
 
+        ds = load_or_exit(data_dir, year)
         try:
+            overrides = read_overrides(config)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ds = load_dataset(data_dir)
-                if year not in ds.years:
-                    raise ValueError(f"года {year} нет в данных (есть: {', '.join(map(str, ds.years))})")
-                tab = cost_quality(ds, year, bootstrap_reps=bootstrap)
-        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+                tab = cost_quality(ds, year, overrides.get("costs"), bootstrap_reps=bootstrap)
+        except SettingsError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
+        except NotEstimated as exc:
+            typer.echo(f"«Цена–качество» {exc}", err=True)
+            raise typer.Exit(NOT_ESTIMATED_EXIT) from None
         write_csv(tab, csv)
-        synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if getattr(ds, "metadata", {}).get("synthetic") else ""
+        synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
         typer.echo(f"{synth}Школ: {len(tab)}; таблица: {csv}")

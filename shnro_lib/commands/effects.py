@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+NOT_ESTIMATED_EXIT = 4   # the analysis ran but could not estimate anything on these data
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``effects`` sub-command."""
@@ -14,27 +16,40 @@ def register(app: typer.Typer) -> None:
     def effects(
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на метод оценки"),
-        config: Path = typer.Option(None, "--config", help="YAML с параметрами (по умолчанию parameters/effects.yaml)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров по именам файлов "
+                                    "(например, «effects: {rtm: {bootstrap_reps: 100}}»)"),
     ) -> None:
-        """Оценить эффект программы поддержки разными методами (наивный, DiD, событийный анализ, RDD...)."""
+        """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
         import warnings
 
+        from shnro_lib.commands._common import load_or_exit
         from shnro_lib.effects import programme_effects
-        from shnro_lib.io import DataError, load_dataset
         from shnro_lib.outputs import write_csv
+        from shnro_lib.settings import SettingsError, read_overrides
 
+        ds = load_or_exit(data_dir)
         try:
+            overrides = read_overrides(config)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ds = load_dataset(data_dir)
-                tab = programme_effects(ds, config)
-        except (DataError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+                tab, det = programme_effects(ds, overrides.get("effects"), details=True)
+        except SettingsError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
+        except ValueError as exc:
+            typer.echo(f"Не оценено: {exc}", err=True)
+            raise typer.Exit(NOT_ESTIMATED_EXIT) from None
         write_csv(tab, csv)
-        synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if getattr(ds, "metadata", {}).get("synthetic") else ""
-        pref = tab[tab["preferred"]]
+        synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
+        design = det["design"]
+        typer.echo(f"{synth}План программы: {design.describe_ru()}.")
+        for note in design.assumptions:
+            typer.echo(f"Допущение: {note}")
+        pref = tab[tab["preferred"].astype(bool)]
         if len(pref):
             r = pref.iloc[0]
-            typer.echo(f"{synth}Предпочтительная оценка ({r['estimator']}): {r['estimate_pp']:.2f} п.п. "
+            typer.echo(f"Предпочтительная оценка ({r['estimator']}): {r['estimate_pp']:.2f} п.п. "
                        f"[{r['ci_low_pp']:.2f}; {r['ci_high_pp']:.2f}], {r['estimate_sd']:.3f} SD. Таблица: {csv}")
+        else:
+            typer.echo(f"Эффект при этом плане программы не идентифицируется надёжно; см. строку "
+                       f"«range_valid» и примечания. Таблица: {csv}")
