@@ -39,19 +39,38 @@ if synthetic:
     print("СИНТЕТИЧЕСКИЕ ДАННЫЕ: демонстрационный регион, не реальные школы")
 
 # %%
-cq = K.cost_quality(ds, year, bootstrap_reps=bootstrap_reps)
-K.plot_cost_quality(cq, synthetic=synthetic)
-plt.show()
-cq["quadrant"].value_counts()
+try:
+    cq = K.cost_quality(ds, year, bootstrap_reps=bootstrap_reps)
+except K.NotEstimated as exc:
+    cq = None
+    print("«Цена–качество»", exc)
+if cq is not None:
+    K.plot_cost_quality(cq, synthetic=synthetic)
+    plt.show()
+    print(cq["quadrant"].value_counts())
+
+# %% [markdown]
+# Эффективность DEA рядом с исправленной на смещение (сглаженный бутстреп Симара–Вильсона); интервал — для
+# истинной эффективности, поэтому обычно лежит ниже исходной оценки.
 
 # %%
-cq.sort_values("efficiency").head(15)
+if cq is not None:
+    cols = [c for c in ["school_id", "municipality", "spending_per_pupil", "residual", "efficiency", "efficiency_bc",
+                        "efficiency_ci_low", "efficiency_ci_high", "quadrant"] if c in cq.columns]
+    cq.sort_values("efficiency")[cols].head(15)
 
 # %% [markdown]
 # ## Стоимость эффекта программы: рубли на обучающегося за 0,1 SD прироста
+# Эффект — выбранная по плану программы оценка (та же, что в тетради эффектов), её интервал перенесён в
+# интервал стоимости.
 
 # %%
-K.programme_cost_effectiveness(ds)
+try:
+    ce = K.programme_cost_effectiveness(ds)
+except K.NotEstimated as exc:
+    ce = None
+    print("Стоимость эффекта", exc)
+ce
 
 # %%
 from IPython.display import Markdown  # noqa: E402
