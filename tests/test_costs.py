@@ -166,3 +166,15 @@ def test_dea_bootstrap_does_not_depend_on_processes():
     one = K.dea_efficiency(X, Y, bootstrap_reps=6, seed=2, n_jobs=1)
     many = K.dea_efficiency(X, Y, bootstrap_reps=6, seed=2, n_jobs=2)
     assert np.allclose(one.to_numpy(), many.to_numpy(), equal_nan=True)
+
+
+def test_cli_costs_not_estimated_says_why(tmp_path):
+    from shnro_lib.demo import generate_demo
+
+    generate_demo(tmp_path / "few", seed=3, n_schools=8, fmt="parquet")
+    out = tmp_path / "c.csv"
+    r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(tmp_path / "few"), "--year", "2024", "--csv",
+                        str(out), "--bootstrap", "0"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 4, r.stderr
+    assert "не оценено: " in r.stderr
+    assert "Traceback" not in r.stderr and "zero-size" not in r.stderr
