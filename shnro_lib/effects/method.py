@@ -28,10 +28,14 @@ def _simulation_paragraph(design, cfg) -> str:
     if not len(tab):
         return "**Приложение: проверка на имитациях.** Таблица имитаций: — (benchmarks/effects.py не запускался)."
     lines = ["**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):", "",
-             "| План | Выбранная оценка | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ |", "|---|---|---|---|---|"]
+             "| План | Выбранная оценка | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Эффект идентифицируется |",
+             "|---|---|---|---|---|---|"]
+    th = cfg.identifiability
     for _, r in tab[tab["picked"].astype(bool)].iterrows():
+        ok = abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage
+        nums = f"{r['bias_pp']:+.2f} | {r['rmse_pp']:.2f} | {r['coverage']:.0%}".replace(".", ",")
         lines.append(f"| {DESIGNS_RU.get(r['design'], r['design'])} | {NAMES_RU.get(r['estimator'], r['estimator'])} | "
-                     f"{r['bias_pp']:+.2f} | {r['rmse_pp']:.2f} | {r['coverage']:.0%} |".replace(".", ","))
+                     f"{nums} | {'да' if ok else 'нет: показывается диапазон допустимых оценок'} |")
     return "\n".join(lines)
 
 
