@@ -9,7 +9,8 @@ the real loading path.  Scores come from a generative model:
 a school-year transitory shock ("bad luck"); sampling noise that grows as the
 number of participants shrinks; and a support programme whose schools were
 selected by the plain bottom-25% rule on observed results, with a planted
-effect that depends on the programme dose.
+effect that depends on the programme dose; a few schools outside the programme
+truly improve on their own (``planted_improver``, a separate random stream).
 
 The planted truth is written to a separate folder that the library never
 reads (``<out>_truth``), so tests and benchmarks can check what analyses
@@ -273,6 +274,7 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     territories = _make_territories(rng, munis)
     theta, context_effect, quality, resilient = _school_effects(rng, context_static, cfg)
     shocks = rng.normal(0, cfg["school_year_shock_sd"], size=(n, len(years)))
+    improver, improvement = _planted_improvers(seed, theta, resilient, schools, years, cfg)
 
     # the programme is assigned by the plain rule on observed results, year by year
     effect = np.zeros((n, len(years)))
@@ -289,8 +291,8 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
             if cohort[i] and year >= cohort[i]:
                 ramp = min(1.0, (year - cohort[i] + 1) / pcfg["ramp_years"])
                 effect[i, t] = pcfg["effect_per_dose"] * dose[i] * ramp
-        part = _make_results(rng, schools, context_static, theta + shocks[:, t] + effect[:, t], year, cfg,
-                             cohorts)
+        part = _make_results(rng, schools, context_static,
+                             theta + shocks[:, t] + effect[:, t] + improvement[:, t], year, cfg, cohorts)
         results_parts.append(part)
         next_year = year + 1
         if next_year in pcfg["cohorts"]:
@@ -323,7 +325,7 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
         _write_raw(out, schools, results, context, staff, resources, territories, outcomes, programme,
                    process, diagnostics, risk, meta)
     _write_truth(truth_dir, schools, context_static, context_effect, quality, theta, resilient, cohort, dose,
-                 effect, shocks, results, years)
+                 effect, shocks, results, years, improver, improvement)
     return DemoOutput(out, truth_dir, n, len(results))
 
 
@@ -370,7 +372,7 @@ def _write_raw(out, schools, results, context, staff, resources, territories, ou
 
 
 def _write_truth(truth_dir, schools, context_static, context_effect, quality, theta, resilient, cohort, dose,
-                 effect, shocks, results, years) -> None:
+                 effect, shocks, results, years, improver, improvement) -> None:
     # ---- planted truth (never read by the library) ----
     truth = pd.DataFrame({
         "school_id": schools.index,
@@ -381,6 +383,7 @@ def _write_truth(truth_dir, schools, context_static, context_effect, quality, th
         "planted_resilient": resilient,
         "cohort": np.where(cohort > 0, cohort, np.nan),
         "dose": np.where(cohort > 0, dose, np.nan),
+        "planted_improver": improver,
     })
     truth.to_csv(truth_dir / "truth_schools.csv", index=False)
     pp_scale = _pp_scale_per_school(results)
@@ -391,6 +394,10 @@ def _write_truth(truth_dir, schools, context_static, context_effect, quality, th
     sh = pd.DataFrame(shocks, columns=years)
     sh["school_id"] = schools.index
     sh = sh.melt(id_vars="school_id", var_name="year", value_name="school_year_shock")
+    imp = pd.DataFrame(improvement, columns=years)
+    imp["school_id"] = schools.index
+    sh = sh.merge(imp.melt(id_vars="school_id", var_name="year", value_name="true_improvement_sd"),
+                  on=["school_id", "year"])
     eff.merge(sh, on=["school_id", "year"]).to_csv(truth_dir / "truth_school_years.csv", index=False)
     (truth_dir / "README.txt").write_text(
         "Планted truth of the synthetic demo region (СИНТЕТИЧЕСКИЕ ДАННЫЕ). The library never reads it.\n"
@@ -579,6 +586,34 @@ def _school_effects(rng: np.random.Generator, st: pd.DataFrame, cfg: dict):
     quality[pick] = rng.uniform(*cfg["planted_resilient_quality"], size=len(pick))
     resilient[pick] = True
     return ctx_eff + quality, ctx_eff, quality, resilient
+
+
+def _planted_improvers(seed: int, theta: np.ndarray, resilient: np.ndarray, schools: pd.DataFrame,
+                       years: list[int], cfg: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Schools whose quality truly rises by their own work (not the programme's), and the rise per year.
+
+    Drawn from a separate random stream (``[seed, stream]``) so that every other draw of the
+    generator stays as it was; the rise ramps linearly from ``start_year`` to the last year.
+    """
+    n = len(theta)
+    pcfg = cfg.get("planted_improvers") or {}
+    improver = np.zeros(n, dtype=bool)
+    rise = np.zeros((n, len(years)))
+    k = int(pcfg.get("n", 0))
+    if k <= 0:
+        return improver, rise
+    rng = np.random.default_rng([int(seed), int(pcfg["stream"])])
+    lo, hi = np.quantile(theta, pcfg["quality_quantiles"])
+    # mid-range schools: not the bottom that the programme selects, and with room to rise
+    cand = np.where((theta >= lo) & (theta <= hi) & ~resilient & (schools["school_type"] != "НОШ").to_numpy())[0]
+    pick = np.sort(rng.choice(cand, size=min(k, len(cand)), replace=False))
+    gain = rng.uniform(*pcfg["gain"], size=len(pick))
+    start, last = int(pcfg["start_year"]), max(years)
+    for t, year in enumerate(years):
+        if year >= start:
+            rise[pick, t] = gain * (year - start + 1) / (last - start + 1)
+    improver[pick] = True
+    return improver, rise
 
 
 def _grade_size(enrol: np.ndarray, stype: pd.Series, grade: int) -> np.ndarray:
