@@ -1,0 +1,25 @@
+"""School profiles («проблемные зоны») and «школы, чьи практики стоит изучить».
+
+- :func:`profile_inputs`, :func:`school_profile` — the content of a school's page (DataFrames, text);
+- :func:`render_school_pages` — every page of a region, rendered from the stage results (no kernel);
+- :func:`worth_learning`, :func:`worth_learning_sentences`, :func:`write_worth_learning_sheet` — the list
+  of schools that truly improved, with their programme and process records (descriptive, not causal).
+"""
+
+from shnro_lib.profiles.content import ProfileInputs, problem_zones, profile_inputs, school_profile
+from shnro_lib.profiles.practices import (
+    DESCRIPTIVE_NOTE_RU,
+    precision_recall,
+    rtm_gains,
+    worth_learning,
+    worth_learning_excel_frame,
+    worth_learning_sentences,
+    write_worth_learning_sheet,
+)
+from shnro_lib.profiles.render import render_school_page, render_school_pages, school_page_paths
+
+__all__ = [
+    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "precision_recall", "problem_zones", "profile_inputs",
+    "render_school_page", "render_school_pages", "rtm_gains", "school_page_paths", "school_profile",
+    "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_worth_learning_sheet",
+]

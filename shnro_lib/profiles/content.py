@@ -1,0 +1,362 @@
+"""Content of a school's profile page, computed once per region and sliced per school.
+
+:func:`profile_inputs` does every region-wide computation once (standardised results of the
+report year, the «проблемные зоны» of every school against the region and against its similar
+schools, the «школы, чьи практики стоит изучить» list, per-school row positions of every table);
+:func:`school_profile` then only selects rows, so a page costs milliseconds and 40 000 schools
+need no kernel.  Every value is a DataFrame or text in Russian; missing is ``NaN``/``NA`` (the
+template shows «—»); a section that cannot be shown carries its Russian reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
+
+CELL = ["procedure", "subject", "grade"]
+
+
+@dataclass
+class ProfileInputs:
+    """Region-wide inputs of the profile pages (built once by :func:`profile_inputs`)."""
+
+    region: Any
+    dataset: Any
+    settings: ProfilesSettings
+    min_n: int
+    zones: pd.DataFrame
+    worth: pd.DataFrame
+    rows: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    index_specs: dict[str, dict] = field(default_factory=dict)
+    region_means: dict[str, pd.Series] = field(default_factory=dict)
+    records: dict[str, dict[str, dict]] = field(default_factory=dict)
+    criteria_titles: dict[str, str] = field(default_factory=dict)
+
+    def one(self, name: str, school_id: str) -> dict | None:
+        """The single row of a one-row-per-school table as a dict (``None`` when absent)."""
+        return self.records.get(name, {}).get(str(school_id))
+
+    def of(self, name: str, school_id: str, key: str = "school_id") -> pd.DataFrame | None:
+        """Rows of table ``name`` for one school (``None`` when the table is absent)."""
+        t = self.tables.get(name)
+        if t is None:
+            return None
+        pos = self.rows.get(f"{name}:{key}", {}).get(str(school_id))
+        return t.iloc[pos] if pos is not None else t.iloc[0:0]
+
+
+def _positions(df: pd.DataFrame, key: str) -> dict[str, np.ndarray]:
+    # one pass over the table: row positions per school, so each page slices instead of filtering
+    codes, uniques = pd.factorize(df[key].astype("string"), sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}
+
+
+def problem_zones(results: pd.DataFrame, similar: pd.DataFrame | None, year: int, min_n: int,
+                  config: Any = None) -> pd.DataFrame:
+    """Every school's result per procedure × subject × grade of ``year`` against the region and its similar schools.
+
+    Parameters
+    ----------
+    results : canonical ``results`` table.
+    similar : ``school_id, similar_id, rank`` (the K nearest schools by context) or ``None``.
+    year : report year.
+    min_n : the smallest group shown (``min_group_size``); smaller groups keep their row with the
+        values hidden by the page.
+
+    Returns
+    -------
+    DataFrame: ``school_id, procedure, subject, grade, participants, pct, pct_low, pct_high`` (the school's
+    mean as percent of max with its interval), ``region_pct, gap_region, gap_region_low, gap_region_high,
+    similar_pct, n_similar, gap_similar, gap_similar_low, gap_similar_high, share_low, region_share_low,
+    low_stands_out, weak_region, weak_similar, weak, small``.  Gaps are in percentage points; «weak»
+    only where the gap's interval lies below zero.
+    """
+    from shnro_lib.indicators import standardised_results
+
+    cfg = load_profiles_settings(config)
+    zc = stats.norm.ppf(0.5 + cfg.ci_level / 2)
+    z = standardised_results(results)
+    z = z[z["year"] == int(year)].copy()
+    z["school_id"] = z["school_id"].astype("string")
+    z["se"] = z["student_sd_pct"] / np.sqrt(z["participants"])
+    w = z["participants"].astype(float)
+    sl = z["share_low"].astype(float)
+    z["_wl"] = (w * sl).where(sl.notna(), 0.0)
+    z["_wln"] = w.where(sl.notna(), 0.0)
+    g = z.groupby(CELL, observed=True)
+    z["region_share_low"] = g["_wl"].transform("sum") / g["_wln"].transform("sum").where(lambda s: s > 0)
+    out = z[["school_id", *CELL, "participants", "pct", "se", "cell_mean", "share_low", "region_share_low"]].rename(
+        columns={"cell_mean": "region_pct"})
+    out["pct_low"], out["pct_high"] = out["pct"] - zc * out["se"], out["pct"] + zc * out["se"]
+    out["gap_region"] = out["pct"] - out["region_pct"]
+    out["gap_region_low"], out["gap_region_high"] = out["gap_region"] - zc * out["se"], out["gap_region"] + zc * out["se"]
+    out["similar_pct"] = np.nan
+    out["n_similar"] = 0
+    out["similar_se"] = np.nan
+    if similar is not None and len(similar):
+        pairs = similar[["school_id", "similar_id"]].astype("string")
+        # only similar schools whose own group is large enough count (small groups are not shown elsewhere either)
+        peer = out.loc[out["participants"] >= min_n, ["school_id", *CELL, "participants", "pct", "se"]].rename(
+            columns={"school_id": "similar_id"})
+        m = pairs.merge(peer, on="similar_id", how="inner")
+        m["_w"] = m["participants"].astype(float)
+        m["_wp"] = m["_w"] * m["pct"]
+        m["_w2s2"] = (m["_w"] * m["se"]) ** 2
+        a = m.groupby(["school_id", *CELL], observed=True).agg(
+            _w=("_w", "sum"), _wp=("_wp", "sum"), _w2s2=("_w2s2", "sum"), n_similar=("similar_id", "nunique"))
+        a["similar_pct"] = a["_wp"] / a["_w"]
+        a["similar_se"] = np.sqrt(a["_w2s2"]) / a["_w"]
+        a = a[a["n_similar"] >= cfg.problem_zones.min_similar_schools][["similar_pct", "similar_se", "n_similar"]]
+        out = out.drop(columns=["similar_pct", "similar_se", "n_similar"]).merge(
+            a.reset_index(), on=["school_id", *CELL], how="left")
+        out["n_similar"] = out["n_similar"].fillna(0).astype(int)
+    se_s = np.sqrt(out["se"] ** 2 + out["similar_se"] ** 2)
+    out["gap_similar"] = out["pct"] - out["similar_pct"]
+    out["gap_similar_low"], out["gap_similar_high"] = out["gap_similar"] - zc * se_s, out["gap_similar"] + zc * se_s
+    n = out["participants"].astype(float)
+    p0 = out["region_share_low"].astype(float)
+    excess = out["share_low"].astype(float) - p0
+    se_low = np.sqrt((p0 * (1 - p0)).clip(lower=1e-6) / n)
+    out["low_stands_out"] = ((excess >= cfg.problem_zones.low_share_excess) & (excess / se_low > zc)).fillna(False)
+    out["small"] = (out["participants"] < min_n).fillna(True)
+    out["weak_region"] = (out["gap_region_high"] < 0).fillna(False) & ~out["small"]
+    out["weak_similar"] = (out["gap_similar_high"] < 0).fillna(False) & ~out["small"]
+    out["weak"] = out["weak_region"] | out["weak_similar"]
+    out["low_stands_out"] = out["low_stands_out"] & ~out["small"]
+    out["participants"] = out["participants"].round().astype("Int64")
+    out = out.drop(columns=["se", "similar_se"])
+    return out.sort_values(["school_id", *CELL], kind="stable").reset_index(drop=True)
+
+
+def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInputs:
+    """Build the region-wide inputs once (see the module docstring).
+
+    Parameters
+    ----------
+    region : :class:`~shnro_lib.pipeline.RegionResults`.
+    dataset : the loaded :class:`~shnro_lib.io.Dataset` (results, risk profile, staff, resources,
+        diagnostics, process); ``None`` leaves those sections with their reason.
+    config : overrides of ``parameters/profiles.yaml``.
+    """
+    from shnro_lib.config import load_yaml, parameters_dir
+    from shnro_lib.profiles.practices import worth_learning
+
+    cfg = load_profiles_settings(config)
+    params = region.meta.get("report_parameters") or {}
+    min_n = int(params["min_group_size"])
+    year = int(region.year)
+    reasons: dict[str, str] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for name in ("schools", "identify", "context", "similar", "partners", "trajectories", "programme",
+                 "index_by_year"):
+        t = region.table(name)
+        if t is not None:
+            tables[name] = t
+        else:
+            reasons[name] = region.reason(name) or "результаты этого раздела не рассчитывались"
+    def has(n: str) -> bool:
+        return dataset is not None and dataset.get(n) is not None and len(dataset.get(n)) > 0
+
+    labels = {"risk_profile": "«Рисковый профиль» (risk_profile)", "staff": "«Кадровый потенциал» (staff)",
+              "resources": "«Ресурсная обеспеченность» (resources)",
+              "diagnostics": "«Диагностики вход/выход» (diagnostics)", "process": "«Процесс программы» (process)"}
+    for name, label in labels.items():
+        if has(name):
+            tables[name] = dataset.get(name)
+        else:
+            reasons[name] = f"в наборе данных нет таблицы {label}"
+    if dataset is not None:
+        zones = problem_zones(dataset.results, tables.get("similar"), year, min_n, cfg)
+    else:
+        zones = pd.DataFrame(columns=["school_id", *CELL])
+        reasons["zones"] = "не передан набор данных с результатами по предметам"
+    tables["zones"] = zones
+    worth = worth_learning(region, dataset, cfg)
+    tables["worth"] = worth
+    if "diagnostics" in tables:
+        tables["diagnostics"] = diagnostics_wide(tables["diagnostics"])
+    records = {}
+    for name in ("schools", "identify", "context", "partners", "worth"):
+        t = tables.get(name)
+        if t is not None and "school_id" in t.columns:
+            # dict rows: a page reads a few fields of one row, far cheaper than a pandas row per page
+            d = t.drop_duplicates("school_id", keep="first")
+            records[name] = dict(zip(d["school_id"].astype(str), d.to_dict("records"), strict=True))
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    for name, t in tables.items():
+        if "school_id" in t.columns and len(t):
+            rows[f"{name}:school_id"] = _positions(t, "school_id")
+    if "partners" in tables and "leader_id" in tables["partners"].columns:
+        lt = tables["partners"].dropna(subset=["leader_id"])
+        tables["partners_led"] = lt
+        rows["partners_led:leader_id"] = _positions(lt, "leader_id") if len(lt) else {}
+    specs = load_yaml(parameters_dir() / "indices.yaml") or {}
+    index_specs = {k: specs[k] for k in ("staff_index", "resources_index") if k in specs}
+    means: dict[str, pd.Series] = {}
+    for key, spec in index_specs.items():
+        tname = spec["components"][0]["table"]
+        t = tables.get(tname)
+        if t is not None:
+            ty = t[t["year"] == _latest_year(t, year)]
+            cols = [c["column"] for c in spec["components"] if c["column"] in ty.columns]
+            means[key] = ty[cols].apply(pd.to_numeric, errors="coerce").astype(float).median()
+    return ProfileInputs(region=region, dataset=dataset, settings=cfg, min_n=min_n, zones=zones, worth=worth,
+                         rows=rows, tables=tables, reasons=reasons, index_specs=index_specs, region_means=means,
+                         records=records, criteria_titles=_criteria_titles(region))
+
+
+def _criteria_titles(region: Any) -> dict[str, str]:
+    from shnro_lib.identify import load_rules
+
+    try:
+        rules = load_rules(str(region.meta.get("rules", "lo_2018")))
+    except Exception:  # noqa: BLE001 - unknown rules only lose the criteria names in one sentence
+        return {}
+    return {f"crit_{k}": str(c.get("title_ru", k)) for k, c in rules["criteria"].items()}
+
+
+def _latest_year(t: pd.DataFrame, year: int) -> int | None:
+    ys = t.loc[t["year"] <= year, "year"].dropna()
+    return int(ys.max()) if len(ys) else None
+
+
+def _first(df: pd.DataFrame | None) -> dict | None:
+    return df.iloc[0].to_dict() if df is not None and len(df) else None
+
+
+def category_reason(row: dict | None, titles: dict[str, str]) -> str:
+    """One Russian sentence: why the school is (not) identified.
+
+    ``titles`` maps ``crit_<name>`` to the criterion's title (from the rules).
+    """
+    if row is None:
+        return "Идентификация для этой школы не проводилась."
+    cat = str(row.get("category", "") or "")
+    fired = [f"«{t}»" for c, t in titles.items() if row.get(c) is True]
+    if cat == "зона риска":
+        why = row.get("risk_zone_reasons")
+        why = "" if why is None or why is pd.NA or (isinstance(why, float) and np.isnan(why)) else str(why)
+        return f"В зоне риска: {why or 'близка к границе категории'}."
+    if cat in ("нет", ""):
+        if fired:
+            return ("Не выявлена: выполненных критериев (" + ", ".join(fired)
+                    + ") недостаточно ни для одной категории.")
+        return "Не выявлена: ни один критерий не выполнен."
+    return f"{cat}: выполнены критерии " + ", ".join(fired) + "." if fired else f"Категория: {cat}."
+
+
+def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
+    """Everything shown on one school's page (DataFrames, numbers and Russian text; no HTML).
+
+    Keys: ``school`` (Series: name, municipality, type, locality), ``category``, ``category_reason``,
+    ``programme`` (year rows), ``zones`` (procedure × subject × grade), ``weak_areas`` (sentences),
+    ``trend`` (year, result_index, result_index_se), ``context`` (Series or None), ``risks``,
+    ``indices`` (key -> dict(value, components DataFrame)), ``diagnostics`` (wide: вход/выход),
+    ``leader`` (Series or None), ``led`` (schools this one is proposed to support), ``similar``
+    (names and distances), ``worth`` (Series or None), ``reasons`` (section -> why it is empty).
+    """
+    sid = str(school_id)
+    year = int(inp.region.year)
+    reasons = dict(inp.reasons)
+    school = inp.one("schools", sid)
+    if school is None:
+        raise KeyError(f"Школа с кодом {sid} не найдена в результатах региона")
+    ident = inp.one("identify", sid)
+    out: dict[str, Any] = {"school_id": sid, "school": school, "year": year,
+                           "category": str(ident["category"]) if ident is not None else "—",
+                           "category_reason": category_reason(ident, inp.criteria_titles), "ident": ident}
+    prog = inp.of("programme", sid)
+    out["programme"] = (prog.sort_values("year")[[c for c in ("year", "programme", "in_programme", "cohort",
+                                                               "partner_school_id") if c in prog.columns]]
+                        if prog is not None else None)
+    zones = inp.of("zones", sid)
+    out["zones"] = zones
+    weak = [] if zones is None else [
+        f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.weak]
+    out["weak_areas"] = weak
+    out["low_areas"] = [] if zones is None else [
+        f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.low_stands_out]
+    trend = inp.of("index_by_year", sid)
+    out["trend"] = trend.sort_values("year") if trend is not None else None
+    out["context"] = inp.one("context", sid)
+    risks = inp.of("risk_profile", sid)
+    if risks is not None and len(risks):
+        ly = _latest_year(risks, year)
+        risks = risks[risks["year"] == ly].sort_values(["level", "risk"], kind="stable") if ly else risks.iloc[0:0]
+    out["risks"] = risks
+    out["indices"] = _indices(inp, sid, ident, year)
+    diag = inp.of("diagnostics", sid)
+    if diag is not None:
+        diag = diag.dropna(axis=1, how="all")
+        diag.attrs["waves"] = [w for w in inp.tables["diagnostics"].attrs["waves"] if f"n:{w}" in diag.columns]
+    out["diagnostics"] = diag
+    out["process"] = inp.of("process", sid)
+    out["leader"] = inp.one("partners", sid)
+    led = inp.of("partners_led", sid, key="leader_id")
+    out["led"] = led
+    sim = inp.of("similar", sid)
+    if sim is not None and len(sim):
+        names = inp.tables["schools"].set_index(inp.tables["schools"]["school_id"].astype("string"))
+        sim = sim.sort_values("rank").assign(
+            name=lambda d: d["similar_id"].astype("string").map(names["name"]),
+            municipality=lambda d: d["similar_id"].astype("string").map(names["municipality"]))
+    out["similar"] = sim
+    out["worth"] = inp.one("worth", sid)
+    out["reasons"] = reasons
+    return out
+
+
+def _indices(inp: ProfileInputs, sid: str, ident: dict | None, year: int) -> dict[str, dict]:
+    out = {}
+    for key, spec in inp.index_specs.items():
+        value = ident.get(key) if ident is not None else np.nan
+        tname = spec["components"][0]["table"]
+        rows = inp.of(tname, sid)
+        comps = []
+        row = None
+        if rows is not None and len(rows):
+            ly = _latest_year(rows, year)
+            row = _first(rows[rows["year"] == ly]) if ly else None
+        for c in spec["components"]:
+            col = c["column"]
+            comps.append({"label": c.get("label_ru", col),
+                          "value": row.get(col, np.nan) if row is not None else np.nan,
+                          "median": inp.region_means.get(key, pd.Series(dtype=float)).get(col, np.nan),
+                          "direction": int(c.get("direction", 1)), "column": col})
+        out[key] = {"title": spec.get("title_ru", key), "value": value, "components": pd.DataFrame(comps),
+                    "year": int(row["year"]) if row is not None else None,
+                    "reason": inp.reasons.get(tname, "")}
+    return out
+
+
+def diagnostics_wide(d: pd.DataFrame) -> pd.DataFrame:
+    """Diagnostics of every school, one row per school × subject × grade: ``pct:<wave>``, ``n:<wave>``.
+
+    ``attrs['waves']`` lists the waves in the order they were written (by date where the data have it).
+    """
+    d = d[d["max_score"] > 0].copy()
+    d["pct"] = d["mean_score"].astype(float) / d["max_score"].astype(float) * 100
+    # waves in the order they were written (by date where the data have it), then by name
+    first = (d.groupby(d["wave"].astype(str))["date"].min() if "date" in d.columns
+             else pd.Series(pd.NaT, index=sorted(d["wave"].dropna().astype(str).unique())))
+    waves = sorted(first.index, key=lambda w: (pd.isna(first[w]), first[w] if pd.notna(first[w]) else 0, w))
+    d["school_id"] = d["school_id"].astype("string")
+    wide = d.pivot_table(index=["school_id", "subject", "grade"], columns="wave", values=["pct", "participants"],
+                         aggfunc="first", observed=True)
+    res = pd.DataFrame(index=wide.index)
+    for wname in waves:
+        res[f"pct:{wname}"] = wide[("pct", wname)] if ("pct", wname) in wide.columns else np.nan
+        res[f"n:{wname}"] = wide[("participants", wname)] if ("participants", wname) in wide.columns else np.nan
+    res = res.reset_index().sort_values(["school_id", "subject", "grade"], kind="stable").reset_index(drop=True)
+    res.attrs["waves"] = waves
+    return res

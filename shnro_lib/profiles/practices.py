@@ -1,0 +1,322 @@
+"""«Школы, чьи практики стоит изучить»: schools that truly improved, and what the data say they did.
+
+Two routes into the list (the regional plan's «выявление и распространение эффективных практик»):
+
+- the school **left the list and stayed out** (status «перешла в эффективный режим» of
+  :func:`shnro_lib.monitoring.school_trajectories`);
+- its **context-adjusted result rose beyond regression to the mean**: with ``r = index − expected``
+  (the one-year result index minus the context model's expected result), the change from the
+  «до» years to the «после» years is compared with what regression to the mean predicts.  As in
+  the effects module's ``rtm_adjusted`` (:mod:`shnro_lib.effects`), the reliability comes from the
+  cross-year covariance of the «до» years (the persistent part ``c``); here it is per school,
+  ``λ = c / (c + noise)`` with the school's own sampling variance (``result_index_se²``) plus the
+  school-year shock variance, so a small school's good years are discounted more.  Without a
+  real change the «после» mean is expected at ``λ · r̄_до``; the gain is ``r̄_после − λ · r̄_до``
+  with the prediction SE ``sqrt(c(1 − λ) + noise_после)``.  Every «после» year must be above the
+  prediction, and the one-sided p-values are controlled for the false discovery rate
+  (Benjamini–Hochberg, statsmodels).
+
+Descriptive, not causal: the list says where results rose, not why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
+
+DESCRIPTIVE_NOTE_RU = (
+    "Список описательный, а не причинный: он показывает школы, где результаты выросли сильнее, чем "
+    "объясняют социальный контекст и регрессия к среднему, но не доказывает, что рост вызван именно "
+    "перечисленными мерами. Практики этих школ стоит изучить на месте, прежде чем распространять.")
+
+WORTH_COLUMNS = ["school_id", "name", "municipality", "route", "category", "trajectory", "pre_years",
+                 "post_years", "pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
+                 "p_value", "q_value", "rose_beyond_rtm", "left_and_stayed_out", "in_programme_years",
+                 "diagnostics", "methodical_visits", "has_partner", "process_note"]
+
+WORTH_LABELS_RU = {
+    "school_id": "Код ОО", "name": "Школа", "municipality": "Муниципальное образование",
+    "route": "Почему в списке", "category": "Категория в отчётном году", "trajectory": "Путь по годам",
+    "pre_years": "Годы «до»", "post_years": "Годы «после»",
+    "pre_residual": "Отклонение от ожидаемого «до», SD", "post_residual": "Отклонение от ожидаемого «после», SD",
+    "reliability": "Надёжность «до»", "expected_post": "Ожидалось «после» (регрессия к среднему), SD",
+    "gain": "Рост сверх регрессии к среднему, SD", "gain_se": "Стандартная ошибка роста, SD",
+    "p_value": "p (одностороннее)", "q_value": "q (Бенджамини — Хохберг)",
+    "rose_beyond_rtm": "Рост значим", "left_and_stayed_out": "Вышла из списка и осталась вне его",
+    "in_programme_years": "Годы в программе", "diagnostics": "Диагностики «вход–выход»",
+    "methodical_visits": "Методические выезды (всего)", "has_partner": "Школа-партнёр",
+    "process_note": "Записи о процессе",
+}
+
+
+def _years_split(years: list[int], year: int, cfg: ProfilesSettings) -> tuple[list[int], list[int]]:
+    w = cfg.worth_learning
+    ys = sorted(y for y in years if y <= year)[-w.window_years:]
+    post = ys[-w.post_years:] if len(ys) > w.post_years else []
+    pre = [y for y in ys if y not in post][: w.pre_years]
+    return pre, post
+
+
+def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
+              config: Any = None) -> pd.DataFrame:
+    """Context-adjusted change beyond regression to the mean, per school.
+
+    Parameters
+    ----------
+    index_by_year : ``school_id, year, result_index, result_index_se`` (one-year indices).
+    expected : the context model's expected result, indexed by ``school_id``.
+    year : report year (the last «после» year).
+    config : :class:`ProfilesSettings` or overrides of ``parameters/profiles.yaml``.
+
+    Returns
+    -------
+    DataFrame, one row per school with an expected result and at least ``min_participants`` in every
+    «до» and «после» year: ``school_id, pre_residual, post_residual, reliability, expected_post, gain,
+    gain_se, p_value, q_value, all_post_above, rose_beyond_rtm``; ``attrs`` carry ``pre_years``,
+    ``post_years``, ``persistent_var`` and ``shock_var``.  Empty (with ``attrs['reason_ru']``)
+    when there are too few years.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    cfg = load_profiles_settings(config)
+    ib = index_by_year.dropna(subset=["result_index"]).copy()
+    ib["school_id"] = ib["school_id"].astype("string")
+    ib["year"] = ib["year"].astype(int)
+    pre, post = _years_split(sorted(ib["year"].unique().tolist()), int(year), cfg)
+    cols = ["school_id", "pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
+            "p_value", "q_value", "all_post_above", "rose_beyond_rtm"]
+    empty = pd.DataFrame({c: pd.Series(dtype="string" if c == "school_id" else float) for c in cols})
+    if not pre or not post:
+        empty.attrs["reason_ru"] = (f"нужно не меньше {cfg.worth_learning.post_years + 1} лет результатов до "
+                                    f"{int(year)} года включительно")
+        return empty
+    # schools too small in any «до»/«после» year are not assessed (their yearly index is mostly cohort noise)
+    n = ib[ib["year"].isin(pre + post)].pivot_table(index="school_id", columns="year", values="participants",
+                                                     aggfunc="sum")
+    small = n.reindex(columns=pre + post).fillna(0).lt(cfg.worth_learning.min_participants).any(axis=1)
+    ib = ib[~ib["school_id"].isin(small.index[small.to_numpy()])]
+    exp = pd.Series(expected, dtype=float)
+    exp.index = exp.index.astype("string")
+    ib["r"] = ib["result_index"].astype(float) - ib["school_id"].map(exp).astype(float)
+    ib["se2"] = ib["result_index_se"].astype(float) ** 2
+    r = ib.pivot_table(index="school_id", columns="year", values="r", aggfunc="mean")
+    se2 = ib.pivot_table(index="school_id", columns="year", values="se2", aggfunc="mean")
+    r = r.dropna(subset=post)
+    r = r[r[pre].notna().any(axis=1)] if all(y in r.columns for y in pre) else r.iloc[0:0]
+    # persistent variance: mean covariance of two «до» years (as in effects.rtm); with one «до» year,
+    # the covariance of the «до» year and the first «после» year (a conservative stand-in)
+    pairs = [(a, b) for i, a in enumerate(pre) for b in pre[i + 1:]] or [(pre[0], post[0])]
+    covs = [np.cov(r[[a, b]].dropna().to_numpy(float).T)[0, 1] for a, b in pairs
+            if r[[a, b]].dropna().shape[0] > 2]
+    if not covs or len(r) < 3:
+        empty.attrs["reason_ru"] = "слишком мало школ с результатами во все нужные годы"
+        return empty
+    c = max(float(np.mean(covs)), 1e-9)
+    v = float(np.mean([np.nanvar(r[y].to_numpy(float)) for y in pre]))
+    mean_se2 = float(np.nanmean(se2.reindex(r.index)[pre].to_numpy(float)))
+    shock = max(0.0, v - c - mean_se2)
+    s2 = se2.reindex(index=r.index)
+    n_pre = r[pre].notna().sum(axis=1).astype(float)
+    noise_pre = (s2[pre].where(r[pre].notna()).sum(axis=1) + n_pre * shock) / n_pre ** 2
+    noise_post = (s2[post].sum(axis=1) + len(post) * shock) / len(post) ** 2
+    lam = c / (c + noise_pre)
+    pre_r = r[pre].mean(axis=1)
+    post_r = r[post].mean(axis=1)
+    expected_post = lam * pre_r
+    gain = post_r - expected_post
+    gain_se = np.sqrt(c * (1 - lam) + noise_post)
+    p = pd.Series(stats.norm.sf(gain / gain_se), index=r.index)
+    q = pd.Series(multipletests(p.to_numpy(), method="fdr_bh")[1], index=r.index)
+    above = r[post].sub(expected_post, axis=0).gt(0).all(axis=1)
+    out = pd.DataFrame({"pre_residual": pre_r, "post_residual": post_r, "reliability": lam,
+                        "expected_post": expected_post, "gain": gain, "gain_se": gain_se, "p_value": p,
+                        "q_value": q, "all_post_above": above})
+    out["rose_beyond_rtm"] = (out["q_value"] <= cfg.worth_learning.fdr_q) & out["all_post_above"] & (out["gain"] > 0)
+    out = out.rename_axis("school_id").reset_index().sort_values("school_id", kind="stable").reset_index(drop=True)
+    out["school_id"] = out["school_id"].astype("string")
+    out.attrs.update({"pre_years": pre, "post_years": post, "persistent_var": c, "shock_var": shock})
+    return out
+
+
+def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
+    """Programme years, diagnostics waves, methodical visits and partnership per school (where the data have them)."""
+    out = pd.DataFrame(index=ids)
+    for col in ("in_programme_years", "diagnostics", "methodical_visits", "has_partner", "process_note"):
+        out[col] = pd.Series(pd.NA, index=ids, dtype="object")
+    get = dataset.get if dataset is not None and hasattr(dataset, "get") else (lambda name: None)
+    prog = get("programme")
+    if prog is not None and len(prog):
+        p = prog[prog["in_programme"].fillna(False).astype(bool) & (prog["year"] <= year)]
+        yrs = p.groupby(p["school_id"].astype("string"))["year"].apply(
+            lambda s: ", ".join(str(int(y)) for y in sorted(set(s.dropna().astype(int)))))
+        out["in_programme_years"] = yrs.reindex(ids).astype(object)
+    diag = get("diagnostics")
+    if diag is not None and len(diag):
+        d = diag.groupby(diag["school_id"].astype("string"))["wave"].apply(
+            lambda s: ", ".join(sorted(set(s.dropna().astype(str)))))
+        out["diagnostics"] = d.reindex(ids).astype(object)
+    proc = get("process")
+    if proc is not None and len(proc):
+        pr = proc[proc["year"] <= year].copy()
+        pr["school_id"] = pr["school_id"].astype("string")
+        g = pr.groupby("school_id")
+        if "methodical_visits" in pr.columns:
+            out["methodical_visits"] = g["methodical_visits"].sum(min_count=1).reindex(ids).astype(object)
+        if "has_partner" in pr.columns:
+            hp = g["has_partner"].apply(lambda s: bool(s.fillna(False).astype(bool).any()) if s.notna().any() else pd.NA)
+            out["has_partner"] = hp.reindex(ids).map(lambda v: "—" if v is pd.NA or pd.isna(v) else
+                                                     ("да" if v else "нет")).astype(object)
+        parts = []
+        for sid in ids:
+            if sid not in g.groups:
+                parts.append(pd.NA)
+                continue
+            s = g.get_group(sid).sort_values("year")
+            last = s.iloc[-1]
+            bits = [f"{int(last['year'])}:"]
+            if "share_teachers_diagnosed" in s and pd.notna(last.get("share_teachers_diagnosed")):
+                bits.append(f"диагностику прошли {float(last['share_teachers_diagnosed']) * 100:.0f} % учителей")
+            if "share_teachers_trained" in s and pd.notna(last.get("share_teachers_trained")):
+                bits.append(f"КПК — {float(last['share_teachers_trained']) * 100:.0f} %")
+            if "tutor_hours" in s and pd.notna(last.get("tutor_hours")):
+                bits.append(f"тьюторство {float(last['tutor_hours']):.0f} ч".replace(".", ","))
+            parts.append(" ".join(bits[:1]) + " " + "; ".join(bits[1:]) if len(bits) > 1 else pd.NA)
+        out["process_note"] = pd.Series(parts, index=ids, dtype="object")
+    return out
+
+
+def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.DataFrame:
+    """The «школы, чьи практики стоит изучить» table (see the module docstring).
+
+    Parameters
+    ----------
+    region : :class:`~shnro_lib.pipeline.RegionResults` (tables ``index_by_year``, ``context``,
+        ``trajectories``, ``identify``, ``schools``).
+    dataset : the loaded data set, for programme and process records (optional).
+    config : overrides of ``parameters/profiles.yaml``.
+
+    Returns
+    -------
+    DataFrame with :data:`WORTH_COLUMNS`, sorted by route (significant rise first), then gain
+    (descending) and ``school_id``; ``attrs['reasons_ru']`` lists why a route could not be used.
+    """
+    cfg = load_profiles_settings(config)
+    year = int(region.year)
+    reasons: list[str] = []
+    sch = region.table("schools").copy()
+    sch["school_id"] = sch["school_id"].astype("string")
+    sch = sch.set_index("school_id")
+    ctx = region.table("context")
+    gains = pd.DataFrame(columns=["school_id"])
+    if ctx is None or "expected_result" not in ctx.columns:
+        reasons.append("нет ожидаемых результатов по контексту: " + (region.reason("context") or "—"))
+    else:
+        exp = ctx.set_index(ctx["school_id"].astype("string"))["expected_result"]
+        gains = rtm_gains(region.table("index_by_year"), exp, year, cfg)
+        if "reason_ru" in gains.attrs:
+            reasons.append("рост сверх регрессии к среднему не оценивается: " + gains.attrs["reason_ru"])
+    traj = region.table("trajectories")
+    eff = pd.Index([], dtype="string")
+    if not cfg.worth_learning.include_effective_exits:
+        pass
+    elif traj is None:
+        reasons.append("нет траекторий школ по списку: " + (region.reason("trajectories") or "—"))
+    else:
+        eff = pd.Index(traj.loc[traj["status"] == "effective", "school_id"].astype("string"))
+    rose = pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string")) \
+        if len(gains) else pd.Index([], dtype="string")
+    ids = pd.Index(sorted(set(rose) | set(eff)), dtype="string")
+    out = pd.DataFrame(index=ids)
+    out["name"] = sch["name"].reindex(ids)
+    out["municipality"] = sch["municipality"].reindex(ids)
+    g = gains.set_index("school_id") if len(gains) else pd.DataFrame(index=pd.Index([], dtype="string"))
+    for col in ("pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
+                "p_value", "q_value"):
+        out[col] = g[col].reindex(ids).astype(float) if col in g.columns else np.nan
+    out["rose_beyond_rtm"] = ids.isin(rose)
+    out["left_and_stayed_out"] = ids.isin(eff)
+    out["route"] = np.select(
+        [out["rose_beyond_rtm"] & out["left_and_stayed_out"], out["rose_beyond_rtm"]],
+        ["рост сверх регрессии к среднему; вышла из списка и осталась вне его", "рост сверх регрессии к среднему"],
+        "вышла из списка и осталась вне его")
+    pre, post = gains.attrs.get("pre_years", []), gains.attrs.get("post_years", [])
+    out["pre_years"] = ", ".join(str(y) for y in pre) or "—"
+    out["post_years"] = ", ".join(str(y) for y in post) or "—"
+    ident = region.table("identify")
+    out["category"] = (ident.set_index(ident["school_id"].astype("string"))["category"].reindex(ids)
+                       if ident is not None else pd.NA)
+    out["trajectory"] = (traj.set_index(traj["school_id"].astype("string"))["path"].reindex(ids)
+                         if traj is not None else pd.NA)
+    out = out.join(_process_records(dataset, ids, year))
+    out = out.rename_axis("school_id").reset_index()
+    out["_o"] = (~out["rose_beyond_rtm"]).astype(int)
+    out = out.sort_values(["_o", "gain", "school_id"], ascending=[True, False, True], kind="stable",
+                          na_position="last").drop(columns="_o").reset_index(drop=True)
+    out = out[WORTH_COLUMNS]
+    out.attrs.update({"reasons_ru": reasons, "pre_years": pre, "post_years": post,
+                      "min_participants": cfg.worth_learning.min_participants})
+    return out
+
+
+def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
+    """Russian sentences that go with the table: how many, by which route, and the descriptive caveat."""
+    from shnro_lib.report import fmt_int, fmt_num
+
+    pre = ", ".join(str(y) for y in table.attrs.get("pre_years", [])) or "—"
+    post = ", ".join(str(y) for y in table.attrs.get("post_years", [])) or "—"
+    n_rose = int(table["rose_beyond_rtm"].sum()) if len(table) else 0
+    n_eff = int(table["left_and_stayed_out"].sum()) if len(table) else 0
+    out = [f"В списке {fmt_int(len(table))} школ(ы): у {fmt_int(n_rose)} результат с поправкой на контекст вырос "
+           f"сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
+           f"{fmt_int(n_eff)} вышли из списка ШНРО/ШНСУ и остаются вне его."]
+    if n_rose:
+        top = table[table["rose_beyond_rtm"]].iloc[0]
+        out.append(f"Наибольший рост — «{top['name']}» ({top['municipality']}): "
+                   f"{fmt_num(top['gain'], 2, signed=True)} SD сверх ожидаемого.")
+    both = int((table["rose_beyond_rtm"] & table["left_and_stayed_out"]).sum()) if len(table) else 0
+    if n_eff:
+        out.append(f"Из вышедших из списка рост сверх регрессии к среднему подтверждается у {fmt_int(both)}: "
+                   "остальные могли выйти и за счёт случайного колебания результатов.")
+    out.append(DESCRIPTIVE_NOTE_RU)
+    if table.attrs.get("min_participants"):
+        out.append(f"Рост оценивается только у школ, где в каждом году «до» и «после» не меньше "
+                   f"{fmt_int(table.attrs['min_participants'])} участников: у меньших школ индекс по годам "
+                   "больше зависит от состава классов, чем от работы школы.")
+    out += [f"Примечание: {r}." for r in table.attrs.get("reasons_ru", [])]
+    return out
+
+
+def write_worth_learning_sheet(table: pd.DataFrame, path: Any) -> Any:
+    """The list as an Excel workbook (one sheet, Russian headers) via :func:`shnro_lib.outputs.write_workbook`."""
+    from shnro_lib.outputs import write_workbook
+
+    sheet = "Практики стоит изучить"
+    return write_workbook({sheet: worth_learning_excel_frame(table)}, path,
+                          notes={sheet: DESCRIPTIVE_NOTE_RU})
+
+
+def worth_learning_excel_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The list with Russian headers, booleans as да/нет and missing as «—» (for a workbook sheet)."""
+    df = table.copy()
+    for c in ("rose_beyond_rtm", "left_and_stayed_out"):
+        df[c] = df[c].map(lambda v: "да" if bool(v) else "нет")
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            df[c] = df[c].astype(object).where(df[c].notna(), "—")
+    return df.rename(columns=WORTH_LABELS_RU)
+
+
+def precision_recall(listed: pd.Series | list[str], truth: pd.Series | list[str]) -> dict[str, float]:
+    """Precision and recall of a list of school ids against the ids that truly improved.
+
+    Returns ``{"n_listed", "n_true", "n_hit", "precision", "recall"}`` (NaN where undefined).
+    """
+    a, b = set(map(str, listed)), set(map(str, truth))
+    hit = len(a & b)
+    return {"n_listed": len(a), "n_true": len(b), "n_hit": hit,
+            "precision": hit / len(a) if a else float("nan"), "recall": hit / len(b) if b else float("nan")}
