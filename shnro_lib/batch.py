@@ -336,7 +336,8 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
 def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str = "lo_2018",
               municipalities: Sequence[str] | None = None, workers: int | None = None,
               executor: Any = None, cache_dir: str | Path | None = None, progress: bool = True,
-              pdf: bool = True, regional: bool = True, test_fail: Sequence[str] = ()) -> BatchResult:
+              pdf: bool = True, regional: bool = True, test_fail: Sequence[str] = (),
+              school_pages: bool = True) -> BatchResult:
     """Build every report of a region for a year.
 
     Parameters
@@ -354,6 +355,7 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     pdf : print the collection to PDF with headless Chromium (skipped with a warning if absent).
     regional : also build the regional report and the collection.
     test_fail : testing hook — names whose notebooks are made to fail.
+    school_pages : also write a profile page per school (``schools/``, :mod:`shnro_lib.profiles`).
 
     Raises
     ------
@@ -432,9 +434,19 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
                     batch.warnings += [str(w.message) for w in caught]
             except Exception as exc:  # noqa: BLE001
                 batch.warnings.append(f"PDF сборника не создан: {type(exc).__name__}: {exc}")
+    t_pages = time.perf_counter()
+    if school_pages:
+        from shnro_lib.profiles import write_school_outputs
+
+        try:
+            extra += write_school_outputs(region, data, out / "schools", municipalities=munis, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
+            batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
+    t_pages = time.perf_counter() - t_pages
     idx = out / "index.html"
     atomic_write_text(idx, index_html(region, results, out, extra))
     batch.index_html = idx
     batch.timings = {"region": round(t_region, 3), "notebooks": round(t_notebooks, 3),
+                     "school_pages": round(t_pages, 3),
                      "total": round(time.perf_counter() - t0, 3)}
     return batch

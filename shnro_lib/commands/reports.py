@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
+        no_school_pages: bool = typer.Option(False, "--no-school-pages", help="Не строить профили школ"),
         dask_scheduler: str = typer.Option(
             None, "--dask-scheduler",
             help="Выполнять тетради на кластере Dask: адрес планировщика (tcp://хост:8786) или local"),
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
                                workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, test_fail=test_fail,
-                               executor=client)
+                               executor=client, school_pages=not no_school_pages)
         except DataError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None

@@ -339,12 +339,14 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
 
 
 def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
+                         municipalities: Sequence[str] | None = None,
                          progress: bool = True) -> list[tuple[str, str, str]]:
     """What the report batch writes for schools: every profile page and the «практики» workbook.
 
     Loads the data set (the pages need subject results and the school tables that the region
     results do not keep), renders :func:`render_school_pages` into ``out_dir`` and writes
     ``out_dir/practices.xlsx`` (:func:`~shnro_lib.profiles.practices.write_worth_learning_sheet`).
+    ``municipalities`` limits the pages to those municipalities' schools (the list stays regional).
 
     Returns
     -------
@@ -356,7 +358,10 @@ def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
 
     ds = load_dataset(data_dir)
     out = Path(out_dir)
-    pages = render_school_pages(region, ds, out, progress=progress)
+    ids = None
+    if municipalities is not None:
+        ids = [sid for m in sorted(set(municipalities)) for sid in region.school_ids(m)]
+    pages = render_school_pages(region, ds, out, school_ids=ids, progress=progress)
     xlsx = out / "practices.xlsx"
     write_worth_learning_sheet(worth_learning(region, ds), xlsx)
     return [(f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
