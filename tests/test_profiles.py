@@ -278,3 +278,15 @@ def test_pages_in_browser(pages, tmp_path) -> None:
         assert run.returncode == 0
         console = [ln for ln in run.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
         assert not console, console
+
+
+def test_practices_section_and_batch_outputs(region, small_demo, small_demo_dir, tmp_path) -> None:
+    from shnro_lib.profiles import practices_section_html, write_school_outputs
+
+    html = practices_section_html(region, small_demo)
+    assert 'id="r-practices"' in html and "не причинный" in html and "Почему в списке" in html
+    links = write_school_outputs(region, small_demo_dir, tmp_path / "schools",
+                                 municipalities=region.municipalities[:1], progress=False)
+    assert [Path(p).name for _, p, _ in links] == ["index.html", "practices.xlsx"]
+    n = len(region.school_ids(region.municipalities[0]))
+    assert len(list((tmp_path / "schools").glob("*/*.html"))) == n + 1  # the pages and the municipality's list

@@ -16,10 +16,17 @@ from shnro_lib.profiles.practices import (
     worth_learning_sentences,
     write_worth_learning_sheet,
 )
-from shnro_lib.profiles.render import render_school_page, render_school_pages, school_page_paths
+from shnro_lib.profiles.render import (
+    render_school_page,
+    render_school_pages,
+    school_page_paths,
+    write_school_outputs,
+)
+from shnro_lib.profiles.sections import practices_section_html
 
 __all__ = [
-    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "precision_recall", "problem_zones", "profile_inputs",
+    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "practices_section_html", "precision_recall", "problem_zones", "profile_inputs",
     "render_school_page", "render_school_pages", "rtm_gains", "school_page_paths", "school_profile",
-    "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_worth_learning_sheet",
+    "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
+    "write_worth_learning_sheet",
 ]

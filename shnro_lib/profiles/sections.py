@@ -1,0 +1,39 @@
+"""The «Школы, чьи практики стоит изучить» section for the regional report and the collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shnro_lib.profiles.practices import (
+    DESCRIPTIVE_NOTE_RU,
+    WORTH_LABELS_RU,
+    worth_learning,
+    worth_learning_sentences,
+)
+
+SECTION_COLUMNS = ["name", "municipality", "route", "gain", "q_value", "category", "in_programme_years",
+                   "diagnostics", "methodical_visits", "has_partner", "process_note"]
+
+
+def practices_section_html(region: Any, dataset: Any = None, sid: str = "r-practices",
+                           title: str = "Школы, чьи практики стоит изучить", config: Any = None) -> str:
+    """An HTML section: the Russian sentences, the caveat and the list (full list in the Excel sheet).
+
+    Parameters
+    ----------
+    region : :class:`~shnro_lib.pipeline.RegionResults`.
+    dataset : the loaded data set, for programme and process records (without it those columns are «—»).
+    sid, title : the section's anchor and heading.
+    config : overrides of ``parameters/profiles.yaml``.
+    """
+    from shnro_lib.report import fmt_num, html_table, note_html, paragraphs_html, section_html
+
+    table = worth_learning(region, dataset, config)
+    lines = [s for s in worth_learning_sentences(table) if s != DESCRIPTIVE_NOTE_RU]
+    body = note_html(DESCRIPTIVE_NOTE_RU) + paragraphs_html("\n\n".join(lines))
+    if len(table):
+        params = region.meta.get("report_parameters") or {}
+        body += html_table(table[SECTION_COLUMNS], labels=WORTH_LABELS_RU,
+                           max_rows=int(params.get("max_table_rows", 60)),
+                           formats={"gain": lambda v: fmt_num(v, 2, signed=True), "q_value": lambda v: fmt_num(v, 3)})
+    return section_html(sid, title, body)
