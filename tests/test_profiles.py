@@ -290,3 +290,14 @@ def test_practices_section_and_batch_outputs(region, small_demo, small_demo_dir,
     assert [Path(p).name for _, p, _ in links] == ["index.html", "practices.xlsx"]
     n = len(region.school_ids(region.municipalities[0]))
     assert len(list((tmp_path / "schools").glob("*/*.html"))) == n + 1  # the pages and the municipality's list
+
+
+def test_school_links_section(region, pages) -> None:
+    from shnro_lib.profiles import school_links_section_html
+
+    out, _ = pages
+    m = region.municipalities[0]
+    html = school_links_section_html(region, m, pages_href="../schools")
+    hrefs = re.findall(r'href="\.\./schools/([^"]+)"', html)
+    assert len(hrefs) == len(region.school_ids(m))
+    assert all((out / h).exists() for h in hrefs)

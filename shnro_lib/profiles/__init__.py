@@ -22,11 +22,11 @@ from shnro_lib.profiles.render import (
     school_page_paths,
     write_school_outputs,
 )
-from shnro_lib.profiles.sections import practices_section_html
+from shnro_lib.profiles.sections import practices_section_html, school_links_section_html
 
 __all__ = [
     "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "practices_section_html", "precision_recall", "problem_zones", "profile_inputs",
-    "render_school_page", "render_school_pages", "rtm_gains", "school_page_paths", "school_profile",
+    "render_school_page", "render_school_pages", "rtm_gains", "school_links_section_html", "school_page_paths", "school_profile",
     "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
     "write_worth_learning_sheet",
 ]

@@ -37,3 +37,28 @@ def practices_section_html(region: Any, dataset: Any = None, sid: str = "r-pract
                            max_rows=int(params.get("max_table_rows", 60)),
                            formats={"gain": lambda v: fmt_num(v, 2, signed=True), "q_value": lambda v: fmt_num(v, 3)})
     return section_html(sid, title, body)
+
+
+def school_links_section_html(region: Any, municipality: str, pages_href: str = "../schools",
+                              sid: str = "school-pages", title: str = "Профили школ") -> str:
+    """A municipal report's section linking each of its schools' profile pages.
+
+    ``pages_href`` is the school pages' folder relative to the report (the batch writes reports to
+    ``municipalities/`` and pages to ``schools/``, hence ``../schools``).  Schools are listed in the
+    order of the schools table (name, then code) with their category.
+    """
+    from shnro_lib.profiles.render import school_page_paths
+    from shnro_lib.report import esc, section_html
+
+    paths = school_page_paths(region, ".", region.school_ids(municipality))
+    ident = region.table("identify")
+    cats = ({} if ident is None else
+            dict(zip(ident["school_id"].astype(str), ident["category"].astype(str), strict=True)))
+    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))["name"]
+    base = pages_href.rstrip("/")
+    items = "".join(
+        f'<li><a href="{esc(base + "/" + p.parent.name + "/" + p.name)}">{esc(names.get(s, s))}</a>'
+        f" — {esc(cats.get(s, '—'))}</li>" for s, p in paths.items())
+    body = (f"<p>Страница каждой школы: «проблемные зоны» по предметам и классам, динамика, рисковый профиль, "
+            f"кадры и ресурсы, предлагаемая школа-лидер.</p><ul>{items}</ul>")
+    return section_html(sid, title, body)
