@@ -303,6 +303,10 @@ def write_worth_learning_sheet(table: pd.DataFrame, path: Any) -> Any:
 def worth_learning_excel_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The list with Russian headers, booleans as да/нет and missing as «—» (for a workbook sheet)."""
     df = table.copy()
+    for c in ("pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se"):
+        df[c] = df[c].round(3)
+    for c in ("p_value", "q_value"):
+        df[c] = df[c].round(4)
     for c in ("rose_beyond_rtm", "left_and_stayed_out"):
         df[c] = df[c].map(lambda v: "да" if bool(v) else "нет")
     for c in df.columns:
