@@ -1,0 +1,270 @@
+"""Clusters of schools by context: k chosen automatically, Russian names, bootstrap stability."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .features import (
+    ContextFeatures,
+    _role_features,
+    _select,
+    context_features,
+    load_context_config,
+    pca_index,
+)
+
+_AFTER_PREFIXES = ("с ", "со ", "в ", "на ", "вблизи ")
+
+
+# --------------------------------------------------------------------------- clustering
+
+@dataclass
+class ClusterResult:
+    """Clusters of one year.
+
+    Attributes
+    ----------
+    labels : ``school_id, cluster, cluster_name`` (clusters numbered 1..k from the most to the
+        least favourable mean principal-component context index).
+    profile : one row per cluster: ``cluster, cluster_name, n_schools`` and the mean standardised
+        value of every clustering feature (``z_<feature>``) and its mean on the original scale.
+    k_scores : ``k`` and ``silhouette`` or ``bic`` for every k tried.
+    k, method : the chosen k and method.
+    stability : ``ari_mean, ari_low, ari_high, n_boot``.
+    excluded : schools not clustered (from :class:`ContextFeatures`).
+    features : clustering features used.
+    """
+
+    labels: pd.DataFrame
+    profile: pd.DataFrame
+    k_scores: pd.DataFrame
+    k: int
+    method: str
+    stability: dict[str, float]
+    excluded: pd.DataFrame
+    features: list[str]
+    context: ContextFeatures
+    centroids: pd.DataFrame
+    model: Any = None
+
+
+def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.mixture import GaussianMixture
+
+    rs = int(ccfg.get("random_state", 0))
+    n_init = int(ccfg.get("n_init", 10))
+    if method == "kmeans":
+        m = KMeans(n_clusters=k, n_init=n_init, random_state=rs).fit(X)
+        return m.labels_, m
+    if method == "ward":
+        # Ward needs O(n^2) memory: above `ward_max_n` schools it is fitted on a random subsample
+        # and every school is assigned to the nearest subsample cluster centre
+        max_n = int(ccfg.get("ward_max_n", 15000))
+        if len(X) > max_n:
+            rng = np.random.default_rng(rs)
+            sub = rng.choice(len(X), size=max_n, replace=False)
+            m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X[sub])
+            centres = np.vstack([X[sub][m.labels_ == c].mean(axis=0) for c in range(k)])
+            labels = np.argmin(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+            return labels, m
+        m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X)
+        return m.labels_, m
+    m = GaussianMixture(n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs,
+                        covariance_type=ccfg.get("gmm_covariance", "diag")).fit(X)
+    return m.predict(X), m
+
+
+def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame]:
+    from sklearn.metrics import silhouette_score
+
+    fixed = ccfg.get("k")
+    lo, hi = ccfg.get("k_range", [2, 8])
+    hi = min(int(hi), len(X) - 1)
+    rows = []
+    for k in range(int(lo), hi + 1):
+        labels, m = _fit(method, X, k, ccfg)
+        if method == "gmm":
+            rows.append({"k": k, "bic": float(m.bic(X))})
+        else:
+            # silhouette is O(n^2): on large data it is estimated on a random sample of schools
+            size = int(ccfg.get("silhouette_sample_size", 5000))
+            sil = (silhouette_score(X, labels, sample_size=size if len(X) > size else None,
+                                    random_state=int(ccfg.get("random_state", 0)))
+                   if len(set(labels)) > 1 else np.nan)
+            rows.append({"k": k, "silhouette": float(sil)})
+    scores = pd.DataFrame(rows)
+    if fixed:
+        return int(fixed), scores
+    if scores.empty:
+        raise ValueError("Слишком мало школ для кластеризации")
+    if method == "gmm":
+        return int(scores.loc[scores["bic"].idxmin(), "k"]), scores
+    return int(scores.loc[scores["silhouette"].idxmax(), "k"]), scores
+
+
+def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> str:
+    max_f = int(ncfg.get("max_features", 3)) + extra
+    min_z = float(ncfg.get("min_abs_z", 0.5))
+    order = zrow.abs().sort_values(ascending=False, kind="stable")
+    chosen: list[tuple[str, str]] = []
+    for f in order.index:
+        if abs(zrow[f]) < min_z or len(chosen) >= max_f:
+            break
+        spec = catalog[f]
+        phrase = (spec.get("high") if zrow[f] > 0 else spec.get("low")) or ""
+        if phrase and phrase not in [p for _, p in chosen]:
+            chosen.append((f, phrase))
+    if not chosen:
+        return ncfg.get("fallback", "школы со средними показателями контекста")
+    feat_order = list(catalog)
+    chosen.sort(key=lambda fp: feat_order.index(fp[0]))
+    before = [p for _, p in chosen if not p.startswith(_AFTER_PREFIXES)]
+    after = [p for _, p in chosen if p.startswith(_AFTER_PREFIXES)]
+    name = " ".join(before + ["школы"])
+    if after:
+        name += " " + " и ".join(after)
+    return name[0].upper() + name[1:]
+
+
+def _bootstrap_ari(method: str, X: np.ndarray, k: int, labels: np.ndarray, ccfg: dict) -> dict[str, float]:
+    from sklearn.metrics import adjusted_rand_score
+
+    scfg = ccfg.get("stability") or {}
+    n_boot = int(scfg.get("n_boot", 40))
+    if n_boot <= 0:
+        return {"ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
+    rng = np.random.default_rng(int(ccfg.get("random_state", 0)))
+    aris = []
+    for b in range(n_boot):
+        idx = np.unique(rng.integers(0, len(X), len(X)))
+        sub_cfg = dict(ccfg, random_state=int(ccfg.get("random_state", 0)) + b + 1)
+        lab_b, _ = _fit(method, X[idx], k, sub_cfg)
+        aris.append(adjusted_rand_score(labels[idx], lab_b))
+    a = np.array(aris)
+    ci = float(scfg.get("ci", 0.9))
+    return {"ari_mean": float(a.mean()), "ari_low": float(np.quantile(a, (1 - ci) / 2)),
+            "ari_high": float(np.quantile(a, 1 - (1 - ci) / 2)), "n_boot": n_boot}
+
+
+def cluster_analysis(dataset, year: int, method: str | None = None,
+                     config: str | Path | Mapping | None = None, stability: bool = True) -> ClusterResult:
+    """Cluster the schools of ``year`` by their standardised context.
+
+    Parameters
+    ----------
+    method : ``kmeans``, ``ward`` or ``gmm`` (default from the configuration).
+    stability : compute the bootstrap adjusted Rand index (resample schools, refit with the same
+        k, compare with the full-sample clusters on the resampled schools).
+    """
+    cfg = load_context_config(config)
+    ccfg = dict(cfg.get("clustering") or {})
+    method = method or ccfg.get("method", "kmeans")
+    if method not in ("kmeans", "ward", "gmm"):
+        raise ValueError(f"Неизвестный метод кластеризации «{method}»: допустимы kmeans, ward, gmm")
+    cf = context_features(dataset, year, cfg)
+    Xdf = _select(cf, _role_features(cfg, "clustering"))
+    X = Xdf.to_numpy()
+    k, scores = _choose_k(method, X, ccfg)
+    raw_labels, model = _fit(method, X, k, ccfg)
+    # number clusters by the mean (pure-context) principal-component index, most favourable first
+    pc = pca_index(cf, cfg, features=list(Xdf.columns))
+    means = pd.Series(pc.to_numpy()).groupby(raw_labels).mean().sort_values(ascending=False, kind="stable")
+    remap = {old: new for new, old in enumerate(means.index, start=1)}
+    labels = np.array([remap[v] for v in raw_labels])
+    zmeans = Xdf.groupby(labels).mean()
+    names = {c: _phrase_name(zmeans.loc[c], cfg["features"], ccfg.get("naming") or {}) for c in zmeans.index}
+    for extra in (1, 2):
+        dup = pd.Series(names).duplicated(keep=False)
+        for c in dup[dup].index:
+            names[c] = _phrase_name(zmeans.loc[c], cfg["features"], ccfg.get("naming") or {}, extra=extra)
+    dup = pd.Series(names).duplicated(keep=False)
+    for c in dup[dup].index:
+        names[c] = f"{names[c]} (группа {c})"
+    out = pd.DataFrame({"school_id": Xdf.index.astype("string"), "cluster": labels,
+                        "cluster_name": [names[c] for c in labels]})
+    out["cluster"] = out["cluster"].astype("Int64")
+    raw_means = cf.imputed.loc[Xdf.index, Xdf.columns].groupby(labels).mean()
+    profile = pd.DataFrame({"cluster": zmeans.index, "cluster_name": [names[c] for c in zmeans.index],
+                            "n_schools": pd.Series(labels).value_counts().reindex(zmeans.index).to_numpy()})
+    for f in Xdf.columns:
+        profile[f"z_{f}"] = zmeans[f].round(3).to_numpy()
+    for f in Xdf.columns:
+        profile[f"mean_{f}"] = raw_means[f].round(4).to_numpy()
+    stab = _bootstrap_ari(method, X, k, labels, ccfg) if stability else {
+        "ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
+    return ClusterResult(labels=out, profile=profile.reset_index(drop=True), k_scores=scores, k=k,
+                         method=method, stability=stab, excluded=cf.excluded, features=list(Xdf.columns),
+                         context=cf, centroids=zmeans, model=model)
+
+
+def cluster_schools(dataset, year: int, method: str | None = None,
+                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """``school_id, cluster, cluster_name`` for every clustered school (see :func:`cluster_analysis`)."""
+    return cluster_analysis(dataset, year, method, config, stability=False).labels
+
+
+def cluster_profile(dataset, year: int, method: str | None = None,
+                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """The profile behind the cluster names (see :attr:`ClusterResult.profile`)."""
+    return cluster_analysis(dataset, year, method, config, stability=False).profile
+
+
+def clusters_across_years(dataset, reference_year: int | None = None, years: list[int] | None = None,
+                          method: str | None = None,
+                          config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """Assign each year's context to the clusters of the reference year.
+
+    Each year's features are standardised with the reference year's constants and assigned
+    to the nearest reference cluster (``predict`` for k-means and the Gaussian mixture, the
+    nearest centroid for Ward).
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, year, cluster, cluster_name, cluster_reference, changed, context_shift``
+        where ``context_shift`` is the Euclidean distance (in reference SD units) between the
+        school's standardised features this year and in the reference year.
+    """
+    cfg = load_context_config(config)
+    ctx = dataset.get("context")
+    ctx_years = sorted(int(y) for y in ctx["year"].dropna().unique()) if ctx is not None else dataset.years
+    ref_year = reference_year or (cfg.get("clustering") or {}).get("reference_year") or min(ctx_years)
+    years = years or [y for y in ctx_years if y >= ref_year] or [ref_year]
+    res = cluster_analysis(dataset, ref_year, method, cfg, stability=False)
+    ref_z = res.context.z[res.features]
+    ref_lab = res.labels.set_index("school_id")["cluster"]
+    names = res.profile.set_index("cluster")["cluster_name"]
+    parts = []
+    for y in years:
+        cf = context_features(dataset, y, cfg, reference=res.context)
+        Z = cf.z.reindex(columns=res.features).fillna(0.0)
+        if res.method == "ward":
+            d = ((Z.to_numpy()[:, None, :] - res.centroids.to_numpy()[None, :, :]) ** 2).sum(axis=2)
+            lab = res.centroids.index.to_numpy()[d.argmin(axis=1)]
+        else:
+            raw = res.model.predict(Z.to_numpy())
+            # the model's raw labels -> our numbering via the reference fit
+            ref_raw = res.model.predict(ref_z.to_numpy())
+            mapping = pd.crosstab(ref_raw, ref_lab.reindex(ref_z.index).to_numpy()).idxmax(axis=1)
+            lab = np.array([mapping.get(v, -1) for v in raw])
+        common = Z.index.intersection(ref_z.index)
+        shift = pd.Series(np.nan, index=Z.index)
+        shift[common] = np.sqrt(((Z.loc[common] - ref_z.loc[common]) ** 2).sum(axis=1))
+        df = pd.DataFrame({"school_id": Z.index.astype("string"), "year": y, "cluster": lab})
+        df["cluster_name"] = df["cluster"].map(names)
+        df["cluster_reference"] = ref_lab.reindex(Z.index).to_numpy()
+        df["changed"] = df["cluster_reference"].notna() & (df["cluster"] != df["cluster_reference"])
+        df["context_shift"] = shift.round(3).to_numpy()
+        parts.append(df)
+    out = pd.concat(parts, ignore_index=True)
+    out["cluster"] = out["cluster"].astype("Int64")
+    out["cluster_reference"] = out["cluster_reference"].astype("Int64")
+    out["year"] = out["year"].astype("Int64")
+    return out

@@ -1,0 +1,286 @@
+"""Context-adjusted (expected) results: MixedLM with a zero-variance guard, residuals, resilient flags."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from shnro_lib.indicators import school_result_index, standardised_results, window_years
+
+from .features import (
+    ContextFeatures,
+    _role_features,
+    _select,
+    context_features,
+    load_context_config,
+    pca_index,
+)
+
+# --------------------------------------------------------------------------- expected results
+
+@dataclass
+class ExpectedModel:
+    """Context-adjusted results of one year.
+
+    Attributes
+    ----------
+    table : per school: ``school_id, municipality, result_index, result_index_se, expected_result,
+        residual, residual_se, residual_ci_low, residual_ci_high, municipal_effect,
+        context_index`` (index ``0..n``).
+    model_used : ``mixedlm`` or ``ols_cluster``; ``optimizer`` the one that gave the kept MixedLM.
+    reason : Russian explanation of the choice (empty when the first MixedLM was fine).
+    attempts : one row per fit attempt: optimizer, converged, re_variance, ok, note.
+    r2 : share of variance explained by context (marginal R² for MixedLM, R² for OLS).
+    r2_conditional : conditional R² (MixedLM only).
+    re_variance, residual_variance : variance components (``re_variance`` NaN for OLS).
+    params : coefficients table (``feature, label, coef, se, p_value``).
+    """
+
+    table: pd.DataFrame
+    model_used: str
+    optimizer: str | None
+    reason: str
+    attempts: pd.DataFrame
+    r2: float
+    r2_conditional: float
+    re_variance: float
+    residual_variance: float
+    params: pd.DataFrame
+    n_schools: int
+    n_municipalities: int
+    window: list[int]
+    context: ContextFeatures | None = None
+    year_shock_variance: float = 0.0
+
+
+def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
+    import statsmodels.api as sm
+
+    min_ratio = float(mcfg.get("min_re_variance_ratio", 1e-3))
+    attempts: list[dict] = []
+    for opt in mcfg.get("optimizers", ["lbfgs", "bfgs", "powell"]):
+        rec = {"optimizer": opt, "converged": False, "re_variance": np.nan, "ok": False, "note": ""}
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=opt)
+            re_var = float(np.asarray(res.cov_re)[0, 0])
+            scale = float(res.scale)
+            conv = bool(getattr(res, "converged", False))
+            rec.update(converged=conv, re_variance=re_var)
+            bse = np.asarray(res.bse_fe)
+            msgs = {str(w.message)[:80] for w in caught}
+            if not conv:
+                rec["note"] = "не сошёлся"
+            elif not np.isfinite(re_var) or re_var <= min_ratio * scale:
+                rec["note"] = (f"дисперсия муниципального эффекта ≈ 0 ({re_var:.2e} при остаточной {scale:.2e})")
+            elif not np.all(np.isfinite(bse)):
+                rec["note"] = "неопределённые стандартные ошибки"
+            else:
+                rec["ok"] = True
+                rec["note"] = "; ".join(sorted(msgs))[:200]
+                attempts.append(rec)
+                return res, opt, attempts
+        except Exception as exc:  # noqa: BLE001 — any optimiser failure means "try the next one"
+            rec["note"] = f"ошибка: {type(exc).__name__}: {str(exc)[:120]}"
+        attempts.append(rec)
+    return None, None, attempts
+
+
+def _year_shock_variance(dataset, window: list[int]) -> tuple[float, pd.Series]:
+    """Pooled variance of a school's single-year index around its own mean, beyond sampling error.
+
+    Transitory school-year shocks («a bad year») are noise for a durable judgement such as
+    «resilient»; the residual's interval includes ``shock_var / n_years``.
+    Returns the variance and each school's number of years.
+    """
+    z = standardised_results(dataset.results)
+    parts = []
+    for y in window:
+        ri = school_result_index(dataset.results, years=[y], standardised=z)
+        parts.append(ri[["result_index", "result_index_se"]].assign(year=y))
+    yr = pd.concat(parts).rename_axis("school_id").reset_index()
+    yr = yr[yr["result_index"].notna()]
+    g = yr.groupby("school_id")
+    n = g["result_index"].size()
+    var = g["result_index"].var(ddof=1)
+    se2 = g["result_index_se"].apply(lambda s: float(np.mean(s.to_numpy(float) ** 2)))
+    ok = n >= 2
+    if not ok.any():
+        return 0.0, n
+    return max(float((var[ok] - se2[ok]).mean()), 0.0), n
+
+
+def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None = None) -> ExpectedModel:
+    """Model the school result index on context and return expected results and residuals.
+
+    The result index (:func:`shnro_lib.indicators.school_result_index`) over the ``window``
+    years ending at ``year`` is regressed on the standardised context features of ``year``.
+
+    Model: a linear mixed model with a municipal random intercept (statsmodels ``MixedLM``,
+    REML). statsmodels can report convergence at exactly zero random-effect variance
+    (statsmodels issue 10239), so every fit is checked: when the variance is below
+    ``min_re_variance_ratio`` times the residual variance, or the fit fails, the next optimiser
+    is tried; when all are degenerate, the model falls back to OLS (weighted by
+    ``1 / (tau^2 + SE^2)`` with ``ols_weighting: precision``) with municipality-clustered
+    standard errors, and the reason is recorded.
+
+    Residual = actual − expected (positive: better than the context predicts); its interval
+    combines the school's sampling SE of the index, the SE of the model prediction and (with
+    ``include_year_shock``) the pooled school-year shock variance divided by the school's years.
+    """
+    import statsmodels.api as sm
+
+    cfg = load_context_config(config)
+    mcfg = cfg.get("model") or {}
+    cf = context_features(dataset, year, cfg)
+    window = window_years(dataset.years, year, int(mcfg.get("window", 3)))
+    ri = school_result_index(dataset.results, years=window)
+    Xall = _select(cf, _role_features(cfg, "model"))
+    feats = list(Xall.columns)
+    data = Xall.join(ri[["result_index", "result_index_se"]], how="inner")
+    data = data[data["result_index"].notna()]
+    data["result_index_se"] = data["result_index_se"].fillna(data["result_index_se"].median())
+    muni = cf.municipality.reindex(data.index)
+    y = data["result_index"].to_numpy(float)
+    se = data["result_index_se"].to_numpy(float)
+    X = sm.add_constant(data[feats].to_numpy(float), has_constant="add")
+    Xfull = sm.add_constant(Xall.to_numpy(float), has_constant="add")
+    n_muni = int(muni.nunique())
+    if len(data) < len(feats) + 3:
+        raise ValueError(f"Слишком мало школ с результатами и контекстом ({len(data)}) для модели ожидаемых "
+                         f"результатов с {len(feats)} признаками")
+    groups = pd.Categorical(muni.to_numpy()).codes
+    res, opt, attempts = (None, None, [])
+    reason = ""
+    if n_muni >= 3:
+        res, opt, attempts = _mixedlm_attempts(y, X, groups, mcfg)
+        if res is not None and opt != attempts[0]["optimizer"]:
+            reason = (f"MixedLM с оптимизатором {attempts[0]['optimizer']}: {attempts[0]['note']}; "
+                      f"принята подгонка с оптимизатором {opt}.")
+    else:
+        reason = f"Муниципалитетов меньше трёх ({n_muni}): случайный муниципальный эффект не оценивается."
+    re_var = np.nan
+    r2_cond = np.nan
+    municipal = pd.Series(0.0, index=Xall.index)
+    if res is not None:
+        k = X.shape[1]
+        beta = np.asarray(res.fe_params)
+        cov = np.asarray(res.cov_params())[:k, :k]
+        re_var = float(np.asarray(res.cov_re)[0, 0])
+        resid_var = float(res.scale)
+        blup = {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}
+        code_of = dict(zip(muni.to_numpy(), groups, strict=True))
+        municipal = cf.municipality.reindex(Xall.index).map(lambda m: blup.get(code_of.get(m), 0.0)).astype(float)
+        fitted_fixed = X @ beta
+        vf = float(np.var(fitted_fixed))
+        r2 = vf / (vf + re_var + resid_var)
+        r2_cond = (vf + re_var) / (vf + re_var + resid_var)
+        pvals = np.asarray(res.pvalues)[:k]
+        bse = np.asarray(res.bse_fe)
+        model_used = "mixedlm"
+    else:
+        if not reason:
+            reason = ("MixedLM вырожден при всех оптимизаторах ("
+                      + "; ".join(f"{a['optimizer']}: {a['note']}" for a in attempts)
+                      + "): муниципальный эффект не выявлен, использована МНК-регрессия "
+                      "с кластеризованными по муниципалитетам ошибками.")
+        ols0 = sm.OLS(y, X).fit()
+        w = np.ones_like(y)
+        if mcfg.get("ols_weighting", "precision") == "precision":
+            tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se ** 2)), 1e-6)
+            w = 1.0 / (tau2 + se ** 2)
+        cov_kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
+        fit = sm.WLS(y, X, weights=w).fit(**cov_kw)
+        beta = np.asarray(fit.params)
+        cov = np.asarray(fit.cov_params())
+        resid_var = float(np.var(y - X @ beta, ddof=X.shape[1]))
+        r2 = 1.0 - float(np.sum((y - X @ beta) ** 2) / np.sum((y - y.mean()) ** 2))
+        pvals = np.asarray(fit.pvalues)
+        bse = np.asarray(fit.bse)
+        model_used = "ols_cluster"
+    expected = pd.Series(Xfull @ beta, index=Xall.index)
+    if mcfg.get("include_municipal_effect", False):
+        expected = expected + municipal
+    pred_var = pd.Series(np.einsum("ij,jk,ik->i", Xfull, cov, Xfull), index=Xall.index)
+    z = stats.norm.ppf(0.5 + float(mcfg.get("ci_level", 0.95)) / 2)
+    tab = pd.DataFrame(index=Xall.index)
+    tab["municipality"] = cf.municipality.reindex(Xall.index)
+    tab["result_index"] = ri["result_index"].reindex(Xall.index)
+    tab["result_index_se"] = ri["result_index_se"].reindex(Xall.index)
+    tab["expected_result"] = expected
+    tab["residual"] = tab["result_index"] - tab["expected_result"]
+    shock_var = 0.0
+    if mcfg.get("include_year_shock", True) and len(window) >= 2:
+        shock_var, n_years = _year_shock_variance(dataset, window)
+        tab["year_shock_var"] = shock_var / n_years.reindex(Xall.index).clip(lower=1)
+    else:
+        tab["year_shock_var"] = 0.0
+    tab["residual_se"] = np.sqrt(tab["result_index_se"] ** 2 + pred_var + tab["year_shock_var"].fillna(0.0))
+    tab["residual_ci_low"] = tab["residual"] - z * tab["residual_se"]
+    tab["residual_ci_high"] = tab["residual"] + z * tab["residual_se"]
+    tab["municipal_effect"] = municipal
+    tab = tab.drop(columns=["year_shock_var"])
+    # context index
+    icfg = cfg.get("context_index") or {}
+    if icfg.get("method", "linear_predictor") == "pca":
+        ci = pca_index(cf, cfg)
+    else:
+        lp = pd.Series(Xfull @ beta, index=Xall.index)
+        ci = (lp - lp.mean()) / (lp.std(ddof=0) or 1.0)
+    tab["context_index"] = ci.reindex(Xall.index)
+    tab = tab.rename_axis("school_id").reset_index()
+    tab["school_id"] = tab["school_id"].astype("string")
+    labels = ["Константа"] + [cf.labels.get(f, f) for f in feats]
+    params = pd.DataFrame({"feature": ["const"] + feats, "label": labels, "coef": beta,
+                           "se": bse[: len(beta)], "p_value": pvals[: len(beta)]})
+    return ExpectedModel(table=tab, model_used=model_used, optimizer=opt, reason=reason,
+                         attempts=pd.DataFrame(attempts), r2=float(r2), r2_conditional=float(r2_cond),
+                         re_variance=re_var, residual_variance=float(resid_var), params=params,
+                         n_schools=int(len(data)), n_municipalities=n_muni, window=window, context=cf,
+                         year_shock_variance=float(shock_var))
+
+
+def expected_results(dataset, year: int, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """Per school: expected result, residual and its interval, context index (see :func:`fit_expected_model`).
+
+    The table carries ``model_used`` and ``context_r2`` columns (constant) so a saved file
+    says which model produced it.
+    """
+    m = fit_expected_model(dataset, year, config)
+    out = m.table.copy()
+    out["model_used"] = m.model_used
+    out["context_r2"] = round(m.r2, 4)
+    return out
+
+
+def flag_resilient(table: pd.DataFrame, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """Add ``resilient`` and ``underperforming_favourable`` flags and ``context_status`` (Russian).
+
+    Resilient: ``context_index`` in the bottom ``resilient.bottom_share`` of schools with a
+    residual, and the residual's interval entirely above 0. The opposite group: ``context_index``
+    in the top ``resilient.top_share`` and the interval entirely below 0.
+    """
+    cfg = load_context_config(config)
+    rcfg = cfg.get("resilient") or {}
+    out = table.copy()
+    have = out["residual"].notna() & out["context_index"].notna()
+    ci = out.loc[have, "context_index"]
+    lo_cut = ci.quantile(float(rcfg.get("bottom_share", 0.3))) if len(ci) else np.nan
+    hi_cut = ci.quantile(1 - float(rcfg.get("top_share", 0.3))) if len(ci) else np.nan
+    out["resilient"] = (have & (out["context_index"] <= lo_cut) & (out["residual_ci_low"] > 0)).astype("boolean")
+    out["underperforming_favourable"] = (have & (out["context_index"] >= hi_cut)
+                                         & (out["residual_ci_high"] < 0)).astype("boolean")
+    status = np.where(out["resilient"].to_numpy(dtype=bool), "резильентная: результат выше ожидаемого "
+                      "при неблагоприятном контексте", "")
+    status = np.where(out["underperforming_favourable"].to_numpy(dtype=bool),
+                      "результат ниже ожидаемого при благоприятном контексте", status)
+    out["context_status"] = status
+    return out

@@ -1,0 +1,102 @@
+"""Similar schools by context (nearest neighbours) and the yearly comparison plot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from shnro_lib.indicators import school_result_index, standardised_results
+
+from .features import _role_features, _select, context_features, load_context_config
+
+# --------------------------------------------------------------------------- similar schools
+
+def similar_schools(dataset, year: int, k: int | None = None,
+                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+    """The ``k`` nearest schools of every school by standardised context (like My School / ICSEA).
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, similar_id, rank, distance`` (Euclidean distance in SD units of the
+        ``similar.features``); a school is never its own neighbour.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    cfg = load_context_config(config)
+    k = int(k or (cfg.get("similar") or {}).get("k", 10))
+    cf = context_features(dataset, year, cfg)
+    X = _select(cf, _role_features(cfg, "similar")).sort_index(kind="stable")
+    n = len(X)
+    kk = min(k, n - 1)
+    if kk <= 0:
+        return pd.DataFrame({"school_id": pd.Series(dtype="string"), "similar_id": pd.Series(dtype="string"),
+                             "rank": pd.Series(dtype="Int64"), "distance": pd.Series(dtype=float)})
+    nn = NearestNeighbors(n_neighbors=min(kk + 1, n)).fit(X.to_numpy())
+    dist, idx = nn.kneighbors(X.to_numpy())
+    ids = X.index.to_numpy()
+    rows_s, rows_n, rows_r, rows_d = [], [], [], []
+    for i in range(n):
+        keep = [(d, j) for d, j in zip(dist[i], idx[i], strict=True) if j != i][:kk]
+        for r, (d, j) in enumerate(keep, start=1):
+            rows_s.append(ids[i])
+            rows_n.append(ids[j])
+            rows_r.append(r)
+            rows_d.append(round(float(d), 6))
+    return pd.DataFrame({"school_id": pd.array(rows_s, dtype="string"),
+                         "similar_id": pd.array(rows_n, dtype="string"),
+                         "rank": pd.array(rows_r, dtype="Int64"), "distance": rows_d})
+
+
+def yearly_result_index(dataset, school_ids: list[str] | None = None) -> pd.DataFrame:
+    """Result index of every school in every single year: ``school_id, year, result_index, result_index_se``."""
+    z = standardised_results(dataset.results)
+    parts = []
+    for y in dataset.years:
+        ri = school_result_index(dataset.results, years=[y], standardised=z)
+        if school_ids is not None:
+            ri = ri[ri.index.isin(school_ids)]
+        part = ri[["result_index", "result_index_se"]].rename_axis("school_id").reset_index()
+        part["year"] = y
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out[["school_id", "year", "result_index", "result_index_se"]]
+
+
+def plot_similar_schools(dataset, school_id: str, year: int, k: int | None = None,
+                         config: str | Path | Mapping | None = None, ax=None, synthetic: bool | None = None):
+    """Plot a school's yearly result index against its ``k`` most similar schools.
+
+    Returns the matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    sim = similar_schools(dataset, year, k, config)
+    peers = sim.loc[sim["school_id"] == school_id, "similar_id"].tolist()
+    if not peers:
+        raise ValueError(f"Для школы {school_id} нет похожих школ (нет контекста за {year} г.?)")
+    yr = yearly_result_index(dataset, [school_id, *peers])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    for p in peers:
+        d = yr[yr["school_id"] == p].sort_values("year")
+        ax.plot(d["year"], d["result_index"], color="0.75", lw=0.9, marker=".")
+    med = yr[yr["school_id"].isin(peers)].groupby("year")["result_index"].median()
+    ax.plot(med.index, med.to_numpy(), color="tab:blue", lw=2, ls="--", label=f"медиана {len(peers)} похожих школ")
+    d = yr[yr["school_id"] == school_id].sort_values("year")
+    ax.errorbar(d["year"], d["result_index"], yerr=1.96 * d["result_index_se"], color="tab:red", lw=2.5,
+                marker="o", capsize=3, label=f"школа {school_id}")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlabel("Год")
+    ax.set_ylabel("Индекс результатов (станд. ед.)")
+    ax.set_xticks(sorted(yr["year"].unique()))
+    title = f"Школа {school_id} и похожие по контексту школы"
+    if synthetic is None:
+        synthetic = bool((getattr(dataset, "metadata", None) or {}).get("synthetic", False))
+    if synthetic:
+        title += " — СИНТЕТИЧЕСКИЕ ДАННЫЕ"
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    return ax

@@ -1,0 +1,293 @@
+"""The generic indicator engine, target trajectories and status, the status grid."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
+from .panel import build_panel, identification_panel
+
+# --------------------------------------------------------------------------- engine
+
+def _eval(df: pd.DataFrame, expr: Any) -> pd.Series:
+    if isinstance(expr, (int, float)):
+        return pd.Series(float(expr), index=df.index)
+    if str(expr) in df.columns:
+        return df[str(expr)].astype(float)
+    try:
+        out = df.eval(str(expr), engine="python")
+    except Exception as exc:  # noqa: BLE001 - a user formula: report it in Russian
+        raise ValueError(f"Формула показателя «{expr}» не вычисляется: {exc}") from exc
+    return pd.Series(out, index=df.index).astype(float)
+
+
+def _filtered(panel: pd.DataFrame, spec: Mapping) -> pd.DataFrame:
+    df = panel
+    for col, allowed in (spec.get("filter") or {}).items():
+        if col not in df.columns:
+            raise ValueError(f"Фильтр показателя: в панели нет столбца «{col}»")
+        vals = allowed if isinstance(allowed, (list, tuple)) else [allowed]
+        df = df[df[col].isin(list(vals))]
+    return df
+
+
+def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = ("year",)) -> pd.DataFrame:
+    """Evaluate one indicator spec on a panel, grouped by ``by``.
+
+    Returns
+    -------
+    DataFrame with the ``by`` columns and ``value, numerator, denominator, n_schools`` (school-years
+    passing the filter) and ``n_used`` (of those, with the data the formula needs).
+    Aggregations: ``count`` — schools whose numerator is true / non-zero (all filtered schools if
+    no numerator) and, if given, the ``where`` condition holds; ``sum``; ``mean`` (numerator = sum, denominator = number of schools with data);
+    ``ratio`` — Σ numerator / Σ denominator over the schools with both known. For aggregations
+    other than ``count`` the ``where`` condition selects the schools.
+    """
+    by = list(by)
+    agg = spec["aggregation"]
+    df = _filtered(panel, spec)
+    where = (_eval(df, spec["where"]).fillna(0) != 0) if spec.get("where") else None
+    if where is not None and agg != "count":
+        df = df[where]
+    num = _eval(df, spec["numerator"]) if spec.get("numerator") is not None else pd.Series(1.0, index=df.index)
+    if where is not None and agg == "count":
+        # a count with a condition: schools outside the condition count as 0, not as missing
+        num = num * where.astype(float)
+    den = _eval(df, spec["denominator"]) if agg == "ratio" else pd.Series(1.0, index=df.index)
+    used = num.notna() & den.notna()
+    frame = df[by].copy()
+    frame["num"] = num.where(used)
+    frame["den"] = den.where(used)
+    frame["n_used"] = used.astype(int)
+    frame["n_schools"] = 1
+    if agg == "count":
+        frame["num"] = (frame["num"].fillna(0) != 0).astype(float).where(used)
+    g = frame.groupby(by, sort=True, dropna=False).agg(numerator=("num", "sum"), denominator=("den", "sum"),
+                                                       n_used=("n_used", "sum"), n_schools=("n_schools", "sum"))
+    g = g.reset_index()
+    if agg == "count" or agg == "sum":
+        g["value"] = g["numerator"]
+        g["denominator"] = np.nan
+    elif agg == "mean":
+        g["denominator"] = g["n_used"].astype(float)
+        g["value"] = g["numerator"] / g["denominator"]
+    else:
+        g["value"] = g["numerator"] / g["denominator"]
+    nodata = g["n_used"] == 0
+    g.loc[nodata, ["value", "numerator", "denominator"]] = np.nan
+    g["value"] = g["value"].replace([np.inf, -np.inf], np.nan)
+    return g[[*by, "value", "numerator", "denominator", "n_schools", "n_used"]]
+
+
+def target_value(target: Mapping | None, year: int, municipality: str | None = None) -> float:
+    """The target of ``year`` on a linear trajectory (NaN before its first point; the last value holds after)."""
+    if not target:
+        return float("nan")
+    bym = target.get("by_municipality") or {}
+    if municipality is not None and municipality in bym:
+        target = {**target, **bym[municipality]}
+    pts = sorted((int(k), float(v)) for k, v in (target.get("trajectory") or {}).items())
+    if not pts or year < pts[0][0]:
+        return float("nan")
+    xs, ys = zip(*pts, strict=True)
+    return float(np.interp(year, xs, ys))
+
+
+def target_status(value: float, target: float, direction: str, tolerance: float) -> str:
+    """``on_track`` (target met), ``at_risk`` (missed by at most ``tolerance``), ``off_track``,
+    ``no_target`` (NaN target) or ``no_data`` (NaN value)."""
+    if value is None or pd.isna(value):
+        return "no_data"
+    if target is None or pd.isna(target):
+        return "no_target"
+    shortfall = (target - value) if direction == "higher_better" else (value - target)
+    if shortfall <= 1e-12:
+        return "on_track"
+    if shortfall <= float(tolerance) + 1e-12:
+        return "at_risk"
+    return "off_track"
+
+
+def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None = None,
+                        indicators: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every indicator, by year for the region and for each municipality, with change, target and status.
+
+    Returns
+    -------
+    Long DataFrame: ``indicator, section, title_ru, unit, direction, municipality`` (the region
+    row carries ``region_label``), ``level`` (``регион``/``муниципалитет``), ``year, value,
+    numerator, denominator, n_schools, n_used, change`` (against the previous data year),
+    ``target, status`` (key) ``status_ru`` and ``note``.
+    """
+    cfg = load_monitoring_config(config)
+    specs = cfg["indicators"]
+    names = list(indicators) if indicators is not None else list(specs)
+    tables = set(panel.attrs.get("tables", ["results", "process", "programme", "staff"]))
+    years = sorted(panel["year"].unique().tolist()) if len(panel) else []
+    munis = sorted(panel["municipality"].dropna().unique().tolist())
+    region = str(cfg.get("region_label", "Регион"))
+    labels = cfg.get("status_labels") or {}
+    parts = []
+    for name in names:
+        if name not in specs:
+            raise ValueError(f"Неизвестный показатель мониторинга «{name}»")
+        spec = specs[name]
+        lacking = [t for t in (spec.get("requires") or []) if t not in tables]
+        grid_r = pd.DataFrame({"year": years})
+        grid_m = pd.MultiIndex.from_product([years, munis], names=["year", "municipality"]).to_frame(index=False)
+        if lacking:
+            reg = grid_r.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
+            mun = grid_m.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
+            note = "нет таблицы: " + ", ".join(lacking)
+        else:
+            reg = grid_r.merge(evaluate_indicator(panel, spec, ["year"]), on="year", how="left")
+            mun = grid_m.merge(evaluate_indicator(panel, spec, ["year", "municipality"]),
+                               on=["year", "municipality"], how="left")
+            note = ""
+        reg["municipality"] = region
+        reg["level"] = "регион"
+        mun["level"] = "муниципалитет"
+        both = pd.concat([reg, mun], ignore_index=True)
+        both[["n_schools", "n_used"]] = both[["n_schools", "n_used"]].fillna(0).astype(int)
+        both = both.sort_values(["municipality", "year"], kind="stable")
+        both["change"] = both.groupby("municipality", sort=False)["value"].diff()
+        tgt = (cfg.get("targets") or {}).get(name)
+        direction = spec.get("direction", "higher_better")
+        tol = float((tgt or {}).get("tolerance", 0.0))
+        both["target"] = [target_value(tgt, int(y), None if m == region else m)
+                          for y, m in zip(both["year"], both["municipality"], strict=True)]
+        both["status"] = [target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"],
+                                                                               strict=True)]
+        both["status_ru"] = both["status"].map(lambda k: labels.get(k, k))
+        both["note"] = np.where((both["n_used"] == 0) & (note == ""), "нет данных для расчёта", note)
+        both.insert(0, "indicator", name)
+        both.insert(1, "section", str(spec.get("section", "")))
+        both.insert(2, "title_ru", spec.get("title_ru", name))
+        both.insert(3, "unit", spec.get("unit", "share"))
+        both.insert(4, "direction", direction)
+        parts.append(both)
+    cols = ["indicator", "section", "title_ru", "unit", "direction", "level", "municipality", "year", "value",
+            "numerator", "denominator", "n_schools", "n_used", "change", "target", "status", "status_ru", "note"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)[cols]
+    out["year"] = out["year"].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def monitoring_wide(table: pd.DataFrame, municipality: str | None = None) -> pd.DataFrame:
+    """Indicators × years (values) for one municipality (default: the region rows)."""
+    sub = table[table["level"] == "регион"] if municipality is None else table[table["municipality"] == municipality]
+    order = list(dict.fromkeys(sub["indicator"]))
+    wide = sub.pivot(index="indicator", columns="year", values="value").reindex(order)
+    wide.columns = [str(c) for c in wide.columns]
+    titles = sub.drop_duplicates("indicator").set_index("indicator")["title_ru"]
+    wide.insert(0, "title_ru", titles.reindex(order).to_numpy())
+    return wide.reset_index()
+
+
+def monitoring_table(dataset, year: int, municipality: str | None = None, ident: pd.DataFrame | None = None,
+                     config: str | Path | Mapping | None = None, rules: str | Path | dict = "lo_2018"
+                     ) -> pd.DataFrame:
+    """Monitoring indicators for every data year up to ``year`` (the report calls this).
+
+    Parameters
+    ----------
+    dataset : loaded data set.
+    year : last year of the table.
+    municipality : keep only this municipality's rows (and the region rows for comparison).
+    ident : identification per school-year; default: :func:`identification_panel` with ``rules``.
+    """
+    years = [y for y in dataset.years if y <= int(year)]
+    if ident is None:
+        ident = identification_panel(dataset, years, rules)
+    else:
+        ident = ident[ident["year"].astype(int).isin(years)]
+    panel = build_panel(dataset, ident, config)
+    table = evaluate_indicators(panel, config)
+    if municipality is not None:
+        table = table[(table["municipality"] == municipality) | (table["level"] == "регион")]
+    return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- status grid
+
+def _fmt_value(v: float, unit: str) -> str:
+    if v is None or pd.isna(v):
+        return "—"
+    if unit == "share":
+        return f"{v * 100:.0f} %"
+    if unit == "count":
+        return f"{v:.0f}"
+    return f"{v:.2f}".replace(".", ",")
+
+
+def _arrow(change: float, direction: str) -> str:
+    if change is None or pd.isna(change) or abs(change) < 1e-12:
+        return ""
+    better = (change > 0) == (direction == "higher_better")
+    return (" ▲" if change > 0 else " ▼") + ("" if better else "!")
+
+
+def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] | None = None,
+                     config: str | Path | Mapping | None = None, synthetic: bool = False):
+    """Colour grid municipality × indicator for ``year`` (like the California School Dashboard).
+
+    Colour = status against the target trajectory (green «в графике», amber «риск», red
+    «отставание», grey — no target, white — no data); the cell text is the value and an arrow of
+    change against the previous year («!» after the arrow marks a change for the worse).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    cfg = load_monitoring_config(config)
+    labels = cfg.get("status_labels") or {}
+    sub = table[table["year"] == int(year)]
+    names = list(indicators) if indicators is not None else list(dict.fromkeys(sub["indicator"]))
+    region = str(cfg.get("region_label", "Регион"))
+    munis = [region] + sorted(m for m in sub["municipality"].dropna().unique() if m != region)
+    cell = sub.set_index(["municipality", "indicator"])
+    short = {n: (cfg["indicators"].get(n) or {}).get("short_ru", n) for n in names}
+    fig_w = max(6.0, 1.6 * len(names) + 3.5)
+    fig_h = max(3.0, 0.38 * len(munis) + 2.0)
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h))
+    for i, m in enumerate(munis):
+        for j, n in enumerate(names):
+            if (m, n) in cell.index:
+                row = cell.loc[(m, n)]
+                status = row["status"]
+                text = _fmt_value(row["value"], row["unit"]) + _arrow(row["change"], row["direction"])
+            else:
+                status, text = "no_data", "—"
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=STATUS_COLOURS.get(status, "#ffffff"),
+                                   edgecolor="#999999", linewidth=0.6))
+            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8,
+                    fontweight="bold" if m == region else "normal")
+    ax.set_xlim(0, len(names))
+    ax.set_ylim(len(munis), 0)
+    ax.set_xticks(np.arange(len(names)) + 0.5)
+    ax.set_xticklabels([short[n] for n in names], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(np.arange(len(munis)) + 0.5)
+    ax.set_yticklabels(munis, fontsize=8)
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    title = f"Мониторинг ШНРО/ШНСУ: статус показателей относительно целей, {year} г."
+    if synthetic:
+        title = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title
+    ax.set_title(title, fontsize=10)
+    handles = [Patch(facecolor=STATUS_COLOURS[k], edgecolor="#999999", label=labels.get(k, k)) for k in STATUS_KEYS]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02 - 0.9 / fig_h), ncol=5,
+              fontsize=8, frameon=False)
+    fig.text(0.01, 0.005, "▲/▼ — изменение к прошлому году; «!» — изменение в худшую сторону", fontsize=7)
+    fig.tight_layout()
+    return fig
