@@ -24,3 +24,45 @@ def load_or_exit(data_dir: Path, year: int | None = None) -> Any:
         typer.echo(f"Ошибка: года {year} нет в данных (есть: {', '.join(map(str, ds.years))})", err=True)
         raise typer.Exit(1)
     return ds
+
+
+# «ran, but could not assess»: the command wrote its outputs (stating why), yet the main result is
+# missing for most schools; distinct from 0 (assessed) and 1 (bad input or settings). See README.
+EXIT_NOT_ASSESSED = 4
+
+
+def not_assessed(reason: str) -> typer.Exit:
+    """Print «не оценено: reason» and return the exit to raise (the outputs are already written)."""
+    typer.echo(f"не оценено: {reason}")
+    return typer.Exit(EXIT_NOT_ASSESSED)
+
+
+def settings_override(config: Path | None, name: str) -> dict[str, Any]:
+    """The user's ``--config`` section for ``parameters/<name>.yaml`` (exit 1 with a Russian message if invalid)."""
+    from shnro_lib.settings import SettingsError, read_overrides
+
+    try:
+        return read_overrides(config).get(name, {})
+    except (SettingsError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"Ошибка: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
+    """A stage failed: the Russian message for the user, the technical detail in a log file.
+
+    Our own errors are Russian and are shown as they are; any other message (a library's, in
+    English) is replaced by a Russian sentence, and the traceback goes to ``<near>.log``.
+    """
+    import re
+    import traceback
+
+    from shnro_lib.outputs import atomic_write_text
+
+    log = Path(near).with_suffix(".log")
+    atomic_write_text(log, "".join(traceback.format_exception(exc)))
+    text = str(exc)
+    if not re.search("[а-яё]", text, re.IGNORECASE):
+        text = f"расчёт не выполнен из-за внутренней ошибки ({type(exc).__name__})"
+    typer.echo(f"Ошибка ({what}): {text}. Подробности: {log}", err=True)
+    return typer.Exit(1)

@@ -23,28 +23,37 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(..., "--year", help="Год анализа"),
         csv: Path = typer.Option(..., "--csv", help="CSV-файл с таблицей контекста по школам"),
         xlsx: Path = typer.Option(None, "--xlsx", help="Книга Excel: контекст, профили кластеров, модель, похожие школы"),
-        config: Path = typer.Option(None, "--config", help="YAML с параметрами контекста (по умолчанию parameters/context.yaml)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
+                                    "файлов parameters/, например «context: {similar: {k: 5}}»"),
         method: str = typer.Option(None, "--method", help="Метод кластеризации: kmeans, ward, gmm"),
     ) -> None:
         """Контекст школ: кластеры, ожидаемые результаты, резильентные и похожие школы."""
-        from shnro_lib.context import context_analysis
-        from shnro_lib.io import DataError, load_dataset
+        import pandas as pd
+
+        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
+        from shnro_lib.context import ContextNotAssessed, context_analysis, load_context_config
         from shnro_lib.outputs import write_csv, write_workbook
 
+        override = settings_override(config, "context")
         try:
-            ds = load_dataset(data_dir)
-            rep = context_analysis(ds, year, config, method=method)
-        except DataError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1) from None
-        except (FileNotFoundError, ValueError) as exc:
+            cfg = load_context_config(override)
+        except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        synthetic = bool((getattr(ds, "metadata", None) or {}).get("synthetic", False))
-        if not synthetic and ds.path is not None and (Path(ds.path) / "dataset.yaml").exists():
-            from shnro_lib.config import load_yaml
-
-            synthetic = bool((load_yaml(Path(ds.path) / "dataset.yaml") or {}).get("synthetic", False))
+        ds = load_or_exit(data_dir, year)
+        try:
+            rep = context_analysis(ds, year, cfg, method=method)
+        except ContextNotAssessed as exc:
+            # the table is still written: every school, with the reason in its row
+            sch = ds.schools.drop_duplicates("school_id")[["school_id", "municipality"]].copy()
+            sch["context_missing_reason"] = f"не оценено: {exc}"
+            write_csv(sch.rename(columns=COLUMN_LABELS), csv)
+            typer.echo(f"Таблица: {csv}")
+            raise not_assessed(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
+            raise failure_exit(exc, "контекст", csv) from None
+        tab = pd.DataFrame(rep.table)
+        synthetic = ds.is_synthetic
         write_csv(rep.table.rename(columns=COLUMN_LABELS), csv)
         cl, em = rep.clusters, rep.model
         note = f"Год {year}; данные: {ds.fingerprint}" + ("; СИНТЕТИЧЕСКИЕ ДАННЫЕ" if synthetic else "")
@@ -71,8 +80,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Резильентных школ: {int(rep.table['resilient'].sum())}; ниже ожидаемого при благоприятном "
                    f"контексте: {int(rep.table['underperforming_favourable'].sum())}; "
                    f"исключено из-за пропусков: {len(rep.excluded)}")
-        for n in cl.context.notes:
-            typer.echo(f"  {n}")
+        for line in rep.coverage_ru():
+            typer.echo(f"  {line}")
         if synthetic:
             typer.echo("СИНТЕТИЧЕСКИЕ ДАННЫЕ")
         typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
+        n_model, n_all = int(tab["residual"].notna().sum()), len(tab)
+        if n_model * 2 < n_all:
+            raise not_assessed(f"ожидаемые результаты рассчитаны только для {n_model} из {n_all} школ "
+                               "(у остальных нет данных контекста или результатов)")

@@ -35,7 +35,7 @@ from .similar import plot_similar_schools, similar_schools, yearly_result_index
 from .table import ContextReport, context_analysis, context_method_ru, context_table
 
 __all__ = [
-    "ALLOWED_TABLES", "REGION_ROW", "ClusterResult", "ContextFeatures", "ContextReport", "ExpectedModel",
+    "ALLOWED_TABLES", "REGION_ROW", "ClusterResult", "ContextFeatures", "ContextNotAssessed", "ContextReport", "ExpectedModel",
     "cluster_analysis", "cluster_profile", "cluster_schools", "clusters_across_years", "context_analysis",
     "context_features", "context_method_ru", "context_table", "expected_results", "fit_expected_model",
     "flag_resilient", "load_context_config", "pca_index", "plot_similar_schools", "similar_schools",

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.config import deep_merge, load_yaml, parameters_dir
+from shnro_lib.settings import SettingsError, parse_settings
+
+from .settings import ContextSettings
 
 ALLOWED_TABLES = ("context", "staff", "resources", "territories", "schools")
 REGION_ROW = "__region__"
@@ -19,38 +22,39 @@ REGION_ROW = "__region__"
 # --------------------------------------------------------------------------- configuration
 
 def load_context_config(config: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The context configuration: defaults from ``parameters/context.yaml``.
+    """The context configuration: ``parameters/context.yaml`` validated by :class:`ContextSettings`.
 
     Parameters
     ----------
-    config : None (defaults), a path to a YAML file (used as a whole), or a dict merged
-        recursively over the defaults (lists replace, dicts merge).
+    config : None (the shipped file), a path to a complete YAML file (used as a whole), or a dict
+        merged recursively over the shipped file (lists replace, dicts merge) — e.g. a user's
+        ``--config`` section ``context:``.
+
+    Raises
+    ------
+    SettingsError
+        (a ``ValueError``) with a Russian message naming the file and the key.
     """
-    if config is None:
-        return _validate_config(load_yaml(parameters_dir() / "context.yaml"))
     if isinstance(config, (str, Path)):
-        return _validate_config(load_yaml(config))
-    base = load_yaml(parameters_dir() / "context.yaml")
-    return _validate_config(deep_merge(base, dict(config)))
+        raw, source = load_yaml(config) or {}, Path(config).name
+    else:
+        raw = load_yaml(parameters_dir() / "context.yaml") or {}
+        raw, source = deep_merge(raw, dict(config or {})), "context.yaml" + (" (с учётом --config)" if config else "")
+    # the one rule that is about the method, not the type: results are never context
+    for name, spec in sorted((raw.get("features") or {}).items()):
+        table = (spec or {}).get("table")
+        if table not in ALLOWED_TABLES:
+            raise SettingsError(
+                f"{source}: признак контекста «{name}»: таблица «{table}» недопустима (разрешены "
+                f"{', '.join(ALLOWED_TABLES)}; результаты не могут быть признаками контекста)")
+    return _validate_config(parse_settings(ContextSettings, raw, source).model_dump())
 
 
 def _validate_config(cfg: dict) -> dict:
-    if not isinstance(cfg, dict) or "features" not in cfg:
-        raise ValueError("Параметры контекста: нет раздела «features» (каталог признаков)")
-    for name, spec in cfg["features"].items():
-        if spec.get("table") not in ALLOWED_TABLES:
-            raise ValueError(
-                f"Признак контекста «{name}»: таблица «{spec.get('table')}» недопустима "
-                f"(разрешены {', '.join(ALLOWED_TABLES)}; результаты не могут быть признаками контекста)")
-        if spec.get("transform", "none") not in ("none", "log", "log1p", "bool", "indicator"):
-            raise ValueError(f"Признак контекста «{name}»: неизвестное преобразование «{spec.get('transform')}»")
-    for role in ("clustering", "model", "similar"):
+    for role in ("clustering", "model", "similar", "context_index"):
         for f in cfg.get(role, {}).get("features") or []:
             if f not in cfg["features"]:
-                raise ValueError(f"Раздел «{role}»: признак «{f}» не описан в каталоге «features»")
-    method = cfg.get("clustering", {}).get("method", "kmeans")
-    if method not in ("kmeans", "ward", "gmm"):
-        raise ValueError(f"Неизвестный метод кластеризации «{method}»: допустимы kmeans, ward, gmm")
+                raise SettingsError(f"context.yaml: раздел «{role}»: признак «{f}» не описан в каталоге «features»")
     return cfg
 
 
@@ -103,6 +107,17 @@ class ContextFeatures:
     sd: pd.Series
     notes: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+
+    def coverage_ru(self) -> str:
+        """One Russian line: which features were used and how many schools were assessed."""
+        used = [self.labels.get(f, f) for f in self.z.columns]
+        n_all = len(self.raw)
+        line = (f"Контекст {self.year} г.: признаков использовано {len(used)} из {len(used) + len(self.absent)} "
+                f"({', '.join(used) or '—'}); школ с контекстом {len(self.z)} из {n_all}")
+        if len(self.excluded):
+            line += f", без достаточных данных {len(self.excluded)}"
+        return line + "."
 
     @property
     def n_imputed(self) -> int:
@@ -113,10 +128,30 @@ class ContextFeatures:
         return int((self.year_used["year_used"] < self.year).sum()) if len(self.year_used) else 0
 
 
-def _latest_rows(df: pd.DataFrame, year: int) -> pd.DataFrame:
+class ContextNotAssessed(ValueError):
+    """Context cannot be assessed on this data set; the message is the Russian reason."""
+
+
+TABLES_RU = {"context": "социальный контекст", "staff": "кадры", "resources": "ресурсы",
+             "territories": "территории", "schools": "справочник школ"}
+
+
+def _column_present(dataset, table: str, column: str) -> bool:
+    if hasattr(dataset, "has_column"):
+        return bool(dataset.has_column(table, column))
+    df = dataset.get(table)
+    return df is not None and column in df.columns and bool(df[column].notna().any())
+
+
+def _feature_source_ru(spec: Mapping, name: str) -> str:
+    return f"{spec.get('label', name)} (таблица «{TABLES_RU.get(spec['table'], spec['table'])}», «{spec['column']}»)"
+
+
+def _latest_rows(df: pd.DataFrame, year: int, fallback: str = "latest_earlier") -> pd.DataFrame:
+    """Each school's row of ``year`` or (``fallback: latest_earlier``) its latest earlier one."""
     d = df[df["year"].notna()].copy()
     d["year"] = d["year"].astype(int)
-    d = d[d["year"] <= int(year)]
+    d = d[d["year"] == int(year)] if fallback == "exact" else d[d["year"] <= int(year)]
     if d.empty:
         return d
     # stable: the latest year per school; a duplicate school-year keeps its last row
@@ -180,30 +215,21 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     year_used_parts = []
     kept_feats: list[str] = []
     latest_cache: dict[str, pd.DataFrame] = {}
+    absent: list[str] = []        # not collected in this data set (table or column missing, or all empty)
+    empty_year: list[str] = []    # collected, but no value for this year or earlier
     for f in feats:
         spec = catalog[f]
-        table = spec["table"]
+        table, column = spec["table"], spec["column"]
+        if not _column_present(dataset, table, column):
+            absent.append(f)
+            continue
         if table == "schools":
-            if spec["column"] not in schools.columns:
-                notes.append(f"Признак «{spec.get('label', f)}» не используется: в таблице школ нет столбца "
-                             f"«{spec['column']}».")
-                continue
-            raw[f] = _transform(schools[spec["column"]], spec)
+            values = _transform(schools[column], spec)
         elif table == "territories":
-            terr = dataset.get("territories")
-            if terr is None or spec["column"] not in terr.columns:
-                notes.append(f"Признак «{spec.get('label', f)}» не используется: нет таблицы территорий "
-                             f"или столбца «{spec['column']}».")
-                continue
-            raw[f] = _transform(_territory_values(schools, terr, spec["column"]), spec)
+            values = _transform(_territory_values(schools, dataset.get("territories"), column), spec)
         else:
-            df = dataset.get(table)
-            if df is None or spec["column"] not in df.columns:
-                notes.append(f"Признак «{spec.get('label', f)}» не используется: нет таблицы «{table}» "
-                             f"или столбца «{spec['column']}».")
-                continue
             if table not in latest_cache:
-                latest = _latest_rows(df, year)
+                latest = _latest_rows(dataset.get(table), year, cfg["year_fallback"])
                 latest_cache[table] = latest
                 if len(latest):
                     year_used_parts.append(pd.DataFrame({
@@ -213,11 +239,23 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
                         notes.append(f"Таблица «{table}»: нет данных за {year} г. у школ: {n_fb}; "
                                      f"взяты последние более ранние (самый ранний — {int(latest['year'].min())} г.).")
             latest = latest_cache[table]
-            col = latest[spec["column"]] if len(latest) else pd.Series(dtype=float)
-            raw[f] = _transform(col.reindex(schools.index), spec)
+            col = latest[column] if len(latest) else pd.Series(dtype=float)
+            values = _transform(col.reindex(schools.index), spec)
+        if not values.notna().any():
+            empty_year.append(f)
+            continue
+        raw[f] = values
         kept_feats.append(f)
+    if absent:
+        notes.append("Не собраны в этом наборе данных и не используются признаки: "
+                     + "; ".join(_feature_source_ru(catalog[f], f) for f in absent) + ".")
+    if empty_year:
+        notes.append(f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
+                     + "; ".join(catalog[f]["label"] for f in empty_year) + ".")
     if not kept_feats:
-        raise ValueError("Нет ни одного признака контекста: в наборе данных нет таблиц, указанных в параметрах")
+        raise ContextNotAssessed(
+            "в наборе данных нет ни одного признака контекста из параметров (context.yaml): "
+            + "; ".join(_feature_source_ru(catalog[f], f) for f in absent + empty_year))
     raw = raw[kept_feats].astype(float)
 
     # --- missing values: exclusion rule
@@ -254,15 +292,18 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     imputed = kept.copy()
     counts = kept.isna().sum()
     if counts.sum():
-        muni_med = kept.groupby(muni).transform("median")
-        imputed = imputed.fillna(muni_med)
+        by_muni = mcfg["impute"] == "municipality_median"
+        if by_muni:
+            imputed = imputed.fillna(kept.groupby(muni).transform("median"))
         imputed = imputed.fillna(kept.median())
         still = imputed.columns[imputed.isna().any()]
         if len(still):
-            notes.append("Признаки без единого значения исключены: " + ", ".join(still) + ".")
+            notes.append("Признаки без единого значения у включённых школ исключены: "
+                         + ", ".join(catalog[f]["label"] for f in still) + ".")
             imputed = imputed.drop(columns=still)
             kept_feats = [f for f in kept_feats if f not in still]
-        notes.append(f"Пропуски заполнены медианой муниципалитета (или региона): значений — {int(counts.sum())}, "
+        where = "муниципалитета (или региона)" if by_muni else "региона"
+        notes.append(f"Пропуски заполнены медианой {where}: значений — {int(counts.sum())}, "
                      f"школ — {int(kept.isna().any(axis=1).sum())}.")
     if len(excluded):
         notes.append(f"Не включены в анализ из-за пропусков контекста школ: {len(excluded)}.")
@@ -278,7 +319,7 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     z = (imputed - mean) / sd_safe
     const = z.columns[z.isna().all()]
     if len(const):
-        notes.append("Признаки без вариации исключены: " + ", ".join(const) + ".")
+        notes.append("Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + ".")
         z = z.drop(columns=const)
     z = z.fillna(0.0)
     year_used = (pd.concat(year_used_parts, ignore_index=True) if year_used_parts
@@ -286,13 +327,21 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     labels = {f: catalog[f].get("label", f) for f in kept_feats}
     return ContextFeatures(year=int(year), raw=raw, imputed=imputed, z=z, municipality=muni,
                            excluded=excluded, imputed_counts=counts, year_used=year_used,
-                           mean=mean, sd=sd, notes=notes, labels=labels)
+                           mean=mean, sd=sd, notes=notes, labels=labels,
+                           absent=[catalog[f]["label"] for f in absent + empty_year])
 
 
 def _select(cf: ContextFeatures, feats: list[str]) -> pd.DataFrame:
+    """The standardised features of a role that the data hold; :class:`ContextNotAssessed` when none or no school."""
     cols = [f for f in feats if f in cf.z.columns]
+    if len(cf.z) == 0:
+        reasons = cf.excluded["reason"].value_counts() if len(cf.excluded) else pd.Series(dtype=int)
+        top = f" (чаще всего: {reasons.index[0]})" if len(reasons) else ""
+        raise ContextNotAssessed(f"ни у одной школы нет достаточных данных контекста за {cf.year} г.{top}")
     if not cols:
-        raise ValueError("Ни один из выбранных признаков контекста не доступен в данных")
+        have = ", ".join(cf.labels.get(f, f) for f in cf.z.columns) or "—"
+        raise ContextNotAssessed("в данных нет ни одного из признаков, выбранных для этого анализа в context.yaml "
+                                 f"({len(feats)} признаков); в наборе есть: {have}")
     return cf.z[cols]
 
 

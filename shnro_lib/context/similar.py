@@ -32,8 +32,10 @@ def similar_schools(dataset, year: int, k: int | None = None,
     n = len(X)
     kk = min(k, n - 1)
     if kk <= 0:
-        return pd.DataFrame({"school_id": pd.Series(dtype="string"), "similar_id": pd.Series(dtype="string"),
-                             "rank": pd.Series(dtype="Int64"), "distance": pd.Series(dtype=float)})
+        out = pd.DataFrame({"school_id": pd.Series(dtype="string"), "similar_id": pd.Series(dtype="string"),
+                            "rank": pd.Series(dtype="Int64"), "distance": pd.Series(dtype=float)})
+        out.attrs["features"] = list(X.columns)
+        return out
     nn = NearestNeighbors(n_neighbors=min(kk + 1, n)).fit(X.to_numpy())
     dist, idx = nn.kneighbors(X.to_numpy())
     ids = X.index.to_numpy()
@@ -45,9 +47,11 @@ def similar_schools(dataset, year: int, k: int | None = None,
             rows_n.append(ids[j])
             rows_r.append(r)
             rows_d.append(round(float(d), 6))
-    return pd.DataFrame({"school_id": pd.array(rows_s, dtype="string"),
-                         "similar_id": pd.array(rows_n, dtype="string"),
-                         "rank": pd.array(rows_r, dtype="Int64"), "distance": rows_d})
+    out = pd.DataFrame({"school_id": pd.array(rows_s, dtype="string"),
+                        "similar_id": pd.array(rows_n, dtype="string"),
+                        "rank": pd.array(rows_r, dtype="Int64"), "distance": rows_d})
+    out.attrs["features"] = list(X.columns)   # which features the neighbours were found on
+    return out
 
 
 def yearly_result_index(dataset, school_ids: list[str] | None = None) -> pd.DataFrame:

@@ -26,6 +26,24 @@ class ContextReport:
     excluded: pd.DataFrame
     config: dict
 
+    def coverage_ru(self) -> list[str]:
+        """Russian lines: which features each analysis used, how many schools were assessed."""
+        labels = self.clusters.context.labels
+
+        def _names(feats: list[str]) -> str:
+            return ", ".join(labels.get(f, f) for f in feats) or "—"
+
+        model_feats = [f for f in self.model.params["feature"].tolist() if f != "const"]
+        n_all = len(self.table)
+        n_model = int(self.table["residual"].notna().sum())
+        lines = [self.clusters.context.coverage_ru(),
+                 f"Кластеризация: признаки — {_names(self.clusters.features)}; школ {len(self.clusters.labels)} "
+                 f"из {n_all}.",
+                 f"Ожидаемые результаты: признаки — {_names(model_feats)}; школ {n_model} из {n_all}.",
+                 f"Похожие школы: признаки — {_names(self.similar.attrs.get('features', []))}."]
+        lines += self.clusters.context.notes
+        return lines
+
 
 def context_analysis(dataset, year: int, config: str | Path | Mapping | None = None,
                      method: str | None = None, stability: bool = True) -> ContextReport:

@@ -477,6 +477,21 @@ class Dataset:
     def has(self, name: str) -> bool:
         return name in self.tables
 
+    def has_column(self, table: str, column: str) -> bool:
+        """True when ``table`` is present, its source had ``column`` and the column holds a value.
+
+        The loader gives every table all its canonical columns (absent ones empty); a column the
+        source did not have, or left entirely empty, means «not collected in this data set» — an
+        analysis drops it from its selection (one note), it is never a gap of every school.
+        """
+        df = self.tables.get(table)
+        if df is None or column not in df.columns:
+            return False
+        loaded = self.report.tables.get(table) if self.report is not None else None
+        if loaded is not None and loaded.columns and column not in loaded.columns:
+            return False
+        return bool(df[column].notna().any())
+
     @property
     def years(self) -> list[int]:
         res = self.tables.get("results")
