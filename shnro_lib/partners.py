@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnro_lib.config import load_yaml, parameters_dir
+from shnro_lib.config import load_yaml
 from shnro_lib.labels import LABELS_RU
+from shnro_lib.partners_settings import PartnersSettings
+from shnro_lib.settings import load_settings, parse_settings
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -32,21 +34,14 @@ EARTH_RADIUS_KM = 6371.0088
 # --------------------------------------------------------------------------- configuration
 
 def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
-    """The pairing configuration (default ``parameters/partners.yaml``); a dict overrides it section by section."""
-    base = load_yaml(parameters_dir() / "partners.yaml")
-    if config is None:
-        return base
-    over = dict(config) if isinstance(config, Mapping) else load_yaml(config)
-    cfg = dict(base)
-    for k, v in (over or {}).items():
-        if isinstance(v, Mapping) and isinstance(base.get(k), Mapping):
-            cfg[k] = {**base[k], **v}
-        else:
-            cfg[k] = v
-    cap = int((cfg.get("leaders") or {}).get("capacity", 1))
-    if cap < 1:
-        raise ValueError("parameters/partners.yaml: leaders.capacity должна быть не меньше 1")
-    return cfg
+    """The pairing configuration: ``parameters/partners.yaml`` validated by :class:`PartnersSettings`.
+
+    ``config`` may be a complete YAML file (path) or a dict merged over the shipped file (a user's
+    ``--config`` section ``partners:``); unknown keys are errors naming the file and the key.
+    """
+    if isinstance(config, (str, Path)):
+        return parse_settings(PartnersSettings, load_yaml(config), Path(config).name).model_dump()
+    return load_settings(PartnersSettings, "partners", dict(config) if config else None).model_dump()
 
 
 # --------------------------------------------------------------------------- geometry
@@ -411,8 +406,13 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
 def partner_result(dataset, year: int, config: str | Path | Mapping | None = None,
                    rules: str | Path | dict = "lo_2018", ident: pd.DataFrame | None = None,
                    contexts: Mapping[int, pd.DataFrame] | None = None,
-                   features: pd.DataFrame | None = None) -> PartnerResult:
-    """Identification, context and pairing of ``year`` from a data set (inputs may be passed in)."""
+                   features: pd.DataFrame | None = None,
+                   context_config: Mapping | None = None) -> PartnerResult:
+    """Identification, context and pairing of ``year`` from a data set (inputs may be passed in).
+
+    ``context_config`` — a user's changes to ``context.yaml`` for the context computed here;
+    :class:`shnro_lib.context.ContextNotAssessed` when the data hold no usable context.
+    """
     cfg = load_partners_config(config)
     if ident is None:
         from shnro_lib.identify import identify_schools
@@ -423,11 +423,11 @@ def partner_result(dataset, year: int, config: str | Path | Mapping | None = Non
 
         n_years = int((cfg.get("leaders") or {}).get("stable_years", 2))
         yrs = [y for y in dataset.years if y <= int(year)][-n_years:]
-        contexts = {y: context_table(dataset, y) for y in yrs}
+        contexts = {y: context_table(dataset, y, context_config) for y in yrs}
     if features is None:
         from shnro_lib.context import context_features
 
-        features = context_features(dataset, int(year)).z
+        features = context_features(dataset, int(year), context_config).z
     leaders = select_leaders(ident, contexts, int(year), cfg)
     prog = dataset.get("programme") if hasattr(dataset, "get") else None
     current = None

@@ -9,6 +9,7 @@ import pytest
 
 from shnro_lib import monitoring as mon
 from shnro_lib.io import Dataset
+from shnro_lib.io.facts import parse_facts
 
 M1, M2 = "Первый район", "Второй район"
 
@@ -52,9 +53,14 @@ IDENT = pd.DataFrame({
     "category": ["ШНРО", "ШНСУ", "нет", "ШНРО и ШНСУ", "ШНРО", "нет", "ШНРО", "ШНРО и ШНСУ"]})
 
 
+# targets are facts of a data set (dataset.yaml), as the demo's
+FACTS = parse_facts({"monitoring": {"targets": {"shnro_share": {"trajectory": {2022: 0.29, 2024: 0.05},
+                                                                "tolerance": 0.03}}}})
+
+
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
+    return mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT), targets=mon.targets_from_facts(FACTS))
 
 
 def _val(table, name, year=2023, muni="Регион"):
@@ -217,3 +223,27 @@ def test_cli_monitoring(small_demo_dir, tmp_path):
     wb = load_workbook(out)
     assert {"Регион по годам", "Статус целей", "Траектории школ", "Переходы"} <= set(wb.sheetnames)
     assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in str(wb["Статус целей"]["A1"].value)
+
+
+def test_without_targets_the_status_says_so_not_a_fabricated_target():
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
+    r = _val(t, "shnro_share")
+    assert math.isnan(r["target"]) and r["status"] == "no_target"
+    assert r["status_ru"] == "цель не задана в dataset.yaml"
+    assert "targets" not in mon.load_monitoring_config()
+
+
+def test_not_assessed_categories_are_missing_not_zero():
+    ident = IDENT.copy()
+    ident.loc[ident["year"] == 2023, "category"] = ["не оценено", "не оценено", "не оценено", "ШНРО"]
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), ident))
+    r = _val(t, "shnro_share")
+    # 1 of 4 schools assessed (< min_coverage 0.5): «—», not 100 % and not 0 %
+    assert math.isnan(r["value"]) and r["status_ru"] == "не оценено"
+    assert "1 из 4" in r["note"]
+    assert _val(t, "shnro_share", 2022)["value"] == pytest.approx(0.5)
+
+
+def test_unknown_key_is_an_error_naming_the_key():
+    with pytest.raises(ValueError, match="positive_change.min_chnage"):
+        mon.load_monitoring_config({"positive_change": {"min_chnage": 0.1}})

@@ -16,28 +16,37 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(..., "--year", help="Год мониторинга (последний год таблиц)"),
         xlsx: Path = typer.Option(..., "--xlsx", help="Файл Excel (.xlsx)"),
         rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
-        config: Path = typer.Option(None, "--config", help="YAML с показателями (по умолчанию parameters/monitoring.yaml)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
+                                    "файлов parameters/, например «monitoring: {indicators: {...}}»"),
         figure: Path = typer.Option(None, "--figure", help="Дополнительно: цветная сетка статусов (.png)"),
     ) -> None:
         """Мониторинг ШНРО/ШНСУ: показатели по региону и муниципалитетам, статус целей, переходы школ."""
         import pandas as pd
 
         from shnro_lib import monitoring as mon
-        from shnro_lib.commands._common import load_or_exit
+        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
         from shnro_lib.outputs import atomic_write, write_workbook
 
-        ds = load_or_exit(data_dir, year)
+        override = settings_override(config, "monitoring")
         try:
-            cfg = mon.load_monitoring_config(config)
-        except (FileNotFoundError, ValueError) as exc:
+            cfg = mon.load_monitoring_config(override)
+        except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
+        ds = load_or_exit(data_dir, year)
         years = [y for y in ds.years if y <= year]
-        ident = mon.identification_panel(ds, years, rules)
-        panel = mon.build_panel(ds, ident, cfg)
-        table = mon.evaluate_indicators(panel, cfg)
-        synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
-        note = f"Мониторинг ШНРО/ШНСУ; {year} г.; данные {ds.fingerprint}"
+        targets = mon.targets_from_facts(ds.facts)
+        try:
+            ident = mon.identification_panel(ds, years, rules)
+            panel = mon.build_panel(ds, ident, cfg)
+            table = mon.evaluate_indicators(panel, cfg, targets=targets)
+        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
+            raise failure_exit(exc, "мониторинг", xlsx) from None
+        synthetic = ds.is_synthetic
+        place = ds.facts.region or ds.facts.name
+        note = f"Мониторинг ШНРО/ШНСУ{f' — {place}' if place else ''}; {year} г.; данные {ds.fingerprint}"
+        if targets is None:
+            note += "; цели не заданы в dataset.yaml — статус не оценивается"
         if synthetic:
             note = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + note
         region = mon.monitoring_wide(table)
@@ -57,7 +66,7 @@ def register(app: typer.Typer) -> None:
             tm = mon.transition_matrix(ident, years[-2], year, cfg).reset_index()
             sheets["Переходы"] = tm
             notes["Переходы"] = note + f". Строки — категория {years[-2]} г., столбцы — {year} г."
-        defs = mon.monitoring_method_ru(cfg)
+        defs = mon.monitoring_method_ru(cfg, targets)
         sheets["Методика"] = pd.DataFrame({"Методика": defs.splitlines()})
         notes["Методика"] = note
         labels = {**mon.COLUMN_LABELS_RU, **traj_labels}
@@ -70,7 +79,17 @@ def register(app: typer.Typer) -> None:
             atomic_write(figure, lambda p: fig.savefig(p, dpi=120, bbox_inches="tight", format="png"))
         reg = table[(table["level"] == "регион") & (table["year"] == year)]
         prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
-        counts = reg["status_ru"].value_counts()
-        typer.echo(prefix + f"Показателей: {len(reg)}; статус по региону: "
+        counts = reg["status_ru"].value_counts().sort_index()
+        n_value = int(reg["value"].notna().sum())
+        typer.echo(prefix + f"Показателей: {len(reg)}; рассчитано по региону: {n_value}; статус: "
                    + ", ".join(f"{k} — {v}" for k, v in counts.items()))
+        for _, r in reg[reg["value"].isna()].iterrows():
+            typer.echo(f"  «{r['title_ru']}»: — ({r['note'] or r['status_ru']})")
+        if targets is None:
+            typer.echo("Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается.")
         typer.echo(f"Записано: {xlsx}")
+        head = reg[reg["indicator"] == "shnro_share"]
+        if n_value == 0:
+            raise not_assessed(f"ни один показатель мониторинга за {year} г. не рассчитан")
+        if len(head) and head["value"].isna().all():
+            raise not_assessed(f"доля ШНРО за {year} г.: {head['note'].iloc[0] or 'категории школ не определены'}")

@@ -19,26 +19,33 @@ def register(app: typer.Typer) -> None:
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на пару"),
         xlsx: Path = typer.Option(None, "--xlsx", help="Дополнительно: книга Excel «Список сетевого партнёрства»"),
         rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
-        config: Path = typer.Option(None, "--config", help="YAML подбора пар (по умолчанию parameters/partners.yaml)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
+                                    "файлов parameters/, например «partners: {leaders: {capacity: 3}}»"),
     ) -> None:
         """Подобрать каждой ШНРО школу-лидера (оптимальное распределение) и записать список пар."""
         import pandas as pd
 
         from shnro_lib import partners as pt
-        from shnro_lib.commands._common import load_or_exit
+        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
+        from shnro_lib.context import ContextNotAssessed
         from shnro_lib.outputs import write_csv, write_workbook
 
-        ds = load_or_exit(data_dir, year)
+        overrides = {name: settings_override(config, name) for name in ("partners", "context")}
         try:
-            cfg = pt.load_partners_config(config)
-        except (FileNotFoundError, ValueError) as exc:
-            typer.echo(f"Ошибка: {exc}", err=True)
-            raise typer.Exit(1) from None
-        try:
-            res = pt.partner_result(ds, year, cfg, rules)
+            cfg = pt.load_partners_config(overrides["partners"])
         except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
+        ds = load_or_exit(data_dir, year)
+        try:
+            res = pt.partner_result(ds, year, cfg, rules, context_config=overrides["context"] or None)
+        except ContextNotAssessed as exc:
+            write_csv(pd.DataFrame(columns=CSV_COLUMNS), csv)
+            typer.echo(f"Записано (пусто): {csv}")
+            raise not_assessed("школы-лидеры выбираются по результатам с учётом контекста, а контекст не "
+                               f"оценён: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
+            raise failure_exit(exc, "сетевое партнёрство", csv) from None
         paired = res.paired
         extra = [c for c in paired.columns if c not in CSV_COLUMNS and c != "paired"]
         write_csv(paired[CSV_COLUMNS + extra], csv)

@@ -27,6 +27,7 @@ from .features import (
                        ALLOWED_TABLES,
                        REGION_ROW,
                        ContextFeatures,
+                       ContextNotAssessed,
                        context_features,
                        load_context_config,
                        pca_index,

@@ -143,8 +143,19 @@ def _column_present(dataset, table: str, column: str) -> bool:
     return df is not None and column in df.columns and bool(df[column].notna().any())
 
 
-def _feature_source_ru(spec: Mapping, name: str) -> str:
-    return f"{spec.get('label', name)} (таблица «{TABLES_RU.get(spec['table'], spec['table'])}», «{spec['column']}»)"
+def _absent_ru(dataset, catalog: Mapping, feats: list[str]) -> str:
+    """Features the data do not hold, grouped by table: «нет таблицы …» or «в таблице … нет: …»."""
+    by_table: dict[str, list[str]] = {}
+    for f in feats:
+        by_table.setdefault(catalog[f]["table"], []).append(catalog[f]["label"])
+    parts = []
+    for table in sorted(by_table, key=list(TABLES_RU).index):
+        name = f"«{TABLES_RU[table]}» ({table})"
+        if table != "schools" and dataset.get(table) is None:
+            parts.append(f"нет таблицы {name}")
+        else:
+            parts.append(f"в таблице {name} нет: " + ", ".join(by_table[table]))
+    return "; ".join(parts)
 
 
 def _latest_rows(df: pd.DataFrame, year: int, fallback: str = "latest_earlier") -> pd.DataFrame:
@@ -247,15 +258,15 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
         raw[f] = values
         kept_feats.append(f)
     if absent:
-        notes.append("Не собраны в этом наборе данных и не используются признаки: "
-                     + "; ".join(_feature_source_ru(catalog[f], f) for f in absent) + ".")
+        notes.append(f"Признаки, не собранные в этом наборе данных, не используются ({len(absent)} из {len(feats)}): "
+                     + _absent_ru(dataset, catalog, absent) + ".")
     if empty_year:
         notes.append(f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
                      + "; ".join(catalog[f]["label"] for f in empty_year) + ".")
     if not kept_feats:
         raise ContextNotAssessed(
             "в наборе данных нет ни одного признака контекста из параметров (context.yaml): "
-            + "; ".join(_feature_source_ru(catalog[f], f) for f in absent + empty_year))
+            + _absent_ru(dataset, catalog, absent + empty_year))
     raw = raw[kept_feats].astype(float)
 
     # --- missing values: exclusion rule

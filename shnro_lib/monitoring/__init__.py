@@ -18,6 +18,7 @@ from .indicators import (
                          plot_status_grid,
                          target_status,
                          target_value,
+                         targets_from_facts,
 )
 from .method import COLUMN_LABELS_RU, monitoring_method_ru
 from .panel import build_panel, identification_panel
@@ -33,5 +34,5 @@ __all__ = [
     "AGGREGATIONS", "COLUMN_LABELS_RU", "STATUS_COLOURS", "STATUS_KEYS", "TRAJECTORY_STATUS_RU", "build_panel",
     "evaluate_indicator", "evaluate_indicators", "identification_panel", "load_monitoring_config",
     "monitoring_method_ru", "monitoring_table", "monitoring_wide", "plot_status_grid", "plot_transitions_flow",
-    "school_trajectories", "target_status", "target_value", "transition_matrix", "transitions_long",
+    "school_trajectories", "target_status", "target_value", "targets_from_facts", "transition_matrix", "transitions_long",
 ]

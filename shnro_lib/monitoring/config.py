@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from shnro_lib.config import load_yaml, parameters_dir
+from pydantic import Field
+
+from shnro_lib.config import load_yaml
+from shnro_lib.settings import SettingsError, StrictSettings, load_settings, parse_settings
 
 AGGREGATIONS = ("count", "sum", "mean", "ratio")
 STATUS_KEYS = ("on_track", "at_risk", "off_track", "no_target", "no_data")
@@ -16,45 +19,91 @@ STATUS_COLOURS = {"on_track": "#5cb85c", "at_risk": "#f0ad4e", "off_track": "#d9
 
 # --------------------------------------------------------------------------- configuration
 
-def load_monitoring_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
-    """The monitoring configuration (default ``parameters/monitoring.yaml``), validated.
+class IndicatorSpec(StrictSettings):
+    """One indicator of ``monitoring.yaml`` (see the comments there)."""
 
-    ``config`` may be a path or an already loaded dict; a dict may be partial — its top-level
-    keys replace the defaults' (``indicators`` and ``targets`` are merged key by key).
+    title_ru: str
+    aggregation: Literal["count", "sum", "mean", "ratio"]
+    short_ru: str | None = None
+    section: str | None = None
+    requires: list[str] | None = None
+    filter: dict[str, list[str]] | None = None
+    where: str | None = None
+    numerator: str | float | None = None
+    denominator: str | float | None = None
+    unit: Literal["share", "count", "index"] | None = None
+    direction: Literal["higher_better", "lower_better"] | None = None
+    min_coverage: float | None = Field(default=None, ge=0, le=1)
+
+
+class PositiveChange(StrictSettings):
+    min_change: float
+    require_significance: bool
+    z: float = Field(gt=0)
+
+
+class Procedures(StrictSettings):
+    procedures: list[str] | None
+
+
+class GiaSettings(StrictSettings):
+    procedures: list[str]
+    subjects: list[str] | None
+
+
+class StatusLabels(StrictSettings):
+    on_track: str
+    at_risk: str
+    off_track: str
+    no_target: str
+    no_target_facts: str
+    no_data: str
+    not_assessed: str
+
+
+class Transitions(StrictSettings):
+    effective_years: int = Field(ge=1)
+
+
+class MonitoringSettings(StrictSettings):
+    """``parameters/monitoring.yaml`` (targets are facts of a data set: ``dataset.yaml``)."""
+
+    list_categories: list[str]
+    shnro_categories: list[str]
+    shnsu_categories: list[str]
+    not_assessed_categories: list[str]
+    category_order: list[str]
+    region_label: str
+    positive_change: PositiveChange
+    low_index: Procedures
+    gia: GiaSettings
+    indicators: dict[str, IndicatorSpec]
+    status_labels: StatusLabels
+    transitions: Transitions
+
+
+def load_monitoring_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
+    """The monitoring configuration: ``parameters/monitoring.yaml`` validated by :class:`MonitoringSettings`.
+
+    ``config`` may be a complete YAML file (path) or a dict merged over the shipped file key by key
+    (a new indicator is added, a listed one changed) — e.g. a user's ``--config`` section ``monitoring:``.
+    Unknown keys are errors naming the file and the key. Indicator keys not given stay absent.
     """
-    base = load_yaml(parameters_dir() / "monitoring.yaml")
-    if config is None:
-        cfg = base
+    if isinstance(config, (str, Path)):
+        cfg = parse_settings(MonitoringSettings, load_yaml(config), Path(config).name)
     else:
-        over = dict(config) if isinstance(config, Mapping) else load_yaml(config)
-        cfg = dict(base)
-        for k, v in (over or {}).items():
-            if k in ("indicators", "targets") and isinstance(v, Mapping) and not over.get("replace_" + k):
-                cfg[k] = {**(base.get(k) or {}), **v}
-            else:
-                cfg[k] = v
-    _validate(cfg)
-    return cfg
+        cfg = load_settings(MonitoringSettings, "monitoring", dict(config) if config else None)
+    out = cfg.model_dump()
+    out["indicators"] = {k: v.model_dump(exclude_none=True) for k, v in cfg.indicators.items()}
+    _validate(out)
+    return out
 
 
 def _validate(cfg: dict) -> None:
-    for name, spec in (cfg.get("indicators") or {}).items():
-        where = f"parameters/monitoring.yaml: показатель «{name}»"
-        if not isinstance(spec, Mapping):
-            raise ValueError(f"{where}: ожидается словарь параметров")
-        agg = spec.get("aggregation")
-        if agg not in AGGREGATIONS:
-            raise ValueError(f"{where}: aggregation «{agg}» не из {', '.join(AGGREGATIONS)}")
+    for name, spec in cfg["indicators"].items():
+        where = f"monitoring.yaml: показатель «{name}»"
+        agg = spec["aggregation"]
         if agg == "ratio" and not spec.get("denominator"):
-            raise ValueError(f"{where}: для aggregation: ratio нужен denominator")
-        if agg in ("sum", "mean") and not spec.get("numerator"):
-            raise ValueError(f"{where}: для aggregation: {agg} нужен numerator")
-        if spec.get("direction", "higher_better") not in ("higher_better", "lower_better"):
-            raise ValueError(f"{where}: direction должен быть higher_better или lower_better")
-        if not isinstance(spec.get("filter") or {}, Mapping):
-            raise ValueError(f"{where}: filter — словарь «столбец: [значения]»")
-    for name, t in (cfg.get("targets") or {}).items():
-        if name not in (cfg.get("indicators") or {}):
-            raise ValueError(f"parameters/monitoring.yaml: цель для неизвестного показателя «{name}»")
-        if not isinstance(t, Mapping) or not t.get("trajectory"):
-            raise ValueError(f"parameters/monitoring.yaml: у цели «{name}» нет trajectory")
+            raise SettingsError(f"{where}: для aggregation: ratio нужен denominator")
+        if agg in ("sum", "mean") and spec.get("numerator") is None:
+            raise SettingsError(f"{where}: для aggregation: {agg} нужен numerator")

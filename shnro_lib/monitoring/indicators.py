@@ -113,9 +113,34 @@ def target_status(value: float, target: float, direction: str, tolerance: float)
     return "off_track"
 
 
+def targets_from_facts(facts: Any) -> dict[str, dict] | None:
+    """The monitoring targets of a data set's ``dataset.yaml`` (:class:`~shnro_lib.io.facts.DatasetFacts`).
+
+    Returns ``{indicator: {trajectory, tolerance, by_municipality}}`` or None when the data set
+    states no targets (then every status says «цель не задана в dataset.yaml»).
+    """
+    mon = getattr(facts, "monitoring", None)
+    if mon is None or not (mon.targets or mon.by_municipality):
+        return None
+    out: dict[str, dict] = {}
+    for name, t in sorted(mon.targets.items()):
+        out[name] = {"trajectory": dict(t.trajectory), "tolerance": t.tolerance, "by_municipality": {}}
+    for muni, per in sorted(mon.by_municipality.items()):
+        for name, t in sorted(per.items()):
+            entry = out.setdefault(name, {"trajectory": {}, "tolerance": t.tolerance, "by_municipality": {}})
+            entry["by_municipality"][muni] = {"trajectory": dict(t.trajectory)}
+    return out
+
+
 def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None = None,
-                        indicators: Sequence[str] | None = None) -> pd.DataFrame:
+                        indicators: Sequence[str] | None = None,
+                        targets: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
     """Every indicator, by year for the region and for each municipality, with change, target and status.
+
+    ``targets`` — the data set's targets (:func:`targets_from_facts`); without them (None) no
+    status is judged and ``status_ru`` says the target is not given in ``dataset.yaml``.
+    An indicator with ``min_coverage`` is «—» («не оценено», with the counts) where fewer than that
+    share of its school-years have the data it needs — never 0.
 
     Returns
     -------
@@ -155,16 +180,27 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
         both = pd.concat([reg, mun], ignore_index=True)
         both[["n_schools", "n_used"]] = both[["n_schools", "n_used"]].fillna(0).astype(int)
         both = both.sort_values(["municipality", "year"], kind="stable")
+        min_cov = spec.get("min_coverage")
+        thin = pd.Series(False, index=both.index)
+        if min_cov is not None and not lacking:
+            thin = (both["n_schools"] > 0) & (both["n_used"] < float(min_cov) * both["n_schools"])
+            both.loc[thin, ["value", "numerator", "denominator"]] = np.nan
         both["change"] = both.groupby("municipality", sort=False)["value"].diff()
-        tgt = (cfg.get("targets") or {}).get(name)
+        tgt = (targets or {}).get(name)
         direction = spec.get("direction", "higher_better")
-        tol = float((tgt or {}).get("tolerance", 0.0))
+        tol = float((tgt or {}).get("tolerance") or 0.0)
         both["target"] = [target_value(tgt, int(y), None if m == region else m)
                           for y, m in zip(both["year"], both["municipality"], strict=True)]
         both["status"] = [target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"],
                                                                                strict=True)]
-        both["status_ru"] = both["status"].map(lambda k: labels.get(k, k))
+        status_ru = {**labels, "no_target": labels["no_target"] if tgt else labels["no_target_facts"]}
+        both["status_ru"] = both["status"].map(status_ru)
+        both.loc[thin, "status_ru"] = labels["not_assessed"]
         both["note"] = np.where((both["n_used"] == 0) & (note == ""), "нет данных для расчёта", note)
+        both.loc[thin & (both["n_used"] > 0), "note"] = [
+            f"не оценено: данные есть только у {u} из {n} школ (нужно не менее {float(min_cov):.0%})"
+            for u, n in zip(both.loc[thin & (both["n_used"] > 0), "n_used"],
+                            both.loc[thin & (both["n_used"] > 0), "n_schools"], strict=True)]
         both.insert(0, "indicator", name)
         both.insert(1, "section", str(spec.get("section", "")))
         both.insert(2, "title_ru", spec.get("title_ru", name))
@@ -209,7 +245,7 @@ def monitoring_table(dataset, year: int, municipality: str | None = None, ident:
     else:
         ident = ident[ident["year"].astype(int).isin(years)]
     panel = build_panel(dataset, ident, config)
-    table = evaluate_indicators(panel, config)
+    table = evaluate_indicators(panel, config, targets=targets_from_facts(getattr(dataset, "facts", None)))
     if municipality is not None:
         table = table[(table["municipality"] == municipality) | (table["level"] == "регион")]
     return table.reset_index(drop=True)

@@ -9,7 +9,8 @@ from .config import load_monitoring_config
 
 # --------------------------------------------------------------------------- method annex
 
-def monitoring_method_ru(config: str | Path | Mapping | None = None) -> str:
+def monitoring_method_ru(config: str | Path | Mapping | None = None,
+                         targets: Mapping[str, Mapping] | None = None) -> str:
     """Markdown (Russian) for the method annex: every indicator's formula, targets, transitions."""
     cfg = load_monitoring_config(config)
     agg_ru = {"count": "число школ, у которых выполнено условие", "sum": "сумма",
@@ -53,10 +54,15 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None) -> str:
               "Пропуски не заменяются нулём: школа без данных не входит ни в числитель, ни в знаменатель; в "
               "таблице указано, по скольким школам был расчёт (n_used) из скольких (n_schools).",
               "", "### Цели и статус", ""]
-    for name, t in (cfg.get("targets") or {}).items():
-        traj = ", ".join(f"{k}: {v}" for k, v in t["trajectory"].items())
-        lines.append(f"- {cfg['indicators'][name].get('title_ru', name)}: траектория {traj}, "
-                     f"допуск {t.get('tolerance', 0)}")
+    if targets:
+        lines.append("Цели — из файла dataset.yaml набора данных (паспорт программы региона):")
+        for name, t in sorted(targets.items()):
+            title = (cfg["indicators"].get(name) or {}).get("title_ru", name)
+            traj = ", ".join(f"{k}: {v}" for k, v in sorted(t["trajectory"].items()))
+            lines.append(f"- {title}: траектория {traj}, допуск {t.get('tolerance') or 0}")
+    else:
+        lines.append("Цели — факты набора данных (раздел monitoring.targets файла dataset.yaml), а не параметры "
+                     "метода; если их там нет, статус не оценивается и показано «цель не задана в dataset.yaml».")
     sl = cfg.get("status_labels") or {}
     lines += ["", f"Цель года — линейная интерполяция между точками траектории. Статус: «{sl.get('on_track')}» — "
               f"цель достигнута; «{sl.get('at_risk')}» — отставание от цели не больше допуска; "

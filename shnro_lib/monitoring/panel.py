@@ -140,9 +140,13 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
 
     lists = {"listed": cfg["list_categories"], "is_shnro": cfg["shnro_categories"],
              "is_shnsu": cfg["shnsu_categories"]}
+    # a school-year whose category could not be assessed is missing in the flags, never «not listed»
+    unknown = cfg["not_assessed_categories"]
+    assessed = panel["category"].notna() & ~panel["category"].isin(unknown)
+    assessed_prev = panel["category_prev"].notna() & ~panel["category_prev"].isin(unknown)
     for col, cats in lists.items():
-        panel[col] = panel["category"].isin(cats).astype(float)
-        panel[col + "_prev"] = panel["category_prev"].isin(cats).astype(float).where(panel["category_prev"].notna())
+        panel[col] = panel["category"].isin(cats).astype(float).where(assessed)
+        panel[col + "_prev"] = panel["category_prev"].isin(cats).astype(float).where(assessed_prev)
 
     # results: single-year index and its change against the previous data year
     need_years = sorted(set(years) | {p for p in prev_of.values() if p is not None})
