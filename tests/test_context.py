@@ -79,7 +79,8 @@ def _write_cfg(tmp_path: Path, edit) -> Path:
 
 def test_method_change_is_a_yaml_edit(demo, tmp_path):
     def edit(cfg):
-        cfg["clustering"].update(method="ward", k=3, stability={"n_boot": 0})
+        cfg["clustering"].update(method="ward", k=3)
+        cfg["clustering"]["stability"]["n_boot"] = 0
 
     path = _write_cfg(tmp_path, edit)
     ward = C.cluster_analysis(demo, 2024, config=path)
@@ -91,7 +92,8 @@ def test_method_change_is_a_yaml_edit(demo, tmp_path):
 
 def test_feature_list_change_is_a_yaml_edit(demo, tmp_path):
     def edit(cfg):
-        cfg["clustering"].update(features=["share_low_ses", "log_distance"], k=2, stability={"n_boot": 0})
+        cfg["clustering"].update(features=["share_low_ses", "log_distance"], k=2)
+        cfg["clustering"]["stability"]["n_boot"] = 0
 
     res = C.cluster_analysis(demo, 2024, config=_write_cfg(tmp_path, edit))
     assert res.features == ["share_low_ses", "log_distance"]
@@ -230,3 +232,39 @@ def test_cli(demo, tmp_path):
     df = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig", dtype=str)
     assert "Код ОО" in df.columns and "Резильентная" in df.columns
     assert (tmp_path / "c.xlsx").stat().st_size > 0
+
+
+def test_columns_not_collected_are_dropped_with_one_note_not_per_school():
+    # the crafted context holds 4 of the 11 features in use: no school is excluded for the other 7
+    ds = _crafted(n_muni=3, per=10)
+    cf = C.context_features(ds, 2024, {"clustering": {"stability": {"n_boot": 0}}})
+    assert len(cf.excluded) == 0
+    assert list(cf.z.columns) == ["log_enrolment", "share_low_ses", "share_low_parent_education", "log_distance"]
+    absent_notes = [n for n in cf.notes if "не собранные" in n]
+    assert len(absent_notes) == 1 and "7 из 11" in absent_notes[0]
+    assert "Малокомплектная школа" in absent_notes[0] and len(cf.absent) == 7
+    rep = C.context_analysis(ds, 2024, {"clustering": {"stability": {"n_boot": 0}, "k_range": [2, 3]}})
+    assert rep.table["cluster"].notna().all()
+    assert any("признаков использовано 4 из 11" in line for line in rep.coverage_ru())
+
+
+def test_no_context_table_is_not_assessed_with_the_reason():
+    ds = _crafted(n_muni=3, per=10)
+    bare = Dataset.from_frames({"schools": ds.schools, "results": ds.results})
+    with pytest.raises(C.ContextNotAssessed, match="нет таблицы «социальный контекст»"):
+        C.context_table(bare, 2024)
+
+
+def test_ignored_looking_options_are_honoured():
+    ds = _crafted(n_muni=3, per=10)
+    ctx = ds.tables["context"].copy()
+    old = ctx.iloc[[1]].copy()
+    old["year"] = 2023
+    ds2 = Dataset.from_frames({"schools": ds.schools, "results": ds.results,
+                               "context": pd.concat([ctx.drop(index=1), old], ignore_index=True)})
+    exact = C.context_features(ds2, 2024, {"year_fallback": "exact"})
+    assert exact.n_fallback == 0 and ds.schools["school_id"].iloc[1] in set(exact.excluded["school_id"])
+    with pytest.raises(ValueError, match="missing.impute"):
+        C.load_context_config({"missing": {"impute": "zero"}})
+    with pytest.raises(ValueError, match="clustering.metod"):
+        C.load_context_config({"clustering": {"metod": "gmm"}})
