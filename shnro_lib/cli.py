@@ -53,26 +53,6 @@ def demo_data(
         typer.echo("Выгрузки для «shnro import»: " + ", ".join(str(p) for p in ex.files.values()))
 
 
-@app.command("validate")
-def validate(
-    data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
-    mapping: list[Path] = typer.Option(None, "--mapping", help="Дополнительный YAML с соответствием заголовков"),
-) -> None:
-    """Проверить набор данных: код 0, если ошибок нет; код 1 и полный список проблем — если есть."""
-    from shnro_lib.io import DataError, load_dataset
-
-    try:
-        ds = load_dataset(data_dir, mappings=mapping or None)
-    except DataError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
-        typer.echo(f"Ошибка: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(ds.report.summary_ru())
-    typer.echo("Набор данных корректен.")
-
-
 def _register_commands() -> None:
     for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{_commands.__name__}.{info.name}")

@@ -18,6 +18,9 @@ def test_validate_demo_ok():
     r = run_cli("validate", str(DEMO_DIR))
     assert r.returncode == 0, r.stderr
     assert "Набор данных корректен" in r.stdout
+    # every warning and note is printed, grouped by kind with its count and first examples
+    assert "Предупреждения (" in r.stdout and "проценты переведены в доли (значений: N) — " in r.stdout
+    assert "Сведения (" in r.stdout and "staff.csv: файл прочитан в кодировке cp1251" in r.stdout
 
 
 def test_validate_lists_every_problem(tmp_path):

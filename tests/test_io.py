@@ -352,3 +352,34 @@ def test_optional_tables_bool_date_and_mapping(tmp_path, tiny_rows):
     diag = ds.get("diagnostics")
     assert diag["wave"].iloc[0] == "вход" and diag["date"].iloc[0] == pd.Timestamp("2023-10-15")
     assert str(ctx["enrolment"].dtype) == "Int64" and ctx["enrolment"].isna().all()
+
+
+def test_grouped_problems_count_and_examples():
+    from shnro_lib.io.problems import Problem, grouped_problems_ru
+
+    probs = [Problem("warning", "r.csv", None, i, "Балл", str(i), f"значение {i} вне диапазона [0, 100]")
+             for i in range(2, 8)]
+    probs.append(Problem("info", "s.csv", None, None, None, None, "файл прочитан в кодировке cp1251"))
+    text = grouped_problems_ru(probs, examples=2)
+    assert "Предупреждения (6):" in text and "значение N вне диапазона [N, N] — 6" in text
+    assert "строка 2" in text and "строка 3" in text and "строка 4" not in text and "… и ещё 4" in text
+    assert "Сведения (1):" in text and "файл прочитан в кодировке cp1251 — 1" in text
+    assert "строка 7" in grouped_problems_ru(probs, examples=0)
+
+
+def test_has_column_distinguishes_not_collected_from_missing_values():
+    import pandas as pd
+
+    from shnro_lib.io import Dataset
+
+    ds = Dataset.from_frames({
+        "schools": pd.DataFrame({"school_id": ["1", "2"], "name": ["А", "Б"], "municipality": ["М", "М"]}),
+        "results": pd.DataFrame({"school_id": ["1", "2"], "year": [2024, 2024], "procedure": ["ОГЭ", "ОГЭ"],
+                                 "subject": ["Математика"] * 2, "grade": [9, 9], "participants": [10, 12],
+                                 "mean_score": [15.0, 17.0], "max_score": [31.0, 31.0],
+                                 "share_low": [0.1, None]}),
+    })
+    assert ds.has_column("results", "share_low")          # collected, one value missing
+    assert not ds.has_column("results", "share_quality")   # never collected (the loader adds it empty)
+    assert "share_quality" in ds.results.columns
+    assert not ds.has_column("context", "enrolment")

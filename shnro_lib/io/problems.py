@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 LEVELS = ("error", "warning", "info")
 _LEVEL_RU = {"error": "Ошибка", "warning": "Предупреждение", "info": "Сведение"}
+_LEVELS_RU = {"error": "Ошибки", "warning": "Предупреждения", "info": "Сведения"}
+# what varies inside one kind of message: quoted names and numbers
+_VARIABLE = re.compile(r"«[^»]*»|\d+(?:[.,]\d+)?")
 _STR_LIMIT = 200
 
 
@@ -154,3 +158,33 @@ class LoadReport:
             f"Ошибок: {len(self.errors)}, предупреждений: {len(self.warnings)}, сведений: {len(self.infos)}."
         )
         return "\n".join(lines)
+
+
+def problem_kind(p: Problem) -> str:
+    """The kind of a problem: its message with quoted names and numbers replaced by «…» and N."""
+    return _VARIABLE.sub(lambda m: "«…»" if m.group(0).startswith("«") else "N", p.message)
+
+
+def grouped_problems_ru(problems: list[Problem], examples: int = 3) -> str:
+    """Every problem, grouped by level and kind, with the count and the first ``examples`` of each (0: all).
+
+    Kinds are listed by level (errors, warnings, notes), then by count (largest first), then by
+    the kind's text, so the order never depends on the order of the input files.
+    """
+    lines: list[str] = []
+    for level in LEVELS:
+        of_level = [p for p in problems if p.level == level]
+        if not of_level:
+            continue
+        kinds: dict[str, list[Problem]] = {}
+        for p in of_level:
+            kinds.setdefault(problem_kind(p), []).append(p)
+        lines.append(f"{_LEVELS_RU[level]} ({len(of_level)}):")
+        for kind, items in sorted(kinds.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            lines.append(f"  • {items[0].message if len(items) == 1 else kind} — {len(items)}")
+            shown = items[:examples] if examples > 0 else items
+            for p in shown:
+                lines.append(f"      {p.to_ru()}")
+            if len(items) > len(shown):
+                lines.append(f"      … и ещё {len(items) - examples}")
+    return "\n".join(lines)
