@@ -49,8 +49,9 @@ if synthetic:
     print("ВНИМАНИЕ: СИНТЕТИЧЕСКИЕ ДАННЫЕ — демонстрационный регион, не реальные школы.")
 rep = C.context_analysis(ds, year, config)
 cl, em, tab = rep.clusters, rep.model, rep.table
-for note in cl.context.notes:
-    print(note)
+# which features each analysis used and how many schools it covered
+for line in rep.coverage_ru():
+    print(line)
 
 # %% [markdown]
 # ## Кластеры школ по контексту

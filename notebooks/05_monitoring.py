@@ -50,7 +50,11 @@ if synthetic:
 # %%
 years = [y for y in ds.years if y <= year]
 ident = mon.identification_panel(ds, years, rules)
-table = mon.evaluate_indicators(mon.build_panel(ds, ident))
+# targets are facts of the data set (dataset.yaml), not parameters of the method
+targets = mon.targets_from_facts(ds.facts)
+if targets is None:
+    display(Markdown("**Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается.**"))
+table = mon.evaluate_indicators(mon.build_panel(ds, ident), targets=targets)
 mon.monitoring_wide(table)
 
 # %% [markdown]
@@ -97,5 +101,5 @@ res.unpaired[["school_id", "school_name", "reason"]]
 # ## Методика
 
 # %%
-display(Markdown(mon.monitoring_method_ru()))
+display(Markdown(mon.monitoring_method_ru(targets=targets)))
 display(Markdown(pt.partners_method_ru()))
