@@ -428,13 +428,27 @@ def partner_result(dataset, year: int, config: str | Path | Mapping | None = Non
         from shnro_lib.context import context_features
 
         features = context_features(dataset, int(year), context_config).z
+    fallback_note = None
+    ri = pd.to_numeric(ident["result_index"], errors="coerce") if "result_index" in ident.columns else None
+    ctx_now = contexts.get(int(year))
+    if (ri is None or ri.isna().all()) and ctx_now is not None and "result_index" in ctx_now.columns:
+        # identification could not index the results (e.g. a procedure it does not count): the
+        # context model's index (every procedure of the data set) stands in, and the notes say so
+        ident = ident.copy()
+        by_school = ctx_now.drop_duplicates("school_id").set_index("school_id")["result_index"]
+        ident["result_index"] = ident["school_id"].astype("string").map(by_school)
+        fallback_note = ("Индекс результатов в идентификации не рассчитан; для выбора лидеров и разрыва в "
+                         "результатах взят индекс результатов модели контекста.")
     leaders = select_leaders(ident, contexts, int(year), cfg)
     prog = dataset.get("programme") if hasattr(dataset, "get") else None
     current = None
     if prog is not None and "partner_school_id" in prog.columns:
         p = prog[prog["year"].astype("Int64") == int(year)].dropna(subset=["partner_school_id"])
         current = p.drop_duplicates("school_id", keep="last").set_index("school_id")["partner_school_id"]
-    return pair_schools(ident, leaders, features, dataset.schools, cfg, current_partners=current, year=int(year))
+    res = pair_schools(ident, leaders, features, dataset.schools, cfg, current_partners=current, year=int(year))
+    if fallback_note:
+        res.notes.insert(0, fallback_note)
+    return res
 
 
 def partner_pairs(dataset, year: int, config: str | Path | Mapping | None = None,

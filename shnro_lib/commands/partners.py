@@ -69,3 +69,6 @@ def register(app: typer.Typer) -> None:
         for n in res.notes:
             typer.echo(f"Примечание: {n}")
         typer.echo(f"Записано: {csv}" + (f", {xlsx}" if xlsx is not None else ""))
+        if len(res.unpaired) and not len(paired):
+            raise not_assessed(f"ни одной пары не подобрано для {len(res.unpaired)} школ: "
+                               + str(res.unpaired["reason"].iloc[0]).rstrip("."))

@@ -85,11 +85,13 @@ def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
                 rec["note"] = "неопределённые стандартные ошибки"
             else:
                 rec["ok"] = True
-                rec["note"] = "; ".join(sorted(msgs))[:200]
+                rec["note"] = f"предупреждений оптимизатора: {len(msgs)}" if msgs else ""
                 attempts.append(rec)
                 return res, opt, attempts
         except Exception as exc:  # noqa: BLE001 — any optimiser failure means "try the next one"
-            rec["note"] = f"ошибка: {type(exc).__name__}: {str(exc)[:120]}"
+            # a library's own message is English: the user reads what happened, in Russian
+            rec["note"] = ("подгонка не удалась: вырожденная матрица (признаки почти линейно зависимы)"
+                           if isinstance(exc, np.linalg.LinAlgError) else "подгонка не удалась (численная ошибка)")
         attempts.append(rec)
     return None, None, attempts
 
