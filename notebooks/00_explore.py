@@ -28,6 +28,8 @@ import pandas as pd
 
 from shnro_lib import report
 from shnro_lib.io import load_dataset
+from shnro_lib.io.holdings import holdings_ru
+from shnro_lib.io.problems import grouped_problems_ru
 from shnro_lib.pipeline import dataset_metadata, overview_tables
 
 ds = load_dataset(data_dir)
@@ -36,6 +38,9 @@ synthetic = bool(meta.get("synthetic"))
 if synthetic:
     report.show(report.synthetic_banner(meta.get("note", "")))
 print(ds.report.summary_ru())
+# every warning and note of the load, grouped by kind; and what the data set holds and did not collect
+print(grouped_problems_ru(ds.report.problems))
+print("\n".join(holdings_ru(ds)))
 print("Годы:", ds.years, "| муниципалитетов:", len(ds.municipalities), "| таблицы:", ", ".join(sorted(ds.tables)))
 
 # %% [markdown]

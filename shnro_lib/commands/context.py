@@ -70,8 +70,9 @@ def register(app: typer.Typer) -> None:
                              "Не кластеризованы": note, "Похожие школы": note, "Модель": model_note},
                 column_labels=COLUMN_LABELS)
         st = cl.stability
-        typer.echo(f"Кластеры ({cl.method}, k = {cl.k}); устойчивость ARI = {st['ari_mean']:.2f} "
-                   f"[{st['ari_low']:.2f}; {st['ari_high']:.2f}]")
+        stab = (f"устойчивость ARI = {st['ari_mean']:.2f} [{st['ari_low']:.2f}; {st['ari_high']:.2f}]"
+                if st["n_boot"] else "устойчивость не оценивалась (clustering.stability.n_boot = 0)")
+        typer.echo(f"Кластеры ({cl.method}, k = {cl.k}); {stab}")
         for _, r in cl.profile.iterrows():
             typer.echo(f"  {r['cluster']}. {r['cluster_name']} (школ: {r['n_schools']})")
         typer.echo(f"Модель ожидаемых результатов: {em.model_used}, R² контекста = {em.r2:.3f}")

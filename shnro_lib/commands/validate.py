@@ -3,30 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
-
-
-def holdings_ru(ds: Any) -> list[str]:
-    """What the data set holds: tables, procedures, years, and the columns it did not collect."""
-    from shnro_lib.schema import TABLES
-
-    present = [t for t in TABLES if ds.has(t)]
-    absent = [t for t in TABLES if not ds.has(t)]
-    res = ds.results
-    procs = sorted(str(p) for p in res["procedure"].dropna().unique()) if "procedure" in res.columns else []
-    lines = [f"Таблицы: {', '.join(present)}" + (f"; нет таблиц: {', '.join(absent)}" if absent else "") + ".",
-             f"Годы результатов: {', '.join(map(str, ds.years)) or '—'}; процедуры: {', '.join(procs) or '—'}."]
-    missing = []
-    for t in present:
-        spec = TABLES[t]
-        cols = [c.name for c in spec.columns if not c.required and not ds.has_column(t, c.name)]
-        if cols:
-            missing.append(f"{t}: {', '.join(cols)}")
-    if missing:
-        lines.append("Не собраны (анализы, которым они нужны, скажут об этом): " + "; ".join(missing) + ".")
-    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +18,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Проверить набор данных: код 0, если ошибок нет; код 1 и все проблемы по видам — если есть."""
         from shnro_lib.io import DataError, load_dataset
+        from shnro_lib.io.holdings import holdings_ru
         from shnro_lib.io.problems import grouped_problems_ru
 
         try:
