@@ -247,3 +247,13 @@ def test_not_assessed_categories_are_missing_not_zero():
 def test_unknown_key_is_an_error_naming_the_key():
     with pytest.raises(ValueError, match="positive_change.min_chnage"):
         mon.load_monitoring_config({"positive_change": {"min_chnage": 0.1}})
+
+
+def test_school_without_result_index_is_not_counted_as_not_shnro():
+    ident = IDENT.copy()
+    # 2023: only D has a result index; A and C are ШНРО by other criteria, B «нет» without an index
+    ident["ident_index_known"] = [True] * 4 + [False, False, False, True]
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), ident))
+    r = _val(t, "shnro_share")
+    # B is missing, not «not ШНРО»: 3 / 3 (it would be 3 / 4 if B counted as assessed)
+    assert r["value"] == pytest.approx(1.0) and r["n_used"] == 3 and r["n_schools"] == 4

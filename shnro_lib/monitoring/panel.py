@@ -21,9 +21,13 @@ def identification_panel(dataset, years: Sequence[int] | None = None, rules: str
     parts = []
     for y in (years if years is not None else dataset.years):
         t = identify_schools(dataset, int(y), r)
-        parts.append(pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": int(y),
-                                   "municipality": t["municipality"].astype("string"),
-                                   "category": t["category"].astype("string")}))
+        part = pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": int(y),
+                             "municipality": t["municipality"].astype("string"),
+                             "category": t["category"].astype("string")})
+        if "result_index" in t.columns:
+            # without a result index a school was not assessed for ШНРО (its «нет» is not a finding)
+            part["ident_index_known"] = t["result_index"].notna().to_numpy()
+        parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out["year"] = out["year"].astype("Int64")
     return out
@@ -147,6 +151,11 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     for col, cats in lists.items():
         panel[col] = panel["category"].isin(cats).astype(float).where(assessed)
         panel[col + "_prev"] = panel["category_prev"].isin(cats).astype(float).where(assessed_prev)
+    if "ident_index_known" in idt.columns:
+        known = idt.set_index(["school_id", "year"])["ident_index_known"].astype("boolean")
+        known = pd.Series(known.reindex(pd.MultiIndex.from_frame(panel[["school_id", "year"]])).to_numpy(),
+                          index=panel.index).fillna(True).astype(bool)
+        panel["is_shnro"] = panel["is_shnro"].where(known | (panel["is_shnro"] == 1))
 
     # results: single-year index and its change against the previous data year
     need_years = sorted(set(years) | {p for p in prev_of.values() if p is not None})
