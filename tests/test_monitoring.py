@@ -257,3 +257,11 @@ def test_school_without_result_index_is_not_counted_as_not_shnro():
     r = _val(t, "shnro_share")
     # B is missing, not «not ШНРО»: 3 / 3 (it would be 3 / 4 if B counted as assessed)
     assert r["value"] == pytest.approx(1.0) and r["n_used"] == 3 and r["n_schools"] == 4
+
+
+def test_category_the_identification_could_not_decide_is_missing():
+    ident = IDENT.copy()
+    ident["unassessed_categories"] = [pd.NA] * 4 + [pd.NA, "ШНРО", pd.NA, pd.NA]
+    panel = mon.build_panel(_dataset(), ident).set_index(["school_id", "year"])
+    assert math.isnan(panel.loc[("B", 2023), "is_shnro"]) and panel.loc[("B", 2023), "is_shnsu"] == 0.0
+    assert panel.loc[("A", 2023), "is_shnro"] == 1.0

@@ -27,6 +27,8 @@ def identification_panel(dataset, years: Sequence[int] | None = None, rules: str
         if "result_index" in t.columns:
             # without a result index a school was not assessed for ШНРО (its «нет» is not a finding)
             part["ident_index_known"] = t["result_index"].notna().to_numpy()
+        if "unassessed_categories" in t.columns:
+            part["unassessed_categories"] = t["unassessed_categories"].astype("string").to_numpy()
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out["year"] = out["year"].astype("Int64")
@@ -156,6 +158,14 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
         known = pd.Series(known.reindex(pd.MultiIndex.from_frame(panel[["school_id", "year"]])).to_numpy(),
                           index=panel.index).fillna(True).astype(bool)
         panel["is_shnro"] = panel["is_shnro"].where(known | (panel["is_shnro"] == 1))
+    if "unassessed_categories" in idt.columns:
+        # the identification says which categories it could not decide for the school
+        keys = pd.MultiIndex.from_frame(panel[["school_id", "year"]])
+        undecided = idt.set_index(["school_id", "year"])["unassessed_categories"].astype("string")
+        undecided = pd.Series(undecided.reindex(keys).to_numpy(), index=panel.index).fillna("")
+        for col, cat in (("is_shnro", "ШНРО"), ("is_shnsu", "ШНСУ")):
+            open_ = undecided.str.split(", ").map(lambda cats, c=cat: c in cats)
+            panel[col] = panel[col].where(~open_ | (panel[col] == 1))
 
     # results: single-year index and its change against the previous data year
     need_years = sorted(set(years) | {p for p in prev_of.values() if p is not None})
