@@ -144,9 +144,9 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
     capacity``; ``attrs["years"]`` the years checked, ``attrs["notes"]`` Russian notes.
     """
     cfg = load_partners_config(config)
-    lc = cfg.get("leaders") or {}
+    lc = cfg["leaders"]
     years_avail = sorted(int(y) for y in contexts if int(y) <= int(year))
-    n_years = int(lc.get("stable_years", 2))
+    n_years = int(lc["stable_years"])
     yrs = years_avail[-n_years:]
     notes = []
     if int(year) not in yrs:
@@ -157,8 +157,8 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
     idt = ident.copy()
     idt["school_id"] = idt["school_id"].astype("string")
     idt = idt.set_index("school_id")
-    ok = idt["category"].isin(list(lc.get("allowed_categories", ["нет"])))
-    thr = float(lc.get("min_residual", 0.0))
+    ok = idt["category"].isin(list(lc["allowed_categories"]))
+    thr = float(lc["min_residual"])
     res_cols = {}
     for y in yrs:
         t = contexts[y].copy()
@@ -171,7 +171,7 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
             cond &= pd.to_numeric(t["residual_ci_low"], errors="coerce").reindex(idt.index) > 0
         ok &= cond.fillna(False)
     ri = pd.to_numeric(idt.get("result_index"), errors="coerce")
-    q = float(lc.get("min_result_quantile", 0.0) or 0.0)
+    q = float(lc["min_result_quantile"] or 0.0)
     if q > 0:
         ok &= (ri >= ri.quantile(q)).fillna(False)
     out = pd.DataFrame({"leader_id": idt.index[ok]})
@@ -180,7 +180,7 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
     out["result_index"] = ri[ok].to_numpy()
     for c, s in res_cols.items():
         out[c] = s[ok].to_numpy()
-    out["capacity"] = int(lc.get("capacity", 1))
+    out["capacity"] = int(lc["capacity"])
     out["leader_id"] = out["leader_id"].astype("string")
     out = out.sort_values("leader_id", kind="stable").reset_index(drop=True)
     out.attrs["years"] = yrs
@@ -247,8 +247,8 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     current_partners : optional ``school_id -> partner_school_id`` now recorded in the programme table.
     """
     cfg = load_partners_config(config)
-    w = cfg.get("weights") or {}
-    rg = cfg.get("result_gap") or {}
+    w = cfg["weights"]
+    rg = cfg["result_gap"]
     notes: list[str] = list(leaders.attrs.get("notes", []))
     idt = ident.copy()
     idt["school_id"] = idt["school_id"].astype("string")
@@ -256,7 +256,7 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     sch["school_id"] = sch["school_id"].astype("string")
     names = sch.set_index("school_id")["name"] if "name" in sch.columns else pd.Series(dtype="string")
     munis = sch.set_index("school_id")["municipality"]
-    need = idt[idt["category"].isin(list(cfg.get("pair_categories", ["ШНРО", "ШНРО и ШНСУ"])))]
+    need = idt[idt["category"].isin(list(cfg["pair_categories"]))]
     need = need.sort_values("school_id", kind="stable").reset_index(drop=True)
     ld = leaders.copy().reset_index(drop=True)
     ld["leader_id"] = ld["leader_id"].astype("string")
@@ -288,7 +288,7 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
             ctx[:, np.isnan(fl).any(axis=1)] = np.nan
     ctx_missing = ~np.isfinite(ctx)
     if ctx_missing.any():
-        fill = float(np.nanquantile(ctx, float(cfg.get("missing_context_quantile", 0.9)))) \
+        fill = float(np.nanquantile(ctx, float(cfg["missing_context_quantile"]))) \
             if np.isfinite(ctx).any() else 0.0
         no_ctx = [s_ids[i] for i in range(n) if ctx_missing[i].all()] + \
                  [l_ids[j] for j in range(m) if n and ctx_missing[:, j].all()]
@@ -303,20 +303,20 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     s_ri = pd.to_numeric(need["result_index"], errors="coerce").to_numpy(float) if n else np.zeros(0)
     l_ri = pd.to_numeric(ld["result_index"], errors="coerce").to_numpy(float) if m else np.zeros(0)
     gap = l_ri[None, :] - s_ri[:, None]
-    target, min_gap = float(rg.get("target_gap", 0.5)), float(rg.get("min_gap", 0.0))
-    pen = float(rg.get("below_min_gap_penalty", 2.0))
+    target, min_gap = float(rg["target_gap"]), float(rg["min_gap"])
+    pen = float(rg["below_min_gap_penalty"])
     gap_cost = np.where(np.isfinite(gap), np.abs(gap - target) + pen * (gap < min_gap), target + pen)
 
     s_mun = np.array([munis.get(s, None) for s in s_ids], dtype=object)
     l_mun = np.array([munis.get(sid, None) for sid in l_ids], dtype=object)
     other = (s_mun[:, None] != l_mun[None, :]).astype(float) if n and m else np.zeros((n, m))
 
-    cost = (float(w.get("context", 1.0)) * ctx_cost + float(w.get("result", 1.0)) * gap_cost
-            + float(w.get("km", 0.0)) * km_cost + float(w.get("other_municipality", 0.0)) * other)
+    cost = (float(w["context"]) * ctx_cost + float(w["result"]) * gap_cost
+            + float(w["km"]) * km_cost + float(w["other_municipality"]) * other)
 
     # --- assignment
     caps = ld["capacity"].astype(int).to_numpy() if m else np.zeros(0, int)
-    need_w = float((cfg.get("unpaired") or {}).get("need_weight", 0.0))
+    need_w = float(cfg["unpaired"]["need_weight"])
     unpaired_cost = need_w * -np.nan_to_num(s_ri, nan=float(np.nanmean(s_ri)) if n and np.isfinite(s_ri).any()
                                             else 0.0)
     assign = optimal_assignment(cost, caps, unpaired_cost) if n and m else np.full(n, -1)
@@ -421,7 +421,7 @@ def partner_result(dataset, year: int, config: str | Path | Mapping | None = Non
     if contexts is None:
         from shnro_lib.context import context_table
 
-        n_years = int((cfg.get("leaders") or {}).get("stable_years", 2))
+        n_years = int(cfg["leaders"]["stable_years"])
         yrs = [y for y in dataset.years if y <= int(year)][-n_years:]
         contexts = {y: context_table(dataset, y, context_config) for y in yrs}
     if features is None:
@@ -461,16 +461,16 @@ def partner_pairs(dataset, year: int, config: str | Path | Mapping | None = None
 def partners_method_ru(config: str | Path | Mapping | None = None) -> str:
     """Markdown (Russian) for the method annex: leaders, cost, assignment."""
     cfg = load_partners_config(config)
-    lc, w, rg = cfg.get("leaders") or {}, cfg.get("weights") or {}, cfg.get("result_gap") or {}
-    q = float(lc.get("min_result_quantile", 0) or 0)
+    lc, w, rg = cfg["leaders"], cfg["weights"], cfg["result_gap"]
+    q = float(lc["min_result_quantile"] or 0)
     return f"""## Методика: список сетевого партнёрства
 
-**Кому нужна пара.** Школам категорий {", ".join(cfg.get("pair_categories", []))} года идентификации.
+**Кому нужна пара.** Школам категорий {", ".join(cfg["pair_categories"])} года идентификации.
 
-**Школы-лидеры.** Школа не входит в список (категория: {", ".join(lc.get("allowed_categories", []))}) и
+**Школы-лидеры.** Школа не входит в список (категория: {", ".join(lc["allowed_categories"])}) и
 показывает высокие и устойчивые результаты с учётом контекста: отклонение фактического результата от
 ожидаемого по контексту больше {lc.get("min_residual")} SD в году идентификации и в каждом из
-предыдущих {int(lc.get("stable_years", 2)) - 1} лет данных{"; доверительный интервал отклонения целиком выше нуля" if lc.get("require_ci_above_zero") else ""}{f"; индекс результатов не ниже {q:.0%}-го процентиля по региону" if q > 0 else ""}.
+предыдущих {int(lc["stable_years"]) - 1} лет данных{"; доверительный интервал отклонения целиком выше нуля" if lc.get("require_ci_above_zero") else ""}{f"; индекс результатов не ниже {q:.0%}-го процентиля по региону" if q > 0 else ""}.
 Одна школа-лидер принимает не более {lc.get("capacity")} школ.
 
 **Стоимость пары** (чем меньше, тем лучше):
@@ -487,7 +487,7 @@ def partners_method_ru(config: str | Path | Mapping | None = None) -> str:
 **Распределение.** Сумма стоимостей всех пар минимизируется точно (венгерский алгоритм,
 `scipy.optimize.linear_sum_assignment`): каждая школа-лидер повторяется в матрице столько раз, какова её
 ёмкость. Если школ больше, чем мест, часть школ остаётся без пары; при весе потребности
-{(cfg.get("unpaired") or {}).get("need_weight")} > 0 без пары в первую очередь остаются школы с более высокими
+{cfg["unpaired"].get("need_weight")} > 0 без пары в первую очередь остаются школы с более высокими
 результатами. Каждая пара объясняется фразой: контекст, разрыв в результатах, устойчивость лидера,
 расстояние.
 

@@ -29,8 +29,6 @@ FAST_CONFIG = "context:\n  clustering:\n    stability:\n      n_boot: 0\n"
 
 # (profile, command) -> where it fails; these belong to other parts of the workbook
 KNOWN: dict[tuple[str, str], str] = {
-    ("own_procedure", "identify"): "identify: the result index counts only ЕГЭ/ОГЭ/ВПР/РДР — no index, "
-                                   "exit 0 with no ШНРО (issue-14 session's area)",
     ("no_context", "costs"): "costs: exit 1 «Нет таблицы контекста» instead of a simpler model or exit 4 "
                              "(issue-15 session's area)",
 }

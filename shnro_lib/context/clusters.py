@@ -58,15 +58,15 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
     from sklearn.cluster import AgglomerativeClustering, KMeans
     from sklearn.mixture import GaussianMixture
 
-    rs = int(ccfg.get("random_state", 0))
-    n_init = int(ccfg.get("n_init", 10))
+    rs = int(ccfg["random_state"])
+    n_init = int(ccfg["n_init"])
     if method == "kmeans":
         m = KMeans(n_clusters=k, n_init=n_init, random_state=rs).fit(X)
         return m.labels_, m
     if method == "ward":
         # Ward needs O(n^2) memory: above `ward_max_n` schools it is fitted on a random subsample
         # and every school is assigned to the nearest subsample cluster centre
-        max_n = int(ccfg.get("ward_max_n", 15000))
+        max_n = int(ccfg["ward_max_n"])
         if len(X) > max_n:
             rng = np.random.default_rng(rs)
             sub = rng.choice(len(X), size=max_n, replace=False)
@@ -77,7 +77,7 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
         m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X)
         return m.labels_, m
     m = GaussianMixture(n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs,
-                        covariance_type=ccfg.get("gmm_covariance", "diag")).fit(X)
+                        covariance_type=ccfg["gmm_covariance"]).fit(X)
     return m.predict(X), m
 
 
@@ -85,7 +85,7 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
     from sklearn.metrics import silhouette_score
 
     fixed = ccfg.get("k")
-    lo, hi = ccfg.get("k_range", [2, 8])
+    lo, hi = ccfg["k_range"]
     hi = min(int(hi), len(X) - 1)
     rows = []
     for k in range(int(lo), hi + 1):
@@ -94,9 +94,9 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
             rows.append({"k": k, "bic": float(m.bic(X))})
         else:
             # silhouette is O(n^2): on large data it is estimated on a random sample of schools
-            size = int(ccfg.get("silhouette_sample_size", 5000))
+            size = int(ccfg["silhouette_sample_size"])
             sil = (silhouette_score(X, labels, sample_size=size if len(X) > size else None,
-                                    random_state=int(ccfg.get("random_state", 0)))
+                                    random_state=int(ccfg["random_state"]))
                    if len(set(labels)) > 1 else np.nan)
             rows.append({"k": k, "silhouette": float(sil)})
     scores = pd.DataFrame(rows)
@@ -110,8 +110,8 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
 
 
 def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> str:
-    max_f = int(ncfg.get("max_features", 3)) + extra
-    min_z = float(ncfg.get("min_abs_z", 0.5))
+    max_f = int(ncfg["max_features"]) + extra
+    min_z = float(ncfg["min_abs_z"])
     order = zrow.abs().sort_values(ascending=False, kind="stable")
     chosen: list[tuple[str, str]] = []
     for f in order.index:
@@ -122,7 +122,7 @@ def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> 
         if phrase and phrase not in [p for _, p in chosen]:
             chosen.append((f, phrase))
     if not chosen:
-        return ncfg.get("fallback", "школы со средними показателями контекста")
+        return ncfg["fallback"]
     feat_order = list(catalog)
     chosen.sort(key=lambda fp: feat_order.index(fp[0]))
     before = [p for _, p in chosen if not p.startswith(_AFTER_PREFIXES)]
@@ -136,19 +136,19 @@ def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> 
 def _bootstrap_ari(method: str, X: np.ndarray, k: int, labels: np.ndarray, ccfg: dict) -> dict[str, float]:
     from sklearn.metrics import adjusted_rand_score
 
-    scfg = ccfg.get("stability") or {}
-    n_boot = int(scfg.get("n_boot", 40))
+    scfg = ccfg["stability"]
+    n_boot = int(scfg["n_boot"])
     if n_boot <= 0:
         return {"ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
-    rng = np.random.default_rng(int(ccfg.get("random_state", 0)))
+    rng = np.random.default_rng(int(ccfg["random_state"]))
     aris = []
     for b in range(n_boot):
         idx = np.unique(rng.integers(0, len(X), len(X)))
-        sub_cfg = dict(ccfg, random_state=int(ccfg.get("random_state", 0)) + b + 1)
+        sub_cfg = dict(ccfg, random_state=int(ccfg["random_state"]) + b + 1)
         lab_b, _ = _fit(method, X[idx], k, sub_cfg)
         aris.append(adjusted_rand_score(labels[idx], lab_b))
     a = np.array(aris)
-    ci = float(scfg.get("ci", 0.9))
+    ci = float(scfg["ci"])
     return {"ari_mean": float(a.mean()), "ari_low": float(np.quantile(a, (1 - ci) / 2)),
             "ari_high": float(np.quantile(a, 1 - (1 - ci) / 2)), "n_boot": n_boot}
 
@@ -164,8 +164,8 @@ def cluster_analysis(dataset, year: int, method: str | None = None,
         k, compare with the full-sample clusters on the resampled schools).
     """
     cfg = load_context_config(config)
-    ccfg = dict(cfg.get("clustering") or {})
-    method = method or ccfg.get("method", "kmeans")
+    ccfg = dict(cfg["clustering"])
+    method = method or ccfg["method"]
     if method not in ("kmeans", "ward", "gmm"):
         raise ValueError(f"Неизвестный метод кластеризации «{method}»: допустимы kmeans, ward, gmm")
     cf = context_features(dataset, year, cfg)
@@ -179,11 +179,11 @@ def cluster_analysis(dataset, year: int, method: str | None = None,
     remap = {old: new for new, old in enumerate(means.index, start=1)}
     labels = np.array([remap[v] for v in raw_labels])
     zmeans = Xdf.groupby(labels).mean()
-    names = {c: _phrase_name(zmeans.loc[c], cfg["features"], ccfg.get("naming") or {}) for c in zmeans.index}
+    names = {c: _phrase_name(zmeans.loc[c], cfg["features"], ccfg["naming"]) for c in zmeans.index}
     for extra in (1, 2):
         dup = pd.Series(names).duplicated(keep=False)
         for c in dup[dup].index:
-            names[c] = _phrase_name(zmeans.loc[c], cfg["features"], ccfg.get("naming") or {}, extra=extra)
+            names[c] = _phrase_name(zmeans.loc[c], cfg["features"], ccfg["naming"], extra=extra)
     dup = pd.Series(names).duplicated(keep=False)
     for c in dup[dup].index:
         names[c] = f"{names[c]} (группа {c})"
@@ -235,7 +235,7 @@ def clusters_across_years(dataset, reference_year: int | None = None, years: lis
     cfg = load_context_config(config)
     ctx = dataset.get("context")
     ctx_years = sorted(int(y) for y in ctx["year"].dropna().unique()) if ctx is not None else dataset.years
-    ref_year = reference_year or (cfg.get("clustering") or {}).get("reference_year") or min(ctx_years)
+    ref_year = reference_year or cfg["clustering"].get("reference_year") or min(ctx_years)
     years = years or [y for y in ctx_years if y >= ref_year] or [ref_year]
     res = cluster_analysis(dataset, ref_year, method, cfg, stability=False)
     ref_z = res.context.z[res.features]

@@ -63,9 +63,9 @@ class ExpectedModel:
 def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
     import statsmodels.api as sm
 
-    min_ratio = float(mcfg.get("min_re_variance_ratio", 1e-3))
+    min_ratio = float(mcfg["min_re_variance_ratio"])
     attempts: list[dict] = []
-    for opt in mcfg.get("optimizers", ["lbfgs", "bfgs", "powell"]):
+    for opt in mcfg["optimizers"]:
         rec = {"optimizer": opt, "converged": False, "re_variance": np.nan, "ok": False, "note": ""}
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -141,9 +141,9 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     import statsmodels.api as sm
 
     cfg = load_context_config(config)
-    mcfg = cfg.get("model") or {}
+    mcfg = cfg["model"]
     cf = context_features(dataset, year, cfg)
-    window = window_years(dataset.years, year, int(mcfg.get("window", 3)))
+    window = window_years(dataset.years, year, int(mcfg["window"]))
     ri = school_result_index(dataset.results, years=window)
     Xall = _select(cf, _role_features(cfg, "model"))
     feats = list(Xall.columns)
@@ -196,7 +196,7 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
                       "с кластеризованными по муниципалитетам ошибками.")
         ols0 = sm.OLS(y, X).fit()
         w = np.ones_like(y)
-        if mcfg.get("ols_weighting", "precision") == "precision":
+        if mcfg["ols_weighting"] == "precision":
             tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se ** 2)), 1e-6)
             w = 1.0 / (tau2 + se ** 2)
         cov_kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
@@ -209,10 +209,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         bse = np.asarray(fit.bse)
         model_used = "ols_cluster"
     expected = pd.Series(Xfull @ beta, index=Xall.index)
-    if mcfg.get("include_municipal_effect", False):
+    if mcfg["include_municipal_effect"]:
         expected = expected + municipal
     pred_var = pd.Series(np.einsum("ij,jk,ik->i", Xfull, cov, Xfull), index=Xall.index)
-    z = stats.norm.ppf(0.5 + float(mcfg.get("ci_level", 0.95)) / 2)
+    z = stats.norm.ppf(0.5 + float(mcfg["ci_level"]) / 2)
     tab = pd.DataFrame(index=Xall.index)
     tab["municipality"] = cf.municipality.reindex(Xall.index)
     tab["result_index"] = ri["result_index"].reindex(Xall.index)
@@ -220,7 +220,7 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     tab["expected_result"] = expected
     tab["residual"] = tab["result_index"] - tab["expected_result"]
     shock_var = 0.0
-    if mcfg.get("include_year_shock", True) and len(window) >= 2:
+    if mcfg["include_year_shock"] and len(window) >= 2:
         shock_var, n_years = _year_shock_variance(dataset, window)
         tab["year_shock_var"] = shock_var / n_years.reindex(Xall.index).clip(lower=1)
     else:
@@ -231,8 +231,8 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     tab["municipal_effect"] = municipal
     tab = tab.drop(columns=["year_shock_var"])
     # context index
-    icfg = cfg.get("context_index") or {}
-    if icfg.get("method", "linear_predictor") == "pca":
+    icfg = cfg["context_index"]
+    if icfg["method"] == "pca":
         ci = pca_index(cf, cfg)
     else:
         lp = pd.Series(Xfull @ beta, index=Xall.index)
@@ -271,12 +271,12 @@ def flag_resilient(table: pd.DataFrame, config: str | Path | Mapping | None = No
     in the top ``resilient.top_share`` and the interval entirely below 0.
     """
     cfg = load_context_config(config)
-    rcfg = cfg.get("resilient") or {}
+    rcfg = cfg["resilient"]
     out = table.copy()
     have = out["residual"].notna() & out["context_index"].notna()
     ci = out.loc[have, "context_index"]
-    lo_cut = ci.quantile(float(rcfg.get("bottom_share", 0.3))) if len(ci) else np.nan
-    hi_cut = ci.quantile(1 - float(rcfg.get("top_share", 0.3))) if len(ci) else np.nan
+    lo_cut = ci.quantile(float(rcfg["bottom_share"])) if len(ci) else np.nan
+    hi_cut = ci.quantile(1 - float(rcfg["top_share"])) if len(ci) else np.nan
     out["resilient"] = (have & (out["context_index"] <= lo_cut) & (out["residual_ci_low"] > 0)).astype("boolean")
     out["underperforming_favourable"] = (have & (out["context_index"] >= hi_cut)
                                          & (out["residual_ci_high"] < 0)).astype("boolean")

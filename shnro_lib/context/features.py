@@ -66,7 +66,7 @@ def _role_features(cfg: dict, role: str) -> list[str]:
 def _used_features(cfg: dict) -> list[str]:
     used: list[str] = []
     roles = [_role_features(cfg, r) for r in ("clustering", "model", "similar")]
-    idx = (cfg.get("context_index") or {}).get("features")
+    idx = cfg["context_index"].get("features")
     if idx:
         roles.append(list(idx))
     for feats in roles:
@@ -171,7 +171,7 @@ def _latest_rows(df: pd.DataFrame, year: int, fallback: str = "latest_earlier") 
 
 
 def _transform(values: pd.Series, spec: dict) -> pd.Series:
-    t = spec.get("transform", "none")
+    t = spec["transform"]
     if t == "indicator":
         s = values.astype("string")
         return (s == str(spec.get("value"))).astype(float).where(s.notna())
@@ -270,15 +270,15 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     raw = raw[kept_feats].astype(float)
 
     # --- missing values: exclusion rule
-    mcfg = cfg.get("missing", {})
-    max_share = float(mcfg.get("max_share", 0.5))
+    mcfg = cfg["missing"]
+    max_share = float(mcfg["max_share"])
     miss = raw.isna()
     share = miss.mean(axis=1)
     reasons = pd.Series("", index=raw.index, dtype=object)
     over = share > max_share
     reasons[over] = [f"нет данных по {int(miss.loc[s].sum())} из {len(kept_feats)} признаков контекста "
                      f"(допустимо не более {max_share:.0%})" for s in raw.index[over]]
-    if mcfg.get("per_table", True):
+    if mcfg["per_table"]:
         by_table: dict[str, list[str]] = {}
         for f in kept_feats:
             by_table.setdefault(catalog[f]["table"], []).append(f)
@@ -335,7 +335,7 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     z = z.fillna(0.0)
     year_used = (pd.concat(year_used_parts, ignore_index=True) if year_used_parts
                  else pd.DataFrame(columns=["school_id", "table", "year_used"]))
-    labels = {f: catalog[f].get("label", f) for f in kept_feats}
+    labels = {f: catalog[f]["label"] for f in kept_feats}
     return ContextFeatures(year=int(year), raw=raw, imputed=imputed, z=z, municipality=muni,
                            excluded=excluded, imputed_counts=counts, year_used=year_used,
                            mean=mean, sd=sd, notes=notes, labels=labels,
@@ -364,11 +364,11 @@ def pca_index(cf: ContextFeatures, config: str | Path | Mapping | None = None,
     the sum of its loadings times those signs is negative. Scaled to mean 0, SD 1.
     """
     cfg = load_context_config(config)
-    feats = features or (cfg.get("context_index") or {}).get("features") or _role_features(cfg, "clustering")
+    feats = features or cfg["context_index"].get("features") or _role_features(cfg, "clustering")
     X = _select(cf, feats)
     u, s, vt = np.linalg.svd(X.to_numpy() - X.to_numpy().mean(axis=0), full_matrices=False)
     load = vt[0]
-    sign = np.array([cfg["features"][c].get("favourable", 0) for c in X.columns], dtype=float)
+    sign = np.array([cfg["features"][c]["favourable"] for c in X.columns], dtype=float)
     orient = float(load @ sign)
     if orient < 0 or (orient == 0 and load.sum() < 0):
         load = -load

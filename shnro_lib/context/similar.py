@@ -26,7 +26,7 @@ def similar_schools(dataset, year: int, k: int | None = None,
     from sklearn.neighbors import NearestNeighbors
 
     cfg = load_context_config(config)
-    k = int(k or (cfg.get("similar") or {}).get("k", 10))
+    k = int(k or cfg["similar"]["k"])
     cf = context_features(dataset, year, cfg)
     X = _select(cf, _role_features(cfg, "similar")).sort_index(kind="stable")
     n = len(X)

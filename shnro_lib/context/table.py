@@ -91,10 +91,10 @@ def context_method_ru(config: str | Path | Mapping | None = None) -> str:
     """The method annex (markdown, Russian): features, clustering, model and assumptions."""
     cfg = load_context_config(config)
     cat = cfg["features"]
-    ccfg = cfg.get("clustering") or {}
-    mcfg = cfg.get("model") or {}
-    rcfg = cfg.get("resilient") or {}
-    miss = cfg.get("missing") or {}
+    ccfg = cfg["clustering"]
+    mcfg = cfg["model"]
+    rcfg = cfg["resilient"]
+    miss = cfg["missing"]
     tables_ru = {"context": "социальный контекст", "staff": "кадры", "resources": "ресурсы",
                  "territories": "территории", "schools": "справочник школ"}
     tr_ru = {"none": "без преобразования", "log": "логарифм", "log1p": "логарифм (1 + x)", "bool": "да/нет → 1/0",
@@ -104,11 +104,11 @@ def context_method_ru(config: str | Path | Mapping | None = None) -> str:
         return "\n".join(f"- {cat[f].get('label', f)} — таблица «{tables_ru[cat[f]['table']]}», "
                          f"{tr_ru[cat[f].get('transform', 'none')]}" for f in _role_features(cfg, role))
 
-    method = ccfg.get("method", "kmeans")
+    method = ccfg["method"]
     kchoice = (f"число кластеров задано: {ccfg['k']}" if ccfg.get("k") else
                f"число кластеров выбирается из диапазона {ccfg.get('k_range', [2, 8])} "
                + ("по информационному критерию BIC" if method == "gmm" else "по коэффициенту силуэта"))
-    ci_m = (cfg.get("context_index") or {}).get("method", "linear_predictor")
+    ci_m = cfg["context_index"]["method"]
     ci_text = ("линейный предиктор модели ожидаемых результатов (прогноз результата только по контексту, "
                "как ICSEA в австралийской системе My School), стандартизованный" if ci_m == "linear_predictor"
                else "первая главная компонента стандартизованных признаков, ориентированная так, что большее "
