@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 import typer
+
+
+def resume_command(argv: list[str]) -> str:
+    """The command that continues an interrupted batch: the same arguments, without ``--force``."""
+    return "shnro " + shlex.join(a for a in argv[1:] if a != "--force")
 
 
 def register(app: typer.Typer) -> None:
@@ -22,35 +29,43 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
-        no_school_pages: bool = typer.Option(False, "--no-school-pages", help="Не строить профили школ"),
+        force: bool = typer.Option(False, "--force",
+                                   help="Построить все отчёты заново (иначе готовые и актуальные берутся "
+                                        "из прошлого запуска)"),
         dask_scheduler: str = typer.Option(
             None, "--dask-scheduler",
             help="Выполнять тетради на кластере Dask: адрес планировщика (tcp://хост:8786) или local"),
     ) -> None:
-        """Построить все отчёты пакетом: муниципальные (HTML + Excel), региональный, сборник (HTML + PDF)."""
-        from shnro_lib.batch import run_batch
+        """Построить все отчёты пакетом: муниципальные (HTML + Excel), региональный, сборник (HTML + PDF).
+
+        Повторный запуск той же команды строит только недостающие и устаревшие отчёты;
+        Ctrl+C (или SIGTERM) останавливает пакет, готовые отчёты сохраняются.
+        """
+        from shnro_lib.batch import BatchInterrupted, run_batch
+        from shnro_lib.batch_process import FolderBusy, remove_temporary
         from shnro_lib.io import DataError
 
-        # testing hook only: names of municipalities whose notebooks must fail, separated by ';'
-        test_fail = [s for s in os.environ.get("SHNRO_TEST_FAIL", "").split(";") if s]
         client = cluster = None
-        if dask_scheduler:
-            from distributed import Client, LocalCluster
-
-            if dask_scheduler == "local":
-                cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
-                client = Client(cluster)
-            else:
-                client = Client(dask_scheduler)
+        interrupted: BatchInterrupted | None = None
         try:
+            if dask_scheduler:
+                from distributed import Client, LocalCluster
+
+                if dask_scheduler == "local":
+                    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+                    client = Client(cluster)
+                else:
+                    client = Client(dask_scheduler)
             result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
-                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, test_fail=test_fail,
-                               executor=client, school_pages=not no_school_pages)
+                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, force=force,
+                               executor=client)
+        except BatchInterrupted as exc:
+            interrupted = exc
         except DataError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError, FolderBusy) as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(2) from None
         finally:
@@ -58,6 +73,11 @@ def register(app: typer.Typer) -> None:
                 client.close()
             if cluster is not None:
                 cluster.close()
+                if out.is_dir():  # the cluster's workers may have been stopped mid-write
+                    remove_temporary(out.resolve())
+        if interrupted is not None:
+            typer.echo(interrupted.summary_ru(resume_command(sys.argv)), err=True)
+            raise typer.Exit(interrupted.exit_code)
         typer.echo(result.summary_ru())
         typer.echo(f"Оглавление: {result.index_html}")
         if not result.ok:
