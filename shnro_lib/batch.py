@@ -31,10 +31,8 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import hashlib
-import logging
 import os
-import shutil
-import tempfile
+import signal
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -42,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shnro_lib.batch_manifest import Manifest, code_version, file_sha256, stamp
+from shnro_lib.batch_manifest import Manifest, code_version, stamp
 from shnro_lib.batch_pages import chromium_args, find_chromium, html_to_pdf, index_html
 from shnro_lib.batch_process import (
     SCRATCH_DIR,
@@ -54,11 +52,22 @@ from shnro_lib.batch_process import (
     remove_paths,
     remove_temporary,
     terminate_workers,
-    watch_owner,
+)
+from shnro_lib.batch_render import (
+    FILE_MODE,
+    LEAN_KERNEL_ARGS,
+    NotebookTask,
+    TaskResult,
+    error_ru,
+    log_to_file,
+    notebook_to_html,
+    publish,
+    render_notebook,
+    strip_notebook,
 )
 
-__all__ = ["BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult", "chromium_args", "find_chromium",
-           "html_to_pdf", "index_html", "make_tasks", "notebook_to_html", "render_notebook", "run_batch",
+__all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult", "chromium_args", "find_chromium",
+           "build_tasks", "html_to_pdf", "index_html", "make_tasks", "notebook_to_html", "render_notebook", "run_batch",
            "strip_notebook"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -66,53 +75,8 @@ MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
 REGIONAL_NOTEBOOK = "regional_report.ipynb"
 REGIONAL_NAME = "Региональный отчёт"
 LOG_NAME = "reports.log"
-FILE_MODE, DIR_MODE = 0o644, 0o755
-# a lean, quiet kernel: no history database, no log noise on stderr
-LEAN_KERNEL_ARGS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
-QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "py.warnings")
+DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
-
-
-@dataclass(frozen=True)
-class NotebookTask:
-    """One notebook to execute and export (picklable: plain data only)."""
-
-    kind: str  # "municipal" | "regional"
-    name: str
-    slug: str
-    notebook: str
-    parameters: dict
-    html_path: str
-    failed_dir: str
-    title: str
-    xlsx_path: str = ""
-    cache_entry: str = ""
-    kernel_name: str = "python3"
-    timeout: int = 600
-    owner: Owner = Owner()  # the batch's main process, watched by the worker
-    log_path: str = ""
-    scratch_dir: str = ""
-
-    @property
-    def outputs(self) -> list[str]:
-        return [p for p in (self.html_path, self.xlsx_path) if p]
-
-
-@dataclass
-class TaskResult:
-    """What happened to one notebook."""
-
-    kind: str
-    name: str
-    slug: str
-    ok: bool
-    html_path: str = ""
-    xlsx_path: str = ""
-    error_ru: str = ""
-    failed_notebook: str = ""
-    timings: dict = field(default_factory=dict)
-    hashes: dict = field(default_factory=dict)  # output path -> sha256
-    reused: bool = False  # current output of an earlier run, not rebuilt
 
 
 @dataclass
@@ -181,149 +145,6 @@ class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an err
                 f"из этого запуска{again}")
 
 
-# --------------------------------------------------------------------------- worker side
-
-
-def strip_notebook(nb: Any) -> Any:
-    """Remove execution metadata (papermill timings, execution counts, random cell ids) in place."""
-    nb.metadata.pop("papermill", None)
-    nb.metadata.pop("widgets", None)
-    for i, cell in enumerate(nb.cells):
-        for key in ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled"):
-            cell.metadata.pop(key, None)
-        if "id" in cell:
-            cell["id"] = f"cell-{i:03d}"
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            for out in cell.get("outputs", []):
-                if "execution_count" in out:
-                    out["execution_count"] = None
-    return nb
-
-
-def notebook_to_html(nb: Any, title: str) -> str:
-    """Self-contained HTML of an executed notebook: outputs only, no code, no stderr, own CSS."""
-    from nbconvert import HTMLExporter
-
-    from shnro_lib.report import page_html
-
-    nb = strip_notebook(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
-    body, _ = exporter.from_notebook_node(nb)
-    return page_html(title, body)
-
-
-def _error_ru(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None)
-    evalue = getattr(exc, "evalue", None)
-    if ename:
-        return f"ошибка в тетради — {ename}: {str(evalue)[:400]}"
-    return f"ошибка выполнения — {type(exc).__name__}: {str(exc)[:400]}"
-
-
-def publish(path: str | Path) -> str:
-    """Make a finished output readable by group and others; returns its SHA-256."""
-    os.chmod(path, FILE_MODE)
-    return file_sha256(path)
-
-
-@contextlib.contextmanager
-def _log_to_file(log_path: str, tag: str) -> Iterator[None]:
-    """papermill/nbclient logging and Python warnings go to the batch log, not to the console."""
-    if not log_path:
-        yield
-        return
-    handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(f"%(asctime)s [{tag}] %(name)s %(levelname)s: %(message)s"))
-    loggers = [logging.getLogger(n) for n in QUIET_LOGGERS]
-    # handlers inherited from a forked parent are set aside, so each line is logged once
-    saved = [(lg.propagate, lg.level, list(lg.handlers)) for lg in loggers]
-    for lg in loggers:
-        lg.handlers = [handler]
-        lg.propagate = False
-        lg.setLevel(logging.INFO)
-    logging.captureWarnings(True)
-    try:
-        yield
-    finally:
-        logging.captureWarnings(False)
-        for lg, (prop, level, handlers) in zip(loggers, saved, strict=True):
-            lg.handlers = handlers
-            lg.propagate, lg.level = prop, level
-        handler.close()
-
-
-def render_notebook(task: NotebookTask) -> TaskResult:
-    """Execute one notebook with papermill, export it to HTML and write the Excel (runs in a worker)."""
-    import nbformat
-    import papermill as pm
-
-    from shnro_lib.outputs import atomic_write_text
-
-    res = TaskResult(kind=task.kind, name=task.name, slug=task.slug, ok=False)
-    t0 = time.perf_counter()
-    scratch = task.scratch_dir or None
-    if scratch:
-        Path(scratch).mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"shnro-{task.slug}-", dir=scratch))
-    out_nb = work / f"{task.slug}.ipynb"
-    # if the batch's main process dies, the watchdog kills the kernel and removes these on the way out
-    temps = [work, *(Path(p) for p in task.outputs if p)]
-    watchdog = watch_owner(task.owner)
-    if watchdog is not None:
-        watchdog.track(task.owner, temps)
-    try:
-        with _log_to_file(task.log_path, task.slug):
-            try:
-                pm.execute_notebook(
-                    task.notebook, str(out_nb), parameters=dict(task.parameters), kernel_name=task.kernel_name,
-                    progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                    execution_timeout=task.timeout, cwd=str(Path(task.notebook).parent),
-                    extra_arguments=LEAN_KERNEL_ARGS,
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
-                res.error_ru = _error_ru(exc)
-                res.timings["execute"] = round(time.perf_counter() - t0, 3)
-                if out_nb.exists():
-                    nb = strip_notebook(nbformat.read(str(out_nb), as_version=4))
-                    target = Path(task.failed_dir) / f"{task.slug}.ipynb"
-                    atomic_write_text(target, nbformat.writes(nb))
-                    publish(target)
-                    res.failed_notebook = str(target)
-                return res
-            t1 = time.perf_counter()
-            res.timings["execute"] = round(t1 - t0, 3)
-            nb = nbformat.read(str(out_nb), as_version=4)
-            atomic_write_text(task.html_path, notebook_to_html(nb, task.title))
-            res.hashes[task.html_path] = publish(task.html_path)
-            res.html_path = task.html_path
-            t2 = time.perf_counter()
-            res.timings["export"] = round(t2 - t1, 3)
-            if task.xlsx_path and task.cache_entry:
-                from shnro_lib.pipeline import load_region
-                from shnro_lib.report import municipal_workbook
-
-                try:
-                    municipal_workbook(load_region(task.cache_entry), task.name, task.xlsx_path)
-                    res.hashes[task.xlsx_path] = publish(task.xlsx_path)
-                    res.xlsx_path = task.xlsx_path
-                except Exception as exc:  # noqa: BLE001
-                    res.error_ru = f"Excel не записан — {type(exc).__name__}: {exc}"
-                    return res
-                res.timings["excel"] = round(time.perf_counter() - t2, 3)
-            res.ok = True
-            return res
-    finally:
-        if watchdog is not None:
-            watchdog.untrack()
-        shutil.rmtree(work, ignore_errors=True)
-
-
 # --------------------------------------------------------------------------- tasks
 
 
@@ -378,8 +199,12 @@ def _pool_pids(ex: cf.Executor) -> list[int]:
 
 
 def _run_tasks(tasks: list[NotebookTask], ex: cf.Executor, stop: StopRequest, progress: bool,
-               on_result: Any) -> None:
-    """Submit every task and hand each result to ``on_result``; return early when a stop is requested."""
+               on_result: Any, cancel: bool) -> None:
+    """Submit every task and hand each result to ``on_result``; return early when a stop is requested.
+
+    ``cancel``: cancel the futures not done on the way out (not for our own pool: its workers are
+    terminated instead, and CPython 3.11 fails on cancelled futures of a broken pool).
+    """
     futures = {ex.submit(render_notebook, t): t for t in tasks}
     bar = None
     if progress:
@@ -395,14 +220,14 @@ def _run_tasks(tasks: list[NotebookTask], ex: cf.Executor, stop: StopRequest, pr
                 try:
                     r = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a worker crash is one failed report
-                    r = TaskResult(kind=t.kind, name=t.name, slug=t.slug, ok=False, error_ru=_error_ru(exc))
+                    r = TaskResult(kind=t.kind, name=t.name, slug=t.slug, ok=False, error_ru=error_ru(exc))
                 on_result(t, r)
                 if bar is not None:
                     bar.update(1)
                     if not r.ok:
                         bar.write(f"✗ {r.name}: {r.error_ru}")
     finally:
-        for fut in pending:
+        for fut in pending if cancel else ():
             fut.cancel()
         if bar is not None:
             bar.close()
@@ -446,12 +271,47 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     shnro_lib.batch_process.FolderBusy
         When another batch is writing to the same output folder.
     """
-    from shnro_lib.pipeline import compute_region, parameters_hash
+    from shnro_lib.pipeline import compute_region
 
     t0 = time.perf_counter()
     out = Path(out_dir).resolve()
     data = Path(data_dir).resolve()
     cache_root = Path(cache_dir).resolve() if cache_dir is not None else out / ".cache"
+    with _batch_scope(out, f"{data}, {year}, {rules}") as (batch, stop, log_path):
+        region = compute_region(data, year, rules, cache_dir=cache_root)
+        t_region = time.perf_counter() - t0
+        munis = list(municipalities) if municipalities else region.municipalities
+        unknown = [m for m in munis if m not in region.municipalities]
+        if unknown:
+            raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
+        tasks = make_tasks(region, munis, out, data, cache_root, rules, regional=regional)
+        _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
+        t_notebooks = time.perf_counter() - t0 - t_region
+        _finish(batch, tasks, region, munis, out, regional, pdf, force)
+    batch.timings = {"region": round(t_region, 3), "notebooks": round(t_notebooks, 3),
+                     "total": round(time.perf_counter() - t0, 3)}
+    return batch
+
+
+def build_tasks(tasks: Sequence[NotebookTask], region: Any, out_dir: str | Path, executor: Any = None,
+                workers: int | None = None, progress: bool = True, force: bool = False) -> BatchResult:
+    """Execute notebook tasks (from :func:`make_tasks`) into ``out_dir``: the batch without its pages.
+
+    Current outputs are reused as in :func:`run_batch`, a failing task does not stop the others,
+    SIGINT/SIGTERM raise :class:`BatchInterrupted`; no index, collection or PDF is written.
+    Results come back in task order.
+    """
+    out = Path(out_dir).resolve()
+    with _batch_scope(out, f"{len(tasks)} тетрадей") as (batch, stop, log_path):
+        _run_all(list(tasks), batch, region, log_path, executor, workers, progress, force, stop)
+        order = {t.slug: i for i, t in enumerate(tasks)}
+        batch.results.sort(key=lambda r: order.get(r.slug, 0))
+    return batch
+
+
+@contextlib.contextmanager
+def _batch_scope(out: Path, header: str) -> Iterator[tuple[BatchResult, StopRequest, Path]]:
+    """Lock the folder, handle SIGINT/SIGTERM, log to ``reports.log``, remove temporaries on every exit."""
     _prepare_out(out)
     batch = BatchResult(out_dir=out, results=[])
     with folder_lock(out), StopRequest() as stop:
@@ -459,24 +319,11 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
             remove_temporary(out)  # left by a run that was killed
             log_path = out / LOG_NAME
             with open(log_path, "a", encoding="utf-8") as fh:  # appended: the log of a stopped run stays
-                fh.write(f"=== shnro reports: {data}, {year}, {rules}, pid {os.getpid()}\n")
+                fh.write(f"=== shnro reports: {header}, pid {os.getpid()}\n")
             log_path.chmod(FILE_MODE)
-            with _log_to_file(str(log_path), "main"), warnings.catch_warnings():
+            with log_to_file(str(log_path), "main"), warnings.catch_warnings():
                 warnings.simplefilter("default")  # shown once each, in the log
-                region = compute_region(data, year, rules, cache_dir=cache_root)
-                t_region = time.perf_counter() - t0
-                munis = list(municipalities) if municipalities else region.municipalities
-                unknown = [m for m in munis if m not in region.municipalities]
-                if unknown:
-                    raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
-                tasks = make_tasks(region, munis, out, data, cache_root, rules, regional=regional)
-                batch.n_tasks = len(tasks)
-                _run_all(tasks, batch, region, out, log_path, executor, workers, progress, force, stop,
-                         parameters_hash())
-                t_notebooks = time.perf_counter() - t0 - t_region
-                if stop.requested:
-                    raise BatchStop(stop.signum or 2)
-                _finish(batch, tasks, region, munis, out, regional, pdf, force)
+                yield batch, stop, log_path
         except BatchStop as s:
             remove_temporary(out)
             latency = time.monotonic() - stop.at if stop.at else 0.0
@@ -484,15 +331,19 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
             raise BatchInterrupted(s.signum, batch, latency) from None
         finally:
             remove_temporary(out)
-    batch.timings = {"region": round(t_region, 3), "notebooks": round(t_notebooks, 3),
-                     "total": round(time.perf_counter() - t0, 3)}
-    return batch
 
 
-def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, out: Path, log_path: Path,
-             executor: Any, workers: int | None, progress: bool, force: bool, stop: StopRequest,
-             params_hash: str) -> None:
-    """Reuse current outputs, build the rest (recording each in the manifest as it finishes)."""
+def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_path: Path, executor: Any,
+             workers: int | None, progress: bool, force: bool, stop: StopRequest) -> None:
+    """Reuse current outputs, build the rest (recording each in the manifest as it finishes).
+
+    Raises :class:`BatchStop` when a stop was requested while the notebooks ran.
+    """
+    from shnro_lib.pipeline import parameters_hash
+
+    out = batch.out_dir
+    batch.n_tasks = len(tasks)
+    params_hash = parameters_hash()
     manifest = Manifest.load(out)
     version = code_version()
     owner = Owner.current()
@@ -526,13 +377,15 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, out: Pa
           if own else _executor_of(executor))
     stop.soft = True  # from here a signal is a flag the loop polls
     try:
-        _run_tasks(todo, ex, stop, progress, on_result)
+        _run_tasks(todo, ex, stop, progress, on_result, cancel=not own)
     finally:
         if own:
             if stop.requested:
                 terminate_workers(_pool_pids(ex))
-            ex.shutdown(wait=not stop.requested, cancel_futures=True)
+            ex.shutdown(wait=True)
         stop.soft = False
+    if stop.requested:
+        raise BatchStop(stop.signum or signal.SIGINT)
 
 
 def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: list[str], out: Path,

@@ -156,8 +156,13 @@ class Watchdog(threading.Thread):
         """Remove the scratch folder and the atomic-write temporaries of the task's outputs."""
         with self.lock:
             paths, self.paths = self.paths, []
-        remove_paths([p for p in paths if p.is_dir()])
-        remove_paths([t for p in paths if not p.is_dir() for t in temporaries_of(p)])
+        dirs = [p for p in paths if p.is_dir()]
+        remove_paths(dirs)
+        remove_paths([t for p in paths if p not in dirs for t in temporaries_of(p)])
+        for d in dirs:  # the batch's scratch root, once its last task folder is gone
+            if d.parent.name == SCRATCH_DIR:
+                with contextlib.suppress(OSError):
+                    d.parent.rmdir()
 
 
 def find_watchdog() -> Watchdog | None:

@@ -1,38 +1,63 @@
-"""The report batch: files, index, Excel, failure isolation, determinism, a Dask executor."""
+"""The report batch: files, index, Excel, failure isolation, resume, stop on request, no orphans, Dask."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from shnro_lib.batch import find_chromium, run_batch, strip_notebook
+from shnro_lib.batch import build_tasks, find_chromium, make_tasks, run_batch, strip_notebook
+from shnro_lib.batch_manifest import MANIFEST_NAME, Manifest, stamp
+from shnro_lib.batch_process import SCRATCH_DIR, Owner, watch_owner
 from shnro_lib.outputs import unique_slugs
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, list[str], Path]:
+    """A small generated demo, its first three municipalities and a warm region cache."""
     from shnro_lib.demo import generate_demo
     from shnro_lib.io import load_dataset
+    from shnro_lib.pipeline import compute_region
 
     root = tmp_path_factory.mktemp("batch")
     out = generate_demo(root / "demo", seed=1, n_schools=80)
-    munis = load_dataset(out.data_dir).municipalities[:2]
+    munis = load_dataset(out.data_dir).municipalities[:3]
+    compute_region(out.data_dir, 2024, "lo_2018", cache_dir=root / "cache")
     return out.data_dir, munis, root / "cache"
 
 
-def test_batch_writes_reports_index_excel_and_is_reproducible(demo, tmp_path) -> None:
+def leftovers(out: Path) -> list[Path]:
+    """Temporary files or a scratch folder with something in it."""
+    found = [p for p in out.rglob("*.tmp")]
+    scratch = out / SCRATCH_DIR
+    if scratch.exists() and any(scratch.iterdir()):
+        found.append(scratch)
+    return found
+
+
+def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
     data, munis, cache = demo
+    munis = munis[:2]
     res = run_batch(data, 2024, tmp_path / "out", municipalities=munis, workers=2, cache_dir=cache,
                     progress=False, pdf=find_chromium() is not None)
     assert res.ok, res.summary_ru()
+    assert (res.n_built, res.n_reused) == (3, 0) and "построено: 3" in res.summary_ru()
     slugs = unique_slugs(munis)
-    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    index = (out / "index.html").read_text(encoding="utf-8")
     for m in munis:
-        html = tmp_path / "out" / "municipalities" / f"{slugs[m]}.html"
+        html = out / "municipalities" / f"{slugs[m]}.html"
         xlsx = html.with_suffix(".xlsx")
         assert html.exists() and xlsx.exists() and xlsx.stat().st_size > 0
         text = html.read_text(encoding="utf-8")
@@ -43,54 +68,99 @@ def test_batch_writes_reports_index_excel_and_is_reproducible(demo, tmp_path) ->
         assert not re.search(r"<script[^>]*src=", text) and "<link" not in text  # self-contained
         assert f"municipalities/{slugs[m]}.html" in index and f"municipalities/{slugs[m]}.xlsx" in index
     assert "regional.html" in index and "collection.html" in index
-    coll = (tmp_path / "out" / "collection.html").read_text(encoding="utf-8")
+    coll = (out / "collection.html").read_text(encoding="utf-8")
     assert "Методика" in coll and all(m in coll for m in munis)
     if find_chromium():
-        pdf = tmp_path / "out" / "collection.pdf"
-        assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert not list((tmp_path / "out").rglob("*.tmp"))
-    # same inputs -> the same report bytes (no timestamps, stripped execution metadata)
-    again = run_batch(data, 2024, tmp_path / "again", municipalities=munis[:1], workers=1, cache_dir=cache,
-                      progress=False, pdf=False, regional=False)
-    assert again.ok
-    a = (tmp_path / "out" / "municipalities" / f"{slugs[munis[0]]}.html").read_bytes()
-    b = (tmp_path / "again" / "municipalities" / f"{slugs[munis[0]]}.html").read_bytes()
-    assert a == b
+        assert (out / "collection.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not leftovers(out) and not (out / ".shnro.lock").exists()
+    # readable by group and others: a shared folder or a web server can serve them
+    for p in [out, out / "municipalities", *out.rglob("*.html"), *out.rglob("*.xlsx"), out / MANIFEST_NAME]:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o755 if p.is_dir() else 0o644), (p, oct(mode))
+    # papermill's logging is in the log file, not on the console
+    assert "papermill" in (out / "reports.log").read_text(encoding="utf-8")
 
 
-def test_failing_municipality_does_not_stop_others(demo, tmp_path, monkeypatch) -> None:
-    from typer.testing import CliRunner
+def test_resume_rebuilds_only_missing_and_force_rebuilds_all(demo, tmp_path) -> None:
+    data, munis, cache = demo
+    munis = munis[:2]
+    out = tmp_path / "out"
+    kw = {"municipalities": munis, "workers": 2, "cache_dir": cache, "progress": False, "pdf": False,
+          "regional": False}
+    first = run_batch(data, 2024, out, **kw)
+    assert first.ok and (first.n_built, first.n_reused) == (2, 0)
+    htmls = sorted((out / "municipalities").glob("*.html"))
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in htmls}
+    again = run_batch(data, 2024, out, **kw)
+    assert (again.n_built, again.n_reused) == (0, 2), again.summary_ru()
+    assert "взято готовыми из прошлого запуска: 2" in again.summary_ru()
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in htmls} == before  # not rewritten
+    assert all(f"municipalities/{p.name}" in again.index_html.read_text(encoding="utf-8") for p in htmls)
+    htmls[0].unlink()
+    third = run_batch(data, 2024, out, **kw)
+    assert (third.n_built, third.n_reused) == (1, 1)
+    assert htmls[0].read_bytes() == before[htmls[0]][0]  # rebuilt, to the same bytes
+    forced = run_batch(data, 2024, out, force=True, **kw)
+    assert (forced.n_built, forced.n_reused) == (2, 0)
 
-    from shnro_lib.cli import app
+
+def test_manifest_marks_changed_files_and_inputs_out_of_date(tmp_path) -> None:
+    f = tmp_path / "a.html"
+    f.write_text("отчёт", encoding="utf-8")
+    st = stamp("fp1", {"municipality": "А"}, "lo_2018", 2024, "v1")
+    m = Manifest(tmp_path)
+    assert not m.is_current([f], st)  # never recorded
+    m.record(f, __import__("hashlib").sha256(f.read_bytes()).hexdigest(), st)
+    m.save()
+    m = Manifest.load(tmp_path)
+    assert m.is_current([f], st)
+    for other in (stamp("fp2", {"municipality": "А"}, "lo_2018", 2024, "v1"),
+                  stamp("fp1", {"municipality": "Б"}, "lo_2018", 2024, "v1"),
+                  stamp("fp1", {"municipality": "А"}, "hse_disadvantaged", 2024, "v1"),
+                  stamp("fp1", {"municipality": "А"}, "lo_2018", 2023, "v1"),
+                  stamp("fp1", {"municipality": "А"}, "lo_2018", 2024, "v2")):
+        assert not m.is_current([f], other)
+    f.write_text("отчёт, изменённый вручную", encoding="utf-8")
+    assert not m.is_current([f], st)
+    (tmp_path / MANIFEST_NAME).write_text("{не json", encoding="utf-8")
+    assert Manifest.load(tmp_path).outputs == {}
+
+
+def test_failing_municipality_does_not_stop_others(demo, tmp_path) -> None:
+    from shnro_lib.pipeline import compute_region
 
     data, munis, cache = demo
-    monkeypatch.setenv("SHNRO_TEST_FAIL", munis[0])  # testing hook: this notebook raises
-    args = ["reports", str(data), "--year", "2024", "--out", str(tmp_path / "out"), "--workers", "2",
-            "--cache-dir", str(cache), "--no-pdf"]
-    for m in munis:
-        args += ["--municipality", m]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code != 0
-    slugs = unique_slugs(munis)
-    assert munis[0] in result.output and "Проверочный сбой" in result.output
-    failed_nb = tmp_path / "out" / "_failed" / f"{slugs[munis[0]]}.ipynb"
-    assert failed_nb.exists() and "Проверочный сбой" in failed_nb.read_text(encoding="utf-8")
-    assert not (tmp_path / "out" / "municipalities" / f"{slugs[munis[0]]}.html").exists()
-    assert (tmp_path / "out" / "municipalities" / f"{slugs[munis[1]]}.html").exists()
-    assert (tmp_path / "out" / "regional.html").exists()
-    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "не построен" in index
+    region = compute_region(data, 2024, "lo_2018", cache_dir=cache)
+    missing = "Несуществующий муниципальный район"  # not in the data: its notebook raises
+    out = tmp_path / "out"
+    tasks = make_tasks(region, [missing, munis[0]], out, data, cache, "lo_2018", regional=False)
+    res = build_tasks(tasks, region, out, workers=2, progress=False)
+    assert [r.name for r in res.results] == [missing, munis[0]]  # task order, whatever finished first
+    bad, good = res.results
+    assert not bad.ok and good.ok
+    assert "не найден в данных" in bad.error_ru and "ValueError" in bad.error_ru
+    failed_nb = Path(bad.failed_notebook)
+    assert failed_nb.parent == out / "_failed" and "не найден в данных" in failed_nb.read_text(encoding="utf-8")
+    slugs = unique_slugs([missing, munis[0]])
+    assert not (out / "municipalities" / f"{slugs[missing]}.html").exists()
+    assert (out / "municipalities" / f"{slugs[munis[0]]}.html").exists()
+    assert f"municipalities/{slugs[missing]}.html" not in Manifest.load(out).outputs  # rebuilt next time
+    assert not leftovers(out)
 
 
-def test_batch_through_dask_local_cluster(demo, tmp_path) -> None:
+def test_batch_through_dask_local_cluster_resumes(demo, tmp_path) -> None:
     distributed = pytest.importorskip("distributed")
     data, munis, cache = demo
+    munis = munis[:2]
+    kw = {"municipalities": munis, "cache_dir": cache, "progress": False, "pdf": False, "regional": False}
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
-        res = run_batch(data, 2024, tmp_path / "out", municipalities=munis, executor=client, cache_dir=cache,
-                        progress=False, pdf=False, regional=False)
-    assert res.ok, res.summary_ru()
-    assert len(list((tmp_path / "out" / "municipalities").glob("*.html"))) == len(munis)
+        res = run_batch(data, 2024, tmp_path / "out", executor=client, **kw)
+        assert res.ok, res.summary_ru()
+        assert len(list((tmp_path / "out" / "municipalities").glob("*.html"))) == len(munis)
+        again = run_batch(data, 2024, tmp_path / "out", executor=client, **kw)
+    assert (again.n_built, again.n_reused) == (0, 2)
+    assert not leftovers(tmp_path / "out")
 
 
 def test_strip_notebook_removes_timings() -> None:
@@ -105,3 +175,124 @@ def test_strip_notebook_removes_timings() -> None:
     strip_notebook(nb)
     assert "papermill" not in nb.metadata and not nb.cells[0].metadata and nb.cells[0].execution_count is None
     assert nb.cells[0]["id"] == "cell-000"
+
+
+# --------------------------------------------------------------------------- processes and signals
+
+
+def _cli(data: Path, out: Path, cache: Path, munis: list[str], *extra: str) -> list[str]:
+    cmd = [sys.executable, "-m", "shnro_lib", "reports", str(data), "--year", "2024", "--out", str(out),
+           "--workers", "2", "--cache-dir", str(cache), "--no-pdf", *extra]
+    for m in munis:
+        cmd += ["--municipality", m]
+    return cmd
+
+
+def _dead(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _start_until_kernels(cmd: list[str], out: Path, finished: int = 0) -> tuple[subprocess.Popen, set[int]]:
+    """Start the batch in its own process group; return (with its family of processes) once a Jupyter
+    kernel runs and at least ``finished`` outputs are recorded in the manifest."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    main = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            kids = main.children(recursive=True)
+            done = len(Manifest.load(out).outputs) if finished else 0
+            if done >= finished and any("ipykernel" in " ".join(k.cmdline()) for k in kids):
+                time.sleep(0.5)  # mid-execution, not mid-start
+                return proc, {k.pid for k in main.children(recursive=True)}
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the batch never started a kernel: " + proc.communicate()[1][-2000:])
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM"])
+def test_stop_on_request_is_prompt_clean_and_resumable(demo, tmp_path, how) -> None:
+    data, munis, cache = demo
+    out = tmp_path / "out"
+    proc, family = _start_until_kernels(_cli(data, out, cache, munis), out)
+    t0 = time.monotonic()
+    if how == "SIGTERM":
+        proc.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl+C does
+    stdout, stderr = proc.communicate(timeout=60)
+    latency = time.monotonic() - t0
+    print(f"stop latency ({how}): {latency:.2f} s")
+    assert latency < 10
+    assert proc.returncode == (143 if how == "SIGTERM" else 130), stderr
+    assert "Остановлено по запросу" in stderr and "запустите ту же команду" in stderr
+    assert "shnro reports" in stderr and "Traceback" not in stderr + stdout
+    deadline = time.monotonic() + 5
+    while not all(_dead(p) for p in family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_dead(p) for p in family), "workers or kernels outlived the batch"
+    assert not leftovers(out)
+    for p in (out / "municipalities").glob("*.html"):  # whatever is there is complete and recorded
+        assert p.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        assert f"municipalities/{p.name}" in Manifest.load(out).outputs
+
+
+def test_sigkill_leaves_no_orphans_and_the_rerun_resumes(demo, tmp_path) -> None:
+    data, munis, cache = demo
+    out = tmp_path / "out"
+    proc, family = _start_until_kernels(_cli(data, out, cache, munis), out, finished=1)  # half-way
+    assert any("ipykernel" in " ".join(psutil.Process(p).cmdline()) for p in family if not _dead(p))
+    t0 = time.monotonic()
+    proc.kill()
+    proc.communicate()
+    while not all(_dead(p) for p in family) and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    gone = time.monotonic() - t0
+    print(f"workers and kernels gone {gone:.2f} s after SIGKILL of the main process")
+    assert all(_dead(p) for p in family), [p for p in family if not _dead(p)]
+    assert gone < 5
+    time.sleep(0.5)
+    assert not leftovers(out)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rerun = subprocess.run(_cli(data, out, cache, munis), capture_output=True, text=True, env=env, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Готово отчётов: 4 из 4" in rerun.stdout
+    reused = int(re.search(r"взято готовыми из прошлого запуска: (\d+)", rerun.stdout).group(1))
+    assert 1 <= reused < 4, rerun.stdout  # what the killed run finished is not rebuilt
+    assert not leftovers(out)
+
+
+def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -> None:
+    """The portable path (no parent-death signal): a polling thread notices the owner is gone."""
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    code = (
+        "import subprocess, sys, time\n"
+        "from shnro_lib.batch_process import Owner, watch_owner\n"
+        f"o = Owner(host={Owner.current().host!r}, pid={owner.pid}, started={psutil.Process(owner.pid).create_time()})\n"
+        "kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(tmp_path / 'kid')!r}, 'w').write(str(kid.pid))\n"
+        "watch_owner(o, interval=0.1, exit_when_idle=True)\n"
+        "time.sleep(60)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "kid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    kid = int((tmp_path / "kid").read_text())
+    assert worker.poll() is None and not _dead(kid)
+    owner.kill()
+    owner.wait()
+    worker.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while not _dead(kid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _dead(kid)
+    assert watch_owner(Owner(host="another-host", pid=1, started=0.0)) is None  # remote owners are not watched

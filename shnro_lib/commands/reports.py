@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -53,7 +54,8 @@ def register(app: typer.Typer) -> None:
 
                 if dask_scheduler == "local":
                     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
-                                           processes=True, dashboard_address=None)
+                                           processes=True, dashboard_address=None,
+                                           silence_logs=logging.ERROR)
                     client = Client(cluster)
                 else:
                     client = Client(dask_scheduler)

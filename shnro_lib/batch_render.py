@@ -1,0 +1,215 @@
+"""The worker side of a report batch: execute one notebook, export HTML and Excel.
+
+:func:`render_notebook` runs in a worker process (local pool or Dask): papermill executes the
+notebook in a lean Jupyter kernel, execution metadata is stripped (same inputs, same bytes),
+the HTML and the Excel are written atomically and made readable by all, and their SHA-256
+go back to the main process for the resume manifest.  papermill's logging and warnings go to
+the batch log.  While the task runs, the worker's watchdog (:mod:`shnro_lib.batch_process`)
+knows its scratch folder and outputs, so a batch killed mid-task leaves no temporary files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shnro_lib.batch_manifest import file_sha256
+from shnro_lib.batch_process import Owner, watch_owner
+
+FILE_MODE = 0o644
+# a lean, quiet kernel: no history database, no log noise on stderr
+LEAN_KERNEL_ARGS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
+QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "py.warnings")
+
+
+@dataclass(frozen=True)
+class NotebookTask:
+    """One notebook to execute and export (picklable: plain data only)."""
+
+    kind: str  # "municipal" | "regional"
+    name: str
+    slug: str
+    notebook: str
+    parameters: dict
+    html_path: str
+    failed_dir: str
+    title: str
+    xlsx_path: str = ""
+    cache_entry: str = ""
+    kernel_name: str = "python3"
+    timeout: int = 600
+    owner: Owner = Owner()  # the batch's main process, watched by the worker
+    log_path: str = ""
+    scratch_dir: str = ""
+
+    @property
+    def outputs(self) -> list[str]:
+        return [p for p in (self.html_path, self.xlsx_path) if p]
+
+
+@dataclass
+class TaskResult:
+    """What happened to one notebook."""
+
+    kind: str
+    name: str
+    slug: str
+    ok: bool
+    html_path: str = ""
+    xlsx_path: str = ""
+    error_ru: str = ""
+    failed_notebook: str = ""
+    timings: dict = field(default_factory=dict)
+    hashes: dict = field(default_factory=dict)  # output path -> sha256
+    reused: bool = False  # current output of an earlier run, not rebuilt
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def strip_notebook(nb: Any) -> Any:
+    """Remove execution metadata (papermill timings, execution counts, random cell ids) in place."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    for i, cell in enumerate(nb.cells):
+        for key in ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+        if "id" in cell:
+            cell["id"] = f"cell-{i:03d}"
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = None
+    return nb
+
+
+def notebook_to_html(nb: Any, title: str) -> str:
+    """Self-contained HTML of an executed notebook: outputs only, no code, no stderr, own CSS."""
+    from nbconvert import HTMLExporter
+
+    from shnro_lib.report import page_html
+
+    nb = strip_notebook(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return page_html(title, body)
+
+
+def error_ru(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"ошибка в тетради — {ename}: {str(evalue)[:400]}"
+    return f"ошибка выполнения — {type(exc).__name__}: {str(exc)[:400]}"
+
+
+def publish(path: str | Path) -> str:
+    """Make a finished output readable by group and others; returns its SHA-256."""
+    os.chmod(path, FILE_MODE)
+    return file_sha256(path)
+
+
+@contextlib.contextmanager
+def log_to_file(log_path: str, tag: str) -> Iterator[None]:
+    """papermill/nbclient logging and Python warnings go to the batch log, not to the console."""
+    if not log_path:
+        yield
+        return
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(f"%(asctime)s [{tag}] %(name)s %(levelname)s: %(message)s"))
+    loggers = [logging.getLogger(n) for n in QUIET_LOGGERS]
+    # handlers inherited from a forked parent are set aside, so each line is logged once
+    saved = [(lg.propagate, lg.level, list(lg.handlers)) for lg in loggers]
+    for lg in loggers:
+        lg.handlers = [handler]
+        lg.propagate = False
+        lg.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        for lg, (prop, level, handlers) in zip(loggers, saved, strict=True):
+            lg.handlers = handlers
+            lg.propagate, lg.level = prop, level
+        handler.close()
+
+
+def render_notebook(task: NotebookTask) -> TaskResult:
+    """Execute one notebook with papermill, export it to HTML and write the Excel (runs in a worker)."""
+    import nbformat
+    import papermill as pm
+
+    from shnro_lib.outputs import atomic_write_text
+
+    res = TaskResult(kind=task.kind, name=task.name, slug=task.slug, ok=False)
+    t0 = time.perf_counter()
+    scratch = task.scratch_dir or None
+    if scratch:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"shnro-{task.slug}-", dir=scratch))
+    out_nb = work / f"{task.slug}.ipynb"
+    # if the batch's main process dies, the watchdog kills the kernel and removes these on the way out
+    temps = [work, *(Path(p) for p in task.outputs if p)]
+    watchdog = watch_owner(task.owner)
+    if watchdog is not None:
+        watchdog.track(task.owner, temps)
+    try:
+        with log_to_file(task.log_path, task.slug):
+            try:
+                pm.execute_notebook(
+                    task.notebook, str(out_nb), parameters=dict(task.parameters), kernel_name=task.kernel_name,
+                    progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                    execution_timeout=task.timeout, cwd=str(Path(task.notebook).parent),
+                    extra_arguments=LEAN_KERNEL_ARGS,
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
+                res.error_ru = error_ru(exc)
+                res.timings["execute"] = round(time.perf_counter() - t0, 3)
+                if out_nb.exists():
+                    nb = strip_notebook(nbformat.read(str(out_nb), as_version=4))
+                    target = Path(task.failed_dir) / f"{task.slug}.ipynb"
+                    atomic_write_text(target, nbformat.writes(nb))
+                    publish(target)
+                    res.failed_notebook = str(target)
+                return res
+            t1 = time.perf_counter()
+            res.timings["execute"] = round(t1 - t0, 3)
+            nb = nbformat.read(str(out_nb), as_version=4)
+            atomic_write_text(task.html_path, notebook_to_html(nb, task.title))
+            res.hashes[task.html_path] = publish(task.html_path)
+            res.html_path = task.html_path
+            t2 = time.perf_counter()
+            res.timings["export"] = round(t2 - t1, 3)
+            if task.xlsx_path and task.cache_entry:
+                from shnro_lib.pipeline import load_region
+                from shnro_lib.report import municipal_workbook
+
+                try:
+                    municipal_workbook(load_region(task.cache_entry), task.name, task.xlsx_path)
+                    res.hashes[task.xlsx_path] = publish(task.xlsx_path)
+                    res.xlsx_path = task.xlsx_path
+                except Exception as exc:  # noqa: BLE001
+                    res.error_ru = f"Excel не записан — {type(exc).__name__}: {exc}"
+                    return res
+                res.timings["excel"] = round(time.perf_counter() - t2, 3)
+            res.ok = True
+            return res
+    finally:
+        if watchdog is not None:
+            watchdog.untrack()
+        shutil.rmtree(work, ignore_errors=True)
