@@ -296,3 +296,25 @@ def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -
         time.sleep(0.05)
     assert _dead(kid)
     assert watch_owner(Owner(host="another-host", pid=1, started=0.0)) is None  # remote owners are not watched
+
+
+def test_stop_while_the_region_is_computed_caches_nothing(demo, tmp_path) -> None:
+    data, munis, _ = demo
+    out, cache = tmp_path / "out", tmp_path / "fresh-cache"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_cli(data, out, cache, munis[:1]), start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    log = out / "reports.log"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and "===" in log.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # loading the data / running the analysis stages
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    latency = time.monotonic() - t0
+    print(f"stop latency during the region computation: {latency:.2f} s")
+    assert proc.returncode == 130 and latency < 10, stderr
+    assert "Остановлено по запросу" in stderr and "Traceback" not in stderr
+    assert not list(cache.glob("*/meta.json"))  # a half-computed region is not cached
+    assert not leftovers(out)
