@@ -66,9 +66,9 @@ from shnro_lib.batch_render import (
     strip_notebook,
 )
 
-__all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult", "chromium_args", "find_chromium",
-           "build_tasks", "html_to_pdf", "index_html", "make_tasks", "notebook_to_html", "render_notebook", "run_batch",
-           "strip_notebook"]
+__all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult",
+           "build_tasks", "chromium_args", "find_chromium", "html_to_pdf", "index_html", "make_tasks",
+           "notebook_to_html", "render_notebook", "run_batch", "strip_notebook"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
@@ -193,9 +193,10 @@ def _executor_of(executor: Any) -> cf.Executor:
     return executor
 
 
-def _pool_pids(ex: cf.Executor) -> list[int]:
-    # the pool's worker processes (CPython keeps them in `_processes`; empty for other executors)
-    return sorted(getattr(ex, "_processes", None) or {})
+def _pool_workers(ex: cf.Executor) -> list[Any]:
+    # the pool's worker processes (CPython keeps them in `_processes`, pid -> Process)
+    procs = getattr(ex, "_processes", None) or {}
+    return [procs[pid] for pid in sorted(procs)]
 
 
 def _run_tasks(tasks: list[NotebookTask], ex: cf.Executor, stop: StopRequest, progress: bool,
@@ -381,8 +382,10 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_pat
     finally:
         if own:
             if stop.requested:
-                terminate_workers(_pool_pids(ex))
+                terminate_workers(_pool_workers(ex))
             ex.shutdown(wait=True)
+        elif ex is not executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks there too
+            ex.shutdown(wait=not stop.requested)
         stop.soft = False
     if stop.requested:
         raise BatchStop(stop.signum or signal.SIGINT)

@@ -259,27 +259,32 @@ class StopRequest:
         return self.signum is not None
 
 
-def terminate_workers(pids: list[int], grace: float = 3.0) -> None:
-    """End worker processes and their kernels: SIGTERM the workers (they clean up), SIGKILL kernels."""
-    procs, kids = [], []
-    for pid in pids:
-        try:
-            p = psutil.Process(pid)
-            kids += p.children(recursive=True)
-            procs.append(p)
-        except psutil.Error:
-            continue
-    for p in procs:
-        with contextlib.suppress(psutil.Error):
-            p.terminate()
-    for k in kids:
+def terminate_workers(workers: list[Any], grace: float = 3.0) -> None:
+    """End pool workers (``multiprocessing.Process``) and their kernels.
+
+    The workers get SIGTERM (their handler kills their kernels and removes temporaries), the
+    kernels SIGKILL at once; a worker still alive after ``grace`` seconds is killed.  Workers
+    are waited for through ``multiprocessing`` itself, never reaped by psutil: the pool's
+    manager thread must still see their exit status, or it waits for them forever.
+    """
+    kernels = []
+    for w in workers:
+        with contextlib.suppress(psutil.Error, ValueError):
+            kernels += psutil.Process(w.pid).children(recursive=True)
+    for w in workers:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            w.terminate()
+    for k in kernels:
         with contextlib.suppress(psutil.Error):
             k.kill()
-    _, alive = psutil.wait_procs(procs + kids, timeout=grace)
-    for p in alive:
-        with contextlib.suppress(psutil.Error):
-            p.kill()
-    psutil.wait_procs(alive, timeout=grace)
+    deadline = time.monotonic() + grace
+    for w in workers:
+        with contextlib.suppress(ValueError, AssertionError):
+            w.join(max(0.0, deadline - time.monotonic()))
+            if w.is_alive():
+                w.kill()
+                w.join(grace)
+    psutil.wait_procs(kernels, timeout=grace)  # not our children: polled, not reaped
 
 
 def remove_temporary(out_dir: Path) -> int:
