@@ -92,6 +92,7 @@ class BatchResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     n_tasks: int = 0
+    extra: list = field(default_factory=list)  # (label, path, note) links of the index's «Регион» part
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -243,7 +244,8 @@ def _prepare_out(out: Path) -> None:
 def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str = "lo_2018",
               municipalities: Sequence[str] | None = None, workers: int | None = None,
               executor: Any = None, cache_dir: str | Path | None = None, progress: bool = True,
-              pdf: bool = True, regional: bool = True, force: bool = False) -> BatchResult:
+              pdf: bool = True, regional: bool = True, force: bool = False,
+              school_pages: bool = True) -> BatchResult:
     """Build every report of a region for a year, reusing the current outputs of earlier runs.
 
     Parameters
@@ -262,6 +264,8 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     pdf : print the collection to PDF with headless Chromium (skipped with a warning if absent).
     regional : also build the regional report and the collection.
     force : rebuild every output even when the manifest says it is current.
+    school_pages : also write a profile page per school (``schools/``, :mod:`shnro_lib.profiles`;
+        rewritten on every run, not under the manifest).
 
     Raises
     ------
@@ -289,8 +293,12 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
         _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
         t_notebooks = time.perf_counter() - t0 - t_region
         _finish(batch, tasks, region, munis, out, regional, pdf, force)
+        t_pages = time.perf_counter()
+        if school_pages:
+            _school_pages(batch, region, data, munis, progress)
+        t_pages = time.perf_counter() - t_pages
     batch.timings = {"region": round(t_region, 3), "notebooks": round(t_notebooks, 3),
-                     "total": round(time.perf_counter() - t0, 3)}
+                     "school_pages": round(t_pages, 3), "total": round(time.perf_counter() - t0, 3)}
     return batch
 
 
@@ -414,10 +422,33 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
         extra.append(("Сборник материалов (HTML)", str(coll), ""))
         if pdf:
             _collection_pdf(batch, coll, coll_hash, region, force, extra)
-    idx = out / "index.html"
-    atomic_write_text(idx, index_html(region, results, out, extra))
+    batch.extra = extra
+    _write_index(batch, region)
+
+
+def _write_index(batch: BatchResult, region: Any) -> None:
+    from shnro_lib.outputs import atomic_write_text
+
+    idx = batch.out_dir / "index.html"
+    atomic_write_text(idx, index_html(region, batch.results, batch.out_dir, batch.extra))
     publish(idx)
     batch.index_html = idx
+
+
+def _school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str], progress: bool) -> None:
+    """Profile pages of the schools (rewritten each run), readable by all, linked from the index."""
+    from shnro_lib.profiles import write_school_outputs
+
+    folder = batch.out_dir / "schools"
+    try:
+        links = write_school_outputs(region, data, folder, municipalities=munis, progress=progress)
+    except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
+        batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
+        return
+    for p in [folder, *folder.rglob("*")]:
+        os.chmod(p, DIR_MODE if p.is_dir() else FILE_MODE)
+    batch.extra += links
+    _write_index(batch, region)
 
 
 def _collection_pdf(batch: BatchResult, coll: Path, coll_hash: str, region: Any, force: bool,

@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
+        no_school_pages: bool = typer.Option(False, "--no-school-pages", help="Не строить профили школ"),
         force: bool = typer.Option(False, "--force",
                                    help="Построить все отчёты заново (иначе готовые и актуальные берутся "
                                         "из прошлого запуска)"),
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
                     client = Client(dask_scheduler)
             result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
                                workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, force=force,
-                               executor=client)
+                               executor=client, school_pages=not no_school_pages)
         except BatchInterrupted as exc:
             interrupted = exc
         except DataError as exc:
