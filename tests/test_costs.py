@@ -83,6 +83,30 @@ def test_cost_quality_demo(demo_dataset):
     assert (t["efficiency"] >= 1 - 1e-6).sum() >= 1
 
 
+def test_cost_quality_without_context_produces_what_needs_no_context(demo_dataset):
+    from shnro_lib.indicators import school_result_index, window_years
+    from shnro_lib.io import Dataset
+
+    ds = Dataset.from_frames({k: v for k, v in demo_dataset.tables.items() if k not in ("context", "territories")})
+    t = K.cost_quality(ds, 2024, bootstrap_reps=0)
+    assert len(t) > 0.9 * len(ds.schools)
+    # what needs the context model is missing, and the table says why
+    assert t["expected_result"].isna().all() and t["residual"].isna().all()
+    assert t["expected_model"].str.startswith("не рассчитана").all()
+    assert any("социальный контекст" in n and "отклонение от ожидаемого не оценено" in n for n in t.attrs["notes"])
+    assert any("DEA — только по расходам" in n for n in t.attrs["notes"])
+    # the result index over the cost window; quadrants split at the medians of spending and index
+    ri = school_result_index(ds.results, years=window_years(ds.years, 2024, K.load_costs_config().window))
+    assert np.allclose(t["result_index"], ri["result_index"].reindex(t["school_id"]).to_numpy())
+    better = t["result_index"] > t["result_index"].median()
+    dearer = t["spending_per_pupil"] > t["spending_per_pupil"].median()
+    assert (t["quadrant"].str.contains(" лучше медианы региона") == better).all()
+    assert (t["quadrant"].str.startswith("дороже") == dearer).all()
+    assert t["quadrant"].nunique() == 4
+    assert ((t["efficiency"] > 0) & (t["efficiency"] <= 1 + 1e-9)).all()
+    assert "без модели контекста" in K.costs_method_ru()
+
+
 @pytest.fixture(scope="module")
 def clean_ds(tmp_path_factory):
     """A small region whose single cohort was chosen on one year's results, with clean earlier years."""
@@ -176,5 +200,8 @@ def test_cli_costs_not_estimated_says_why(tmp_path):
     r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(tmp_path / "few"), "--year", "2024", "--csv",
                         str(out), "--bootstrap", "0"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 4, r.stderr
-    assert "не оценено: " in r.stderr
-    assert "Traceback" not in r.stderr and "zero-size" not in r.stderr
+    assert "не оценено: " in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr and "zero-size" not in r.stdout + r.stderr
+    # the outputs are written either way: an empty table with its columns
+    t = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(t) == 0 and list(t.columns) == K.COLUMNS

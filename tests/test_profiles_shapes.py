@@ -28,10 +28,7 @@ COMMANDS = ("identify", "context", "partners", "costs", "monitoring")
 FAST_CONFIG = "context:\n  clustering:\n    stability:\n      n_boot: 0\n"
 
 # (profile, command) -> where it fails; these belong to other parts of the workbook
-KNOWN: dict[tuple[str, str], str] = {
-    ("no_context", "costs"): "costs: exit 1 «Нет таблицы контекста» instead of a simpler model or exit 4 "
-                             "(issue-15 session's area)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 # English words that only a raw library / Python message would bring
 RAW = re.compile(r"Traceback|Error:|array|ndarray|NaN|nan\b|KeyError|ValueError|identity", re.IGNORECASE)

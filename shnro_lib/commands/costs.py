@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-NOT_ESTIMATED_EXIT = 4   # the analysis ran but could not estimate anything on these data
-
 
 def register(app: typer.Typer) -> None:
     """Add the ``costs`` sub-command."""
@@ -24,8 +22,10 @@ def register(app: typer.Typer) -> None:
         """Расходы на обучающегося против результата с учётом контекста; эффективность DEA; квадранты."""
         import warnings
 
-        from shnro_lib.commands._common import load_or_exit
-        from shnro_lib.costs import NotEstimated, cost_quality
+        import pandas as pd
+
+        from shnro_lib.commands._common import load_or_exit, not_assessed
+        from shnro_lib.costs import COLUMNS, NotEstimated, cost_quality
         from shnro_lib.outputs import write_csv
         from shnro_lib.settings import SettingsError, read_overrides
 
@@ -39,8 +39,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         except NotEstimated as exc:
-            typer.echo(f"«Цена–качество» {exc}", err=True)
-            raise typer.Exit(NOT_ESTIMATED_EXIT) from None
+            write_csv(pd.DataFrame(columns=COLUMNS), csv)
+            typer.echo(f"Записано (пусто): {csv}")
+            raise not_assessed(str(exc).removeprefix("не оценено: ")) from None
         write_csv(tab, csv)
         synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
+        for note in tab.attrs.get("notes", []):
+            typer.echo(f"Примечание: {note}")
         typer.echo(f"{synth}Школ: {len(tab)}; таблица: {csv}")
