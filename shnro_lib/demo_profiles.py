@@ -9,8 +9,9 @@ command can be run on it and its outputs checked for sense.
     >>> sorted(PROFILES)[:3]
     ['context_2_features', 'ege_oge_only', 'no_context']
 
-The profile of a programme selected on a single earlier year belongs to the programme-design
-work (``single_year_selection`` is reserved in :data:`RESERVED` for it).
+A profile may need a demo generated with another programme design (:data:`PROGRAMME_PROFILE`):
+``single_year_selection`` is the demo whose single cohort was selected on one year's results, with
+clean earlier years (``generate_demo(..., programme_profile="single_clean")``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def _spending_no_programme(t: Tables) -> Tables:
     return {k: v for k, v in t.items() if k not in ("programme", "process", "diagnostics")}
 
 
+def _as_generated(t: Tables) -> Tables:
+    """The tables as the generator wrote them: the shape lies in the programme design of the source demo."""
+    return dict(t)
+
+
 PROFILES: dict[str, Callable[[Tables], Tables]] = {
     "only_vpr": _only_procedures(["ВПР"]),
     "ege_oge_only": _only_procedures(["ЕГЭ", "ОГЭ"]),
@@ -83,15 +89,18 @@ PROFILES: dict[str, Callable[[Tables], Tables]] = {
     "context_2_features": _context_two,
     "no_context": _no_context,
     "spending_no_programme": _spending_no_programme,
+    "single_year_selection": _as_generated,
 }
 PROFILE_RU = {
     "only_vpr": "только ВПР", "ege_oge_only": "только ЕГЭ и ОГЭ", "two_years": "2 года",
     "own_procedure": f"своя процедура ({OWN_PROCEDURE}, шкала 200–1000)",
     "context_2_features": "контекст: 2 из 9 признаков", "no_context": "нет таблицы контекста",
     "spending_no_programme": "расходы без программы",
+    "single_year_selection": "программа: одна волна, отбор по результатам одного года, более ранние годы чистые",
 }
-# reserved for the programme-design work: a programme selected on a single earlier year
-RESERVED = ("single_year_selection",)
+# profiles whose source demo has another programme design (``programme.profiles`` in parameters/demo.yaml);
+# the others are cut from the default demo
+PROGRAMME_PROFILE = {"single_year_selection": "single_clean"}
 
 
 def read_tables(folder: str | Path) -> Tables:
@@ -126,10 +135,17 @@ def write_profile(demo_dir: str | Path, name: str, out_dir: str | Path) -> Path:
 
 def generate_profiles(out_root: str | Path, seed: int = 1, n_schools: int = 120,
                       names: list[str] | None = None) -> dict[str, Path]:
-    """Generate a small Parquet demo under ``out_root/demo`` and write each profile to ``out_root/<name>``."""
+    """Generate a small Parquet demo under ``out_root/demo`` and write each profile to ``out_root/<name>``.
+
+    A profile of :data:`PROGRAMME_PROFILE` is cut from a demo of that programme design, generated with
+    the same seed under ``out_root/demo_<design>`` (its planted truth in ``demo_<design>_truth``).
+    """
     from shnro_lib.demo import generate_demo
 
     root = Path(out_root)
-    demo = root / "demo"
-    generate_demo(demo, seed=seed, n_schools=n_schools, fmt="parquet")
-    return {n: write_profile(demo, n, root / n) for n in (names or sorted(PROFILES))}
+    wanted = names or sorted(PROFILES)
+    sources: dict[str | None, Path] = {}
+    for design in sorted({PROGRAMME_PROFILE.get(n) for n in wanted}, key=lambda d: d or ""):
+        sources[design] = root / ("demo" if design is None else f"demo_{design}")
+        generate_demo(sources[design], seed=seed, n_schools=n_schools, fmt="parquet", programme_profile=design)
+    return {n: write_profile(sources[PROGRAMME_PROFILE.get(n)], n, root / n) for n in wanted}

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from shnro_lib.cli import app
 from shnro_lib.commands._common import EXIT_NOT_ASSESSED
-from shnro_lib.demo_profiles import PROFILES, RESERVED, generate_profiles
+from shnro_lib.demo_profiles import PROFILES, generate_profiles
 
 pytestmark = pytest.mark.slow
 
@@ -119,8 +119,15 @@ def test_monitoring_without_targets_says_so(profiles, fast_config, tmp_path):
     assert "цель не задана в dataset.yaml" in cells and "нет цели на этот год" not in cells
 
 
-def test_reserved_profile_slot_is_not_taken():
-    assert not set(RESERVED) & set(PROFILES)
+def test_single_year_selection_profile_has_a_clean_base(profiles):
+    """The profile's design, read from its dataset.yaml: one cohort chosen on one year, earlier years clean
+    (the event study on that base covering the planted truth is checked in tests/test_effects.py)."""
+    from shnro_lib import effects as E
+    from shnro_lib.io import load_dataset
+
+    d = E.programme_design(load_dataset(profiles["single_year_selection"]))
+    assert [(c.cohort, c.selection_years, c.clean_years) for c in d.cohorts] == [(2023, (2022,), (2020, 2021))]
+    assert d.kind == "clean_base" and E.choose_estimator(d)[0] == "event_study"
 
 
 @pytest.mark.parametrize("profile", ["no_context"])
