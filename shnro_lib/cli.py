@@ -29,12 +29,22 @@ def demo_data(
     scale: str = typer.Option("region", help="Масштаб: region (одна область) или national (вся страна)"),
     n_schools: int = typer.Option(0, help="Число школ (0 — по умолчанию из parameters/demo.yaml)"),
     exports: bool = typer.Option(False, "--exports", help="Ещё и широкие выгрузки ЕГЭ/ОГЭ/ВПР в папку exports_<имя>"),
+    programme_profile: str = typer.Option(None, "--programme-profile", help="План программы поддержки из "
+                                          "parameters/demo.yaml (programme.profiles): single_clean, staggered, "
+                                          "fuzzy; по умолчанию — две волны, отбор по среднему за два года"),
 ) -> None:
     """Сгенерировать синтетический демонстрационный регион (СИНТЕТИЧЕСКИЕ ДАННЫЕ)."""
+    if programme_profile is not None and scale != "region":
+        typer.echo("План программы (--programme-profile) задаётся только для --scale region", err=True)
+        raise typer.Exit(2)
     if scale == "region":
         from shnro_lib.demo import generate_demo
 
-        out = generate_demo(out_dir, seed=seed, n_schools=n_schools or None)
+        try:
+            out = generate_demo(out_dir, seed=seed, n_schools=n_schools or None, programme_profile=programme_profile)
+        except ValueError as exc:      # an unknown programme profile: the message names the known ones
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(2) from None
     elif scale == "national":
         from shnro_lib.demo_national import generate_national
 

@@ -311,7 +311,9 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     risk = _make_risk_profile(rng, schools, cohort, context_static, theta, years)
 
     meta = {"name": cfg["region"], "synthetic": True, "note": SYNTHETIC_NOTE,
-            "generator": f"shnro demo-data --seed {seed}", **_dataset_facts(cfg)}
+            "generator": f"shnro demo-data --seed {seed}"
+                         + (f" --programme-profile {programme_profile}" if programme_profile else ""),
+            **_dataset_facts(cfg)}
     if fmt == "parquet":
         tables = {"schools": schools.reset_index(), "results": results, "context": context, "staff": staff,
                   "resources": resources, "territories": territories, "outcomes": outcomes,

@@ -105,3 +105,26 @@ def test_selection_creates_regression_to_the_mean(tmp_path, seed):
     luck = obs - (intercept + slope * true)
     treated = truth["cohort"].reindex(obs.index) == 2022
     assert luck[treated].mean() < luck[~treated].mean() - 0.02
+
+
+def test_cli_programme_profile(tmp_path):
+    """`shnro demo-data DIR --programme-profile NAME` writes that design's selection rule; a wrong name is refused."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from shnro_lib.cli import app
+
+    r = CliRunner().invoke(app, ["demo-data", str(tmp_path / "s"), "--seed", "2", "--n-schools", "40",
+                                 "--programme-profile", "staggered"])
+    assert r.exit_code == 0, r.output
+    facts = yaml.safe_load((tmp_path / "s" / "dataset.yaml").read_text(encoding="utf-8"))
+    cohorts = facts["programme"]["cohorts"]
+    assert sorted(cohorts) == [2022, 2023, 2024]
+    assert all(c["selection_years"] == [y - 1] for y, c in cohorts.items())
+    assert facts["generator"].endswith("--programme-profile staggered")
+    prog = load_dataset(tmp_path / "s").get("programme")
+    assert set(prog["cohort"].dropna().astype(int)) == {2022, 2023, 2024}
+    r = CliRunner().invoke(app, ["demo-data", str(tmp_path / "x"), "--programme-profile", "нет_такого"])
+    assert r.exit_code == 2
+    assert "Нет профиля программы" in r.output and "single_clean" in r.output
+    assert not (tmp_path / "x").exists()
