@@ -90,17 +90,31 @@ def test_top_half_never_low_results_by_secondary_nor_risk_zone() -> None:
     assert t.loc[~upper, "category"].isin(["ШНРО", "ШНРО и ШНСУ"]).all()
 
 
-def test_risk_zone_drop_needs_significance() -> None:
+def _declining(changes: dict[str, tuple[int, tuple[float, float]]]) -> pd.DataFrame:
+    """Identification of a 40-school region where some schools lose (SD in 2023, SD in 2024)."""
     f = _region(n=40, years=(2021, 2022, 2023, 2024))
     res = f["results"]
-    # s15 (lower half) drops 0.5 SD over 2 years with 200 pupils (significant); s16 the same with 3 pupils
-    for s, n in (("s15", 200), ("s16", 3)):
-        m = (res["school_id"] == s) & (res["year"] == 2024)
-        res.loc[m, "mean_score"] -= 20.0 * 0.15 * 0.5 * 0.58
+    one_sd = 20.0 * 0.15 * 0.58
+    for s, (n, (d23, d24)) in changes.items():
+        for year, d in ((2023, d23), (2024, d24)):
+            res.loc[(res["school_id"] == s) & (res["year"] == year), "mean_score"] -= one_sd * d
         res.loc[res["school_id"] == s, "participants"] = n
-    t = identify_schools(_ds(f), 2024, "lo_2018").set_index("school_id")
+    return identify_schools(_ds(f), 2024, "lo_2018").set_index("school_id")
+
+
+def test_risk_zone_drop_needs_significance() -> None:
+    # s15 (lower half) declines 0.25 SD a year over 2 years with 200 pupils (significant, sustained);
+    # s16 the same with 3 pupils (not significant)
+    t = _declining({"s15": (200, (0.25, 0.5)), "s16": (3, (0.25, 0.5))})
     assert t.loc["s15", "category"] == "зона риска" and "снизился" in t.loc["s15", "risk_zone_reasons"]
     assert "снизился" not in str(t.loc["s16", "risk_zone_reasons"])
+
+
+def test_risk_zone_drop_must_be_sustained() -> None:
+    # the same 2-year drop, once falling every year and once falling 0.8 SD and recovering to −0.5:
+    # only the first is a decline, the second is noise around a level
+    assert "снизился" in str(_declining({"s15": (200, (0.25, 0.5))}).loc["s15", "risk_zone_reasons"])
+    assert "снизился" not in str(_declining({"s15": (200, (0.8, 0.5))}).loc["s15", "risk_zone_reasons"])
 
 
 def test_absent_source_is_one_note_and_unassessed_category_is_said(tmp_path: Path) -> None:

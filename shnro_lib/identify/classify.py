@@ -58,11 +58,12 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by ``school_id``: ``drop`` (negative = decline), ``drop_se``, ``from_year``.
+    DataFrame indexed by ``school_id``: ``drop`` (negative = decline), ``drop_se``, ``from_year``,
+    ``sustained`` (the yearly index fell in every year of the span).
     """
     earlier = [y for y in ctx.ds.years if y <= year - years_back]
     if not earlier:
-        return pd.DataFrame(columns=["drop", "drop_se", "from_year"])
+        return pd.DataFrame(columns=["drop", "drop_se", "from_year", "sustained"])
     y0 = max(earlier)
     procs, pw = result_procedures(ctx), ctx.rules["result_index"]["procedure_weights"]
     first = ind.school_result_index(ctx.ds.results, years=[y0], procedures=procs, standardised=ctx.std,
@@ -72,6 +73,16 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
     out = pd.DataFrame({"drop": last["result_index"] - first["result_index"],
                         "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2)})
     out["from_year"] = y0
+    # a decline «over the years» falls in every step: a school whose index fell and half recovered
+    # (or rose and fell back) is noise around its level, not a trend
+    steps = [y for y in ctx.ds.years if y0 <= y <= year]
+    yearly = [first["result_index"]] + [
+        ind.school_result_index(ctx.ds.results, years=[y], procedures=procs, standardised=ctx.std,
+                                procedure_weights=pw)["result_index"] for y in steps[1:-1]] + [last["result_index"]]
+    sustained = pd.Series(True, index=out.index)
+    for prev, cur in zip(yearly[:-1], yearly[1:], strict=True):
+        sustained &= (cur.reindex(out.index) < prev.reindex(out.index)).fillna(False)
+    out["sustained"] = sustained
     return out.dropna(subset=["drop"])
 
 
@@ -295,6 +306,8 @@ def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, on
     if rz["index_drop"] is not None:
         d = index_decline(ctx, year, int(rz["index_drop_years"]))
         sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"])
+        if rz["index_drop_sustained"]:
+            sig &= d["sustained"].astype(bool)
         for sid, row in d[sig].iterrows():
             if sid in reasons:
                 reasons[sid].append(f"индекс результатов снизился с {int(row['from_year'])} г. на "

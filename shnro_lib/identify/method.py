@@ -65,7 +65,7 @@ def _risk_zone_ru(r: dict) -> list[str]:
     if rz["index_drop"] is not None:
         parts.append(f"годовой индекс результатов снизился за {rz['index_drop_years']} г. не менее чем на "
                      f"{_n(rz['index_drop'])} SD, и падение значимо: не меньше {_n(rz['index_drop_z'])} его стандартной "
-                     "ошибки")
+                     "ошибки" + ("; индекс снижался в каждом году этого срока" if rz["index_drop_sustained"] else ""))
     if rz["borderline"]:
         bp = ri["borderline_p"]
         parts.append(f"вероятность попасть в нижние {ri['bottom_share'] * 100:.0f} % — от {_n(bp[0])} до {_n(bp[1])}")

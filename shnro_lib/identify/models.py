@@ -135,7 +135,8 @@ class RiskZoneSettings(StrictSettings):
     margin_categories: list[Category]
     index_drop: float | None               # a decline of the yearly index by at least this many SD …
     index_drop_years: int = Field(ge=1)    # … between the report year and this many years before …
-    index_drop_z: float = Field(gt=0)      # … and significant: drop ≥ z × its standard error
+    index_drop_z: float = Field(gt=0)      # … and significant: drop ≥ z × its standard error …
+    index_drop_sustained: bool             # … and lower in every year of that span than the year before
     borderline: bool
     one_short_categories: list[Category]
 
