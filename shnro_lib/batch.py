@@ -153,9 +153,9 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
                rules: str, regional: bool = True) -> list[NotebookTask]:
     """Work items for the regional notebook (first) and the municipal ones, in the given order."""
     from shnro_lib.outputs import unique_slugs
-    from shnro_lib.pipeline import report_parameters
+    from shnro_lib.pipeline import report_settings
 
-    params = report_parameters()
+    params = report_settings().model_dump()
     slugs = unique_slugs(list(municipalities))
     base = {"year": int(region.year), "data_dir": str(data_dir), "rules": rules, "cache_dir": str(cache_root),
             "compute": False}

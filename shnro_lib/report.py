@@ -179,9 +179,9 @@ def suppress_small(df: pd.DataFrame, count_col: str, value_cols: Sequence[str],
         ``attrs['n_suppressed']`` the number of suppressed rows.
     """
     if min_n is None:
-        from shnro_lib.pipeline import report_parameters
+        from shnro_lib.pipeline import report_settings
 
-        min_n = int(report_parameters()["min_group_size"])
+        min_n = report_settings().min_group_size
     out = df.copy()
     counts = pd.to_numeric(out[count_col], errors="coerce").astype(float)
     small = (counts < min_n).fillna(False).to_numpy()
