@@ -5,7 +5,14 @@ functions in :mod:`.stages`; the cache is :mod:`.cache`; the report settings mod
 :mod:`.settings`.  See ``docs/ARCHITECTURE.md``.
 """
 
-from shnro_lib.pipeline.cache import META_FILE, cache_key, data_hash, load_region, parameters_hash, store_region
+from shnro_lib.pipeline.cache import (
+           META_FILE,
+           cache_key,
+           data_hash,
+           load_region,
+           parameters_hash,
+           store_region,
+)
 from shnro_lib.pipeline.overview import dataset_metadata, load_report_tables, overview_tables
 from shnro_lib.pipeline.region import compute_from_dataset, compute_region
 from shnro_lib.pipeline.results import RegionResults

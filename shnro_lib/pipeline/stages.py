@@ -25,7 +25,12 @@ from shnro_lib.context import ContextReport, context_analysis, context_method_ru
 from shnro_lib.costs import cost_quality, costs_method_ru
 from shnro_lib.effects import effects_method_ru, programme_effects
 from shnro_lib.identify import identification_changes, identification_method_ru, identify_schools, load_rules
-from shnro_lib.monitoring import identification_panel, monitoring_method_ru, monitoring_table, school_trajectories
+from shnro_lib.monitoring import (
+    identification_panel,
+    monitoring_method_ru,
+    monitoring_table,
+    school_trajectories,
+)
 from shnro_lib.partners import load_partners_config, partner_result, partners_method_ru
 
 LOG = logging.getLogger("shnro.pipeline")
