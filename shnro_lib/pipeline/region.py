@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from shnro_lib import __version__
-from shnro_lib.pipeline import stages as S
 from shnro_lib.pipeline.cache import META_FILE, cache_key, load_region, parameters_hash, store_region
+from shnro_lib.pipeline.log import StageLog
 from shnro_lib.pipeline.overview import dataset_metadata, load_report_tables, overview_tables
 from shnro_lib.pipeline.results import RegionResults
 from shnro_lib.pipeline.settings import Overrides, report_settings, stage_config
@@ -25,7 +25,7 @@ from shnro_lib.pipeline.settings import Overrides, report_settings, stage_config
 
 def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: str | Path | None = None,
                          key: str = "", overrides: Overrides | None = None,
-                         log: S.StageLog | None = None) -> RegionResults:
+                         log: StageLog | None = None) -> RegionResults:
     """All region-level results from a loaded :class:`~shnro_lib.io.Dataset` (no caching).
 
     Parameters
@@ -37,11 +37,14 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     overrides : a user's ``--config`` values, ``{parameter file name: values}``.
     log : collects failures, timings and tracebacks (a new one by default).
     """
+    # the analysis modules are heavy: imported when computing, not when a notebook only reads the cache
+    from shnro_lib.pipeline import stages as S
+
     year = int(year)
     settings = report_settings(overrides)
     cfg = {name: stage_config(overrides, name) for name in ("context", "costs", "effects", "indices",
                                                             "monitoring", "partners")}
-    log = log or S.StageLog()
+    log = log or StageLog()
     t0 = time.perf_counter()
     tables = overview_tables(ds, year)
     log.timings["overview"] = round(time.perf_counter() - t0, 3)
@@ -122,7 +125,7 @@ def compute_region(data_dir: str | Path, year: int, rules: str = "lo_2018", cach
     t0 = time.perf_counter()
     ds = load_dataset(data_dir)
     t_load = round(time.perf_counter() - t0, 3)
-    log = S.StageLog()
+    log = StageLog()
     region = compute_from_dataset(ds, year, rules, data_dir=data_dir, key=key, overrides=overrides, log=log)
     region.meta["timings"]["load"] = t_load
     if target is not None:
