@@ -134,7 +134,7 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="only the first N municipalities (0 = all)")
-    ap.add_argument("--before", default="main", help="git ref whose region computation is the baseline")
+    ap.add_argument("--before", default="main", help="git ref whose region computation is the baseline ('' = skip the comparison)")
     ap.add_argument("--repeats", type=int, default=1, help="alternated before/after region runs")
     ap.add_argument("--only-region", action="store_true", help="only the before/after region comparison")
     ap.add_argument("--naive", action="store_true", help="also run the naive loop (slow: every notebook computes)")
@@ -151,7 +151,8 @@ def main() -> None:
 
             data = generate_demo(tmp / "demo", seed=0).data_dir
         data = Path(data).resolve()
-        compare_region(args.before, data, args.year, args.repeats, tmp)
+        if args.before:
+            compare_region(args.before, data, args.year, args.repeats, tmp)
         if args.only_region:
             return
         munis = load_dataset(data).municipalities
