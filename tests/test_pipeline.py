@@ -8,6 +8,7 @@ import pytest
 import shnro_lib.identify as identify_mod
 from shnro_lib.pipeline import compute_from_dataset, compute_region, load_region, report_settings
 from shnro_lib.pipeline import stages as S
+from shnro_lib.pipeline.log import GENERIC_REASON_RU
 from shnro_lib.settings import SettingsError
 
 # the heavy resampling is cut down through the same override path as `--config`
@@ -93,7 +94,7 @@ def test_failure_is_russian_and_dependents_are_skipped(monkeypatch, tmp_path) ->
     monkeypatch.setattr(S, "identify_years", boom)
     region = compute_from_dataset(_tiny(), 2024)
     f = region.failures
-    assert f["identify"] == S.GENERIC_REASON_RU
+    assert f["identify"] == GENERIC_REASON_RU
     for dep in ("identification_changes", "ident_panel", "monitoring", "trajectories", "partners"):
         assert "не выполнен этап «выявление школ»" in f[dep], (dep, f[dep])
     assert "нет таблицы «Социальный контекст»" in f["context"]
@@ -115,7 +116,7 @@ def test_failure_detail_goes_to_the_log(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(S, "identify_years", boom)
     monkeypatch.setattr(S, "effects", lambda *a: (_ for _ in ()).throw(ZeroDivisionError("division by zero")))
     region = compute_region(data, 2024, cache_dir=tmp_path / "cache", overrides=FAST)
-    assert region.failures["effects"] == S.GENERIC_REASON_RU
+    assert region.failures["effects"] == GENERIC_REASON_RU
     log = (region.path / "stages.log").read_text(encoding="utf-8")
     assert "ZeroDivisionError" in log and "[effects]" in log
     assert (region.path / "meta.json").stat().st_mode & 0o777 == 0o644
