@@ -13,7 +13,7 @@ The order of the sections and the narrative live in the notebooks
 """
 
 from shnro_lib.report.annex import data_quality_annex, method_annex, method_texts
-from shnro_lib.report.content import Figure, Section, Table, markdown_html
+from shnro_lib.report.content import Figure, Section, Table, markdown_html, table
 from shnro_lib.report.excel import municipal_workbook
 from shnro_lib.report.format import (
     SYNTHETIC_TEXT,
@@ -58,5 +58,5 @@ __all__ = [
     "overview_section", "page_html", "partners_section", "read_meta", "regional_compare_section",
     "regional_distributions_section", "regional_effects_section", "regional_identified_section",
     "regional_monitoring_section", "regional_participation_section", "regional_summary_section",
-    "short_school_name", "subtitle", "summary_section", "suppress_small", "synthetic_banner",
+    "short_school_name", "subtitle", "summary_section", "suppress_small", "synthetic_banner", "table",
 ]
