@@ -49,7 +49,7 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     tables = overview_tables(ds, year)
     log.timings["overview"] = round(time.perf_counter() - t0, 3)
     indices = S.indices_spec(cfg["indices"])
-    upto = [int(y) for y in ds.years if y <= year]
+    upto = sorted({int(y) for y in ds.years if y <= year} | {year})
 
     def keep(name: str, value: Any) -> None:
         if value is not None:
@@ -74,8 +74,7 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
                                ["ident_panel"]))
     keep("trajectories", log.run("trajectories", lambda: S.trajectories(panel, year, cfg["monitoring"]),
                                  ["ident_panel"]))
-    methods = log.run("methods", lambda: S.method_texts(rules, cfg)) or {}
-    log.failures.pop("methods", None)  # a missing method text only drops an annex paragraph
+    methods = S.method_texts(rules, cfg)
 
     tables.update(load_report_tables(ds))
     dmeta = dataset_metadata(ds, data_dir)

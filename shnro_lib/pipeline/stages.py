@@ -111,8 +111,20 @@ def trajectories(panel: pd.DataFrame, year: int, config: Mapping[str, Any] | Non
 
 
 def method_texts(rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
-    """Russian method texts (Markdown) computed from the settings actually used."""
-    return {"identify": identification_method_ru(rules), "context": context_method_ru(configs.get("context")),
-            "effects": effects_method_ru(configs.get("effects")), "costs": costs_method_ru(configs.get("costs")),
-            "partners": partners_method_ru(configs.get("partners")),
-            "monitoring": monitoring_method_ru(configs.get("monitoring"))}
+    """Russian method texts (Markdown) computed from the settings actually used.
+
+    A text that cannot be written is left out: the annex then says the description is unavailable.
+    """
+    writers = {"identify": lambda: identification_method_ru(rules),
+               "context": lambda: context_method_ru(configs.get("context")),
+               "effects": lambda: effects_method_ru(configs.get("effects")),
+               "costs": lambda: costs_method_ru(configs.get("costs")),
+               "partners": lambda: partners_method_ru(configs.get("partners")),
+               "monitoring": lambda: monitoring_method_ru(configs.get("monitoring"))}
+    out = {}
+    for stage, write in writers.items():
+        try:
+            out[stage] = str(write())
+        except Exception:  # noqa: BLE001 - a missing method text only drops an annex paragraph
+            continue
+    return out
