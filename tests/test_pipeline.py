@@ -129,3 +129,19 @@ def test_report_settings_reject_unknown_keys() -> None:
     with pytest.raises(SettingsError, match="report.yaml.*min_grup_size"):
         report_settings({"report": {"min_grup_size": 3}})
     assert report_settings({"report": {"min_group_size": 9}}).min_group_size == 9
+
+
+def test_reports_command_takes_config(tiny_dataset_dir, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from shnro_lib.cli import app
+
+    bad_section = tmp_path / "a.yaml"
+    bad_section.write_text("reprot: {min_group_size: 3}\n", encoding="utf-8")
+    bad_key = tmp_path / "b.yaml"
+    bad_key.write_text("report: {min_grup_size: 3}\n", encoding="utf-8")
+    base = ["reports", str(tiny_dataset_dir), "--year", "2024", "--out", str(tmp_path / "out"), "--no-pdf"]
+    r1 = CliRunner().invoke(app, [*base, "--config", str(bad_section)])
+    assert r1.exit_code == 2 and "неизвестные разделы reprot" in r1.output
+    r2 = CliRunner().invoke(app, [*base, "--config", str(bad_key)])
+    assert r2.exit_code == 2 and "report.yaml" in r2.output and "min_grup_size" in r2.output
