@@ -63,12 +63,11 @@ def test_similar_schools_use_the_context_key(counted) -> None:
 
 def test_partners_follow_the_rules(small_demo) -> None:
     """The partners stage pairs the schools that the chosen rules identify (it once ignored ``rules``)."""
-    indices = S.indices_spec(None)
     reports = S.context_years(small_demo, [2023, 2024], None)
     needing = {}
     for rules in ("lo_2018", "hse_disadvantaged"):
-        ident = S.identify_years(small_demo, [2024], rules, indices)[2024]
-        pairs = S.partners(small_demo, 2024, rules, ident, reports, None, None)
+        ident = S.identify_years(small_demo, [2024], rules, {})[2024]
+        pairs = S.partners(small_demo, 2024, rules, {}, ident, reports, None, None)
         cats = ident.set_index("school_id")["category"]
         needing[rules] = set(pairs["school_id"].astype(str))
         # every school in the list carries the category these rules gave it

@@ -42,13 +42,13 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
 
     year = int(year)
     settings = report_settings(overrides)
-    cfg = {name: stage_config(overrides, name) for name in ("context", "costs", "effects", "indices",
+    cfg = {name: stage_config(overrides, name) for name in ("context", "costs", "criteria", "effects", "indices",
                                                             "monitoring", "partners")}
     log = log or StageLog()
     t0 = time.perf_counter()
     tables = overview_tables(ds, year)
     log.timings["overview"] = round(time.perf_counter() - t0, 3)
-    indices = S.indices_spec(cfg["indices"])
+    ident_over = S.identify_override(cfg)
     upto = sorted({int(y) for y in ds.years if y <= year} | {year})
 
     def keep(name: str, value: Any) -> None:
@@ -56,11 +56,11 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
             tables[name] = value
 
     # identification of every year up to the report year: the report year, the changes and the panel
-    runs = log.run("identify", lambda: S.identify_years(ds, upto, rules, indices))
+    runs = log.run("identify", lambda: S.identify_years(ds, upto, rules, ident_over))
     keep("identify", runs[year] if runs else None)
     keep("identification_changes", log.run("identification_changes",
-                                           lambda: S.changes(ds, year, rules, indices, runs), ["identify"]))
-    panel = log.run("ident_panel", lambda: S.ident_panel(ds, year, rules, runs), ["identify"])
+                                           lambda: S.changes(ds, year, rules, ident_over, runs), ["identify"]))
+    panel = log.run("ident_panel", lambda: S.ident_panel(ds, year, rules, ident_over, runs), ["identify"])
     keep("ident_panel", panel)
     # context of the report year: clusters, expected results, similar schools — fitted once
     reports = log.run("context", lambda: S.context_years(ds, [year], cfg["context"]), ds=ds)
@@ -68,13 +68,13 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     keep("similar", log.run("similar", lambda: S.similar(reports, year), ["context"]))
     keep("effects", log.run("effects", lambda: S.effects(ds, cfg["effects"]), ds=ds))
     keep("costs", log.run("costs", lambda: S.costs(ds, year, reports[year], cfg["costs"]), ["context"], ds=ds))
-    keep("partners", log.run("partners", lambda: S.partners(ds, year, rules, runs[year], reports, cfg["partners"],
-                                                            cfg["context"]), ["identify", "context"]))
+    keep("partners", log.run("partners", lambda: S.partners(ds, year, rules, ident_over, runs[year], reports,
+                                                            cfg["partners"], cfg["context"]), ["identify", "context"]))
     keep("monitoring", log.run("monitoring", lambda: S.monitoring(ds, year, rules, panel, cfg["monitoring"]),
                                ["ident_panel"]))
     keep("trajectories", log.run("trajectories", lambda: S.trajectories(panel, year, cfg["monitoring"]),
                                  ["ident_panel"]))
-    methods = S.method_texts(rules, cfg)
+    methods = S.method_texts(ds, rules, cfg)
 
     tables.update(load_report_tables(ds))
     dmeta = dataset_metadata(ds, data_dir)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from shnro_lib.config import deep_merge, load_yaml, parameters_dir
 from shnro_lib.context import ContextReport, context_analysis, context_method_ru
 from shnro_lib.costs import cost_quality, costs_method_ru
 from shnro_lib.effects import effects_method_ru, programme_effects
@@ -29,26 +28,27 @@ from shnro_lib.partners import load_partners_config, partner_result, partners_me
 # --------------------------------------------------------------------------- stages
 
 
-def indices_spec(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``parameters/indices.yaml`` with the user's values merged in."""
-    return deep_merge(load_yaml(parameters_dir() / "indices.yaml") or {}, config or {})
+def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The parts of a user's overrides identification reads: ``criteria`` (the rule set) and ``indices``."""
+    return {k: dict(v) for k, v in (overrides or {}).items() if k in ("criteria", "indices") and v}
 
 
-def identify_years(ds: Any, years: Sequence[int], rules: str, indices: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
+def identify_years(ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
     """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
-    r = load_rules(rules)
-    return {int(y): identify_schools(ds, int(y), r, dict(indices)) for y in sorted(years)}
+    return {int(y): identify_schools(ds, int(y), rules, None, override=override) for y in sorted(years)}
 
 
-def changes(ds: Any, year: int, rules: str, indices: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
             ) -> pd.DataFrame:
-    """Who entered or left the list (from the identification already computed)."""
-    return identification_changes(ds, year, load_rules(rules), dict(indices), runs=runs)
+    """The schools whose category changed (from the identifications already computed)."""
+    return identification_changes(ds, year, rules, None, override=override, runs=runs)
 
 
-def ident_panel(ds: Any, year: int, rules: str, runs: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+                ) -> pd.DataFrame:
     """School × year categories up to ``year`` (monitoring and transitions read it)."""
-    return identification_panel(ds, [y for y in ds.years if y <= year], load_rules(rules), runs=runs)
+    return identification_panel(ds, [y for y in ds.years if y <= year], load_rules(rules, override.get("criteria")),
+                                runs=runs)
 
 
 def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None) -> dict[int, ContextReport]:
@@ -87,14 +87,16 @@ def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[
     return [int(y) for y in ds.years if y <= year][-n:]
 
 
-def partners(ds: Any, year: int, rules: str, ident: pd.DataFrame, reports: Mapping[int, ContextReport],
-             config: Mapping[str, Any] | None, context_config: Mapping[str, Any] | None) -> pd.DataFrame:
+def partners(ds: Any, year: int, rules: str, override: Mapping[str, Any], ident: pd.DataFrame,
+             reports: Mapping[int, ContextReport], config: Mapping[str, Any] | None,
+             context_config: Mapping[str, Any] | None) -> pd.DataFrame:
     """The partnership list, pairing by the categories of ``rules`` and the context already computed
     (the earlier years the leaders' stability needs are analysed here)."""
     missing = [y for y in partner_years(ds, year, config) if y not in reports]
     reports = {**reports, **context_years(ds, missing, context_config)}
     contexts = {y: reports[y].table for y in partner_years(ds, year, config)}
-    res = partner_result(ds, year, config, rules=load_rules(rules), ident=ident, contexts=contexts,
+    res = partner_result(ds, year, config, rules=load_rules(rules, override.get("criteria")), ident=ident,
+                         contexts=contexts,
                          features=reports[year].model.context.z)
     return res.pairs
 
@@ -110,14 +112,14 @@ def trajectories(panel: pd.DataFrame, year: int, config: Mapping[str, Any] | Non
     return school_trajectories(panel, year, config=config)
 
 
-def method_texts(rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
+def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
     """Russian method texts (Markdown) computed from the settings actually used.
 
     A text that cannot be written is left out: the annex then says the description is unavailable.
     """
-    writers = {"identify": lambda: identification_method_ru(rules),
+    writers = {"identify": lambda: identification_method_ru(rules, identify_override(configs)),
                "context": lambda: context_method_ru(configs.get("context")),
-               "effects": lambda: effects_method_ru(configs.get("effects")),
+               "effects": lambda: effects_method_ru(configs.get("effects"), dataset=ds),
                "costs": lambda: costs_method_ru(configs.get("costs")),
                "partners": lambda: partners_method_ru(configs.get("partners")),
                "monitoring": lambda: monitoring_method_ru(configs.get("monitoring"))}
