@@ -19,7 +19,7 @@ from shnro_lib.batch import chromium_args, find_chromium, make_tasks, render_not
 pytestmark = [pytest.mark.slow]
 
 FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20}, "wild_bootstrap": {"reps": 49},
+        "effects": {"rtm": {"bootstrap_reps": 20},
                     "did": {"callaway_santanna": False}}}
 
 

@@ -62,7 +62,7 @@ def test_py_source_matches_its_ipynb(py):
 
 
 FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20}, "wild_bootstrap": {"reps": 49},
+        "effects": {"rtm": {"bootstrap_reps": 20},
                     "did": {"callaway_santanna": False}}}
 
 

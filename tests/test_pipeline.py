@@ -13,7 +13,7 @@ from shnro_lib.settings import SettingsError
 
 # the heavy resampling is cut down through the same override path as `--config`
 FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20}, "wild_bootstrap": {"reps": 49},
+        "effects": {"rtm": {"bootstrap_reps": 20},
                     "did": {"callaway_santanna": False}}}
 
 

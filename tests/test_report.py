@@ -12,7 +12,7 @@ from shnro_lib.pipeline import RegionResults, cache_key, compute_from_dataset, c
 from shnro_lib.report.content import Figure, Section, Table, table
 
 FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20}, "wild_bootstrap": {"reps": 49},
+        "effects": {"rtm": {"bootstrap_reps": 20},
                     "did": {"callaway_santanna": False}}}
 
 
@@ -107,7 +107,7 @@ def test_method_annex_renders_the_markdown_files(small_region, tmp_path) -> None
     html = R.markdown_html(texts[1], top_level=3)
     assert "<h3>" in html and "<script>" not in html
     shipped = R.method_annex(region).to_html()
-    assert "Приложение" not in shipped and "<h3>Идентификация ШНРО и ШНСУ</h3>" in shipped
+    assert "Приложение А" not in shipped and "<h3>Идентификация ШНРО и ШНСУ</h3>" in shipped
 
 
 def test_cache_roundtrip_and_key(small_region) -> None:
