@@ -6,7 +6,8 @@
 - :mod:`.sections` / :mod:`.regional` / :mod:`.annex` — the municipal and regional sections,
   the method annex (``docs/methods/*.md``) and the data-quality annex;
 - :mod:`.page` — the nbconvert template ``templates/shnro`` (page shell, TOC, banner, footer);
-- :mod:`.excel` — the municipal workbook.
+- :mod:`.excel` — the municipal workbook;
+- :mod:`.html` — the same blocks as strings, for pages outside the notebooks (school pages).
 
 The order of the sections and the narrative live in the notebooks
 (``notebooks/municipal_report.ipynb``, ``notebooks/regional_report.ipynb``).
@@ -25,6 +26,7 @@ from shnro_lib.report.format import (
     suppress_small,
 )
 from shnro_lib.report.helpers import flagged_mask, municipal_index, municipality_table
+from shnro_lib.report.html import html_table, note_html, page_css, paragraphs_html, section_html, show
 from shnro_lib.report.page import footer_html, notebook_to_html, page_html, read_meta, synthetic_banner
 from shnro_lib.report.regional import (
     municipal_summaries,
@@ -50,7 +52,11 @@ from shnro_lib.report.sections import (
     summary_section,
 )
 
+# the stylesheet as a string, for pages rendered outside nbconvert (school pages)
+PAGE_CSS = page_css()
+
 __all__ = [
+    "PAGE_CSS", "html_table", "note_html", "paragraphs_html", "section_html", "show",
     "SYNTHETIC_TEXT", "Figure", "Section", "Table", "check_municipality", "context_section", "costs_section",
     "data_quality_annex", "dynamics_section", "effects_section", "esc", "flagged_mask", "fmt_int", "fmt_num",
     "fmt_pct", "footer_html", "identified_section", "markdown_html", "method_annex", "method_texts",
