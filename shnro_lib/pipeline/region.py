@@ -67,7 +67,8 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     keep("context", S.context(reports, year) if reports else None)
     keep("similar", log.run("similar", lambda: S.similar(reports, year), ["context"]))
     keep("effects", log.run("effects", lambda: S.effects(ds, cfg["effects"]), ds=ds))
-    keep("costs", log.run("costs", lambda: S.costs(ds, year, reports[year], cfg["costs"]), ["context"], ds=ds))
+    keep("costs", log.run("costs", lambda: S.costs(ds, year, reports[year] if reports else None, cfg["costs"]),
+                          ds=ds))
     keep("partners", log.run("partners", lambda: S.partners(ds, year, rules, ident_over, runs[year], reports,
                                                             cfg["partners"], cfg["context"]), ["identify", "context"]))
     keep("monitoring", log.run("monitoring", lambda: S.monitoring(ds, year, rules, panel, cfg["monitoring"]),

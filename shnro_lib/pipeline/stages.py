@@ -76,9 +76,10 @@ def effects(ds: Any, config: Mapping[str, Any] | None) -> pd.DataFrame:
     return programme_effects(ds, config)
 
 
-def costs(ds: Any, year: int, report: ContextReport, config: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Cost–quality with the expected results of the context stage (not refitted)."""
-    return cost_quality(ds, year, config, expected=expected_table(report))
+def costs(ds: Any, year: int, report: ContextReport | None, config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Cost–quality with the expected results of the context stage (not refitted); without a context
+    model, what needs no context (the costs module says what is left out)."""
+    return cost_quality(ds, year, config, expected=expected_table(report) if report is not None else None)
 
 
 def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[int]:

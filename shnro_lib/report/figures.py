@@ -117,7 +117,8 @@ def costs_figure(region: Any, municipality: str | None) -> Figure | None:
     if not region.ok("costs"):
         return None
     df = region.table("costs")
-    if not {"spending_per_pupil", "residual"} <= set(df.columns):
+    # without a context model there is no residual: the chart (result against context) is not drawn
+    if not {"spending_per_pupil", "residual"} <= set(df.columns) or not df["residual"].notna().any():
         return None
     plt = pyplot_styled()
     fig, ax = plt.subplots(figsize=(8, 4.2))
