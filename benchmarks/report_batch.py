@@ -1,12 +1,18 @@
-"""Benchmark: the report batch vs the naive per-municipality loop.
+"""Benchmark: region computation before/after a change, the report batch, the naive loop.
+
+Region: ``compute_region`` (no cache) of the code at ``--before`` (a git ref, default
+``main``; extracted with ``git archive``) and of this tree, alternated ``--repeats`` times in
+one run, each in a fresh interpreter, so both see the same machine load.
 
 Batch: ``run_batch`` — region results computed once and cached, notebooks only select and
 draw, executed in parallel (2 workers), lean kernel, HTML export in the worker.
-Naive: for each municipality, ``papermill`` (with ``compute=True``: the notebook loads the data
-and computes everything itself) then ``jupyter nbconvert --to html --no-input``, one after another.
+Naive (``--naive``): for each municipality, ``papermill`` (no cache entry and an empty cache folder of
+its own: the notebook loads the data and computes everything itself) then ``jupyter nbconvert --to
+html --no-input``, one after another.
 
     .venv/bin/python benchmarks/report_batch.py            # all demo municipalities
     .venv/bin/python benchmarks/report_batch.py --limit 4  # a quick run on 4 municipalities
+    .venv/bin/python benchmarks/report_batch.py --only-region --before main --data data/demo
 
 Prints both wall times, the ratio and where a report's marginal time goes.
 """
@@ -38,12 +44,57 @@ def naive(data: Path, year: int, munis: list[str], out: Path) -> float:
     jobs.append(("регион", "regional_report.ipynb", []))
     for i, (_m, nb, extra) in enumerate(jobs):
         target = out / f"r{i:02d}.ipynb"
+        own_cache = out / f"cache{i:02d}"
         subprocess.run([_bin("papermill"), str(NOTEBOOKS_DIR / nb), str(target), "-p", "year", str(year),
-                        "-p", "data_dir", str(data), "-p", "compute", "True", *extra, "--no-progress-bar"],
+                        "-p", "data_dir", str(data), "-p", "cache_dir", str(own_cache), *extra,
+                        "--no-progress-bar"],
                        check=True, capture_output=True, cwd=NOTEBOOKS_DIR)
         subprocess.run([_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(target)],
                        check=True, capture_output=True)
     return time.perf_counter() - t0
+
+
+REGION_CODE = """
+import json, sys, time
+from shnro_lib.pipeline import compute_region
+t = time.perf_counter()
+r = compute_region(sys.argv[1], int(sys.argv[2]), cache_dir=None)
+print(json.dumps({"total": time.perf_counter() - t, "stages": r.meta["timings"], "failures": sorted(r.failures)}))
+"""
+
+
+def extract_ref(ref: str, target: Path) -> Path:
+    """The tree of a git ref (``git archive``), without touching the repository's worktrees."""
+    target.mkdir(parents=True, exist_ok=True)
+    arch = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=arch, check=True)
+    return target
+
+
+def region_time(code_root: Path, data: Path, year: int) -> dict:
+    """Wall time of one uncached region computation with the library at ``code_root``."""
+    import json
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(code_root), "SHNRO_PARAMETERS": str(code_root / "parameters")}
+    out = subprocess.run([sys.executable, "-c", REGION_CODE, str(data), str(year)], check=True,
+                         capture_output=True, text=True, env=env, cwd=code_root)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare_region(before_ref: str, data: Path, year: int, repeats: int, tmp: Path) -> tuple[float, float]:
+    """Median region time of ``before_ref`` and of this tree, alternated in one run."""
+    before_root = extract_ref(before_ref, tmp / "before")
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for i in range(repeats):
+        for label, root in (("before", before_root), ("after", ROOT)):
+            r = region_time(root, data, year)
+            times[label].append(r["total"])
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1])[:6])
+            print(f"  [{i + 1}] {label:6s} {r['total']:7.1f} с  ({stages}; сбои: {r['failures'] or 'нет'})")
+    b, a = statistics.median(times["before"]), statistics.median(times["after"])
+    print(f"Региональные расчёты: до ({before_ref}) {b:.1f} с, после {a:.1f} с, после/до = {a / b:.0%}")
+    return b, a
 
 
 def kernel_costs() -> tuple[float, float]:
@@ -83,11 +134,14 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="only the first N municipalities (0 = all)")
+    ap.add_argument("--before", default="main", help="git ref whose region computation is the baseline ('' = skip the comparison)")
+    ap.add_argument("--repeats", type=int, default=1, help="alternated before/after region runs")
+    ap.add_argument("--only-region", action="store_true", help="only the before/after region comparison")
+    ap.add_argument("--naive", action="store_true", help="also run the naive loop (slow: every notebook computes)")
     args = ap.parse_args()
 
     from shnro_lib.io import load_dataset
-    from shnro_lib.pipeline import compute_region
-    from shnro_lib.report import municipal_report_html
+    from shnro_lib.pipeline import load_region
 
     with tempfile.TemporaryDirectory(prefix="shnro-bench-") as tmp:
         tmp = Path(tmp)
@@ -96,6 +150,11 @@ def main() -> None:
             from shnro_lib.demo import generate_demo
 
             data = generate_demo(tmp / "demo", seed=0).data_dir
+        data = Path(data).resolve()
+        if args.before:
+            compare_region(args.before, data, args.year, args.repeats, tmp)
+        if args.only_region:
+            return
         munis = load_dataset(data).municipalities
         if args.limit:
             munis = munis[: args.limit]
@@ -107,36 +166,29 @@ def main() -> None:
                         cache_dir=tmp / "cache", progress=False, pdf=False)
         t_batch = time.perf_counter() - t0
         assert res.ok, res.summary_ru()
-
-        t_naive = naive(Path(data), args.year, munis, tmp / "naive")
-
-        print(f"\nПакет (кэш + {args.workers} процесса): {t_batch:6.1f} с "
+        print(f"\nПакет, холодный кэш ({args.workers} процесса): {t_batch:6.1f} с "
               f"(региональные расчёты {res.timings['region']:.1f} с, тетради {res.timings['notebooks']:.1f} с, "
               f"сборник и оглавление {t_batch - res.timings['region'] - res.timings['notebooks']:.1f} с)")
-        print(f"Наивный цикл (papermill + nbconvert, каждый считает сам): {t_naive:6.1f} с")
-        print(f"Ускорение: {t_naive / t_batch:.1f}×")
 
         mun = [r for r in res.results if r.kind == "municipal"]
         ex = statistics.mean(r.timings.get("execute", 0) for r in mun)
         exp = statistics.mean(r.timings.get("export", 0) for r in mun)
         xl = statistics.mean(r.timings.get("excel", 0) for r in mun)
         k_start, k_imports = kernel_costs()
-        region = compute_region(data, args.year, cache_dir=tmp / "cache")
+        entry = next(p for p in (tmp / "cache").iterdir() if (p / "meta.json").exists())
         t1 = time.perf_counter()
-        for m in munis[:3]:
-            municipal_report_html(region, m)
-        draw = (time.perf_counter() - t1) / min(3, n)
-        t1 = time.perf_counter()
-        compute_region(data, args.year, cache_dir=tmp / "cache")
+        load_region(entry)
         cache_read = time.perf_counter() - t1
         print("\nПредельное время одного муниципального отчёта в пакете (на один процесс):")
         print(f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с, импорты ≈{k_imports:.2f} с,"
-              f" чтение кэша ≈{cache_read:.2f} с, таблицы и рисунки ≈{draw:.2f} с, прочее ≈"
-              f"{max(0.0, ex - k_start - k_imports - cache_read - draw):.2f} с")
+              f" чтение кэша ≈{cache_read:.2f} с, таблицы, рисунки и прочее ≈"
+              f"{max(0.0, ex - k_start - k_imports - cache_read):.2f} с")
         print(f"  экспорт в HTML {exp:.2f} с; Excel {xl:.2f} с; итого {ex + exp + xl:.2f} с")
         print(f"  при {args.workers} процессах: {(res.timings['notebooks']) / (n + 1):.2f} с на отчёт по стене")
-        print(f"Наивный цикл: {t_naive / (n + 1):.2f} с на отчёт (запуск papermill/nbconvert, загрузка данных и "
-              "все расчёты в каждой тетради)")
+        if args.naive:
+            t_naive = naive(data, args.year, munis, tmp / "naive")
+            print(f"Наивный цикл (papermill + nbconvert, каждая тетрадь считает всё сама): {t_naive:6.1f} с, "
+                  f"{t_naive / (n + 1):.2f} с на отчёт; пакет быстрее в {t_naive / t_batch:.1f} раза")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ year = 2024
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML, display
 
 from shnro_lib import report
 from shnro_lib.io import load_dataset
@@ -36,7 +37,7 @@ ds = load_dataset(data_dir)
 meta = dataset_metadata(ds, data_dir)
 synthetic = bool(meta.get("synthetic"))
 if synthetic:
-    report.show(report.synthetic_banner(meta.get("note", "")))
+    display(HTML(report.synthetic_banner(meta.get("note", ""))))
 print(ds.report.summary_ru())
 # every warning and note of the load, grouped by kind; and what the data set holds and did not collect
 print(grouped_problems_ru(ds.report.problems))
@@ -50,7 +51,7 @@ print("Годы:", ds.years, "| муниципалитетов:", len(ds.municip
 ov = overview_tables(ds, int(year))
 part = ov["participation"]
 piv = part.pivot_table(index="procedure", columns="year", values="participants", aggfunc="sum")
-report.show(report.html_table(piv.reset_index().rename(columns=str), caption="Участники по процедурам и годам"))
+display(report.table(piv.reset_index().rename(columns=str), caption="Участники по процедурам и годам"))
 
 # %% [markdown]
 # ## Распределения результатов школ по процедурам
@@ -93,8 +94,8 @@ else:
     cols = [c for c in ctx.columns if c.startswith("share_") or c in ("distance_to_center_km", "enrolment")]
     corr = merged[["result_index", *cols]].astype(float).corr()["result_index"].drop("result_index")
     corr = corr.sort_values().rename("r").reset_index().rename(columns={"index": "Показатель контекста"})
-    report.show(report.html_table(corr, caption="Корреляция индекса результатов с показателями контекста",
-                                  formats={"r": lambda v: report.fmt_num(v, 2)}))
+    display(report.table(corr, caption="Корреляция индекса результатов с показателями контекста",
+                         formats={"r": lambda v: report.fmt_num(v, 2)}))
 
 # %%
 pd.set_option("display.max_columns", 30)

@@ -11,56 +11,89 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Региональный отчёт: сравнение муниципальных образований
+# %% [markdown] tags=["remove"]
+# # Региональный отчёт и сборник материалов (тетрадь)
 #
-# Тетрадь читает региональные результаты из кэша (`shnro_lib.pipeline.compute_region`) и рисует
-# сравнение муниципалитетов. Пакетно её выполняет `shnro reports`.
+# Эта ячейка в отчёт не попадает (тег `remove`). Тетрадь — единственный источник регионального
+# отчёта и сборника материалов (`regional.html`, `collection.html`/`.pdf`): порядок разделов и
+# текст — здесь. Пакетно её выполняет `shnro reports` с параметром `cache_entry`.
 
 # %% tags=["parameters"]
 year = 2024
 data_dir = "../data/demo"
 rules = "lo_2018"
 cache_dir = "../data/cache"
-compute = False
-test_fail = False
+cache_entry = ""
 
 # %%
 from shnro_lib import report
-from shnro_lib.pipeline import compute_region
+from shnro_lib.pipeline import compute_region, load_region
 
-report.fail_for_testing(test_fail, "регион")
-region = compute_region(data_dir, int(year), rules, cache_dir=None if compute else cache_dir)
+region = load_region(cache_entry) if cache_entry else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+report.subtitle(region)
 
-# %%
-report.show(report.regional_header(region))
-
-# %%
-report.show(report.regional_summary_section(region))
+# %% [markdown]
+# ## Главное о регионе
 
 # %%
-report.show(report.regional_compare_section(region))
+report.regional_summary_section(region)
+
+# %% [markdown]
+# ## Сравнение муниципальных образований
+#
+# Средний индекс результатов муниципальных образований с 95-процентными интервалами: различия
+# внутри интервалов могут быть случайными.
 
 # %%
-report.show(report.regional_participation_section(region))
+report.regional_compare_section(region)
+
+# %% [markdown]
+# ## Участие в оценочных процедурах
 
 # %%
-report.show(report.regional_distributions_section(region))
+report.regional_participation_section(region)
+
+# %% [markdown]
+# ## Распределения результатов
 
 # %%
-report.show(report.regional_identified_section(region))
+report.regional_distributions_section(region)
+
+# %% [markdown]
+# ## Выявленные школы по муниципалитетам
 
 # %%
-report.show(report.regional_effects_section(region))
+report.regional_identified_section(region)
+
+# %% [markdown]
+# ## Эффекты программ и «цена–качество»
 
 # %%
-report.show(report.regional_monitoring_section(region))
+report.regional_effects_section(region)
+
+# %% [markdown]
+# ## Мониторинг программы: показатели, цели, переходы
 
 # %%
-report.show(report.method_annex(region, sid="r-method"))
+report.regional_monitoring_section(region)
+
+# %% [markdown]
+# ## Сводки по муниципальным образованиям
+#
+# Главные показатели каждого муниципального образования; полные муниципальные отчёты — по ссылкам
+# в оглавлении пакета.
 
 # %%
-report.show(report.data_quality_annex(region, sid="r-quality"))
+report.municipal_summaries(region)
+
+# %% [markdown]
+# ## Приложение А. Методика
 
 # %%
-report.show(report.footer_html(region.meta))
+report.method_annex(region)
+
+# %% [markdown]
+# ## Приложение Б. Качество данных
+
+# %%
+report.data_quality_annex(region)

@@ -153,12 +153,13 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
                rules: str, regional: bool = True) -> list[NotebookTask]:
     """Work items for the regional notebook (first) and the municipal ones, in the given order."""
     from shnro_lib.outputs import unique_slugs
-    from shnro_lib.pipeline import report_parameters
+    from shnro_lib.pipeline import report_settings
 
-    params = report_parameters()
+    params = report_settings().model_dump()
     slugs = unique_slugs(list(municipalities))
+    # the notebooks read the cache entry the batch computed, they do not rebuild its key
     base = {"year": int(region.year), "data_dir": str(data_dir), "rules": rules, "cache_dir": str(cache_root),
-            "compute": False}
+            "cache_entry": str(region.path or "")}
     common = {"failed_dir": str(out_dir / "_failed"), "kernel_name": str(params.get("kernel_name", "python3")),
               "timeout": int(params.get("cell_timeout", 600)), "cache_entry": str(region.path or "")}
     tasks = []
@@ -245,7 +246,7 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
               municipalities: Sequence[str] | None = None, workers: int | None = None,
               executor: Any = None, cache_dir: str | Path | None = None, progress: bool = True,
               pdf: bool = True, regional: bool = True, force: bool = False,
-              school_pages: bool = True) -> BatchResult:
+              school_pages: bool = True, overrides: dict | None = None) -> BatchResult:
     """Build every report of a region for a year, reusing the current outputs of earlier runs.
 
     Parameters
@@ -266,6 +267,7 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     force : rebuild every output even when the manifest says it is current.
     school_pages : also write a profile page per school (``schools/``, :mod:`shnro_lib.profiles`;
         rewritten on every run, not under the manifest).
+    overrides : a user's ``--config`` values, ``{parameter file name: values}``, passed to every stage.
 
     Raises
     ------
@@ -283,7 +285,7 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     data = Path(data_dir).resolve()
     cache_root = Path(cache_dir).resolve() if cache_dir is not None else out / ".cache"
     with _batch_scope(out, f"{data}, {year}, {rules}") as (batch, stop, log_path):
-        region = compute_region(data, year, rules, cache_dir=cache_root)
+        region = compute_region(data, year, rules, cache_dir=cache_root, overrides=overrides)
         t_region = time.perf_counter() - t0
         munis = list(municipalities) if municipalities else region.municipalities
         unknown = [m for m in munis if m not in region.municipalities]
@@ -403,7 +405,6 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
             regional: bool, pdf: bool, force: bool) -> None:
     """Results in task order, the collection (HTML, PDF reused when its HTML is unchanged), the index."""
     from shnro_lib.outputs import atomic_write_text
-    from shnro_lib.report import collection_html, page_html
 
     order = {t.slug: i for i, t in enumerate(tasks)}
     batch.results.sort(key=lambda r: order.get(r.slug, 0))
@@ -413,10 +414,10 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
     if reg is not None and reg.ok:
         batch.regional_html = Path(reg.html_path)
         extra.append((REGIONAL_NAME + " (HTML)", reg.html_path, ""))
-    if regional:
-        ok_munis = [r.name for r in results if r.kind == "municipal" and r.ok] or munis
+    if regional and batch.regional_html is not None:
+        # the collection is the regional notebook's page (the one source of the regional part)
         coll = out / "collection.html"
-        atomic_write_text(coll, page_html(f"Сборник материалов, {region.year}", collection_html(region, ok_munis)))
+        atomic_write_text(coll, batch.regional_html.read_text(encoding="utf-8"))
         coll_hash = publish(coll)
         batch.collection_html = coll
         extra.append(("Сборник материалов (HTML)", str(coll), ""))

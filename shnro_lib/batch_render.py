@@ -92,21 +92,11 @@ def strip_notebook(nb: Any) -> Any:
     return nb
 
 
-def notebook_to_html(nb: Any, title: str) -> str:
-    """Self-contained HTML of an executed notebook: outputs only, no code, no stderr, own CSS."""
-    from nbconvert import HTMLExporter
+def notebook_to_html(nb: Any, title: str, meta: dict | None = None) -> str:
+    """Self-contained HTML of an executed notebook (the ``shnro`` nbconvert template: markdown and outputs)."""
+    from shnro_lib.report import notebook_to_html as to_html
 
-    from shnro_lib.report import page_html
-
-    nb = strip_notebook(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
-    body, _ = exporter.from_notebook_node(nb)
-    return page_html(title, body)
+    return to_html(strip_notebook(nb), title, meta or {})
 
 
 def error_ru(exc: BaseException) -> str:
@@ -190,7 +180,10 @@ def render_notebook(task: NotebookTask) -> TaskResult:
             t1 = time.perf_counter()
             res.timings["execute"] = round(t1 - t0, 3)
             nb = nbformat.read(str(out_nb), as_version=4)
-            atomic_write_text(task.html_path, notebook_to_html(nb, task.title))
+            from shnro_lib.report import read_meta
+
+            meta = read_meta(task.cache_entry) if task.cache_entry else {}
+            atomic_write_text(task.html_path, notebook_to_html(nb, task.title, meta))
             res.hashes[task.html_path] = publish(task.html_path)
             res.html_path = task.html_path
             t2 = time.perf_counter()

@@ -213,12 +213,12 @@ def dea_efficiency(inputs: pd.DataFrame | np.ndarray, outputs: pd.DataFrame | np
 
 # --------------------------------------------------------------------------- price-quality
 
-def _expected(dataset, year: int) -> pd.DataFrame:
-    """Expected results from the context model (:func:`shnro_lib.context.expected_results`)."""
+def _expected(dataset, year: int, er: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Expected results from the context model (:func:`shnro_lib.context.expected_results`; ``er`` if given)."""
     from shnro_lib.context import expected_results
 
     try:
-        er = expected_results(dataset, year)
+        er = expected_results(dataset, year) if er is None else er
     except (ValueError, KeyError, IndexError) as exc:
         # a Russian message of the context module is passed on; a raw library message is not
         msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
@@ -261,7 +261,8 @@ def _context_free(dataset, win: list[int], reason: str, split: str) -> tuple[pd.
     return er, notes
 
 
-def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = None) -> pd.DataFrame:
+def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = None,
+                 expected: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per school: spending per pupil, expected result, residual, DEA efficiency, quadrant.
 
     DEA: output = the school's participant-weighted mean score in percent of the maximum over the
@@ -286,7 +287,7 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
         raise NotEstimated(f"не оценено: нет расходов на обучающегося за {year} год")
     win = window_years(dataset.years, year, cfg.window)
     try:
-        er, notes = _expected(dataset, year).set_index("school_id"), []
+        er, notes = _expected(dataset, year, expected).set_index("school_id"), []
         with_context = True
     except NotEstimated as exc:
         er, notes = _context_free(dataset, win, str(exc).removeprefix("не оценено: "), cfg.quadrant_split)

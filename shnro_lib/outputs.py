@@ -7,7 +7,6 @@ Excel, and file names never come from the data unescaped.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import tempfile
@@ -16,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# outputs are readable by the group and others (reports go to shared folders and web servers)
+OUTPUT_FILE_MODE = 0o644
+OUTPUT_DIR_MODE = 0o755
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Windows device names: a file called «con.html» cannot be created or opened there
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -61,12 +63,14 @@ def unique_slugs(names: list[str], **kwargs) -> dict[str, str]:
 def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
     """Call ``writer(tmp_path)`` then move the result to ``path`` in one step."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=OUTPUT_DIR_MODE)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         writer(tmp_path)
+        # mkstemp creates 0600 and the rename keeps it: a shared folder or web server could not read it
+        tmp_path.chmod(OUTPUT_FILE_MODE)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -82,24 +86,6 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> P
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write bytes atomically."""
     return atomic_write(path, lambda p: p.write_bytes(data))
-
-
-def escape_html(text: object) -> str:
-    """Text from the data, safe inside HTML element content and quoted attribute values.
-
-    ``None`` and missing values give an empty string.
-
-    >>> escape_html('<b>«Школа» & "Ко"</b>')
-    '&lt;b&gt;«Школа» &amp; &quot;Ко&quot;&lt;/b&gt;'
-    """
-    if text is None:
-        return ""
-    try:
-        if pd.isna(text):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return html.escape(str(text), quote=True)
 
 
 def neutralise_cell(value: object) -> object:

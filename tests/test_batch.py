@@ -62,8 +62,13 @@ def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
         assert html.exists() and xlsx.exists() and xlsx.stat().st_size > 0
         text = html.read_text(encoding="utf-8")
         assert m in text and "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in text and 'id="toc"' in text
-        for anchor in ("toc", "summary", "overview", "method", "quality"):
+        assert text.count('id="toc"') == 1
+        # the table of contents is built from the notebook's headings, each rendered once
+        toc = text.split('id="toc"', 1)[1].split("</nav>", 1)[0]
+        for anchor in re.findall(r'href="#([^"]+)"', toc):
             assert text.count(f'id="{anchor}"') == 1, f"section {anchor} rendered more than once"
+        for title in ("Главное на одном экране", "Обзор данных", "Приложение А. Методика", "Приложение Б."):
+            assert title in toc
         assert "<pre" not in text and "In&nbsp;[" not in text and "import " not in text  # no code cells
         assert not re.search(r"<script[^>]*src=", text) and "<link" not in text  # self-contained
         assert f"municipalities/{slugs[m]}.html" in index and f"municipalities/{slugs[m]}.xlsx" in index

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from shnro_lib.outputs import (
     atomic_write,
     atomic_write_text,
-    escape_html,
     neutralise_cell,
     slugify,
     unique_slugs,
@@ -72,13 +71,6 @@ def test_neutralise_cell_leaves_safe_values():
     assert neutralise_cell("-1") == "'-1"
 
 
-def test_escape_html():
-    assert escape_html('<script>alert("x")</script>') == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
-    assert escape_html("МБОУ «СОШ» & Ко 'a'") == "МБОУ «СОШ» &amp; Ко &#x27;a&#x27;"
-    assert escape_html(None) == "" and escape_html(float("nan")) == "" and escape_html(pd.NA) == ""
-    assert escape_html(12) == "12"
-
-
 @pytest.mark.parametrize("name", ["../etc/passwd", "/abs/path", "C:\\Windows\\system32", "..", ".", "",
                                   "CON", "con.txt", "Nul", "LPT1", "com9", "🙂🏫", "a" * 500, "Школа/../../x",
                                   "\x00\x01", " ", "ТРУДНОЕ  имя?*:<>|"])
@@ -121,3 +113,14 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         atomic_write(target, boom)
     assert target.read_text() == "старое"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary files left behind
+
+
+def test_outputs_are_readable_by_group_and_others(tmp_path):
+    target = tmp_path / "new" / "report.html"
+    atomic_write_text(target, "<p>x</p>")
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert target.parent.stat().st_mode & 0o777 == 0o755
+    book = write_workbook({"Лист": pd.DataFrame({"a": [1]})}, tmp_path / "b.xlsx")
+    assert Path(book).stat().st_mode & 0o777 == 0o644
+    csv_path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "c.csv")
+    assert Path(csv_path).stat().st_mode & 0o777 == 0o644

@@ -33,13 +33,13 @@ def region(small_demo):
     from shnro_lib.identify import identify_schools
     from shnro_lib.monitoring import identification_panel, school_trajectories
     from shnro_lib.partners import partner_pairs
-    from shnro_lib.pipeline import RegionResults, overview_tables, report_parameters
+    from shnro_lib.pipeline import RegionResults, overview_tables, report_settings
 
-    params = report_parameters()
+    params = report_settings().model_dump(mode="json")
     tables = overview_tables(small_demo, 2024)
     tables["identify"] = identify_schools(small_demo, 2024)
     tables["context"] = context_table(small_demo, 2024)
-    tables["similar"] = similar_schools(small_demo, 2024, int(params["similar_schools_k"]))
+    tables["similar"] = similar_schools(small_demo, 2024)  # k: context.yaml similar.k
     tables["partners"] = partner_pairs(small_demo, 2024)
     panel = identification_panel(small_demo, small_demo.years, "lo_2018")
     tables["trajectories"] = school_trajectories(panel, 2024)

@@ -1,15 +1,19 @@
-"""Report helpers and sections: formatting, escaping, suppression, TOC, banner, footer, Excel."""
+"""Report content: formatting, escaping, suppression, sections as content, annex, page shell, Excel."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from shnro_lib import report as R
-from shnro_lib.pipeline import RegionResults, compute_from_dataset, compute_region, load_region
+from shnro_lib.pipeline import RegionResults, cache_key, compute_from_dataset, compute_region, load_region
+from shnro_lib.report.content import Figure, Section, Table, table
+
+FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
+        "effects": {"rtm": {"bootstrap_reps": 20},
+                    "did": {"callaway_santanna": False}}}
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +22,7 @@ def small_region(tmp_path_factory) -> tuple[RegionResults, Path]:
 
     root = tmp_path_factory.mktemp("rep")
     out = generate_demo(root / "demo", seed=1, n_schools=80)
-    region = compute_region(out.data_dir, 2024, cache_dir=root / "cache")
+    region = compute_region(out.data_dir, 2024, cache_dir=root / "cache", overrides=FAST)
     return region, root
 
 
@@ -32,13 +36,15 @@ def test_russian_number_format() -> None:
     assert R.fmt_num(None) == "—" and R.fmt_pct(float("nan")) == "—" and R.fmt_num(pd.NA) == "—"
 
 
-def test_html_table_escapes_everything() -> None:
+def test_table_escapes_everything() -> None:
     df = pd.DataFrame({"name": ["<script>alert(1)</script>", "A & «B»"], "share_low": [0.1, None]})
-    h = R.html_table(df, caption="<b>x</b>")
+    t = table(df, caption="<b>x</b>", note="<i>n</i>")
+    h = t._repr_html_()
     assert "<script>" not in h and "&lt;script&gt;alert(1)&lt;/script&gt;" in h
-    assert "&lt;b&gt;x&lt;/b&gt;" in h and "A &amp; «B»" in h
+    assert "&lt;b&gt;x&lt;/b&gt;" in h and "&lt;i&gt;n&lt;/i&gt;" in h and "A &amp; «B»" in h
     assert "10,0\u202f%" in h and "—" in h
     assert "Школа" in h and "Доля низких результатов" in h
+    pd.testing.assert_frame_equal(t.data, df)  # the data as computed stays available
 
 
 def test_suppress_small_hides_and_notes() -> None:
@@ -48,51 +54,60 @@ def test_suppress_small_hides_and_notes() -> None:
     assert out.loc[0, "pct"] == "скрыто*"
     assert out.loc[1, "pct"] != "скрыто*" and out.loc[2, "pct"] != "скрыто*"
     assert out.attrs["n_suppressed"] == 1 and "меньше 5 участников" in out.attrs["note"]
-    assert "меньше 5 участников" in R.html_table(out)
+    assert "меньше 5 участников" in table(out)._repr_html_()
     assert df.loc[0, "pct"] == 50.0  # input untouched
-    default = R.suppress_small(df, "participants", ["pct"])  # threshold from parameters/report.yaml
-    assert default.attrs["n_suppressed"] == 1
 
 
-def test_toc_banner_footer() -> None:
-    toc = R.toc_html([("a", "Раздел <1>"), ("b", "Б")])
-    assert 'href="#a"' in toc and "Раздел &lt;1&gt;" in toc
-    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in R.synthetic_banner()
-    foot = R.footer_html({"fingerprint": "abc123", "year": 2024, "rules": "lo_2018", "synthetic": True,
+def test_banner_footer_page() -> None:
+    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in R.synthetic_banner("<b>x</b>") and "&lt;b&gt;" in R.synthetic_banner("<b>x</b>")
+    foot = R.footer_html({"fingerprint": "abc<1>", "year": 2024, "rules": "lo_2018", "synthetic": True,
                           "version": "0.1.0", "parameters_hash": "ff", "report_parameters": {"min_group_size": 5}})
-    assert "abc123" in foot and "lo_2018" in foot and "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in foot and "0.1.0" in foot
-    page = R.page_html("t", "<p>x</p>")
+    assert "abc&lt;1&gt;" in foot and "lo_2018" in foot and "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in foot and "0.1.0" in foot
+    page = R.page_html("t<", "<p>x</p>")
     assert "@media print" in page and "<script" not in page and 'src="http' not in page
+    assert "<title>t&lt;</title>" in page and "<p>x</p>" in page
 
 
-def test_municipal_report_sections_and_degradation(small_region) -> None:
+def test_sections_return_content(small_region) -> None:
     region, _ = small_region
     m = region.municipalities[0]
-    h = R.page_html("x", R.municipal_report_html(region, m))
-    for sid, _title in R.MUNICIPAL_SECTIONS:
-        assert f'id="{sid}"' in h and f'href="#{sid}"' in h
-    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in h and region.fingerprint in h
-    imgs = re.findall(r'<img src="([^"]+)"', h)
-    assert imgs and all(s.startswith("data:image/png;base64,") for s in imgs)
-    for stage in ("identify", "context", "effects", "costs", "partners"):
-        if not region.ok(stage):  # a missing analysis says why instead of breaking the report
-            assert region.reason(stage) in h
+    calls = [R.summary_section(region, m), R.overview_section(region, m), R.identified_section(region, m),
+             R.context_section(region, m), R.dynamics_section(region, m), R.effects_section(region, m),
+             R.costs_section(region, m), R.partners_section(region, m), R.monitoring_section(region, m),
+             R.method_annex(region), R.data_quality_annex(region, municipality=m)]
+    for sec in calls:
+        assert isinstance(sec, Section) and sec.blocks
+    overview = R.overview_section(region, m)
+    assert overview.figures and sum(isinstance(b, Table) for b in overview.blocks) >= 3
+    assert any(isinstance(t, pd.DataFrame) and len(t) for t in overview.tables)
+    fig = next(b for b in overview.blocks if isinstance(b, Figure))
+    assert fig.png[:8] == b"\x89PNG\r\n\x1a\n"
+    html = "".join(s.to_html() for s in calls)
+    assert "<h2" not in html  # section titles live in the notebook's markdown cells
+    assert region.failures == {} and "Раздел недоступен" not in html
 
 
-def test_failing_stage_is_recorded_not_raised(small_region, monkeypatch) -> None:
-    import shnro_lib.pipeline as P
-    from shnro_lib.io import load_dataset
+def test_unavailable_stage_says_why(small_region) -> None:
+    region, _ = small_region
+    broken = RegionResults(meta=dict(region.meta), tables=dict(region.tables),
+                           failures={"costs": "нет таблицы «Ресурсы и условия» (resources)"}, methods={})
+    html = R.costs_section(broken, region.municipalities[0]).to_html()
+    assert "Раздел недоступен: нет таблицы «Ресурсы и условия» (resources)." in html
 
-    region, root = small_region
 
-    def boom(ds, year, rules, params):
-        return [("identify", "shnro_lib.report", lambda m: 1 / 0)]
-
-    monkeypatch.setattr(P, "_stage_specs", boom)
-    ds = load_dataset(root / "demo")
-    r = compute_from_dataset(ds, 2024)
-    assert "identify" in r.failures and "ZeroDivisionError" in r.failures["identify"]
-    assert "participation" in r.tables
+def test_method_annex_renders_the_markdown_files(small_region, tmp_path) -> None:
+    region, _ = small_region
+    (tmp_path / "01_a.md").write_text("## Первый\n\nПорог: {{ settings.min_group_size }}.\n\n"
+                                      "{{ computed('identify') }}\n", encoding="utf-8")
+    (tmp_path / "02_b.md").write_text("## Второй <script>x</script>\n\n{{ computed('nope') }}\n", encoding="utf-8")
+    texts = R.method_texts(region, tmp_path)
+    assert f"Порог: {region.settings['min_group_size']}." in texts[0]
+    assert region.methods["identify"].strip()[:40] in texts[0]
+    assert "Описание метода недоступно" in texts[1]
+    html = R.markdown_html(texts[1], top_level=3)
+    assert "<h3>" in html and "<script>" not in html
+    shipped = R.method_annex(region).to_html()
+    assert "Приложение А" not in shipped and "<h3>Идентификация ШНРО и ШНСУ</h3>" in shipped
 
 
 def test_cache_roundtrip_and_key(small_region) -> None:
@@ -101,26 +116,28 @@ def test_cache_roundtrip_and_key(small_region) -> None:
     again = load_region(root / "cache")
     assert again.fingerprint == region.fingerprint and set(again.tables) == set(region.tables)
     pd.testing.assert_frame_equal(again.table("participation"), region.table("participation"))
-    r2 = compute_region(root / "demo", 2023, cache_dir=root / "cache")  # another year -> another entry
-    assert r2.path != region.path and r2.year == 2023
+    r2 = compute_region(root / "demo", 2024, cache_dir=root / "cache", overrides=FAST)
+    assert r2.path == region.path  # the same inputs read the same entry
+    other = {**FAST, "report": {"min_group_size": 7}}
+    assert cache_key(root / "demo", 2024, "lo_2018", other) != region.path.name  # any setting, a new entry
+    assert cache_key(root / "demo", 2024, "lo_2018", FAST) == region.path.name
 
 
-def test_html_escaping_of_school_name(tmp_path) -> None:
+def test_html_escaping_of_school_name() -> None:
     from shnro_lib.io import Dataset
 
     schools = pd.DataFrame({"school_id": ["1", "2", "3"], "name": ["<script>alert(1)</script>", "Школа №2", "Ш3"],
                             "municipality": ["<img src=x onerror=alert(1)>", "М", "М"]})
-    rows = []
-    for sid in ["1", "2", "3"]:
-        for y in (2023, 2024):
-            rows.append({"school_id": sid, "year": y, "procedure": "ОГЭ", "subject": "Математика", "grade": 9,
-                         "participants": 20 + int(sid), "mean_score": 14.0 + int(sid), "max_score": 31.0})
-    ds = Dataset.from_frames({"schools": schools, "results": pd.DataFrame(rows)})
-    region = compute_from_dataset(ds, 2024)
+    rows = [{"school_id": sid, "year": y, "procedure": "ОГЭ", "subject": "Математика", "grade": 9,
+             "participants": 20 + int(sid), "mean_score": 14.0 + int(sid), "max_score": 31.0}
+            for sid in ("1", "2", "3") for y in (2023, 2024)]
+    region = compute_from_dataset(Dataset.from_frames({"schools": schools, "results": pd.DataFrame(rows)}), 2024)
     m = "<img src=x onerror=alert(1)>"
-    h = R.page_html("x", R.municipal_report_html(region, m))
+    h = "".join(s.to_html() for s in (R.summary_section(region, m), R.overview_section(region, m),
+                                      R.identified_section(region, m), R.dynamics_section(region, m),
+                                      R.data_quality_annex(region, municipality=m)))
     assert "<script>alert" not in h and "&lt;script&gt;alert(1)&lt;/script&gt;" in h
-    assert "<img src=x" not in h and "&lt;img src=x onerror=alert(1)&gt;" in h
+    assert "<img src=x" not in h
 
 
 def test_municipal_workbook(small_region, tmp_path) -> None:
@@ -137,8 +154,6 @@ def test_municipal_workbook(small_region, tmp_path) -> None:
 
 
 def test_method_texts_render_markdown_and_escape_html():
-    from shnro_lib.report import markdown_html
-
-    h = markdown_html("## Метод\n\n**Критерий** `crit_x` <script>alert(1)</script>\n\n- пункт")
+    h = R.markdown_html("## Метод\n\n**Критерий** `crit_x` <script>alert(1)</script>\n\n- пункт")
     assert "<h4>Метод</h4>" in h and "<strong>Критерий</strong>" in h and "<li>пункт</li>" in h
     assert "<script>" not in h and "##" not in h and "**" not in h

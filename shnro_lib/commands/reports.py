@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         municipality: list[str] = typer.Option(None, "--municipality",
                                                help="Построить только для этого муниципалитета (можно повторять)"),
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
+        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: {имя файла: значения}"),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
         no_school_pages: bool = typer.Option(False, "--no-school-pages", help="Не строить профили школ"),
@@ -45,8 +46,16 @@ def register(app: typer.Typer) -> None:
         """
         from shnro_lib.batch import BatchInterrupted, run_batch
         from shnro_lib.batch_process import FolderBusy, remove_temporary
+        from shnro_lib.identify.models import read_config
         from shnro_lib.io import DataError
+        from shnro_lib.settings import SettingsError
 
+        try:
+            # every parameter file plus `criteria` (the selected rule set), as `shnro identify --config`
+            overrides = read_config(config)
+        except (SettingsError, FileNotFoundError, ValueError) as exc:
+            typer.echo(f"Ошибка: {exc}", err=True)
+            raise typer.Exit(2) from None
         client = cluster = None
         interrupted: BatchInterrupted | None = None
         try:
@@ -62,7 +71,7 @@ def register(app: typer.Typer) -> None:
                     client = Client(dask_scheduler)
             result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
                                workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, force=force,
-                               executor=client, school_pages=not no_school_pages)
+                               executor=client, school_pages=not no_school_pages, overrides=overrides)
         except BatchInterrupted as exc:
             interrupted = exc
         except DataError as exc:

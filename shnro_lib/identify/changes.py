@@ -16,7 +16,8 @@ from shnro_lib.identify.rules import load_rules
 
 def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
                            indices: str | Path | Mapping | None = None,
-                           override: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                           override: Mapping[str, Any] | None = None,
+                           runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The schools whose category changed against the previous data year (changes only).
 
     Returns
@@ -26,13 +27,16 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     out of the list ШНРО/ШНСУ, «зона риска» counting as not listed — or ``другая категория``),
     ``years_listed`` and ``years_evaluated`` (years of the rule window in which the school was
     listed / identification was run).  Empty (with ``attrs["previous_year"]`` ``None``) when
-    there is no earlier year.
+    there is no earlier year.  ``runs`` (year -> :func:`identify_schools` table) reuses
+    identifications already computed.
     """
     r = load_rules(rules, (override or {}).get("criteria"))
     yrs = ind.window_years(ds.years, year, int(r["window"]))
     prev_years = [y for y in ds.years if y < year]
     run_years = sorted(set(yrs) | set(prev_years[-1:]) | {year})
-    runs = {y: identify_schools(ds, y, r, indices, override={"indices": (override or {}).get("indices")})
+    given = runs or {}
+    runs = {y: (given[y] if y in given else identify_schools(ds, y, r, indices,
+                                                             override={"indices": (override or {}).get("indices")}))
             .set_index("school_id") for y in run_years}
     cur = runs[year]
     out = cur[["name", "municipality", "category"]].copy()

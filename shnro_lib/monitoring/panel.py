@@ -12,15 +12,18 @@ from .config import load_monitoring_config
 
 # --------------------------------------------------------------------------- identification input
 
-def identification_panel(dataset, years: Sequence[int] | None = None, rules: str | Path | dict = "lo_2018"
-                         ) -> pd.DataFrame:
-    """Run :func:`shnro_lib.identify.identify_schools` for every year: ``school_id, year, municipality, category``."""
+def identification_panel(dataset, years: Sequence[int] | None = None, rules: str | Path | dict = "lo_2018",
+                         runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Run :func:`shnro_lib.identify.identify_schools` for every year: ``school_id, year, municipality, category``.
+
+    ``runs`` (year -> identification table) reuses identifications already computed.
+    """
     from shnro_lib.identify import identify_schools, load_rules
 
     r = load_rules(rules)
     parts = []
     for y in (years if years is not None else dataset.years):
-        t = identify_schools(dataset, int(y), r)
+        t = runs[int(y)] if runs is not None and int(y) in runs else identify_schools(dataset, int(y), r)
         part = pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": int(y),
                              "municipality": t["municipality"].astype("string"),
                              "category": t["category"].astype("string")})

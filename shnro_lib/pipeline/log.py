@@ -1,0 +1,82 @@
+"""Running stages: Russian reasons for failures, skipped dependents, timings, the technical log.
+
+A failing stage records a Russian reason (the library's own Russian message, or a generic
+sentence — never a raw Python message); its traceback goes to ``stages.log``; a stage whose
+input failed is skipped with a reason naming that input.  Light on purpose: the report
+notebooks import it without the analysis modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+LOG = logging.getLogger("shnro.pipeline")
+T = TypeVar("T")
+
+# Russian stage names for the reasons of skipped stages
+STAGE_TITLES_RU = {
+    "identify": "выявление школ", "identification_changes": "изменения списка",
+    "context": "социальный контекст", "similar": "похожие школы", "effects": "эффекты программ",
+    "costs": "цена и качество", "partners": "партнёрства", "ident_panel": "выявление по годам",
+    "monitoring": "мониторинг", "trajectories": "переходы школ",
+}
+# a failing stage whose input table is absent says so first
+_NEEDS_TABLE = {"context": ("context", "«Социальный контекст»"), "effects": ("programme", "«Участие в программе»"),
+                "costs": ("resources", "«Ресурсы и условия»")}
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+GENERIC_REASON_RU = "внутренняя ошибка расчёта; подробности записаны в журнал расчёта (stages.log в папке кэша)"
+
+
+def reason_ru(exc: BaseException) -> str:
+    """The Russian reason of a failure: the library's own Russian message, else a generic sentence.
+
+    A raw Python message (``division by zero``, ``KeyError: 'x'``) never reaches a report.
+    """
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if first and _CYRILLIC.search(first):
+        return first.rstrip(".")[:300]
+    return GENERIC_REASON_RU
+
+
+@dataclass
+class StageLog:
+    """Runs stages in order and records failures, skips, timings and the technical detail."""
+
+    failures: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
+
+    def run(self, name: str, fn: Callable[[], T], needs: Sequence[str] = (), ds: Any = None) -> T | None:
+        """``fn()``, or ``None`` with a recorded reason when it fails or a needed stage failed."""
+        failed = [n for n in needs if n in self.failures]
+        if failed:
+            first = failed[0]
+            self.failures[name] = (f"не рассчитано, потому что не выполнен этап «{STAGE_TITLES_RU.get(first, first)}»"
+                                   f" ({self.failures[first]})")
+            return None
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - recorded; the other stages go on
+            reason = reason_ru(exc)
+            table = _NEEDS_TABLE.get(name)
+            if table and ds is not None and hasattr(ds, "has") and not ds.has(table[0]):
+                reason = f"нет таблицы {table[1]} ({table[0]}); {reason}"
+            self.failures[name] = reason
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.details.append(f"[{name}]\n{detail}")
+            LOG.warning("stage %s failed: %s", name, detail)
+            return None
+        finally:
+            self.timings[name] = round(time.perf_counter() - t0, 3)
+
+    def log_text(self) -> str:
+        """The technical log (tracebacks of failed stages) for ``stages.log``."""
+        return "\n".join(self.details)

@@ -1,0 +1,133 @@
+"""The analysis stages of a region computation, each a plain function with typed inputs.
+
+Every stage takes what it needs from earlier stages as arguments (the identification of
+every year, the context analysis of a year), so each of them is computed once.  ``rules``
+and the user's overrides (``config``: the values for one parameter file) reach every stage
+that reads them.  :class:`~shnro_lib.pipeline.log.StageLog` runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from shnro_lib.context import ContextReport, context_analysis, context_method_ru
+from shnro_lib.costs import cost_quality, costs_method_ru
+from shnro_lib.effects import effects_method_ru, programme_effects
+from shnro_lib.identify import identification_changes, identification_method_ru, identify_schools, load_rules
+from shnro_lib.monitoring import (
+    identification_panel,
+    monitoring_method_ru,
+    monitoring_table,
+    school_trajectories,
+)
+from shnro_lib.partners import load_partners_config, partner_result, partners_method_ru
+
+# --------------------------------------------------------------------------- stages
+
+
+def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The parts of a user's overrides identification reads: ``criteria`` (the rule set) and ``indices``."""
+    return {k: dict(v) for k, v in (overrides or {}).items() if k in ("criteria", "indices") and v}
+
+
+def identify_years(ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
+    """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
+    return {int(y): identify_schools(ds, int(y), rules, None, override=override) for y in sorted(years)}
+
+
+def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+            ) -> pd.DataFrame:
+    """The schools whose category changed (from the identifications already computed)."""
+    return identification_changes(ds, year, rules, None, override=override, runs=runs)
+
+
+def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+                ) -> pd.DataFrame:
+    """School × year categories up to ``year`` (monitoring and transitions read it)."""
+    return identification_panel(ds, [y for y in ds.years if y <= year], load_rules(rules, override.get("criteria")),
+                                runs=runs)
+
+
+def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None) -> dict[int, ContextReport]:
+    """Context analysis (features, clusters, expected results, similar schools) of each year."""
+    return {int(y): context_analysis(ds, int(y), config, stability=False) for y in sorted(years)}
+
+
+def context(reports: Mapping[int, ContextReport], year: int) -> pd.DataFrame:
+    """The context table of the report year."""
+    return reports[year].table
+
+
+def similar(reports: Mapping[int, ContextReport], year: int) -> pd.DataFrame:
+    """Similar schools of the report year (``context.yaml: similar.k`` neighbours)."""
+    return reports[year].similar
+
+
+def expected_table(report: ContextReport) -> pd.DataFrame:
+    """Expected results of a context analysis as :func:`shnro_lib.context.expected_results` gives them."""
+    return report.model.table.assign(model_used=report.model.model_used, context_r2=round(report.model.r2, 4))
+
+
+def effects(ds: Any, config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The estimator table of the programme effects."""
+    return programme_effects(ds, config)
+
+
+def costs(ds: Any, year: int, report: ContextReport | None, config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Cost–quality with the expected results of the context stage (not refitted); without a context
+    model, what needs no context (the costs module says what is left out)."""
+    return cost_quality(ds, year, config, expected=expected_table(report) if report is not None else None)
+
+
+def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[int]:
+    """The data years whose context the choice of leaders checks (``partners.yaml: leaders.stable_years``)."""
+    n = int((load_partners_config(config).get("leaders") or {})["stable_years"])
+    return [int(y) for y in ds.years if y <= year][-n:]
+
+
+def partners(ds: Any, year: int, rules: str, override: Mapping[str, Any], ident: pd.DataFrame,
+             reports: Mapping[int, ContextReport], config: Mapping[str, Any] | None,
+             context_config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The partnership list, pairing by the categories of ``rules`` and the context already computed
+    (the earlier years the leaders' stability needs are analysed here)."""
+    missing = [y for y in partner_years(ds, year, config) if y not in reports]
+    reports = {**reports, **context_years(ds, missing, context_config)}
+    contexts = {y: reports[y].table for y in partner_years(ds, year, config)}
+    res = partner_result(ds, year, config, rules=load_rules(rules, override.get("criteria")), ident=ident,
+                         contexts=contexts,
+                         features=reports[year].model.context.z)
+    return res.pairs
+
+
+def monitoring(ds: Any, year: int, rules: str, panel: pd.DataFrame, config: Mapping[str, Any] | None
+               ) -> pd.DataFrame:
+    """Monitoring indicators from the identification panel."""
+    return monitoring_table(ds, year, ident=panel, config=config, rules=rules)
+
+
+def trajectories(panel: pd.DataFrame, year: int, config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Each school's path through the list."""
+    return school_trajectories(panel, year, config=config)
+
+
+def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
+    """Russian method texts (Markdown) computed from the settings actually used.
+
+    A text that cannot be written is left out: the annex then says the description is unavailable.
+    """
+    writers = {"identify": lambda: identification_method_ru(rules, identify_override(configs)),
+               "context": lambda: context_method_ru(configs.get("context")),
+               "effects": lambda: effects_method_ru(configs.get("effects"), dataset=ds),
+               "costs": lambda: costs_method_ru(configs.get("costs")),
+               "partners": lambda: partners_method_ru(configs.get("partners")),
+               "monitoring": lambda: monitoring_method_ru(configs.get("monitoring"))}
+    out = {}
+    for stage, write in writers.items():
+        try:
+            out[stage] = str(write())
+        except Exception:  # noqa: BLE001 - a missing method text only drops an annex paragraph
+            continue
+    return out

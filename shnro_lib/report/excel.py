@@ -1,0 +1,55 @@
+"""The municipal Excel workbook (``outputs.write_workbook``: Russian headers, no live formulas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib import __version__
+from shnro_lib.labels import LABELS_RU
+from shnro_lib.report.format import SYNTHETIC_TEXT
+from shnro_lib.report.helpers import criterion_titles, with_names
+from shnro_lib.report.helpers import min_n as _min_n
+
+
+def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
+    """Excel for one municipality: schools with categories, criteria and indices (atomic write)."""
+    from shnro_lib.outputs import write_workbook
+
+    year = region.year
+    sch = region.for_municipality("schools", municipality)
+    ib = region.table("index_by_year")
+    min_n = _min_n(region)
+    # small groups: the index of a school-year with fewer than min_n participants is not shown
+    ib = ib.copy()
+    small = (ib["participants"].fillna(0) < min_n).to_numpy()
+    ib.loc[small, ["result_index", "result_index_se"]] = np.nan
+    cur = ib[(ib["year"] == year)][["school_id", "result_index", "result_index_se", "participants"]]
+    schools = sch.merge(cur, on="school_id", how="left")
+    sheets: dict[str, pd.DataFrame] = {"Школы": schools}
+    if region.ok("identify"):
+        sheets["Идентификация"] = with_names(region, region.for_municipality("identify", municipality))
+    if region.ok("context"):
+        sheets["Контекст"] = with_names(region, region.for_municipality("context", municipality))
+    if region.ok("costs"):
+        sheets["Цена–качество"] = with_names(region, region.for_municipality("costs", municipality))
+    sub = ib[ib["municipality"] == municipality]
+    piv = sub.pivot_table(index="school_id", columns="year", values="result_index", aggfunc="first")
+    piv.columns = [f"Индекс {int(c)}" for c in piv.columns]
+    sheets["Индексы по годам"] = with_names(region, piv.reset_index())
+    part = region.for_municipality("participation", municipality)
+    sheets["Участие"] = part
+    crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
+    labels = {**LABELS_RU, **{c: f"Критерий: {t}" for c, t in
+                           criterion_titles(region.meta.get("rules", "lo_2018"), crit_cols).items()}}
+    note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
+            f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
+    if region.synthetic:
+        note = f"{SYNTHETIC_TEXT}. " + note
+    if region.failures:
+        note += " Недоступно: " + ", ".join(sorted(region.failures)) + "."
+    return write_workbook(sheets, path, notes={k: note for k in sheets}, column_labels=labels)
+
+

@@ -1,0 +1,141 @@
+"""Russian number formats, display tables with Russian headers, small-group suppression."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+NBSP_THIN = "\u202f"
+MINUS = "\u2212"
+SYNTHETIC_TEXT = "СИНТЕТИЧЕСКИЕ ДАННЫЕ"
+SUPPRESSED = "скрыто*"
+
+
+def esc(text: Any) -> str:
+    """HTML-escape any value (quotes included)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def isna(x: Any) -> bool:
+    """True for None, NA and NaN (never raises)."""
+    try:
+        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(x: Any, digits: int = 1, signed: bool = False) -> str:
+    """Russian number format: thin-space thousands, decimal comma, true minus; ``—`` for missing.
+
+    >>> fmt_num(12345.678, 1)
+    '12\u202f345,7'
+    """
+    if isna(x):
+        return "—"
+    v = float(x)
+    if digits == 0:
+        v = round(v)
+    s = f"{abs(v):,.{digits}f}".replace(",", NBSP_THIN).replace(".", ",")
+    if v < 0 and s.strip("0,\u202f"):
+        s = MINUS + s
+    elif signed and v > 0:
+        s = "+" + s
+    return s
+
+
+def fmt_int(x: Any) -> str:
+    """An integer in Russian format (``1 234``)."""
+    return fmt_num(x, 0)
+
+
+def fmt_pct(share: Any, digits: int = 1) -> str:
+    """A share in [0, 1] as percent: ``0.123 -> '12,3 %'``."""
+    if isna(share):
+        return "—"
+    return f"{fmt_num(float(share) * 100, digits)}{NBSP_THIN}%"
+
+
+def auto_format(col: str, s: pd.Series) -> pd.Series:
+    """Text of a column by its kind: booleans да/нет, integers, shares in percent, roubles, other numbers."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.map(lambda v: "—" if isna(v) else ("да" if v else "нет"), na_action=None)
+    if pd.api.types.is_integer_dtype(s) and col != "year":
+        return s.map(fmt_int, na_action=None)
+    if pd.api.types.is_float_dtype(s):
+        if col.startswith("share") or col.startswith("p_") or col.endswith("_share") or col.startswith("region_share"):
+            return s.map(fmt_pct, na_action=None)
+        if "rub" in col or col.startswith("spending") or col in ("distance_km", "participants"):
+            return s.map(lambda v: "—" if isna(v) else fmt_int(round(float(v))), na_action=None)
+        return s.map(lambda v: fmt_num(v, 2), na_action=None)
+    return s.map(lambda v: "—" if isna(v) else str(v), na_action=None)
+
+
+def display_frame(df: pd.DataFrame, labels: Mapping[str, str], formats: Mapping[str, Any] | None = None
+                  ) -> pd.DataFrame:
+    """The text form of a table: Russian headers, Russian number formats, «—» for missing.
+
+    ``formats`` maps a column to a function value -> text; text cells (e.g. «скрыто*» left by
+    :func:`suppress_small`) are kept as they are.
+    """
+    formats = dict(formats or {})
+    out = pd.DataFrame(index=range(len(df)))
+    for col in df.columns:
+        s = df[col].reset_index(drop=True)
+        fn = formats.get(col)
+        head = labels.get(col, str(col))
+        if fn is not None:
+            out[head] = s.map(lambda v, f=fn: v if isinstance(v, str) else ("—" if isna(v) else f(v)))
+        elif s.dtype == object and s.map(lambda v: isinstance(v, str)).any():
+            out[head] = s.map(lambda v, c=col: v if isinstance(v, str) else auto_format(c, pd.Series([v])).iloc[0])
+        else:
+            out[head] = auto_format(str(col), s)
+    return out
+
+
+def suppress_small(df: pd.DataFrame, count_col: str, value_cols: Sequence[str], min_n: int) -> pd.DataFrame:
+    """Hide values computed on fewer than ``min_n`` participants.
+
+    Returns
+    -------
+    DataFrame
+        A copy; value columns of suppressed rows hold «скрыто*»; ``attrs['note']`` carries the
+        Russian note shown under the table, ``attrs['n_suppressed']`` the number of rows.
+    """
+    out = df.copy()
+    counts = pd.to_numeric(out[count_col], errors="coerce").astype(float)
+    small = (counts < min_n).fillna(False).to_numpy()
+    n = int(small.sum())
+    if n:
+        for col in value_cols:
+            if col not in out.columns:
+                continue
+            out[col] = auto_format(col, out[col]).where(~small, SUPPRESSED).astype(object)
+        out.attrs["note"] = (f"* Значения скрыты в {fmt_int(n)} строк(ах): в группе меньше {min_n} участников "
+                             "(защита персональных данных и ненадёжность оценок по малым группам).")
+    out.attrs["n_suppressed"] = n
+    return out
+
+
+def procedure_order(values: Iterable[str]) -> list[str]:
+    """Procedures in the usual order (ЕГЭ, ОГЭ, ВПР, РДР), others after them alphabetically."""
+    known = ["ЕГЭ", "ОГЭ", "ВПР", "РДР"]
+    vals = sorted(set(str(v) for v in values))
+    return [p for p in known if p in vals] + [p for p in vals if p not in known]
+
+
+_SHORT_NAMES = (("средняя общеобразовательная школа", "СОШ"), ("основная общеобразовательная школа", "ООШ"),
+                ("начальная общеобразовательная школа", "НОШ"), ("с углублённым изучением отдельных предметов",
+                                                                  "с УИОП"), ("общеобразовательная", "общеобр."))
+
+
+def short_school_name(name: str) -> str:
+    """A school name shortened the way Russian reports do («СОШ», «ООШ», «с УИОП») for figure labels."""
+    out = str(name)
+    for long, short in _SHORT_NAMES:
+        out = re.sub(long, short, out, flags=re.IGNORECASE)
+    return out

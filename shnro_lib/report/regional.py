@@ -1,0 +1,175 @@
+"""The regional report's sections (the regional part of the collection comes from the same
+notebook, ``notebooks/regional_report.ipynb``); each returns a :class:`~shnro_lib.report.content.Section`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib.pipeline.log import STAGE_TITLES_RU, reason_ru
+from shnro_lib.report.content import Section, cards, figure, heading, note, table, unavailable
+from shnro_lib.report.figures import distribution_figure
+from shnro_lib.report.figures import pyplot_styled as _plt
+from shnro_lib.report.format import fmt_int, fmt_num, fmt_pct, procedure_order
+from shnro_lib.report.helpers import dpi as _dpi
+from shnro_lib.report.helpers import max_rows as _rows
+from shnro_lib.report.helpers import municipal_index, municipality_table
+from shnro_lib.report.helpers import size as _size
+from shnro_lib.report.sections import costs_section, effects_section
+
+
+def regional_summary_section(region: Any) -> Section:
+    """Key figures of the region."""
+    sch = region.table("schools")
+    idx, part = municipal_index(region, None, region.year)
+    mt = municipality_table(region)
+    items = [(fmt_int(len(sch)), "школ", f"в {len(region.municipalities)} муниципальных образованиях"),
+             (fmt_int(part), f"участников оценочных процедур в {region.year} г.", "")]
+    if "n_identified" in mt.columns:
+        items.append((fmt_int(mt["n_identified"].sum()), "выявленных школ", "ШНРО, ШНСУ, зона риска"))
+    if "n_resilient" in mt.columns:
+        items.append((fmt_int(mt["n_resilient"].sum()), "резильентных школ", ""))
+    if "n_programme" in mt.columns:
+        items.append((fmt_int(mt["n_programme"].sum()), f"школ в программе в {region.year} г.", ""))
+    parts = [cards(items)]
+    miss = [f"{STAGE_TITLES_RU.get(s, s)}: {r}" for s, r in sorted(region.failures.items())]
+    if miss:
+        parts.append(note("Недоступные разделы анализа: " + "; ".join(miss) + ".", "warn"))
+    return Section(parts)
+
+
+def regional_compare_section(region: Any) -> Section:
+    """Municipalities side by side: figure of mean index with an approximate CI, and a table."""
+    mt = municipality_table(region).sort_values("mean_index").reset_index(drop=True)
+    plt = _plt()
+    w, _ = _size(region)
+    fig, ax = plt.subplots(figsize=(w, 0.28 * len(mt) + 1.0))
+    ib = region.table("index_by_year")
+    ses = []
+    for m in mt["municipality"]:
+        sub = ib[(ib["year"] == region.year) & (ib["municipality"] == m)]
+        wts = sub["participants"].astype(float)
+        ses.append(float(np.sqrt(((wts * sub["result_index_se"].astype(float)) ** 2).sum()) / wts.sum())
+                   if wts.sum() > 0 else np.nan)
+    y = np.arange(len(mt))
+    ax.barh(y, mt["mean_index"], xerr=1.96 * np.array(ses), color="#7fb0dd", ecolor="#44546a")
+    ax.set_yticks(y)
+    ax.set_yticklabels([m[:38] for m in mt["municipality"]], fontsize=7)
+    ax.axvline(0, color="#44546a", lw=1)
+    ax.set_xlabel(f"Средний индекс результатов, {region.year} г. (0 — регион)")
+    fig.tight_layout()
+    parts = [figure(fig, "Средний индекс результатов по муниципальным образованиям",
+                         "Средний индекс результатов муниципальных образований с 95% интервалами (выборочная "
+                         "погрешность).", region.synthetic, _dpi(region))]
+    parts.append(table(mt.sort_values("mean_index", ascending=False),
+                            caption="Муниципальные образования", formats={"mean_index": lambda v: fmt_num(v, 2, True)}))
+    return Section(parts)
+
+
+def regional_participation_section(region: Any) -> Section:
+    """Participation by procedure and year for the region and by municipality."""
+    part = region.table("participation")
+    tot = part.groupby(["procedure", "year"], observed=True).agg(
+        schools=("schools", "sum"), participants=("participants", "sum")).reset_index()
+    procs = procedure_order(tot["procedure"])
+    disp = pd.DataFrame({"procedure": procs})
+    for y in sorted(int(v) for v in tot["year"].unique()):
+        vals = []
+        for p in procs:
+            r = tot[(tot["procedure"] == p) & (tot["year"] == y)]
+            vals.append(f"{fmt_int(r['participants'].iloc[0])} уч. / {fmt_int(r['schools'].iloc[0])} шк."
+                        if len(r) else "—")
+        disp[str(y)] = vals
+    parts = [table(disp, caption="Участники и школы по процедурам и годам (регион)")]
+    cur = part[part["year"] == region.year]
+    piv = cur.pivot_table(index="municipality", columns="procedure", values="participants", aggfunc="sum")
+    piv = piv[[p for p in procedure_order(piv.columns)]].reset_index()
+    piv.columns = [str(c) for c in piv.columns]
+    for c in piv.columns[1:]:
+        piv[c] = piv[c].astype("Int64")
+    parts.append(table(piv, caption=f"Участники по муниципалитетам и процедурам, {region.year} г."))
+    return Section(parts)
+
+
+def regional_distributions_section(region: Any) -> Section:
+    """Distributions of school results per procedure and year for the region."""
+    ss = region.table("school_scores")
+    return Section([distribution_figure(region, ss, None)])
+
+
+def regional_identified_section(region: Any) -> Section:
+    """Identified schools per municipality and category."""
+    if not region.ok("identify"):
+        return Section([unavailable(region.reason("identify"))])
+    ident = region.table("identify")
+    if "municipality" not in ident.columns:
+        ident = ident.assign(municipality=ident["school_id"].astype(str).map(
+            region.table("schools").set_index("school_id")["municipality"]))
+    if "category" not in ident.columns:
+        return Section([table(ident, max_rows=_rows(region))])
+    ct = pd.crosstab(ident["municipality"], ident["category"].astype("string").fillna("не определена"))
+    ct = ct.reset_index()
+    ct.columns = [str(c) for c in ct.columns]
+    return Section([table(ct, caption="Число школ по категориям")])
+
+
+def regional_effects_section(region: Any) -> Section:
+    """Programme effects and the cost–quality summary of the region."""
+    return Section([heading("Эффекты программ"), *effects_section(region, None).blocks,
+                    heading("Цена и качество"), *costs_section(region, None).blocks])
+
+
+def regional_monitoring_section(region: Any) -> Section:
+    """Status grid municipality x indicator, the region's indicators and the flow between categories."""
+    if not region.ok("monitoring"):
+        return Section([unavailable(region.reason("monitoring"))])
+    from shnro_lib import monitoring as mon_mod
+
+    mon = region.table("monitoring")
+    parts = []
+    dpi = _dpi(region)
+    try:
+        fig = mon_mod.plot_status_grid(mon, region.year, synthetic=region.synthetic)
+        parts.append(figure(fig, "Сетка статусов «муниципалитет × показатель»",
+                                 "Цвет — статус относительно целевой траектории (зелёный — в графике, жёлтый — "
+                                 "риск, красный — отставание, серый — цели нет); в ячейке — значение и "
+                                 "стрелка изменения к прошлому году.", region.synthetic, dpi))
+    except Exception as exc:  # noqa: BLE001 - a figure must not stop the report
+        parts.append(unavailable(f"сетка статусов не построена: {reason_ru(exc)}"))
+    try:
+        wide = mon_mod.monitoring_wide(mon)
+        units = mon.drop_duplicates("indicator").set_index("indicator")["unit"].astype(str)
+        for col in [c for c in wide.columns if c not in ("indicator", "title_ru")]:
+            wide[col] = [fmt_pct(v) if units.get(i) == "share" else fmt_num(v, 2 if units.get(i) != "count" else 0)
+                         for i, v in zip(wide["indicator"], wide[col], strict=True)]
+        parts.append(table(wide.drop(columns=["indicator"]), caption="Показатели по региону по годам"))
+    except Exception as exc:  # noqa: BLE001
+        parts.append(unavailable(f"таблица показателей не построена: {reason_ru(exc)}"))
+    if region.ok("ident_panel"):
+        panel = region.table("ident_panel")
+        try:
+            fig = mon_mod.plot_transitions_flow(panel, synthetic=region.synthetic)
+            parts.append(figure(fig, "Переходы школ между категориями по годам",
+                                     "Ширина потока — число школ, перешедших из категории в категорию.",
+                                     region.synthetic, dpi))
+        except Exception as exc:  # noqa: BLE001
+            parts.append(unavailable(f"схема переходов не построена: {reason_ru(exc)}"))
+    if region.ok("trajectories"):
+        tr = region.table("trajectories")
+        listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
+        ct = pd.crosstab(listed["municipality"], listed["status_ru"]).reset_index()
+        ct.columns = [str(c) for c in ct.columns]
+        parts.append(table(ct, caption=f"Школы, бывшие в списке: состояние на {region.year} г."))
+    return Section(parts)
+
+
+def municipal_summaries(region: Any) -> Section:
+    """Every municipality's key figures, one after another (the collection's municipal part)."""
+    from shnro_lib.report.sections import summary_section
+
+    blocks = []
+    for m in sorted(region.municipalities):
+        blocks += [heading(m), *summary_section(region, m).blocks]
+    return Section(blocks)
