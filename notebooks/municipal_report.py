@@ -112,6 +112,14 @@ report.partners_section(region, municipality)
 report.monitoring_section(region, municipality)
 
 # %% [markdown]
+# ## Профили школ
+#
+# Ссылки на страницы школ муниципалитета; рядом — категория школы в отчётном году.
+
+# %%
+report.school_links_section(region, municipality, "../schools")
+
+# %% [markdown]
 # ## Приложение А. Методика
 
 # %%

@@ -54,3 +54,11 @@ LABELS_RU.update({
     "paired": "Пара подобрана", "current_partner_id": "Текущий партнёр (программа)",
     "same_as_current": "Совпадает с текущим", "capacity": "Ёмкость", "n_assigned": "Назначено школ",
 })
+
+# programme-effect estimators (the ``estimator`` column of the effects table), lower case
+ESTIMATORS_RU: dict[str, str] = {
+    "naive_pre_post": "наивная «до–после»", "rtm_adjusted": "поправка на регрессию к среднему",
+    "selection_adjusted": "регрессионная поправка на индекс отбора", "rdd": "разрывная регрессия",
+    "did_unadjusted": "разность разностей (did2s)", "event_study": "событийный анализ (DiD на чистой базе)",
+    "matching": "сопоставление", "callaway_santanna": "Каллауэй–Сант'Анна",
+    "range_valid": "диапазон допустимых оценок"}

@@ -21,16 +21,13 @@ from shnro_lib.effects.rdd import rdd_estimate
 from shnro_lib.effects.selection import selection_adjusted
 from shnro_lib.effects.settings import load_effects_config
 from shnro_lib.effects.simulation import closest_design, picked_check
+from shnro_lib.labels import ESTIMATORS_RU
 
 TABLE_COLUMNS = ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "ci_low_sd",
                  "ci_high_sd", "n_treated", "n_control", "preferred", "note"]
 ALL_ESTIMATORS = ["naive_pre_post", "rtm_adjusted", "selection_adjusted", "rdd", "did_unadjusted", "event_study",
                   "matching", "callaway_santanna"]
-NAMES_RU = {"naive_pre_post": "наивная «до–после»", "rtm_adjusted": "поправка на регрессию к среднему",
-            "selection_adjusted": "регрессионная поправка на индекс отбора", "rdd": "разрывная регрессия",
-            "did_unadjusted": "разность разностей (did2s)", "event_study": "событийный анализ (DiD на чистой базе)",
-            "matching": "сопоставление", "callaway_santanna": "Каллауэй–Сант'Анна",
-            "range_valid": "диапазон допустимых оценок"}
+NAMES_RU = ESTIMATORS_RU  # the reports read the same names from shnro_lib.labels without this heavy module
 
 
 def _row(name: str, est: dict[str, tuple[float, float, float]], n_t: int, n_c: int, note: str) -> dict:

@@ -30,6 +30,7 @@ from shnro_lib.identify.sensitivity import (
     rule_variants,
     sensitivity_runs,
     sensitivity_section_content,
+    sensitivity_sentences,
     sensitivity_table,
     stability_section_content,
 )
@@ -54,6 +55,6 @@ __all__ = [
     "flip_rate", "identification_changes", "identification_headline", "identification_method_ru",
     "identification_panel", "identify_schools", "index_decline", "load_indices", "load_rules",
     "persistence_tradeoff", "persistent_panel", "read_config", "rule_set_kappa", "rule_variants",
-    "rules_path", "school_sentence", "sensitivity_runs", "sensitivity_section_content", "sensitivity_table",
+    "rules_path", "school_sentence", "sensitivity_runs", "sensitivity_section_content", "sensitivity_sentences", "sensitivity_table",
     "stability_section_content", "unassessed_of", "validate_rules",
 ]

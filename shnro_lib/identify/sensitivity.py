@@ -127,7 +127,12 @@ def sensitivity_section_content(ds: Any, year: int, rules: str | Path | Mapping 
     """
     runs = runs if runs is not None else sensitivity_runs(ds, year, rules, override)
     table = sensitivity_table(runs)
-    kappa = rule_set_kappa(runs)
+    return {"table": table, "kappa": rule_set_kappa(runs), "sentences": sensitivity_sentences(table, year)}
+
+
+def sensitivity_sentences(table: pd.DataFrame, year: int) -> list[str]:
+    """The Russian sentences of the sensitivity section, from :func:`sensitivity_table` (so a
+    stored table gives them without the identification runs)."""
     base = table.iloc[0]
     variants = table.iloc[1:]
     same_set = variants[~variants["Вариант"].str.startswith("набор правил")]
@@ -140,7 +145,7 @@ def sensitivity_section_content(ds: Any, year: int, rules: str | Path | Mapping 
     for _, row in variants[variants["Вариант"].str.startswith("набор правил")].iterrows():
         sentences.append(f"Другой {row['Вариант']}: ШНРО — {row['ШНРО']} школ, из них общих с основным "
                          f"списком — {row['Общих с основным']}; κ по ШНРО = {str(row['κ с основным']).replace('.', ',')}.")
-    return {"table": table, "kappa": kappa, "sentences": sentences}
+    return sentences
 
 
 def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None = None,

@@ -25,6 +25,7 @@ STAGE_TITLES_RU = {
     "context": "социальный контекст", "similar": "похожие школы", "effects": "эффекты программ",
     "costs": "цена и качество", "partners": "партнёрства", "ident_panel": "выявление по годам",
     "monitoring": "мониторинг", "trajectories": "переходы школ",
+    "sensitivity": "чувствительность выявления",
 }
 # a failing stage whose input table is absent says so first
 _NEEDS_TABLE = {"context": ("context", "«Социальный контекст»"), "effects": ("programme", "«Участие в программе»"),
@@ -43,6 +44,25 @@ def reason_ru(exc: BaseException) -> str:
     if first and _CYRILLIC.search(first):
         return first.rstrip(".")[:300]
     return GENERIC_REASON_RU
+
+
+NOT_ASSESSED_RU = "не оценено"
+
+
+def not_assessed(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of the library's «this analysis cannot be done on these data» answers
+    (:class:`shnro_lib.costs.NotEstimated`, :class:`shnro_lib.context.ContextNotAssessed`), not a fault."""
+    # imported here: only a failing stage needs them, and the notebooks import this module alone
+    from shnro_lib.context import ContextNotAssessed
+    from shnro_lib.costs import NotEstimated
+
+    return isinstance(exc, (NotEstimated, ContextNotAssessed))
+
+
+def not_assessed_ru(reason: str) -> str:
+    """«не оценено: <причина>» (the prefix once, whether or not the library's message had it)."""
+    rest = re.sub(rf"^{NOT_ASSESSED_RU}\s*:\s*", "", reason.strip(), flags=re.IGNORECASE)
+    return f"{NOT_ASSESSED_RU}: {rest}"
 
 
 @dataclass
@@ -69,6 +89,8 @@ class StageLog:
             table = _NEEDS_TABLE.get(name)
             if table and ds is not None and hasattr(ds, "has") and not ds.has(table[0]):
                 reason = f"нет таблицы {table[1]} ({table[0]}); {reason}"
+            if not_assessed(exc):
+                reason = not_assessed_ru(reason)
             self.failures[name] = reason
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.details.append(f"[{name}]\n{detail}")

@@ -62,6 +62,9 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
                                            lambda: S.changes(ds, year, rules, ident_over, runs), ["identify"]))
     panel = log.run("ident_panel", lambda: S.ident_panel(ds, year, rules, ident_over, runs), ["identify"])
     keep("ident_panel", panel)
+    sens = log.run("sensitivity", lambda: S.sensitivity(ds, year, rules, ident_over), ["identify"])
+    for name, value in (sens or {}).items():
+        keep(name, value)
     # context of the report year: clusters, expected results, similar schools — fitted once
     reports = log.run("context", lambda: S.context_years(ds, [year], cfg["context"]), ds=ds)
     keep("context", S.context(reports, year) if reports else None)

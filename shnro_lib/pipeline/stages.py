@@ -16,7 +16,15 @@ import pandas as pd
 from shnro_lib.context import ContextReport, context_analysis, context_method_ru
 from shnro_lib.costs import cost_quality, costs_method_ru
 from shnro_lib.effects import effects_method_ru, programme_effects
-from shnro_lib.identify import identification_changes, identification_method_ru, identify_schools, load_rules
+from shnro_lib.identify import (
+    identification_changes,
+    identification_method_ru,
+    identify_schools,
+    load_rules,
+    rule_set_kappa,
+    sensitivity_runs,
+    sensitivity_table,
+)
 from shnro_lib.monitoring import (
     identification_panel,
     monitoring_method_ru,
@@ -49,6 +57,14 @@ def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], run
     """School × year categories up to ``year`` (monitoring and transitions read it)."""
     return identification_panel(ds, [y for y in ds.years if y <= year], load_rules(rules, override.get("criteria")),
                                 runs=runs)
+
+
+def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """The identification of ``year`` under the rule set's other reasonable choices and the other
+    shipped rule sets: the comparison table and κ between rule sets (computed once, several
+    identifications, so not in the notebook)."""
+    runs = sensitivity_runs(ds, year, rules, override)
+    return {"sensitivity": sensitivity_table(runs), "sensitivity_kappa": rule_set_kappa(runs)}
 
 
 def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None) -> dict[int, ContextReport]:

@@ -34,6 +34,8 @@ _BLOCKS = r"""
 <div class="s">{{ s }}</div></div>{% endfor %}</div>
 {%- endmacro -%}
 {%- macro text(b) -%}{% for p in b.paragraphs %}<p>{{ p }}</p>{% endfor %}{%- endmacro -%}
+{%- macro links(b) -%}<ul class="links">{% for href, label, sub in b.items %}<li><a href="{{ href }}">{{ label }}</a>
+{%- if sub %} — {{ sub }}{% endif %}</li>{% endfor %}</ul>{%- endmacro -%}
 {%- macro bullets(b) -%}<ul>{% for p in b.items %}<li>{{ p }}</li>{% endfor %}</ul>{%- endmacro -%}
 {%- macro note(b) -%}<div class="note note-{{ b.css }}">{{ b.text }}</div>{%- endmacro -%}
 {%- macro heading(b) -%}<h{{ b.level }}>{{ b.text }}</h{{ b.level }}>{%- endmacro -%}
@@ -111,6 +113,14 @@ class Text(Block):
 class Bullets(Block):
     items: list[str]
     kind = "bullets"
+
+
+@dataclass
+class Links(Block):
+    """A list of links: (href, text, sub-text); every part escaped."""
+
+    items: list[tuple[str, str, str]]
+    kind = "links"
 
 
 @dataclass
@@ -221,13 +231,21 @@ def bullets(items: Iterable[str]) -> Bullets:
     return Bullets(list(items))
 
 
+def links(items: Iterable[tuple[str, str, str]]) -> Links:
+    """Links (href, text, sub-text), in the given order."""
+    return Links(list(items))
+
+
 def note(message: str, kind: str = "info") -> Note:
     """A highlighted note (kind: info, warn)."""
     return Note(message, kind)
 
 
 def unavailable(reason: str) -> Note:
-    """The note of a section whose analysis is unavailable (the reason is Russian)."""
+    """The note of a section whose analysis is unavailable (the reason is Russian); an analysis the
+    data do not allow («не оценено: …», see :func:`shnro_lib.pipeline.log.not_assessed_ru`) says so as is."""
+    if reason.lower().startswith("не оценено"):
+        return note(f"Н{reason[1:]}.", "warn")
     return note(f"Раздел недоступен: {reason}.", "warn")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.pipeline.log import STAGE_TITLES_RU, reason_ru
-from shnro_lib.report.content import Section, cards, figure, heading, note, table, unavailable
+from shnro_lib.report.content import Section, cards, figure, heading, note, table, text, unavailable
 from shnro_lib.report.figures import distribution_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
 from shnro_lib.report.format import fmt_int, fmt_num, fmt_pct, procedure_order
@@ -115,6 +115,71 @@ def regional_identified_section(region: Any) -> Section:
     return Section([table(ct, caption="Число школ по категориям")])
 
 
+def regional_sensitivity_section(region: Any) -> Section:
+    """How the list of the report year changes under other reasonable choices of the rules and
+    under the other shipped rule sets (the ``sensitivity`` stage), with Cohen's κ."""
+    if not region.ok("sensitivity"):
+        return Section([unavailable(region.reason("sensitivity"))])
+    from shnro_lib.identify import sensitivity_sentences
+
+    tab = region.table("sensitivity")
+    kappa = region.table("sensitivity_kappa")
+    parts = [text(*sensitivity_sentences(tab, region.year)),
+             table(tab, caption=f"Список {region.year} г. при других вариантах правил",
+                   formats={"κ с основным": lambda v: fmt_num(v, 2)},
+                   note="κ (каппа Коэна) — согласие с основным списком с поправкой на случайное совпадение: "
+                        "1 — полное совпадение, 0 — не лучше случайного.")]
+    if kappa is not None and len(kappa) > 1:
+        parts.append(table(kappa, caption="Согласие наборов правил по ШНРО (κ)",
+                           formats={c: (lambda v: fmt_num(v, 2)) for c in kappa.columns[1:]}))
+    return Section(parts)
+
+
+STABILITY_LABELS_RU = {"year": "Год", "listed": "Школ в списке", "entered": "Вошли", "left": "Вышли",
+                       "turnover": "Смена списка", "reentered": "Вернулись в список",
+                       "flip_rate": "Вышли и вернулись", "rule": "Правило устойчивости",
+                       "mean_turnover": "Средняя смена списка"}
+
+
+def regional_stability_section(region: Any) -> Section:
+    """Year-to-year stability of the list (ШНРО/ШНСУ): turnover, schools that leave and come back,
+    and how a «k of n years» persistence rule would change it (from ``ident_panel``)."""
+    if not region.ok("ident_panel"):
+        return Section([unavailable(region.reason("ident_panel"))])
+    from shnro_lib.identify import stability_section_content
+
+    c = stability_section_content(region.table("ident_panel"), year=region.year)
+    fr = c["flip_rate"].copy()
+    fr["year"] = fr["year"].map(lambda v: "все годы" if pd.isna(v) else str(int(v)))
+    pct = {col: fmt_pct for col in ("turnover", "flip_rate", "mean_turnover")}
+    return Section([text(*c["sentences"]),
+                    table(fr, STABILITY_LABELS_RU, pct, caption="Смена списка ШНРО/ШНСУ по годам"),
+                    table(c["persistence"], STABILITY_LABELS_RU, pct,
+                          caption=f"Правило «k из n лет»: школ в списке {region.year} г. и устойчивость списка",
+                          note="«k из n лет» — школа в списке, если выявлялась не менее k раз за последние n лет.")])
+
+
+def regional_practices_section(region: Any, dataset: Any = None) -> Section:
+    """«Школы, чьи практики стоит изучить»: results rose beyond regression to the mean given the
+    context, or the school left the list and stayed out (:func:`shnro_lib.profiles.worth_learning`).
+    Descriptive, not causal — the section says so first.  ``dataset`` adds programme and process
+    records (without it those columns are «—»)."""
+    from shnro_lib.profiles.practices import (
+        DESCRIPTIVE_NOTE_RU,
+        WORTH_LABELS_RU,
+        worth_learning,
+        worth_learning_sentences,
+    )
+    from shnro_lib.profiles.sections import SECTION_COLUMNS
+
+    tab = worth_learning(region, dataset)
+    parts = [note(DESCRIPTIVE_NOTE_RU), text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU])]
+    if len(tab):
+        parts.append(table(tab[SECTION_COLUMNS], WORTH_LABELS_RU, max_rows=_rows(region),
+                           formats={"gain": lambda v: fmt_num(v, 2, True), "q_value": lambda v: fmt_num(v, 3)}))
+    return Section(parts)
+
+
 def regional_effects_section(region: Any) -> Section:
     """Programme effects and the cost–quality summary of the region."""
     return Section([heading("Эффекты программ"), *effects_section(region, None).blocks,
@@ -149,6 +214,12 @@ def regional_monitoring_section(region: Any) -> Section:
         parts.append(unavailable(f"таблица показателей не построена: {reason_ru(exc)}"))
     if region.ok("ident_panel"):
         panel = region.table("ident_panel")
+        from shnro_lib.identify import flip_rate
+
+        total = flip_rate(panel).iloc[-1]
+        parts.append(text(f"Устойчивость списка ШНРО/ШНСУ: из {fmt_int(total['listed'])} школ, хотя бы раз "
+                          f"попавших в список, вышли и вернулись {fmt_pct(total['flip_rate'])}; средняя годовая "
+                          f"смена списка — {fmt_pct(total['turnover'])}."))
         try:
             fig = mon_mod.plot_transitions_flow(panel, synthetic=region.synthetic)
             parts.append(figure(fig, "Переходы школ между категориями по годам",

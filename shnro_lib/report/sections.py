@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnro_lib.report.content import Section, cards, figure, heading, note, table, text, unavailable
+from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
 from shnro_lib.report.figures import costs_figure, distribution_figure, similar_schools_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
 from shnro_lib.report.format import fmt_int, fmt_num, fmt_pct, isna, procedure_order, suppress_small
@@ -87,6 +87,14 @@ def summary_section(region: Any, municipality: str) -> Section:
     return Section(parts)
 
 
+def _weighted_share(values: pd.Series, weights: pd.Series) -> float:
+    """Participant-weighted mean over the schools that report the value; NaN («—») when none does
+    (a procedure without a «low result» threshold must not read as 0 %)."""
+    v, w = values.astype(float), weights.astype(float)
+    ok = v.notna() & w.notna() & (w > 0)
+    return float(np.average(v[ok], weights=w[ok])) if ok.any() else np.nan
+
+
 def overview_section(region: Any, municipality: str) -> Section:
     """Schools, participation and score distributions per procedure and year."""
     year = region.year
@@ -135,11 +143,8 @@ def overview_section(region: Any, municipality: str) -> Section:
                              "participants": int(mun["participants"].fillna(0).sum()),
                              "median_pct": mun["pct"].median() if len(mun) else np.nan,
                              "region_median_pct": reg["pct"].median(),
-                             "share_low": np.average(mun["share_low"].fillna(0),
-                                                     weights=mun["participants"].astype(float))
-                             if len(mun) and mun["participants"].sum() > 0 else np.nan,
-                             "region_share_low": np.average(reg["share_low"].fillna(0),
-                                                            weights=reg["participants"].astype(float))})
+                             "share_low": _weighted_share(mun["share_low"], mun["participants"]),
+                             "region_share_low": _weighted_share(reg["share_low"], reg["participants"])})
         t = pd.DataFrame(rows)
         t["year"] = t["year"].astype("Int64")
         t["schools"] = t["schools"].astype("Int64")
@@ -292,7 +297,14 @@ def effects_section(region: Any, municipality: str | None) -> Section:
     """Region-level programme effect estimates and this municipality's programme schools."""
     parts = []
     if region.ok("effects"):
-        parts.append(table(region.table("effects"), caption="Оценки эффекта программы разными методами"))
+        from shnro_lib.labels import ESTIMATORS_RU
+
+        def estimator_ru(v: str) -> str:
+            name = ESTIMATORS_RU.get(str(v), str(v))
+            return name[:1].upper() + name[1:]
+
+        parts.append(table(region.table("effects"), caption="Оценки эффекта программы разными методами",
+                           formats={"estimator": estimator_ru}))
     else:
         parts.append(unavailable(region.reason("effects")))
     prog = region.table("programme")
@@ -399,3 +411,26 @@ def monitoring_section(region: Any, municipality: str) -> Section:
     return Section(parts)
 
 
+def school_links_section(region: Any, municipality: str, pages_href: str = "../schools") -> Section:
+    """Links to the profile page of each school of the municipality, with its category.
+
+    ``pages_href`` is the school pages' folder relative to the report (the batch writes reports to
+    ``municipalities/`` and pages to ``schools/``, hence ``../schools``); schools in the order of
+    :func:`shnro_lib.profiles.render.school_page_paths` (municipality, name, code).
+    """
+    from shnro_lib.profiles.render import school_page_paths
+
+    paths = school_page_paths(region, ".", region.school_ids(municipality))
+    if not paths:
+        return Section([note("В муниципалитете нет школ в справочнике.")])
+    ident = region.table("identify")
+    cats = ({} if ident is None or "category" not in ident.columns else
+            dict(zip(ident["school_id"].astype(str), ident["category"].astype("string").fillna("—"), strict=True)))
+    sch = region.table("schools")
+    names = sch.set_index(sch["school_id"].astype(str))["name"]
+    base = pages_href.rstrip("/")
+    return Section([
+        text("Страница каждой школы: «проблемные зоны» по предметам и классам, динамика, рисковый профиль, "
+             "кадры и ресурсы, предлагаемая школа-лидер."),
+        links([(f"{base}/{p.parent.name}/{p.name}", str(names.get(s, s)), str(cats.get(s, "—")))
+               for s, p in paths.items()])])
