@@ -157,3 +157,60 @@ def test_method_texts_render_markdown_and_escape_html():
     h = R.markdown_html("## Метод\n\n**Критерий** `crit_x` <script>alert(1)</script>\n\n- пункт")
     assert "<h4>Метод</h4>" in h and "<strong>Критерий</strong>" in h and "<li>пункт</li>" in h
     assert "<script>" not in h and "##" not in h and "**" not in h
+
+
+def test_integrated_sections_return_content(small_region) -> None:
+    region, _ = small_region
+    m = region.municipalities[0]
+    sens = R.regional_sensitivity_section(region)
+    assert region.ok("sensitivity") and any(isinstance(b, Table) for b in sens.blocks)
+    assert "Основной набор правил" in sens.to_html() and "κ" in sens.to_html()
+    stab = R.regional_stability_section(region).to_html()
+    assert "Смена списка ШНРО/ШНСУ по годам" in stab and "все годы" in stab and "из n лет" in stab
+    practices = R.regional_practices_section(region).to_html()
+    assert "описательный, а не причинный" in practices
+    links = R.school_links_section(region, m, "../schools")
+    n_links = links.to_html().count('<a href="../schools/')
+    assert n_links == len(region.school_ids(m)) > 0
+    assert "вышли и вернулись" in R.regional_monitoring_section(region).to_html()
+
+
+def test_missing_share_low_is_a_dash(small_region) -> None:
+    region, _ = small_region
+    ss = region.table("school_scores").assign(share_low=float("nan"))
+    bare = RegionResults(meta=dict(region.meta), tables={**region.tables, "school_scores": ss},
+                         failures={}, methods={})
+    t = next(b for b in R.overview_section(bare, region.municipalities[0]).blocks
+             if isinstance(b, Table) and b.caption == "Результаты школ по процедурам и годам")
+    shown = t.frame["Доля низких результатов"]
+    assert set(shown) <= {"—", "скрыто*"} and (shown == "—").any()
+    assert set(t.frame["Регион: доля низких"]) == {"—"}
+
+
+def test_effects_estimator_names_are_russian(small_region) -> None:
+    region, _ = small_region
+    eff = pd.DataFrame({"estimator": ["naive_pre_post", "range_valid"], "estimate_pp": [1.0, float("nan")]})
+    html = R.effects_section(RegionResults(meta=dict(region.meta), tables={**region.tables, "effects": eff},
+                                           failures={}, methods={}), None).to_html()
+    assert "Диапазон допустимых оценок" in html and "Наивная «до–после»" in html and "range_valid" not in html
+
+
+def test_not_assessed_stage_reads_as_such() -> None:
+    from shnro_lib.context import ContextNotAssessed
+    from shnro_lib.costs import NotEstimated
+    from shnro_lib.pipeline.log import StageLog
+    from shnro_lib.report.content import unavailable
+
+    def no_context():
+        raise ContextNotAssessed("в данных нет признаков контекста")
+
+    def no_costs():
+        raise NotEstimated("не оценено: нет расходов на обучающегося за 2024 год")
+
+    log = StageLog()
+    log.run("context", no_context)
+    log.run("costs", no_costs)
+    assert log.failures == {"context": "не оценено: в данных нет признаков контекста",
+                            "costs": "не оценено: нет расходов на обучающегося за 2024 год"}
+    text = unavailable(log.failures["costs"]).text
+    assert text == "Не оценено: нет расходов на обучающегося за 2024 год." and "NotEstimated" not in text

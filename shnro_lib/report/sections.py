@@ -303,8 +303,10 @@ def effects_section(region: Any, municipality: str | None) -> Section:
             name = ESTIMATORS_RU.get(str(v), str(v))
             return name[:1].upper() + name[1:]
 
-        parts.append(table(region.table("effects"), caption="Оценки эффекта программы разными методами",
-                           formats={"estimator": estimator_ru}))
+        eff = region.table("effects")
+        # text cells pass through display formats unchanged, so the names are mapped here
+        eff = eff.assign(estimator=eff["estimator"].map(estimator_ru)) if "estimator" in eff.columns else eff
+        parts.append(table(eff, caption="Оценки эффекта программы разными методами"))
     else:
         parts.append(unavailable(region.reason("effects")))
     prog = region.table("programme")
