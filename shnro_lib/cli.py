@@ -1,19 +1,31 @@
 """Command line: ``shnro COMMAND ...`` (also ``python -m shnro_lib``).
 
 Each analysis registers its own sub-command from a module in
-:mod:`shnro_lib.commands` (``register(app)``), so the modules stay independent.
+:mod:`shnro_lib.commands` (``register(app)``); the list below names them all, so a
+reader (or a tool) can follow every command to its code.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from pathlib import Path
 
 import typer
 
-from shnro_lib import commands as _commands
+from shnro_lib.commands import (
+    context,
+    costs,
+    effects,
+    identify,
+    import_,
+    monitoring,
+    partners,
+    reports,
+    revisions,
+    validate,
+)
+
+COMMAND_MODULES = (validate, identify, context, effects, costs, monitoring, partners, revisions, reports, import_)
 
 app = typer.Typer(
     add_completion=False,
@@ -64,11 +76,8 @@ def demo_data(
 
 
 def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{_commands.__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+    for module in COMMAND_MODULES:
+        module.register(app)
 
 
 _register_commands()
