@@ -18,14 +18,8 @@ from pathlib import Path
 
 from shnro_lib.batch import chromium_args, find_chromium
 
-PROBE = """<script>
-window.addEventListener('load', function () {
-  var imgs = Array.from(document.images);
-  var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
-  document.body.setAttribute('data-imgs', imgs.length + ':' + bad);
-  document.body.setAttribute('data-tables', document.querySelectorAll('table').length);
-});
-</script></body>"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_browser import PROBE  # noqa: E402 - the same page probe as the browser tests
 
 
 def check_page(page: Path, tmp: Path, chromium: str) -> str | None:

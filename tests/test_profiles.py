@@ -243,14 +243,7 @@ def test_demo_plants_improvers_outside_the_programme(small_demo_dir) -> None:
 
 # --------------------------------------------------------------------------- browser
 
-PROBE = """<script>
-window.addEventListener('load', function () {
-  var imgs = Array.from(document.images);
-  var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
-  document.body.setAttribute('data-imgs', imgs.length + ':' + bad);
-  document.body.setAttribute('data-tables', document.querySelectorAll('table').length);
-});
-</script></body>"""
+from test_browser import PROBE  # noqa: E402 - the one page probe of the browser tests
 
 
 @pytest.mark.slow

@@ -114,16 +114,6 @@ def _pre_mean(panel: pd.DataFrame, years: list[int], col: str) -> pd.Series:
 
 
 
-def _row(name: str, est: dict[str, tuple[float, float, float]], n_t: int, n_c: int, note: str) -> dict:
-    out = {"estimator": name, "n_treated": int(n_t), "n_control": int(n_c), "note": note}
-    for unit in ("pp", "sd"):
-        e, lo, hi = est.get(unit, (np.nan, np.nan, np.nan))
-        out[f"estimate_{unit}"] = float(e)
-        out[f"ci_low_{unit}"] = float(lo)
-        out[f"ci_high_{unit}"] = float(hi)
-    return out
-
-
 def _ols_cluster(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
     import statsmodels.api as sm
 
