@@ -11,6 +11,7 @@ import pytest
 from conftest import DEMO_DIR
 
 from shnro_lib import costs as K
+from shnro_lib.costs import dea as D
 
 
 def test_dea_vrs_output_one_input_one_output():
@@ -70,9 +71,23 @@ def test_simar_wilson_intervals_cover_a_known_frontier():
 def test_block_lp_equals_unit_lp():
     rng = np.random.default_rng(3)
     X, Y = rng.uniform(1, 10, (37, 2)), rng.uniform(1, 3, (37, 1))
-    many = K._phi_many(X, Y, X, Y, block=10)
-    one = np.array([K._phi_vrs(X, Y, X[o], Y[o]) for o in range(37)])
+    many = D._phi_many(X, Y, X, Y, block=10)
+    one = np.array([D._phi_vrs(X, Y, X[o], Y[o]) for o in range(37)])
     assert np.allclose(many, one)
+
+
+def test_dominated_units_leave_the_reference_set_without_changing_phi():
+    X = np.array([[1.0, 0.0], [2.0, 0.0], [1.0, 0.0], [3.0, 1.0], [3.0, 1.0]])
+    Y = np.array([[2.0], [1.0], [2.0], [4.0], [3.0]])
+    # unit 1 uses more and gives less than unit 0; unit 4 gives less than its twin 3; 0 and 2 are equal
+    assert D.undominated(X, Y).tolist() == [True, False, True, True, False]
+    rng = np.random.default_rng(5)
+    X, Y = rng.uniform(1, 10, (120, 2)), rng.uniform(1, 3, (120, 1))
+    # pseudo-data of a bootstrap replicate (all units near the frontier) and the evaluated originals
+    Ystar = Y * D._phi_many(X, Y, X, Y)[:, None] / rng.uniform(1.0, 1.05, (120, 1))
+    assert D.undominated(X, Ystar).sum() < 120
+    full = np.array([D._phi_vrs(X, Ystar, X[o], Y[o]) for o in range(120)])
+    assert np.allclose(D._phi_many(X, Ystar, X, Y), full, atol=1e-9)
 
 
 def test_cost_quality_demo(demo_dataset):

@@ -1,0 +1,110 @@
+"""Programme cost-effectiveness: roubles per pupil per 0.1 SD of gain, its interval propagated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shnro_lib.costs.settings import NotEstimated, load_costs_config
+
+
+def _picked_effect(dataset, panel: pd.DataFrame, ids: pd.Index, picked: str, ecfg, cov) -> tuple[float, float, int]:
+    """(ATT in SD, its SE, treated schools) of the picked estimator with only ``ids`` as programme schools."""
+    from shnro_lib.effects import event_study, matching_estimate, selection_adjusted
+
+    sub = panel[(panel["cohort"] == 0) | panel["school_id"].isin(ids)]
+    if picked == "event_study":
+        r = event_study(sub, ecfg)
+    elif picked == "selection_adjusted":
+        r = selection_adjusted(sub, ecfg, covariates=cov.loc[cov.index.isin(sub["school_id"].unique())])
+    else:
+        r = matching_estimate(dataset, sub, ecfg)
+    est = r["estimate"].get("sd")
+    if est is None or not np.isfinite(est[0]):
+        return np.nan, np.nan, 0
+    return float(est[0]), float((est[2] - est[1]) / (2 * ecfg.z)), int(r.get("n_treated", 0))
+
+
+def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> pd.DataFrame:
+    """Roubles per pupil per 0.1 SD of gain on the preferred effect estimate, overall and by group.
+
+    Effect: the estimator the programme's design picks (:func:`shnro_lib.effects.choose_estimator`),
+    re-estimated for each group (municipality, kind of support) with only that group's programme
+    schools as treated; cost per pupil = the school's programme spending (``programme.cost_rub``,
+    mean per year of support) / enrolment, averaged over the group.  Interval: percentile interval of
+    ``cost* / (effect* / 0.1)`` over draws that resample the group's schools for the cost and draw
+    the effect from the normal distribution of its estimate (the effect's interval propagated).
+    When the effect's interval includes zero the ratio is not defined (a cost per unit of an effect
+    that may be nil means nothing); when the effect is not identifiable in this design (simulation
+    check), nothing is estimated.
+    """
+    from shnro_lib.effects import (
+        choose_estimator,
+        closest_design,
+        load_effects_config,
+        picked_check,
+        programme_design,
+        result_panel,
+        selection_covariates,
+    )
+
+    cfg = load_costs_config(config)
+    ecfg = load_effects_config(effects_config)
+    ccfg = cfg.cost_effectiveness
+    pg, ctx = dataset.get("programme"), dataset.get("context")
+    if pg is None or ctx is None or "cost_rub" not in pg or "enrolment" not in ctx:
+        raise NotEstimated("не оценено: нужны расходы программы (programme.cost_rub) и численность "
+                           "обучающихся (context.enrolment)")
+    design = programme_design(dataset, ecfg)
+    if not design.cohorts:
+        raise NotEstimated("не оценено: в таблице программы нет школ-участниц")
+    picked, _ = choose_estimator(design)
+    check = picked_check(closest_design(design), picked, ecfg)
+    panel = result_panel(dataset, ecfg, design)
+    cov = selection_covariates(dataset, panel, ecfg, design) if picked == "selection_adjusted" else None
+    cost = pg.groupby(pg["school_id"].astype("string"))["cost_rub"].mean()
+    enrol = ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
+    treated = panel.loc[panel["cohort"] > 0, "school_id"].unique()
+    d = pd.DataFrame({"cost": cost, "enrolment": enrol}).reindex(pd.Index(sorted(treated), dtype="string")).dropna()
+    d = d[d["enrolment"] > 0]
+    d["cost_per_pupil"] = d["cost"] / d["enrolment"]
+    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
+    d["municipality"] = d.index.map(muni)
+    proc = dataset.get("process")
+    groups = [("Регион", "все школы программы", d)]
+    groups += [("Муниципалитет", m, s) for m, s in sorted(d.groupby("municipality"), key=lambda t: str(t[0]))]
+    if proc is not None and "has_partner" in proc:
+        part = proc.groupby(proc["school_id"].astype("string"))["has_partner"].agg(
+            lambda s: bool(s.fillna(False).any()))
+        d["support"] = d.index.map(part).map({True: "со школой-партнёром", False: "без школы-партнёра"})
+        groups += [("Вид поддержки", k, s) for k, s in sorted(d.groupby("support"), key=lambda t: str(t[0]))]
+    rng = np.random.default_rng(ccfg.seed)
+    alpha = 1 - ecfg.ci_level
+    rows = []
+    for level, name, s in groups:
+        row = {"level": level, "group": name, "n_schools": len(s), "cost_per_pupil": float(s["cost_per_pupil"].mean()),
+               "gain_sd": np.nan, "gain_ci_low": np.nan, "gain_ci_high": np.nan, "rub_per_pupil_per_01sd": np.nan,
+               "ci_low": np.nan, "ci_high": np.nan, "estimator": picked}
+        if not check["identifiable"]:
+            rows.append({**row, "note": "не оценено: эффект при этом плане программы не идентифицируется"})
+            continue
+        if len(s) < ccfg.min_schools:
+            rows.append({**row, "note": f"не оценено: меньше {ccfg.min_schools} школ программы"})
+            continue
+        est, se, _n = _picked_effect(dataset, panel, s.index, picked, ecfg, cov)
+        if not np.isfinite(est) or not np.isfinite(se):
+            rows.append({**row, "note": "не оценено: эффект для группы не рассчитывается"})
+            continue
+        row.update(gain_sd=est, gain_ci_low=est - ecfg.z * se, gain_ci_high=est + ecfg.z * se)
+        if row["gain_ci_low"] <= 0:
+            rows.append({**row, "note": "прирост не отличим от нуля: стоимость единицы эффекта не определена"})
+            continue
+        cpp = s["cost_per_pupil"].to_numpy(float)
+        bc = cpp[rng.integers(0, len(cpp), (ccfg.bootstrap_reps, len(cpp)))].mean(axis=1)
+        be = rng.normal(est, se, ccfg.bootstrap_reps)
+        ratio = np.where(be > 0, bc / (np.maximum(be, 1e-12) / ccfg.per_sd), np.inf)
+        row.update(rub_per_pupil_per_01sd=row["cost_per_pupil"] / (est / ccfg.per_sd),
+                   ci_low=float(np.quantile(ratio, alpha / 2)), ci_high=float(np.quantile(ratio, 1 - alpha / 2)),
+                   note="")
+        rows.append(row)
+    return pd.DataFrame(rows)
