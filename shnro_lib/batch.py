@@ -160,8 +160,8 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
     # the notebooks read the cache entry the batch computed, they do not rebuild its key
     base = {"year": int(region.year), "data_dir": str(data_dir), "rules": rules, "cache_dir": str(cache_root),
             "cache_entry": str(region.path or "")}
-    common = {"failed_dir": str(out_dir / "_failed"), "kernel_name": str(params.get("kernel_name", "python3")),
-              "timeout": int(params.get("cell_timeout", 600)), "cache_entry": str(region.path or "")}
+    common = {"failed_dir": str(out_dir / "_failed"), "kernel_name": str(params["kernel_name"]),
+              "timeout": int(params["cell_timeout"]), "cache_entry": str(region.path or "")}
     tasks = []
     if regional:
         tasks.append(NotebookTask(

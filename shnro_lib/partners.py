@@ -294,7 +294,7 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
                  [l_ids[j] for j in range(m) if n and ctx_missing[:, j].all()]
         if no_ctx:
             notes.append(f"Нет признаков контекста у {len(no_ctx)} школ: расстояние по контексту принято равным "
-                         f"{_num_ru(fill)} SD ({float(cfg.get('missing_context_quantile', 0.9)):.0%}-й "
+                         f"{_num_ru(fill)} SD ({float(cfg['missing_context_quantile']):.0%}-й "
                          f"процентиль): {', '.join(sorted(map(str, no_ctx)))}.")
         ctx_cost = np.where(ctx_missing, fill, ctx)
     else:

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         region = mon.monitoring_wide(table)
         cur = table[table["year"] == year].drop(columns=["status"])
         grid = cur.pivot(index="municipality", columns="title_ru", values="status_ru")
-        region_label = str(cfg.get("region_label", "Регион"))
+        region_label = str(cfg["region_label"])
         grid = grid.reindex([region_label] + sorted(m for m in grid.index if m != region_label)).reset_index()
         trajectories = mon.school_trajectories(ident, year, config=cfg)
         names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]

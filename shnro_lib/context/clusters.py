@@ -84,7 +84,7 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
 def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame]:
     from sklearn.metrics import silhouette_score
 
-    fixed = ccfg.get("k")
+    fixed = ccfg["k"]
     lo, hi = ccfg["k_range"]
     hi = min(int(hi), len(X) - 1)
     rows = []
@@ -118,7 +118,7 @@ def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> 
         if abs(zrow[f]) < min_z or len(chosen) >= max_f:
             break
         spec = catalog[f]
-        phrase = (spec.get("high") if zrow[f] > 0 else spec.get("low")) or ""
+        phrase = spec["high"] if zrow[f] > 0 else spec["low"]
         if phrase and phrase not in [p for _, p in chosen]:
             chosen.append((f, phrase))
     if not chosen:
@@ -235,7 +235,7 @@ def clusters_across_years(dataset, reference_year: int | None = None, years: lis
     cfg = load_context_config(config)
     ctx = dataset.get("context")
     ctx_years = sorted(int(y) for y in ctx["year"].dropna().unique()) if ctx is not None else dataset.years
-    ref_year = reference_year or cfg["clustering"].get("reference_year") or min(ctx_years)
+    ref_year = reference_year or cfg["clustering"]["reference_year"] or min(ctx_years)
     years = years or [y for y in ctx_years if y >= ref_year] or [ref_year]
     res = cluster_analysis(dataset, ref_year, method, cfg, stability=False)
     ref_z = res.context.z[res.features]

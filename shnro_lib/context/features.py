@@ -52,21 +52,21 @@ def load_context_config(config: str | Path | Mapping[str, Any] | None = None) ->
 
 def _validate_config(cfg: dict) -> dict:
     for role in ("clustering", "model", "similar", "context_index"):
-        for f in cfg.get(role, {}).get("features") or []:
+        for f in cfg[role]["features"] or []:
             if f not in cfg["features"]:
                 raise SettingsError(f"context.yaml: раздел «{role}»: признак «{f}» не описан в каталоге «features»")
     return cfg
 
 
 def _role_features(cfg: dict, role: str) -> list[str]:
-    feats = (cfg.get(role) or {}).get("features")
+    feats = cfg[role]["features"]
     return list(feats) if feats else list(cfg["features"])
 
 
 def _used_features(cfg: dict) -> list[str]:
     used: list[str] = []
     roles = [_role_features(cfg, r) for r in ("clustering", "model", "similar")]
-    idx = cfg["context_index"].get("features")
+    idx = cfg["context_index"]["features"]
     if idx:
         roles.append(list(idx))
     for feats in roles:
@@ -364,7 +364,7 @@ def pca_index(cf: ContextFeatures, config: str | Path | Mapping | None = None,
     the sum of its loadings times those signs is negative. Scaled to mean 0, SD 1.
     """
     cfg = load_context_config(config)
-    feats = features or cfg["context_index"].get("features") or _role_features(cfg, "clustering")
+    feats = features or cfg["context_index"]["features"] or _role_features(cfg, "clustering")
     X = _select(cf, feats)
     u, s, vt = np.linalg.svd(X.to_numpy() - X.to_numpy().mean(axis=0), full_matrices=False)
     load = vt[0]

@@ -25,14 +25,14 @@ class IndicatorSpec(StrictSettings):
     title_ru: str
     aggregation: Literal["count", "sum", "mean", "ratio"]
     short_ru: str | None = None
-    section: str | None = None
+    section: str = ""
     requires: list[str] | None = None
     filter: dict[str, list[str]] | None = None
     where: str | None = None
     numerator: str | float | None = None
     denominator: str | float | None = None
-    unit: Literal["share", "count", "index"] | None = None
-    direction: Literal["higher_better", "lower_better"] | None = None
+    unit: Literal["share", "count", "index"] = "share"
+    direction: Literal["higher_better", "lower_better"] = "higher_better"
     min_coverage: float | None = Field(default=None, ge=0, le=1)
 
 

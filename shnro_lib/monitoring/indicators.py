@@ -155,8 +155,8 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
     tables = set(panel.attrs.get("tables", ["results", "process", "programme", "staff"]))
     years = sorted(panel["year"].unique().tolist()) if len(panel) else []
     munis = sorted(panel["municipality"].dropna().unique().tolist())
-    region = str(cfg.get("region_label", "Регион"))
-    labels = cfg.get("status_labels") or {}
+    region = str(cfg["region_label"])
+    labels = cfg["status_labels"]
     parts = []
     for name in names:
         if name not in specs:
@@ -187,7 +187,7 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
             both.loc[thin, ["value", "numerator", "denominator"]] = np.nan
         both["change"] = both.groupby("municipality", sort=False)["value"].diff()
         tgt = (targets or {}).get(name)
-        direction = spec.get("direction", "higher_better")
+        direction = spec["direction"]
         tol = float((tgt or {}).get("tolerance") or 0.0)
         both["target"] = [target_value(tgt, int(y), None if m == region else m)
                           for y, m in zip(both["year"], both["municipality"], strict=True)]
@@ -202,9 +202,9 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
             for u, n in zip(both.loc[thin & (both["n_used"] > 0), "n_used"],
                             both.loc[thin & (both["n_used"] > 0), "n_schools"], strict=True)]
         both.insert(0, "indicator", name)
-        both.insert(1, "section", str(spec.get("section", "")))
+        both.insert(1, "section", str(spec["section"]))
         both.insert(2, "title_ru", spec.get("title_ru", name))
-        both.insert(3, "unit", spec.get("unit", "share"))
+        both.insert(3, "unit", spec["unit"])
         both.insert(4, "direction", direction)
         parts.append(both)
     cols = ["indicator", "section", "title_ru", "unit", "direction", "level", "municipality", "year", "value",
@@ -286,10 +286,10 @@ def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] |
     from matplotlib.patches import Patch, Rectangle
 
     cfg = load_monitoring_config(config)
-    labels = cfg.get("status_labels") or {}
+    labels = cfg["status_labels"]
     sub = table[table["year"] == int(year)]
     names = list(indicators) if indicators is not None else list(dict.fromkeys(sub["indicator"]))
-    region = str(cfg.get("region_label", "Регион"))
+    region = str(cfg["region_label"])
     munis = [region] + sorted(m for m in sub["municipality"].dropna().unique() if m != region)
     cell = sub.set_index(["municipality", "indicator"])
     short = {n: (cfg["indicators"].get(n) or {}).get("short_ru", n) for n in names}

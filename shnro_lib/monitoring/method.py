@@ -22,7 +22,7 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None,
              "(фильтр школ, числитель, знаменатель, способ агрегирования) и рассчитывается по региону и по "
              "каждому муниципалитету за каждый год. Категория школы в году берётся из идентификации этого года.",
              "", "| Показатель | Раздел | Школы | Расчёт |", "|---|---|---|---|"]
-    for name, s in cfg["indicators"].items():
+    for s in cfg["indicators"].values():
         flt = "; ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in (s.get("filter") or {}).items()) or "все"
         if s.get("where"):
             flt += f"; {s['where']}"
@@ -31,19 +31,19 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None,
             calc += f"; числитель: `{s['numerator']}`"
         if s.get("denominator"):
             calc += f"; знаменатель: `{s['denominator']}`"
-        lines.append(f"| {s.get('title_ru', name)} | {s.get('section', '')} | {flt} | {calc} |")
-    pc = cfg.get("positive_change") or {}
+        lines.append(f"| {s['title_ru']} | {s['section']} | {flt} | {calc} |")
+    pc = cfg["positive_change"]
     lines += ["", "**Положительная динамика результатов** — индекс результатов школы за год (средневзвешенное "
               "стандартизованных результатов всех процедур года) выше, чем за предыдущий год данных, более чем на "
-              f"{float(pc.get('min_change', 0)):.2f} SD"
-              + (f" и более чем на {pc.get('z')} стандартной ошибки изменения" if pc.get("require_significance") else "")
+              f"{float(pc['min_change']):.2f} SD"
+              + (f" и более чем на {pc['z']} стандартной ошибки изменения" if pc["require_significance"] else "")
               + ". Индекс каждого года стандартизован внутри года, поэтому рост означает улучшение положения "
               "школы относительно других школ региона. Доля считается по школам, бывшим в списке в предыдущем "
               "году: иначе школы, улучшившие результаты и вышедшие из списка, выпадали бы из расчёта.",
               "",
               "**Индекс низких результатов** — доля результатов ниже минимального порога (ЕГЭ ниже минимума, "
               "отметка «2»), взвешенная по числу участников процедур "
-              + ", ".join((cfg.get("low_index") or {}).get("procedures") or []) + ".",
+              + ", ".join(cfg["low_index"]["procedures"] or []) + ".",
               "",
               "**ГИА** — число сдавших = участники × (1 − доля ниже порога), суммировано по предметам ЕГЭ и ОГЭ; "
               "единица счёта — участие в экзамене по предмету (данных по отдельным обучающимся нет).",
@@ -57,21 +57,21 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None,
     if targets:
         lines.append("Цели — из файла dataset.yaml набора данных (паспорт программы региона):")
         for name, t in sorted(targets.items()):
-            title = (cfg["indicators"].get(name) or {}).get("title_ru", name)
+            title = cfg["indicators"][name]["title_ru"] if name in cfg["indicators"] else name
             traj = ", ".join(f"{k}: {v}" for k, v in sorted(t["trajectory"].items()))
             lines.append(f"- {title}: траектория {traj}, допуск {t.get('tolerance') or 0}")
     else:
         lines.append("Цели — факты набора данных (раздел monitoring.targets файла dataset.yaml), а не параметры "
                      "метода; если их там нет, статус не оценивается и показано «цель не задана в dataset.yaml».")
-    sl = cfg.get("status_labels") or {}
-    lines += ["", f"Цель года — линейная интерполяция между точками траектории. Статус: «{sl.get('on_track')}» — "
-              f"цель достигнута; «{sl.get('at_risk')}» — отставание от цели не больше допуска; "
-              f"«{sl.get('off_track')}» — больше допуска. Цветная сетка «муниципалитет × показатель» показывает "
+    sl = cfg["status_labels"]
+    lines += ["", f"Цель года — линейная интерполяция между точками траектории. Статус: «{sl['on_track']}» — "
+              f"цель достигнута; «{sl['at_risk']}» — отставание от цели не больше допуска; "
+              f"«{sl['off_track']}» — больше допуска. Цветная сетка «муниципалитет × показатель» показывает "
               "статус цветом и изменение к прошлому году стрелкой (по образцу California School Dashboard).",
               "", "### Переходы между категориями", "",
               "Матрица переходов — число школ по категории в одном году (строки) и в следующем (столбцы). "
               "Школа «перешла в эффективный режим», если она была в списке ШНРО/ШНСУ, вышла из него и "
-              f"остаётся вне списка не менее {int((cfg.get('transitions') or {}).get('effective_years', 2))} "
+              f"остаётся вне списка не менее {int(cfg['transitions']['effective_years'])} "
               "лет подряд (год выхода — первый); «зона риска» в список не входит. Год без данных "
               "идентификации прерывает серию."]
     return "\n".join(lines) + "\n"

@@ -82,11 +82,11 @@ def _low_and_gia(results: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     n = _float(r["participants"])
     sl = _float(r["share_low"]) if "share_low" in r.columns else pd.Series(np.nan, index=r.index)
     ok = sl.notna() & (n > 0)
-    low_procs = (cfg.get("low_index") or {}).get("procedures")
+    low_procs = cfg["low_index"]["procedures"]
     m_low = ok & (r["procedure"].isin(low_procs) if low_procs else True)
-    gcfg = cfg.get("gia") or {}
-    m_gia = ok & r["procedure"].isin(gcfg.get("procedures") or ["ЕГЭ", "ОГЭ"])
-    if gcfg.get("subjects"):
+    gcfg = cfg["gia"]
+    m_gia = ok & r["procedure"].isin(gcfg["procedures"])
+    if gcfg["subjects"]:
         m_gia &= r["subject"].isin(gcfg["subjects"])
     frame = pd.DataFrame({
         "school_id": r["school_id"], "year": r["year"],
@@ -178,11 +178,11 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
                                  "result_index_se": "result_index_se_prev"})
     panel = panel.merge(yr_prev, on=["school_id", "year_prev"], how="left")
     panel["result_change"] = panel["result_index"] - panel["result_index_prev"]
-    pc = cfg.get("positive_change") or {}
-    up = panel["result_change"] > float(pc.get("min_change", 0.0))
-    if pc.get("require_significance"):
+    pc = cfg["positive_change"]
+    up = panel["result_change"] > float(pc["min_change"])
+    if pc["require_significance"]:
         se = np.sqrt(panel["result_index_se"] ** 2 + panel["result_index_se_prev"] ** 2)
-        up &= panel["result_change"] > float(pc.get("z", 1.0)) * se
+        up &= panel["result_change"] > float(pc["z"]) * se
     panel["result_up"] = up.astype(float).where(panel["result_change"].notna())
 
     panel = panel.merge(_low_and_gia(dataset.results, cfg), on=["school_id", "year"], how="left")

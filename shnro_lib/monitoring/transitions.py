@@ -89,8 +89,7 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
     ``left_year`` (first year out of the current run).
     """
     cfg = load_monitoring_config(config)
-    n_eff = int(effective_years if effective_years is not None else (cfg.get("transitions") or {}).get(
-        "effective_years", 2))
+    n_eff = int(effective_years if effective_years is not None else cfg["transitions"]["effective_years"])
     if n_eff < 1:
         raise ValueError("effective_years должен быть не меньше 1")
     listed_cats = set(cfg["list_categories"])

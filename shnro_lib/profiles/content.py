@@ -152,8 +152,7 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
     from shnro_lib.profiles.practices import worth_learning
 
     cfg = load_profiles_settings(config)
-    params = region.meta.get("report_parameters") or {}
-    min_n = int(params["min_group_size"])
+    min_n = int(region.settings["min_group_size"])
     year = int(region.year)
     reasons: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}

@@ -32,9 +32,8 @@ def practices_section_html(region: Any, dataset: Any = None, sid: str = "r-pract
     lines = [s for s in worth_learning_sentences(table) if s != DESCRIPTIVE_NOTE_RU]
     body = note_html(DESCRIPTIVE_NOTE_RU) + paragraphs_html("\n\n".join(lines))
     if len(table):
-        params = region.meta.get("report_parameters") or {}
         body += html_table(table[SECTION_COLUMNS], labels=WORTH_LABELS_RU,
-                           max_rows=int(params.get("max_table_rows", 60)),
+                           max_rows=int(region.settings["max_table_rows"]),
                            formats={"gain": lambda v: fmt_num(v, 2, signed=True), "q_value": lambda v: fmt_num(v, 3)})
     return section_html(sid, title, body)
 
