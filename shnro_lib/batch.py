@@ -56,9 +56,11 @@ from shnro_lib.batch_process import (
 from shnro_lib.batch_render import (
     FILE_MODE,
     LEAN_KERNEL_ARGS,
+    LOG_NAME,
     NotebookTask,
     TaskResult,
     error_ru,
+    log_failure,
     log_to_file,
     notebook_to_html,
     publish,
@@ -74,7 +76,6 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
 REGIONAL_NOTEBOOK = "regional_report.ipynb"
 REGIONAL_NAME = "Региональный отчёт"
-LOG_NAME = "reports.log"
 DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
 
@@ -224,6 +225,8 @@ def _run_tasks(tasks: list[NotebookTask], ex: cf.Executor, stop: StopRequest, pr
                     r = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a worker crash is one failed report
                     r = TaskResult(kind=t.kind, name=t.name, slug=t.slug, ok=False, error_ru=error_ru(exc))
+                    with log_to_file(t.log_path, t.slug):
+                        log_failure(t.slug, exc)
                 on_result(t, r)
                 if bar is not None:
                     bar.update(1)

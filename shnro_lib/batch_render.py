@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -27,7 +28,10 @@ from shnro_lib.batch_process import Owner, watch_owner
 FILE_MODE = 0o644
 # a lean, quiet kernel: no history database, no log noise on stderr
 LEAN_KERNEL_ARGS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"]
-QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "py.warnings")
+FAILURE_LOGGER = "shnro.batch"
+QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "py.warnings", FAILURE_LOGGER)
+# the batch log's file name in the output folder
+LOG_NAME = "reports.log"
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,21 @@ def notebook_to_html(nb: Any, title: str, meta: dict | None = None) -> str:
     return to_html(strip_notebook(nb), title, meta or {})
 
 
-def error_ru(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None)
-    evalue = getattr(exc, "evalue", None)
-    if ename:
-        return f"ошибка в тетради — {ename}: {str(evalue)[:400]}"
-    return f"ошибка выполнения — {type(exc).__name__}: {str(exc)[:400]}"
+def error_ru(exc: BaseException, what: str = "в тетради") -> str:
+    """One Russian line for a failed report: the library's own Russian message when there is one,
+    otherwise a sentence pointing to the log (a raw Python message never reaches the summary)."""
+    text = str(getattr(exc, "evalue", None) or "") if getattr(exc, "ename", None) else str(exc)
+    first = text.strip().splitlines()[0][:400] if text.strip() else ""
+    if re.search("[А-Яа-яЁё]", first):
+        return f"ошибка {what}: {first}"
+    return f"внутренняя ошибка {what} (подробности — в журнале {LOG_NAME} в папке отчётов)"
+
+
+def log_failure(slug: str, exc: BaseException) -> None:
+    """The failure in full (type, message) for the batch log."""
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = getattr(exc, "evalue", None) if getattr(exc, "ename", None) else str(exc)
+    logging.getLogger(FAILURE_LOGGER).error("%s: %s: %s", slug, ename, evalue)
 
 
 def publish(path: str | Path) -> str:
@@ -169,6 +182,7 @@ def render_notebook(task: NotebookTask) -> TaskResult:
                 )
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
                 res.error_ru = error_ru(exc)
+                log_failure(task.slug, exc)
                 res.timings["execute"] = round(time.perf_counter() - t0, 3)
                 if out_nb.exists():
                     nb = strip_notebook(nbformat.read(str(out_nb), as_version=4))
@@ -196,8 +210,9 @@ def render_notebook(task: NotebookTask) -> TaskResult:
                     municipal_workbook(load_region(task.cache_entry), task.name, task.xlsx_path)
                     res.hashes[task.xlsx_path] = publish(task.xlsx_path)
                     res.xlsx_path = task.xlsx_path
-                except Exception as exc:  # noqa: BLE001
-                    res.error_ru = f"Excel не записан — {type(exc).__name__}: {exc}"
+                except Exception as exc:  # noqa: BLE001 - the report stands, its workbook is reported missing
+                    res.error_ru = error_ru(exc, "при записи Excel")
+                    log_failure(task.slug, exc)
                     return res
                 res.timings["excel"] = round(time.perf_counter() - t2, 3)
             res.ok = True
