@@ -14,15 +14,18 @@ def _context_for_matching(dataset, year: int, feats: list[str]) -> tuple[pd.Data
         from shnro_lib import context as ctx
     except ImportError:  # pragma: no cover
         return pd.DataFrame(), None
+    # one clustering run carries the features it clustered (the same call as ``context_features``
+    # with the shipped settings), so the features are not built twice
     try:
-        cf = ctx.context_features(dataset, year)
+        res = ctx.cluster_analysis(dataset, year, stability=False)
+        cf, cl = res.context, res.labels.set_index("school_id")["cluster"]
+    except Exception:  # noqa: BLE001 — clustering failed: match on features (or results) only
+        cf, cl = None, None
+    try:
+        cf = cf if cf is not None else ctx.context_features(dataset, year)
         Z = cf.z[[f for f in feats if f in cf.z.columns]]
     except Exception:  # noqa: BLE001 — no context table: match on results only
         Z = pd.DataFrame()
-    try:
-        cl = ctx.cluster_schools(dataset, year).set_index("school_id")["cluster"]
-    except Exception:  # noqa: BLE001
-        cl = None
     return Z, cl
 
 
@@ -78,27 +81,38 @@ def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
             A = np.column_stack([np.ones(len(C)), Xs.loc[C].to_numpy(float)])
             beta = np.linalg.lstsq(A, yc, rcond=None)[0]
             sig2_c = float(np.var(yc - A @ beta, ddof=A.shape[1]))
-            Kcount = pd.Series(0.0, index=C)
+            # the loop over treated schools works on row positions (pandas label look-ups per school
+            # were most of the cost); the arithmetic is the same element by element
+            A_all = Xs.to_numpy(float)
+            pos = {s: i for i, s in enumerate(X.index)}
+            c_pos = np.array([pos[c] for c in C], dtype=int)
+            dy_all = dy.reindex(X.index).to_numpy(float)
+            npost_all = npost.reindex(X.index).to_numpy(float)
+            use_cl = mcfg.within_cluster and clusters is not None
+            cl_c = clusters.reindex(C).to_numpy() if use_cl else None
+            cl_of = clusters.to_dict() if use_cl else {}
+            Kc, mw = np.zeros(len(C)), np.zeros(len(C))
             diffs, wts = [], []
-            matched_w = pd.Series(0.0, index=C)
             for s in T:
-                pool = C
-                if mcfg.within_cluster and clusters is not None and s in clusters.index:
-                    same = C[clusters.reindex(C).to_numpy() == clusters[s]]
+                i = pos[s]
+                pool = np.arange(len(C))
+                if use_cl and s in cl_of:
+                    same = pool[cl_c == cl_of[s]]
                     if len(same) >= k:
                         pool = same
-                dist = ((Xs.loc[pool] - Xs.loc[s]) ** 2).sum(axis=1).to_numpy()
+                dist = ((A_all[c_pos[pool]] - A_all[i]) ** 2).sum(axis=1)
                 nn = pool[np.argsort(dist, kind="stable")[:k]]
                 adj = 0.0
                 if mcfg.bias_adjust:
-                    xs = np.r_[1.0, Xs.loc[s].to_numpy(float)]
-                    xn = np.column_stack([np.ones(len(nn)), Xs.loc[nn].to_numpy(float)])
+                    xs = np.r_[1.0, A_all[i]]
+                    xn = np.column_stack([np.ones(len(nn)), A_all[c_pos[nn]]])
                     adj = float(xs @ beta - (xn @ beta).mean())
-                y0 = float(dy[nn].mean()) + adj
-                diffs.append(float(dy[s]) - y0)
-                wts.append(float(npost[s]))
-                Kcount[nn] += float(npost[s]) / k
-                matched_w[nn] += 1.0 / k
+                y0 = float(dy_all[c_pos[nn]].mean()) + adj
+                diffs.append(float(dy_all[i]) - y0)
+                wts.append(float(npost_all[i]))
+                Kc[nn] += float(npost_all[i]) / k
+                mw[nn] += 1.0 / k
+            Kcount, matched_w = pd.Series(Kc, index=C), pd.Series(mw, index=C)
             diffs, wts = np.asarray(diffs), np.asarray(wts)
             tau_num += float((wts * diffs).sum())
             w_tot += float(wts.sum())
