@@ -54,7 +54,8 @@ def rdd_data(dataset, panel: pd.DataFrame, config=None, design=None) -> pd.DataF
 def _local_linear(x: np.ndarray, y: np.ndarray, h: float, cohort: np.ndarray | None = None
                   ) -> tuple[float, float, int, int]:
     """Sharp RD at 0, treated side x >= 0, triangular kernel, HC1 SE. (tau, se, n_left, n_right)."""
-    import statsmodels.api as sm
+    # the model module alone: ``statsmodels.api`` imports every submodule
+    from statsmodels.regression.linear_model import WLS
 
     m = np.abs(x) < h
     x, y = x[m], y[m]
@@ -66,7 +67,7 @@ def _local_linear(x: np.ndarray, y: np.ndarray, h: float, cohort: np.ndarray | N
         for c in np.unique(cm)[1:]:
             cols.append((cm == c).astype(float))
     X = np.column_stack(cols)
-    fit = sm.WLS(y, X, weights=w).fit(cov_type="HC1")
+    fit = WLS(y, X, weights=w).fit(cov_type="HC1")
     return float(fit.params[1]), float(fit.bse[1]), int((D == 0).sum()), int((D == 1).sum())
 
 

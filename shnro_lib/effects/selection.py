@@ -41,8 +41,11 @@ def selection_covariates(dataset, panel: pd.DataFrame, config=None, design=None)
     if ctx is not None and len(ctx):
         first = min(set(panel["cohort"]) - {0}, default=None)
         c = ctx[ctx["year"].astype(float) < first] if first is not None else ctx
+        sid = c["school_id"].astype("string")
         for col in [c_ for c_ in ctx_cols if c_ in c.columns]:
-            v = c.groupby(c["school_id"].astype("string"))[col].agg(lambda x: x.astype(float).mean())
+            # the column is made float once and averaged by the grouped mean (a Python mean per
+            # school was most of this function's time)
+            v = c[col].astype(float).groupby(sid).mean()
             out[f"ctx_{col}"] = v.reindex(ids).to_numpy(float)
     return out
 
