@@ -73,7 +73,7 @@ def normalise_municipality(text: object) -> str:
     >>> normalise_municipality("Бокситогорский р-н")
     'бокситогорский'
     """
-    from shnro_lib.io.core import spelling_key
+    from shnro_lib.io.checks import spelling_key
 
     if text is None:
         return ""

@@ -218,7 +218,8 @@ def load_schools(data_dir: str | Path) -> pd.DataFrame:
     them).  It goes through the loader's own reading and checks, so a schools file that
     ``shnro validate`` would reject is rejected here with the same messages.
     """
-    from shnro_lib.io.core import DATA_EXTS, _check_table  # the loader's checks, for one table
+    from shnro_lib.io.checks import _check_table  # the loader's checks, for one table
+    from shnro_lib.io.core import DATA_EXTS
     from shnro_lib.io.mapping import build_mapper
     from shnro_lib.io.readers import ReadError, read_file
     from shnro_lib.schema import TABLES

@@ -40,7 +40,8 @@ Messy real exports — what the loader does (every case has a file under
   years only); «9 класс», «9 кл.», «9-й класс» → 9, but «9А» is an error.
 """
 
-from .core import Dataset, load_dataset
+from .core import load_dataset
+from .dataset import Dataset
 from .mapping import Mapper, build_mapper, normalise, parameters_dir
 from .problems import DataError, LoadReport, Problem, TableLoad
 
