@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..schema import KNOWN_PROCEDURES, WAVES, TableSpec
@@ -88,13 +89,12 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
     df = pd.DataFrame(cols)[spec.column_names] if n else pd.DataFrame(
         {c.name: pd.Series(dtype=DTYPES[c.kind]) for c in spec.columns})
 
-    raw_vals = {c: data[c].tolist() for c in data.columns}
     for c in spec.columns:
         s = df[c.name]
         isna = s.isna().to_numpy()
         if c.required:
             for pos in isna.nonzero()[0]:
-                rv = raw_vals.get(c.name, [None] * n)[pos]
+                rv = data[c.name].iat[pos] if c.name in data.columns else None
                 if (int(pos), c.name) not in chk.failed:
                     ctx.add("error", int(pos), c.name, None if rv is None else fmt(rv) or None,
                             "пустое значение в обязательном столбце")
@@ -102,18 +102,21 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
             vals = s.astype("float64")
             low = (vals < c.min).fillna(False).to_numpy() if c.min is not None else None
             high = (vals > c.max).fillna(False).to_numpy() if c.max is not None else None
-            for pos in range(n):
-                if (low is not None and low[pos]) or (high is not None and high[pos]):
-                    v = _num(float(vals.iloc[pos]))
-                    if c.name == "participants":
-                        msg = "число участников не может быть отрицательным"
-                    elif c.min is not None and c.max is not None:
-                        msg = f"значение вне допустимого диапазона [{_num(c.min)}, {_num(c.max)}]"
-                    elif c.min is not None:
-                        msg = f"значение меньше допустимого минимума {_num(c.min)}"
-                    else:
-                        msg = f"значение больше допустимого максимума {_num(c.max)}"
-                    ctx.add("error", pos, c.name, v, msg)
+            out = np.zeros(n, dtype=bool)
+            for side in (low, high):
+                if side is not None:
+                    out |= side
+            for pos in out.nonzero()[0].tolist():
+                v = _num(float(vals.iloc[pos]))
+                if c.name == "participants":
+                    msg = "число участников не может быть отрицательным"
+                elif c.min is not None and c.max is not None:
+                    msg = f"значение вне допустимого диапазона [{_num(c.min)}, {_num(c.max)}]"
+                elif c.min is not None:
+                    msg = f"значение меньше допустимого минимума {_num(c.min)}"
+                else:
+                    msg = f"значение больше допустимого максимума {_num(c.max)}"
+                ctx.add("error", pos, c.name, v, msg)
 
     if {"mean_score", "max_score", "participants"} <= set(df.columns) and n:
         mean, mx, part = df["mean_score"], df["max_score"], df["participants"]

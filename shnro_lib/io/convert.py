@@ -129,6 +129,35 @@ def _all_numbers(raw: pd.Series) -> bool:
         "integer", "floating", "mixed-integer-float", "decimal")
 
 
+def _text_numbers(raw: pd.Series) -> tuple[pd.Series, int] | None:
+    """Numbers of a clean text column and how many had a decimal comma; ``None``: not all clean.
+
+    Each distinct text is parsed once (a results column repeats few values over many rows); the
+    decisions and numbers are those of parsing every row, as they depend only on the distinct texts.
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    distinct = pd.Series(np.asarray(uniques, dtype=object))
+    text = distinct.astype("string").str.replace(_ODD_SPACES, "", regex=True).str.strip()
+    low = text.str.lower()
+    missing = low.isin(list(MISSING_TOKENS)).fillna(True) | text.isna()
+    present = text[~missing]
+    if present.str.contains(r"[%/#]", regex=True).any() or present.str.contains("\\.").any() & \
+            present.str.contains(",").any():
+        return None
+    comma = present.str.contains(",").to_numpy(dtype=bool)
+    cleaned = present.str.replace(",", ".", regex=False).str.replace(_DASHES, "-", regex=True)
+    if not cleaned.str.fullmatch(_NUM.pattern).all():
+        return None
+    numbers = np.full(len(distinct), np.nan)
+    numbers[present.index.to_numpy()] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
+    if np.isnan(numbers[present.index.to_numpy()]).any() or not np.isfinite(numbers[~np.isnan(numbers)]).all():
+        return None
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    n_comma = int(counts[present.index.to_numpy()][comma].sum())
+    values = pd.Series(np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan), index=raw.index, dtype="float64")
+    return values, n_comma
+
+
 def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
     """Vectorised conversion of the common, clean cases; ``None`` sends the column to the exact path.
 
@@ -193,21 +222,10 @@ def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
         if not np.isfinite(values.dropna().to_numpy()).all():
             return None
     elif _all_text(raw):
-        text = raw.astype("string").str.replace(_ODD_SPACES, "", regex=True).str.strip()
-        low = text.str.lower()
-        missing = low.isin(list(MISSING_TOKENS)).fillna(True) | text.isna()
-        present = text[~missing]
-        if present.str.contains(r"[%/#]", regex=True).any() or present.str.contains("\\.").any() & \
-                present.str.contains(",").any():
+        parsed = _text_numbers(raw)
+        if parsed is None:
             return None
-        n_comma = int(present.str.contains(",").sum())
-        cleaned = present.str.replace(",", ".", regex=False).str.replace(_DASHES, "-", regex=True)
-        if not cleaned.str.fullmatch(_NUM.pattern).all():
-            return None
-        values = pd.Series(np.nan, index=raw.index, dtype="float64")
-        values.loc[present.index] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-        if values.loc[present.index].isna().any() or not np.isfinite(values.dropna().to_numpy()).all():
-            return None
+        values, n_comma = parsed
     else:
         return None
     conversions: list[str] = []

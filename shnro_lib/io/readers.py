@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -313,8 +314,11 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
     raw = RawTable(table=table, file=file, sheet=sheet)
     width = max((len(r) for _, r in grid), default=0)
     lengths = {n: len(r) for n, r in grid} if meta is None else {}
-    grid = [(n, list(r) + [None] * (width - len(r))) for n, r in grid]
-    nonempty = [i for i, (_, r) in enumerate(grid) if any(not blank(v) for v in r)]
+    if any(len(r) != width for _, r in grid):
+        grid = [(n, list(r) + [None] * (width - len(r))) for n, r in grid]
+    # the header is sought among the first non-empty rows only (and the row after the last of them)
+    nonempty = list(islice((i for i, (_, r) in enumerate(grid) if any(not blank(v) for v in r)),
+                           HEADER_SCAN_ROWS + 1))
     if not nonempty:
         raise ReadError("файл пуст: нет ни заголовка, ни данных")
 
@@ -369,7 +373,8 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
         col_index[canon] = j
         raw.headers[canon] = matched or shown
 
-    data_rows, nums, positions = [], [], []
+    nums, positions = [], []
+    totals_seen: dict[str, bool] = {}  # a first text (a school code, a name) repeats over many rows
     short: list[tuple[int, int]] = []  # rows shorter than the header: (position, row number)
     for k, (n, r) in enumerate(body):
         raw.rows_read += 1
@@ -377,15 +382,23 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
             raw.rows_empty += 1
             continue
         first = next((v for v in r if isinstance(v, str) and v.strip()), None)
-        if first is not None and is_total_label(first):
+        if first is not None and first not in totals_seen:
+            totals_seen[first] = is_total_label(first)
+        if first is not None and totals_seen[first]:
             raw.totals.append((n, first.strip()))
             continue
         if lengths and lengths.get(n, width) < len(cands) and any(j >= lengths[n] for j in col_index.values()):
             short.append((len(nums), n))
-        data_rows.append([r[j] for j in col_index.values()])
         nums.append(n)
         positions.append(k)
-    raw.data = pd.DataFrame(data_rows, columns=list(col_index), dtype=object)
+    if positions and col_index:
+        # built column by column: one list per column, not one per row (fewer objects for the
+        # garbage collector to walk on a large file)
+        raw.data = pd.DataFrame({canon: [body[k][1][j] for k in positions] for canon, j in col_index.items()},
+                                dtype=object)
+    else:
+        raw.data = pd.DataFrame([[body[k][1][j] for j in col_index.values()] for k in positions],
+                                columns=list(col_index), dtype=object)
     raw.rownums = nums
     short_msg = "строка короче заголовка (возможно, файл обрезан или разделитель не тот)"
     if 0 < len(short) <= 5:
