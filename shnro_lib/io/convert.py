@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column
-from .readers import Unevaluated
+from .cells import Unevaluated
 
 MISSING_TOKENS = {"", "-", "—", "–", "н/д", "нд", "n/a", "na", "nan", "none", "null", "nat", "<na>"}
 EXCEL_ERRORS = {

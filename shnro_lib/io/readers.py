@@ -1,15 +1,15 @@
 """Readers: CSV / Excel / parquet files -> raw tables with canonical column names.
 
 Values stay raw here (strings from CSV, Python scalars from Excel/parquet); the
-conversion to canonical dtypes happens in :mod:`shnro_lib.io.convert`.
+conversion to canonical dtypes happens in :mod:`shnro_lib.io.convert`.  The Excel
+workbook is read into a cell grid by :mod:`shnro_lib.io.excel`; the cell helpers
+(blank cells, totals rows, header texts) live in :mod:`shnro_lib.io.cells`.
 """
 
 from __future__ import annotations
 
 import csv
 import io as _io
-import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
@@ -17,14 +17,20 @@ from pathlib import Path
 
 import pandas as pd
 
+# the cell helpers moved to .cells; imported here by name too, as before
+from .cells import (  # noqa: F401
+    HEADER_SCAN_ROWS,
+    TOTAL_WORDS,
+    ReadError,
+    SheetMeta,
+    Unevaluated,
+    _cell_text,
+    _header_candidates,
+    blank,
+    is_total_label,
+)
+from .excel import read_xlsx_grid
 from .mapping import Mapper, normalise
-
-HEADER_SCAN_ROWS = 15
-TOTAL_WORDS = ("итого", "всего")
-
-
-class ReadError(Exception):
-    """A file cannot be read at all (message in Russian)."""
 
 
 @dataclass
@@ -45,58 +51,6 @@ class RawTable:
     notes: list[tuple[str, str | None, str]] = field(default_factory=list)  # (level, column, message)
     # row-level findings of the reader: (position in data, level, canonical, shown column, value, message)
     row_issues: list[tuple[int, str, str | None, str | None, str | None, str]] = field(default_factory=list)
-
-
-class Unevaluated:
-    """An Excel formula cell whose value was never calculated (no cached value in the file)."""
-
-    __slots__ = ("formula",)
-
-    def __init__(self, formula: str):
-        self.formula = str(formula)
-
-    def __str__(self) -> str:
-        return self.formula
-
-    def __repr__(self) -> str:
-        return f"Unevaluated({self.formula!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Unevaluated) and other.formula == self.formula
-
-    def __hash__(self) -> int:
-        return hash(("Unevaluated", self.formula))
-
-
-@dataclass
-class SheetMeta:
-    """What the Excel reader saw besides the values (reported by :func:`grid_to_raw`)."""
-
-    hidden_cols: set[int] = field(default_factory=set)  # 0-based column indices
-    hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet row numbers
-    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # r1, c1, r2, c2, ref
-    notes: list[tuple[str, str | None, str]] = field(default_factory=list)
-
-
-_TOTAL_RE = re.compile(r"(итого|всего)(?![а-яa-z0-9])")
-
-
-def is_total_label(text: str) -> bool:
-    """«Итого», «Итого:», «Всего по району» — but not «Итоговое сочинение»."""
-    return _TOTAL_RE.match(normalise(text)) is not None
-
-
-def blank(v: object) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, Unevaluated):
-        return False
-    if isinstance(v, str):
-        return not v.replace("\u00a0", " ").strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 # ---------------------------------------------------------------- CSV ------
@@ -168,147 +122,7 @@ def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str, list[tu
     return grid, enc, delim, notes
 
 
-# -------------------------------------------------------------- Excel ------
-def _sheet_rows(ws) -> list[list]:
-    return [
-        list(r)
-        for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)
-    ]
-
-
-def _header_score(rows: list[list], table: str, mapper: Mapper) -> int:
-    """How many canonical columns of ``table`` the best header row of a sheet maps (0 = not this table)."""
-    nonempty = [r for r in rows if any(not blank(v) for v in r)][:HEADER_SCAN_ROWS]
-    best = 0
-    for k, r in enumerate(nonempty):
-        for sub in (None, nonempty[k + 1] if k + 1 < len(nonempty) else None):
-            cands = _header_candidates(r, sub)
-            best = max(best, len({mapper.match_candidates(table, c)[0] for c in cands} - {None}))
-    return best
-
-
-def _has_formulas(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    data = zf.read(name)
-                    if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
-                        return True
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return False
-    return False
-
-
-def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[int, list]], str, SheetMeta]:
-    import openpyxl
-    from openpyxl.utils import column_index_from_string
-
-    if path.stat().st_size == 0:
-        raise ReadError("файл пуст (0 байт): нет ни заголовка, ни данных")
-    if not zipfile.is_zipfile(path):
-        with open(path, "rb") as fh:
-            magic = fh.read(8)
-        if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise ReadError("это книга старого формата .xls под именем .xlsx — сохраните её в Excel как .xlsx")
-        raise ReadError("файл повреждён или не является книгой Excel .xlsx (возможно, он обрезан)")
-    meta = SheetMeta()
-    try:
-        wb = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a user message
-        raise ReadError(f"не удалось открыть книгу Excel (файл повреждён?): {type(exc).__name__}") from exc
-    try:
-        sheets = [(ws, _sheet_rows(ws)) for ws in wb.worksheets]
-        filled = [(ws, rows) for ws, rows in sheets if any(not blank(v) for r in rows for v in r)]
-        if not filled:
-            raise ReadError("файл пуст: во всех листах нет данных")
-        chosen = next(((ws, rows) for ws, rows in filled if mapper.table_for(ws.title) == table), None)
-        if chosen is None:
-            scores = [(_header_score(rows, table, mapper), k) for k, (_, rows) in enumerate(filled)]
-            best = max(scores)[0]
-            top = [k for sc, k in scores if sc == best]
-            chosen = filled[top[0]]
-            if best and len(top) > 1:
-                names = ", ".join(f"«{filled[k][0].title}»" for k in top)
-                raise ReadError(f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
-                                "объедините данные на одном листе или удалите лишние листы")
-        ws, rows = chosen
-        first = wb.worksheets[0]
-        if ws is not first:
-            empty_first = not any(not blank(v) for r in sheets[0][1] for v in r)
-            why = "пуст" if empty_first else "не содержит заголовков этой таблицы"
-            meta.notes.append(("info", None, f"данные взяты с листа «{ws.title}» (лист «{first.title}» {why})"))
-        for rng in ws.merged_cells.ranges:
-            top_v = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
-            for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if c - 1 < len(rows[r - 1]):
-                        rows[r - 1][c - 1] = top_v
-            meta.merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col, rng.coord))
-        for key, dim in ws.column_dimensions.items():
-            if dim.hidden:
-                try:
-                    lo = column_index_from_string(key)
-                except ValueError:
-                    continue
-                hi = max(lo, dim.max or lo) if dim.min else lo
-                meta.hidden_cols.update(range(lo - 1, hi))
-        meta.hidden_rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
-        title = ws.title
-        index = wb.worksheets.index(ws)
-    finally:
-        wb.close()
-    if _has_formulas(path):
-        _mark_unevaluated(path, index, rows)
-    return [(i + 1, r) for i, r in enumerate(rows)], title, meta
-
-
-def _mark_unevaluated(path: Path, index: int, rows: list[list]) -> None:
-    """Replace values of formula cells that have no calculated value by :class:`Unevaluated`."""
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
-    except Exception:  # noqa: BLE001 - the values were read already
-        return
-    try:
-        ws = wb.worksheets[index]
-        width = max((len(r) for r in rows), default=0)
-        for i, r in enumerate(ws.iter_rows(min_row=1, min_col=1, max_col=max(width, 1), values_only=True)):
-            if i >= len(rows):
-                break
-            for j, v in enumerate(r):
-                if j < len(rows[i]) and isinstance(v, str) and v.startswith("=") and rows[i][j] is None:
-                    rows[i][j] = Unevaluated(v)
-                elif j < len(rows[i]) and type(v).__name__ == "ArrayFormula" and rows[i][j] is None:
-                    rows[i][j] = Unevaluated(getattr(v, "text", "") or "{формула массива}")
-    finally:
-        wb.close()
-
-
 # --------------------------------------------------------- grid -> raw ------
-def _cell_text(v: object) -> str:
-    if blank(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return " ".join(str(v).split())
-
-
-def _header_candidates(top: list, sub: list | None) -> list[list[str]]:
-    out = []
-    for j, t in enumerate(top):
-        t = _cell_text(t)
-        s = _cell_text(sub[j]) if sub is not None and j < len(sub) else ""
-        cands = []
-        if sub is not None and s and t and s != t:
-            cands = [f"{t} {s}", s, t]
-        else:
-            cands = [c for c in (t or s,) if c]
-        out.append(cands)
-    return out
-
-
 def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: str, sheet: str | None,
                 meta: SheetMeta | None = None) -> RawTable:
     raw = RawTable(table=table, file=file, sheet=sheet)
