@@ -92,7 +92,6 @@ def _write_xlsx(df: pd.DataFrame, path: Path, title: str | None = None, group_he
     fix_zip_timestamps(path)
 
 
-
 def write_raw(out, schools, results, context, staff, resources, territories, outcomes, programme, process,
                diagnostics, risk, meta) -> None:
     # ---- raw files, as real exports look ----
@@ -169,14 +168,11 @@ def write_truth(truth_dir, schools, context_static, context_effect, quality, the
         encoding="utf-8")
 
 
-
 def _pp_scale_per_school(results: pd.DataFrame) -> pd.Series:
     sd = {(p, g, s): sdv * 100 for p, g, s, _mx, _mu, sdv, *_ in PROCEDURES}
     r = results[results["participants"] > 0]
     k = list(zip(r["procedure"], r["grade"], r["subject"], strict=True))
     return pd.Series([sd[x] for x in k], index=r.index).groupby(r["school_id"]).mean()
-
-
 
 
 def write_parquet(out: Path, tables: dict[str, pd.DataFrame], meta: dict) -> None:

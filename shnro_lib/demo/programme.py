@@ -45,8 +45,6 @@ def _select_cohort(rng: np.random.Generator, idx: pd.Series, free: np.ndarray, s
     return (chosen & ~decline) | join
 
 
-
-
 def assign_and_score(rng: np.random.Generator, schools: pd.DataFrame, st: pd.DataFrame, theta: np.ndarray,
                      shocks: np.ndarray, improvement: np.ndarray, dose: np.ndarray, years: list[int],
                      cfg: dict) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

@@ -81,7 +81,6 @@ def observed_index(res: pd.DataFrame) -> pd.Series:
     return agg["wz"] / agg["participants"]
 
 
-
 def make_outcomes(rng, st: pd.DataFrame, theta: np.ndarray, shocks: np.ndarray, years: list[int]) -> pd.DataFrame:
     enrol = st["enrolment"].to_numpy()
     parts = []

@@ -20,7 +20,6 @@ def _assign_localities(rng: np.random.Generator, towns: list[str], group: str) -
     return VILLAGES[int(rng.integers(0, len(VILLAGES)))], "село/деревня"
 
 
-
 def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     weights = np.array([m[3] for m in munis])
     counts = np.maximum(4, np.round(weights / weights.sum() * n)).astype(int)
@@ -94,7 +93,6 @@ def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tu
     static["small"] = [rng.random() < cfg["context_groups"][g]["small"] for g in static["group"]]
     static["multi_grade"] = np.where(static["small"], rng.uniform(0.1, 0.6, len(static)), 0.0)
     return schools, static
-
 
 
 def make_territories(rng: np.random.Generator, munis: list) -> pd.DataFrame:
