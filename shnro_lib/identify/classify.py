@@ -17,7 +17,7 @@ import pandas as pd
 from shnro_lib import indicators as ind
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
 from shnro_lib.identify.criteria import evaluate_criterion
-from shnro_lib.identify.explain import _fmt, criterion_phrase, school_sentence
+from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
 from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import load_rules
 from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index, absent_reason, result_procedures
@@ -128,40 +128,60 @@ def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str]
     """Per school: met, decided (met, or no clause can still be met), one criterion short, and
     for every school the criteria of the first met clause (rule-file order)."""
     idx = out.index
-    hit = pd.Series(False, index=idx)
-    open_ = pd.Series(False, index=idx)
-    short = pd.Series(False, index=idx)
+    n = len(idx)
+    hit = np.zeros(n, dtype=bool)
+    open_ = np.zeros(n, dtype=bool)
+    short = np.zeros(n, dtype=bool)
     decisive: dict[str, list[str]] = {}
     if not clauses:   # nothing of this category can be checked on this data set
-        return hit, hit.copy(), short, decisive
+        return (pd.Series(hit, index=idx), pd.Series(hit.copy(), index=idx), pd.Series(short, index=idx),
+                decisive)
+    # whole columns as numpy arrays: the clause logic is a few boolean reductions per school
+    crit = {c for cl in clauses for c in cl["criteria"]}
+    fired = {c: out[f"crit_{c}"].fillna(False).to_numpy(dtype=bool) for c in crit}
+    unknown = {c: out[f"crit_{c}"].isna().to_numpy(dtype=bool) for c in crit}
     for cl in clauses:
-        fired = {c: out[f"crit_{c}"].fillna(False).astype(bool) for c in cl["criteria"]}
-        unknown = {c: out[f"crit_{c}"].isna() for c in cl["criteria"]}
         groups = sorted({group[c] for c in cl["criteria"]})
-        g_true = sum(pd.concat([fired[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1).astype(int)
-                     for g in groups)
-        g_unknown = sum((pd.concat([unknown[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1)
-                         & ~pd.concat([fired[c] for c in cl["criteria"] if group[c] == g], axis=1).any(axis=1)
-                         ).astype(int) for g in groups)
-        ok = pd.Series(True, index=idx)
+        g_true = np.zeros(n, dtype=int)
+        g_unknown = np.zeros(n, dtype=int)
+        for g in groups:
+            members = [c for c in cl["criteria"] if group[c] == g]
+            any_fired = np.logical_or.reduce([fired[c] for c in members])
+            g_true += any_fired
+            g_unknown += np.logical_or.reduce([unknown[c] for c in members]) & ~any_fired
+        ok = np.ones(n, dtype=bool)
         for g in cl["lower_half_of"]:
-            ok &= lower_half[g].reindex(idx).fillna(False).astype(bool)
+            ok &= lower_half[g].reindex(idx).fillna(False).to_numpy(dtype=bool)
         if cl["require_one_of"]:
-            ok &= pd.concat([fired[c] for c in cl["require_one_of"]], axis=1).any(axis=1)
+            ok &= np.logical_or.reduce([fired[c] for c in cl["require_one_of"]])
         m = int(cl["min"])
         met = (g_true >= m) & ok
-        for sid in idx[(met & ~hit).to_numpy()]:
-            decisive[sid] = [c for c in cl["criteria"] if fired[c].at[sid]]
+        first = np.flatnonzero(met & ~hit)
+        if first.size:
+            names = cl["criteria"]
+            fm = np.column_stack([fired[c] for c in names])
+            for i in first:
+                decisive[idx[i]] = [c for c, f in zip(names, fm[i], strict=True) if f]
         hit |= met
         open_ |= (g_true + g_unknown >= m) & ~met
         if m >= 2:
             short |= (g_true == m - 1) & ok
-    return hit, hit | ~open_, short & ~hit, decisive
+    return (pd.Series(hit, index=idx), pd.Series(hit | ~open_, index=idx), pd.Series(short & ~hit, index=idx),
+            decisive)
+
+
+def _joined(flags: np.ndarray, labels: list[str], sep: str = "; ") -> list[Any]:
+    """Per row of a (schools × labels) boolean matrix, the labels set joined with ``sep`` (NA: none)."""
+    if not labels:
+        return [pd.NA] * len(flags)
+    lab = np.array(labels, dtype=object)
+    return [sep.join(lab[row]) or pd.NA for row in flags]
 
 
 def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
                      indices: str | Path | Mapping | None = None,
-                     override: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                     override: Mapping[str, Any] | None = None,
+                     standardised: pd.DataFrame | None = None) -> pd.DataFrame:
     """Identify ШНРО / ШНСУ / «зона риска» for one year.
 
     Parameters
@@ -172,6 +192,8 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     indices : composite-index spec (default ``parameters/indices.yaml``).
     override : a user's ``--config`` (:func:`shnro_lib.identify.models.read_config`): its
         ``criteria`` section overrides the rule set, its ``indices`` section the indices.
+    standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``, when
+        the caller identifies several years or variants of one data set (computed here otherwise).
 
     Returns
     -------
@@ -188,7 +210,7 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     override = override or {}
     r = load_rules(rules, override.get("criteria"))
     spec = load_indices(indices, override.get("indices"))
-    ctx = _Ctx(ds=ds, rules=r, indices=spec)
+    ctx = _Ctx(ds=ds, rules=r, indices=spec, standardised=standardised)
     ri = r["result_index"]
     notes: list[str] = []
     sch = ds.schools.set_index("school_id")
@@ -250,18 +272,25 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     all_undecided = pd.concat(list(undecided.values()), axis=1).all(axis=1) if undecided else false
     category = category.where(~((category == "нет") & all_undecided), NOT_ASSESSED)
 
-    reasons = _risk_zone(ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет")
+    # every criterion's phrase for every school, formatted once: the risk reasons and the
+    # explanations both quote them
+    phrases = {n: dict(zip(out.index, criterion_phrases(n, evals, r).reindex(out.index), strict=True))
+               for n in evals}
+    reasons = _risk_zone(ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет",
+                         phrases)
     at_risk = pd.Series([bool(reasons[s]) for s in out.index], index=out.index)
     category = category.where(~((category == "нет") & at_risk), "зона риска")
     out["category"] = category.astype("string")
     out["risk_zone_reasons"] = pd.Series(["; ".join(reasons[s]) for s in out.index], index=out.index,
                                          dtype="string").where(out["category"] == "зона риска")
-    out["not_assessed"] = pd.Series(
-        ["; ".join(f"«{r['criteria'][n]['title_ru']}»" for n in evals if out.at[s, f"crit_{n}"] is pd.NA) or pd.NA
-         for s in out.index], index=out.index, dtype="string")
-    out["unassessed_categories"] = pd.Series(
-        [", ".join(c for c in r["categories"] if undecided[c].at[s] and not cats[c].at[s]) or pd.NA
-         for s in out.index], index=out.index, dtype="string")
+    na = np.column_stack([out[f"crit_{n}"].isna().to_numpy(dtype=bool) for n in evals]) if evals else \
+        np.zeros((len(out), 0), dtype=bool)
+    out["not_assessed"] = pd.Series(_joined(na, [f"«{r['criteria'][n]['title_ru']}»" for n in evals]),
+                                    index=out.index, dtype="string")
+    cat_names = list(r["categories"])
+    und = np.column_stack([(undecided[c] & ~cats[c]).to_numpy(dtype=bool) for c in cat_names]) if cat_names \
+        else np.zeros((len(out), 0), dtype=bool)
+    out["unassessed_categories"] = pd.Series(_joined(und, cat_names, ", "), index=out.index, dtype="string")
 
     rp = _risk_profiles(ds, year, r["risk_profile_levels"])
     identified = out["category"].isin([*LISTED, "зона риска"])
@@ -269,8 +298,9 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
         out[c] = out[c].where(identified)
 
-    out["explanation"] = [school_sentence(out.at[s, "category"], {c: decisive[c].get(s, []) for c in decisive},
-                                          evals, r, reasons[s], s) for s in out.index]
+    out["explanation"] = [school_sentence(cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s],
+                                          s, phrases=phrases)
+                          for s, cat in zip(out.index, out["category"].tolist(), strict=True)]
     cols = ["name", "municipality", "category", "result_index", "result_index_se", "shrunken_index",
             "p_bottom_quartile", "borderline", *[x for n in INDEX_NAMES for x in (n, f"{n}_coverage")],
             *[f"crit_{n}" for n in evals], "not_assessed", "unassessed_categories", "risk_zone_reasons",
@@ -284,39 +314,45 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
 
 
 def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, one_short: dict,
-               ranking: pd.Series, clauses: dict, lower_half: dict, listed: pd.Series) -> dict[str, list[str]]:
-    """Reasons for «зона риска»; a school in the upper half of the result index never gets one."""
+               ranking: pd.Series, clauses: dict, lower_half: dict, listed: pd.Series,
+               phrases: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """Reasons for «зона риска»; a school in the upper half of the result index never gets one.
+
+    ``phrases``: ``{criterion: {school_id: phrase}}`` (:func:`criterion_phrases`) quoted by the
+    «almost met» reasons.
+    """
     rz, ri = r["risk_zone"], r["result_index"]
     group = _group_of(r)
-    reasons: dict[str, list[str]] = {sid: [] for sid in out.index}
+    sids = list(out.index)
+    reasons: dict[str, list[str]] = {sid: [] for sid in sids}
+    names = [n for n in evals if f"crit_{n}" in out.columns]
+    near = {n: evals[n]["near"].reindex(out.index).fillna(False).to_numpy(dtype=bool) for n in names}
     for cat in rz["margin_categories"]:
         # «almost met»: the category would be met if the criteria missed within their risk margin
         # counted as met — a narrow miss of one of several secondary criteria alone is no risk
-        near_out = out.copy()
-        names = [n for n in evals if f"crit_{n}" in out.columns]
-        for n in names:
-            near = evals[n]["near"].reindex(out.index).fillna(False).astype(bool)
-            near_out[f"crit_{n}"] = out[f"crit_{n}"].mask(near, True)
+        near_out = pd.DataFrame({f"crit_{n}": out[f"crit_{n}"].mask(near[n], True) for n in names}, index=out.index)
         hit_near = _category_hits(near_out, clauses[cat], group, lower_half)[0]
-        for sid in out.index[(hit_near & ~listed).to_numpy(dtype=bool)]:
-            missed = [n for n in names if bool(evals[n]["near"].get(sid, False))
-                      and any(n in cl["criteria"] for cl in clauses[cat])]
-            reasons[sid].append(f"почти выполнены условия {cat}: "
-                                + ", ".join(criterion_phrase(n, sid, evals, r) for n in missed))
+        in_cat = [n for n in names if any(n in cl["criteria"] for cl in clauses[cat])]
+        for i in np.flatnonzero((hit_near & ~listed).to_numpy(dtype=bool)):
+            sid = sids[i]
+            missed = [n for n in in_cat if near[n][i]]
+            reasons[sid].append(f"почти выполнены условия {cat}: " + ", ".join(phrases[n][sid] for n in missed))
     if rz["index_drop"] is not None:
         d = index_decline(ctx, year, int(rz["index_drop_years"]))
         sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"])
         if rz["index_drop_sustained"]:
             sig &= d["sustained"].astype(bool)
-        for sid, row in d[sig].iterrows():
+        d = d[sig]
+        for sid, y0, drop, se in zip(d.index, d["from_year"].tolist(), d["drop"].tolist(), d["drop_se"].tolist(),
+                                     strict=True):
             if sid in reasons:
-                reasons[sid].append(f"индекс результатов снизился с {int(row['from_year'])} г. на "
-                                    f"{_fmt(-row['drop'], 'number2')} SD (значимо: ст. ошибка "
-                                    f"{_fmt(row['drop_se'], 'number2')})")
+                reasons[sid].append(f"индекс результатов снизился с {int(y0)} г. на "
+                                    f"{_fmt(-drop, 'number2')} SD (значимо: ст. ошибка {_fmt(se, 'number2')})")
     if rz["borderline"]:
-        for sid in out.index[out["borderline"].fillna(False).to_numpy(dtype=bool)]:
-            reasons[sid].append(f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
-                                f"({_fmt(out.at[sid, 'p_bottom_quartile'], 'pct')})")
+        p = out["p_bottom_quartile"].tolist()
+        for i in np.flatnonzero(out["borderline"].fillna(False).to_numpy(dtype=bool)):
+            reasons[sids[i]].append(f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
+                                    f"({_fmt(p[i], 'pct')})")
     for cat in rz["one_short_categories"]:
         if cat in one_short:
             for sid in out.index[one_short[cat].to_numpy(dtype=bool)]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,36 @@ def criterion_phrase(name: str, sid: str, evals: dict, r: dict) -> str:
     return f"{c['short_ru']}{_value_ru(e, sid, c)} (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
 
 
+def criterion_phrases(name: str, evals: dict, r: dict) -> pd.Series:
+    """:func:`criterion_phrase` of one criterion for every school at once (indexed like ``evals``)."""
+    c, e = r["criteria"][name], evals[name]
+    if c["op"] == "is_true":
+        return pd.Series(c["short_ru"], index=e.index, dtype=object)
+    tail = f" (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
+    # the same values as _value_ru reads cell by cell, taken as one list (the threshold text is shared)
+    if "shown" in e.columns:
+        values = [f" {_fmt(v, 'number2')} к региону" for v in e["shown"].tolist()]
+    else:
+        values = [f" {_fmt(v, c['format'])}" for v in e["value"].tolist()]
+    return pd.Series([f"{c['short_ru']}{v}{tail}" for v in values], index=e.index, dtype=object)
+
+
 def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, r: dict,
-                    risk_reasons: list[str], sid: str, max_criteria: int = 3) -> str:
+                    risk_reasons: list[str], sid: str, max_criteria: int = 3,
+                    phrases: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """One short sentence: the category and up to ``max_criteria`` decisive criteria.
 
     The decisive criteria are those of the first met condition of each category, in the order
     of the rule file (ШНРО first), so the sentence is the same on every run.
+
+    Parameters
+    ----------
+    phrases : ``{criterion: {school_id: phrase}}`` from :func:`criterion_phrases`, when the
+        sentences of many schools are written (otherwise each phrase is formatted here).
     """
+    def phrase(n: str) -> str:
+        return phrases[n][sid] if phrases is not None else criterion_phrase(n, sid, evals, r)
+
     if category in ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"):
         names: list[str] = []
         for cat in ("ШНРО", "ШНСУ"):
@@ -112,12 +136,12 @@ def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, 
         for n in names:   # criteria of one group are one condition: «территория: a, b»
             g = group_of.get(n)
             if g is None:
-                items.append(criterion_phrase(n, sid, evals, r))
+                items.append(phrase(n))
             elif g in seen:
-                items[seen[g]] += f", {criterion_phrase(n, sid, evals, r)}"
+                items[seen[g]] += f", {phrase(n)}"
             else:
                 seen[g] = len(items)
-                items.append(f"{g}: {criterion_phrase(n, sid, evals, r)}")
+                items.append(f"{g}: {phrase(n)}")
         shown = items[:max_criteria]
         more = f" и ещё {len(items) - max_criteria}" if len(items) > max_criteria else ""
         return f"{category}: " + "; ".join(shown) + more + "."

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
+from shnro_lib import indicators as ind
 from shnro_lib.identify.classify import LISTED, identify_schools
 from shnro_lib.identify.rules import available_rules, load_rules
 
@@ -61,15 +62,28 @@ def _kappa(a: pd.Series, b: pd.Series) -> float:
 
 
 def sensitivity_runs(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
-                     override: Mapping | None = None) -> dict[str, pd.DataFrame]:
-    """Identification tables under every variant and every other shipped rule set, by label."""
+                     override: Mapping | None = None, base: pd.DataFrame | None = None,
+                     standardised: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Identification tables under every variant and every other shipped rule set, by label.
+
+    Parameters
+    ----------
+    override : a user's ``--config`` (its ``criteria`` and ``indices`` sections).
+    base : the identification of ``year`` under ``rules`` and ``override`` already made
+        (:func:`identify_schools`); used as the first run instead of identifying again.
+    standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``
+        (computed once here otherwise); every run shares it, as it depends on the data only.
+    """
+    std = standardised if standardised is not None else ind.standardised_results(ds.results)
     idx_over = {"indices": (override or {}).get("indices")}
-    runs = {label: identify_schools(ds, year, r, override=idx_over)
-            for label, r in rule_variants(rules, (override or {}).get("criteria"))}
+    runs = {}
+    for i, (label, r) in enumerate(rule_variants(rules, (override or {}).get("criteria"))):
+        runs[label] = (base if i == 0 and base is not None
+                       else identify_schools(ds, year, r, override=idx_over, standardised=std))
     base_name = load_rules(rules, (override or {}).get("criteria"))["name"]
     for name in available_rules():
         if name != base_name:
-            runs[f"набор правил: {name}"] = identify_schools(ds, year, name, override=idx_over)
+            runs[f"набор правил: {name}"] = identify_schools(ds, year, name, override=idx_over, standardised=std)
     return runs
 
 

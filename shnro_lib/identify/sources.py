@@ -15,19 +15,23 @@ from shnro_lib.identify.constants import EPS, INDEX_NAMES
 
 @dataclass
 class _Ctx:
-    """Per-call cache: the data set, rules, indices spec and the standardised results."""
+    """Per-call cache: the data set, rules, indices spec and the standardised results.
+
+    ``standardised`` may be handed in (:func:`shnro_lib.indicators.standardised_results` of the
+    data set's results): it depends on the data only, so several identifications share it.
+    """
 
     ds: Any
     rules: dict
     indices: dict
-    _std: pd.DataFrame | None = None
+    standardised: pd.DataFrame | None = None
     cache: dict = field(default_factory=dict)
 
     @property
     def std(self) -> pd.DataFrame:
-        if self._std is None:
-            self._std = ind.standardised_results(self.ds.results)
-        return self._std
+        if self.standardised is None:
+            self.standardised = ind.standardised_results(self.ds.results)
+        return self.standardised
 
     def years(self, year: int, window: int) -> list[int]:
         return ind.window_years(self.ds.years, year, window)
@@ -49,8 +53,14 @@ def result_procedures(ctx: _Ctx) -> list[str] | None:
     wanted = ctx.rules["result_index"]["procedures"]
     if wanted is None:
         return None
-    held = set(ctx.ds.results["procedure"].dropna().astype(str))
+    held = held_procedures(ctx.ds)
     return [p for p in wanted if p in held]
+
+
+def held_procedures(ds: Any) -> set[str]:
+    """The procedures the data set's results hold."""
+    # the distinct values first: a set over the whole column iterates every arrow string row by row
+    return {str(p) for p in ds.results["procedure"].dropna().unique()}
 
 
 def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
@@ -284,7 +294,7 @@ def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
     procs = (ctx.rules["result_index"]["procedures"] if indicator == "result_index"
              else params.get("procedures") if indicator in NEEDS and NEEDS[indicator][0][0] == "results" else None)
     if procs:
-        held = set(ctx.ds.results["procedure"].dropna().astype(str))
+        held = held_procedures(ctx.ds)
         if not held & set(procs):
             return f"в данных нет процедур {', '.join(procs)} (есть: {', '.join(sorted(held)) or '—'})"
     return None

@@ -145,22 +145,20 @@ def territory_indicators(schools: pd.DataFrame, territories: pd.DataFrame | None
         ["municipality", "locality"])
     cols = ["is_monotown", "share_pension_age", "unemployment_rate"]
     sch = schools.set_index("school_id")
-    loc_keys = list(zip(sch["municipality"], sch["locality"] if "locality" in sch.columns
-                        else [pd.NA] * len(sch), strict=True))
+    locality = sch["locality"] if "locality" in sch.columns else pd.Series(pd.NA, index=sch.index, dtype=object)
+    # a locality row is looked up only for a school with a locality name; the lookups are whole-column
+    # reindexes on (municipality, locality) and municipality
+    named = np.array([isinstance(v, str) for v in locality.tolist()], dtype=bool)
+    loc_key = pd.MultiIndex.from_arrays([sch["municipality"], locality.where(named)])
     vals = {}
     for c in cols:
         if c not in t.columns:
             vals[c] = [pd.NA] * len(sch)
             continue
-        v = []
-        for (m, lc) in loc_keys:
-            x = pd.NA
-            if isinstance(lc, str) and (m, lc) in loc.index:
-                x = loc.loc[(m, lc), c]
-            if (x is pd.NA or pd.isna(x)) and m in muni.index:
-                x = muni.loc[m, c]
-            v.append(x)
-        vals[c] = v
+        at_loc = pd.Series(loc[c].reindex(loc_key).to_numpy(dtype=object), index=idx)
+        at_loc[~named] = pd.NA
+        at_muni = pd.Series(muni[c].reindex(sch["municipality"]).to_numpy(dtype=object), index=idx)
+        vals[c] = at_loc.where(at_loc.notna(), at_muni).to_numpy(dtype=object)
     out["is_monotown"] = pd.array(vals["is_monotown"], dtype="boolean")
     out["pension_share"] = pd.to_numeric(pd.Series(vals["share_pension_age"], index=idx), errors="coerce")
     unemp = pd.to_numeric(pd.Series(vals["unemployment_rate"], index=idx), errors="coerce")

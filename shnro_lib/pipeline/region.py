@@ -62,7 +62,8 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
                                            lambda: S.changes(ds, year, rules, ident_over, runs), ["identify"]))
     panel = log.run("ident_panel", lambda: S.ident_panel(ds, year, rules, ident_over, runs), ["identify"])
     keep("ident_panel", panel)
-    sens = log.run("sensitivity", lambda: S.sensitivity(ds, year, rules, ident_over), ["identify"])
+    # the other choices of the rule set; its main choice is the identify stage's table of the year
+    sens = log.run("sensitivity", lambda: S.sensitivity(ds, year, rules, ident_over, runs[year]), ["identify"])
     for name, value in (sens or {}).items():
         keep(name, value)
     # context of the report year: clusters, expected results, similar schools — fitted once

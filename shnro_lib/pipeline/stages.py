@@ -25,6 +25,7 @@ from shnro_lib.identify import (
     sensitivity_runs,
     sensitivity_table,
 )
+from shnro_lib.indicators import standardised_results
 from shnro_lib.monitoring import (
     identification_panel,
     monitoring_method_ru,
@@ -43,7 +44,9 @@ def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict
 
 def identify_years(ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
     """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
-    return {int(y): identify_schools(ds, int(y), rules, None, override=override) for y in sorted(years)}
+    std = standardised_results(ds.results)   # the same for every year: standardised once
+    return {int(y): identify_schools(ds, int(y), rules, None, override=override, standardised=std)
+            for y in sorted(years)}
 
 
 def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
@@ -59,11 +62,13 @@ def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], run
                                 runs=runs)
 
 
-def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any], base: pd.DataFrame
+                ) -> dict[str, pd.DataFrame]:
     """The identification of ``year`` under the rule set's other reasonable choices and the other
     shipped rule sets: the comparison table and κ between rule sets (computed once, several
-    identifications, so not in the notebook)."""
-    runs = sensitivity_runs(ds, year, rules, override)
+    identifications, so not in the notebook).  ``base`` is the identify stage's table of ``year``
+    (the main choice, not identified again)."""
+    runs = sensitivity_runs(ds, year, rules, override, base=base)
     return {"sensitivity": sensitivity_table(runs), "sensitivity_kappa": rule_set_kappa(runs)}
 
 
