@@ -12,7 +12,7 @@ evaluable) and the explanation says so.
 """
 
 from shnro_lib.identify.changes import identification_changes
-from shnro_lib.identify.classify import LISTED, NOT_ASSESSED, identify_schools, index_decline
+from shnro_lib.identify.classify import LISTED, NOT_ASSESSED, identify_each_year, identify_schools, index_decline
 from shnro_lib.identify.constants import CATEGORIES, CATEGORY_VALUES, INDEX_NAMES, METHODS, OPS, RuleError
 from shnro_lib.identify.criteria import evaluate_criterion
 from shnro_lib.identify.explain import (
@@ -53,7 +53,7 @@ __all__ = [
     "NOT_ASSESSED", "OPS", "IndicesSettings", "RuleError", "RuleSettings", "available_rules", "category_sizes",
     "column_labels_ru", "criteria_coverage", "criteria_matrix_ru", "criteria_table_ru", "evaluate_criterion",
     "flip_rate", "identification_changes", "identification_headline", "identification_method_ru",
-    "identification_panel", "identify_schools", "index_decline", "load_indices", "load_rules",
+    "identification_panel", "identify_each_year", "identify_schools", "index_decline", "load_indices", "load_rules",
     "persistence_tradeoff", "persistent_panel", "read_config", "rule_set_kappa", "rule_variants",
     "rules_path", "school_sentence", "sensitivity_runs", "sensitivity_section_content", "sensitivity_sentences", "sensitivity_table",
     "stability_section_content", "unassessed_of", "validate_rules",

@@ -7,7 +7,7 @@ selection with one note in ``attrs["notes"]``; what a school lacks is a per-scho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +311,20 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
                       "absent": absent, "coverage": _coverage(r, evals, absent),
                       "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()}})
     return out
+
+
+def identify_each_year(ds: Any, years: Sequence[int], rules: str | Path | Mapping = "lo_2018",
+                       override: Mapping[str, Any] | None = None) -> dict[int, pd.DataFrame]:
+    """:func:`identify_schools` of every year in ``years``, ``{year: table}`` in year order.
+
+    The rule set, the index spec and the standardised results do not depend on the year: they
+    are read and computed once and handed to every year's identification.
+    """
+    override = override or {}
+    r = load_rules(rules, override.get("criteria"))
+    spec = load_indices(None, override.get("indices"))
+    std = ind.standardised_results(ds.results)
+    return {int(y): identify_schools(ds, int(y), r, spec, standardised=std) for y in sorted(years)}
 
 
 def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, one_short: dict,

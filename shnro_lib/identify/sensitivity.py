@@ -18,6 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from shnro_lib import indicators as ind
 from shnro_lib.identify.classify import LISTED, identify_schools
+from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import available_rules, load_rules
 
 IS_LOW = ("ШНРО", "ШНРО и ШНСУ")
@@ -74,16 +75,17 @@ def sensitivity_runs(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``
         (computed once here otherwise); every run shares it, as it depends on the data only.
     """
+    # what every run shares is read and computed once: the index spec, the standardised results
     std = standardised if standardised is not None else ind.standardised_results(ds.results)
-    idx_over = {"indices": (override or {}).get("indices")}
+    spec = load_indices(None, (override or {}).get("indices"))
+    variants = rule_variants(rules, (override or {}).get("criteria"))
     runs = {}
-    for i, (label, r) in enumerate(rule_variants(rules, (override or {}).get("criteria"))):
+    for i, (label, r) in enumerate(variants):
         runs[label] = (base if i == 0 and base is not None
-                       else identify_schools(ds, year, r, override=idx_over, standardised=std))
-    base_name = load_rules(rules, (override or {}).get("criteria"))["name"]
+                       else identify_schools(ds, year, r, spec, standardised=std))
     for name in available_rules():
-        if name != base_name:
-            runs[f"набор правил: {name}"] = identify_schools(ds, year, name, override=idx_over, standardised=std)
+        if name != variants[0][1]["name"]:
+            runs[f"набор правил: {name}"] = identify_schools(ds, year, name, spec, standardised=std)
     return runs
 
 

@@ -18,14 +18,22 @@ def index_inputs(tables: dict[str, pd.DataFrame], spec: dict, year: int,
     latest one in ``years`` (default: that year only). Booleans become 0/1.
     """
     yrs = list(years) if years is not None else [year]
-    parts = []
+    # the latest values of a table's components in one pass over that table
+    wanted: dict[str, list[str]] = {}
     for comp in spec["components"]:
         t = tables.get(comp["table"])
-        if t is None or comp["column"] not in t.columns:
+        if t is not None and comp["column"] in t.columns:
+            wanted.setdefault(comp["table"], []).append(comp["column"])
+    latest = {name: latest_values(tables[name], cols, year, yrs) for name, cols in wanted.items()}
+    parts = []
+    for comp in spec["components"]:
+        if comp["column"] not in wanted.get(comp["table"], []):
             continue
-        v = latest_values(t, [comp["column"]], year, yrs)
+        v = latest[comp["table"]]
         if comp["column"] in v.columns:
-            parts.append(v[comp["column"]].astype("Float64").astype(float))
+            # only the schools with a value of this component, as one column's latest values give
+            # them: the union of the parts' schools (and its order) is that of the components
+            parts.append(v[comp["column"]].dropna().astype("Float64").astype(float))
     if not parts:
         return pd.DataFrame(index=pd.Index([], name="school_id", dtype="string"))
     return pd.concat(parts, axis=1)

@@ -10,7 +10,8 @@ changes (a new ВПР format, a changed ОГЭ maximum).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,13 @@ def _within_school_sd(r: pd.DataFrame, default: float) -> pd.Series:
     return out
 
 
+def _per_value(values: pd.Series, weight: Callable[[Any], float]) -> np.ndarray:
+    """``weight`` of every row's value, computed once per distinct value (a row-wise map over
+    an index's rows is the slowest part of it)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.array([float(weight(u)) for u in uniques], dtype=float)[codes]
+
+
 def school_result_index(
     results: pd.DataFrame,
     years: Sequence[int] | None = None,
@@ -125,9 +133,9 @@ def school_result_index(
         z = z[z["procedure"].isin(list(procedures))]
     w = z["participants"].astype(float)
     if year_weights:
-        w = w * z["year"].map(lambda y: year_weights.get(int(y), 0.0)).astype(float)
+        w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
     if procedure_weights:
-        w = w * z["procedure"].map(lambda p: procedure_weights.get(str(p), 1.0)).astype(float)
+        w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
     frame = pd.DataFrame({
         "school_id": z["school_id"], "year": z["year"], "w": w,
         "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),

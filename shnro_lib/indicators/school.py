@@ -214,13 +214,11 @@ def latest_values(table: pd.DataFrame, columns: Sequence[str], year: int,
         t = _window(t, years)
     if "year" in t.columns:
         t = t.sort_values("year")
-    out = {}
-    for col in columns:
-        if col not in t.columns:
-            continue
-        s = t.loc[t[col].notna(), ["school_id", col]]
-        out[col] = s.groupby("school_id")[col].last()
-    frame = pd.DataFrame(out)
+    cols = list(dict.fromkeys(c for c in columns if c in t.columns))
+    # one grouping for every column: ``last`` skips missing values column by column, and a school
+    # without any value of a column is then dropped from that column only
+    last = t.groupby("school_id")[cols].last() if cols else pd.DataFrame()
+    frame = pd.DataFrame({col: last[col].dropna() for col in cols})
     frame.index.name = "school_id"
     return frame
 

@@ -19,13 +19,12 @@ from shnro_lib.effects import effects_method_ru, programme_effects
 from shnro_lib.identify import (
     identification_changes,
     identification_method_ru,
-    identify_schools,
+    identify_each_year,
     load_rules,
     rule_set_kappa,
     sensitivity_runs,
     sensitivity_table,
 )
-from shnro_lib.indicators import standardised_results
 from shnro_lib.monitoring import (
     identification_panel,
     monitoring_method_ru,
@@ -44,9 +43,7 @@ def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict
 
 def identify_years(ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
     """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
-    std = standardised_results(ds.results)   # the same for every year: standardised once
-    return {int(y): identify_schools(ds, int(y), rules, None, override=override, standardised=std)
-            for y in sorted(years)}
+    return identify_each_year(ds, years, rules, override)
 
 
 def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
