@@ -12,7 +12,13 @@ evaluable) and the explanation says so.
 """
 
 from shnro_lib.identify.changes import identification_changes
-from shnro_lib.identify.classify import LISTED, NOT_ASSESSED, identify_each_year, identify_schools, index_decline
+from shnro_lib.identify.classify import (
+    LISTED,
+    NOT_ASSESSED,
+    identify_each_year,
+    identify_schools,
+    index_decline,
+)
 from shnro_lib.identify.constants import CATEGORIES, CATEGORY_VALUES, INDEX_NAMES, METHODS, OPS, RuleError
 from shnro_lib.identify.criteria import evaluate_criterion
 from shnro_lib.identify.explain import (

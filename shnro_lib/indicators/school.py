@@ -166,8 +166,11 @@ def continuing_share(outcomes: pd.DataFrame, years: Sequence[int] | None = None)
     w = w.where(known_w, 1.0)
     frame = pd.DataFrame({"school_id": o["school_id"], "w": w, "wc": w * o["share_continuing_senior"],
                           "g9": o["graduates_9"].astype(float) if "graduates_9" in o.columns else np.nan})
-    g = frame.groupby("school_id").agg(w=("w", "sum"), wc=("wc", "sum"), g9=("g9", lambda s: s.sum(min_count=1)))
-    out = pd.DataFrame({"continuing_senior": g["wc"] / g["w"].where(g["w"] > 0), "continuing_n": g["g9"]})
+    by = frame.groupby("school_id")
+    g = by.agg(w=("w", "sum"), wc=("wc", "sum"))
+    # the grouped sum with min_count (not a Python function per school): no known leavers stays unknown
+    g9 = by["g9"].sum(min_count=1)
+    out = pd.DataFrame({"continuing_senior": g["wc"] / g["w"].where(g["w"] > 0), "continuing_n": g9})
     return out
 
 
