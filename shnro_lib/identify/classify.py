@@ -66,19 +66,24 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
         return pd.DataFrame(columns=["drop", "drop_se", "from_year", "sustained"])
     y0 = max(earlier)
     procs, pw = result_procedures(ctx), ctx.rules["result_index"]["procedure_weights"]
-    first = ind.school_result_index(ctx.ds.results, years=[y0], procedures=procs, standardised=ctx.std,
-                                    procedure_weights=pw)
-    last = ind.school_result_index(ctx.ds.results, years=[year], procedures=procs, standardised=ctx.std,
-                                   procedure_weights=pw)
+    steps = [y for y in ctx.ds.years if y0 <= y <= year]
+    span = [y0, *steps[1:-1], year]
+    # every year's index of the span in one grouping; a year without rows has no schools
+    by_year = ind.school_result_index(ctx.ds.results, years=span, procedures=procs, standardised=ctx.std,
+                                      procedure_weights=pw, by_year=True)
+    held = set(by_year.index.get_level_values("year"))
+    empty = by_year.iloc[:0].droplevel("year")
+
+    def of(y: int) -> pd.DataFrame:
+        return by_year.xs(y, level="year") if y in held else empty
+
+    first, last = of(y0), of(year)
     out = pd.DataFrame({"drop": last["result_index"] - first["result_index"],
                         "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2)})
     out["from_year"] = y0
     # a decline «over the years» falls in every step: a school whose index fell and half recovered
     # (or rose and fell back) is noise around its level, not a trend
-    steps = [y for y in ctx.ds.years if y0 <= y <= year]
-    yearly = [first["result_index"]] + [
-        ind.school_result_index(ctx.ds.results, years=[y], procedures=procs, standardised=ctx.std,
-                                procedure_weights=pw)["result_index"] for y in steps[1:-1]] + [last["result_index"]]
+    yearly = [of(y)["result_index"] for y in span]
     sustained = pd.Series(True, index=out.index)
     for prev, cur in zip(yearly[:-1], yearly[1:], strict=True):
         sustained &= (cur.reindex(out.index) < prev.reindex(out.index)).fillna(False)

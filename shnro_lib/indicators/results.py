@@ -100,6 +100,7 @@ def school_result_index(
     standardised: pd.DataFrame | None = None,
     cohort_correlation: float = 0.6,
     procedure_weights: dict[str, float] | None = None,
+    by_year: bool = False,
 ) -> pd.DataFrame:
     """Combine standardised results into one index per school.
 
@@ -117,6 +118,8 @@ def school_result_index(
         rows as independent would make small schools look far more certain than they are.
     procedure_weights : optional weight per procedure multiplying the participant weights
         (a procedure not named keeps weight 1).
+    by_year : one index per school and year (indexed by ``school_id`` and ``year``): each
+        year's rows are those of that year's index alone, in one grouping for all the years.
 
     Returns
     -------
@@ -143,12 +146,13 @@ def school_result_index(
         "participants": z["participants"],
     })
     frame = frame[frame["w"] > 0]
-    agg = frame.groupby("school_id").agg(
+    keys = ["school_id", "year"] if by_year else ["school_id"]
+    agg = frame.groupby(keys).agg(
         wsum=("w", "sum"), wz=("wz", "sum"), w2se2=("w2se2", "sum"),
         participants=("participants", "sum"), n_rows=("w", "size"), n_years=("year", "nunique"),
     )
-    by_cohort = frame.groupby(["school_id", "cohort"])["wse"].sum() ** 2
-    shared = by_cohort.groupby(level="school_id").sum().reindex(agg.index)
+    by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
+    shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
     out = pd.DataFrame(index=agg.index)
     out["result_index"] = agg["wz"] / agg["wsum"]
