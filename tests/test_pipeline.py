@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 import shnro_lib.identify as identify_mod
+import shnro_lib.identify.classify as classify_mod
+import shnro_lib.identify.sensitivity as sensitivity_mod
 from shnro_lib.pipeline import compute_from_dataset, compute_region, load_region, report_settings
 from shnro_lib.pipeline import stages as S
 from shnro_lib.pipeline.log import GENERIC_REASON_RU
@@ -19,33 +21,42 @@ FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
 
 @pytest.fixture(scope="module")
 def counted(small_demo):
-    """The region of the small demo, with every identify_schools call counted by year."""
+    """The region of the small demo, with every identify_schools call counted by year (those of
+    the sensitivity stage apart)."""
     calls: list[int] = []
+    sens_calls: list[int] = []
     real = identify_mod.identify_schools
 
-    def counting(ds, year, *args, **kwargs):
-        calls.append(int(year))
-        return real(ds, year, *args, **kwargs)
+    def counter(into: list[int]):
+        def counting(ds, year, *args, **kwargs):
+            into.append(int(year))
+            return real(ds, year, *args, **kwargs)
+        return counting
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(S, "identify_schools", counting)
-        mp.setattr(identify_mod, "identify_schools", counting)
+        mp.setattr(classify_mod, "identify_schools", counter(calls))
+        mp.setattr(identify_mod, "identify_schools", counter(calls))
+        mp.setattr(sensitivity_mod, "identify_schools", counter(sens_calls))
         region = compute_from_dataset(small_demo, 2024, "lo_2018", overrides=FAST)
-    return region, calls
+    return region, calls, sens_calls
 
 
 def test_every_stage_runs_and_identification_is_computed_once_per_year(counted, small_demo) -> None:
-    region, calls = counted
+    region, calls, sens_calls = counted
     assert region.failures == {}
     for stage in ("identify", "identification_changes", "context", "similar", "effects", "costs", "partners",
-                  "ident_panel", "monitoring", "trajectories"):
+                  "ident_panel", "monitoring", "trajectories", "sensitivity"):
         assert stage in region.tables, stage
     years = [y for y in small_demo.years if y <= 2024]
     assert sorted(calls) == sorted(years), "each year identified exactly once"
+    # the sensitivity stage identifies every other choice, not the main one the identify stage made
+    variants = region.table("sensitivity")["Вариант"].tolist()
+    assert variants[0].startswith("основной")
+    assert sens_calls == [2024] * (len(variants) - 1)
 
 
 def test_overrides_reach_the_stages(counted) -> None:
-    region, _ = counted
+    region, *_ = counted
     costs = region.table("costs")
     assert "efficiency" in costs.columns and "efficiency_ci_low" not in costs.columns  # bootstrap switched off
     assert region.meta["overrides"]["costs"] == {"dea": {"bootstrap_reps": 0}}
@@ -54,7 +65,7 @@ def test_overrides_reach_the_stages(counted) -> None:
 def test_similar_schools_use_the_context_key(counted) -> None:
     from shnro_lib.config import load_yaml, parameters_dir
 
-    region, _ = counted
+    region, *_ = counted
     k = int(load_yaml(parameters_dir() / "context.yaml")["similar"]["k"])
     sim = region.table("similar")
     assert sim.groupby("school_id").size().max() == k
