@@ -24,11 +24,16 @@ def load_yaml(path: str | Path) -> Any:
     p = Path(path)
     try:
         with p.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            # libyaml's safe loader when PyYAML was built with it: the same documents, ~10x faster
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"Файл параметров не найден: {p}") from exc
     except yaml.YAMLError as exc:
-        raise ValueError(f"Файл параметров {p} не читается как YAML: {exc}") from exc
+        # the parser's own text is English; the place of the error is what a user needs
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"строка {mark.line + 1}, столбец {mark.column + 1}" if mark is not None else "место не определено"
+        raise ValueError(f"Файл параметров {p} не читается как YAML ({where}): проверьте отступы, двоеточия, "
+                         "кавычки и скобки") from exc
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:

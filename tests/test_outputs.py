@@ -124,3 +124,15 @@ def test_outputs_are_readable_by_group_and_others(tmp_path):
     assert Path(book).stat().st_mode & 0o777 == 0o644
     csv_path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "c.csv")
     assert Path(csv_path).stat().st_mode & 0o777 == 0o644
+
+
+def test_broken_yaml_names_file_line_and_column_in_russian(tmp_path):
+    from shnro_lib.config import load_yaml
+
+    bad = tmp_path / "report.yaml"
+    bad.write_text("a: 1\nb: [1, 2\nc: d\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_yaml(bad)
+    msg = str(err.value)
+    assert "report.yaml" in msg and "строка 3" in msg and "столбец" in msg
+    assert "expected" not in msg and "while parsing" not in msg
