@@ -100,9 +100,12 @@ def compare_region(before_ref: str, data: Path, year: int, repeats: int, tmp: Pa
 def kernel_costs() -> tuple[float, float]:
     """Kernel start (papermill API, lean kernel; median of 3) and import time measured inside the kernel."""
     import json
+    import logging
 
     import nbformat
     import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)  # only the figures on the console
 
     code_imports = ("import time\nt = time.perf_counter()\nfrom shnro_lib import report\n"
                     "from shnro_lib.pipeline import compute_region\nimport matplotlib\nmatplotlib.use('Agg')\n"
