@@ -59,3 +59,23 @@ def test_comma_count_is_over_rows_not_distinct_texts() -> None:
     assert fast is not None
     assert fast.conversions == ["mean_score: десятичная запятая (8)"]
     assert fast.series.tolist()[:8] == [1.5] * 7 + [3.25] and np.isnan(fast.series.iloc[8])
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.sampled_from(["5,0", "12", " 7,00", "", None, "3"]), min_size=1, max_size=40))
+def test_fast_and_exact_paths_agree_on_integers_with_a_decimal_comma(values) -> None:
+    raw = pd.Series(values, dtype=object)
+    col = Column("participants", "int", required=False)
+    fast, exact = _fast_convert(raw, col), _convert_exact(raw, col)
+    if fast is None:  # declined (nothing to convert): the exact path alone decides
+        return
+    assert fast.series.astype("Float64").equals(exact.series.astype("Float64"))
+    assert fast.conversions == exact.conversions  # «5,0» is noted on both paths
+
+
+def test_exact_path_notes_the_decimal_comma_of_an_integer() -> None:
+    raw = pd.Series(["5,0", "12", "7,00"], dtype=object)
+    exact = _convert_exact(raw, Column("participants", "int", required=False))
+    assert exact.series.tolist() == [5, 12, 7]
+    assert exact.conversions == ["participants: десятичная запятая (2)"]
+

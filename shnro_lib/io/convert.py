@@ -358,7 +358,7 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
         if n_span:
             conversions.append(f"{col.name}: учебный год «2023/24» приведён к году окончания ({n_span})")
         if kind == "int":
-            for i, (x, pct, _comma) in parsed.items():
+            for i, (x, pct, comma) in parsed.items():
                 if pct:
                     issues.append(Issue(i, "error", fmt(values[i]), "ожидается целое число, а не процент"))
                 elif not float(x).is_integer():
@@ -367,6 +367,7 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
                     issues.append(Issue(i, "error", fmt(values[i]), "слишком большое число"))
                 else:
                     out[i] = int(x)
+                    n_comma += comma  # «5,0» read as 5: noted as on the vectorised path
             series = pd.Series(pd.array(out, dtype="Int64"), index=raw.index)
         elif kind == "float":
             for i, (x, pct, comma) in parsed.items():
