@@ -46,10 +46,10 @@ class NotebookTask:
     html_path: str
     failed_dir: str
     title: str
+    kernel_name: str  # report.yaml: kernel_name
+    timeout: int      # report.yaml: cell_timeout (seconds per cell)
     xlsx_path: str = ""
     cache_entry: str = ""
-    kernel_name: str = "python3"
-    timeout: int = 600
     owner: Owner = Owner()  # the batch's main process, watched by the worker
     log_path: str = ""
     scratch_dir: str = ""
