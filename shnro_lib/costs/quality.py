@@ -92,7 +92,8 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
         er, notes = _context_free(dataset, win, str(exc).removeprefix("не оценено: "), cfg.quadrant_split)
         with_context = False
     z = standardised_results(dataset.results[dataset.results["year"].isin(win).fillna(False)])
-    wp = (z["pct"] * z["participants"]).groupby(z["school_id"]).sum() / z["participants"].groupby(z["school_id"]).sum()
+    # the output measure: mean share of the scale's range ((mean - min) / (max - min)), weighted as the index is
+    wp = (z["pct"] * z["weight"]).groupby(z["school_id"]).sum() / z["weight"].groupby(z["school_id"]).sum()
     d = er.join(spend.rename("spending_per_pupil"), how="inner").join(wp.rename("mean_pct"), how="inner")
     d = d.dropna(subset=["spending_per_pupil", "residual" if with_context else "result_index", "mean_pct"])
     d = d[(d["spending_per_pupil"] > 0) & (d["mean_pct"] > 0)]

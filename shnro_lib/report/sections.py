@@ -56,7 +56,8 @@ def summary_section(region: Any, municipality: str) -> Section:
     rank_txt = f"место {int(rank[0]) + 1} из {len(reg_tab)} по региону" if len(rank) else ""
     items = [
         (fmt_int(len(ids)), "школ в муниципалитете", f"из {fmt_int(len(sch))} в регионе"),
-        (fmt_int(part), f"участников оценочных процедур в {year} г.", "сумма по процедурам и предметам"),
+        (fmt_int(part), f"участников оценочных процедур в {year} г.",
+         "сумма по процедурам и предметам" if part is not None else "не указано: в данных нет числа участников"),
         (fmt_num(idx, 2, signed=True), "средний индекс результатов", rank_txt + "; 0 — среднее по региону"),
     ]
     reasons = []
