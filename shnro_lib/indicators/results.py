@@ -149,19 +149,22 @@ def school_result_index(
         "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
         "wz": w * z["z"], "wse": w * z["z_se"], "w2se2": (w * z["z_se"]) ** 2,
         "participants": z["participants"],
+        "se_unknown": z["z_se"].isna(),
     })
     frame = frame[frame["w"] > 0]
     keys = ["school_id", "year"] if by_year else ["school_id"]
     agg = frame.groupby(keys).agg(
         wsum=("w", "sum"), wz=("wz", "sum"), w2se2=("w2se2", "sum"),
-        participants=("participants", lambda s: s.sum(min_count=1)), n_rows=("w", "size"), n_years=("year", "nunique"),
+        participants=("participants", lambda s: s.sum(min_count=1)), n_rows=("w", "size"),
+        se_unknown=("se_unknown", "any"), n_years=("year", "nunique"),
     )
     by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
     shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
     out = pd.DataFrame(index=agg.index)
     out["result_index"] = agg["wz"] / agg["wsum"]
-    out["result_index_se"] = np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]
+    # a row without a participant count has no sampling error: the school's SE is unknown, not 0
+    out["result_index_se"] = (np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]).where(~agg["se_unknown"])
     # a count the source did not give stays missing (never 0, never a number of rows)
     out["participants"] = agg["participants"].round().astype("Int64")
     out["n_rows"] = agg["n_rows"].astype(int)
