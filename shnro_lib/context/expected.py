@@ -72,11 +72,12 @@ def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 res = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=opt)
+                # statsmodels warns (in English, on the console) while computing undefined SEs
+                bse = np.asarray(res.bse_fe)
             re_var = float(np.asarray(res.cov_re)[0, 0])
             scale = float(res.scale)
             conv = bool(getattr(res, "converged", False))
             rec.update(converged=conv, re_variance=re_var)
-            bse = np.asarray(res.bse_fe)
             msgs = {str(w.message)[:80] for w in caught}
             if not conv:
                 rec["note"] = "не сошёлся"
@@ -225,8 +226,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         vf = float(np.var(fitted_fixed))
         r2 = vf / (vf + re_var + resid_var)
         r2_cond = (vf + re_var) / (vf + re_var + resid_var)
-        pvals = np.asarray(res.pvalues)[:k]
-        bse = np.asarray(res.bse_fe)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pvals = np.asarray(res.pvalues)[:k]
+            bse = np.asarray(res.bse_fe)
         model_used = "mixedlm"
     else:
         if not reason:
