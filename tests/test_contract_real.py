@@ -133,3 +133,21 @@ def test_clusters_on_few_schools_respect_the_minimum_size(n):
         assert not any("ориентировочные" in t for t in res.notes)
     fixed = cluster_analysis(ds, 1995, config={"clustering": {**cfg["clustering"], "k": 6}})
     assert fixed.profile["n_schools"].min() >= min(10, n)
+
+
+def test_costs_speak_the_data_sets_currency_and_use_the_scale_range():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from shnro_lib.costs import cost_quality, plot_cost_quality
+
+    t = _region(60)
+    t["resources"] = t["context"][["school_id", "year"]].assign(
+        spending_per_pupil=np.linspace(4000, 9000, len(t["context"])))
+    ds = Dataset.from_frames(t)
+    ds.metadata = {"currency": "USD"}
+    tab = cost_quality(ds, 1995, {"dea": {"bootstrap_reps": 0}}, bootstrap_reps=0)
+    assert tab.attrs["currency"] == "долл. США"
+    assert tab["mean_pct"].max() < 71  # the DEA output is the share of the 600–840 range, not of 840
+    ax = plot_cost_quality(tab)
+    assert "долл. США" in ax.get_xlabel() and "руб." not in ax.get_xlabel()
