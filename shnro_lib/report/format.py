@@ -117,6 +117,9 @@ def suppress_small(df: pd.DataFrame, count_col: str, value_cols: Sequence[str], 
             out[col] = auto_format(col, out[col]).where(~small, SUPPRESSED).astype(object)
         out.attrs["note"] = (f"* Значения скрыты в {fmt_int(n)} строк(ах): в группе меньше {min_n} участников "
                              "(защита персональных данных и ненадёжность оценок по малым группам).")
+    elif len(out) and counts.isna().all():
+        out.attrs["note"] = (f"Число участников в данных не указано: значения малых групп (меньше {min_n} "
+                             "участников) не скрыты — их нельзя распознать.")
     out.attrs["n_suppressed"] = n
     return out
 

@@ -118,13 +118,15 @@ def overview_section(region: Any, municipality: str) -> Section:
     parts.append(heading("Участие в оценочных процедурах"))
     part = region.for_municipality("participation", municipality)
     if has_rows(part):
-        piv = part.pivot_table(index="procedure", columns="year", values="participants", aggfunc="sum")
+        piv = part.pivot_table(index="procedure", columns="year", values="participants", dropna=False,
+                               aggfunc=lambda s: s.sum(min_count=1))
         piv_s = part.pivot_table(index="procedure", columns="year", values="schools", aggfunc="sum")
         procs = procedure_order(piv.index)
         disp = pd.DataFrame({"procedure": procs})
         for y in piv.columns:
             disp[str(int(y))] = [
-                f"{fmt_int(piv.loc[p, y])} уч. / {fmt_int(piv_s.loc[p, y])} шк." if not isna(piv.loc[p, y]) else "—"
+                f"{fmt_int(piv.loc[p, y])} уч. / {fmt_int(piv_s.loc[p, y])} шк."
+                if not (isna(piv.loc[p, y]) and isna(piv_s.loc[p, y])) else "—"
                 for p in procs]
         parts.append(table(disp, caption="Число участников и школ по процедурам и годам",
                                 note="«—» — процедура в этом году не проводилась или данных нет "
@@ -142,7 +144,7 @@ def overview_section(region: Any, municipality: str) -> Section:
                 reg = ss[(ss["procedure"] == p) & (ss["year"] == y)]
                 mun = reg[reg["municipality"] == municipality]
                 rows.append({"procedure": p, "year": y, "schools": len(mun),
-                             "participants": int(mun["participants"].fillna(0).sum()),
+                             "participants": mun["participants"].astype(float).sum(min_count=1),
                              "median_pct": mun["pct"].median() if len(mun) else np.nan,
                              "region_median_pct": reg["pct"].median(),
                              "share_low": _weighted_share(mun["share_low"], mun["participants"]),
@@ -150,7 +152,7 @@ def overview_section(region: Any, municipality: str) -> Section:
         t = pd.DataFrame(rows)
         t["year"] = t["year"].astype("Int64")
         t["schools"] = t["schools"].astype("Int64")
-        t["participants"] = t["participants"].astype("Int64")
+        t["participants"] = t["participants"].round().astype("Int64")
         t = suppress_small(t, "participants", ["median_pct", "share_low"], min_n)
         parts.append(table(t, labels={"median_pct": "Медиана школ, % от максимума",
                                            "region_median_pct": "Медиана по региону, %",
