@@ -95,7 +95,7 @@ def test_categories_and_one_sentence_explanation(crafted_table: pd.DataFrame) ->
     row = crafted_table.loc["s1"]
     assert row["category"] == "ШНРО и ШНСУ"
     # one sentence: the category, then the decisive criteria with value and threshold, rule-file order
-    assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов ")
+    assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов с поправкой на надёжность ")
     assert "ИСБ" in row["explanation"] and "порог: нижние 25 % школ" in row["explanation"]
     assert row["explanation"].count(".") <= 8 and len(row["explanation"]) < 300
     assert crafted_table.loc["s7", "category"] == "нет"   # the best school: upper half, never «зона риска»
