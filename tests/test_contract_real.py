@@ -151,3 +151,12 @@ def test_costs_speak_the_data_sets_currency_and_use_the_scale_range():
     assert tab["mean_pct"].max() < 71  # the DEA output is the share of the 600–840 range, not of 840
     ax = plot_cost_quality(tab)
     assert "долл. США" in ax.get_xlabel() and "руб." not in ax.get_xlabel()
+
+
+def test_small_group_suppression_says_it_cannot_apply_without_counts():
+    from shnro_lib.report.format import suppress_small
+
+    t = pd.DataFrame({"participants": pd.array([pd.NA, pd.NA], dtype="Int64"), "pct": [40.0, 55.0]})
+    out = suppress_small(t, "participants", ["pct"], 5)
+    assert out.attrs["n_suppressed"] == 0 and "не указано" in out.attrs["note"]
+    assert out["pct"].tolist() == [40.0, 55.0]
