@@ -89,3 +89,9 @@ def test_an_unexpected_failure_is_one_russian_sentence(tmp_path, monkeypatch):
 def test_crash_log_sits_beside_the_output(tmp_path):
     assert crash_log_path(["x", "--csv", str(tmp_path / "a.csv")]).parent == tmp_path
     assert crash_log_path(["x", f"--out={tmp_path / 'rep'}"]).parent == tmp_path / "rep"
+
+
+def test_a_missing_option_is_a_usage_message_not_an_internal_error(tmp_path):
+    r = CliRunner().invoke(app, ["identify", str(tmp_path), "--out", str(tmp_path / "l.xlsx")])
+    assert r.exit_code == 2
+    assert "внутренней ошибки" not in r.output and not (tmp_path / "shnro_ошибка.log").exists()

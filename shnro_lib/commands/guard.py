@@ -13,6 +13,12 @@ from pathlib import Path
 import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+# what the command line itself reports (usage errors, a requested exit, Ctrl+C): typer carries its
+# own copy of click, so both families are named
+CLI_OUTCOMES = (typer.Exit, typer.Abort, TyperException, click.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort)
 
 OUTPUT_OPTIONS = ("--out", "--csv", "--xlsx")
 CRASH_LOG_NAME = "shnro_ошибка.log"
@@ -44,7 +50,7 @@ class GuardedGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, typer.Exit):
+        except CLI_OUTCOMES:
             raise
         except Exception as exc:  # noqa: BLE001 - the one place that turns a defect into a message
             log = crash_log_path(ctx.meta.get("shnro_args", []))
