@@ -48,7 +48,10 @@ def register(app: typer.Typer) -> None:
             sch = ds.schools.drop_duplicates("school_id")[["school_id", "municipality"]].copy()
             sch["context_missing_reason"] = f"не оценено: {exc}"
             write_csv(sch.rename(columns=COLUMN_LABELS), csv)
-            typer.echo(f"Таблица: {csv}")
+            if xlsx is not None:  # a promised file is written too, with the same reason
+                write_workbook({"Контекст": sch}, xlsx, notes={"Контекст": f"Год {year}; не оценено: {exc}"},
+                               column_labels=COLUMN_LABELS)
+            typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
             raise not_assessed(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
             raise failure_exit(exc, "контекст", csv) from None
