@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
 
         from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
         from shnro_lib.context import ContextNotAssessed, context_analysis, load_context_config
+        from shnro_lib.context.expected import MODEL_NAMES_RU
         from shnro_lib.outputs import write_csv, write_workbook
 
         override = settings_override(config, "context")
@@ -59,9 +60,10 @@ def register(app: typer.Typer) -> None:
         synthetic = ds.is_synthetic
         write_csv(rep.table.rename(columns=COLUMN_LABELS), csv)
         cl, em = rep.clusters, rep.model
+        model_ru = MODEL_NAMES_RU.get(em.model_used, em.model_used)
         note = f"Год {year}; данные: {ds.fingerprint}" + ("; СИНТЕТИЧЕСКИЕ ДАННЫЕ" if synthetic else "")
         if xlsx is not None:
-            model_note = (f"{note}; модель: {em.model_used}; R² контекста = {em.r2:.3f}"
+            model_note = (f"{note}; модель: {model_ru}; R² контекста = {em.r2:.3f}"
                           + (f"; {em.reason}" if em.reason else ""))
             write_workbook({
                 "Контекст": rep.table,
@@ -78,7 +80,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Кластеры ({cl.method}, k = {cl.k}); {stab}")
         for _, r in cl.profile.iterrows():
             typer.echo(f"  {r['cluster']}. {r['cluster_name']} (школ: {r['n_schools']})")
-        typer.echo(f"Модель ожидаемых результатов: {em.model_used}, R² контекста = {em.r2:.3f}")
+        typer.echo(f"Модель ожидаемых результатов: {model_ru}, R² контекста = {em.r2:.3f}")
         if em.reason:
             typer.echo(f"  {em.reason}")
         typer.echo(f"Резильентных школ: {int(rep.table['resilient'].sum())}; ниже ожидаемого при благоприятном "

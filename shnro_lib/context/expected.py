@@ -60,6 +60,13 @@ class ExpectedModel:
     year_shock_variance: float = 0.0
 
 
+# what a user reads for ``ExpectedModel.model_used``
+MODEL_NAMES_RU = {
+    "mixedlm": "смешанная модель со случайным эффектом муниципалитета",
+    "ols_cluster": "МНК-регрессия с кластеризованными по муниципалитетам ошибками",
+}
+
+
 def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
     import statsmodels.api as sm
 
