@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
 
         from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
         from shnro_lib.context import ContextNotAssessed, context_analysis, load_context_config
+        from shnro_lib.context.expected import MODEL_NAMES_RU
         from shnro_lib.outputs import write_csv, write_workbook
 
         override = settings_override(config, "context")
@@ -48,7 +49,10 @@ def register(app: typer.Typer) -> None:
             sch = ds.schools.drop_duplicates("school_id")[["school_id", "municipality"]].copy()
             sch["context_missing_reason"] = f"не оценено: {exc}"
             write_csv(sch.rename(columns=COLUMN_LABELS), csv)
-            typer.echo(f"Таблица: {csv}")
+            if xlsx is not None:  # a promised file is written too, with the same reason
+                write_workbook({"Контекст": sch}, xlsx, notes={"Контекст": f"Год {year}; не оценено: {exc}"},
+                               column_labels=COLUMN_LABELS)
+            typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
             raise not_assessed(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
             raise failure_exit(exc, "контекст", csv) from None
@@ -56,9 +60,10 @@ def register(app: typer.Typer) -> None:
         synthetic = ds.is_synthetic
         write_csv(rep.table.rename(columns=COLUMN_LABELS), csv)
         cl, em = rep.clusters, rep.model
+        model_ru = MODEL_NAMES_RU.get(em.model_used, em.model_used)
         note = f"Год {year}; данные: {ds.fingerprint}" + ("; СИНТЕТИЧЕСКИЕ ДАННЫЕ" if synthetic else "")
         if xlsx is not None:
-            model_note = (f"{note}; модель: {em.model_used}; R² контекста = {em.r2:.3f}"
+            model_note = (f"{note}; модель: {model_ru}; R² контекста = {em.r2:.3f}"
                           + (f"; {em.reason}" if em.reason else ""))
             write_workbook({
                 "Контекст": rep.table,
@@ -75,7 +80,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Кластеры ({cl.method}, k = {cl.k}); {stab}")
         for _, r in cl.profile.iterrows():
             typer.echo(f"  {r['cluster']}. {r['cluster_name']} (школ: {r['n_schools']})")
-        typer.echo(f"Модель ожидаемых результатов: {em.model_used}, R² контекста = {em.r2:.3f}")
+        typer.echo(f"Модель ожидаемых результатов: {model_ru}, R² контекста = {em.r2:.3f}")
         if em.reason:
             typer.echo(f"  {em.reason}")
         typer.echo(f"Резильентных школ: {int(rep.table['resilient'].sum())}; ниже ожидаемого при благоприятном "

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
 
         from shnro_lib.commands._common import load_or_exit
         from shnro_lib.effects import programme_effects
+        from shnro_lib.labels import ESTIMATORS_RU
         from shnro_lib.outputs import write_csv
         from shnro_lib.pipeline.log import not_assessed_ru
         from shnro_lib.settings import SettingsError, read_overrides
@@ -54,8 +55,8 @@ def register(app: typer.Typer) -> None:
         pref = tab[tab["preferred"].astype(bool)]
         if len(pref):
             r = pref.iloc[0]
-            typer.echo(f"Предпочтительная оценка ({r['estimator']}): {r['estimate_pp']:.2f} п.п. "
+            typer.echo(f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): {r['estimate_pp']:.2f} п.п. "
                        f"[{r['ci_low_pp']:.2f}; {r['ci_high_pp']:.2f}], {r['estimate_sd']:.3f} SD. Таблица: {csv}")
         else:
             typer.echo(f"Эффект при этом плане программы не идентифицируется надёжно; см. строку "
-                       f"«range_valid» и примечания. Таблица: {csv}")
+                       f"«{ESTIMATORS_RU['range_valid']}» и примечания. Таблица: {csv}")

@@ -46,10 +46,14 @@ def register(app: typer.Typer) -> None:
             res = pt.partner_result(ds, year, cfg, load_rules(rules, override.get("criteria")), ident=ident,
                                     context_config=overrides.get("context") or None)
         except ContextNotAssessed as exc:
+            reason = f"школы-лидеры выбираются по результатам с учётом контекста, а контекст не оценён: {exc}"
             write_csv(pd.DataFrame(columns=CSV_COLUMNS), csv)
-            typer.echo(f"Записано (пусто): {csv}")
-            raise not_assessed("школы-лидеры выбираются по результатам с учётом контекста, а контекст не "
-                               f"оценён: {exc}") from None
+            if xlsx is not None:  # a promised file is written too, with the same reason
+                sheet = "Список сетевого партнёрства"
+                write_workbook({sheet: pd.DataFrame({"Примечание": [f"не оценено: {reason}"]})}, xlsx,
+                               notes={sheet: f"Список сетевого партнёрства; {year} г.; не оценено"})
+            typer.echo(f"Записано (пусто): {csv}" + (f", {xlsx}" if xlsx is not None else ""))
+            raise not_assessed(reason) from None
         except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
             raise failure_exit(exc, "сетевое партнёрство", csv) from None
         paired = res.paired

@@ -61,6 +61,13 @@ class ExpectedModel:
     notes: list[str] = field(default_factory=list)
 
 
+# what a user reads for ``ExpectedModel.model_used``
+MODEL_NAMES_RU = {
+    "mixedlm": "смешанная модель со случайным эффектом муниципалитета",
+    "ols_cluster": "МНК-регрессия с кластеризованными по муниципалитетам ошибками",
+}
+
+
 def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
     import statsmodels.api as sm
 

@@ -102,7 +102,7 @@ def identification_headline(table: pd.DataFrame, rules: str | Path | Mapping) ->
     parts = []
     for cat in r["categories"]:
         if cat in unassessed:
-            parts.append(f"{cat}: не оценено — {unassessed[cat]}")
+            parts.append(f"{cat} — не оценено: {unassessed[cat]}")
         else:
             k = int(table["category"].isin(IN_CATEGORY[cat]).sum())
             parts.append(f"{cat} — {k} ({_pct(k / n if n else float('nan'))})")
