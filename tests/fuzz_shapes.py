@@ -263,12 +263,6 @@ def excerpt(text: str, n: int = 400) -> str:
 # Failure classes already known, in parts of the workbook other engineers own (regex over a problem line
 # -> the cause). The random test reports them as skipped-known, the regression list keeps them xfail.
 KNOWN: dict[str, str] = {
-    r"вне допустимого диапазона \[1990": "loader: years before 1990 are rejected (contract: any year is valid)",
-    r"participants.*(пустое значение в обязательном|обязательный столбец)|"
-    r"(пустое значение в обязательном|обязательный столбец).*participants":
-        "loader: participants should be optional (contract: some sources publish no counts)",
-    r"Слишком мало школ с результатами и контекстом \(\d+\) для модели":
-        "context on small data: exit 1 instead of «не оценено» (contract engineer's area: clusters on small data)",
     r"^effects: Python text in eff\.csv: \['inf'":
         "effects CSV shows «inf» (an interval or ratio divided by zero on 5 schools); found at the deadline, not fixed",
     # ids in files: costs/partners CSV keep English column ids on purpose (tests/test_costs.py,
