@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shnro_lib.batch_manifest import Manifest, code_version, stamp
+from shnro_lib.batch_manifest import Manifest, stamp
 from shnro_lib.batch_pages import chromium_args, find_chromium, html_to_pdf, index_html
 from shnro_lib.batch_process import (
     SCRATCH_DIR,
@@ -67,6 +67,7 @@ from shnro_lib.batch_render import (
     render_notebook,
     strip_notebook,
 )
+from shnro_lib.pipeline.cache import code_version
 
 __all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult",
            "build_tasks", "chromium_args", "find_chromium", "html_to_pdf", "index_html", "make_tasks",
@@ -288,7 +289,7 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
     data = Path(data_dir).resolve()
     cache_root = Path(cache_dir).resolve() if cache_dir is not None else out / ".cache"
     with _batch_scope(out, f"{data}, {year}, {rules}") as (batch, stop, log_path):
-        region = compute_region(data, year, rules, cache_dir=cache_root, overrides=overrides)
+        region = compute_region(data, year, rules, cache_dir=cache_root, force=force, overrides=overrides)
         t_region = time.perf_counter() - t0
         munis = list(municipalities) if municipalities else region.municipalities
         unknown = [m for m in munis if m not in region.municipalities]

@@ -27,7 +27,6 @@ from typing import Any
 
 MANIFEST_NAME = ".shnro_manifest.json"
 MANIFEST_FORMAT = 1
-LIBRARY_DIR = Path(__file__).resolve().parent
 
 
 def file_sha256(path: str | Path) -> str:
@@ -37,17 +36,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def code_version() -> str:
-    """``__version__`` plus a short hash of every ``.py`` file of the library (sorted by path)."""
-    from shnro_lib import __version__
-
-    h = hashlib.sha256()
-    for p in sorted(LIBRARY_DIR.rglob("*.py")):
-        h.update(p.relative_to(LIBRARY_DIR).as_posix().encode())
-        h.update(p.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
 
 
 def stamp(fingerprint: str, params: Mapping[str, Any], rules: str, year: int, version: str) -> dict[str, Any]:

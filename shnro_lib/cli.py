@@ -24,10 +24,13 @@ from shnro_lib.commands import (
     revisions,
     validate,
 )
+from shnro_lib.commands.guard import GuardedGroup
 
 COMMAND_MODULES = (validate, identify, context, effects, costs, monitoring, partners, revisions, reports, import_)
 
 app = typer.Typer(
+    cls=GuardedGroup,
+    pretty_exceptions_enable=False,
     add_completion=False,
     no_args_is_help=True,
     help="shnro: идентификация ШНРО/ШНСУ, контекст, эффекты программ и отчёты.",

@@ -1,4 +1,10 @@
-"""One Russian vocabulary for column headers in reports, Excel and CSV outputs."""
+"""One Russian vocabulary for column headers in reports, Excel and CSV outputs.
+
+The quantities of :mod:`shnro_lib.vocabulary` take their one name from there; the other headers
+(keys, counts, load-report columns) are listed here.
+"""
+
+from shnro_lib.vocabulary import labels_ru
 
 LABELS_RU: dict[str, str] = {
     "similar_id": "Код похожей школы", "similar_name": "Похожая школа", "rank": "Ранг", "distance": "Расстояние",
@@ -30,7 +36,7 @@ LABELS_RU: dict[str, str] = {
     "share_quality": "Качество знаний", "region_pct": "Регион: балл, %", "region_share_low": "Регион: доля низких",
     "region_participants": "Регион: участников", "diff_pct": "Разница с регионом, п. п.",
     "result_index": "Индекс результатов", "result_index_se": "Ст. ошибка индекса",
-    "category": "Категория", "p_bottom_quartile": "Вероятность попасть в нижнюю четверть",
+    "category": "Категория", "p_bottom_quartile": "Вероятность попасть в нижнюю долю школ по правилам",
     "social_wellbeing_index": "Индекс социального благополучия", "explanation": "Основания",
     "cluster": "Кластер", "cluster_name": "Кластер контекста", "context_index": "Индекс контекста",
     "expected_result": "Ожидаемый результат", "residual": "Отклонение от ожидаемого",
@@ -62,3 +68,6 @@ ESTIMATORS_RU: dict[str, str] = {
     "did_unadjusted": "разность разностей (did2s)", "event_study": "событийный анализ (DiD на чистой базе)",
     "matching": "сопоставление", "callaway_santanna": "Каллауэй–Сант'Анна",
     "range_valid": "диапазон допустимых оценок"}
+
+# a quantity of the vocabulary has one name everywhere: it overrides any header above
+LABELS_RU.update(labels_ru())

@@ -73,6 +73,6 @@ def test_small_groups_are_suppressed_in_excel(hostile_batch):
     (xlsx,) = list((hostile_batch / "municipalities").glob("*.xlsx"))
     df = pd.read_excel(xlsx, sheet_name="Школы", header=2)
     part_col = [c for c in df.columns if "Участник" in str(c)][0]
-    idx_col = [c for c in df.columns if str(c) == "Индекс результатов"][0]
+    idx_col = [c for c in df.columns if str(c) == "Индекс результатов за год"][0]
     small = df[part_col].fillna(0) < 5
     assert df.loc[small, idx_col].isna().all()

@@ -23,6 +23,10 @@ from shnro_lib.identify import (
 )
 from shnro_lib.io import Dataset
 
+CHANGES_RU = {"вошла в список", "вышла из списка", "вышла из списка, осталась в зоне риска",
+              "сменила категорию в списке", "вошла в зону риска", "вышла из зоны риска",
+              "нет данных за прошлый год", "не оценено в одном из двух лет"}
+
 YEARS = (2022, 2023, 2024)
 QUARTER = {"criteria": {"criteria": {n: {"threshold": 0.25} for n in
                                      ("low_results", "low_wellbeing", "low_staff", "low_resources")}}}
@@ -91,7 +95,7 @@ def test_categories_and_one_sentence_explanation(crafted_table: pd.DataFrame) ->
     row = crafted_table.loc["s1"]
     assert row["category"] == "ШНРО и ШНСУ"
     # one sentence: the category, then the decisive criteria with value and threshold, rule-file order
-    assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов ")
+    assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов с поправкой на надёжность ")
     assert "ИСБ" in row["explanation"] and "порог: нижние 25 % школ" in row["explanation"]
     assert row["explanation"].count(".") <= 8 and len(row["explanation"]) < 300
     assert crafted_table.loc["s7", "category"] == "нет"   # the best school: upper half, never «зона риска»
@@ -230,7 +234,7 @@ def test_changes_entered_left() -> None:
         warnings.simplefilter("ignore")
         ds = Dataset.from_frames(frames)
     ch = identification_changes(ds, 2024, "federal_low_results").set_index("school_id")
-    assert set(ch["change"]) <= {"вошла", "вышла", "другая категория"}
+    assert set(ch["change"]) <= CHANGES_RU
     assert (ch["category"] != ch["category_prev"]).all()          # changes only
     assert (ch["years_evaluated"] == 2).all()
     assert ch.attrs["previous_year"] == 2023
@@ -278,3 +282,14 @@ def test_demo_lists_are_targeted(demo_dataset) -> None:
     eff = truth["true_school_effect"].reindex(t.index)
     precision = (lo & (eff <= eff.quantile(0.25))).sum() / lo.sum()
     assert precision >= 0.826          # the 2018 table's precision on the same data
+
+
+def test_category_change_names_the_risk_zone():
+    from shnro_lib.identify.changes import category_change
+
+    before = pd.Series(["нет", "ШНРО", "ШНРО", "ШНРО", "зона риска", None, "не оценено", "ШНСУ"], dtype="string")
+    after = pd.Series(["зона риска", "зона риска", "нет", "ШНРО и ШНСУ", "нет", "ШНРО", "ШНРО", "ШНСУ"], dtype="string")
+    assert category_change(before, after).tolist() == [
+        "вошла в зону риска", "вышла из списка, осталась в зоне риска", "вышла из списка",
+        "сменила категорию в списке", "вышла из зоны риска", "нет данных за прошлый год",
+        "не оценено в одном из двух лет", "без изменений"]

@@ -160,6 +160,8 @@ SEQ = {  # 2020 … 2024; None = no identification that year
     "S6": ["нет", "нет", "нет", "нет", "ШНРО и ШНСУ"],
     "S7": ["ШНРО", "ШНРО", "ШНРО", "нет", "зона риска"],
     "S8": ["ШНРО", "ШНРО", "нет", None, "нет"],
+    "S9": ["ШНРО", "зона риска", "нет", "нет", "нет"],
+    "S10": ["ШНРО", "нет", "нет", "зона риска", "нет"],
 }
 
 
@@ -171,14 +173,18 @@ def _seq_ident() -> pd.DataFrame:
 def test_effective_mode_and_trajectories():
     tr = mon.school_trajectories(_seq_ident(), effective_years=2).set_index("school_id")
     expected = {"S1": "effective", "S2": "left", "S3": "stayed", "S4": "reentered", "S5": "never",
-                "S6": "entered", "S7": "effective", "S8": "out"}
+                "S6": "entered", "S7": "risk_after_list", "S8": "out", "S9": "effective", "S10": "left"}
     assert tr["status"].to_dict() == expected
     assert tr.at["S1", "effective_since"] == 2022 and tr.at["S1", "years_out"] == 4
-    assert tr.at["S7", "effective_since"] == 2024 and tr.at["S7", "left_year"] == 2023
-    assert tr.at["S7", "status_ru"] == "перешла в эффективный режим"
-    # a stricter rule: 3 years out
+    # the risk zone is not «out of trouble»: the clear run starts after it
+    assert tr.at["S9", "effective_since"] == 2023 and tr.at["S9", "left_year"] == 2021
+    assert tr.at["S7", "left_year"] == 2023 and pd.isna(tr.at["S7", "effective_since"])
+    assert tr.at["S7", "status_ru"] == "вышла из списка, но в зоне риска"
+    assert tr.at["S1", "status_ru"] == "перешла в эффективный режим"
+    # a stricter rule: 3 clear years
     tr3 = mon.school_trajectories(_seq_ident(), effective_years=3).set_index("school_id")
-    assert tr3.at["S7", "status"] == "left" and tr3.at["S1", "status"] == "effective"
+    assert tr3.at["S9", "status"] == "effective" and tr3.at["S1", "status"] == "effective"
+    assert tr3.at["S10", "status"] == "left"
     # as of 2022: S1 out 2 years → effective; S2 still in
     tr22 = mon.school_trajectories(_seq_ident(), year=2022, effective_years=2).set_index("school_id")
     assert tr22.at["S1", "status"] == "effective" and tr22.at["S2", "status"] == "stayed"
@@ -192,6 +198,7 @@ def test_transition_matrix():
     assert m.loc["нет", "ШНРО"] == 1           # S4
     assert m.loc["нет", "зона риска"] == 1     # S7
     assert m.loc["нет данных", "нет"] == 1     # S8 absent in 2023
+    assert m.loc["зона риска", "нет"] == 1     # S10
     assert int(m.to_numpy().sum()) == len(SEQ)
     flows = mon.transitions_long(_seq_ident())
     assert flows[(flows.year_from == 2020)]["n"].sum() == len(SEQ)

@@ -86,7 +86,7 @@ def test_command_on_shape(profiles, fast_config, tmp_path, request, profile, com
     elif command == "identify":
         # assessed: the result index exists for most schools (otherwise «не оценено» and exit 4)
         table = pd.read_csv(files[0].with_suffix(".csv"), encoding="utf-8-sig")
-        assert table["Индекс результатов"].notna().mean() > 0.5, text
+        assert table["Индекс результатов за окно идентификации"].notna().mean() > 0.5, text
 
 
 def test_context_uses_the_features_present(profiles, fast_config, tmp_path):

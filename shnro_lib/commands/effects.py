@@ -22,9 +22,12 @@ def register(app: typer.Typer) -> None:
         """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
         import warnings
 
+        import pandas as pd
+
         from shnro_lib.commands._common import load_or_exit
         from shnro_lib.effects import programme_effects
         from shnro_lib.outputs import write_csv
+        from shnro_lib.pipeline.log import not_assessed_ru
         from shnro_lib.settings import SettingsError, read_overrides
 
         ds = load_or_exit(data_dir)
@@ -37,7 +40,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         except ValueError as exc:
-            typer.echo(f"Не оценено: {exc}", err=True)
+            # exit 4 promises the file is written: one row that states why nothing was estimated
+            reason = not_assessed_ru(str(exc))
+            write_csv(pd.DataFrame({"Результат": [reason]}), csv)
+            typer.echo(f"{reason[0].upper()}{reason[1:]}. Таблица: {csv}")
             raise typer.Exit(NOT_ESTIMATED_EXIT) from None
         write_csv(tab, csv)
         synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""

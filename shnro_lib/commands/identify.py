@@ -93,11 +93,14 @@ def register(app: typer.Typer) -> None:
             panel = identification_panel(ds, [y for y in ds.years if y <= year], r,
                                          override={"indices": override.get("indices")})
             stab = stability_section_content(panel, year=year)
-            sheets["Устойчивость"] = _stability_ru(stab["flip_rate"])
             notes["Устойчивость"] = f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}" + " ".join(stab["sentences"])
-            sheets["Правило k из n"] = _persistence_ru(stab["persistence"])
-            notes["Правило k из n"] = ("Школа в списке, если отбиралась не менее k раз за n последних лет: "
-                                       "меньше мелькания ценой полноты")
+            if stab["reason"]:
+                sheets["Устойчивость"] = _frame({"Устойчивость списка": stab["sentences"]})
+            else:
+                sheets["Устойчивость"] = _stability_ru(stab["flip_rate"])
+                sheets["Правило k из n"] = _persistence_ru(stab["persistence"])
+                notes["Правило k из n"] = ("Школа в списке, если отбиралась не менее k раз за n последних лет: "
+                                           "меньше мелькания ценой полноты")
         write_workbook(sheets, out, notes=notes, column_labels=labels)
         if csv is not None:
             write_csv(table.rename(columns=labels), csv)

@@ -152,7 +152,7 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
     """
     cfg = load_effects_config(config)
     if not dataset.has("programme"):
-        raise ValueError("Нет таблицы программы (programme): эффекты программы не оцениваются")
+        raise ValueError("в данных нет таблицы участия в программе поддержки, поэтому эффекты программы не оцениваются")
     design = design if design is not None else programme_design(dataset, cfg)
     if not design.cohorts:
         raise ValueError("В таблице программы нет школ-участниц")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import indicators as ind
-from shnro_lib.identify.classify import LISTED, identify_schools
+from shnro_lib.identify.classify import LISTED, NOT_ASSESSED, identify_schools
 from shnro_lib.identify.rules import load_rules
 
 
@@ -23,8 +23,7 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     Returns
     -------
     DataFrame per changed school, sorted by ``school_id``: ``school_id``, ``name``,
-    ``municipality``, ``category``, ``category_prev``, ``change`` (``вошла`` / ``вышла`` — into or
-    out of the list ШНРО/ШНСУ, «зона риска» counting as not listed — or ``другая категория``),
+    ``municipality``, ``category``, ``category_prev``, ``change`` (:func:`category_change`),
     ``years_listed`` and ``years_evaluated`` (years of the rule window in which the school was
     listed / identification was run).  Empty (with ``attrs["previous_year"]`` ``None``) when
     there is no earlier year.  ``runs`` (year -> :func:`identify_schools` table) reuses
@@ -49,12 +48,29 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
         return out.reset_index()
     prev = runs[prev_years[-1]]
     out["category_prev"] = prev["category"].reindex(out.index).astype("string")
-    now_l = cur["category"].isin(LISTED)
-    prev_l = prev["category"].isin(LISTED).reindex(out.index).fillna(False)
-    out["change"] = pd.Series(np.select([now_l & ~prev_l, ~now_l & prev_l], ["вошла", "вышла"], "другая категория"),
-                              index=out.index, dtype="string")
+    out["change"] = category_change(out["category_prev"], cur["category"].astype("string"))
     changed = out["category"].astype("string").fillna("—") != out["category_prev"].fillna("—")
     out = out[changed.to_numpy()].sort_index()
     out = out[["name", "municipality", "category", "category_prev", "change", "years_listed", "years_evaluated"]]
     out.attrs["previous_year"] = prev_years[-1]
     return out.reset_index()
+
+
+def category_change(before: pd.Series, after: pd.Series) -> pd.Series:
+    """What a move between two years' categories means for the list, in Russian.
+
+    The list is ШНРО/ШНСУ (:data:`LISTED`); «зона риска» is outside it but named as such, so a move
+    «нет» → «зона риска» reads «вошла в зону риска», not a vague «другая категория».
+    """
+    risk = "зона риска"
+    unknown = before.isin([NOT_ASSESSED]).fillna(False) | after.isin([NOT_ASSESSED]).fillna(False)
+    was, now = before.isin(LISTED).fillna(False), after.isin(LISTED).fillna(False)
+    was_risk, now_risk = (before == risk).fillna(False), (after == risk).fillna(False)
+    choice = np.select(
+        [before.isna(), unknown | after.isna(), now & ~was, was & now_risk, was & ~now,
+         was & now & (before != after).fillna(False),
+         now_risk, was_risk],
+        ["нет данных за прошлый год", "не оценено в одном из двух лет", "вошла в список",
+         "вышла из списка, осталась в зоне риска", "вышла из списка", "сменила категорию в списке", "вошла в зону риска", "вышла из зоны риска"],
+        "без изменений")
+    return pd.Series(choice, index=after.index, dtype="string")

@@ -11,6 +11,8 @@ import pandas as pd
 
 from shnro_lib.identify.constants import OP_RU
 from shnro_lib.identify.rules import load_rules
+from shnro_lib.labels import LABELS_RU
+from shnro_lib.vocabulary import name_ru
 
 
 def _fmt(v: Any, kind: str) -> str:
@@ -86,12 +88,22 @@ def _value_ru(e: pd.DataFrame, sid: str, c: dict) -> str:
     return f" {_fmt(e.at[sid, 'value'], c['format'])}"
 
 
+def _short_ru(c: dict, r: dict) -> str:
+    # the result-index criterion selects on the plain or the shrunken index (the rule's method):
+    # its phrase names the one whose value it shows, as the tables do
+    if c["indicator"] != "result_index":
+        return c["short_ru"]
+    used = "shrunken_index" if r["result_index"]["method"] == "shrunken" else "result_index"
+    full = name_ru(used)
+    return full[0].lower() + full[1:]
+
+
 def criterion_phrase(name: str, sid: str, evals: dict, r: dict) -> str:
     """«<short name> <value> (порог: <threshold>)» for one school."""
     c, e = r["criteria"][name], evals[name]
     if c["op"] == "is_true":
         return c["short_ru"]
-    return f"{c['short_ru']}{_value_ru(e, sid, c)} (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
+    return f"{_short_ru(c, r)}{_value_ru(e, sid, c)} (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
 
 
 def criterion_phrases(name: str, evals: dict, r: dict) -> pd.Series:
@@ -105,7 +117,8 @@ def criterion_phrases(name: str, evals: dict, r: dict) -> pd.Series:
         values = [f" {_fmt(v, 'number2')} к региону" for v in e["shown"].tolist()]
     else:
         values = [f" {_fmt(v, c['format'])}" for v in e["value"].tolist()]
-    return pd.Series([f"{c['short_ru']}{v}{tail}" for v in values], index=e.index, dtype=object)
+    short = _short_ru(c, r)
+    return pd.Series([f"{short}{v}{tail}" for v in values], index=e.index, dtype=object)
 
 
 def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, r: dict,
@@ -192,8 +205,9 @@ COLUMN_LABELS_RU = {
 def column_labels_ru(rules: str | Path | dict) -> dict[str, str]:
     """Russian headers for the identification table, including one per criterion."""
     r = load_rules(rules)
-    labels = dict(COLUMN_LABELS_RU)
-    labels["p_bottom_quartile"] = f"Вероятность нижних {r['result_index']['bottom_share'] * 100:.0f} %"
+    # one header per column in every view: the report's shared labels win over the local ones
+    labels = {k: LABELS_RU.get(k, v) for k, v in COLUMN_LABELS_RU.items()}
+    labels["p_bottom_quartile"] = name_ru("p_bottom_quartile", share=f"{r['result_index']['bottom_share'] * 100:.0f}")
     for name, c in r["criteria"].items():
         labels[f"crit_{name}"] = f"Критерий: {c['title_ru']}"
     return labels

@@ -167,7 +167,14 @@ def sensitivity_sentences(table: pd.DataFrame, year: int) -> list[str]:
 def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None = None,
                               year: int | None = None, categories: tuple[str, ...] = LISTED) -> dict[str, Any]:
     """What a report section on stability shows: flip rate by year and the persistence trade-off
-    (``categories``: what counts as listed, ШНРО/ШНСУ by default; ``IS_LOW`` for ШНРО only)."""
+    (``categories``: what counts as listed, ШНРО/ШНСУ by default; ``IS_LOW`` for ШНРО only).
+
+    Returns
+    -------
+    ``{"flip_rate": DataFrame, "persistence": DataFrame, "sentences": [str, ...], "reason": str | None}``;
+    ``reason`` is set (and the sentences say «не оценено: …») when the panel holds fewer than two
+    years, so that no turnover can be measured.
+    """
     from shnro_lib.identify.stability import flip_rate, persistence_tradeoff
 
     fr = flip_rate(panel, categories)
@@ -175,9 +182,18 @@ def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None =
     trade = persistence_tradeoff(panel, truth_low, y, categories=categories)
     if truth_low is None:   # recall needs a known truth (a benchmark's); without it the columns say nothing
         trade = trade.drop(columns=["recall", "precision"])
+    n_years = int(panel["year"].nunique())
+    if n_years < 2:
+        reason = "не оценено: в данных только один год, а смену списка можно измерить лишь за два года и больше"
+        return {"flip_rate": fr, "persistence": trade, "reason": reason,
+                "sentences": [f"Устойчивость списка по годам: {reason}."]}
     total = fr.iloc[-1]
-    pct = (f"{total['flip_rate'] * 100:.0f} %" if np.isfinite(total["flip_rate"]) else "—")
-    sentences = [f"Из {int(total['listed'])} школ, хотя бы раз попавших в список, вышли и вернулись — {pct}; "
-                 f"средняя годовая смена списка — "
-                 + (f"{total['turnover'] * 100:.0f} %." if np.isfinite(total["turnover"]) else "—.")]
-    return {"flip_rate": fr, "persistence": trade, "sentences": sentences}
+    sentences = [f"Из {int(total['listed'])} школ, хотя бы раз попавших в список, вышли и вернулись — "
+                 f"{_percent_or_dash(total['flip_rate'])}; средняя годовая смена списка — "
+                 f"{_percent_or_dash(total['turnover'])}."]
+    return {"flip_rate": fr, "persistence": trade, "sentences": sentences, "reason": None}
+
+
+def _percent_or_dash(share: Any) -> str:
+    # the «все годы» row mixes nullable and float columns, so a missing share may arrive as pd.NA
+    return "—" if pd.isna(share) else f"{float(share) * 100:.0f} %"

@@ -69,6 +69,7 @@ class MonitoringSettings(StrictSettings):
     """``parameters/monitoring.yaml`` (targets are facts of a data set: ``dataset.yaml``)."""
 
     list_categories: list[str]
+    risk_categories: list[str]
     shnro_categories: list[str]
     shnsu_categories: list[str]
     not_assessed_categories: list[str]

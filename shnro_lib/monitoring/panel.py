@@ -143,8 +143,10 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
         panel["municipality"] = idt["municipality"].astype("string").fillna(panel["school_id"].map(muni))
     else:
         panel["municipality"] = panel["school_id"].map(muni)
-    panel["year_prev"] = panel["year"].map(prev_of)
+    # the first year has no previous one: a nullable integer keeps the join key an integer column
+    panel["year_prev"] = panel["year"].map(prev_of).astype("Int64")
     prev = idt[["school_id", "year", "category"]].rename(columns={"year": "year_prev", "category": "category_prev"})
+    prev["year_prev"] = prev["year_prev"].astype("Int64")
     panel = panel.merge(prev, on=["school_id", "year_prev"], how="left")
 
     lists = {"listed": cfg["list_categories"], "is_shnro": cfg["shnro_categories"],
@@ -176,6 +178,7 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     panel = panel.merge(yr, on=["school_id", "year"], how="left")
     yr_prev = yr.rename(columns={"year": "year_prev", "result_index": "result_index_prev",
                                  "result_index_se": "result_index_se_prev"})
+    yr_prev["year_prev"] = yr_prev["year_prev"].astype("Int64")
     panel = panel.merge(yr_prev, on=["school_id", "year_prev"], how="left")
     panel["result_change"] = panel["result_index"] - panel["result_index_prev"]
     pc = cfg["positive_change"]

@@ -63,36 +63,49 @@ def transitions_long(ident: pd.DataFrame) -> pd.DataFrame:
 TRAJECTORY_STATUS_RU = {
     "effective": "перешла в эффективный режим",
     "left": "вышла из списка (ожидается подтверждение)",
+    "risk_after_list": "вышла из списка, но в зоне риска",
+    "risk": "в зоне риска",
     "reentered": "вернулась в список",
     "stayed": "остаётся в списке",
     "entered": "вошла в список впервые",
     "never": "не была в списке",
     "out": "вне списка",
-    "unknown": "нет данных за год",
+    "unknown": "не оценено: нет идентификации за год",
 }
+"""The status model of a school's year, in order of precedence: a year that could not be assessed
+(«не оценено»); a listed school (остаётся / вернулась / вошла); a school in the risk zone (after the
+list or not); a school clear of both — «перешла в эффективный режим» only after ``effective_years``
+clear years following the list, «вышла из списка (ожидается подтверждение)» before that."""
+
+
+def _year_state(category: str | None, listed: set[str], risk: set[str]) -> str | None:
+    if category is None:
+        return None
+    return "listed" if category in listed else ("risk" if category in risk else "clear")
 
 
 def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_years: int | None = None,
                         config: str | Path | Mapping | None = None) -> pd.DataFrame:
     """Each school's path through the list up to ``year`` and its status in that year.
 
-    A school «перешла в эффективный режим» when it was in the list, left it and has stayed out
-    for at least ``effective_years`` consecutive data years up to ``year`` (the year of leaving is
-    the first; a year without identification breaks the run).
+    A school «перешла в эффективный режим» when it was in the list and has been neither listed nor
+    in the risk zone for at least ``effective_years`` consecutive data years up to ``year``; a year
+    without identification breaks the run (see :data:`TRAJECTORY_STATUS_RU` for the precedence).
 
     Returns
     -------
     DataFrame: ``school_id, municipality`` (if given), ``path`` (e.g. «2022: ШНРО → 2023: нет»),
-    ``status`` (key: effective, left, reentered, stayed, entered, never, out, unknown),
-    ``status_ru``, ``years_listed``, ``first_listed``, ``last_listed``, ``years_out`` (current run
-    of unlisted years), ``effective_since`` (the year the run reached ``effective_years``),
-    ``left_year`` (first year out of the current run).
+    ``status`` (key: effective, left, risk_after_list, risk, reentered, stayed, entered, never, out,
+    unknown), ``status_ru``, ``years_listed``, ``first_listed``, ``last_listed``, ``years_out``
+    (current run of unlisted years), ``effective_since`` (the year the clear run reached
+    ``effective_years``), ``left_year`` (first year out of the current run).
     """
     cfg = load_monitoring_config(config)
     n_eff = int(effective_years if effective_years is not None else cfg["transitions"]["effective_years"])
     if n_eff < 1:
         raise ValueError("effective_years должен быть не меньше 1")
     listed_cats = set(cfg["list_categories"])
+    risk_cats = set(cfg["risk_categories"])
     w = _wide_categories(ident)
     years = [y for y in w.columns if year is None or y <= int(year)]
     if not years:
@@ -104,7 +117,8 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
     rows = []
     for sid, cats in w.iterrows():
         seq = [(y, None if pd.isna(c) else str(c)) for y, c in cats.items()]
-        lst = [None if c is None else (c in listed_cats) for _, c in seq]
+        states = [_year_state(c, listed_cats, risk_cats) for _, c in seq]
+        lst = [None if st is None else st == "listed" for st in states]
         listed_years = [y for (y, _), flag in zip(seq, lst, strict=True) if flag]
         run, left_year = 0, None
         for (y, _), flag in zip(reversed(seq), reversed(lst), strict=True):
@@ -112,25 +126,27 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
                 break
             run += 1
             left_year = y
-        last = lst[-1]
+        clear_run = 0
+        for st in reversed(states):
+            if st != "clear":
+                break
+            clear_run += 1
+        last = states[-1]
         prev = lst[-2] if len(lst) > 1 else None
         ever_before = any(f for f in lst[:-1] if f)
         if last is None:
             status = "unknown"
-        elif last:
-            if prev:
-                status = "stayed"
-            elif ever_before:
-                status = "reentered"
-            else:
-                status = "entered"
+        elif last == "listed":
+            status = "stayed" if prev else ("reentered" if ever_before else "entered")
+        elif last == "risk":
+            status = "risk_after_list" if listed_years else "risk"
         elif not listed_years:
             status = "never"
         else:
-            # out in the last year; was the year before the run listed?
+            # clear in the last year; was the school identified every year since it left the list?
             start = len(lst) - run
             before = lst[start - 1] if start >= 1 else None
-            if before and run >= n_eff:
+            if before and clear_run >= n_eff:
                 status = "effective"
             elif before:
                 status = "left"
@@ -138,7 +154,7 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
                 status = "out"
         eff_since = None
         if status == "effective":
-            eff_since = years[len(years) - run + n_eff - 1]
+            eff_since = years[len(years) - clear_run + n_eff - 1]
         rows.append({
             "school_id": sid,
             "path": " → ".join(f"{y}: {c if c is not None else 'нет данных'}" for y, c in seq),
@@ -147,7 +163,7 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
             "first_listed": listed_years[0] if listed_years else None,
             "last_listed": listed_years[-1] if listed_years else None,
             "years_out": run, "effective_since": eff_since,
-            "left_year": left_year if (listed_years and not last and last is not None) else None,
+            "left_year": left_year if (listed_years and last not in (None, "listed")) else None,
         })
     out = pd.DataFrame(rows)
     for c in ("first_listed", "last_listed", "effective_since", "left_year"):

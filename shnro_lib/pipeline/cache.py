@@ -1,8 +1,8 @@
 """The cache of region results: one folder per set of inputs, written atomically.
 
 The key combines a hash of the data files, the report year, the rules, a hash of every file
-in ``parameters/``, the user's overrides and the library version, so a change of any of them
-gives a new entry.  An entry holds every stage table (parquet; pickle where parquet cannot
+in ``parameters/``, the user's overrides and a hash of the library's own files (its code, templates
+and method texts), so a change of any of them — a fix included — gives a new entry.  An entry holds every stage table (parquet; pickle where parquet cannot
 hold a table), ``meta.json`` (meta, failures, method texts) and ``stages.log`` (the technical
 detail of failed stages, never shown in a report).
 """
@@ -25,6 +25,7 @@ from shnro_lib.pipeline.results import RegionResults
 from shnro_lib.pipeline.settings import Overrides
 
 CACHE_FORMAT = 2
+LIBRARY_DIR = Path(__file__).resolve().parents[1]
 META_FILE = "meta.json"
 LOG_FILE = "stages.log"
 
@@ -51,11 +52,23 @@ def parameters_hash() -> str:
     return _hash_files(files, root)
 
 
+def library_hash() -> str:
+    """Hash of every file of the installed library (``.py`` sources, templates, method texts), by
+    relative path; byte-compiled files are left out, so the hash follows the source only."""
+    files = [p for p in LIBRARY_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return _hash_files(files, LIBRARY_DIR)
+
+
+def code_version() -> str:
+    """``__version__`` plus a short hash of the library's files: what a cached result was computed with."""
+    return f"{__version__}+{library_hash()[:12]}"
+
+
 def cache_key(data_dir: str | Path, year: int, rules: str, overrides: Overrides | None = None) -> str:
-    """The cache entry name for these inputs (data files + year + rules + parameters + overrides + version)."""
+    """The cache entry name for these inputs (data files + year + rules + parameters + overrides + code)."""
     over = json.dumps(overrides or {}, sort_keys=True, ensure_ascii=False, default=str)
     h = hashlib.sha256()
-    for part in (data_hash(data_dir), str(int(year)), str(rules), parameters_hash(), over, __version__,
+    for part in (data_hash(data_dir), str(int(year)), str(rules), parameters_hash(), over, code_version(),
                  str(CACHE_FORMAT)):
         h.update(part.encode())
         h.update(b"\0")

@@ -10,8 +10,9 @@ import pandas as pd
 from shnro_lib import __version__
 from shnro_lib.labels import LABELS_RU
 from shnro_lib.report.format import SYNTHETIC_TEXT
-from shnro_lib.report.helpers import criterion_titles, with_names
+from shnro_lib.report.helpers import criterion_labels, criterion_titles, with_names
 from shnro_lib.report.helpers import min_n as _min_n
+from shnro_lib.vocabulary import name_ru
 
 
 def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
@@ -27,6 +28,8 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     small = (ib["participants"].fillna(0) < min_n).to_numpy()
     ib.loc[small, ["result_index", "result_index_se"]] = np.nan
     cur = ib[(ib["year"] == year)][["school_id", "result_index", "result_index_se", "participants"]]
+    # the report year's own index: a quantity of its own, not the identification window's index
+    cur = cur.rename(columns={"result_index": "year_result_index", "result_index_se": "year_result_index_se"})
     schools = sch.merge(cur, on="school_id", how="left")
     sheets: dict[str, pd.DataFrame] = {"Школы": schools}
     if region.ok("identify"):
@@ -37,13 +40,13 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
         sheets["Цена–качество"] = with_names(region, region.for_municipality("costs", municipality))
     sub = ib[ib["municipality"] == municipality]
     piv = sub.pivot_table(index="school_id", columns="year", values="result_index", aggfunc="first")
-    piv.columns = [f"Индекс {int(c)}" for c in piv.columns]
+    piv.columns = [f"{name_ru('year_result_index')}, {int(c)}" for c in piv.columns]
     sheets["Индексы по годам"] = with_names(region, piv.reset_index())
     part = region.for_municipality("participation", municipality)
     sheets["Участие"] = part
     crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
-    labels = {**LABELS_RU, **{c: f"Критерий: {t}" for c, t in
-                           criterion_titles(region.meta.get("rules", "lo_2018"), crit_cols).items()}}
+    labels = {**LABELS_RU, **criterion_labels(region.meta.get("rules", "lo_2018")),
+              **{c: f"Критерий: {t}" for c, t in criterion_titles(region.meta.get("rules", "lo_2018"), crit_cols).items()}}
     note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
             f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
     if region.synthetic:

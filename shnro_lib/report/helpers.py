@@ -94,6 +94,17 @@ def municipality_table(region: Any) -> pd.DataFrame:
     return out
 
 
+def criterion_labels(rules: str) -> dict[str, str]:
+    """The identification table's headers under ``rules`` (the bottom share of the probability
+    column depends on the rule set); empty if the rule file is gone."""
+    try:
+        from shnro_lib.identify import column_labels_ru
+
+        return column_labels_ru(rules)
+    except Exception:  # noqa: BLE001 - a custom rule file may be gone; the shared labels still apply
+        return {}
+
+
 def criterion_titles(rules: str, columns: Sequence[str]) -> dict[str, str]:
     """Russian titles of ``crit_*`` columns from the rule set (the key itself if unavailable)."""
     try:

@@ -149,6 +149,8 @@ def regional_stability_section(region: Any) -> Section:
     from shnro_lib.identify import stability_section_content
 
     c = stability_section_content(region.table("ident_panel"), year=region.year)
+    if c["reason"]:
+        return Section([unavailable(c["reason"])])
     fr = c["flip_rate"].copy()
     fr["year"] = fr["year"].map(lambda v: "все годы" if pd.isna(v) else str(int(v)))
     pct = {col: fmt_pct for col in ("turnover", "flip_rate", "mean_turnover")}
@@ -212,7 +214,7 @@ def regional_monitoring_section(region: Any) -> Section:
         parts.append(table(wide.drop(columns=["indicator"]), caption="Показатели по региону по годам"))
     except Exception as exc:  # noqa: BLE001
         parts.append(unavailable(f"таблица показателей не построена: {reason_ru(exc)}"))
-    if region.ok("ident_panel"):
+    if region.ok("ident_panel") and region.table("ident_panel")["year"].nunique() > 1:
         panel = region.table("ident_panel")
         from shnro_lib.identify import flip_rate
 

@@ -14,6 +14,7 @@ from shnro_lib.report.figures import costs_figure, distribution_figure, similar_
 from shnro_lib.report.figures import pyplot_styled as _plt
 from shnro_lib.report.format import fmt_int, fmt_num, fmt_pct, isna, procedure_order, suppress_small
 from shnro_lib.report.helpers import (
+    criterion_labels,
     criterion_titles,
     flagged_mask,
     has_rows,
@@ -26,6 +27,7 @@ from shnro_lib.report.helpers import max_rows as _rows
 from shnro_lib.report.helpers import min_n as _min_n
 from shnro_lib.report.helpers import names as _names
 from shnro_lib.report.helpers import size as _size
+from shnro_lib.vocabulary import name_ru
 
 
 def check_municipality(region: Any, municipality: str) -> None:
@@ -186,10 +188,11 @@ def identified_section(region: Any, municipality: str) -> Section:
         fl = ident.loc[flagged_mask(ident["category"]).to_numpy()]
     else:
         fl = ident
-    cols = [c for c in ["school_id", "name", "category", "result_index", "result_index_se", "p_bottom_quartile",
-                        "social_wellbeing_index", "explanation"] if c in fl.columns]
+    cols = [c for c in ["school_id", "name", "category", "result_index", "result_index_se", "shrunken_index",
+                        "p_bottom_quartile", "social_wellbeing_index", "explanation"] if c in fl.columns]
     if len(fl):
-        parts.append(table(fl[cols].reset_index(drop=True), caption="Выявленные школы и основания"))
+        rule_labels = criterion_labels(region.meta.get("rules", "lo_2018"))
+        parts.append(table(fl[cols].reset_index(drop=True), rule_labels, caption="Выявленные школы и основания"))
         crit = [c for c in fl.columns if c.startswith("crit_")]
         if crit:
             titles = criterion_titles(region.meta.get("rules", "lo_2018"), crit)
@@ -288,7 +291,7 @@ def dynamics_section(region: Any, municipality: str) -> Section:
         foot = None
         if (sub["participants"] < min_n).fillna(False).any():
             foot = f"* Индекс скрыт: в этот год у школы меньше {min_n} участников."
-        parts.append(table(piv.fillna("—"), caption="Индекс результатов школ по годам", note=foot,
+        parts.append(table(piv.fillna("—"), caption=f"{name_ru('year_result_index')} по годам", note=foot,
                                 max_rows=_rows(region)))
     return Section(parts)
 

@@ -1,0 +1,58 @@
+"""The command group that keeps Python text off the console.
+
+A command reports the failures it expects (bad data, settings) in Russian itself. Anything else
+is a defect of the workbook: the user sees one Russian sentence naming the log file, and the
+traceback goes to that file, next to the command's output when the command names one.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import click
+import typer
+from typer.core import TyperGroup
+
+OUTPUT_OPTIONS = ("--out", "--csv", "--xlsx")
+CRASH_LOG_NAME = "shnro_ошибка.log"
+INTERNAL_ERROR_EXIT = 1
+
+
+def crash_log_path(args: list[str]) -> Path:
+    """Where the traceback of an unexpected failure goes: beside the first output the command
+    line names (``--out``, ``--csv``, ``--xlsx``), else the current folder."""
+    for i, arg in enumerate(args):
+        for option in OUTPUT_OPTIONS:
+            value = arg.split("=", 1)[1] if arg.startswith(option + "=") else None
+            if arg == option and i + 1 < len(args):
+                value = args[i + 1]
+            if value:
+                out = Path(value)
+                folder = out if option == "--out" and not out.suffix else out.parent
+                return folder / CRASH_LOG_NAME
+    return Path.cwd() / CRASH_LOG_NAME
+
+
+class GuardedGroup(TyperGroup):
+    """A :class:`typer.core.TyperGroup` whose commands never print a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["shnro_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, typer.Exit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a defect into a message
+            log = crash_log_path(ctx.meta.get("shnro_args", []))
+            try:
+                log.parent.mkdir(parents=True, exist_ok=True)
+                log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+                where = f"подробности для разработчиков — в файле {log}"
+            except OSError:
+                where = "подробности записать не удалось"
+            typer.echo(f"Ошибка: команда не выполнена из-за внутренней ошибки программы; {where}.", err=True)
+            raise typer.Exit(INTERNAL_ERROR_EXIT) from None

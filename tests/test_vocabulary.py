@@ -1,0 +1,34 @@
+"""One quantity, one name: the vocabulary and the headers that come from it."""
+
+from __future__ import annotations
+
+from shnro_lib.identify import column_labels_ru
+from shnro_lib.labels import LABELS_RU
+from shnro_lib.vocabulary import labels_ru, name_ru, vocabulary
+
+
+def test_no_two_quantities_share_a_name():
+    names = [q.name for q in vocabulary().values()]
+    assert len(names) == len(set(names))
+
+
+def test_every_header_of_a_quantity_is_its_vocabulary_name():
+    for qid, name in labels_ru().items():
+        assert LABELS_RU[qid] == name
+    labels = column_labels_ru("lo_2018")
+    for qid in ("result_index", "shrunken_index", "result_index_se", "category"):
+        assert labels[qid] == name_ru(qid)
+
+
+def test_the_probability_names_its_own_bottom_share():
+    assert column_labels_ru("lo_2018")["p_bottom_quartile"] == "Вероятность попасть в нижние 12 % школ"
+
+
+def test_identification_and_report_share_the_key_headers():
+    ident = column_labels_ru("lo_2018")
+    for key in ("school_id", "name", "municipality", "social_wellbeing_index"):
+        assert ident[key] == LABELS_RU[key]
+
+
+def test_the_year_index_and_the_window_index_are_named_apart():
+    assert name_ru("year_result_index") != name_ru("result_index") != name_ru("shrunken_index")
