@@ -48,6 +48,19 @@ def settings_override(config: Path | None, name: str) -> dict[str, Any]:
         raise typer.Exit(1) from None
 
 
+def batch_overrides(config: Path | None) -> dict[str, Any]:
+    """The user's whole ``--config`` as ``shnro reports`` reads it: every parameter file plus
+    ``criteria`` (the selected rule set); exit 1 with a Russian message if invalid."""
+    from shnro_lib.identify.models import read_config
+    from shnro_lib.settings import SettingsError
+
+    try:
+        return read_config(config)
+    except (SettingsError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"Ошибка: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
     """A stage failed: the Russian message for the user, the technical detail in a log file.
 

@@ -26,19 +26,25 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib import partners as pt
-        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
+        from shnro_lib.commands._common import batch_overrides, failure_exit, load_or_exit, not_assessed
         from shnro_lib.context import ContextNotAssessed
+        from shnro_lib.identify import load_rules
         from shnro_lib.outputs import write_csv, write_workbook
+        from shnro_lib.pipeline import stages
 
-        overrides = {name: settings_override(config, name) for name in ("partners", "context")}
+        overrides = batch_overrides(config)
         try:
-            cfg = pt.load_partners_config(overrides["partners"])
+            cfg = pt.load_partners_config(overrides.get("partners") or {})
         except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
         try:
-            res = pt.partner_result(ds, year, cfg, rules, context_config=overrides["context"] or None)
+            # the same identification as the batch's stage: the rule set with the user's criteria and indices
+            override = stages.identify_override(overrides)
+            ident = stages.identify_years(ds, [year], rules, override)[year]
+            res = pt.partner_result(ds, year, cfg, load_rules(rules, override.get("criteria")), ident=ident,
+                                    context_config=overrides.get("context") or None)
         except ContextNotAssessed as exc:
             write_csv(pd.DataFrame(columns=CSV_COLUMNS), csv)
             typer.echo(f"Записано (пусто): {csv}")

@@ -11,7 +11,7 @@ from shnro_lib.profiles.practices import (
     worth_learning_sentences,
 )
 
-SECTION_COLUMNS = ["name", "municipality", "route", "gain", "q_value", "category", "in_programme_years",
+SECTION_COLUMNS = ["school_id", "name", "municipality", "route", "gain", "q_value", "category", "in_programme_years",
                    "diagnostics", "methodical_visits", "has_partner", "process_note"]
 
 

@@ -198,7 +198,7 @@ def identified_section(region: Any, municipality: str) -> Section:
             titles = criterion_titles(region.meta.get("rules", "lo_2018"), crit)
             short = {c: f"К{i}" for i, c in enumerate(crit, start=1)}
             legend = "; ".join(f"{short[c]} — {titles[c]}" for c in crit)
-            parts.append(table(fl[["name", *crit]].reset_index(drop=True),
+            parts.append(table(fl[["school_id", "name", *crit]].reset_index(drop=True),
                                     caption="Выполнение отдельных критериев (да — выполнен, нет — не выполнен, "
                                             "«—» — нет данных для проверки)",
                                     labels=short, note=legend))
