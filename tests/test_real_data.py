@@ -22,7 +22,7 @@ import pytest
 from tests.textcheck import file_text, python_text
 
 REAL = Path(__file__).parents[1] / ".." / "shared" / "real"
-SETS = ("calapi", "michigan", "caschools")
+SETS = ("caschools", "michigan", "calapi")
 OK_CODES = {0, 3, 4}
 MUNICIPAL_REPORTS = 2
 pytestmark = pytest.mark.slow
@@ -126,12 +126,30 @@ def _outputs(run) -> list[Path]:
     return sorted(set(files))
 
 
-def test_outputs_have_no_python_text(real_run):
+def _python_in_outputs(run, strict_names: bool, only=lambda f: True) -> list[str]:
     bad = []
-    for f in _outputs(real_run):
-        found = python_text(file_text(f))
-        if found:
-            bad.append(f"{real_run['name']} {f.relative_to(real_run['out'])}: {sorted(set(found))[:8]}")
+    for f in _outputs(run):
+        if only(f):
+            found = python_text(file_text(f), strict_names=strict_names)
+            if found:
+                bad.append(f"{run['name']} {f.relative_to(run['out'])}: {sorted(set(found))[:8]}")
+    return bad
+
+
+def test_outputs_have_no_python_text(real_run):
+    """No traceback or exception name in any output; no snake_case identifier in the HTML reports."""
+    bad = _python_in_outputs(real_run, strict_names=False)
+    bad += _python_in_outputs(real_run, strict_names=True, only=lambda f: f.suffix == ".html")
+    assert not bad, "\n".join(bad)
+
+
+# Known gap (issue 22, left open): these tables still carry internal column codes — costs.csv and
+# pairs.csv headers (efficiency_bc, leader_id…), the «Критерии» and «Полнота данных» sheets of the
+# identification lists (crit_low_results…), monitoring.xlsx indicator codes and directions
+# (higher_better), context.xlsx model terms (z_share_low_ses).  Strict: passing means it was fixed.
+@pytest.mark.xfail(strict=True, reason="tables still show internal column codes (issue 22)")
+def test_output_tables_have_no_identifiers(real_run):
+    bad = _python_in_outputs(real_run, strict_names=True, only=lambda f: f.suffix in (".csv", ".xlsx"))
     assert not bad, "\n".join(bad)
 
 

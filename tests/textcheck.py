@@ -3,11 +3,13 @@
 ``python_text(text)`` returns the offending fragments (empty when the text is clean): tracebacks,
 ``File "…"`` frames, English exception names and ``Error:``/``Warning:`` prefixes, snake_case
 identifiers.  A snake_case name is allowed where a user needs it verbatim: in a path or file name,
-and in parentheses, quotes «…» or backticks (a column of the input file named after its Russian title).
+and in parentheses, quotes «…» or backticks (a column of the input file named after its Russian title),
+and the names a user types (:func:`user_names`: columns of the data contract, rule sets, criteria).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -37,11 +39,30 @@ def _quoted(text: str, start: int, end: int) -> bool:
     return False
 
 
-def python_text(text: str) -> list[str]:
-    """The fragments of ``text`` that are Python, not Russian text for a user."""
+@functools.cache
+def user_names() -> frozenset[str]:
+    """Identifiers a user writes himself, so may read: the data contract's columns (his files), the
+    rule sets (``--rules``) and their criteria (``--config``)."""
+    import yaml
+
+    from shnro_lib.schema import TABLES
+
+    names = {c.name for t in TABLES.values() for c in t.columns}
+    for f in (Path(__file__).parents[1] / "parameters" / "criteria").glob("*.yaml"):
+        names.add(f.stem)
+        names.update((yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("criteria") or {})
+    return frozenset(names)
+
+
+def python_text(text: str, strict_names: bool = True) -> list[str]:
+    """The fragments of ``text`` that are Python, not Russian text for a user (``strict_names=False``:
+    tracebacks and exception names only, snake_case identifiers not looked for)."""
     found = [m.group(0) for p in _PATTERNS for m in p.finditer(text)]
+    if not strict_names:
+        return found
+    allowed = user_names()
     for m in _SNAKE.finditer(text):
-        if not _quoted(text, m.start(), m.end()):
+        if m.group(0) not in allowed and not _quoted(text, m.start(), m.end()):
             found.append(m.group(0))
     return found
 

@@ -335,7 +335,7 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     out = out[cols].reset_index()
     unassessed = _unassessed(r, undecided, clauses, absent)
     out.attrs.update({"rules": r["name"], "year": int(year), "notes": notes, "unassessed": unassessed,
-                      "absent": absent, "coverage": _coverage(r, evals, absent),
+                      "absent": absent, "coverage": _coverage(r, evals, absent, len(out)),
                       "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()}})
     return out
 
@@ -404,12 +404,13 @@ def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, on
     return reasons
 
 
-def _coverage(r: dict, evals: dict, absent: dict[str, str]) -> pd.DataFrame:
+def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> pd.DataFrame:
     rows = []
     for name, c in r["criteria"].items():
         if name in absent:
-            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": pd.NA,
-                         "fired": 0, "why": absent[name]})
+            # a criterion nobody can check is not «met by 0 schools»
+            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": n_schools,
+                         "fired": f"не оценено: {absent[name]}", "why": absent[name]})
             continue
         e = evals[name]
         na = e["fired"].isna()
