@@ -61,6 +61,13 @@ LABELS_RU.update({
     "same_as_current": "Совпадает с текущим", "capacity": "Ёмкость", "n_assigned": "Назначено школ",
 })
 
+
+
+def money_labels(currency: str = "руб.") -> dict[str, str]:
+    """Headers of the money columns in ``currency`` (the data set's, ``DatasetFacts.currency_ru``)."""
+    return {"spending_per_pupil": f"Расходы на ученика, {currency}", "cost_rub": f"Расходы программы, {currency}"}
+
+
 # programme-effect estimators (the ``estimator`` column of the effects table), lower case
 ESTIMATORS_RU: dict[str, str] = {
     "naive_pre_post": "наивная «до–после»", "rtm_adjusted": "поправка на регрессию к среднему",

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 KNOWN_PROCEDURES = ("ЕГЭ", "ОГЭ", "ВПР", "РДР")
 WAVES = ("вход", "промежуточная", "выход")
 REGION_ROW = "__region__"
+# a sanity check only: any year a real archive holds is valid (DATA_CONTRACT.md, «Conventions»)
+YEAR_MIN, YEAR_MAX = 1800, 2100
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def _share(name: str, label: str, required: bool = False) -> Column:
 
 _SCHOOL_YEAR = (
     Column("school_id", "str", label_ru="Код ОО"),
-    Column("year", "int", min=1990, max=2100, label_ru="Год"),
+    Column("year", "int", min=YEAR_MIN, max=YEAR_MAX, label_ru="Год"),
 )
 
 TABLES: dict[str, TableSpec] = {
@@ -88,9 +90,11 @@ TABLES: dict[str, TableSpec] = {
             Column("procedure", "str", label_ru="Процедура"),
             Column("subject", "str", label_ru="Предмет"),
             Column("grade", "int", min=1, max=11, label_ru="Класс"),
-            Column("participants", "int", min=0, label_ru="Число участников"),
+            Column("participants", "int", required=False, min=0, label_ru="Число участников"),
             Column("mean_score", "float", required=False, min=0, label_ru="Средний балл"),
             Column("max_score", "float", min=0, label_ru="Максимальный балл"),
+            Column("min_score", "float", required=False, min=0, label_ru="Минимальный балл шкалы"),
+            Column("prior_score", "float", required=False, label_ru="Предшествующий результат"),
             _share("share_low", "Доля низких результатов"),
             _share("share_quality", "Качество знаний"),
             _share("share_high", "Доля высоких результатов"),
@@ -182,7 +186,7 @@ TABLES: dict[str, TableSpec] = {
             *_SCHOOL_YEAR,
             Column("programme", "str", required=False, label_ru="Программа"),
             Column("in_programme", "bool", label_ru="Участвует в программе"),
-            Column("cohort", "int", required=False, min=1990, max=2100, label_ru="Год начала поддержки"),
+            Column("cohort", "int", required=False, min=YEAR_MIN, max=YEAR_MAX, label_ru="Год начала поддержки"),
             Column("partner_school_id", "str", required=False, label_ru="Код школы-партнёра"),
             Column("cost_rub", "float", required=False, min=0, label_ru="Расходы программы, руб."),
         ),
@@ -212,9 +216,10 @@ TABLES: dict[str, TableSpec] = {
             Column("date", "date", required=False, label_ru="Дата"),
             Column("subject", "str", label_ru="Предмет"),
             Column("grade", "int", min=1, max=11, label_ru="Класс"),
-            Column("participants", "int", min=0, label_ru="Число участников"),
+            Column("participants", "int", required=False, min=0, label_ru="Число участников"),
             Column("mean_score", "float", required=False, min=0, label_ru="Средний балл"),
             Column("max_score", "float", min=0, label_ru="Максимальный балл"),
+            Column("min_score", "float", required=False, min=0, label_ru="Минимальный балл шкалы"),
             _share("share_low", "Доля низких результатов"),
         ),
         key=("school_id", "wave", "subject", "grade"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class ClusterResult:
     context: ContextFeatures
     centroids: pd.DataFrame
     model: Any = None
+    notes: list[str] = field(default_factory=list)
 
 
 def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
@@ -81,15 +82,30 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
     return m.predict(X), m
 
 
+def _smallest(labels: np.ndarray) -> int:
+    return int(np.bincount(np.unique(labels, return_inverse=True)[1]).min()) if len(labels) else 0
+
+
 def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame]:
+    """The number of clusters: the best score among the k whose every cluster has at least
+    ``min_cluster_size`` schools (a fixed ``k`` is lowered until it does); 1 when none does."""
     from sklearn.metrics import silhouette_score
 
     fixed = ccfg["k"]
+    min_size = int(ccfg["min_cluster_size"])
     lo, hi = ccfg["k_range"]
-    hi = min(int(hi), len(X) - 1)
+    # k clusters of at least min_size schools need k * min_size schools
+    hi = min(int(hi), len(X) - 1, len(X) // min_size)
+    if fixed:
+        for k in range(min(int(fixed), max(hi, 1)), 1, -1):
+            if _smallest(_fit(method, X, k, ccfg)[0]) >= min_size:
+                return k, pd.DataFrame({"k": [k]})
+        return 1, pd.DataFrame({"k": [1]})
     rows = []
     for k in range(int(lo), hi + 1):
         labels, m = _fit(method, X, k, ccfg)
+        if _smallest(labels) < min_size:
+            continue
         if method == "gmm":
             rows.append({"k": k, "bic": float(m.bic(X))})
         else:
@@ -100,10 +116,9 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
                    if len(set(labels)) > 1 else np.nan)
             rows.append({"k": k, "silhouette": float(sil)})
     scores = pd.DataFrame(rows)
-    if fixed:
-        return int(fixed), scores
     if scores.empty:
-        raise ValueError("Слишком мало школ для кластеризации")
+        # too few schools for two clusters of the minimum size: one group, said so in the notes
+        return 1, pd.DataFrame({"k": [1]})
     if method == "gmm":
         return int(scores.loc[scores["bic"].idxmin(), "k"]), scores
     return int(scores.loc[scores["silhouette"].idxmax(), "k"]), scores
@@ -171,8 +186,11 @@ def cluster_analysis(dataset, year: int, method: str | None = None,
     cf = context_features(dataset, year, cfg)
     Xdf = _select(cf, _role_features(cfg, "clustering"))
     X = Xdf.to_numpy()
+    if len(X) == 0:
+        raise ValueError("Нет школ с данными о контексте для кластеризации")
     k, scores = _choose_k(method, X, ccfg)
     raw_labels, model = _fit(method, X, k, ccfg)
+    notes = _cluster_notes(len(X), k, ccfg)
     # number clusters by the mean (pure-context) principal-component index, most favourable first
     pc = pca_index(cf, cfg, features=list(Xdf.columns))
     means = pd.Series(pc.to_numpy()).groupby(raw_labels).mean().sort_values(ascending=False, kind="stable")
@@ -197,11 +215,29 @@ def cluster_analysis(dataset, year: int, method: str | None = None,
         profile[f"z_{f}"] = zmeans[f].round(3).to_numpy()
     for f in Xdf.columns:
         profile[f"mean_{f}"] = raw_means[f].round(4).to_numpy()
-    stab = _bootstrap_ari(method, X, k, labels, ccfg) if stability else {
+    stab = _bootstrap_ari(method, X, k, labels, ccfg) if stability and k > 1 else {
         "ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
     return ClusterResult(labels=out, profile=profile.reset_index(drop=True), k_scores=scores, k=k,
                          method=method, stability=stab, excluded=cf.excluded, features=list(Xdf.columns),
-                         context=cf, centroids=zmeans, model=model)
+                         context=cf, centroids=zmeans, model=model, notes=notes)
+
+
+def _cluster_notes(n: int, k: int, ccfg: dict) -> list[str]:
+    """Russian notes on clusters of small data (shown with the context output)."""
+    from shnro_lib.report.format import fmt_int
+
+    min_size, warn = int(ccfg["min_cluster_size"]), int(ccfg["few_schools_warning"])
+    out = []
+    if k == 1:
+        out.append(f"Кластеры не выделены: школ с данными о контексте {fmt_int(n)}, а в каждом кластере должно "
+                   f"быть не меньше {fmt_int(min_size)} школ; все школы образуют одну группу.")
+    elif ccfg["k"] and k < int(ccfg["k"]):
+        out.append(f"Число кластеров уменьшено с {fmt_int(ccfg['k'])} до {fmt_int(k)}: в каждом кластере должно "
+                   f"быть не меньше {fmt_int(min_size)} школ.")
+    if n < warn:
+        out.append(f"Школ с данными о контексте мало ({fmt_int(n)}, меньше {fmt_int(warn)}): кластеры и их "
+                   "названия ориентировочные.")
+    return out
 
 
 def cluster_schools(dataset, year: int, method: str | None = None,

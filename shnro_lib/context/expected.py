@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class ExpectedModel:
     window: list[int]
     context: ContextFeatures | None = None
     year_shock_variance: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
@@ -71,11 +72,12 @@ def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 res = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=opt)
+                # statsmodels warns (in English, on the console) while computing undefined SEs
+                bse = np.asarray(res.bse_fe)
             re_var = float(np.asarray(res.cov_re)[0, 0])
             scale = float(res.scale)
             conv = bool(getattr(res, "converged", False))
             rec.update(converged=conv, re_variance=re_var)
-            bse = np.asarray(res.bse_fe)
             msgs = {str(w.message)[:80] for w in caught}
             if not conv:
                 rec["note"] = "не сошёлся"
@@ -120,6 +122,41 @@ def _year_shock_variance(dataset, window: list[int]) -> tuple[float, pd.Series]:
     return max(float((var[ok] - se2[ok]).mean()), 0.0), n
 
 
+PRIOR_LABEL_RU = "Предшествующий результат (стандартизованный)"
+
+
+def _with_prior_score(dataset, Xall: pd.DataFrame, window: list[int]) -> tuple[pd.DataFrame, list[str]]:
+    """Add the school's standardised prior attainment over ``window`` as a model covariate.
+
+    ``prior_score`` (results, school × year) is averaged per school over the window's rows
+    (weighted as the result index), then standardised across schools; a school without it gets
+    the region's mean (0) and is counted in the note.  Without the column nothing changes.
+    """
+    from shnro_lib.indicators.scale import result_weight
+
+    if not dataset.has_column("results", "prior_score"):
+        return Xall, []
+    r = dataset.results
+    r = r[r["year"].isin(window).fillna(False) & r["prior_score"].notna()]
+    if r.empty:
+        return Xall, []
+    w = result_weight(r)
+    num = (r["prior_score"].astype(float) * w).groupby(r["school_id"].astype("string")).sum()
+    prior = num / w.groupby(r["school_id"].astype("string")).sum()
+    sd = float(prior.std(ddof=0))
+    if not np.isfinite(sd) or sd <= 0:
+        return Xall, ["Предшествующий результат не учтён в модели: он одинаков у всех школ."]
+    z = ((prior - prior.mean()) / sd).reindex(Xall.index.astype("string"))
+    n_missing = int(z.isna().sum())
+    out = Xall.copy()
+    out["prior_score"] = z.fillna(0.0).to_numpy()
+    note = ("Ожидаемый результат учитывает предшествующий результат (prior_score) как ковариату: "
+            "отклонение показывает прогресс относительно исходного уровня, а не только контекст.")
+    if n_missing:
+        note += f" У {n_missing} школ предшествующего результата нет — для них взято среднее по региону."
+    return out, [note]
+
+
 def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None = None) -> ExpectedModel:
     """Model the school result index on context and return expected results and residuals.
 
@@ -146,6 +183,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     window = window_years(dataset.years, year, int(mcfg["window"]))
     ri = school_result_index(dataset.results, years=window)
     Xall = _select(cf, _role_features(cfg, "model"))
+    n_context = Xall.shape[1]
+    notes: list[str] = []
+    if mcfg["use_prior_score"]:
+        Xall, notes = _with_prior_score(dataset, Xall, window)
     feats = list(Xall.columns)
     data = Xall.join(ri[["result_index", "result_index_se"]], how="inner")
     data = data[data["result_index"].notna()]
@@ -185,8 +226,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         vf = float(np.var(fitted_fixed))
         r2 = vf / (vf + re_var + resid_var)
         r2_cond = (vf + re_var) / (vf + re_var + resid_var)
-        pvals = np.asarray(res.pvalues)[:k]
-        bse = np.asarray(res.bse_fe)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pvals = np.asarray(res.pvalues)[:k]
+            bse = np.asarray(res.bse_fe)
         model_used = "mixedlm"
     else:
         if not reason:
@@ -235,19 +278,20 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     if icfg["method"] == "pca":
         ci = pca_index(cf, cfg)
     else:
-        lp = pd.Series(Xfull @ beta, index=Xall.index)
+        # context only: the prior-attainment covariate is not part of a school's context
+        lp = pd.Series(Xfull[:, : n_context + 1] @ beta[: n_context + 1], index=Xall.index)
         ci = (lp - lp.mean()) / (lp.std(ddof=0) or 1.0)
     tab["context_index"] = ci.reindex(Xall.index)
     tab = tab.rename_axis("school_id").reset_index()
     tab["school_id"] = tab["school_id"].astype("string")
-    labels = ["Константа"] + [cf.labels.get(f, f) for f in feats]
+    labels = ["Константа"] + [cf.labels.get(f, PRIOR_LABEL_RU if f == "prior_score" else f) for f in feats]
     params = pd.DataFrame({"feature": ["const"] + feats, "label": labels, "coef": beta,
                            "se": bse[: len(beta)], "p_value": pvals[: len(beta)]})
     return ExpectedModel(table=tab, model_used=model_used, optimizer=opt, reason=reason,
                          attempts=pd.DataFrame(attempts), r2=float(r2), r2_conditional=float(r2_cond),
                          re_variance=re_var, residual_variance=float(resid_var), params=params,
                          n_schools=int(len(data)), n_municipalities=n_muni, window=window, context=cf,
-                         year_shock_variance=float(shock_var))
+                         year_shock_variance=float(shock_var), notes=notes)
 
 
 def expected_results(dataset, year: int, config: str | Path | Mapping | None = None) -> pd.DataFrame:

@@ -49,6 +49,8 @@ class ClusteringSettings(StrictSettings):
     method: Literal["kmeans", "ward", "gmm"]
     k_range: list[int] = Field(min_length=2, max_length=2)
     k: int | None
+    min_cluster_size: int = Field(ge=1)
+    few_schools_warning: int = Field(ge=0)
     n_init: int = Field(ge=1)
     random_state: int
     gmm_covariance: Literal["full", "diag", "tied", "spherical"]
@@ -69,6 +71,7 @@ class ModelSettings(StrictSettings):
     ols_weighting: Literal["precision", "none"]
     ci_level: float = Field(gt=0, lt=1)
     include_year_shock: bool
+    use_prior_score: bool
 
 
 class ContextIndexSettings(StrictSettings):

@@ -10,6 +10,7 @@ import pandas as pd
 from shnro_lib.costs.dea import dea_efficiency
 from shnro_lib.costs.settings import NotEstimated, load_costs_config
 from shnro_lib.indicators import school_result_index, standardised_results, window_years
+from shnro_lib.io.facts import currency_label
 
 
 def _expected(dataset, year: int, er: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -92,7 +93,8 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
         er, notes = _context_free(dataset, win, str(exc).removeprefix("не оценено: "), cfg.quadrant_split)
         with_context = False
     z = standardised_results(dataset.results[dataset.results["year"].isin(win).fillna(False)])
-    wp = (z["pct"] * z["participants"]).groupby(z["school_id"]).sum() / z["participants"].groupby(z["school_id"]).sum()
+    # the output measure: mean share of the scale's range ((mean - min) / (max - min)), weighted as the index is
+    wp = (z["pct"] * z["weight"]).groupby(z["school_id"]).sum() / z["weight"].groupby(z["school_id"]).sum()
     d = er.join(spend.rename("spending_per_pupil"), how="inner").join(wp.rename("mean_pct"), how="inner")
     d = d.dropna(subset=["spending_per_pupil", "residual" if with_context else "result_index", "mean_pct"])
     d = d[(d["spending_per_pupil"] > 0) & (d["mean_pct"] > 0)]
@@ -139,11 +141,14 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
     out["expected_model"] = d["model"].to_numpy()
     out = out.reset_index(drop=True)
     out.attrs["notes"] = notes
+    out.attrs["currency"] = currency_label((getattr(dataset, "metadata", None) or {}).get("currency"))
     return out
 
 
-def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None):
+def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None, currency: str | None = None):
     """Quadrant chart: spending per pupil (x) against the residual (y).
+
+    ``currency`` labels the x axis (default: the table's, from ``dataset.yaml``; roubles).
 
     Without expected results (no context model) the y axis is the result index against its median.
     """
@@ -169,7 +174,8 @@ def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None):
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(table["spending_per_pupil"].median() / 1000, color="black", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ax.set_xlabel("Расходы на обучающегося, тыс. руб. (лог. шкала)")
+    cur = currency or table.attrs.get("currency") or "руб."
+    ax.set_xlabel(f"Расходы на обучающегося, тыс. {cur} (лог. шкала)")
     ax.set_ylabel(ylabel)
     t = "«Цена–качество»"
     ax.set_title(("СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + t) if synthetic else t, fontsize=10)

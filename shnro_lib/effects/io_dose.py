@@ -9,6 +9,7 @@ from scipy import stats
 from shnro_lib.effects.matching import _context_for_matching
 from shnro_lib.effects.panel import panel_selection_years, programme_cohorts, result_panel
 from shnro_lib.effects.settings import load_effects_config
+from shnro_lib.indicators.scale import has_scale, pct_of_range
 
 
 def paired_hedges_g(before: np.ndarray, after: np.ndarray, ci_level: float = 0.95) -> dict:
@@ -59,8 +60,8 @@ def input_output(dataset, config=None) -> pd.DataFrame:
     w_in, w_out = icfg.wave_in, icfg.wave_out
     d = diag[diag["wave"].isin([w_in, w_out]).fillna(False) & (diag["participants"].fillna(0)
                                                               >= icfg.min_participants)].copy()
-    d = d[d["max_score"] > 0]
-    d["pct"] = d["mean_score"].astype(float) / d["max_score"].astype(float) * 100
+    d = d[has_scale(d).to_numpy()]
+    d["pct"] = pct_of_range(d)
     d["w"] = d["participants"].astype(float)
     d["wp"] = d["w"] * d["pct"]
     coh = programme_cohorts(dataset)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.indicators import standardised_results
+from shnro_lib.indicators.scale import has_scale, pct_of_range, result_weight, sat
 
 OUTCOMES = {"sd": "y_sd", "pp": "y_pp"}
 
@@ -41,15 +42,15 @@ def selection_index(results: pd.DataFrame, years: list[int], cell_weighting: str
     if cell_weighting == "participants":
         z = standardised_results(r)
         z = z[z["z"].notna()]
-        w = z["participants"].astype(float)
+        w = z["weight"].astype(float)
         agg = pd.DataFrame({"wz": w * z["z"], "w": w, "school_id": z["school_id"]}).groupby("school_id").sum()
         return (agg["wz"] / agg["w"]).rename("selection_index")
-    r = r[(r["participants"].fillna(0) > 0) & r["mean_score"].notna() & (r["max_score"] > 0)]
-    pct = r["mean_score"].astype(float) / r["max_score"].astype(float) * 100
+    r = r[(sat(r) & has_scale(r)).to_numpy()]
+    pct = pct_of_range(r)
     keys = [r[c] for c in ("procedure", "subject", "grade", "year")]
     g = pct.groupby(keys)
     z = (pct - g.transform("mean")) / g.transform("std")
-    w = r["participants"].astype(float)
+    w = result_weight(r)
     frame = pd.DataFrame({"school_id": r["school_id"], "wz": w * z, "w": w.where(z.notna(), 0.0)})
     frame["wz"] = frame["wz"].fillna(0.0)
     agg = frame.groupby("school_id").sum()

@@ -253,6 +253,10 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         notes.append(f"Индекс результатов: в данных нет процедур {', '.join(p for p in wanted if p not in used)}; "
                      f"использованы {', '.join(used) or '—'}.")
     idx = _result_index(ctx, year, int(r["window"]), {})
+    if len(idx) and idx["result_index_se"].isna().all() and idx["result_index"].notna().any():
+        notes.append("Индекс результатов: в данных нет числа участников — результаты взвешены поровну; "
+                     "сглаживание малых школ (эмпирический Байес) и порог числа участников не применены, "
+                     "вероятность попадания в нижнюю группу не оценена.")
     for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile"):
         out[c] = idx[c]
     bp = ri["borderline_p"]

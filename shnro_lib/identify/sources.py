@@ -77,9 +77,14 @@ def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
                                   year_weights=weights, standardised=ctx.std,
                                   procedure_weights=ri["procedure_weights"])
     n_years = max(len(yrs), 1)
-    idx = idx[idx["participants"] / n_years >= float(ri["min_participants"])]
+    # without counts (a source that does not publish them) the small-school floor cannot be applied
+    idx = idx[(idx["participants"].astype(float) / n_years >= float(ri["min_participants"]))
+              | idx["participants"].isna()]
     sh = ind.shrink_index(idx, bottom_share=float(ri["bottom_share"]))
     value = sh["shrunken_index"] if ri["method"] == "shrunken" else sh["result_index"]
+    # without participant counts the index has no SE and cannot be shrunk: the index itself is used
+    # (classify notes it once)
+    value = value.where(sh["result_index_se"].notna(), sh["result_index"])
     out = _frame(value, ctx, sh["participants"].astype(float))
     for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile", "z_vs_mean"):
         out[c] = sh[c].reindex(out.index)

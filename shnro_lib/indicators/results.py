@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .scale import has_scale, pct_of_range, result_weight, sat
+
 CELL = ["procedure", "subject", "grade", "year"]
 
 
@@ -50,17 +52,18 @@ def standardised_results(results: pd.DataFrame, default_student_sd_pct: float = 
     on ``1/n`` estimates ``sigma_w^2``.  When the slope is not positive (too few
     schools or no size variation) the default is used.
     """
-    r = results.loc[(results["participants"].fillna(0) > 0) & results["mean_score"].notna()
-                    & (results["max_score"] > 0)].copy()
-    r["participants"] = r["participants"].astype(float)
-    r["pct"] = r["mean_score"].astype(float) / r["max_score"].astype(float) * 100.0
-    w = r["participants"]
+    r = results.loc[(sat(results) & has_scale(results)).to_numpy()].copy()
+    r["participants"] = pd.to_numeric(r["participants"], errors="coerce").astype(float) \
+        if "participants" in r.columns else np.nan
+    r["pct"] = pct_of_range(r)
+    # participants where the source gives them; without counts every result weighs the same
+    r["weight"] = w = result_weight(r)
     r["_w_pct"] = w * r["pct"]
     g = r.groupby(CELL, observed=True)
-    r["cell_mean"] = g["_w_pct"].transform("sum") / g["participants"].transform("sum")
+    r["cell_mean"] = g["_w_pct"].transform("sum") / g["weight"].transform("sum")
     r["_w_dev2"] = w * (r["pct"] - r["cell_mean"]) ** 2
     g = r.groupby(CELL, observed=True)
-    var = g["_w_dev2"].transform("sum") / g["participants"].transform("sum")
+    var = g["_w_dev2"].transform("sum") / g["weight"].transform("sum")
     r["cell_sd"] = np.sqrt(var)
     # a cell with one school (or identical scores) has no spread: z is undefined there
     r.loc[r["cell_sd"] <= 1e-9, "cell_sd"] = np.nan
@@ -76,6 +79,8 @@ def _within_school_sd(r: pd.DataFrame, default: float) -> pd.Series:
     inv_n = 1.0 / r["participants"]
     for _, idx in r.groupby(["procedure", "subject", "grade"], observed=True).groups.items():
         x, y = inv_n.loc[idx].to_numpy(), dev2.loc[idx].to_numpy()
+        known = np.isfinite(x) & np.isfinite(y)
+        x, y = x[known], y[known]
         if len(x) < 20 or np.ptp(x) <= 0:
             continue
         slope = np.polyfit(x, y, 1)[0]
@@ -134,7 +139,7 @@ def school_result_index(
         z = z[z["year"].isin(list(years))]
     if procedures is not None:
         z = z[z["procedure"].isin(list(procedures))]
-    w = z["participants"].astype(float)
+    w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
     if year_weights:
         w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
     if procedure_weights:
@@ -144,20 +149,24 @@ def school_result_index(
         "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
         "wz": w * z["z"], "wse": w * z["z_se"], "w2se2": (w * z["z_se"]) ** 2,
         "participants": z["participants"],
+        "se_unknown": z["z_se"].isna(),
     })
     frame = frame[frame["w"] > 0]
     keys = ["school_id", "year"] if by_year else ["school_id"]
     agg = frame.groupby(keys).agg(
         wsum=("w", "sum"), wz=("wz", "sum"), w2se2=("w2se2", "sum"),
-        participants=("participants", "sum"), n_rows=("w", "size"), n_years=("year", "nunique"),
+        participants=("participants", lambda s: s.sum(min_count=1)), n_rows=("w", "size"),
+        se_unknown=("se_unknown", "any"), n_years=("year", "nunique"),
     )
     by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
     shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
     out = pd.DataFrame(index=agg.index)
     out["result_index"] = agg["wz"] / agg["wsum"]
-    out["result_index_se"] = np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]
-    out["participants"] = agg["participants"].astype(int)
+    # a row without a participant count has no sampling error: the school's SE is unknown, not 0
+    out["result_index_se"] = (np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]).where(~agg["se_unknown"])
+    # a count the source did not give stays missing (never 0, never a number of rows)
+    out["participants"] = agg["participants"].round().astype("Int64")
     out["n_rows"] = agg["n_rows"].astype(int)
     out["n_years"] = agg["n_years"].astype(int)
     return out

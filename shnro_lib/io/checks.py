@@ -118,12 +118,21 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
                     msg = f"значение больше допустимого максимума {_num(c.max)}"
                 ctx.add("error", pos, c.name, v, msg)
 
-    if {"mean_score", "max_score", "participants"} <= set(df.columns) and n:
-        mean, mx, part = df["mean_score"], df["max_score"], df["participants"]
+    if {"mean_score", "max_score"} <= set(df.columns) and n:
+        mean, mx = df["mean_score"], df["max_score"]
+        part = df["participants"] if "participants" in df.columns else pd.Series(pd.NA, index=df.index)
         over = (mean > mx).fillna(False).to_numpy()
         for pos in over.nonzero()[0]:
             ctx.add("error", int(pos), "mean_score", _num(mean.iloc[pos]),
                     f"средний балл больше максимального балла ({_num(mx.iloc[pos])})")
+        if "min_score" in df.columns:
+            mn = df["min_score"]
+            for pos in (mn >= mx).fillna(False).to_numpy().nonzero()[0]:
+                ctx.add("error", int(pos), "min_score", _num(mn.iloc[pos]),
+                        f"минимальный балл шкалы не меньше максимального ({_num(mx.iloc[pos])})")
+            for pos in (mean < mn).fillna(False).to_numpy().nonzero()[0]:
+                ctx.add("error", int(pos), "mean_score", _num(mean.iloc[pos]),
+                        f"средний балл меньше минимального балла шкалы ({_num(mn.iloc[pos])})")
         zero = ((part == 0).fillna(False) & mean.notna()).to_numpy()
         for pos in zero.nonzero()[0]:
             ctx.add("warning", int(pos), "mean_score", _num(mean.iloc[pos]),

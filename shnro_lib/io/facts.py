@@ -71,11 +71,35 @@ class DatasetFacts(_Strict):
     programme: ProgrammeFacts | None = None
     monitoring: MonitoringFacts | None = None
     thresholds: dict[str, float] = Field(default_factory=dict)
+    # the currency of money columns (spending_per_pupil, cost_rub): a code (RUB, USD, EUR) or a
+    # Russian label («долл. США»); None: roubles
+    currency: str | None = Field(default=None, min_length=1)
 
-    @field_validator("name", "region", "note", "generator", mode="before")
+    @property
+    def currency_ru(self) -> str:
+        """The currency's short Russian label (``руб.`` when the data set does not name one)."""
+        return currency_label(self.currency)
+
+    @field_validator("name", "region", "note", "generator", "currency", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
         return None if v is None else str(v)
+
+
+_CURRENCY_RU = {"RUB": "руб.", "RUR": "руб.", "USD": "долл. США", "EUR": "евро", "GBP": "фунтов стерлингов",
+                "KZT": "тенге", "BYN": "бел. руб.", "CNY": "юаней"}
+
+
+def currency_label(currency: str | None) -> str:
+    """The short Russian label of a currency: a known ISO code is translated, a label is kept.
+
+    >>> currency_label(None), currency_label("usd"), currency_label("долл. США")
+    ('руб.', 'долл. США', 'долл. США')
+    """
+    if currency is None or not str(currency).strip():
+        return "руб."
+    text = str(currency).strip()
+    return _CURRENCY_RU.get(text.upper(), text)
 
 
 _ERROR_RU = {

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 
 from shnro_lib.config import load_yaml
-from shnro_lib.indicators import school_result_index, standardised_results
+from shnro_lib.indicators import scale, school_result_index, standardised_results
 
 
-def _wmean(df: pd.DataFrame, value: str, weight: str = "participants") -> pd.Series:
+def _wmean(df: pd.DataFrame, value: str, weight: str = "weight") -> pd.Series:
     v = df[value].astype(float)
     w = df[weight].astype(float).where(v.notna(), 0.0)
     return (v.fillna(0.0) * w), w
@@ -25,7 +25,8 @@ def _weighted(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFr
         tmp[f"{v}__n"] = num
         tmp[f"{v}__w"] = w
     tmp["participants"] = df["participants"].astype(float)
-    g = tmp.groupby(keys, observed=True, dropna=False).sum(numeric_only=True)
+    # a count the source did not give stays missing (min_count): never 0, never a number of rows
+    g = tmp.groupby(keys, observed=True, dropna=False).sum(numeric_only=True, min_count=1)
     out = pd.DataFrame(index=g.index)
     out["participants"] = g["participants"].round().astype("Int64")
     for v in values:
@@ -54,11 +55,12 @@ def overview_tables(ds: Any, year: int) -> dict[str, pd.DataFrame]:
 
     res = ds.results.copy()
     res["municipality"] = res["school_id"].map(muni)
-    sat = res[res["participants"].fillna(0) > 0]
+    sat = res[scale.sat(res).to_numpy()]
     part = (sat.groupby(["municipality", "year", "procedure"], observed=True)
-            .agg(schools=("school_id", "nunique"), participants=("participants", "sum"), rows=("school_id", "size"))
+            .agg(schools=("school_id", "nunique"), participants=("participants", lambda s: s.sum(min_count=1)),
+                 rows=("school_id", "size"))
             .reset_index())
-    part["participants"] = part["participants"].astype("Int64")
+    part["participants"] = part["participants"].astype(float).round().astype("Int64")
 
     z = standardised_results(ds.results)
     z["municipality"] = z["school_id"].map(muni)

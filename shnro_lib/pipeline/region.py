@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shnro_lib import __version__
+from shnro_lib.io.facts import currency_label
 from shnro_lib.pipeline.cache import META_FILE, cache_key, load_region, parameters_hash, store_region
 from shnro_lib.pipeline.log import StageLog
 from shnro_lib.pipeline.overview import dataset_metadata, load_report_tables, overview_tables
@@ -88,6 +89,7 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
         "year": year, "rules": str(rules), "fingerprint": str(getattr(ds, "fingerprint", "")),
         "synthetic": bool(dmeta.get("synthetic", False)), "dataset_name": str(dmeta.get("name", "")),
         "synthetic_note": str(dmeta.get("note", "")), "municipalities": list(ds.municipalities),
+        "currency": currency_label(dmeta.get("currency")),
         "years": [int(y) for y in ds.years], "tables_present": sorted(ds.tables),
         "version": __version__, "parameters_hash": parameters_hash()[:16], "key": key,
         "load_summary": rep.summary_ru() if rep is not None else "",

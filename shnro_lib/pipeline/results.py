@@ -39,6 +39,11 @@ class RegionResults:
         return bool(self.meta.get("synthetic"))
 
     @property
+    def currency(self) -> str:
+        """The short Russian label of the data set's money columns (``dataset.yaml: currency``; ``руб.``)."""
+        return str(self.meta.get("currency") or "руб.")
+
+    @property
     def fingerprint(self) -> str:
         return str(self.meta.get("fingerprint", ""))
 

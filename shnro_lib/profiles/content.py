@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from shnro_lib.indicators.scale import has_scale, pct_of_range
 from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
 
 CELL = ["procedure", "subject", "grade"]
@@ -346,8 +347,8 @@ def diagnostics_wide(d: pd.DataFrame) -> pd.DataFrame:
 
     ``attrs['waves']`` lists the waves in the order they were written (by date where the data have it).
     """
-    d = d[d["max_score"] > 0].copy()
-    d["pct"] = d["mean_score"].astype(float) / d["max_score"].astype(float) * 100
+    d = d[has_scale(d).to_numpy()].copy()
+    d["pct"] = pct_of_range(d)
     # waves in the order they were written (by date where the data have it), then by name
     first = (d.groupby(d["wave"].astype(str))["date"].min() if "date" in d.columns
              else pd.Series(pd.NaT, index=sorted(d["wave"].dropna().astype(str).unique())))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import __version__
-from shnro_lib.labels import LABELS_RU
+from shnro_lib.labels import LABELS_RU, money_labels
 from shnro_lib.report.format import SYNTHETIC_TEXT
 from shnro_lib.report.helpers import criterion_labels, criterion_titles, with_names
 from shnro_lib.report.helpers import min_n as _min_n
@@ -45,8 +45,9 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     part = region.for_municipality("participation", municipality)
     sheets["Участие"] = part
     crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
-    labels = {**LABELS_RU, **criterion_labels(region.meta.get("rules", "lo_2018")),
-              **{c: f"Критерий: {t}" for c, t in criterion_titles(region.meta.get("rules", "lo_2018"), crit_cols).items()}}
+    rules = region.meta.get("rules", "lo_2018")
+    labels = {**LABELS_RU, **money_labels(region.currency), **criterion_labels(rules),
+              **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()}}
     note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
             f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
     if region.synthetic:

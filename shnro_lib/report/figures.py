@@ -131,7 +131,7 @@ def costs_figure(region: Any, municipality: str | None) -> Figure | None:
     ax.axhline(0, color="#44546a", lw=1)
     ax.axvline(float(np.nanmedian(x)), color="#44546a", lw=1, ls="--")
     ax.set_xscale("log")
-    ax.set_xlabel("Расходы на одного обучающегося, тыс. руб. (логарифмическая шкала)")
+    ax.set_xlabel(f"Расходы на одного обучающегося, тыс. {region.currency} (логарифмическая шкала)")
     ax.set_ylabel("Результат относительно ожидаемого по контексту")
     for tx, ty, text in ((0.02, 0.95, "дешевле и лучше"), (0.75, 0.95, "дороже и лучше"),
                          (0.02, 0.03, "дешевле и хуже"), (0.75, 0.03, "дороже и хуже")):

@@ -59,10 +59,12 @@ def municipal_index(region: Any, municipality: str | None, year: int) -> tuple[f
     sub = ib[ib["year"] == year]
     if municipality is not None:
         sub = sub[sub["municipality"] == municipality]
-    w = sub["participants"].astype(float)
+    n = sub["participants"].astype(float)
+    # without counts (not published by the source) schools weigh the same and no count is stated
+    w = n if n.notna().any() else pd.Series(1.0, index=sub.index)
     if w.sum() <= 0:
         return float("nan"), 0
-    return float((sub["result_index"].astype(float) * w).sum() / w.sum()), int(w.sum())
+    return float((sub["result_index"].astype(float) * w).sum() / w.sum()), (int(n.sum()) if n.notna().any() else None)
 
 
 def municipality_table(region: Any) -> pd.DataFrame:

@@ -26,7 +26,8 @@ def regional_summary_section(region: Any) -> Section:
     idx, part = municipal_index(region, None, region.year)
     mt = municipality_table(region)
     items = [(fmt_int(len(sch)), "школ", f"в {len(region.municipalities)} муниципальных образованиях"),
-             (fmt_int(part), f"участников оценочных процедур в {region.year} г.", "")]
+             (fmt_int(part), f"участников оценочных процедур в {region.year} г.",
+              "" if part is not None else "не указано: в данных нет числа участников")]
     if "n_identified" in mt.columns:
         items.append((fmt_int(mt["n_identified"].sum()), "выявленных школ", "ШНРО, ШНСУ, зона риска"))
     if "n_resilient" in mt.columns:

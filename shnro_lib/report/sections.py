@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shnro_lib.labels import money_labels
 from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
 from shnro_lib.report.figures import costs_figure, distribution_figure, similar_schools_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
@@ -58,7 +59,8 @@ def summary_section(region: Any, municipality: str) -> Section:
     rank_txt = f"место {int(rank[0]) + 1} из {len(reg_tab)} по региону" if len(rank) else ""
     items = [
         (fmt_int(len(ids)), "школ в муниципалитете", f"из {fmt_int(len(sch))} в регионе"),
-        (fmt_int(part), f"участников оценочных процедур в {year} г.", "сумма по процедурам и предметам"),
+        (fmt_int(part), f"участников оценочных процедур в {year} г.",
+         "сумма по процедурам и предметам" if part is not None else "не указано: в данных нет числа участников"),
         (fmt_num(idx, 2, signed=True), "средний индекс результатов", rank_txt + "; 0 — среднее по региону"),
     ]
     reasons = []
@@ -343,14 +345,14 @@ def costs_section(region: Any, municipality: str | None) -> Section:
             agg = agg.merge(q, on="municipality", how="left")
         tab = table(agg, caption="«Цена–качество» по муниципальным образованиям (медиана расходов, "
                                         "среднее отклонение от ожидаемого, средняя эффективность, школы по квадрантам)",
-                           labels={"spending_per_pupil": "Медиана расходов на ученика, руб.",
+                           labels={"spending_per_pupil": f"Медиана расходов на ученика, {region.currency}",
                                    "residual": "Среднее отклонение от ожидаемого",
                                    "efficiency": "Средняя эффективность (DEA)"})
         return Section([costs_figure(region, None), tab])
     cols = [c for c in ["school_id", "name", "spending_per_pupil", "result_index", "expected_result", "residual",
                         "efficiency", "efficiency_ci_low", "efficiency_ci_high", "quadrant"] if c in df.columns]
     return Section([costs_figure(region, municipality), table(
-        df[cols], caption="Расходы и результаты", max_rows=_rows(region))])
+        df[cols], labels=money_labels(region.currency), caption="Расходы и результаты", max_rows=_rows(region))])
 
 
 def partners_section(region: Any, municipality: str) -> Section:
