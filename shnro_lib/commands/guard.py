@@ -8,6 +8,7 @@ traceback goes to that file, next to the command's output when the command names
 from __future__ import annotations
 
 import traceback
+import warnings
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ CLI_OUTCOMES = (typer.Exit, typer.Abort, TyperException, click.ClickException, c
 
 OUTPUT_OPTIONS = ("--out", "--csv", "--xlsx")
 CRASH_LOG_NAME = "shnro_ошибка.log"
+WARNINGS_LOG_NAME = "shnro_предупреждения.log"
 INTERNAL_ERROR_EXIT = 1
 
 
@@ -48,6 +50,15 @@ class GuardedGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        # Python warnings (numpy, statsmodels: English text) go to a log file, not to the console
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return self._invoke(ctx)
+            finally:
+                _write_warnings(caught, ctx.meta.get("shnro_args", []))
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CLI_OUTCOMES:
@@ -62,3 +73,17 @@ class GuardedGroup(TyperGroup):
                 where = "подробности записать не удалось"
             typer.echo(f"Ошибка: команда не выполнена из-за внутренней ошибки программы; {where}.", err=True)
             raise typer.Exit(INTERNAL_ERROR_EXIT) from None
+
+
+def _write_warnings(caught: list[warnings.WarningMessage], args: list[str]) -> None:
+    """The Python warnings a command raised, for developers, beside its output (never on the console)."""
+    if not caught:
+        return
+    log = crash_log_path(args).with_name(WARNINGS_LOG_NAME)
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as fh:
+            for w in caught:
+                fh.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
+    except OSError:
+        pass

@@ -21,11 +21,31 @@ from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
 from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import load_rules
 from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index, absent_reason, result_procedures
+from shnro_lib.schema import TABLES
+
+
+def _column_ru(name: str) -> str:
+    """«Russian title» (column) of a contract column, for a note a user reads."""
+    label = next((c.label_ru for t in TABLES.values() for c in t.columns if c.name == name and c.label_ru), "")
+    return f"«{label}» ({name})" if label else name
 
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
 GUARD_RU = {"result_index": "индексу результатов", "social_wellbeing_index": "ИСБ", "staff_index": "индексу кадров",
             "resources_index": "индексу ресурсов"}
 NOT_ASSESSED = "не оценено"
+
+
+def _with_unassessed(sentence: str, unassessed: Any, categories: list[str]) -> str:
+    """A school's sentence that also says which categories could not be assessed for it: «не отнесена
+    к ШНРО и ШНСУ» is not said of a category nobody could check."""
+    if unassessed is None or unassessed is pd.NA or not str(unassessed) or sentence.startswith("Не оценено"):
+        return sentence
+    und = [c for c in categories if c in str(unassessed).split(", ")]
+    done = [c for c in categories if c not in und]
+    if sentence == "Не отнесена к ШНРО и ШНСУ.":
+        sentence = f"Не отнесена к {' и '.join(done)}." if done else ""
+    tail = f"{', '.join(und)}: не оценено — нет данных для проверки условий."
+    return f"{sentence} {tail}".strip()
 
 
 def _risk_profiles(ds: Any, year: int, levels: dict) -> pd.DataFrame:
@@ -251,7 +271,7 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         title = spec[name]["title_ru"]
         if f.attrs.get("absent") and f.attrs.get("used"):
             notes.append(f"{title}: рассчитан по {len(f.attrs['used'])} из {len(spec[name]['components'])} "
-                         f"показателей; в данных нет: {', '.join(f.attrs['absent'])}.")
+                         f"показателей; в данных нет: {', '.join(_column_ru(c) for c in f.attrs['absent'])}.")
         if f["value"].notna().any():
             lower_half[name] = f["value"] <= f["value"].median()
 
@@ -310,6 +330,8 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     out["explanation"] = [school_sentence(cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s],
                                           s, phrases=phrases)
                           for s, cat in zip(out.index, out["category"].tolist(), strict=True)]
+    out["explanation"] = [_with_unassessed(e, u, cat_names) for e, u in
+                          zip(out["explanation"], out["unassessed_categories"].tolist(), strict=True)]
     cols = ["name", "municipality", "category", "result_index", "result_index_se", "shrunken_index",
             "p_bottom_quartile", "borderline", *[x for n in INDEX_NAMES for x in (n, f"{n}_coverage")],
             *[f"crit_{n}" for n in evals], "not_assessed", "unassessed_categories", "risk_zone_reasons",
@@ -317,7 +339,7 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     out = out[cols].reset_index()
     unassessed = _unassessed(r, undecided, clauses, absent)
     out.attrs.update({"rules": r["name"], "year": int(year), "notes": notes, "unassessed": unassessed,
-                      "absent": absent, "coverage": _coverage(r, evals, absent),
+                      "absent": absent, "coverage": _coverage(r, evals, absent, len(out)),
                       "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()}})
     return out
 
@@ -386,12 +408,13 @@ def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, on
     return reasons
 
 
-def _coverage(r: dict, evals: dict, absent: dict[str, str]) -> pd.DataFrame:
+def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> pd.DataFrame:
     rows = []
     for name, c in r["criteria"].items():
         if name in absent:
-            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": pd.NA,
-                         "fired": 0, "why": absent[name]})
+            # a criterion nobody can check is not «met by 0 schools»
+            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": n_schools,
+                         "fired": f"не оценено: {absent[name]}", "why": absent[name]})
             continue
         e = evals[name]
         na = e["fired"].isna()

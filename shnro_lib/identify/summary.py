@@ -32,6 +32,14 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %".replace(".", ",")
 
 
+def _risk_unassessed(r: Mapping, unassessed: Mapping[str, str]) -> str:
+    """Why the risk zone cannot be assessed («» when it can): it is «close to a category», so it
+    cannot be told when no category of the rule can."""
+    if r["categories"] and all(cat in unassessed for cat in r["categories"]):
+        return "не оценена ни одна категория (" + "; ".join(f"{c}: {unassessed[c]}" for c in r["categories"]) + ")"
+    return ""
+
+
 def category_sizes(table: pd.DataFrame, rules: str | Path | Mapping, override: Mapping | None = None
                    ) -> pd.DataFrame:
     """Per category: schools flagged, their share, the intended size and, when the rule gives far
@@ -69,13 +77,18 @@ def category_sizes(table: pd.DataFrame, rules: str | Path | Mapping, override: M
                       for c in crit if f"crit_{c}" in table.columns]
             counts = sorted(counts, key=lambda t: (-t[0], list(r["criteria"]).index(t[1])))[:3]
             drivers = "; ".join(f"«{r['criteria'][c]['title_ru']}» — {m}" for m, c in counts if m)
+        count, pct = k, _pct(share)
         if cat in unassessed:
-            verdict = f"не оценено: {unassessed[cat]}"
-        rows.append({"Категория": cat, "Школ": k, "Доля": _pct(share), "Намечено": intended, "Оценка": verdict,
+            # not assessed is not «0 schools, 0,0 %»
+            count, pct, verdict = "—", "—", f"не оценено: {unassessed[cat]}"
+        rows.append({"Категория": cat, "Школ": count, "Доля": pct, "Намечено": intended, "Оценка": verdict,
                      "Что даёт больше всего школ": drivers})
     k = int((table["category"] == "зона риска").sum())
-    rows.append({"Категория": "зона риска", "Школ": k, "Доля": _pct(k / n if n else float("nan")),
-                 "Намечено": "—", "Оценка": "—", "Что даёт больше всего школ": "—"})
+    risk_na = _risk_unassessed(r, unassessed)
+    rows.append({"Категория": "зона риска", "Школ": "—" if risk_na else k,
+                 "Доля": "—" if risk_na else _pct(k / n if n else float("nan")),
+                 "Намечено": "—", "Оценка": f"не оценено: {risk_na}" if risk_na else "—",
+                 "Что даёт больше всего школ": "—"})
     return pd.DataFrame(rows)
 
 
@@ -110,7 +123,9 @@ def identification_headline(table: pd.DataFrame, rules: str | Path | Mapping) ->
     if len(r["categories"]) > 1 and not unassessed:
         parts.append(f"из них в обеих категориях — {both}")
     risk = int((table["category"] == "зона риска").sum())
-    parts.append(f"зона риска — {risk} ({_pct(risk / n if n else float('nan'))})")
+    risk_na = _risk_unassessed(r, unassessed)
+    parts.append(f"зона риска: не оценено — {risk_na}" if risk_na
+                 else f"зона риска — {risk} ({_pct(risk / n if n else float('nan'))})")
     na = int((table["category"] == "не оценено").sum())
     if na:
         parts.append(f"не оценено — {na}")

@@ -94,7 +94,9 @@ class StageLog:
             self.failures[name] = reason
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.details.append(f"[{name}]\n{detail}")
-            LOG.warning("stage %s failed: %s", name, detail)
+            # the traceback is for stages.log only: at DEBUG it never reaches the console (logging's
+            # last-resort handler prints WARNING and above to stderr when nobody configured logging)
+            LOG.debug("stage %s failed: %s", name, detail)
             return None
         finally:
             self.timings[name] = round(time.perf_counter() - t0, 3)

@@ -248,10 +248,13 @@ def category_reason(row: dict | None, titles: dict[str, str]) -> str:
         why = "" if why is None or why is pd.NA or (isinstance(why, float) and np.isnan(why)) else str(why)
         return f"В зоне риска: {why or 'близка к границе категории'}."
     if cat in ("нет", ""):
+        und = row.get("unassessed_categories")
+        und = "" if und is None or und is pd.NA or (isinstance(und, float) and np.isnan(und)) else str(und)
+        tail = f" {und}: не оценено — нет данных для проверки условий." if und else ""
         if fired:
             return ("Не выявлена: выполненных критериев (" + ", ".join(fired)
-                    + ") недостаточно ни для одной категории.")
-        return "Не выявлена: ни один критерий не выполнен."
+                    + ") недостаточно ни для одной категории." + tail)
+        return "Не выявлена: ни один критерий не выполнен." + tail
     return f"{cat}: выполнены критерии " + ", ".join(fired) + "." if fired else f"Категория: {cat}."
 
 
