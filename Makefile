@@ -33,7 +33,7 @@ reports: setup
 
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: setup
 	$(PY) -m ruff check .

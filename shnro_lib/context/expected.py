@@ -16,6 +16,7 @@ from shnro_lib.indicators import school_result_index, standardised_results, wind
 
 from .features import (
     ContextFeatures,
+    ContextNotAssessed,
     _role_features,
     _select,
     context_features,
@@ -205,8 +206,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     Xfull = sm.add_constant(Xall.to_numpy(float), has_constant="add")
     n_muni = int(muni.nunique())
     if len(data) < len(feats) + 3:
-        raise ValueError(f"Слишком мало школ с результатами и контекстом ({len(data)}) для модели ожидаемых "
-                         f"результатов с {len(feats)} признаками")
+        # too few schools to fit is a fact of the data set, not an error of the input
+        raise ContextNotAssessed(f"слишком мало школ с результатами и контекстом ({len(data)}) для модели "
+                                 f"ожидаемых результатов с {len(feats)} признаками (нужно не меньше "
+                                 f"{len(feats) + 3})")
     groups = pd.Categorical(muni.to_numpy()).codes
     res, opt, attempts = (None, None, [])
     reason = ""
