@@ -263,8 +263,6 @@ def excerpt(text: str, n: int = 400) -> str:
 # Failure classes already known, in parts of the workbook other engineers own (regex over a problem line
 # -> the cause). The random test reports them as skipped-known, the regression list keeps them xfail.
 KNOWN: dict[str, str] = {
-    r"^effects: Python text in eff\.csv: \['inf'":
-        "effects CSV shows «inf» (an interval or ratio divided by zero on 5 schools); found at the deadline, not fixed",
     # ids in files: costs/partners CSV keep English column ids on purpose (tests/test_costs.py,
     # tests/test_partners.py read them); the identify, context and monitoring workbooks show criterion,
     # indicator and feature ids (low_results, dynamics_positive_share, z_share_low_ses, higher_better)

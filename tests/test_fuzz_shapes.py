@@ -235,7 +235,7 @@ REGRESSIONS: list[tuple[Shape, bool, str]] = [
     (Shape(source="demo", n_years=5, n_schools=5, munis="mixed",
            tables=("context", "diagnostics", "programme", "staff", "territories"),
            drop_columns=("context.share_non_native_russian", "process.share_teachers_trained"), facts=True, seed=5),
-     False, "effects CSV shows «inf» (not fixed)"),
+     False, "effects CSV showed «inf» (fixed: an unbounded interval is «не оценено»)"),
     (Shape(source="demo", n_years=1, n_schools=5, tables=("context",), shares=False), False,
      "context, partners: exit 1 «Слишком мало школ … для модели» (fixed: exit 4, «не оценено»)"),
     (Shape(source="michigan", n_years=1, n_schools=5, tables=("context", "resources"), shares=False, seed=1),
@@ -250,6 +250,12 @@ REGRESSIONS: list[tuple[Shape, bool, str]] = [
            tables=("diagnostics", "outcomes", "process", "resources", "risk_profile", "territories"),
            participants="empty", floor=200.0, seed=383), False,
      "every command exit 1: empty participants (known: loader); min_score column ignored (loader)"),
+    (Shape(source="demo", n_years=4, n_schools=8, munis="singletons",
+           tables=("diagnostics", "programme", "resources", "staff"),
+           drop_columns=("context.distance_to_center_km", "diagnostics.participants", "diagnostics.share_low",
+                         "outcomes.graduates_9", "programme.cost_rub"),
+           shares=False, participants="drop", year_shift=-40, seed=1604), False,
+     "effects CSV held exception names «ValueError», «KeyError» and «nan» (fixed)"),
 ]
 
 

@@ -129,7 +129,7 @@ def test_absent_source_is_one_note_and_unassessed_category_is_said(tmp_path: Pat
     assert t["not_assessed"].isna().all()          # nothing the data set lacks is a per-school gap
     assert "ШНСУ" in t.attrs["unassessed"] and "ШНРО" not in t.attrs["unassessed"]
     head = identification_headline(t, "lo_2018")
-    assert "ШНСУ: не оценено" in head and "ШНРО — " in head
+    assert "ШНСУ — не оценено" in head and "ШНРО — " in head
     sizes = category_sizes(t, "lo_2018").set_index("Категория")
     assert sizes.loc["ШНСУ", "Оценка"].startswith("не оценено")
     cov = criteria_coverage(t).set_index("Код")
@@ -260,7 +260,7 @@ def test_cli_exit_code_3_when_a_category_cannot_be_assessed(tmp_path: Path, smal
     res = CliRunner().invoke(app, ["identify", str(data), "--year", "2024", "--out", str(out), "--csv",
                                    str(tmp_path / "id.csv"), "--no-sensitivity"])
     assert res.exit_code == 3, res.output
-    assert "ШНСУ: не оценено" in res.output and "0 выявленных" not in res.output
+    assert "ШНСУ — не оценено" in res.output and "0 выявленных" not in res.output
     assert out.exists() and (tmp_path / "id.csv").exists()
 
 
@@ -290,4 +290,4 @@ def test_headline_survives_a_stored_table_without_attrs() -> None:
     t = identify_schools(_ds(f), 2024, "lo_2018")
     stored = pd.DataFrame(t.to_dict("list"))          # attrs lost, as after a round trip through a file
     assert not stored.attrs
-    assert "ШНСУ: не оценено" in identification_headline(stored, "lo_2018")
+    assert "ШНСУ — не оценено" in identification_headline(stored, "lo_2018")

@@ -81,14 +81,18 @@ def result_panel(dataset, config=None, design=None) -> pd.DataFrame:
         res = res[res["procedure"].isin(procs).fillna(False)]
     z = standardised_results(res)
     z = z[z["z"].notna()].copy()
+    # Counts are optional in the contract: where they are unknown a procedure weighs as a typical one.
     w = z["participants"].astype(float)
+    w = w.fillna(w.median() if w.notna().any() else 1.0)
     z["_wz"] = w * z["z"]
     z["_wd"] = w * (z["pct"] - z["cell_mean"])
     z["_w"] = w
     sy = z.groupby(["school_id", "year"], observed=True)[["_wz", "_w", "participants"]].sum()
     py = z.groupby(["school_id", "year", "procedure"], observed=True)[["_wd", "_w"]].sum()
     pp = (py["_wd"] / py["_w"]).groupby(level=["school_id", "year"]).mean()
-    panel = pd.DataFrame({"y_sd": sy["_wz"] / sy["_w"], "participants": sy["participants"].astype(int)})
+    known = z["participants"].notna().groupby([z["school_id"], z["year"]], observed=True).any()
+    counts = sy["participants"].astype("Int64").where(known.reindex(sy.index).fillna(False).to_numpy())
+    panel = pd.DataFrame({"y_sd": sy["_wz"] / sy["_w"], "participants": counts})
     panel["y_pp"] = pp.reindex(panel.index)
     panel = panel.reset_index()
     panel["school_id"] = panel["school_id"].astype("string")

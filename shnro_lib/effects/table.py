@@ -9,6 +9,8 @@ this design and adds the range of the valid estimators' intervals.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,8 @@ from shnro_lib.effects.selection import selection_adjusted
 from shnro_lib.effects.settings import load_effects_config
 from shnro_lib.effects.simulation import closest_design, picked_check
 from shnro_lib.labels import ESTIMATORS_RU
+
+_log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "ci_low_sd",
                  "ci_high_sd", "n_treated", "n_control", "preferred", "note"]
@@ -38,6 +42,11 @@ def _row(name: str, est: dict[str, tuple[float, float, float]], n_t: int, n_c: i
         out[f"ci_low_{unit}"] = float(lo)
         out[f"ci_high_{unit}"] = float(hi)
     return out
+
+
+def _unbounded(est: dict[str, tuple[float, float, float]]) -> bool:
+    """True when an estimate came with an infinite or undefined interval (too few schools)."""
+    return any(np.isfinite(e) and not (np.isfinite(lo) and np.isfinite(hi)) for e, lo, hi in est.values())
 
 
 def _cohorts_ru(cohorts) -> str:
@@ -88,12 +97,15 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
         comp = {u: rtm_point(panel, col)[1] for u, col in OUTCOMES.items()}
         det["rtm_component"] = comp
         extra = (f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
-                 f"{comp['pp']:+.2f} п.п. ({comp['sd']:+.3f} SD).")
+                 f"{comp['pp']:+.2f} п.п. ({comp['sd']:+.3f} SD)." if np.isfinite([comp["pp"], comp["sd"]]).all()
+                 else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности.")
     elif name == "rtm_adjusted":
         r = rtm_adjusted(panel, cfg)
         det["rtm"] = r["components"]
         c = r["components"]["sd"]
-        extra = f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
+        extra = (f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
+                 if np.isfinite(c["reliability"]) and np.isfinite(c["rtm_component"])
+                 else " Надёжность индекса не оценена: мало школ или лет для её расчёта.")
     elif name == "did_unadjusted":
         r = did_two_stage(panel, cfg)
     elif name == "event_study":
@@ -167,8 +179,12 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
         try:
             r, extra = _compute(name, dataset, panel, cfg, design, det)
             note = extra if extra.startswith("Не оценено") else notes.get(name, "") + extra
-        except Exception as exc:  # noqa: BLE001 — one failing design must not hide the others
-            r, note = {"estimate": {}}, f"Не оценено: расчёт завершился ошибкой ({type(exc).__name__})."
+            if _unbounded(r["estimate"]):
+                r = {**r, "estimate": {}}
+                note = "Не оценено: интервал оценки не ограничен — слишком мало школ для этого метода."
+        except Exception:  # noqa: BLE001 — one failing design must not hide the others
+            _log.debug("estimator %s failed", name, exc_info=True)
+            r, note = {"estimate": {}}, "Не оценено: на этих данных метод не удалось применить (подробности в журнале)."
         role = ("Выбрана по плану программы" if name == picked else "Допустима при этом плане" if name in valid
                 else "Для сравнения: её допущение при этом плане нарушено")
         rows.append(_row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}"))
