@@ -39,7 +39,7 @@ lint: setup
 	$(PY) -m ruff check .
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab shnro_lib/notebooks/
 
 demo-data: setup
 	$(SHNRO) demo-data $(DATA) --seed 0

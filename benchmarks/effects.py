@@ -8,7 +8,7 @@ exactly the scale of each outcome.  RDD is compared with the first-year effect (
 event study with the ATT of the cohorts it keeps (those with a clean year), the others with the
 effect averaged over all treated school-years.
 
-Writes ``docs/methods/effects_simulation.csv`` (read by :func:`shnro_lib.effects.simulation_table`)
+Writes ``shnro_lib/effects/data/effects_simulation.csv`` (read by :func:`shnro_lib.effects.simulation_table`)
 and prints it.  About 8 min on 2 shared cores with the defaults:
 
     PYTHONPATH=. .venv/bin/python benchmarks/effects.py [--reps 25] [--n-schools 150] [--jobs 2]

@@ -76,7 +76,9 @@ def region_time(code_root: Path, data: Path, year: int) -> dict:
     import json
     import os
 
-    env = {**os.environ, "PYTHONPATH": str(code_root), "SHNRO_PARAMETERS": str(code_root / "parameters")}
+    # the parameters moved into the package; an older commit keeps them at the top of the checkout
+    params = next(p for p in (code_root / "shnro_lib" / "parameters", code_root / "parameters") if p.is_dir())
+    env = {**os.environ, "PYTHONPATH": str(code_root), "SHNRO_PARAMETERS": str(params)}
     out = subprocess.run([sys.executable, "-c", REGION_CODE, str(data), str(year)], check=True,
                          capture_output=True, text=True, env=env, cwd=code_root)
     return json.loads(out.stdout.strip().splitlines()[-1])

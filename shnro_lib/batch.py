@@ -73,7 +73,7 @@ __all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult
            "build_tasks", "chromium_args", "find_chromium", "html_to_pdf", "index_html", "make_tasks",
            "notebook_to_html", "render_notebook", "run_batch", "strip_notebook"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parent / "notebooks"
 MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
 REGIONAL_NOTEBOOK = "regional_report.ipynb"
 REGIONAL_NAME = "Региональный отчёт"

@@ -1,4 +1,4 @@
-"""Locating and reading the YAML configuration in ``parameters/``."""
+"""Locating and reading the YAML configuration shipped in ``shnro_lib/parameters/``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def parameters_dir() -> Path:
     env = os.environ.get("SHNRO_PARAMETERS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / "parameters"
+    return Path(__file__).resolve().parent / "parameters"
 
 
 def load_yaml(path: str | Path) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "shnro_lib" / "notebooks"
 CASES = {
     "00_explore.ipynb": {"year": 2024},
     "01_identification.ipynb": {"year": 2024, "rules": "lo_2018"},

@@ -48,7 +48,7 @@ def user_names() -> frozenset[str]:
     from shnro_lib.schema import TABLES
 
     names = {c.name for t in TABLES.values() for c in t.columns}
-    for f in (Path(__file__).parents[1] / "parameters" / "criteria").glob("*.yaml"):
+    for f in (Path(__file__).parents[1] / "shnro_lib" / "parameters" / "criteria").glob("*.yaml"):
         names.add(f.stem)
         names.update((yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("criteria") or {})
     return frozenset(names)

@@ -1,6 +1,6 @@
 """The simulation table of ``benchmarks/effects.py``: bias, RMSE and coverage per design and estimator.
 
-The benchmark writes ``docs/methods/effects_simulation.csv`` (one row per simulated design x
+The benchmark writes ``shnro_lib/effects/data/effects_simulation.csv`` (one row per simulated design x
 estimator: ``design, design_ru, estimator, n_reps, n_schools, truth_pp, mean_estimate_pp, bias_pp,
 bias_mc_se_pp, rmse_pp, coverage, ci_width_pp, picked``).  :func:`closest_design` maps a data set's
 design to the simulated one it resembles; :func:`picked_check` says whether the estimator the rule
@@ -27,7 +27,7 @@ DESIGNS_RU = {
 def simulation_path(config=None) -> Path:
     """Where the benchmark writes (and the annex reads) the simulation table."""
     cfg = load_effects_config(config)
-    return Path(__file__).resolve().parents[2] / cfg.identifiability.simulation_table
+    return Path(__file__).resolve().parent / cfg.identifiability.simulation_table
 
 
 def simulation_table(design: str | None = None, config=None) -> pd.DataFrame:

@@ -4,7 +4,7 @@
 - :mod:`.content` — what a section returns (:class:`Section` of tables, figures, sentences);
 - :mod:`.figures` — matplotlib/seaborn figures;
 - :mod:`.sections` / :mod:`.regional` / :mod:`.annex` — the municipal and regional sections,
-  the method annex (``docs/methods/*.md``) and the data-quality annex;
+  the method annex (``shnro_lib/report/methods/*.md``) and the data-quality annex;
 - :mod:`.page` — the nbconvert template ``templates/shnro`` (page shell, TOC, banner, footer);
 - :mod:`.excel` — the municipal workbook;
 - :mod:`.html` — the same blocks as strings, for pages outside the notebooks (school pages).

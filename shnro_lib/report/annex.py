@@ -1,4 +1,4 @@
-"""The annexes: methods (Markdown files in ``docs/methods/`` with the analyses' computed texts)
+"""The annexes: methods (Markdown files in ``shnro_lib/report/methods/`` with the analyses' computed texts)
 and data quality (the loader's report)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from shnro_lib.report.helpers import has_rows
 from shnro_lib.report.helpers import max_rows as _rows
 from shnro_lib.report.helpers import names as _names
 
-METHODS_DIR = Path(__file__).resolve().parents[2] / "docs" / "methods"
+METHODS_DIR = Path(__file__).resolve().parent / "methods"
 
 
 def method_texts(region: Any, methods_dir: Path = METHODS_DIR) -> list[str]:
@@ -36,7 +36,7 @@ def method_texts(region: Any, methods_dir: Path = METHODS_DIR) -> list[str]:
 
 
 def method_annex(region: Any) -> Section:
-    """Method texts: ``docs/methods/*.md`` in name order (edit them to change the annex)."""
+    """Method texts: ``shnro_lib/report/methods/*.md`` in name order (edit them to change the annex)."""
     return Section([Markdown(t, top_level=3) for t in method_texts(region)])
 
 

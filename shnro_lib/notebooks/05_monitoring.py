@@ -23,7 +23,7 @@
 # `shnro_lib.partners`.
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 year = 2024
 rules = "lo_2018"
 

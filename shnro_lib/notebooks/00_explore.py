@@ -19,7 +19,7 @@
 # контекстом. Дополняйте её своими ячейками; расчёты берите из `shnro_lib`.
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 year = 2024
 
 # %%

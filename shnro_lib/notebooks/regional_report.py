@@ -20,9 +20,9 @@
 
 # %% tags=["parameters"]
 year = 2024
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 rules = "lo_2018"
-cache_dir = "../data/cache"
+cache_dir = "../../data/cache"
 cache_entry = ""
 
 # %%

@@ -20,7 +20,7 @@
 # и стоимость эффекта программы поддержки.
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 year = 2024
 bootstrap_reps = 20
 

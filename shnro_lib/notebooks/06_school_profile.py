@@ -22,9 +22,9 @@
 # %% tags=["parameters"]
 school = "000007"
 year = 2024
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 rules = "lo_2018"
-cache_dir = "../data/cache"
+cache_dir = "../../data/cache"
 
 # %%
 import html

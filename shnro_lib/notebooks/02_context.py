@@ -22,7 +22,7 @@
 # условиях, — «резильентные школы».
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 year = 2024
 config = None          # путь к YAML с параметрами контекста; None — parameters/context.yaml
 example_school = None  # код школы для графика «похожие школы»; None — первая резильентная

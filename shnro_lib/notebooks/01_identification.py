@@ -21,7 +21,7 @@
 # из `parameters/indices.yaml`. Вся логика — в `shnro_lib.identify`; здесь только вызовы и пояснения.
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 year = 2024
 rules = "lo_2018"
 

@@ -24,9 +24,9 @@
 # %% tags=["parameters"]
 municipality = "Бокситогорский муниципальный район"
 year = 2024
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 rules = "lo_2018"
-cache_dir = "../data/cache"
+cache_dir = "../../data/cache"
 cache_entry = ""
 
 # %%

@@ -23,7 +23,7 @@
 # или выводится из данных. Ниже — план, выбранная по нему оценка и все остальные рядом.
 
 # %% tags=["parameters"]
-data_dir = "../data/demo"
+data_dir = "../../data/demo"
 config = None
 
 # %%
