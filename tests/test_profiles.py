@@ -204,13 +204,34 @@ def test_rtm_gains_exclude_small_schools_and_short_series() -> None:
     assert short.empty and "лет" in short.attrs["reason_ru"]
 
 
+def rtm_gains_of(region) -> dict[str, float]:
+    from shnro_lib.profiles.practices import rtm_gains
+
+    ctx = region.table("context")
+    g = rtm_gains(region.table("index_by_year"), ctx.set_index(ctx["school_id"].astype("string"))["expected_result"],
+                  int(region.year))
+    return dict(zip(g["school_id"].astype(str), g["gain"].astype(float), strict=True))
+
+
 def test_worth_learning_table_sentences_and_excel(region, small_demo, tmp_path) -> None:
     import openpyxl
 
     w = worth_learning(region, small_demo)
     traj = region.table("trajectories")
     eff = set(traj.loc[traj["status"] == "effective", "school_id"].astype(str))
-    assert eff <= set(w["school_id"]) and set(w.loc[w["left_and_stayed_out"], "school_id"]) == eff
+    gains = rtm_gains_of(region)
+    fell = {s for s in eff if gains.get(s, np.nan) < 0}
+    assert set(w.loc[w["left_and_stayed_out"], "school_id"]) == eff - fell
+    assert not fell or any("не включены" in r for r in w.attrs["reasons_ru"])
+    # no entry whose stated reason its own figures contradict
+    exits = w[w["left_and_stayed_out"] & ~w["rose_beyond_rtm"]]
+    assert not (exits["gain"] < 0).any()
+    assert "не подтверждён" in " ".join(exits["route"]) or exits["gain"].isna().all() or exits.empty
+    assert (w.loc[w["rose_beyond_rtm"], "gain"] > 0).all()
+    # a listed or at-risk school is never «перешла в эффективный режим» the same year
+    ident = region.table("identify")
+    listed = set(ident.loc[ident["category"].astype(str) != "нет", "school_id"].astype(str))
+    assert not eff & listed
     assert (w["rose_beyond_rtm"] | w["left_and_stayed_out"]).all()
     assert list(w["school_id"]) == list(pd.concat([w[w["rose_beyond_rtm"]], w[~w["rose_beyond_rtm"]]])["school_id"])
     prog_ids = set(small_demo.get("programme").query("in_programme")["school_id"].astype(str))

@@ -93,9 +93,7 @@ report.regional_stability_section(region)
 # где искать работающие практики, но не доказывает, что рост вызван именно ими.
 
 # %%
-from shnro_lib.io import load_dataset
-
-report.regional_practices_section(region, load_dataset(data_dir))
+report.regional_practices_section(region)
 
 # %% [markdown]
 # ## Эффекты программ и «цена–качество»

@@ -25,13 +25,13 @@ STAGE_TITLES_RU = {
     "context": "социальный контекст", "similar": "похожие школы", "effects": "эффекты программ",
     "costs": "цена и качество", "partners": "партнёрства", "ident_panel": "выявление по годам",
     "monitoring": "мониторинг", "trajectories": "переходы школ",
-    "sensitivity": "чувствительность выявления",
+    "sensitivity": "чувствительность выявления", "worth_learning": "школы, чьи практики стоит изучить",
 }
 # a failing stage whose input table is absent says so first
 _NEEDS_TABLE = {"context": ("context", "«Социальный контекст»"), "effects": ("programme", "«Участие в программе»"),
                 "costs": ("resources", "«Ресурсы и условия»")}
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
-GENERIC_REASON_RU = "внутренняя ошибка расчёта; подробности записаны в журнал расчёта (stages.log в папке кэша)"
+GENERIC_REASON_RU = "внутренняя ошибка расчёта; подробности записаны в технический журнал расчёта в папке кэша"
 
 
 def reason_ru(exc: BaseException) -> str:
@@ -84,11 +84,15 @@ class StageLog:
         t0 = time.perf_counter()
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - recorded; the other stages go on
+        except BaseException as exc:  # noqa: BLE001 - recorded; the other stages go on
+            # a library's native code may panic (pyo3's PanicException is a BaseException): one stage
+            # fails, not the batch; an interrupt still stops the run
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
             reason = reason_ru(exc)
             table = _NEEDS_TABLE.get(name)
             if table and ds is not None and hasattr(ds, "has") and not ds.has(table[0]):
-                reason = f"нет таблицы {table[1]} ({table[0]}); {reason}"
+                reason = f"нет таблицы {table[1]}; {reason}"
             if not_assessed(exc):
                 reason = not_assessed_ru(reason)
             self.failures[name] = reason

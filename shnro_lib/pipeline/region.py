@@ -80,6 +80,10 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
                                ["ident_panel"]))
     keep("trajectories", log.run("trajectories", lambda: S.trajectories(panel, year, cfg["monitoring"]),
                                  ["ident_panel"]))
+    # computed once here; the regional, municipal and collection reports, the school pages and the
+    # practices workbook all read this table
+    keep("worth_learning", log.run("worth_learning", lambda: S.worth_learning_list(
+        ds, year, tables, log.failures, stage_config(overrides, "profiles"))))
     methods = S.method_texts(ds, rules, cfg)
 
     tables.update(load_report_tables(ds))

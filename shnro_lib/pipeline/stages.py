@@ -131,6 +131,16 @@ def trajectories(panel: pd.DataFrame, year: int, config: Mapping[str, Any] | Non
     return school_trajectories(panel, year, config=config)
 
 
+def worth_learning_list(ds: Any, year: int, tables: Mapping[str, pd.DataFrame], failures: Mapping[str, str],
+                        config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """«Школы, чьи практики стоит изучить» from the stages before it (context, trajectories, identify)."""
+    from shnro_lib.pipeline.results import RegionResults
+    from shnro_lib.profiles.practices import worth_learning
+
+    so_far = RegionResults(meta={"year": int(year)}, tables=dict(tables), failures=dict(failures))
+    return worth_learning(so_far, ds, config)
+
+
 def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
     """Russian method texts (Markdown) computed from the settings actually used.
 

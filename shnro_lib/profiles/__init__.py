@@ -9,6 +9,7 @@
 from shnro_lib.profiles.content import ProfileInputs, problem_zones, profile_inputs, school_profile
 from shnro_lib.profiles.practices import (
     DESCRIPTIVE_NOTE_RU,
+    listed_practices,
     precision_recall,
     rtm_gains,
     worth_learning,
@@ -27,6 +28,6 @@ from shnro_lib.profiles.sections import practices_section_html, school_links_sec
 __all__ = [
     "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "practices_section_html", "precision_recall", "problem_zones", "profile_inputs",
     "render_school_page", "render_school_pages", "rtm_gains", "school_links_section_html", "school_page_paths", "school_profile",
-    "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
+    "listed_practices", "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
     "write_worth_learning_sheet",
 ]

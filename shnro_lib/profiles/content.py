@@ -150,7 +150,7 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
     config : overrides of ``parameters/profiles.yaml``.
     """
     from shnro_lib.config import load_yaml, parameters_dir
-    from shnro_lib.profiles.practices import worth_learning
+    from shnro_lib.profiles.practices import listed_practices
 
     cfg = load_profiles_settings(config)
     min_n = int(region.settings["min_group_size"])
@@ -181,7 +181,7 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
         zones = pd.DataFrame(columns=["school_id", *CELL])
         reasons["zones"] = "не передан набор данных с результатами по предметам"
     tables["zones"] = zones
-    worth = worth_learning(region, dataset, cfg)
+    worth = listed_practices(region, dataset, cfg)
     tables["worth"] = worth
     if "diagnostics" in tables:
         tables["diagnostics"] = diagnostics_wide(tables["diagnostics"])

@@ -190,6 +190,33 @@ def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
     return out
 
 
+def _schools_ru(n: int) -> str:
+    """«1 школа», «3 школы», «5 школ» (babel's Russian plural rules)."""
+    from babel import Locale
+
+    word = {"one": "школа", "few": "школы"}.get(Locale("ru").plural_form(int(n)), "школ")
+    return f"{int(n)} {word}"
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.2f}".replace("-", "−").replace(".", ",")
+
+
+def _route_ru(row: Any) -> str:
+    """Why the school is listed: the test that passed, with its own figures."""
+    parts = []
+    if row.rose_beyond_rtm:
+        parts.append(f"рост сверх регрессии к среднему {_signed(row.gain)} SD (q = "
+                     f"{row.q_value:.3f})".replace(".", ","))
+    if row.left_and_stayed_out:
+        exit_ru = "вышла из списка и осталась вне его"
+        if not row.rose_beyond_rtm:
+            exit_ru += ("; рост сверх регрессии к среднему не подтверждён" if np.isfinite(row.gain)
+                        else "; рост сверх регрессии к среднему не оценён")
+        parts.append(exit_ru)
+    return "; ".join(parts)
+
+
 def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.DataFrame:
     """The «школы, чьи практики стоит изучить» table (see the module docstring).
 
@@ -230,6 +257,16 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
         eff = pd.Index(traj.loc[traj["status"] == "effective", "school_id"].astype("string"))
     rose = pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string")) \
         if len(gains) else pd.Index([], dtype="string")
+    # an exit is a route in only if the school's own figures do not contradict it: a context-adjusted
+    # result that fell below what regression to the mean predicts is not a practice to learn from
+    fell = pd.Index(gains.loc[gains["gain"].astype(float) < 0, "school_id"].astype("string")) \
+        if len(gains) else pd.Index([], dtype="string")
+    dropped = eff.intersection(fell)
+    eff = eff.difference(fell)
+    if len(dropped):
+        reasons.append(f"{_schools_ru(len(dropped))} вышли из списка и остаются вне его, но их результат с "
+                       "поправкой на контекст ниже ожидаемого после регрессии к среднему, поэтому в список не "
+                       "включены")
     ids = pd.Index(sorted(set(rose) | set(eff)), dtype="string")
     out = pd.DataFrame(index=ids)
     out["name"] = sch["name"].reindex(ids)
@@ -240,10 +277,7 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
         out[col] = g[col].reindex(ids).astype(float) if col in g.columns else np.nan
     out["rose_beyond_rtm"] = ids.isin(rose)
     out["left_and_stayed_out"] = ids.isin(eff)
-    out["route"] = np.select(
-        [out["rose_beyond_rtm"] & out["left_and_stayed_out"], out["rose_beyond_rtm"]],
-        ["рост сверх регрессии к среднему; вышла из списка и осталась вне его", "рост сверх регрессии к среднему"],
-        "вышла из списка и осталась вне его")
+    out["route"] = [_route_ru(r) for r in out.itertuples()]
     pre, post = gains.attrs.get("pre_years", []), gains.attrs.get("post_years", [])
     out["pre_years"] = ", ".join(str(y) for y in pre) or "—"
     out["post_years"] = ", ".join(str(y) for y in post) or "—"
@@ -263,6 +297,17 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
     return out
 
 
+def listed_practices(region: Any, dataset: Any = None, config: Any = None) -> pd.DataFrame:
+    """The list as the region's ``worth_learning`` stage computed it (every view reads this one table).
+
+    A region without that stage (results assembled by hand, as in tests) gets it computed here, with
+    ``dataset`` and ``config``; a region that has it ignores them, so no view can show another list.
+    """
+    if "worth_learning" in region.tables:
+        return region.table("worth_learning")
+    return worth_learning(region, dataset, config)
+
+
 def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
     """Russian sentences that go with the table: how many, by which route, and the descriptive caveat."""
     from shnro_lib.report import fmt_int, fmt_num
@@ -271,7 +316,7 @@ def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
     post = ", ".join(str(y) for y in table.attrs.get("post_years", [])) or "—"
     n_rose = int(table["rose_beyond_rtm"].sum()) if len(table) else 0
     n_eff = int(table["left_and_stayed_out"].sum()) if len(table) else 0
-    out = [f"В списке {fmt_int(len(table))} школ(ы): у {fmt_int(n_rose)} результат с поправкой на контекст вырос "
+    out = [f"В списке {_schools_ru(len(table))}: у {fmt_int(n_rose)} результат с поправкой на контекст вырос "
            f"сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
            f"{fmt_int(n_eff)} вышли из списка ШНРО/ШНСУ и остаются вне его."]
     if n_rose:

@@ -354,7 +354,7 @@ def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
         Links for the batch's index page (Russian labels).
     """
     from shnro_lib.io import load_dataset
-    from shnro_lib.profiles.practices import worth_learning, write_worth_learning_sheet
+    from shnro_lib.profiles.practices import listed_practices, write_worth_learning_sheet
 
     ds = load_dataset(data_dir)
     out = Path(out_dir)
@@ -363,6 +363,6 @@ def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
         ids = [sid for m in sorted(set(municipalities)) for sid in region.school_ids(m)]
     pages = render_school_pages(region, ds, out, school_ids=ids, progress=progress)
     xlsx = out / "practices.xlsx"
-    write_worth_learning_sheet(worth_learning(region, ds), xlsx)
+    write_worth_learning_sheet(listed_practices(region, ds), xlsx)
     return [(f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
             ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), "")]

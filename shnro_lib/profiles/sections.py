@@ -7,7 +7,7 @@ from typing import Any
 from shnro_lib.profiles.practices import (
     DESCRIPTIVE_NOTE_RU,
     WORTH_LABELS_RU,
-    worth_learning,
+    listed_practices,
     worth_learning_sentences,
 )
 
@@ -28,7 +28,7 @@ def practices_section_html(region: Any, dataset: Any = None, sid: str = "r-pract
     """
     from shnro_lib.report import fmt_num, html_table, note_html, paragraphs_html, section_html
 
-    table = worth_learning(region, dataset, config)
+    table = listed_practices(region, dataset, config)
     lines = [s for s in worth_learning_sentences(table) if s != DESCRIPTIVE_NOTE_RU]
     body = note_html(DESCRIPTIVE_NOTE_RU) + paragraphs_html("\n\n".join(lines))
     if len(table):

@@ -170,12 +170,12 @@ def regional_practices_section(region: Any, dataset: Any = None) -> Section:
     from shnro_lib.profiles.practices import (
         DESCRIPTIVE_NOTE_RU,
         WORTH_LABELS_RU,
-        worth_learning,
+        listed_practices,
         worth_learning_sentences,
     )
     from shnro_lib.profiles.sections import SECTION_COLUMNS
 
-    tab = worth_learning(region, dataset)
+    tab = listed_practices(region, dataset)
     parts = [note(DESCRIPTIVE_NOTE_RU), text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU])]
     if len(tab):
         parts.append(table(tab[SECTION_COLUMNS], WORTH_LABELS_RU, max_rows=_rows(region),
