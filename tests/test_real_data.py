@@ -216,3 +216,9 @@ def test_context_index_follows_low_ses(real_run):
     index = pd.to_numeric(ctx.set_index(ids[0])[cols[0]], errors="coerce")
     r = _abs_r(index, _own_low_ses(real_run))
     assert r >= 0.8, f"{real_run['name']}: |r({cols[0]}, share_low_ses)| = {r:.2f}"
+
+
+def test_one_value_per_school_and_label_across_views(real_run):
+    from test_one_value_per_label import check_views
+
+    check_views(real_run["out"] / "reports")
