@@ -77,6 +77,8 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent / "notebooks"
 MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
 REGIONAL_NOTEBOOK = "regional_report.ipynb"
 REGIONAL_NAME = "Региональный отчёт"
+COLLECTION_NOTEBOOK = "collection.ipynb"
+COLLECTION_NAME = "Методический сборник"
 DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
 
@@ -170,6 +172,10 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
             kind="regional", name=REGIONAL_NAME, slug="regional", notebook=str(NOTEBOOKS_DIR / REGIONAL_NOTEBOOK),
             parameters=dict(base), html_path=str(out_dir / "regional.html"),
             title=f"{REGIONAL_NAME}, {region.year}", **common))
+        tasks.append(NotebookTask(
+            kind="collection", name=COLLECTION_NAME, slug="collection",
+            notebook=str(NOTEBOOKS_DIR / COLLECTION_NOTEBOOK), parameters=dict(base),
+            html_path=str(out_dir / "collection.html"), title=f"{COLLECTION_NAME}, {region.year}", **common))
     for m in municipalities:
         s = slugs[m]
         tasks.append(NotebookTask(
@@ -408,8 +414,6 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_pat
 def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: list[str], out: Path,
             regional: bool, pdf: bool, force: bool) -> None:
     """Results in task order, the collection (HTML, PDF reused when its HTML is unchanged), the index."""
-    from shnro_lib.outputs import atomic_write_text
-
     order = {t.slug: i for i, t in enumerate(tasks)}
     batch.results.sort(key=lambda r: order.get(r.slug, 0))
     results = batch.results
@@ -418,13 +422,12 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
     if reg is not None and reg.ok:
         batch.regional_html = Path(reg.html_path)
         extra.append((REGIONAL_NAME + " (HTML)", reg.html_path, ""))
-    if regional and batch.regional_html is not None:
-        # the collection is the regional notebook's page (the one source of the regional part)
-        coll = out / "collection.html"
-        atomic_write_text(coll, batch.regional_html.read_text(encoding="utf-8"))
+    col = next((r for r in results if r.kind == "collection"), None)
+    if regional and col is not None and col.ok:
+        coll = Path(col.html_path)
         coll_hash = publish(coll)
         batch.collection_html = coll
-        extra.append(("Сборник материалов (HTML)", str(coll), ""))
+        extra.append((COLLECTION_NAME + " (HTML)", str(coll), ""))
         if pdf:
             _collection_pdf(batch, coll, coll_hash, region, force, extra)
     batch.extra = extra
@@ -473,6 +476,6 @@ def _collection_pdf(batch: BatchResult, coll: Path, coll_hash: str, region: Any,
             manifest.record(pdf_path, publish(pdf_path), st)
             manifest.save()
         batch.collection_pdf = pdf_path
-        extra.append(("Сборник материалов (PDF)", str(pdf_path), ""))
+        extra.append((COLLECTION_NAME + " (PDF)", str(pdf_path), ""))
     except Exception as exc:  # noqa: BLE001
         batch.warnings.append(f"PDF сборника не создан: {type(exc).__name__}: {exc}")

@@ -46,13 +46,31 @@ def leftovers(out: Path) -> list[Path]:
     return found
 
 
+def check_printed_collection(html: Path, pdf: Path) -> None:
+    """Every page numbered «стр. N из M»; every table column header of the HTML present in the PDF text."""
+    from bs4 import BeautifulSoup
+    from pypdf import PdfReader
+
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    pages = [p.extract_text() or "" for p in PdfReader(pdf).pages]
+    n = len(pages)
+    assert n > 2
+    for i, page in enumerate(pages, start=1):
+        assert f"стр. {i} из {n}" in page, f"page {i} has no number"
+    flat = re.sub(r"[\s\u00ad-]+", "", "".join(pages))
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    headers = {th.get_text(" ", strip=True) for th in soup.select("table thead th")}
+    missing = sorted(h for h in headers if h and re.sub(r"[\s\u00ad-]+", "", h) not in flat)
+    assert not missing, f"{len(missing)} of {len(headers)} column headers not in the PDF: {missing[:10]}"
+
+
 def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
     data, munis, cache = demo
     munis = munis[:2]
     res = run_batch(data, 2024, tmp_path / "out", municipalities=munis, workers=2, cache_dir=cache,
                     progress=False, pdf=find_chromium() is not None)
     assert res.ok, res.summary_ru()
-    assert (res.n_built, res.n_reused) == (3, 0) and "построено: 3" in res.summary_ru()
+    assert (res.n_built, res.n_reused) == (4, 0) and "построено: 4" in res.summary_ru()
     slugs = unique_slugs(munis)
     out = tmp_path / "out"
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -75,8 +93,13 @@ def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
     assert "regional.html" in index and "collection.html" in index
     coll = (out / "collection.html").read_text(encoding="utf-8")
     assert "Методика" in coll and all(m in coll for m in munis)
+    # the collection is a document of its own, not a copy of the regional report
+    assert coll != (out / "regional.html").read_text(encoding="utf-8")
+    for part in ("Методический сборник", "Что означают показатели", "Пример: как выявлена одна школа",
+                 "Списки по муниципальным образованиям", "Школы, чьи практики стоит изучить"):
+        assert part in coll, part
     if find_chromium():
-        assert (out / "collection.pdf").read_bytes()[:5] == b"%PDF-"
+        check_printed_collection(out / "collection.html", out / "collection.pdf")
     assert not leftovers(out) and not (out / ".shnro.lock").exists()
     # readable by group and others: a shared folder or a web server can serve them
     for p in [out, out / "municipalities", *out.rglob("*.html"), *out.rglob("*.xlsx"), out / MANIFEST_NAME]:
@@ -270,9 +293,9 @@ def test_sigkill_leaves_no_orphans_and_the_rerun_resumes(demo, tmp_path) -> None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rerun = subprocess.run(_cli(data, out, cache, munis), capture_output=True, text=True, env=env, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert "Готово отчётов: 4 из 4" in rerun.stdout
+    assert "Готово отчётов: 5 из 5" in rerun.stdout
     reused = int(re.search(r"взято готовыми из прошлого запуска: (\d+)", rerun.stdout).group(1))
-    assert 1 <= reused < 4, rerun.stdout  # what the killed run finished is not rebuilt
+    assert 1 <= reused < 5, rerun.stdout  # what the killed run finished is not rebuilt
     assert not leftovers(out)
 
 

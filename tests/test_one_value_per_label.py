@@ -34,6 +34,7 @@ def batch(tmp_path_factory) -> Path:
 
 def test_the_value_comparison_itself() -> None:
     assert same("−1,78", "-1.781") and same("12,5 %", "12,50 %") and same("0,125", "12,5 %")
+    assert same("+0,90", "0.905") and same("0,0 %", "0.000000000002")
     assert not same("−1,78", "−1,71") and not same("ШНРО", "ШНСУ")
 
 

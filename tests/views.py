@@ -53,14 +53,22 @@ def same(a: str, b: str) -> bool:
     na, nb = _number(a), _number(b)
     if na is None or nb is None:
         return " ".join(a.split()) == " ".join(b.split())
-    d = min(na[1], nb[1])
-    return math.isclose(round(na[0], d), round(nb[0], d), abs_tol=10 ** -d * 0.51)
+    # each display is its value rounded to its own decimals: they agree if the two rounding intervals meet
+    tol = 0.5 * 10 ** -na[1] + 0.5 * 10 ** -nb[1]
+    return math.isclose(na[0], nb[0], abs_tol=tol * 1.001)
+
+
+def _names_schools(label: str) -> bool:
+    """A column of school names: «Школа», «Похожая по контексту школа», «Школа-партнёр» …"""
+    low = label.lower()
+    return label in NAME_LABELS or bool(re.search(r"школа(-[а-яё]+)?$", low)) and not low.startswith("значение")
 
 
 def _rows_to_seen(header: list[str], rows: list[list[str]], source: str) -> tuple[list[Seen], bool]:
     """Observations of a table; the flag says it lists schools by name without their codes."""
     if CODE not in header:
-        return [], any(h in NAME_LABELS for h in header) and len(rows) > 0
+        return [], any(_names_schools(h) for h in header) and not any(h.startswith("Код") for h in header) \
+            and len(rows) > 0
     i_code = header.index(CODE)
     i_year = next((header.index(y) for y in YEAR_LABELS if y in header), None)
     keyed = [(r[i_code].strip(), r[i_year].strip() if i_year is not None else "") for r in rows
@@ -110,7 +118,7 @@ def _cell(v: object, fmt: str) -> str:
         if "%" in (fmt or ""):
             d = len(m.group(1)) if m else 0
             return f"{v * 100:.{d}f} %"
-        return repr(v) if isinstance(v, float) else str(v)
+        return f"{v:.12f}" if isinstance(v, float) else str(v)
     return str(v)
 
 
@@ -122,7 +130,7 @@ def excel_views(path: Path) -> tuple[list[Seen], list[str]]:
         grid = [[_cell(c.value, c.number_format) for c in row] for row in ws.iter_rows()]
         head_at = next((i for i, r in enumerate(grid[:6]) if CODE in r), None)
         if head_at is None:
-            head_at = next((i for i, r in enumerate(grid[:6]) if any(h in NAME_LABELS for h in r)), None)
+            head_at = next((i for i, r in enumerate(grid[:6]) if any(_names_schools(h) for h in r)), None)
             if head_at is not None and len(grid) > head_at + 1:
                 uncoded.append(f"{path.name}: лист «{ws.title}»")
             continue
