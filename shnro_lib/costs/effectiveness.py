@@ -85,7 +85,9 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
                "gain_sd": np.nan, "gain_ci_low": np.nan, "gain_ci_high": np.nan, "rub_per_pupil_per_01sd": np.nan,
                "ci_low": np.nan, "ci_high": np.nan, "estimator": picked}
         if not check["identifiable"]:
-            rows.append({**row, "note": "не оценено: эффект при этом плане программы не идентифицируется"})
+            why = ("эффект при этом плане программы не идентифицируется" if check["verdict"] == "fail" else
+                   "не удалось установить, идентифицируется ли эффект при этом плане программы")
+            rows.append({**row, "note": f"не оценено: {why}"})
             continue
         if len(s) < ccfg.min_schools:
             rows.append({**row, "note": f"не оценено: меньше {ccfg.min_schools} школ программы"})

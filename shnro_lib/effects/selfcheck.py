@@ -131,8 +131,9 @@ def _interval_ok(est: float, se: float, truth: float, z: float) -> bool:
     return bool(np.isfinite(est) and np.isfinite(se) and est - z * se <= truth <= est + z * se)
 
 
-def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: float) -> list[dict]:
-    """One synthetic region: every checked estimator at every planted effect (errors and cover)."""
+def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: float,
+               only: str | None = None) -> list[dict]:
+    """One synthetic region: every checked estimator (or ``only`` one) at every planted effect."""
     N, T = model["mask"].shape
     a = model["post_mean"] + np.sqrt(model["post_var"]) * rng.standard_normal(N)
     Y0 = a[:, None] + np.sqrt(model["s2"] / model["w"]) * rng.standard_normal((N, T))
@@ -146,7 +147,7 @@ def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: flo
     out = []
     for tau in effects:
         Y = Y0 + tau * treat
-        for name in model["checked"]:
+        for name in [only] if only else model["checked"]:
             if name == "naive_pre_post":
                 e, se = naive_twin(Y, coh, fr)
             elif name == "selection_adjusted":
@@ -235,8 +236,10 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     draws: list[dict] = []
     done, target = 0, sc.replications
     while True:
+        # the first batch checks every estimator; further ones only the picked estimator, whose verdict is open
+        only = picked if done else None
         for _ in range(target - done):
-            draws += _replicate(model, fr, design, rng, effects, cfg.z)
+            draws += _replicate(model, fr, design, rng, effects, cfg.z, only)
         done = target
         tab = summarise(pd.DataFrame(draws), cfg)
         v = tab.set_index("estimator")["verdict"].get(picked)
@@ -332,15 +335,15 @@ def check_columns(estimators: list[str], check: dict) -> pd.DataFrame:
     rows = []
     for name in estimators:
         r = {"selfcheck_bias_pp": np.nan, "selfcheck_bias_mc_se_pp": np.nan, "selfcheck_rmse_pp": np.nan,
-             "selfcheck_coverage": np.nan, "selfcheck_coverage_mc_se": np.nan, "selfcheck_reps": np.nan,
+             "selfcheck_coverage_share": np.nan, "selfcheck_coverage_mc_se_share": np.nan, "selfcheck_reps": np.nan,
              "selfcheck_verdict": np.nan, "placebo_pp": np.nan, "placebo_ci_low_pp": np.nan,
              "placebo_ci_high_pp": np.nan}
         if name != "range_valid":
             if len(tab) and name in tab.index:
                 t = tab.loc[name]
                 r.update({"selfcheck_bias_pp": t["bias_pp"], "selfcheck_bias_mc_se_pp": t["bias_mc_se_pp"],
-                          "selfcheck_rmse_pp": t["rmse_pp"], "selfcheck_coverage": t["coverage"],
-                          "selfcheck_coverage_mc_se": t["coverage_mc_se"], "selfcheck_reps": float(t["reps"]),
+                          "selfcheck_rmse_pp": t["rmse_pp"], "selfcheck_coverage_share": t["coverage"],
+                          "selfcheck_coverage_mc_se_share": t["coverage_mc_se"], "selfcheck_reps": float(t["reps"]),
                           "selfcheck_verdict": VERDICT_RU[str(t["verdict"])]})
             else:
                 r["selfcheck_verdict"] = (NOT_CHECKED_RU.get(name, "не оценено") if len(tab) else
@@ -349,4 +352,6 @@ def check_columns(estimators: list[str], check: dict) -> pd.DataFrame:
             if np.isfinite([e, lo, hi]).all():
                 r.update({"placebo_pp": e, "placebo_ci_low_pp": lo, "placebo_ci_high_pp": hi})
         rows.append(r)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["selfcheck_reps"] = out["selfcheck_reps"].astype("Int64")
+    return out

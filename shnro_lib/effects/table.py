@@ -29,8 +29,8 @@ from shnro_lib.labels import ESTIMATORS_RU
 
 _log = logging.getLogger(__name__)
 
-SELFCHECK_COLUMNS = ["selfcheck_bias_pp", "selfcheck_bias_mc_se_pp", "selfcheck_rmse_pp", "selfcheck_coverage",
-                     "selfcheck_coverage_mc_se", "selfcheck_reps", "selfcheck_verdict", "placebo_pp",
+SELFCHECK_COLUMNS = ["selfcheck_bias_pp", "selfcheck_bias_mc_se_pp", "selfcheck_rmse_pp", "selfcheck_coverage_share",
+                     "selfcheck_coverage_mc_se_share", "selfcheck_reps", "selfcheck_verdict", "placebo_pp",
                      "placebo_ci_low_pp", "placebo_ci_high_pp"]
 TABLE_COLUMNS = ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "ci_low_sd",
                  "ci_high_sd", "n_treated", "n_control", "preferred", *SELFCHECK_COLUMNS, "note"]

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class Frame:
     """The fixed part of a panel: schools, years, cohorts' selection and clean years, clusters."""
@@ -151,34 +150,33 @@ def event_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]
     the support-year dummies; CRV1 errors (pyfixest's small-sample factors).
 
     The school fixed effects are swept out by within-school demeaning (Frisch–Waugh–Lovell), so the
-    regression left has only the year and cell dummies."""
+    regression left has only the year and cell dummies; every regressor is held as a school x year
+    matrix, so the demeaning is one row mean."""
     used = [g for g in sorted(fr.clean) if fr.clean[g]]
     if not used:
         return np.nan, np.nan
     N, T = Y.shape
-    keep = np.isin(coh, [0] + used)[:, None] & np.isfinite(Y)
-    ii, tt = np.nonzero(keep)
-    y = Y[ii, tt]
-    cg = coh[ii]
-    yr = fr.years[tt]
-    clean_obs = np.array([c == 0 or int(v) in fr.clean.get(int(c), ()) for c, v in zip(cg, yr, strict=True)])
-    cells = sorted({(int(c), int(v - c)) for c, v in zip(cg[~clean_obs], yr[~clean_obs], strict=True)})
-    cols = [(tt == j).astype(float) for j in range(1, T)]
-    cols += [((~clean_obs) & (cg == g) & (yr - cg == r)).astype(float) for g, r in cells]
-    X = np.column_stack(cols)
-    # within-school demeaning (one-way fixed effect), then the year and cell dummies by OLS
-    cnt = np.bincount(ii, minlength=N).astype(float)
-    cnt[cnt == 0] = 1.0
-
-    def demean(v: np.ndarray) -> np.ndarray:
-        m = np.stack([np.bincount(ii, weights=c, minlength=N) for c in np.atleast_2d(v.T)], axis=1) / cnt[:, None]
-        return v - (m[ii] if v.ndim == 2 else m[ii, 0])
-
-    Xd, yd = demean(X), demean(y)
+    M = np.isin(coh, [0] + used)[:, None] & np.isfinite(Y)
+    clean = np.broadcast_to((coh == 0)[:, None], (N, T)).copy()
+    for g in used:
+        clean |= (coh == g)[:, None] & np.isin(fr.years, fr.clean[g])[None, :]
+    aff = M & ~clean
+    rel = fr.years[None, :] - coh[:, None]
+    cells = sorted({(int(g), int(r)) for g, r in zip(coh[np.nonzero(aff)[0]], rel[aff], strict=True)})
+    eye = np.eye(T, dtype=bool)
+    regs = [np.broadcast_to(eye[j][None, :], (N, T)) & M for j in range(1, T)]
+    regs += [aff & (coh == g)[:, None] & (rel == r) for g, r in cells]
+    A = np.stack(regs).astype(float)                         # (k, N, T)
+    Mf = M.astype(float)
+    cnt = np.maximum(Mf.sum(axis=1), 1.0)
+    y = np.where(M, Y, 0.0)
+    yd = (y - (y.sum(axis=1) / cnt)[:, None]) * Mf
+    Ad = (A - (A.sum(axis=2) / cnt)[:, :, None]) * Mf
+    Xd = Ad.reshape(len(regs), -1).T                          # (N*T, k), zero rows where not observed
     XtX_inv = np.linalg.pinv(Xd.T @ Xd)
-    beta = XtX_inv @ Xd.T @ yd
-    e = yd - Xd @ beta
-    counts = X[:, T - 1:].sum(axis=0)
+    beta = XtX_inv @ (Xd.T @ yd.ravel())
+    e = yd.ravel() - Xd @ beta
+    counts = A[T - 1:].sum(axis=(1, 2))
     rels = np.array([r for _, r in cells])
     w = np.where(rels >= 0, counts, 0.0)
     if not w.sum():
@@ -186,10 +184,10 @@ def event_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]
     R = np.r_[np.zeros(T - 1), w / w.sum()]
     att = float(R @ beta)
     row = (R @ XtX_inv) @ Xd.T
-    n = len(y)
-    k = X.shape[1]
-    cl = fr.cluster[ii]
+    n, k = int(M.sum()), len(regs)
+    cl = np.broadcast_to(fr.cluster[:, None], (N, T)).ravel()
+    obs = M.ravel()
     # pyfixest CRV1: G/(G−1) x (n−1)/(n−k−1), k the non-absorbed coefficients (+1: the intercept the
     # fixed effects absorb; checked against pyfixest in the tests)
-    var = _cluster_var(row * e, cl) * (n - 1) / max(n - k - 1, 1)
+    var = _cluster_var((row * e)[obs], cl[obs]) * (n - 1) / max(n - k - 1, 1)
     return att, float(np.sqrt(var))
