@@ -32,7 +32,7 @@ import pandas as pd
 
 from shnro_lib.effects.panel import panel_clean_years, panel_selection_years
 from shnro_lib.effects.settings import load_effects_config
-from shnro_lib.effects.twins import Frame, event_twin, naive_twin, selection_twin
+from shnro_lib.effects.twins import Frame, event_twin, naive_twin, selection_twin, selection_twin_many
 
 CHECKED = ["naive_pre_post", "selection_adjusted", "event_study"]
 NOT_CHECKED_RU = {
@@ -147,16 +147,16 @@ def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: flo
     comp = {c.cohort: (c.compliance if not c.sharp else 1.0) for c in design.cohorts}
     coh = _assign(S_by, sizes, comp, rng)
     treat = (coh[:, None] > 0) & (fr.years[None, :] >= coh[:, None])
+    Ys = [Y0 + tau * treat for tau in effects]
     out = []
-    for tau in effects:
-        Y = Y0 + tau * treat
-        for name in [only] if only else model["checked"]:
-            if name == "naive_pre_post":
-                e, se = naive_twin(Y, coh, fr)
-            elif name == "selection_adjusted":
-                e, se = selection_twin(Y, coh, S_by, fr, parts=model["parts"])
-            else:
-                e, se = event_twin(Y, coh, fr)
+    for name in [only] if only else model["checked"]:
+        if name == "naive_pre_post":
+            res = [naive_twin(Y, coh, fr) for Y in Ys]
+        elif name == "selection_adjusted":
+            res = selection_twin_many(Ys, coh, S_by, fr, parts=model["parts"])
+        else:
+            res = [event_twin(Y, coh, fr) for Y in Ys]
+        for tau, (e, se) in zip(effects, res, strict=True):
             out.append({"estimator": name, "effect": tau, "err": e - tau, "cover": _interval_ok(e, se, tau, z)})
     return out
 
@@ -236,13 +236,14 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     model["sizes"] = [int((coh == c.cohort).sum()) for c in design.cohorts]
     effects = [0.0, float(sc.planted_effect_pp)]
     rng = np.random.default_rng(sc.seed)
+    z = cfg.z                                   # a property (a normal quantile): computed once
     draws: list[dict] = []
     done, target = 0, sc.replications
     while True:
         # the first batch checks every estimator; further ones only the picked estimator, whose verdict is open
         only = picked if done else None
         for _ in range(target - done):
-            draws += _replicate(model, fr, design, rng, effects, cfg.z, only)
+            draws += _replicate(model, fr, design, rng, effects, z, only)
         done = target
         tab = summarise(pd.DataFrame(draws), cfg)
         v = tab.set_index("estimator")["verdict"].get(picked)

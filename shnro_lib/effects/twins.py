@@ -95,9 +95,19 @@ def selection_twin(Y: np.ndarray, coh: np.ndarray, S: dict[int, np.ndarray], fr:
     (the placebo in time runs the regression on a year before selection); ``parts`` are
     :meth:`Frame.basis_parts`, computed once for many replications.
     """
+    return selection_twin_many([Y], coh, S, fr, years, parts)[0]
+
+
+def selection_twin_many(Ys: list[np.ndarray], coh: np.ndarray, S: dict[int, np.ndarray], fr: Frame,
+                        years: list[int] | None = None, parts=None) -> list[tuple[float, float]]:
+    """:func:`selection_twin` on several outcome matrices with the same missing cells (the same region
+    with different planted effects): each cell's design matrix is decomposed once."""
     xs, ctx = parts if parts is not None else fr.basis_parts()
     cohorts = sorted(S)
-    tau, inf, ntr = {}, {}, {}
+    E = len(Ys)
+    tau = [{} for _ in range(E)]
+    inf = [{} for _ in range(E)]
+    ntr: dict[tuple[int, int], int] = {}
     N = len(coh)
     for g in sorted(cohorts, reverse=True):
         cols = []
@@ -111,37 +121,42 @@ def selection_twin(Y: np.ndarray, coh: np.ndarray, S: dict[int, np.ndarray], fr:
             j = fr.col([t])
             if not j:
                 continue
-            yt = Y[:, j[0]]
-            pop = ((coh == 0) | (coh >= g)) & np.isfinite(yt) & np.isfinite(B).all(axis=1)
+            pop = ((coh == 0) | (coh >= g)) & np.isfinite(Ys[0][:, j[0]]) & np.isfinite(B).all(axis=1)
             D = (coh == g).astype(float)
             if D[pop].sum() < 2 or (pop & (D == 0)).sum() < B.shape[1] + 5:
                 continue
-            if any((h, t) not in tau for h in later):
+            if any((h, t) not in tau[0] for h in later):
                 continue
             idx = np.where(pop)[0]
-            y = yt[idx].copy()
-            for h in later:
-                y -= tau[(h, t)] * (coh[idx] == h)
             X = np.column_stack([np.ones(len(idx)), D[idx], B[idx]])
             # one SVD gives the pseudo-inverse row of the participation coefficient and the rank
             U, sv, Vt = np.linalg.svd(X, full_matrices=False)
             k = int((sv > sv.max() * max(X.shape) * np.finfo(float).eps).sum())
             a1 = (Vt[:k, 1] / sv[:k]) @ U[:, :k].T
-            beta1 = float(a1 @ y)
-            coef = Vt[:k].T @ ((U[:, :k].T @ y) / sv[:k])
-            e = y - X @ coef
-            f = np.zeros(N)
-            f[idx] = a1 * e * np.sqrt(len(idx) / max(len(idx) - k, 1))
-            for h in later:
-                f -= float(a1 @ (coh[idx] == h).astype(float)) * inf[(h, t)]
-            tau[(g, t)], inf[(g, t)], ntr[(g, t)] = beta1, f, int(D[idx].sum())
-    if not tau:
-        return np.nan, np.nan
-    keys = sorted(tau)
+            dof = np.sqrt(len(idx) / max(len(idx) - k, 1))
+            for m in range(E):
+                y = Ys[m][idx, j[0]].copy()
+                for h in later:
+                    y -= tau[m][(h, t)] * (coh[idx] == h)
+                coef = Vt[:k].T @ ((U[:, :k].T @ y) / sv[:k])
+                e = y - X @ coef
+                f = np.zeros(N)
+                f[idx] = a1 * e * dof
+                for h in later:
+                    f -= float(a1 @ (coh[idx] == h).astype(float)) * inf[m][(h, t)]
+                tau[m][(g, t)], inf[m][(g, t)] = float(a1 @ y), f
+            ntr[(g, t)] = int(D[idx].sum())
+    if not ntr:
+        return [(np.nan, np.nan)] * E
+    keys = sorted(ntr)
     w = np.array([ntr[c] for c in keys], dtype=float)
     w /= w.sum()
-    f = sum(wi * inf[c] for wi, c in zip(w, keys, strict=True))
-    return float(sum(wi * tau[c] for wi, c in zip(w, keys, strict=True))), float(np.sqrt(_cluster_var(f, fr.cluster)))
+    out = []
+    for m in range(E):
+        f = sum(wi * inf[m][c] for wi, c in zip(w, keys, strict=True))
+        out.append((float(sum(wi * tau[m][c] for wi, c in zip(w, keys, strict=True))),
+                    float(np.sqrt(_cluster_var(f, fr.cluster)))))
+    return out
 
 
 def event_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]:
