@@ -12,6 +12,17 @@ Writes ``shnro_lib/effects/data/effects_simulation.csv`` (read by :func:`shnro_l
 and prints it.  About 8 min on 2 shared cores with the defaults:
 
     PYTHONPATH=. .venv/bin/python benchmarks/effects.py [--reps 25] [--n-schools 150] [--jobs 2]
+
+``--self-check`` instead judges the self-check on the data's own design
+(:mod:`shnro_lib.effects.selfcheck`): per design, ``--reps`` generated regions with a known effect;
+in each, the self-check's verdict on the picked estimator and whether the picked estimator's interval
+covers the planted effect.  The truth about the picked estimator in a design is its error over
+those regions (the upper 95 % bound of |bias| below the threshold and coverage at least the
+minimum → it is fit; the lower bound above the threshold or coverage clearly below → unfit); a
+verdict is right when «проходит» meets a fit estimator or «не проходит» an unfit one.  It also
+times ``shnro effects`` on the demo (``--time-demo``):
+
+    PYTHONPATH=. .venv/bin/python benchmarks/effects.py --self-check --reps 8 --time-demo
 """
 
 from __future__ import annotations
@@ -108,6 +119,69 @@ def one_replicate(args: tuple[str, int, int]) -> list[dict]:
     return rows
 
 
+def selfcheck_replicate(args: tuple[str, int, int]) -> dict:
+    """One generated region: the self-check's verdict and the picked estimator against the truth."""
+    from shnro_lib.effects.selfcheck import design_check
+
+    name, seed, n_schools = args
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = Path(tmp) / "demo"
+        generate_demo(out, seed=seed, n_schools=n_schools, fmt="parquet", programme_profile=DESIGNS[name])
+        ds = load_dataset(out)
+        design = E.programme_design(ds)
+        truth = truth_for(ds, Path(tmp) / "demo_truth", design)
+        picked, _ = E.choose_estimator(design)
+        t0 = time.time()
+        check = design_check(ds, E.result_panel(ds, design=design), design, picked)
+        took = time.time() - t0
+        tab = E.programme_effects(ds, estimators=[picked], design=design).set_index("estimator")
+    t = truth[f"{ESTIMAND.get(picked, 'att')}_pp"]
+    r = tab.loc[picked]
+    return {"design": name, "seed": seed, "picked": picked, "verdict": check["verdict"], "truth_pp": t,
+            "err": r["estimate_pp"] - t, "cover": bool(r["ci_low_pp"] <= t <= r["ci_high_pp"]),
+            "selfcheck_s": took}
+
+
+def judge_selfcheck(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per design: the truth about the picked estimator over the regions and how often the verdict is right."""
+    from shnro_lib.effects.selfcheck import _wilson
+    from shnro_lib.effects.settings import load_effects_config
+
+    th, z = load_effects_config().identifiability, 1.959963984540054
+    out = []
+    for name, d in rows.groupby("design", sort=False):
+        d = d.dropna(subset=["err"])
+        n = len(d)
+        bias, se = float(d["err"].mean()), float(d["err"].std() / np.sqrt(n))
+        lo, hi = _wilson(float(d["cover"].mean()), n, z)
+        fit = abs(bias) + z * se < th.max_abs_bias_pp and lo >= th.min_coverage
+        unfit = abs(bias) - z * se > th.max_abs_bias_pp or hi < th.min_coverage
+        truth = "годен" if fit else "негоден" if unfit else "не ясно"
+        right = (d["verdict"] == "pass") if fit else (d["verdict"] == "fail") if unfit else pd.Series(np.nan, d.index)
+        out.append({"design": name, "picked": d["picked"].mode().iloc[0], "regions": n, "bias_pp": bias,
+                    "bias_mc_se_pp": se, "coverage": float(d["cover"].mean()), "truth": truth,
+                    "pass": int((d["verdict"] == "pass").sum()), "fail": int((d["verdict"] == "fail").sum()),
+                    "unknown": int((d["verdict"] == "unknown").sum()),
+                    "right_share": float(right.mean()) if right.notna().any() else np.nan,
+                    "pass_and_covered": int(((d["verdict"] == "pass") & d["cover"]).sum()),
+                    "selfcheck_s": float(d["selfcheck_s"].mean())})
+    return pd.DataFrame(out)
+
+
+def time_demo() -> float:
+    """Wall time of ``shnro effects`` on the shipped demo (seconds)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(root / "data" / "demo"), "--csv",
+                        str(Path(tmp) / "e.csv")], check=True, capture_output=True)
+        return time.time() - t0
+
+
 def summarise(draws: pd.DataFrame, n_schools: int) -> pd.DataFrame:
     """Bias, its Monte-Carlo SE, RMSE, coverage and mean CI width per design x estimator."""
     d = draws.dropna(subset=["estimate_pp", "truth_pp"])
@@ -137,7 +211,22 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--designs", nargs="*", default=list(DESIGNS))
     ap.add_argument("--out", type=Path, default=None, help="the summary CSV (default: the annex's file)")
+    ap.add_argument("--self-check", action="store_true", help="judge the self-check's verdicts instead")
+    ap.add_argument("--time-demo", action="store_true", help="time `shnro effects` on the demo")
     a = ap.parse_args()
+    if a.time_demo:
+        print(f"shnro effects на демо-данных: {time_demo():.1f} с", flush=True)
+    if a.self_check:
+        tasks = [(d, a.first_seed + k, a.n_schools) for k in range(a.reps) for d in a.designs]
+        t0 = time.time()
+        with ProcessPoolExecutor(max_workers=a.jobs) as ex:
+            rows = pd.DataFrame(list(ex.map(selfcheck_replicate, tasks)))
+        print(f"\n{len(tasks)} регионов по {a.n_schools} школ, {time.time() - t0:.0f} с", flush=True)
+        with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
+            print(judge_selfcheck(rows).to_string(index=False), flush=True)
+        return
+    if a.time_demo:
+        return
     tasks = [(d, a.first_seed + k, a.n_schools) for k in range(a.reps) for d in a.designs]
     t0 = time.time()
     rows: list[dict] = []

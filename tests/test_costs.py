@@ -138,34 +138,30 @@ def test_cost_effectiveness_on_the_picked_estimate(clean_ds):
 
     ce = K.programme_cost_effectiveness(clean_ds, {"cost_effectiveness": {"bootstrap_reps": 200}})
     reg = ce[ce["level"] == "Регион"].iloc[0]
-    tab = E.programme_effects(clean_ds, {"rtm": {"bootstrap_reps": 10}},
-                              estimators=["event_study"]).set_index("estimator")
+    tab, det = E.programme_effects(clean_ds, {"rtm": {"bootstrap_reps": 10}}, estimators=["event_study"],
+                                   details=True)
+    tab = tab.set_index("estimator")
     assert reg["estimator"] == "event_study"
-    check = E.picked_check(E.closest_design(E.programme_design(clean_ds)), "event_study")
-    if check["identifiable"]:
-        # the region's gain is the table's estimate, with its interval
-        assert reg["gain_sd"] == pytest.approx(tab.loc["event_study", "estimate_sd"])
-        assert reg["gain_ci_low"] == pytest.approx(tab.loc["event_study", "ci_low_sd"])
-        if reg["gain_ci_low"] > 0:
-            assert reg["ci_low"] <= reg["rub_per_pupil_per_01sd"] <= reg["ci_high"]
-            # the effect's uncertainty is propagated: wider than the cost's alone
-            assert reg["ci_high"] / reg["ci_low"] > 1.2
-    else:
-        assert reg["note"].startswith("не оценено")
+    # the self-check on this region's own design passes the event study ...
+    assert det["self_check"]["verdict"] == "pass"
+    # ... so the region's gain is the table's estimate, with its interval
+    assert reg["gain_sd"] == pytest.approx(tab.loc["event_study", "estimate_sd"])
+    assert reg["gain_ci_low"] == pytest.approx(tab.loc["event_study", "ci_low_sd"])
+    if reg["gain_ci_low"] > 0:
+        assert reg["ci_low"] <= reg["rub_per_pupil_per_01sd"] <= reg["ci_high"]
+        # the effect's uncertainty is propagated: wider than the cost's alone
+        assert reg["ci_high"] / reg["ci_low"] > 1.2
     assert "Вид поддержки" in set(ce["level"])
     small = ce[ce["n_schools"] < 5]
     assert small["rub_per_pupil_per_01sd"].isna().all()
 
 
-def test_cost_effectiveness_not_identifiable_on_demo(demo_dataset):
-    from shnro_lib import effects as E
-
-    design = E.programme_design(demo_dataset)
-    if E.picked_check(E.closest_design(design), E.choose_estimator(design)[0])["identifiable"]:
-        pytest.skip("the stored simulation passes the demo's design")
-    ce = K.programme_cost_effectiveness(demo_dataset)
-    assert ce["rub_per_pupil_per_01sd"].isna().all()
-    assert ce["note"].str.contains("не идентифицируется").all()
+def test_cost_effectiveness_not_estimated_when_the_self_check_fails(clean_ds):
+    # a coverage minimum no 95 % interval can meet: the verdict is «не проходит», nothing is estimated
+    strict = {"identifiability": {"min_coverage": 0.999}}
+    ce = K.programme_cost_effectiveness(clean_ds, effects_config=strict)
+    assert ce["rub_per_pupil_per_01sd"].isna().all() and ce["gain_sd"].isna().all()
+    assert (ce["note"] == "не оценено: эффект при этом плане программы не идентифицируется").all()
 
 
 def test_costs_not_estimated_on_few_schools(demo_dataset):

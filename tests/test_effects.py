@@ -161,7 +161,7 @@ def clean_table(clean_ds):
     return E.programme_effects(clean_ds, {"rtm": {"bootstrap_reps": 20}}, details=True)
 
 
-def test_naive_biased_upward_on_demo_and_effect_not_identifiable(demo_table, demo_dataset):
+def test_naive_biased_upward_on_demo_and_selection_adjusted_recommended(demo_table, demo_dataset):
     tab, det = demo_table
     t = tab.set_index("estimator")
     truth = float(_truth(demo_dataset, DEMO_DIR.parent / "demo_truth")["att_pp"])
@@ -173,15 +173,15 @@ def test_naive_biased_upward_on_demo_and_effect_not_identifiable(demo_table, dem
     assert t.loc["rtm_adjusted", "estimate_pp"] < t.loc["naive_pre_post", "estimate_pp"]
     # the demo's design (two-year mean, no clean year) picks the selection-adjusted regression ...
     assert det["design"].kind == "sharp_index" and det["picked"] == "selection_adjusted"
-    # ... which the stored simulation of that design does not pass: no preferred row, the range instead
-    check = det["simulation_check"]
-    if not check["identifiable"]:
-        assert tab["preferred"].sum() == 0
-        rng = t.loc["range_valid"]
-        assert rng["ci_low_pp"] == pytest.approx(t.loc[["selection_adjusted", "rdd"], "ci_low_pp"].min())
-        assert "не идентифицируется" in rng["note"]
-    else:
-        assert bool(t.loc["selection_adjusted", "preferred"])
+    # ... which passes the self-check on the demo's own design: it is the one recommended row
+    assert det["self_check"]["verdict"] == "pass"
+    assert list(tab.loc[tab["preferred"], "estimator"]) == ["selection_adjusted"]
+    assert "range_valid" not in set(tab["estimator"])
+    assert t.loc["selection_adjusted", "selfcheck_verdict"] == "проходит"
+    assert t.loc["selection_adjusted", "selfcheck_reps"] >= 200
+    # the self-check sees the naive change's regression to the mean: biased upward, fails
+    assert t.loc["naive_pre_post", "selfcheck_verdict"] == "не проходит"
+    assert t.loc["naive_pre_post", "selfcheck_bias_pp"] > 0.5
     est = tab[tab["estimator"] != "range_valid"].dropna(subset=["estimate_pp"])
     assert (est["ci_low_pp"] <= est["estimate_pp"]).all() and (est["estimate_pp"] <= est["ci_high_pp"]).all()
     # the event study has no clean base in this design and says so
@@ -232,7 +232,7 @@ def test_single_clean_profile_event_study_on_clean_base_covers_truth(clean_table
     assert det["picked"] == "event_study"
     picked = t.loc["event_study"]
     assert picked["ci_low_pp"] < truth["es_pp"] < picked["ci_high_pp"]
-    assert bool(picked["preferred"]) == det["simulation_check"]["identifiable"]
+    assert bool(picked["preferred"]) and det["self_check"]["verdict"] == "pass"
 
 
 def test_notes_written_from_the_design(clean_table):
@@ -241,11 +241,10 @@ def test_notes_written_from_the_design(clean_table):
     assert "2022" not in " ".join(t.loc[["did_unadjusted", "event_study", "callaway_santanna"], "note"])
     assert "2020–2021 годов" in t.loc["event_study", "note"]
     assert "2022 года" in t.loc["naive_pre_post", "note"]
-    if tab["preferred"].any():
-        diff = t.loc["naive_pre_post", "estimate_pp"] - tab.loc[tab["preferred"], "estimate_pp"].iloc[0]
-        word = "Превышает" if diff > 0 else "Ниже"
-        assert f"{word} предпочтительн" in t.loc["naive_pre_post", "note"]
-        assert f"{abs(diff):.2f} п.п." in t.loc["naive_pre_post", "note"]
+    diff = t.loc["naive_pre_post", "estimate_pp"] - t.loc["event_study", "estimate_pp"]
+    assert bool(t.loc["event_study", "preferred"]) and diff > 0
+    assert "Превышает предпочтительн" in t.loc["naive_pre_post", "note"]
+    assert f"{abs(diff):.2f} п.п." in t.loc["naive_pre_post", "note"]
 
 
 def test_simulation_table_and_annex(clean_ds):
@@ -317,13 +316,16 @@ def test_cli_effects_csv(tmp_path, clean_dir):
     cfg_path.write_text(yaml.safe_dump({"effects": {"rtm": {"bootstrap_reps": 20},
                                                     "did": {"callaway_santanna": False}}}), encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(clean_dir), "--csv", str(out),
-                        "--config", str(cfg_path)],
+                        "--config", str(cfg_path), "--seed", "2"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     tab = pd.read_csv(out, encoding="utf-8-sig")
-    for c in ("estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "n_treated", "n_control",
-              "preferred", "note"):
-        assert c in tab.columns
+    assert list(tab.columns) == E.TABLE_COLUMNS
+    # seed 2 on the command line: the same verdict as the default seed (clean_table)
+    t = tab.set_index("estimator")
+    assert t.loc["event_study", "selfcheck_verdict"] == "проходит" and bool(t.loc["event_study", "preferred"])
+    assert t.loc["event_study", "selfcheck_reps"] >= 200
+    assert "Проверка на собственном плане данных" in r.stdout
     assert {"naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted", "event_study",
             "rdd"} <= set(tab["estimator"])
     assert "callaway_santanna" not in set(tab["estimator"])

@@ -18,6 +18,8 @@ def register(app: typer.Typer) -> None:
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на метод оценки"),
         config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров по именам файлов "
                                     "(например, «effects: {rtm: {bootstrap_reps: 100}}»)"),
+        seed: int = typer.Option(None, "--seed", help="Начальное число имитаций проверки на собственном плане "
+                                 "(по умолчанию — из parameters/effects.yaml)"),
     ) -> None:
         """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
         import warnings
@@ -34,9 +36,12 @@ def register(app: typer.Typer) -> None:
         ds = load_or_exit(data_dir)
         try:
             overrides = read_overrides(config)
+            eff = dict(overrides.get("effects") or {})
+            if seed is not None:
+                eff["self_check"] = {**dict(eff.get("self_check") or {}), "seed": seed}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                tab, det = programme_effects(ds, overrides.get("effects"), details=True)
+                tab, det = programme_effects(ds, eff, details=True)
         except SettingsError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -58,5 +63,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): {r['estimate_pp']:.2f} п.п. "
                        f"[{r['ci_low_pp']:.2f}; {r['ci_high_pp']:.2f}], {r['estimate_sd']:.3f} SD. Таблица: {csv}")
         else:
-            typer.echo(f"Эффект при этом плане программы не идентифицируется надёжно; см. строку "
-                       f"«{ESTIMATORS_RU['range_valid']}» и примечания. Таблица: {csv}")
+            lead = ("Эффект при этом плане программы не идентифицируется надёжно"
+                    if det["self_check"]["verdict"] == "fail" else
+                    "Идентифицируется ли эффект при этом плане программы надёжно, не удалось установить")
+            typer.echo(f"{lead}; см. строку «{ESTIMATORS_RU['range_valid']}» и примечания. Таблица: {csv}")
+        typer.echo(det["self_check"]["note"])

@@ -35,18 +35,17 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     ``cost* / (effect* / 0.1)`` over draws that resample the group's schools for the cost and draw
     the effect from the normal distribution of its estimate (the effect's interval propagated).
     When the effect's interval includes zero the ratio is not defined (a cost per unit of an effect
-    that may be nil means nothing); when the effect is not identifiable in this design (simulation
-    check), nothing is estimated.
+    that may be nil means nothing); when the effect is not identifiable in this design (the self-check
+    on the data's own design), nothing is estimated.
     """
     from shnro_lib.effects import (
         choose_estimator,
-        closest_design,
         load_effects_config,
-        picked_check,
         programme_design,
         result_panel,
         selection_covariates,
     )
+    from shnro_lib.effects.selfcheck import design_check
 
     cfg = load_costs_config(config)
     ecfg = load_effects_config(effects_config)
@@ -59,8 +58,8 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     if not design.cohorts:
         raise NotEstimated("не оценено: в таблице программы нет школ-участниц")
     picked, _ = choose_estimator(design)
-    check = picked_check(closest_design(design), picked, ecfg)
     panel = result_panel(dataset, ecfg, design)
+    check = design_check(dataset, panel, design, picked, ecfg)
     cov = selection_covariates(dataset, panel, ecfg, design) if picked == "selection_adjusted" else None
     cost = pg.groupby(pg["school_id"].astype("string"))["cost_rub"].mean()
     enrol = ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
@@ -86,7 +85,9 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
                "gain_sd": np.nan, "gain_ci_low": np.nan, "gain_ci_high": np.nan, "rub_per_pupil_per_01sd": np.nan,
                "ci_low": np.nan, "ci_high": np.nan, "estimator": picked}
         if not check["identifiable"]:
-            rows.append({**row, "note": "не оценено: эффект при этом плане программы не идентифицируется"})
+            why = ("эффект при этом плане программы не идентифицируется" if check["verdict"] == "fail" else
+                   "не удалось установить, идентифицируется ли эффект при этом плане программы")
+            rows.append({**row, "note": f"не оценено: {why}"})
             continue
         if len(s) < ccfg.min_schools:
             rows.append({**row, "note": f"не оценено: меньше {ccfg.min_schools} школ программы"})

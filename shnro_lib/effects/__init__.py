@@ -5,8 +5,10 @@ of a result index over the selection years — a fact of the data set, :mod:`.de
 results are true quality plus transitory luck, so the selected schools were, on average, unlucky
 in the selection years: their results rise afterwards even without support (regression to the
 mean; the depressed selection years are the Ashenfelter dip).  Which estimator is valid depends on
-the design; :func:`.design.choose_estimator` picks one by a documented rule and the simulation of
-the closest design (``benchmarks/effects.py``, :mod:`.simulation`) decides whether it is trusted.
+the design; :func:`.design.choose_estimator` picks one by a documented rule and the self-check on
+the data's own design (:mod:`.selfcheck`: known effects planted into copies of the data's results,
+selected by its own rule) decides whether it is trusted; the stored simulation of typical regions
+(``benchmarks/effects.py``, :mod:`.simulation`) is background for the annex.
 
 Estimators (one row each in :func:`programme_effects`):
 
@@ -40,14 +42,15 @@ from shnro_lib.effects.panel import (
 from shnro_lib.effects.plots import plot_event_study, plot_rdd
 from shnro_lib.effects.rdd import rdd_data, rdd_estimate
 from shnro_lib.effects.selection import selection_adjusted, selection_covariates
+from shnro_lib.effects.selfcheck import design_check, self_check
 from shnro_lib.effects.settings import EffectsSettings, load_effects_config
 from shnro_lib.effects.simulation import closest_design, picked_check, simulation_markdown, simulation_table
 from shnro_lib.effects.table import ALL_ESTIMATORS, TABLE_COLUMNS, programme_effects
 
 __all__ = ["ALL_ESTIMATORS", "OUTCOMES", "TABLE_COLUMNS", "CohortDesign", "EffectsSettings", "ProgrammeDesign",
-           "callaway_santanna", "choose_estimator", "closest_design", "did_two_stage", "dose_response",
+           "callaway_santanna", "choose_estimator", "closest_design", "design_check", "did_two_stage", "dose_response",
            "effects_method_ru", "event_study", "input_output", "load_effects_config", "matching_estimate",
            "naive_pre_post", "paired_hedges_g", "panel_clean_years", "panel_selection_years", "picked_check",
            "plot_event_study", "plot_rdd", "programme_cohorts", "programme_effects", "programme_design", "rdd_data", "rdd_estimate",
            "result_panel", "rtm_adjusted", "rtm_point", "selection_adjusted", "selection_covariates",
-           "selection_index", "simulation_markdown", "simulation_table"]
+           "selection_index", "self_check", "simulation_markdown", "simulation_table"]

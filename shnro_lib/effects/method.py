@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from jinja2 import Template
+
 from shnro_lib.effects.settings import load_effects_config
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def self_check_text(cfg) -> str:
+    """The annex's plain-words account of the self-check (``templates/self_check.md``)."""
+    th, sc = cfg.identifiability, cfg.self_check
+    text = Template((TEMPLATES / "self_check.md").read_text(encoding="utf-8")).render(
+        reps=sc.replications, cap=sc.max_replications, effect=f"{sc.planted_effect_pp:g}".replace(".", ","),
+        bias=f"{th.max_abs_bias_pp:g}".replace(".", ","), coverage=f"{th.min_coverage:.0%}")
+    return text.strip()
 
 
 def _design_paragraph(design) -> str:
@@ -23,7 +38,9 @@ def _simulation_paragraph(design, cfg) -> str:
     from shnro_lib.effects.table import NAMES_RU
 
     if design is not None:
-        return "**Приложение: проверка на имитациях.** " + simulation_markdown(closest_design(design), cfg)
+        return ("**Приложение: имитации других регионов (справочно).** Вывод о методе делается по проверке на "
+                "собственном плане данных; таблица ниже — имитации типового региона похожего плана. "
+                + simulation_markdown(closest_design(design), cfg))
     tab = simulation_table(config=cfg)
     if not len(tab):
         return "**Приложение: проверка на имитациях.** Таблица имитаций: — (benchmarks/effects.py не запускался)."
@@ -74,10 +91,11 @@ def effects_method_ru(config=None, dataset=None, design=None) -> str:
 (правило объясняет участие не менее {cfg.selection.min_compliance:.0%} школ), — регрессионная поправка на
 индекс отбора, проверка — разрывная регрессия; (3) иначе — сопоставление, с оговоркой, что его допущение
 не проверяемо. Правило отбора берётся из описания набора данных (dataset.yaml); если его нет, годы и порог
-выводятся из данных, и это указывается. Выбранная оценка считается предпочтительной, только если на
-имитациях ближайшего плана её |смещение| < {cfg.identifiability.max_abs_bias_pp:.1f} п.п. и покрытие
-интервалов ≥ {cfg.identifiability.min_coverage:.0%}; иначе эффект объявляется неидентифицируемым и
-показывается диапазон допустимых оценок.
+выводятся из данных, и это указывается. Выбранная оценка считается предпочтительной, только если она
+проходит проверку на собственном плане данных (ниже); иначе эффект объявляется неидентифицируемым (или
+сказано, что установить это не удалось) и показывается диапазон допустимых оценок.
+
+{self_check_text(cfg)}
 
 **Модель «вход–выход».** Парное изменение результатов входной и выходной диагностик (в % от максимума) по
 предметам и в целом; стандартизованный эффект Хеджеса g (парный, g_av с поправкой на малую выборку,
@@ -136,8 +154,8 @@ def effects_method_ru(config=None, dataset=None, design=None) -> str:
   анализа (годы отбора учитываются как «упреждение»), если у всех когорт есть чистый год; иначе база —
   год перед стартом, и оценка наследует провал Ашенфельтера.
 
-Доверительные интервалы — {lvl:.0%}. Качество методов проверено на имитациях с известным
-эффектом (`benchmarks/effects.py`) для нескольких планов программы.
+Доверительные интервалы — {lvl:.0%}. Кроме проверки на собственном плане, методы проверены на
+имитациях типовых регионов с известным эффектом для нескольких планов программы (справочно).
 
 {sim}
 """

@@ -25,6 +25,13 @@ class Identifiability(StrictSettings):
     simulation_table: str
 
 
+class SelfCheck(StrictSettings):
+    replications: int = Field(ge=20)
+    max_replications: int = Field(ge=20)
+    planted_effect_pp: float
+    seed: int
+
+
 class SelectionAdjusted(StrictSettings):
     size_degree: int = Field(ge=0)
     pre_year_indices: bool
@@ -79,6 +86,7 @@ class EffectsSettings(StrictSettings):
     selection: Selection
     ci_level: float = Field(gt=0, lt=1)
     identifiability: Identifiability
+    self_check: SelfCheck
     selection_adjusted: SelectionAdjusted
     input_output: InputOutput
     panel: Panel

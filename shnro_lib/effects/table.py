@@ -2,9 +2,11 @@
 
 Each note is written from the actual design (cohorts, selection years, clean years).  The picked
 estimator (:func:`shnro_lib.effects.design.choose_estimator`) is marked ``preferred`` only when the
-simulation of the closest design (:func:`shnro_lib.effects.simulation.picked_check`) shows it
-unbiased with nominal coverage; otherwise the table says that the effect is not identifiable in
-this design and adds the range of the valid estimators' intervals.
+self-check on the data's own design (:func:`shnro_lib.effects.selfcheck.design_check`) shows it
+unbiased with nominal coverage, Monte-Carlo uncertainty counted; otherwise the table says that the
+effect is not identifiable in this design (or that this could not be established) and adds the
+range of the valid estimators' intervals.  Every row carries the self-check (bias, its MC SE, RMSE,
+coverage, its MC SE, replications, verdict) and the placebo in time.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from shnro_lib.effects.naive_rtm import naive_pre_post, rtm_adjusted, rtm_point
 from shnro_lib.effects.panel import OUTCOMES, result_panel
 from shnro_lib.effects.rdd import rdd_estimate
 from shnro_lib.effects.selection import selection_adjusted
+from shnro_lib.effects.selfcheck import check_columns, design_check
 from shnro_lib.effects.settings import load_effects_config
-from shnro_lib.effects.simulation import closest_design, picked_check
 from shnro_lib.labels import ESTIMATORS_RU
 
 _log = logging.getLogger(__name__)
 
+SELFCHECK_COLUMNS = ["selfcheck_bias_pp", "selfcheck_bias_mc_se_pp", "selfcheck_rmse_pp", "selfcheck_coverage_share",
+                     "selfcheck_coverage_mc_se_share", "selfcheck_reps", "selfcheck_verdict", "placebo_pp",
+                     "placebo_ci_low_pp", "placebo_ci_high_pp"]
 TABLE_COLUMNS = ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "ci_low_sd",
-                 "ci_high_sd", "n_treated", "n_control", "preferred", "note"]
+                 "ci_high_sd", "n_treated", "n_control", "preferred", *SELFCHECK_COLUMNS, "note"]
 ALL_ESTIMATORS = ["naive_pre_post", "rtm_adjusted", "selection_adjusted", "rdd", "did_unadjusted", "event_study",
                   "matching", "callaway_santanna"]
 NAMES_RU = ESTIMATORS_RU  # the reports read the same names from shnro_lib.labels without this heavy module
@@ -151,16 +156,16 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
     config : effects settings or overrides (see :func:`shnro_lib.effects.load_effects_config`).
     estimators : subset of :data:`ALL_ESTIMATORS` (default: all; the Callaway–Sant'Anna check only
         when ``did.callaway_santanna``).
-    details : also return a dict with the design, the pick, the simulation check and the intermediate
+    details : also return a dict with the design, the pick, the self-check and the intermediate
         results (event-study coefficients, balance table, RDD data and checks, RTM components, panel).
     design : the programme's design (default: :func:`shnro_lib.effects.design.programme_design`).
 
     Returns
     -------
     DataFrame with columns ``estimator, estimate_pp, ci_low_pp, ci_high_pp, estimate_sd, ci_low_sd,
-    ci_high_sd, n_treated, n_control, preferred, note``; when the picked estimator fails the
-    simulation of the closest design, no row is preferred and a ``range_valid`` row gives the range
-    of the valid estimators' intervals.
+    ci_high_sd, n_treated, n_control, preferred``, the self-check and placebo columns
+    (:data:`SELFCHECK_COLUMNS`) and ``note``; when the picked estimator does not pass the self-check,
+    no row is preferred and a ``range_valid`` row gives the range of the valid estimators' intervals.
     """
     cfg = load_effects_config(config)
     if not dataset.has("programme"):
@@ -189,9 +194,9 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
                 else "Для сравнения: её допущение при этом плане нарушено")
         rows.append(_row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}"))
     tab = pd.DataFrame(rows)
-    sim_design = closest_design(design)
-    check = picked_check(sim_design, picked, cfg)
-    det["simulation_design"], det["simulation_check"] = sim_design, check
+    check = design_check(dataset, panel, design, picked, cfg)
+    # ``simulation_check`` is the name the notebooks read
+    det["self_check"] = det["simulation_check"] = check
     tab["preferred"] = (tab["estimator"] == picked) & tab["estimate_sd"].notna() & check["identifiable"]
     i_pick = tab.index[tab["estimator"] == picked]
     if len(i_pick):
@@ -209,11 +214,18 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
             names = ", ".join(NAMES_RU[e] for e in ok["estimator"])
             rng = {f"ci_{b}_{u}": float(ok[f"ci_{b}_{u}"].min() if b == "low" else ok[f"ci_{b}_{u}"].max())
                    for b in ("low", "high") for u in ("pp", "sd")}
+            head = ("не идентифицируется надёжно" if check["verdict"] == "fail" else
+                    "не удалось установить, идентифицируется ли эффект надёжно")
             rows = {"estimator": "range_valid", "estimate_pp": np.nan, "estimate_sd": np.nan, **rng,
                     "n_treated": int(ok["n_treated"].max()), "n_control": int(ok["n_control"].max()),
                     "preferred": False,
-                    "note": (f"Эффект при этом плане программы ({KIND_RU[design.kind]}) не идентифицируется "
-                             f"надёжно: {check['note']} Показан диапазон интервалов допустимых оценок ({names}).")}
+                    "note": (f"Эффект при этом плане программы ({KIND_RU[design.kind]}) {head}: {check['note']} "
+                             f"Показан диапазон интервалов допустимых оценок ({names}).")}
             tab = pd.concat([tab, pd.DataFrame([rows])], ignore_index=True)
+    tab = pd.concat([tab.reset_index(drop=True), check_columns(list(tab["estimator"]), check)], axis=1)
+    if check["placebo_reason"]:
+        i_pick = tab.index[tab["estimator"] == picked]
+        if len(i_pick):
+            tab.at[i_pick[0], "note"] += f" Плацебо во времени: {check['placebo_reason'].split(': ', 1)[-1]}."
     tab = tab[TABLE_COLUMNS]
     return (tab, det) if details else tab

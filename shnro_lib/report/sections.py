@@ -300,6 +300,28 @@ def dynamics_section(region: Any, municipality: str) -> Section:
     return Section(parts)
 
 
+def _effects_conclusion(eff: pd.DataFrame, estimator_ru) -> str:
+    """What the reader may conclude from the effects table: the recommended estimate or the range."""
+    def ci(r) -> str:
+        return f"от {fmt_num(r.get('ci_low_pp'), 2, signed=True)} до {fmt_num(r.get('ci_high_pp'), 2, signed=True)} п. п."
+
+    est = eff.get("estimator", pd.Series(dtype=object)).astype(str)
+    pref = eff[eff["preferred"].astype(str).str.lower().isin(["true", "1"])] if "preferred" in eff else eff.iloc[:0]
+    if len(pref):
+        r = pref.iloc[0]
+        text = (f"Что можно заключить: по методу «{estimator_ru(r['estimator'])}», прошедшему проверку на "
+                f"собственном плане данных, эффект программы — {fmt_num(r['estimate_pp'], 2, signed=True)} п. п. "
+                f"(95% ДИ {ci(r)}).")
+        if r["ci_low_pp"] <= 0 <= r["ci_high_pp"]:
+            text += " Интервал включает ноль: эффект не отличим от нулевого."
+        return text
+    rng = eff[est == "range_valid"]
+    if len(rng):
+        return ("Что можно заключить: ни одна оценка не прошла проверку на собственном плане данных, поэтому "
+                f"единственной надёжной оценки нет; допустимые методы дают интервалы {ci(rng.iloc[0])}.")
+    return "Что можно заключить: надёжной оценки эффекта программы на этих данных нет (см. примечания)."
+
+
 def effects_section(region: Any, municipality: str | None) -> Section:
     """Region-level programme effect estimates and this municipality's programme schools."""
     parts = []
@@ -311,6 +333,7 @@ def effects_section(region: Any, municipality: str | None) -> Section:
             return name[:1].upper() + name[1:]
 
         eff = region.table("effects")
+        parts.append(note(_effects_conclusion(eff, estimator_ru)))
         # text cells pass through display formats unchanged, so the names are mapped here
         eff = eff.assign(estimator=eff["estimator"].map(estimator_ru)) if "estimator" in eff.columns else eff
         parts.append(table(eff, caption="Оценки эффекта программы разными методами"))
