@@ -174,18 +174,20 @@ def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_r
             home = pg.locator("nav.crumbs a", has_text="Все отчёты").get_attribute("href")
             assert (page.parent / home).resolve() == (site / "index.html").resolve(), page
         cells = pg.evaluate("""() => {
-          const re = /^(школа|наименование|образовательная организация|похожая по контексту школа|название)$/i;
+          const re = /^(школа|наименование|образовательная организация|похожая школа|похожая по контексту школа|школа-лидер|название)$/i;
           const out = [];
           for (const t of document.querySelectorAll('table')) {
             const hr = t.tHead && t.tHead.rows[t.tHead.rows.length - 1];
             if (!hr) continue;
-            const col = Array.from(hr.cells).findIndex(c => re.test(c.textContent.trim()));
-            if (col < 0) continue;
-            for (const r of t.tBodies[0].rows) {
-              const c = r.cells[col]; if (!c) continue;
-              const a = c.querySelector('a');
-              out.push(a ? a.href : '');
-            }
+            Array.from(hr.cells).forEach((h, col) => {
+              if (!re.test(h.textContent.trim())) return;
+              for (const r of t.tBodies[0].rows) {
+                const c = r.cells[col];
+                if (!c || c.textContent.trim() === '—') continue;
+                const a = c.querySelector('a');
+                out.push(a ? a.href : '');
+              }
+            });
           }
           return out;
         }""")

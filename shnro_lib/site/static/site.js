@@ -5,7 +5,7 @@
   var FOLD = 25;
   var me = document.currentScript;
   var ROOT = me ? me.src.replace(/site\/site\.js(\?.*)?$/, "") : "";
-  var NAME_HEAD = /^(школа|название|наименование|образовательная организация|похожая по контексту школа|школа-лидер|предлагаемая школа-лидер|школа-партн[её]р|оо)$/i;
+  var NAME_HEAD = /^(школа|название|наименование|образовательная организация|похожая школа|похожая по контексту школа|школа-лидер|предлагаемая школа-лидер|школа-партн[её]р)$/i;
   var CODE_HEAD = /^код оо$/i;
 
   function norm(s) { return String(s || "").toLowerCase().replace(/ё/g, "е").replace(/\s+/g, " ").trim(); }
@@ -75,6 +75,17 @@
     return -1;
   }
 
+  // a school's name column, and its code column just before it («Код ОО» · «Школа», «Код школы-лидера» · «Школа-лидер»)
+  function nameColumns(head) {
+    var out = [];
+    for (var i = 0; i < head.cells.length; i++) {
+      if (!NAME_HEAD.test(head.cells[i].textContent.trim())) continue;
+      var prev = i > 0 ? head.cells[i - 1].textContent.trim() : "";
+      out.push({ name: i, code: /^код/i.test(prev) ? i - 1 : -1 });
+    }
+    return out;
+  }
+
   function linkSchools(table, head, rows) {
     var byCode = {}, byName = {}, count = {};
     schools().forEach(function (s) {
@@ -83,19 +94,20 @@
       count[k] = (count[k] || 0) + 1;
       byName[k] = s;
     });
-    var code = findCol(head, CODE_HEAD), name = findCol(head, NAME_HEAD);
-    if (name < 0) return false;
-    rows.forEach(function (r) {
-      var c = r.cells[name];
-      if (!c || c.querySelector("a")) return;
-      var s = code >= 0 ? byCode[cellText(r, code)] : null;
-      if (!s) { var k = norm(c.textContent); s = count[k] === 1 ? byName[k] : null; }
-      if (!s || !s.h) return;
-      var a = el("a", { href: href(s.h), "class": "site-school" });
-      while (c.firstChild) a.appendChild(c.firstChild);
-      c.appendChild(a);
+    var cols = nameColumns(head);
+    cols.forEach(function (col) {
+      rows.forEach(function (r) {
+        var c = r.cells[col.name];
+        if (!c || c.querySelector("a")) return;
+        var s = col.code >= 0 ? byCode[cellText(r, col.code)] : null;
+        if (!s) { var k = norm(c.textContent); s = count[k] === 1 ? byName[k] : null; }
+        if (!s || !s.h) return;
+        var a = el("a", { href: href(s.h), "class": "site-school" });
+        while (c.firstChild) a.appendChild(c.firstChild);
+        c.appendChild(a);
+      });
     });
-    return true;
+    return cols.length > 0;
   }
 
   function csvField(t) { return /[";\n\r]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t; }
