@@ -39,28 +39,47 @@ def _chromium() -> str:
     return exe
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+REAL = Path(__file__).parents[1] / ".." / "shared" / "real" / "caschools"
+
+
+@pytest.fixture(scope="module", params=["demo", "caschools"])
+def site(request, tmp_path_factory) -> Path:
+    """A small batch: the demo (two municipalities, a hostile name) or the real ``caschools`` set
+    (its two largest counties; no coordinates, English names)."""
+    import pandas as pd
+
     from shnro_lib.batch import run_batch
     from shnro_lib.demo import MUNICIPALITIES, generate_demo
-
-    _chromium()
-    root = tmp_path_factory.mktemp("site")
-    # two municipalities only: every similar school and leader has a page of its own
-    out = generate_demo(root / "demo", seed=1, n_schools=80, municipalities=MUNICIPALITIES[:2])
-    path = out.data_dir / "Школы.xlsx"
-    wb = openpyxl.load_workbook(path)
-    ws = wb.active
-    header = [c.value for c in ws[3]]
-    ws.cell(row=4, column=header.index("Наименование ОО") + 1, value=HOSTILE)  # first school: first municipality
-    wb.save(path)
     from shnro_lib.io import load_dataset
 
-    munis = load_dataset(out.data_dir).municipalities
-    res = run_batch(out.data_dir, 2024, root / "out", municipalities=munis, workers=2, cache_dir=root / "cache",
+    _chromium()
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "demo":
+        # two municipalities only: every similar school and leader has a page of its own
+        data = generate_demo(root / "demo", seed=1, n_schools=80, municipalities=MUNICIPALITIES[:2]).data_dir
+        path = data / "Школы.xlsx"
+        wb = openpyxl.load_workbook(path)
+        ws = wb.active
+        header = [c.value for c in ws[3]]
+        ws.cell(row=4, column=header.index("Наименование ОО") + 1, value=HOSTILE)  # the first school
+        wb.save(path)
+        munis, year = load_dataset(data).municipalities, 2024
+    else:
+        if not (REAL / "results.csv").is_file():
+            pytest.fail(f"no real data set at {REAL.resolve()}: CI must have ../shared beside the clone")
+        data = REAL
+        munis = list(pd.read_csv(REAL / "schools.csv", dtype=str)["municipality"].value_counts().index[:2])
+        year = int(pd.read_csv(REAL / "results.csv", usecols=["year"])["year"].max())
+    res = run_batch(data, year, root / "out", municipalities=munis, workers=2, cache_dir=root / "cache",
                     progress=False, pdf=False, regional=False, overrides=FAST)
     assert res.ok, res.summary_ru()
-    return root / "out"
+    out = root / "out"
+    (out / ".kind").write_text(request.param, encoding="utf-8")
+    return out
+
+
+def _demo(site: Path) -> bool:
+    return (site / ".kind").read_text(encoding="utf-8") == "demo"
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +140,14 @@ def test_search_by_code_and_by_name_opens_the_school_page(site, browser) -> None
     assert _file(pg.url) == (site / target["h"]).resolve()
     assert pg.locator("h1").inner_text() == target["n"]
     # a word of the name, upper-cased and with «е» for «ё»: case- and ё-insensitive
-    word = max(re.findall(r"[А-Яа-яЁё]{5,}", target["n"]), key=len)
+    word = max(re.findall(r"[^\W\d_]{4,}", target["n"]), key=len)
     pg.goto((site / "index.html").as_uri())
     pg.fill("#school-search", word.upper().replace("Ё", "Е"))
     names = pg.locator("#search-hits a.site-hit-name").all_inner_texts()
     assert target["n"] in names and all(word.lower().replace("ё", "е") in n.lower().replace("ё", "е")
                                         for n in names)
-    # by locality; the hit also links to the municipal report
-    pg.fill("#school-search", target["l"])
+    # by locality (the municipality where the data have none); the hit also links to the municipal report
+    pg.fill("#school-search", target["l"] or target["m"])
     hit = pg.locator("#search-hits li", has_text=target["n"]).first
     report = hit.locator("a", has_text="отчёт муниципалитета").get_attribute("href")
     assert _file(report) == (site / target["r"]).resolve() and _file(report).exists()
@@ -139,6 +158,8 @@ def test_search_by_code_and_by_name_opens_the_school_page(site, browser) -> None
 
 
 def test_hostile_name_stays_text_in_search_map_and_pages(site, browser) -> None:
+    if not _demo(site):
+        pytest.skip("the hostile name is put in the demo batch only")
     w = Watched(browser)
     pg = w.page
     for page in [site / "index.html", *sorted((site / "municipalities").glob("*.html"))]:
@@ -167,6 +188,7 @@ def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_r
     w = Watched(browser)
     pg = w.page
     named = linked = 0
+    texts: list[str] = []
     for page in _pages(site):
         pg.goto(page.as_uri())
         pg.wait_for_load_state("load")
@@ -185,19 +207,25 @@ def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_r
                 const c = r.cells[col];
                 if (!c || c.textContent.trim() === '—') continue;
                 const a = c.querySelector('a');
-                out.push(a ? a.href : '');
+                out.push([a ? a.href : '', c.textContent.trim()]);
               }
             });
           }
           return out;
         }""")
         named += len(cells)
-        for href in cells:
+        texts += [t for _, t in cells]
+        for href, _ in cells:
             if href:
                 assert _file(href).exists(), (page, href)
                 linked += 1
     assert named > 50
-    assert linked / named >= 0.9, (linked, named)
+    if _demo(site):  # every school of the data has a page
+        assert linked / named >= 0.9, (linked, named)
+    else:  # two counties built: the names of the schools with a page are linked
+        own = {r["n"] for r in _records(site) if r["h"]}
+        with_page = sum(t in own for t in texts)
+        assert with_page > 20 and linked >= 0.9 * with_page, (linked, with_page)
     assert not w.errors, w.errors
     assert not w.outside, w.outside
     w.close()
@@ -213,6 +241,8 @@ def test_school_page_links_report_leader_and_similar_schools(site, browser) -> N
     report = hrefs[f"Отчёт: {rec['m']}"]
     assert (site / rec["h"]).parent.joinpath(report).resolve() == (site / rec["r"]).resolve()
     sim = pg.locator("#leader table a")
+    if not _demo(site) and sim.count() == 0:
+        pytest.skip("no similar school of this one is in the two counties built")
     assert sim.count() > 0
     sim.first.click()
     pg.wait_for_load_state()

@@ -130,10 +130,9 @@
     tools.appendChild(filter); tools.appendChild(shown); tools.appendChild(csv);
     var fold = null, folded = rows.length > FOLD;
     if (folded) { fold = el("button", { type: "button", "class": "site-fold" }); }
-    var anchor = table.parentNode && table.parentNode.classList && table.parentNode.classList.contains("tblwrap")
-      ? table.parentNode : table;
-    anchor.parentNode.insertBefore(tools, anchor);
-    if (fold) anchor.parentNode.insertBefore(fold, anchor.nextSibling);
+    // right above the table, under its caption
+    table.parentNode.insertBefore(tools, table);
+    if (fold) table.parentNode.insertBefore(fold, table.nextSibling);
 
     function apply() {
       var q = norm(filter.value), k = 0, match = 0;
