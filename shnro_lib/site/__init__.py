@@ -93,6 +93,9 @@ def school_records(region: Any, out_dir: str | Path, pages: Mapping[str, Path],
                    reports: Mapping[str, str | Path]) -> list[dict[str, Any]]:
     """One record per school for the search, the map and the links, sorted by code.
 
+    Keys: ``c`` code, ``n`` name, ``m`` municipality, ``l`` locality, ``t`` school type, ``k`` category,
+    ``h`` page, ``r`` municipal report, ``lat``/``lon`` (short keys: the file is loaded by every page).
+
     ``pages``: ``school_id -> page path`` of the pages that exist; ``reports``: ``municipality -> report
     path``.  Links are relative to ``out_dir`` (empty when there is no page or report).
     """
@@ -104,6 +107,7 @@ def school_records(region: Any, out_dir: str | Path, pages: Mapping[str, Path],
         m = _text(r.get("municipality"))
         page, rep = pages.get(sid), reports.get(m)
         out.append({"c": sid, "n": _text(r.get("name")) or sid, "m": m, "l": _text(r.get("locality")),
+                    "t": _text(r.get("school_type")),
                     "k": cats.get(sid, "—"), "h": rel_href(page, out_dir) if page else "",
                     "r": rel_href(rep, out_dir) if rep else "",
                     "lat": _coord(r.get("lat")), "lon": _coord(r.get("lon"))})

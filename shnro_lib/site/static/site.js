@@ -31,7 +31,7 @@
     var out = document.getElementById(input.getAttribute("data-site-search"));
     var count = document.getElementById(input.getAttribute("data-site-count"));
     var data = schools().map(function (s) {
-      return { s: s, hay: norm([s.c, s.n, s.l, s.m].join(" ")) };
+      return { s: s, hay: norm([s.c, s.n, s.l, s.m, s.t || ""].join(" ")) };
     });
     function render() {
       var q = norm(input.value);
