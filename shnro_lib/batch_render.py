@@ -218,6 +218,10 @@ def render_notebook(task: NotebookTask) -> TaskResult:
             region = (load_region(task.cache_entry) if task.cache_entry and (task.xlsx_path or task.site_root)
                       else None)
             atomic_write_text(task.html_path, notebook_to_html(nb, task.title, meta, task_site(task, region)))
+            if task.site_root:
+                from shnro_lib.site import ensure_assets
+
+                ensure_assets(task.site_root)
             res.hashes[task.html_path] = publish(task.html_path)
             res.html_path = task.html_path
             t2 = time.perf_counter()

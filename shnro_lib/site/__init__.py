@@ -133,8 +133,9 @@ def write_assets(out_dir: str | Path, records: Sequence[Mapping[str, Any]]) -> l
     return written
 
 
-__all__ = ["ASSETS", "CATEGORY_COLOURS", "DATA_FILE", "SITE_DIR", "categories", "crumbs_html", "head_html",
-           "map_html", "rel_href", "report_page_site", "root_prefix", "school_records", "script_json", "write_assets"]
+__all__ = ["ASSETS", "CATEGORY_COLOURS", "DATA_FILE", "SITE_DIR", "categories", "crumbs_html", "ensure_assets",
+           "head_html", "map_html", "rel_href", "report_page_site", "root_prefix", "school_records", "script_json",
+           "write_assets"]
 
 
 MAP_CAPTION = ("Точка — школа (координаты из данных), цвет — категория; серый контур — выпуклая оболочка "
@@ -157,3 +158,11 @@ def report_page_site(region: Any, kind: str, name: str, html_path: str | Path, o
         recs = [r for r in school_records(region, out_dir, pages, {}) if r["c"] in ids]
         site["map"] = map_html(recs, root, MAP_CAPTION)
     return site
+
+
+def ensure_assets(out_dir: str | Path) -> None:
+    """Write the shared files if a folder lacks them (a page rendered on its own still works; the batch
+    rewrites them with the full school list when it writes the index)."""
+    folder = Path(out_dir) / SITE_DIR
+    if not all((folder / n).exists() for n in (*ASSETS, DATA_FILE)):
+        write_assets(out_dir, [])
