@@ -77,8 +77,7 @@ def map_html(records: Sequence[Mapping[str, Any]], root: str = "", caption: str 
 
     coords = [xy(i) for i in range(len(pts))]
     hull = _hull(coords)
-    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="Карта школ" '
-             f'xmlns="http://www.w3.org/2000/svg">']
+    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="Карта школ">']
     if len(hull) >= 3:
         parts.append('<polygon class="hull" points="' + " ".join(f"{x},{y}" for x, y in hull) + '"/>')
     # listed schools drawn last so they stay on top of the others
