@@ -256,6 +256,12 @@ def test_school_page_links_report_leader_and_similar_schools(site, browser) -> N
     sim.first.click()
     pg.wait_for_load_state()
     assert _file(pg.url).exists() and "schools" in pg.url
+    if _demo(site):  # an identified school's proposed leader is a link to the leader's page
+        leaders = []
+        for r in [r for r in _records(site) if r["h"] and r["k"] in ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")][:10]:
+            pg.goto((site / r["h"]).as_uri())
+            leaders += [(site / r["h"]).parent / a.get_attribute("href") for a in pg.locator("#leader p a").all()]
+        assert leaders and all(p.exists() for p in leaders)
     assert not w.errors and not w.outside
     w.close()
 
