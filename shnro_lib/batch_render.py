@@ -215,8 +215,8 @@ def render_notebook(task: NotebookTask) -> TaskResult:
 
             meta = read_meta(task.cache_entry) if task.cache_entry else {}
             # read once: the municipal map and the workbook both need the region's tables
-            region = (load_region(task.cache_entry) if task.cache_entry and (task.xlsx_path or task.site_root)
-                      else None)
+            wanted = task.xlsx_path or (task.site_root and task.kind == "municipal")
+            region = load_region(task.cache_entry) if task.cache_entry and wanted else None
             atomic_write_text(task.html_path, notebook_to_html(nb, task.title, meta, task_site(task, region)))
             if task.site_root:
                 from shnro_lib.site import ensure_assets
