@@ -175,6 +175,10 @@ def main() -> None:
               f"(региональные расчёты {res.timings['region']:.1f} с, тетради {res.timings['notebooks']:.1f} с, "
               f"сборник и оглавление {t_batch - res.timings['region'] - res.timings['notebooks']:.1f} с)")
 
+        files = [p for p in (tmp / "batch").rglob("*") if p.is_file() and not p.name.startswith(".")]
+        size = sum(p.stat().st_size for p in files)
+        print(f"Папка отчётов: {size / 1e6:.2f} МБ, файлов: {len(files)} (школьные страницы {res.timings['school_pages']:.1f} с)")
+
         mun = [r for r in res.results if r.kind == "municipal"]
         ex = statistics.mean(r.timings.get("execute", 0) for r in mun)
         exp = statistics.mean(r.timings.get("export", 0) for r in mun)

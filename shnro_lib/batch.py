@@ -154,8 +154,12 @@ class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an err
 
 
 def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_dir: Path, cache_root: Path,
-               rules: str, regional: bool = True) -> list[NotebookTask]:
-    """Work items for the regional notebook (first) and the municipal ones, in the given order."""
+               rules: str, regional: bool = True, school_pages: bool = True) -> list[NotebookTask]:
+    """Work items for the regional notebook (first) and the municipal ones, in the given order.
+
+    The pages are part of the folder's site (:mod:`shnro_lib.site`); ``school_pages``: the folder
+    will have school pages, so the municipal maps link to them.
+    """
     from shnro_lib.outputs import unique_slugs
     from shnro_lib.pipeline import report_settings
 
@@ -165,6 +169,7 @@ def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_d
     base = {"year": int(region.year), "data_dir": str(data_dir), "rules": rules, "cache_dir": str(cache_root),
             "cache_entry": str(region.path or "")}
     common = {"failed_dir": str(out_dir / "_failed"), "kernel_name": str(params["kernel_name"]),
+              "site_root": str(out_dir), "school_pages": bool(school_pages),
               "timeout": int(params["cell_timeout"]), "cache_entry": str(region.path or "")}
     tasks = []
     if regional:
@@ -190,7 +195,8 @@ def task_stamp(task: NotebookTask, region: Any, params_hash: str, version: str) 
     nb_hash = hashlib.sha256(Path(task.notebook).read_bytes()).hexdigest()
     keep = {k: v for k, v in task.parameters.items() if k not in ("data_dir", "cache_dir")}
     p = {"kind": task.kind, "name": task.name, "title": task.title, "notebook": nb_hash,
-         "parameters": keep, "parameters_dir": params_hash, "excel": bool(task.xlsx_path)}
+         "parameters": keep, "parameters_dir": params_hash, "excel": bool(task.xlsx_path),
+         "site": bool(task.site_root), "school_pages": task.school_pages}
     return stamp(region.fingerprint, p, str(task.parameters.get("rules", "")), region.year, version)
 
 
@@ -301,7 +307,8 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
         unknown = [m for m in munis if m not in region.municipalities]
         if unknown:
             raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
-        tasks = make_tasks(region, munis, out, data, cache_root, rules, regional=regional)
+        tasks = make_tasks(region, munis, out, data, cache_root, rules, regional=regional,
+                           school_pages=school_pages)
         _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
         t_notebooks = time.perf_counter() - t0 - t_region
         _finish(batch, tasks, region, munis, out, regional, pdf, force)
@@ -435,10 +442,14 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
 
 
 def _write_index(batch: BatchResult, region: Any) -> None:
+    from shnro_lib.batch_pages import site_records
     from shnro_lib.outputs import atomic_write_text
+    from shnro_lib.site import write_assets
 
     idx = batch.out_dir / "index.html"
-    atomic_write_text(idx, index_html(region, batch.results, batch.out_dir, batch.extra))
+    records = site_records(region, batch.results, batch.out_dir)
+    write_assets(batch.out_dir, records)
+    atomic_write_text(idx, index_html(region, batch.results, batch.out_dir, batch.extra, records))
     publish(idx)
     batch.index_html = idx
 
@@ -449,7 +460,9 @@ def _school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str],
 
     folder = batch.out_dir / "schools"
     try:
-        links = write_school_outputs(region, data, folder, municipalities=munis, progress=progress)
+        reports = {r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path}
+        links = write_school_outputs(region, data, folder, municipalities=munis, progress=progress,
+                                     site_root=batch.out_dir, reports=reports)
     except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
         batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
         return

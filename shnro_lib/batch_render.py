@@ -53,6 +53,8 @@ class NotebookTask:
     owner: Owner = Owner()  # the batch's main process, watched by the worker
     log_path: str = ""
     scratch_dir: str = ""
+    site_root: str = ""  # the report folder when the page is part of its site (shared assets, links)
+    school_pages: bool = True  # the folder has school pages: the map links to them
 
     @property
     def outputs(self) -> list[str]:
@@ -96,11 +98,25 @@ def strip_notebook(nb: Any) -> Any:
     return nb
 
 
-def notebook_to_html(nb: Any, title: str, meta: dict | None = None) -> str:
+def notebook_to_html(nb: Any, title: str, meta: dict | None = None, site: dict | None = None) -> str:
     """Self-contained HTML of an executed notebook (the ``shnro`` nbconvert template: markdown and outputs)."""
     from shnro_lib.report import notebook_to_html as to_html
 
-    return to_html(strip_notebook(nb), title, meta or {})
+    return to_html(strip_notebook(nb), title, meta or {}, site)
+
+
+def task_site(task: NotebookTask, region: Any) -> dict | None:
+    """The site part of a task's page (breadcrumbs, shared assets, the municipal map), or None."""
+    if not task.site_root:
+        return None
+    from shnro_lib.site import report_page_site
+
+    pages: dict = {}
+    if region is not None and task.kind == "municipal" and task.school_pages:
+        from shnro_lib.profiles import school_page_paths
+
+        pages = school_page_paths(region, Path(task.site_root) / "schools", region.school_ids(task.name))
+    return report_page_site(region, task.kind, task.name, task.html_path, task.site_root, pages)
 
 
 def error_ru(exc: BaseException, what: str = "в тетради") -> str:
@@ -194,20 +210,27 @@ def render_notebook(task: NotebookTask) -> TaskResult:
             t1 = time.perf_counter()
             res.timings["execute"] = round(t1 - t0, 3)
             nb = nbformat.read(str(out_nb), as_version=4)
+            from shnro_lib.pipeline import load_region
             from shnro_lib.report import read_meta
 
             meta = read_meta(task.cache_entry) if task.cache_entry else {}
-            atomic_write_text(task.html_path, notebook_to_html(nb, task.title, meta))
+            # read once: the municipal map and the workbook both need the region's tables
+            wanted = task.xlsx_path or (task.site_root and task.kind == "municipal")
+            region = load_region(task.cache_entry) if task.cache_entry and wanted else None
+            atomic_write_text(task.html_path, notebook_to_html(nb, task.title, meta, task_site(task, region)))
+            if task.site_root:
+                from shnro_lib.site import ensure_assets
+
+                ensure_assets(task.site_root)
             res.hashes[task.html_path] = publish(task.html_path)
             res.html_path = task.html_path
             t2 = time.perf_counter()
             res.timings["export"] = round(t2 - t1, 3)
-            if task.xlsx_path and task.cache_entry:
-                from shnro_lib.pipeline import load_region
+            if task.xlsx_path and region is not None:
                 from shnro_lib.report import municipal_workbook
 
                 try:
-                    municipal_workbook(load_region(task.cache_entry), task.name, task.xlsx_path)
+                    municipal_workbook(region, task.name, task.xlsx_path)
                     res.hashes[task.xlsx_path] = publish(task.xlsx_path)
                     res.xlsx_path = task.xlsx_path
                 except Exception as exc:  # noqa: BLE001 - the report stands, its workbook is reported missing

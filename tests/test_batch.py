@@ -88,7 +88,10 @@ def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
         for title in ("Главное на одном экране", "Обзор данных", "Приложение А. Методика", "Приложение Б."):
             assert title in toc
         assert "<pre" not in text and "In&nbsp;[" not in text and "import " not in text  # no code cells
-        assert not re.search(r"<script[^>]*src=", text) and "<link" not in text  # self-contained
+        # self-contained but for the site's shared files in the same folder (nothing from outside)
+        linked = re.findall(r'<(?:script[^>]*src|link[^>]*href)="([^"]+)"', text)
+        assert sorted(linked) == ["../site/schools.js", "../site/site.css", "../site/site.js"]
+        assert all((html.parent / p).exists() for p in linked)
         assert f"municipalities/{slugs[m]}.html" in index and f"municipalities/{slugs[m]}.xlsx" in index
     assert "regional.html" in index and "collection.html" in index
     coll = (out / "collection.html").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import papermill as pm
@@ -100,7 +101,10 @@ def test_edited_markdown_cell_reaches_the_batch_html(report_region, small_demo_d
     assert html.count("Главное для главы района") == 2  # the heading and its entry in the table of contents
     assert "Главное на одном экране" not in html
     assert "Тетрадь" not in html  # the editors' note (tag `remove`) stays out
-    assert "<script" not in html.lower()
+    # no script of its own: only the site's two shared files (tests/test_site_browser.py)
+    scripts = re.findall(r"<script\b[^>]*>", html, flags=re.IGNORECASE)
+    assert sorted(re.search(r'src="([^"]*)"', t).group(1) for t in scripts) == ["../site/schools.js",
+                                                                               "../site/site.js"]
 
 
 @pytest.mark.slow

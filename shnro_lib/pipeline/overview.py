@@ -40,7 +40,8 @@ def overview_tables(ds: Any, year: int) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict with
-        ``schools`` (school_id, name, municipality, locality, locality_type, school_type),
+        ``schools`` (school_id, name, municipality, locality, locality_type, school_type; lat, lon
+        where the data have them, for the map),
         ``participation`` (municipality × year × procedure: schools, participants, rows),
         ``school_scores`` (school × year × procedure: participants, pct, z, share_low, share_quality),
         ``subject_scores`` (municipality × year × procedure × subject × grade: participants, pct, share_low),
@@ -48,7 +49,8 @@ def overview_tables(ds: Any, year: int) -> dict[str, pd.DataFrame]:
         ``programme`` (school × year programme participation, when the table exists).
     """
     sch = ds.schools
-    keep = [c for c in ["school_id", "name", "municipality", "locality", "locality_type", "school_type"]
+    keep = [c for c in ["school_id", "name", "municipality", "locality", "locality_type", "school_type",
+                         "lat", "lon"]
             if c in sch.columns]
     schools = sch[keep].copy().sort_values(["municipality", "name", "school_id"]).reset_index(drop=True)
     muni = schools.set_index("school_id")["municipality"]

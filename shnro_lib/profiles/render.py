@@ -224,16 +224,18 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         view["leader_note"] = ("школа-лидер предлагается только выявленным школам" if "partners" in inp.tables
                                else "партнёрства не рассчитаны: " + reasons.get("partners", "—"))
     else:
-        view["leader"] = {"name": _txt(led.get("leader_name")), "municipality": _txt(led.get("leader_municipality")),
+        view["leader"] = {"id": _txt(led.get("leader_id")), "name": _txt(led.get("leader_name")), "municipality": _txt(led.get("leader_municipality")),
                           "index": fmt_num(led.get("leader_result_index"), 2, signed=True),
                           "distance": "—" if _isna(led.get("distance_km")) else f"{fmt_num(led['distance_km'], 0)} км",
                           "reason": _txt(led.get("reason"))}
         view["leader_note"] = ""
     lead = prof["led"]
-    view["led"] = [] if lead is None else [{"name": _txt(r.get("school_name")), "category": _txt(r.get("category"))}
+    view["led"] = [] if lead is None else [{"id": _txt(r.get("school_id")), "name": _txt(r.get("school_name")),
+                                            "category": _txt(r.get("category"))}
                                            for r in lead.sort_values("school_id").to_dict("records")]
     sim = prof["similar"]
     view["similar"] = [] if sim is None else [{"rank": _int(r["rank"]), "name": _txt(r.get("name")),
+                                               "id": _txt(r.get("similar_id")),
                                                "municipality": _txt(r.get("municipality")),
                                                "distance": fmt_num(r["distance"], 2)} for r in sim.to_dict("records")]
     w = prof["worth"]
@@ -256,8 +258,13 @@ def _component(column: str, v: Any) -> str:
 
 
 def render_school_page(inp: ProfileInputs, school_id: str, env: Any = None, index_href: str = "",
-                       plot: Any = None) -> str:
-    """The HTML of one school's page (``env``, ``plot``: reuse them across pages for speed)."""
+                       plot: Any = None, site: dict[str, Any] | None = None,
+                       hrefs: dict[str, str] | None = None) -> str:
+    """The HTML of one school's page (``env``, ``plot``: reuse them across pages for speed).
+
+    ``site``: the page's ``head`` tags and ``crumbs`` in a report folder (:mod:`shnro_lib.site`);
+    ``hrefs``: ``school_id -> link`` of the other school pages (leader, similar schools).
+    """
     from markupsafe import Markup
 
     from shnro_lib.report import PAGE_CSS, footer_html, synthetic_banner
@@ -269,21 +276,44 @@ def render_school_page(inp: ProfileInputs, school_id: str, env: Any = None, inde
     banner = synthetic_banner(meta.get("synthetic_note", "")) if inp.region.synthetic else ""
     return env.get_template("school.html.j2").render(
         v=view, css=Markup(PAGE_CSS), banner=Markup(banner), footer=Markup(footer_html(meta)),
-        index_href=index_href)
+        index_href=index_href, site=site, hrefs=hrefs or {})
 
 
-def _list_page(env: Any, region: Any, title: str, groups: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
+def _list_page(env: Any, region: Any, title: str, groups: list[tuple[str, list[tuple[str, str, str]]]],
+               site: dict[str, Any] | None = None) -> str:
     from markupsafe import Markup
 
     from shnro_lib.report import PAGE_CSS, footer_html, synthetic_banner
 
     banner = synthetic_banner(region.meta.get("synthetic_note", "")) if region.synthetic else ""
     return env.get_template("list.html.j2").render(title=title, groups=groups, css=Markup(PAGE_CSS),
-                                                   banner=Markup(banner), footer=Markup(footer_html(region.meta)))
+                                                   banner=Markup(banner), footer=Markup(footer_html(region.meta)),
+                                                   site=site)
+
+
+def _page_site(site_root: str | Path | None, path: Path, out: Path, municipality: str | None,
+               school: str | None, reports: dict[str, str]) -> dict[str, Any] | None:
+    """Shared tags and breadcrumbs (index › municipal report › school list › school) of a page."""
+    if site_root is None:
+        return None
+    from shnro_lib.site import crumbs_html, head_html, rel_href, root_prefix
+
+    root = root_prefix(path.parent, site_root)
+    items: list[tuple[str, str | None]] = [("Все отчёты", root + "index.html")]
+    if municipality is None:
+        items.append(("Профили школ", None))
+    else:
+        rep = reports.get(municipality)
+        items.append((f"Отчёт: {municipality}", rel_href(rep, path.parent)) if rep else (municipality, None))
+        items.append((f"Школы: {municipality}", "index.html" if school else None))
+    if school is not None:
+        items.append((school, None))
+    return {"head": head_html(root), "crumbs": crumbs_html(items)}
 
 
 def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None,
-                        progress: bool = True, config: Any = None) -> list[Path]:
+                        progress: bool = True, config: Any = None, site_root: str | Path | None = None,
+                        reports: dict[str, str] | None = None) -> list[Path]:
     """Write a profile page for every school (or ``school_ids``), the municipality lists and the index.
 
     Parameters
@@ -295,6 +325,8 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
     school_ids : only these schools (default: all schools of the region).
     progress : show a tqdm progress bar.
     config : overrides of ``parameters/profiles.yaml``.
+    site_root : the report folder the pages belong to (shared assets, breadcrumbs; :mod:`shnro_lib.site`).
+    reports : ``municipality -> municipal report path`` for the breadcrumbs.
 
     Returns
     -------
@@ -317,9 +349,15 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
 
         iterator = tqdm(iterator, total=len(paths), desc="Профили школ", unit="шк.")
     written = []
+    # every page is one folder below ``out``: a link to another page is the same from all of them
+    hrefs = {sid: f"../{p.parent.name}/{p.name}" for sid, p in paths.items()}
+    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
     for sid, path in iterator:
         rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
-        atomic_write_text(path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot))
+        site = _page_site(site_root, path, out, str(names.at[sid, "municipality"]), str(names.at[sid, "name"]),
+                          reports or {})
+        atomic_write_text(path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site,
+                                                   hrefs=hrefs))
         written.append(path)
     sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
     ident = region.table("identify")
@@ -332,15 +370,18 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
     all_groups = []
     for m in sorted(groups):
         mpage = municipality_page_path(out, m, region)
-        atomic_write_text(mpage, _list_page(env, region, f"Профили школ: {m}, {year}", [(m, groups[m])]))
+        atomic_write_text(mpage, _list_page(env, region, f"Профили школ: {m}, {year}", [(m, groups[m])],
+                                            _page_site(site_root, mpage, out, m, None, reports or {})))
         all_groups.append((m, [(n, c, f"{mpage.parent.name}/{f}") for n, c, f in groups[m]]))
-    atomic_write_text(out / "index.html", _list_page(env, region, f"Профили школ, {year}", all_groups))
+    atomic_write_text(out / "index.html", _list_page(env, region, f"Профили школ, {year}", all_groups,
+                                                     _page_site(site_root, out / "index.html", out, None, None, {})))
     return written
 
 
 def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
-                         municipalities: Sequence[str] | None = None,
-                         progress: bool = True) -> list[tuple[str, str, str]]:
+                         municipalities: Sequence[str] | None = None, progress: bool = True,
+                         site_root: str | Path | None = None,
+                         reports: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """What the report batch writes for schools: every profile page and the «практики» workbook.
 
     Loads the data set (the pages need subject results and the school tables that the region
@@ -361,7 +402,8 @@ def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
     ids = None
     if municipalities is not None:
         ids = [sid for m in sorted(set(municipalities)) for sid in region.school_ids(m)]
-    pages = render_school_pages(region, ds, out, school_ids=ids, progress=progress)
+    pages = render_school_pages(region, ds, out, school_ids=ids, progress=progress, site_root=site_root,
+                                reports=reports)
     xlsx = out / "practices.xlsx"
     write_worth_learning_sheet(listed_practices(region, ds), xlsx)
     return [(f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),

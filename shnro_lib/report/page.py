@@ -91,8 +91,12 @@ def read_meta(cache_entry: str | Path) -> dict[str, Any]:
     return dict(json.loads((Path(cache_entry) / "meta.json").read_text(encoding="utf-8"))["meta"])
 
 
-def notebook_to_html(nb: Any, title: str, meta: Mapping[str, Any]) -> str:
-    """Self-contained HTML of an executed report notebook in the ``shnro`` template."""
+def notebook_to_html(nb: Any, title: str, meta: Mapping[str, Any], site: Mapping[str, Any] | None = None) -> str:
+    """Self-contained HTML of an executed report notebook in the ``shnro`` template.
+
+    ``site``: the page's place in a report folder (:mod:`shnro_lib.site`) — ``head`` (shared
+    stylesheet and script tags), ``crumbs``, ``map`` (escaped markup) and ``name`` (file stem).
+    """
     from nbconvert import HTMLExporter
 
     nb = prepare_notebook(nb)
@@ -101,6 +105,7 @@ def notebook_to_html(nb: Any, title: str, meta: Mapping[str, Any]) -> str:
                             exclude_raw=True)
     resources = {"shnro": {"title": title, "synthetic": bool(meta.get("synthetic")),
                            "synthetic_note": _banner_note(str(meta.get("synthetic_note", ""))),
-                           "toc": toc_entries(nb), "footer": footer_data(meta)}}
+                           "toc": toc_entries(nb), "footer": footer_data(meta),
+                           "site": dict(site) if site else None}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
