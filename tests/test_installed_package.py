@@ -55,7 +55,8 @@ def test_the_wheel_holds_what_a_run_reads(installed: Path) -> None:
                 "parameters/column_maps/ru_default.yaml", "notebooks/municipal_report.ipynb",
                 "notebooks/regional_report.ipynb", "report/methods/01_identify.md",
                 "report/templates/shnro/page.html.j2", "effects/data/effects_simulation.csv",
-                "vocabulary/quantities.yaml", "profiles/templates/school.html.j2"):
+                "vocabulary/quantities.yaml", "profiles/templates/school.html.j2", "notebooks/collection.ipynb",
+                "effects/templates/self_check.md", "site/static/site.js", "site/templates/index.html.j2"):
         assert (pkg / rel).is_file(), rel
 
 

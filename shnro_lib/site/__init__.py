@@ -150,7 +150,7 @@ def report_page_site(region: Any, kind: str, name: str, html_path: str | Path, o
     schools linking to ``pages`` (``school_id -> page path``).
     """
     root = root_prefix(Path(html_path).parent, out_dir)
-    label = "Регион" if kind != "municipal" else name
+    label = {"municipal": name, "collection": "Методический сборник"}.get(kind, "Региональный отчёт")
     site: dict[str, Any] = {"head": head_html(root), "name": Path(html_path).stem, "map": Markup(""),
                             "crumbs": crumbs_html([("Все отчёты", root + "index.html"), (label, None)])}
     if kind == "municipal" and region is not None:
