@@ -79,3 +79,17 @@ def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
         text = f"расчёт не выполнен из-за внутренней ошибки ({type(exc).__name__})"
     typer.echo(f"Ошибка ({what}): {text}. Подробности: {log}", err=True)
     return typer.Exit(1)
+
+
+IDS_HELP = "Записать CSV с машинными кодами столбцов и значений (для программ), а не с русскими заголовками"
+
+
+def write_reader_csv(df: Any, path: Path, column_labels: dict[str, str] | None = None, ids: bool = False) -> Path:
+    """Write a command's CSV as a reader opens it (Russian headers, «да»/«нет», coded values in words,
+    numbers rounded to 4 decimals), or with the library's ids when ``ids`` (``--ids``)."""
+    from shnro_lib.outputs import write_csv
+    from shnro_lib.readable import readable, rounded
+
+    if ids:
+        return write_csv(df, path)
+    return write_csv(rounded(readable(df, column_labels, drop_codes=False)), path)
