@@ -113,7 +113,9 @@ def file_text(path: Path) -> str:
 _READER_PATTERNS: dict[str, re.Pattern] = {
     "имя файла": re.compile(r"[\w./\\-]+\.(?:ya?ml|py|ipynb|json)\b"),
     "nan/None/inf": re.compile(r"(?<![\w-])(?:nan|NaN|None|inf|-inf|NaT|<NA>)(?![\w-])"),
-    "год с разделителем": re.compile(r"(?<![\d,])(?:19|20)\d[\u00a0\u202f ]\d{3}|(?<![\d,])2[\u00a0\u202f ]0\d{2}(?![\d,])"),
+    # a year written as a number: «2 022 г.», «в 2 023 году», «Год включения 2 022» (a table column: below)
+    "год с разделителем": re.compile(r"(?:[Гг]од\w*|\b[вс]|\bпо|\bдо)\s+(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?![\d,])"
+                                     r"|(?<![\d,\u00a0\u202f ])(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?=\s*(?:г\.|год|гг\.))"),
     "«(ы)»": re.compile(r"\w\((?:ы|а|и|ов|ей|ах|ям)\)"),
     "дефис вместо минуса": re.compile(r"(?<![\w\-–—−/.:])-\d"),
     "ИСТИНА/ЛОЖЬ": re.compile(r"^(?:TRUE|FALSE|True|False|ИСТИНА|ЛОЖЬ)$", re.MULTILINE),
@@ -133,6 +135,29 @@ def reader_problems(text: str) -> dict[str, list[str]]:
         if hits:
             found[kind] = hits
     return found
+
+
+_SEPARATED_YEAR = re.compile(r"^\s*[12][\u00a0\u202f ]\d{3}\s*$")
+
+
+def html_year_cells(path: Path) -> list[str]:
+    """Cells of an HTML table column headed by a year («Год», «Год включения», «Впервые в списке»)
+    that show the year with a thousands separator («2 022»)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+    bad = []
+    for tab in soup.find_all("table"):
+        head = [th.get_text(" ", strip=True) for th in tab.find_all("th")]
+        cols = [j for j, h in enumerate(head) if re.search(r"(^|\s)год\b|^год|впервые|год включения", h.lower())]
+        if not cols:
+            continue
+        for tr in tab.find_all("tr"):
+            cells = tr.find_all("td")
+            for j in cols:
+                if j < len(cells) and _SEPARATED_YEAR.match(cells[j].get_text()):
+                    bad.append(f"{head[j]}: {cells[j].get_text().strip()}")
+    return bad
 
 
 def excel_cells(path: Path) -> tuple[str, list[str]]:
@@ -165,6 +190,8 @@ def scan_outputs(files: list[Path]) -> dict[str, list[str]]:
         f = Path(f)
         if f.suffix == ".xlsx":
             text, bad = excel_cells(f)
+        elif f.suffix == ".html":
+            text, bad = file_text(f), [f"год с разделителем: {c}" for c in html_year_cells(f)]
         else:
             text, bad = file_text(f), []
         bad = bad + [f"{kind}: {frag}" for kind, frags in reader_problems(text).items() for frag in frags]
