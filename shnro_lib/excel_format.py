@@ -69,6 +69,9 @@ def number_format(values: pd.Series, column: object = "", header: object = "") -
             if fmt.endswith("%") and (nums.abs() > 1).any():   # shares stored as percent points
                 return _signed("0.0")
             return fmt
+    name = str(column)
+    if (name.endswith(("_coverage", "_share")) or name.startswith("share_")) and (nums.abs() <= 1).all():
+        return "0%" if name.endswith("_coverage") else "0.0%"   # a share of 0..1 in percent
     whole = bool((nums == nums.round()).all())
     if whole:
         if plain_integer_column(column, header) or nums.abs().max() < 10000:

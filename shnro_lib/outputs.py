@@ -212,7 +212,8 @@ def write_workbook(
                 for j, v in enumerate(rec, start=1):
                     if hasattr(v, "item"):
                         v = v.item()
-                    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+                    if v is None or (isinstance(v, float) and not np.isfinite(v)) or (isinstance(v, str)
+                                                                                     and not v.strip()):
                         ws.cell(row=i, column=j, value=MISSING).alignment = centre
                         continue
                     cell = ws.cell(row=i, column=j, value=neutralise_cell(v))

@@ -62,7 +62,8 @@ def test_workbook_is_for_officials(tmp_path):
     df = pd.DataFrame({"school_id": ["000001", "000002"], "year": [2022, 2023],
                        "result_index": [-1.436081546665174, 0.5], "p_bottom_quartile": [3e-280, 0.25],
                        "resilient": [True, False], "borderline": pd.array([True, pd.NA], dtype="boolean"),
-                       "spending_per_pupil": [203565.0, np.nan], "residual": [0.12345678, -0.5]})
+                       "spending_per_pupil": [203565.0, np.nan], "residual": [0.12345678, -0.5],
+                       "context_status": ["", "резильентная"]})
     path = write_workbook({"Школы": df}, tmp_path / "w.xlsx", notes={"Школы": "Заметка"})
     ws = openpyxl.load_workbook(path)["Школы"]
     header = [c.value for c in ws[3]]
@@ -71,7 +72,7 @@ def test_workbook_is_for_officials(tmp_path):
     assert [c.value for c in cells["Резильентная"]] == ["да", "нет"]
     assert [c.value for c in cells["Пограничная"]] == ["да", "—"]
     spend = [h for h in header if h.startswith("Расходы")][0]
-    assert cells[spend][1].value == "—"
+    assert cells[spend][1].value == "—" and cells["Положение относительно контекста"][0].value == "—"
     for h, pair in cells.items():
         for c in pair:
             assert not isinstance(c.value, bool), (h, c.value)
@@ -81,7 +82,7 @@ def test_workbook_is_for_officials(tmp_path):
     idx = cells["Индекс результатов за окно идентификации"][0].number_format
     assert idx.startswith("+0.00") and "\u2212" in idx             # a true minus, two decimals
     assert "%" in cells[header[3]][0].number_format               # a probability in percent
-    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:H5"
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:I5"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
     assert ws.print_title_rows == "$3:$3"
