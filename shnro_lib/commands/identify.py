@@ -85,13 +85,13 @@ def register(app: typer.Typer) -> None:
         sheets["Матрица критериев"] = criteria_matrix_ru(table, r)
         notes["Матрица критериев"] = "✓ — критерий выполнен, ✗ — не выполнен, «—» — нет данных у школы"
         sheets["Критерии"] = _criteria_ru(criteria_table_ru(r), r)
-        notes["Критерии"] = "Критерии и пороги набора правил «" + r["name"] + "»"
+        notes["Критерии"] = "Критерии и пороги набора правил «" + r["title_ru"] + "»"
         if sensitivity:
             sens = sensitivity_section_content(ds, year, r, override={"indices": override.get("indices")})
-            sheets["Чувствительность"] = sens["table"]
+            sheets["Чувствительность"] = _rule_titles(sens["table"])
             notes["Чувствительность"] = (f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
                                          "общих с основным списком при другом выборе; κ — согласие Коэна")
-            sheets["Согласие наборов правил"] = sens["kappa"]
+            sheets["Согласие наборов правил"] = _rule_titles(sens["kappa"])
             notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
             panel = identification_panel(ds, [y for y in ds.years if y <= year], r,
                                          override={"indices": override.get("indices")})
@@ -130,6 +130,32 @@ def _criteria_ru(crit, r: dict):
         return text[0].upper() + text[1:]
 
     return crit.drop(columns="Код", errors="ignore").assign(Показатель=crit["Показатель"].map(title))
+
+
+def _rule_titles(df):
+    """Rule sets by their Russian titles, not by file name (in cells and headers)."""
+    import re
+
+    from shnro_lib.identify import load_rules
+    from shnro_lib.identify.rules import available_rules
+
+    titles = {}
+    for name in available_rules():
+        try:
+            titles[name] = load_rules(name)["title_ru"]
+        except Exception:  # noqa: BLE001 - a broken rule file keeps its name; the command reports it elsewhere
+            continue
+    if not titles:
+        return df
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True)))
+                         + r")(?![\w-])")
+
+    def sub(v):
+        return pattern.sub(lambda m: titles[m.group(1)], v) if isinstance(v, str) else v
+
+    out = df.map(sub)
+    out.columns = [sub(c) for c in out.columns]
+    return out
 
 
 def _frame(data: dict):
