@@ -93,3 +93,16 @@ def write_reader_csv(df: Any, path: Path, column_labels: dict[str, str] | None =
     if ids:
         return write_csv(df, path)
     return write_csv(rounded(readable(df, column_labels, drop_codes=False)), path)
+
+
+def plain_lines(markdown: str) -> list[str]:
+    """A Markdown method text as plain lines for an Excel sheet (no «##», «**» or backticks)."""
+    import re
+
+    out = []
+    for line in markdown.splitlines():
+        line = re.sub(r"^#+\s*", "", line).replace("**", "").replace("`", "")
+        if re.fullmatch(r"\|?\s*:?-{3,}.*", line):   # a Markdown table rule «|---|---|»
+            continue
+        out.append(line)
+    return out

@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
             failure_exit,
             load_or_exit,
             not_assessed,
+            plain_lines,
             write_reader_csv,
         )
         from shnro_lib.context import ContextNotAssessed
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
                                                 "school_result_index", "reason"]],
                       "Школы-лидеры": res.leaders.rename(columns={"leader_id": "school_id"}),
                       "Примечания": pd.DataFrame({"Примечание": res.notes or ["—"]}),
-                      "Методика": pd.DataFrame({"Методика": pt.partners_method_ru(cfg).splitlines()})}
+                      "Методика": pd.DataFrame({"Методика": plain_lines(pt.partners_method_ru(cfg))})}
             labels = dict(pt.COLUMN_LABELS_RU)
             labels.update({c: f"Отклонение от ожидаемого {c.split('_')[-1]}" for c in res.leaders.columns
                            if c.startswith("residual_")})
