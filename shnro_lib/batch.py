@@ -437,8 +437,23 @@ def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: l
         extra.append((COLLECTION_NAME + " (HTML)", str(coll), ""))
         if pdf:
             _collection_pdf(batch, coll, coll_hash, region, force, extra)
+    _lists_workbook(batch, region, extra)
     batch.extra = extra
     _write_index(batch, region)
+
+
+def _lists_workbook(batch: BatchResult, region: Any, extra: list[tuple[str, str, str]]) -> None:
+    """The regional workbook of the lists (the order approving the lists attaches it)."""
+    from shnro_lib.report.lists import LISTS_TITLE, lists_file_name, lists_workbook
+
+    try:
+        made = lists_workbook(region, batch.out_dir / lists_file_name(region.year))
+    except Exception as exc:  # noqa: BLE001 - the reports are written even if the lists workbook fails
+        batch.warnings.append(f"Книга списков не записана: {exc}")
+        return
+    if made is not None:
+        os.chmod(made, FILE_MODE)
+        extra.append((LISTS_TITLE, str(made), ""))
 
 
 def _write_index(batch: BatchResult, region: Any) -> None:

@@ -69,6 +69,16 @@ LABELS_RU.update({
     "same_as_current": "Совпадает с текущим", "capacity": "Ёмкость", "n_assigned": "Назначено школ",
 })
 
+# columns of the monitoring panel named in the monitoring method (numerators, denominators, filters)
+LABELS_RU.update({
+    "gia_participants": "Участий в ГИА", "gia_passed": "Сдано экзаменов ГИА",
+    "staff_positions": "Ставок учителей (учителя и вакансии)", "teachers": "Учителей",
+    "teachers_diagnosed": "Педагогов, прошедших диагностику",
+    "teachers_improved": "Педагогов, улучшивших результат диагностики", "in_network": "В сетевом партнёрстве",
+    "is_shnro": "ШНРО (признак)", "partner_name": "Школа-партнёр",
+    "direction": "Направление", "unit": "Единица", "section": "Раздел", "low_index": "Индекс низких результатов",
+    "methodical_covered": "Охвачена методической работой", "result_up": "Положительная динамика результатов",
+})
 
 
 def money_labels(currency: str = "руб.") -> dict[str, str]:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # outputs are readable by the group and others (reports go to shared folders and web servers)
@@ -156,6 +157,7 @@ def write_workbook(
     path: str | Path,
     notes: Mapping[str, str] | None = None,
     column_labels: Mapping[str, str] | None = None,
+    landscape: bool = True,
 ) -> Path:
     """Write an Excel workbook for people who filter and print.
 
@@ -165,16 +167,22 @@ def write_workbook(
     path : output ``.xlsx``; written atomically.
     notes : optional sheet name -> a line of text put above the table (e.g. the data
         fingerprint, «СИНТЕТИЧЕСКИЕ ДАННЫЕ»).
-    column_labels : canonical column name -> Russian header.
+    column_labels : column id -> Russian header, over the shared vocabulary
+        (:func:`shnro_lib.readable.readable`: every id column gets its Russian header).
+    landscape : print the sheets on A4 landscape (portrait otherwise).
 
-    Every sheet gets a bold, frozen header row, an autofilter, sensible column
-    widths, landscape printing fitted to the page width, and formula-safe text.
+    Every sheet gets Russian headers, «да»/«нет» for booleans, a number format on every
+    numeric cell (:mod:`shnro_lib.excel_format`), «—» in an empty cell, a bold, frozen
+    header row, an autofilter, sensible column widths, A4 printing fitted to the page width
+    with the header row repeated, and formula-safe text.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    labels = dict(column_labels or {})
+    from shnro_lib.excel_format import number_format
+    from shnro_lib.readable import CODE_COLUMNS, MISSING, readable
+
     notes = dict(notes or {})
 
     def _write(tmp: Path) -> None:
@@ -183,7 +191,10 @@ def write_workbook(
         used: set[str] = set()
         for name, df in sheets.items():
             ws = wb.create_sheet(_sheet_title(name, used))
-            frame = neutralise_frame(df.rename(columns=labels))
+            kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
+            frame = neutralise_frame(readable(kept, column_labels))
+            formats = [number_format(kept.iloc[:, j], kept.columns[j], frame.columns[j])
+                       for j in range(kept.shape[1])]
             row0 = 1
             note = notes.get(name)
             if note:
@@ -196,24 +207,33 @@ def write_workbook(
                 c.fill = header_fill
                 c.alignment = Alignment(wrap_text=True, vertical="top")
             values = frame.astype(object).where(frame.notna(), None).to_numpy()
+            centre = Alignment(horizontal="center")
             for i, rec in enumerate(values, start=row0 + 1):
                 for j, v in enumerate(rec, start=1):
-                    if v is None:
-                        continue
                     if hasattr(v, "item"):
                         v = v.item()
-                    if isinstance(v, float) and v != v:
+                    if v is None or (isinstance(v, float) and not np.isfinite(v)) or (isinstance(v, str)
+                                                                                     and not v.strip()):
+                        ws.cell(row=i, column=j, value=MISSING).alignment = centre
                         continue
-                    ws.cell(row=i, column=j, value=neutralise_cell(v))
+                    cell = ws.cell(row=i, column=j, value=neutralise_cell(v))
+                    fmt = formats[j - 1]
+                    if fmt and isinstance(v, int | float) and not isinstance(v, bool):
+                        cell.number_format = fmt
             for j, col in enumerate(frame.columns, start=1):
-                sample = [str(col)] + [str(v) for v in frame.iloc[:200, j - 1].tolist()]
-                width = min(60, max(8, max(len(s) for s in sample) + 2))
+                head = max((len(w) for w in str(col).split()), default=4)
+                if formats[j - 1]:
+                    body = 10
+                else:
+                    body = max((len(str(v)) for v in frame.iloc[:200, j - 1].tolist()), default=4)
+                width = min(60, max(8, min(len(str(col)), 30), head, body) + 2)
                 ws.column_dimensions[get_column_letter(j)].width = width
             ws.freeze_panes = ws.cell(row=row0 + 1, column=1)
             if len(frame.columns):
                 last = get_column_letter(len(frame.columns))
                 ws.auto_filter.ref = f"A{row0}:{last}{row0 + max(len(frame), 1)}"
-            ws.page_setup.orientation = "landscape"
+            ws.page_setup.orientation = "landscape" if landscape else "portrait"
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
             ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -18,7 +18,8 @@ def test_partners_command_uses_the_criteria_override_like_the_batch(small_demo_d
     config.write_text(OVERRIDE, encoding="utf-8")
     csv = tmp_path / "pairs.csv"
     r = CliRunner().invoke(
-        app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(csv), "--config", str(config)]
+        app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(csv), "--config", str(config),
+              "--ids"]
     )
     assert r.exit_code in (0, 4), r.output
     command = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")

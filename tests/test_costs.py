@@ -189,10 +189,23 @@ def test_cli_costs_csv(tmp_path):
     r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(DEMO_DIR), "--year", "2024", "--csv",
                         str(out), "--bootstrap", "0"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    t = pd.read_csv(out, encoding="utf-8-sig", dtype={"school_id": str})
+    from shnro_lib.labels import LABELS_RU, money_labels
+
+    labels = {**LABELS_RU, **money_labels()}
+    t = pd.read_csv(out, encoding="utf-8-sig", dtype={labels["school_id"]: str})
+    # a reader's file: Russian headers from the vocabulary, no column id
     for c in ("school_id", "spending_per_pupil", "expected_result", "residual", "efficiency", "quadrant"):
-        assert c in t.columns
-    assert t["school_id"].str.len().eq(6).all()
+        assert labels[c] in t.columns and c not in t.columns
+    assert t[labels["school_id"]].str.len().eq(6).all()
+    assert not t[labels["expected_model"]].str.contains("_|mixedlm", regex=True).any()
+    # --ids: the same rows with the library's column ids, for programs
+    ids = tmp_path / "ids.csv"
+    r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(DEMO_DIR), "--year", "2024", "--csv",
+                        str(ids), "--bootstrap", "0", "--ids"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(ids, encoding="utf-8-sig", dtype={"school_id": str})
+    assert list(m.columns) == K.COLUMNS + [c for c in m.columns if c not in K.COLUMNS]
+    assert len(m) == len(t) and (m["school_id"] == t[labels["school_id"]]).all()
 
 
 def test_dea_bootstrap_does_not_depend_on_processes():
@@ -215,4 +228,6 @@ def test_cli_costs_not_estimated_says_why(tmp_path):
     assert "Traceback" not in r.stdout + r.stderr and "zero-size" not in r.stdout + r.stderr
     # the outputs are written either way: an empty table with its columns
     t = pd.read_csv(out, encoding="utf-8-sig")
-    assert len(t) == 0 and list(t.columns) == K.COLUMNS
+    from shnro_lib.readable import header_labels
+
+    assert len(t) == 0 and list(t.columns) == [header_labels()[c] for c in K.COLUMNS]

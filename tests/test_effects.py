@@ -319,17 +319,25 @@ def test_cli_effects_csv(tmp_path, clean_dir):
                         "--config", str(cfg_path), "--seed", "2"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
+    from shnro_lib.labels import ESTIMATORS_RU, LABELS_RU
+
     tab = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(tab.columns) == E.TABLE_COLUMNS
+    # a reader's file: Russian headers and the estimators by their Russian names
+    for c in ("estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "n_treated", "n_control",
+              "preferred", "note", "selfcheck_verdict", "selfcheck_reps"):
+        assert LABELS_RU[c] in tab.columns and c not in tab.columns
+    shown = set(tab[LABELS_RU["estimator"]])
+    assert {ESTIMATORS_RU[e] for e in ("naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted",
+                                       "event_study", "rdd")} <= shown
+    assert ESTIMATORS_RU["callaway_santanna"] not in shown and not any("_" in e for e in shown)
+    assert set(tab[LABELS_RU["preferred"]]) <= {"да", "нет"}
+    assert (tab[LABELS_RU["preferred"]] == "да").sum() <= 1
     # seed 2 on the command line: the same verdict as the default seed (clean_table)
-    t = tab.set_index("estimator")
-    assert t.loc["event_study", "selfcheck_verdict"] == "проходит" and bool(t.loc["event_study", "preferred"])
-    assert t.loc["event_study", "selfcheck_reps"] >= 200
+    t = tab.set_index(LABELS_RU["estimator"])
+    es = ESTIMATORS_RU["event_study"]
+    assert t.loc[es, LABELS_RU["selfcheck_verdict"]] == "проходит" and t.loc[es, LABELS_RU["preferred"]] == "да"
+    assert t.loc[es, LABELS_RU["selfcheck_reps"]] >= 200
     assert "Проверка на собственном плане данных" in r.stdout
-    assert {"naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted", "event_study",
-            "rdd"} <= set(tab["estimator"])
-    assert "callaway_santanna" not in set(tab["estimator"])
-    assert tab["preferred"].sum() <= 1
     assert "План программы: когорта 2023" in r.stdout
     assert "СИНТЕТИЧЕСКИЕ" in r.stdout
     bad = tmp_path / "bad.yaml"

@@ -236,7 +236,8 @@ def test_without_targets_the_status_says_so_not_a_fabricated_target():
     t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
     r = _val(t, "shnro_share")
     assert math.isnan(r["target"]) and r["status"] == "no_target"
-    assert r["status_ru"] == "цель не задана в dataset.yaml"
+    assert r["status_ru"] == mon.load_monitoring_config()["status_labels"]["no_target_facts"]
+    assert r["status_ru"].startswith("цель не задана") and ".yaml" not in r["status_ru"]
     assert "targets" not in mon.load_monitoring_config()
 
 

@@ -54,6 +54,40 @@ def test_workbook_cells_are_text_not_formulas(tmp_path):
     assert ws["A4"].value == "'" + DANGEROUS[0]
 
 
+def test_workbook_is_for_officials(tmp_path):
+    """Russian headers, да/нет, «—» for missing, a number format on every number, frozen header, filter,
+    A4 landscape fitted to the width with the header repeated."""
+    import numpy as np
+
+    df = pd.DataFrame({"school_id": ["000001", "000002"], "year": [2022, 2023],
+                       "result_index": [-1.436081546665174, 0.5], "p_bottom_quartile": [3e-280, 0.25],
+                       "resilient": [True, False], "borderline": pd.array([True, pd.NA], dtype="boolean"),
+                       "spending_per_pupil": [203565.0, np.nan], "residual": [0.12345678, -0.5],
+                       "context_status": ["", "резильентная"]})
+    path = write_workbook({"Школы": df}, tmp_path / "w.xlsx", notes={"Школы": "Заметка"})
+    ws = openpyxl.load_workbook(path)["Школы"]
+    header = [c.value for c in ws[3]]
+    assert header[:2] == ["Код ОО", "Год"] and not [h for h in header if "_" in h]
+    cells = {h: [ws.cell(row=r, column=j + 1) for r in (4, 5)] for j, h in enumerate(header)}
+    assert [c.value for c in cells["Резильентная"]] == ["да", "нет"]
+    assert [c.value for c in cells["Пограничная"]] == ["да", "—"]
+    spend = [h for h in header if h.startswith("Расходы")][0]
+    assert cells[spend][1].value == "—" and cells["Положение относительно контекста"][0].value == "—"
+    for h, pair in cells.items():
+        for c in pair:
+            assert not isinstance(c.value, bool), (h, c.value)
+            if isinstance(c.value, float | int):
+                assert c.number_format != "General", (h, c.value)
+    assert cells["Год"][0].number_format.split(";")[0] == "0"   # 2022, never «2 022»
+    idx = cells["Индекс результатов за окно идентификации"][0].number_format
+    assert idx.startswith("+0.00") and "\u2212" in idx             # a true minus, two decimals
+    assert "%" in cells[header[3]][0].number_format               # a probability in percent
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:I5"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$3:$3"
+
+
 def test_csv_cells_neutralised(tmp_path):
     path = write_csv(_frame(), tmp_path / "out.csv")
     raw = path.read_bytes()

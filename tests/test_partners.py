@@ -139,9 +139,13 @@ def test_cli_partners_writes_csv(small_demo_dir, tmp_path):
     r = CliRunner().invoke(app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(out),
                                  "--xlsx", str(xlsx)])
     assert r.exit_code == 0, r.output
-    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"school_id": str, "leader_id": str})
-    assert list(df.columns[:6]) == ["school_id", "leader_id", "context_distance", "result_gap", "distance_km",
-                                    "reason"]
-    assert len(df) > 0 and df["leader_id"].notna().all()
-    assert df["school_id"].is_unique
+    from shnro_lib.partners import COLUMN_LABELS_RU as L
+
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={L["school_id"]: str, L["leader_id"]: str})
+    # Russian headers (the vocabulary's), no column id
+    assert list(df.columns[:6]) == [L[c] for c in ("school_id", "leader_id", "context_distance", "result_gap",
+                                                   "distance_km", "reason")]
+    assert not [c for c in df.columns if "_" in c]
+    assert len(df) > 0 and df[L["leader_id"]].notna().all()
+    assert df[L["school_id"]].is_unique
     assert xlsx.exists()

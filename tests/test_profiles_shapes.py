@@ -111,12 +111,16 @@ def test_no_context_is_not_assessed_in_context_and_partners(profiles, fast_confi
 def test_monitoring_without_targets_says_so(profiles, fast_config, tmp_path):
     from openpyxl import load_workbook
 
+    from shnro_lib import monitoring as mon
+
     r, files, _ = _run(profiles, fast_config, tmp_path, "two_years", "monitoring")
     assert r.exit_code in (0, EXIT_NOT_ASSESSED), r.output
     assert "Цели не заданы в dataset.yaml" in r.output
     ws = load_workbook(files[0])[f"Показатели {YEAR}"]
     cells = {str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
-    assert "цель не задана в dataset.yaml" in cells and "нет цели на этот год" not in cells
+    no_target = mon.load_monitoring_config()["status_labels"]["no_target_facts"]
+    assert no_target.startswith("цель не задана") and ".yaml" not in no_target
+    assert no_target in cells and "нет цели на этот год" not in cells
 
 
 def test_single_year_selection_profile_has_a_clean_base(profiles):

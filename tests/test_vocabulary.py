@@ -32,3 +32,28 @@ def test_identification_and_report_share_the_key_headers():
 
 def test_the_year_index_and_the_window_index_are_named_apart():
     assert name_ru("year_result_index") != name_ru("result_index") != name_ru("shrunken_index")
+
+
+# ids that name one quantity in two tables (the same header is right there)
+SYNONYMS = [{"school_name", "name"}, {"mean_pct", "pct"}, {"model_used", "expected_model"}, {"schools", "n_schools"}]
+
+
+def test_no_two_quantities_share_a_header():
+    """Every header of LABELS_RU (CSV, Excel, HTML) names one quantity: ids sharing one are synonyms."""
+    by_name: dict[str, set[str]] = {}
+    for qid, name in LABELS_RU.items():
+        by_name.setdefault(name, set()).add(qid)
+    shared = [ids for ids in by_name.values() if len(ids) > 1]
+    assert all(ids in SYNONYMS for ids in shared), shared
+
+
+def test_reader_files_take_their_headers_from_the_vocabulary():
+    import pandas as pd
+
+    from shnro_lib.readable import readable
+
+    df = pd.DataFrame({"result_index": [0.5], "resilient": [True], "estimator": ["rdd"], "direction": ["higher_better"]})
+    out = readable(df)
+    assert list(out.columns) == [name_ru("result_index"), LABELS_RU["resilient"], LABELS_RU["estimator"],
+                                 "Направление"]
+    assert out.iloc[0].tolist()[1:] == ["да", "разрывная регрессия", "больше — лучше"]

@@ -107,3 +107,94 @@ def file_text(path: Path) -> str:
     if path.suffix == ".csv":
         return csv_header(path)
     raise ValueError(f"unknown output kind: {path}")
+
+
+# What reads wrong in Russian text for a reader (issue 24 «Russian that reads right»): kind -> pattern.
+_READER_PATTERNS: dict[str, re.Pattern] = {
+    "имя файла": re.compile(r"[\w./\\-]+\.(?:ya?ml|py|ipynb|json)\b"),
+    "nan/None/inf": re.compile(r"(?<![\w-])(?:nan|NaN|None|inf|-inf|NaT|<NA>)(?![\w-])"),
+    # a year written as a number: «2 022 г.», «в 2 023 году», «Год включения 2 022» (a table column: below)
+    "год с разделителем": re.compile(r"(?:[Гг]од\w*|\b[вс]|\bпо|\bдо)\s+(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?![\d,])"
+                                     r"|(?<![\d,])(?<!\d[\u00a0\u202f ])(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?=\s*(?:г\.|год|гг\.))"),
+    "«(ы)»": re.compile(r"\w\((?:ы|а|и|ов|ей|ах|ям)\)"),
+    "дефис вместо минуса": re.compile(r"(?<![\w\-–—−/.:])-\d"),
+    "ИСТИНА/ЛОЖЬ": re.compile(r"^(?:TRUE|FALSE|True|False|ИСТИНА|ЛОЖЬ)$", re.MULTILINE),
+}
+
+
+def reader_problems(text: str) -> dict[str, list[str]]:
+    """What a reader must not see in ``text``, by kind: identifiers (snake_case, Python text),
+    file names, «nan»/«None»/«inf», years with a thousands separator, «(ы)», a hyphen as minus,
+    Python booleans.  Empty when the text reads right."""
+    found: dict[str, list[str]] = {}
+    ids = python_text(text)
+    if ids:
+        found["идентификатор"] = ids
+    for kind, pattern in _READER_PATTERNS.items():
+        hits = [m.group(0) for m in pattern.finditer(text)]
+        if hits:
+            found[kind] = hits
+    return found
+
+
+_SEPARATED_YEAR = re.compile(r"^\s*[12][\u00a0\u202f ]\d{3}\s*$")
+
+
+def html_year_cells(path: Path) -> list[str]:
+    """Cells of an HTML table column headed by a year («Год», «Год включения», «Впервые в списке»)
+    that show the year with a thousands separator («2 022»)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+    bad = []
+    for tab in soup.find_all("table"):
+        head = [th.get_text(" ", strip=True) for th in tab.find_all("th")]
+        cols = [j for j, h in enumerate(head) if re.search(r"(^|\s)год\b|^год|впервые|год включения", h.lower())]
+        if not cols:
+            continue
+        for tr in tab.find_all("tr"):
+            cells = tr.find_all("td")
+            for j in cols:
+                if j < len(cells) and _SEPARATED_YEAR.match(cells[j].get_text()):
+                    bad.append(f"{head[j]}: {cells[j].get_text().strip()}")
+    return bad
+
+
+def excel_cells(path: Path) -> tuple[str, list[str]]:
+    """Every text cell of a workbook (one a line) and the problems of its cells' form: a number
+    without a number format (16 digits) and a boolean cell (TRUE/FALSE)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=True)
+    lines, bad = [], []
+    for ws in wb.worksheets:
+        lines.append(ws.title)
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, bool):
+                    bad.append(f"{ws.title}!{c.coordinate}: логическое значение {v}")
+                elif isinstance(v, float) and c.number_format == "General" and v != round(v, 3):
+                    bad.append(f"{ws.title}!{c.coordinate}: число без формата {v!r}")
+                elif isinstance(v, str):
+                    lines.append(v)
+    wb.close()
+    return "\n".join(lines), bad
+
+
+def scan_outputs(files: list[Path]) -> dict[str, list[str]]:
+    """:func:`reader_problems` of every HTML text node, Excel cell and CSV header of ``files``:
+    file name -> «kind: fragment» lines (Excel cells also checked for formats and booleans)."""
+    out: dict[str, list[str]] = {}
+    for f in files:
+        f = Path(f)
+        if f.suffix == ".xlsx":
+            text, bad = excel_cells(f)
+        elif f.suffix == ".html":
+            text, bad = file_text(f), [f"год с разделителем: {c}" for c in html_year_cells(f)]
+        else:
+            text, bad = file_text(f), []
+        bad = bad + [f"{kind}: {frag}" for kind, frags in reader_problems(text).items() for frag in frags]
+        if bad:
+            out[str(f)] = bad
+    return out

@@ -79,3 +79,30 @@ def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
         text = f"расчёт не выполнен из-за внутренней ошибки ({type(exc).__name__})"
     typer.echo(f"Ошибка ({what}): {text}. Подробности: {log}", err=True)
     return typer.Exit(1)
+
+
+IDS_HELP = "Записать CSV с машинными кодами столбцов и значений (для программ), а не с русскими заголовками"
+
+
+def write_reader_csv(df: Any, path: Path, column_labels: dict[str, str] | None = None, ids: bool = False) -> Path:
+    """Write a command's CSV as a reader opens it (Russian headers, «да»/«нет», coded values in words,
+    numbers rounded to 4 decimals), or with the library's ids when ``ids`` (``--ids``)."""
+    from shnro_lib.outputs import write_csv
+    from shnro_lib.readable import readable, rounded
+
+    if ids:
+        return write_csv(df, path)
+    return write_csv(rounded(readable(df, column_labels, drop_codes=False)), path)
+
+
+def plain_lines(markdown: str) -> list[str]:
+    """A Markdown method text as plain lines for an Excel sheet (no «##», «**» or backticks)."""
+    import re
+
+    out = []
+    for line in markdown.splitlines():
+        line = re.sub(r"^#+\s*", "", line).replace("**", "").replace("`", "")
+        if re.fullmatch(r"\|?\s*:?-{3,}.*", line):   # a Markdown table rule «|---|---|»
+            continue
+        out.append(line)
+    return out

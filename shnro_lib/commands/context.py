@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from shnro_lib.commands._common import IDS_HELP
 from shnro_lib.labels import LABELS_RU
 
 COLUMN_LABELS = {
@@ -26,14 +27,21 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
                                     "файлов parameters/, например «context: {similar: {k: 5}}»"),
         method: str = typer.Option(None, "--method", help="Метод кластеризации: kmeans, ward, gmm"),
+        ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Контекст школ: кластеры, ожидаемые результаты, резильентные и похожие школы."""
         import pandas as pd
 
-        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
+        from shnro_lib.commands._common import (
+            failure_exit,
+            load_or_exit,
+            not_assessed,
+            settings_override,
+            write_reader_csv,
+        )
         from shnro_lib.context import ContextNotAssessed, context_analysis, load_context_config
         from shnro_lib.context.expected import MODEL_NAMES_RU
-        from shnro_lib.outputs import write_csv, write_workbook
+        from shnro_lib.outputs import write_workbook
 
         override = settings_override(config, "context")
         try:
@@ -48,7 +56,7 @@ def register(app: typer.Typer) -> None:
             # the table is still written: every school, with the reason in its row
             sch = ds.schools.drop_duplicates("school_id")[["school_id", "municipality"]].copy()
             sch["context_missing_reason"] = f"не оценено: {exc}"
-            write_csv(sch.rename(columns=COLUMN_LABELS), csv)
+            write_reader_csv(sch, csv, COLUMN_LABELS, ids)
             if xlsx is not None:  # a promised file is written too, with the same reason
                 write_workbook({"Контекст": sch}, xlsx, notes={"Контекст": f"Год {year}; не оценено: {exc}"},
                                column_labels=COLUMN_LABELS)
@@ -58,22 +66,23 @@ def register(app: typer.Typer) -> None:
             raise failure_exit(exc, "контекст", csv) from None
         tab = pd.DataFrame(rep.table)
         synthetic = ds.is_synthetic
-        write_csv(rep.table.rename(columns=COLUMN_LABELS), csv)
+        write_reader_csv(rep.table, csv, COLUMN_LABELS, ids)
         cl, em = rep.clusters, rep.model
         model_ru = MODEL_NAMES_RU.get(em.model_used, em.model_used)
         note = f"Год {year}; данные: {ds.fingerprint}" + ("; СИНТЕТИЧЕСКИЕ ДАННЫЕ" if synthetic else "")
         if xlsx is not None:
             model_note = (f"{note}; модель: {model_ru}; R² контекста = {em.r2:.3f}"
                           + (f"; {em.reason}" if em.reason else ""))
+            params = em.params.drop(columns="feature") if "label" in em.params.columns else em.params
             write_workbook({
                 "Контекст": rep.table,
                 "Профили кластеров": cl.profile,
                 "Не кластеризованы": rep.excluded,
                 "Похожие школы": rep.similar,
-                "Модель": em.params,
+                "Модель": params,
             }, xlsx, notes={"Контекст": note, "Профили кластеров": f"{note}; метод {cl.method}, k = {cl.k}",
                              "Не кластеризованы": note, "Похожие школы": note, "Модель": model_note},
-                column_labels=COLUMN_LABELS)
+                column_labels={**COLUMN_LABELS, **_profile_labels(cl.context.labels)})
         st = cl.stability
         stab = (f"устойчивость ARI = {st['ari_mean']:.2f} [{st['ari_low']:.2f}; {st['ari_high']:.2f}]"
                 if st["n_boot"] else "устойчивость не оценивалась (clustering.stability.n_boot = 0)")
@@ -95,3 +104,12 @@ def register(app: typer.Typer) -> None:
         if n_model * 2 < n_all:
             raise not_assessed(f"ожидаемые результаты рассчитаны только для {n_model} из {n_all} школ "
                                "(у остальных нет данных контекста или результатов)")
+
+
+def _profile_labels(features: dict[str, str]) -> dict[str, str]:
+    """Headers of the cluster profile: each feature's mean in SD and in its own units."""
+    out = {}
+    for f, label in features.items():
+        out[f"z_{f}"] = f"{label}: отклонение от среднего, SD"
+        out[f"mean_{f}"] = f"{label}: среднее"
+    return out

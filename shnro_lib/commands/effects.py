@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from shnro_lib.commands._common import IDS_HELP
+
 NOT_ESTIMATED_EXIT = 4   # the analysis ran but could not estimate anything on these data
 
 
@@ -20,17 +22,19 @@ def register(app: typer.Typer) -> None:
                                     "(например, «effects: {rtm: {bootstrap_reps: 100}}»)"),
         seed: int = typer.Option(None, "--seed", help="Начальное число имитаций проверки на собственном плане "
                                  "(по умолчанию — из parameters/effects.yaml)"),
+        ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
         import warnings
 
         import pandas as pd
 
-        from shnro_lib.commands._common import load_or_exit
+        from shnro_lib.commands._common import load_or_exit, write_reader_csv
         from shnro_lib.effects import programme_effects
         from shnro_lib.labels import ESTIMATORS_RU
         from shnro_lib.outputs import write_csv
         from shnro_lib.pipeline.log import not_assessed_ru
+        from shnro_lib.report.format import fmt_num
         from shnro_lib.settings import SettingsError, read_overrides
 
         ds = load_or_exit(data_dir)
@@ -51,7 +55,7 @@ def register(app: typer.Typer) -> None:
             write_csv(pd.DataFrame({"Результат": [reason]}), csv)
             typer.echo(f"{reason[0].upper()}{reason[1:]}. Таблица: {csv}")
             raise typer.Exit(NOT_ESTIMATED_EXIT) from None
-        write_csv(tab, csv)
+        write_reader_csv(tab, csv, ids=ids)
         synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
         design = det["design"]
         typer.echo(f"{synth}План программы: {design.describe_ru()}.")
@@ -60,8 +64,10 @@ def register(app: typer.Typer) -> None:
         pref = tab[tab["preferred"].astype(bool)]
         if len(pref):
             r = pref.iloc[0]
-            typer.echo(f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): {r['estimate_pp']:.2f} п.п. "
-                       f"[{r['ci_low_pp']:.2f}; {r['ci_high_pp']:.2f}], {r['estimate_sd']:.3f} SD. Таблица: {csv}")
+            typer.echo(f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): "
+                       f"{fmt_num(r['estimate_pp'], 2, signed=True)} п. п. [{fmt_num(r['ci_low_pp'], 2)}; "
+                       f"{fmt_num(r['ci_high_pp'], 2)}], {fmt_num(r['estimate_sd'], 3, signed=True)} SD. "
+                       f"Таблица: {csv}")
         else:
             lead = ("Эффект при этом плане программы не идентифицируется надёжно"
                     if det["self_check"]["verdict"] == "fail" else

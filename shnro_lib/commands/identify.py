@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from shnro_lib.commands._common import IDS_HELP
+
 EXIT_NOT_ASSESSED = 3
 
 
@@ -27,12 +29,13 @@ def register(app: typer.Typer) -> None:
                                                            "(выбранный набор правил) и indices"),
         sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity",
                                          help="Лист «Чувствительность»: списки при других наборах правил и выборах"),
+        ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам, критерии, полнота данных,
         размер категорий и чувствительность. Код выхода 3 — результаты записаны, но категорию не удалось
         оценить для большинства школ."""
 
-        from shnro_lib.commands._common import load_or_exit
+        from shnro_lib.commands._common import load_or_exit, write_reader_csv
         from shnro_lib.identify import (
             RuleError,
             category_sizes,
@@ -49,7 +52,7 @@ def register(app: typer.Typer) -> None:
             sensitivity_section_content,
             stability_section_content,
         )
-        from shnro_lib.outputs import write_csv, write_workbook
+        from shnro_lib.outputs import write_workbook
         from shnro_lib.settings import SettingsError
 
         try:
@@ -73,7 +76,7 @@ def register(app: typer.Typer) -> None:
             notes[str(m)] = note
         sheets["Размер категорий"] = category_sizes(table, r)
         notes["Размер категорий"] = "Сколько школ в каждой категории против намеченного набором правил"
-        sheets["Полнота данных"] = criteria_coverage(table)
+        sheets["Полнота данных"] = criteria_coverage(table).drop(columns="Код", errors="ignore")
         notes["Полнота данных"] = "По каждому критерию: сколько школ оценено, сколько нет и почему"
         remarks = list(table.attrs.get("notes", []))
         if remarks:
@@ -81,14 +84,14 @@ def register(app: typer.Typer) -> None:
             notes["Примечания"] = "Чего нет в данных и что из-за этого изменено"
         sheets["Матрица критериев"] = criteria_matrix_ru(table, r)
         notes["Матрица критериев"] = "✓ — критерий выполнен, ✗ — не выполнен, «—» — нет данных у школы"
-        sheets["Критерии"] = criteria_table_ru(r)
-        notes["Критерии"] = "Критерии и пороги набора правил «" + r["name"] + "»"
+        sheets["Критерии"] = _criteria_ru(criteria_table_ru(r), r)
+        notes["Критерии"] = "Критерии и пороги набора правил «" + r["title_ru"] + "»"
         if sensitivity:
             sens = sensitivity_section_content(ds, year, r, override={"indices": override.get("indices")})
-            sheets["Чувствительность"] = sens["table"]
+            sheets["Чувствительность"] = _rule_titles(sens["table"])
             notes["Чувствительность"] = (f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
                                          "общих с основным списком при другом выборе; κ — согласие Коэна")
-            sheets["Согласие наборов правил"] = sens["kappa"]
+            sheets["Согласие наборов правил"] = _rule_titles(sens["kappa"])
             notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
             panel = identification_panel(ds, [y for y in ds.years if y <= year], r,
                                          override={"indices": override.get("indices")})
@@ -103,7 +106,7 @@ def register(app: typer.Typer) -> None:
                                            "меньше мелькания ценой полноты")
         write_workbook(sheets, out, notes=notes, column_labels=labels)
         if csv is not None:
-            write_csv(table.rename(columns=labels), csv)
+            write_reader_csv(table, csv, labels, ids)
         prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
         typer.echo(prefix + "Итог: " + identification_headline(table, r))
         for remark in remarks:
@@ -111,6 +114,48 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Записано: {out}")
         if table.attrs.get("unassessed"):
             raise typer.Exit(EXIT_NOT_ASSESSED)
+
+
+def _criteria_ru(crit, r: dict):
+    """The «Критерии» sheet without codes: the indicator by its Russian name (the vocabulary's, the
+    data contract's, or the criterion's own short name)."""
+    from shnro_lib.labels import LABELS_RU
+    from shnro_lib.schema import TABLES
+
+    contract = {c.name: c.label_ru for t in TABLES.values() for c in t.columns if c.label_ru}
+    short = {c["indicator"]: c["short_ru"] for c in r["criteria"].values()}
+
+    def title(ind: str) -> str:
+        text = LABELS_RU.get(ind) or contract.get(ind) or short.get(ind) or ind
+        return text[0].upper() + text[1:]
+
+    return crit.drop(columns="Код", errors="ignore").assign(Показатель=crit["Показатель"].map(title))
+
+
+def _rule_titles(df):
+    """Rule sets by their Russian titles, not by file name (in cells and headers)."""
+    import re
+
+    from shnro_lib.identify import load_rules
+    from shnro_lib.identify.rules import available_rules
+
+    titles = {}
+    for name in available_rules():
+        try:
+            titles[name] = load_rules(name)["title_ru"]
+        except Exception:  # noqa: BLE001 - a broken rule file keeps its name; the command reports it elsewhere
+            continue
+    if not titles:
+        return df
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True)))
+                         + r")(?![\w-])")
+
+    def sub(v):
+        return pattern.sub(lambda m: titles[m.group(1)], v) if isinstance(v, str) else v
+
+    out = df.map(sub)
+    out.columns = [sub(c) for c in out.columns]
+    return out
 
 
 def _frame(data: dict):

@@ -24,7 +24,13 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib import monitoring as mon
-        from shnro_lib.commands._common import failure_exit, load_or_exit, not_assessed, settings_override
+        from shnro_lib.commands._common import (
+            failure_exit,
+            load_or_exit,
+            not_assessed,
+            plain_lines,
+            settings_override,
+        )
         from shnro_lib.outputs import atomic_write, write_workbook
 
         override = settings_override(config, "monitoring")
@@ -67,7 +73,7 @@ def register(app: typer.Typer) -> None:
             sheets["Переходы"] = tm
             notes["Переходы"] = note + f". Строки — категория {years[-2]} г., столбцы — {year} г."
         defs = mon.monitoring_method_ru(cfg, targets)
-        sheets["Методика"] = pd.DataFrame({"Методика": defs.splitlines()})
+        sheets["Методика"] = pd.DataFrame({"Методика": plain_lines(defs)})
         notes["Методика"] = note
         labels = {**mon.COLUMN_LABELS_RU, **traj_labels}
         write_workbook(sheets, xlsx, notes=notes, column_labels=labels)

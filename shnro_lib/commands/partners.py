@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from shnro_lib.commands._common import IDS_HELP
+
 CSV_COLUMNS = ["school_id", "leader_id", "context_distance", "result_gap", "distance_km", "reason"]
 
 
@@ -21,15 +23,23 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
         config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
                                     "файлов parameters/, например «partners: {leaders: {capacity: 3}}»"),
+        ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Подобрать каждой ШНРО школу-лидера (оптимальное распределение) и записать список пар."""
         import pandas as pd
 
         from shnro_lib import partners as pt
-        from shnro_lib.commands._common import batch_overrides, failure_exit, load_or_exit, not_assessed
+        from shnro_lib.commands._common import (
+            batch_overrides,
+            failure_exit,
+            load_or_exit,
+            not_assessed,
+            plain_lines,
+            write_reader_csv,
+        )
         from shnro_lib.context import ContextNotAssessed
         from shnro_lib.identify import load_rules
-        from shnro_lib.outputs import write_csv, write_workbook
+        from shnro_lib.outputs import write_workbook
         from shnro_lib.pipeline import stages
 
         overrides = batch_overrides(config)
@@ -47,7 +57,7 @@ def register(app: typer.Typer) -> None:
                                     context_config=overrides.get("context") or None)
         except ContextNotAssessed as exc:
             reason = f"школы-лидеры выбираются по результатам с учётом контекста, а контекст не оценён: {exc}"
-            write_csv(pd.DataFrame(columns=CSV_COLUMNS), csv)
+            write_reader_csv(pd.DataFrame(columns=CSV_COLUMNS), csv, pt.COLUMN_LABELS_RU, ids)
             if xlsx is not None:  # a promised file is written too, with the same reason
                 sheet = "Список сетевого партнёрства"
                 write_workbook({sheet: pd.DataFrame({"Примечание": [f"не оценено: {reason}"]})}, xlsx,
@@ -58,7 +68,7 @@ def register(app: typer.Typer) -> None:
             raise failure_exit(exc, "сетевое партнёрство", csv) from None
         paired = res.paired
         extra = [c for c in paired.columns if c not in CSV_COLUMNS and c != "paired"]
-        write_csv(paired[CSV_COLUMNS + extra], csv)
+        write_reader_csv(paired[CSV_COLUMNS + extra], csv, pt.COLUMN_LABELS_RU, ids)
         synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
         prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
         if xlsx is not None:
@@ -68,7 +78,7 @@ def register(app: typer.Typer) -> None:
                                                 "school_result_index", "reason"]],
                       "Школы-лидеры": res.leaders.rename(columns={"leader_id": "school_id"}),
                       "Примечания": pd.DataFrame({"Примечание": res.notes or ["—"]}),
-                      "Методика": pd.DataFrame({"Методика": pt.partners_method_ru(cfg).splitlines()})}
+                      "Методика": pd.DataFrame({"Методика": plain_lines(pt.partners_method_ru(cfg))})}
             labels = dict(pt.COLUMN_LABELS_RU)
             labels.update({c: f"Отклонение от ожидаемого {c.split('_')[-1]}" for c in res.leaders.columns
                            if c.startswith("residual_")})

@@ -35,7 +35,8 @@ def _fmt(v: Any, kind: str) -> str:
         s = f"{v:.2f}"
     else:
         s = f"{v:+.2f}"
-    return s.replace(".", ",")
+    # a true minus, as every reader-facing number (shnro_lib.report.format.fmt_num)
+    return s.replace(".", ",").replace("-", "\u2212")
 
 
 def _threshold_ru(c: dict, cut: float = np.nan) -> str:

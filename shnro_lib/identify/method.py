@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shnro_lib.identify.explain import _threshold_ru
 from shnro_lib.identify.rules import load_rules
+from shnro_lib.russian import years_ru
 
 
 def _n(x: float) -> str:
@@ -61,7 +62,7 @@ def _risk_zone_ru(r: dict) -> list[str]:
     parts = []
     if rz["margin_categories"]:
         parts.append("условия категорий " + ", ".join(rz["margin_categories"]) + " были бы выполнены, если бы "
-                     "критерии, не выполненные в пределах запаса «risk_margin», считались выполненными")
+                     "критерии, не выполненные в пределах запаса для «зоны риска», считались выполненными")
     if rz["index_drop"] is not None:
         parts.append(f"годовой индекс результатов снизился за {rz['index_drop_years']} г. не менее чем на "
                      f"{_n(rz['index_drop'])} SD, и падение значимо: не меньше {_n(rz['index_drop_z'])} его стандартной "
@@ -88,12 +89,12 @@ def identification_method_ru(rules: str | Path | Mapping = "lo_2018",
     method = ri["method"]
     lines = [f"## Методика идентификации: {r['title_ru']}", "",
              str(r["description_ru"]).strip(), "", "### Критерии", ""]
-    for name, c in r["criteria"].items():
+    for c in r["criteria"].values():
         pers = c["persistence"]
         extra = f"; устойчивость: {pers['k']} из {pers['n']} лет" if pers else ""
         minn = f"; оценивается при объёме группы не менее {c['min_n']:g}" if c["min_n"] is not None else ""
-        lines.append(f"- `crit_{name}` — {c['title_ru']}: порог — {_threshold_ru(c)}; "
-                     f"окно — {int(c['window'])} г.{extra}{minn}.")
+        lines.append(f"- {c['title_ru']}: порог — {_threshold_ru(c)}; "
+                     f"окно — {years_ru(int(c['window']))}{extra}{minn}.")
     procs = ", ".join(ri["procedures"]) if ri["procedures"] else "все процедуры, которые есть в данных"
     lines += ["", "### Отнесение к категориям", "", *_category_logic_ru(r), "",
               "Если данных для критерия нет у школы (нет значения, слишком мала группа), критерий считается "
@@ -135,8 +136,9 @@ def identification_method_ru(rules: str | Path | Mapping = "lo_2018",
               "- Региональный мониторинг для критерия «качество знаний» — процедура × предмет, классы и годы "
               "окна объединены с весами числа участников.",
               "- Количество выполненных критериев для отнесения к категории задано в файле правил "
-              "(раздел `categories`).",
+              "(раздел категорий).",
               "- Составные индексы (ИСБ, кадры, ресурсы) считаются по показателям, которые есть в данных; "
               "минимальная полнота относится к весу имеющихся показателей, полнота указана рядом с индексом.",
-              "- Пороги территориальных признаков — в `parameters/indices.yaml` (`territory_flags`)."]
+              "- Пороги территориальных признаков заданы в параметрах составных индексов (раздел "
+              "территориальных признаков)."]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,27 @@ from .config import load_monitoring_config
 
 # --------------------------------------------------------------------------- method annex
 
+def _column_ru(column: str) -> str:
+    """A panel column by its Russian header (lower case), the code in «» where none is known."""
+    from shnro_lib.labels import LABELS_RU
+    from shnro_lib.schema import TABLES
+
+    contract = {c.name: c.label_ru for t in TABLES.values() for c in t.columns if c.label_ru}
+    base = column.removesuffix("_prev")
+    title = LABELS_RU.get(column) or LABELS_RU.get(base) or contract.get(column) or contract.get(base)
+    if title is None:
+        return f"«{column}»"
+    title = title[0].lower() + title[1:]
+    return title + (" в прошлом году" if column != base and column not in LABELS_RU else "")
+
+
+def _where_ru(expr: str) -> str:
+    """A filter expression with its column names in Russian."""
+    import re
+
+    return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: _column_ru(m.group(0)), str(expr))
+
+
 def monitoring_method_ru(config: str | Path | Mapping | None = None,
                          targets: Mapping[str, Mapping] | None = None) -> str:
     """Markdown (Russian) for the method annex: every indicator's formula, targets, transitions."""
@@ -18,19 +39,20 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None,
     lines = ["## Методика: ежегодный мониторинг ШНРО и ШНСУ", "",
              "Показатели соответствуют разделу 3 концепции поддержки (динамика результатов, учёт педагогов, "
              "прошедших диагностику, методическая помощь) и показателям паспорта программы (ГИА, "
-             "укомплектованность, доля ШНРО). Каждый показатель задан в `parameters/monitoring.yaml` "
+             "укомплектованность, доля ШНРО). Каждый показатель задан в параметрах мониторинга "
              "(фильтр школ, числитель, знаменатель, способ агрегирования) и рассчитывается по региону и по "
              "каждому муниципалитету за каждый год. Категория школы в году берётся из идентификации этого года.",
              "", "| Показатель | Раздел | Школы | Расчёт |", "|---|---|---|---|"]
     for s in cfg["indicators"].values():
-        flt = "; ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in (s.get("filter") or {}).items()) or "все"
+        flt = "; ".join(f"{_column_ru(k)} — {', '.join(map(str, v))}"
+                        for k, v in (s.get("filter") or {}).items()) or "все"
         if s.get("where"):
-            flt += f"; {s['where']}"
+            flt += f"; {_where_ru(s['where'])}"
         calc = agg_ru[s["aggregation"]]
         if s.get("numerator") is not None:
-            calc += f"; числитель: `{s['numerator']}`"
+            calc += f"; числитель: {_column_ru(s['numerator'])}"
         if s.get("denominator"):
-            calc += f"; знаменатель: `{s['denominator']}`"
+            calc += f"; знаменатель: {_column_ru(s['denominator'])}"
         lines.append(f"| {s['title_ru']} | {s['section']} | {flt} | {calc} |")
     pc = cfg["positive_change"]
     lines += ["", "**Положительная динамика результатов** — индекс результатов школы за год (средневзвешенное "
@@ -52,17 +74,17 @@ def monitoring_method_ru(config: str | Path | Mapping | None = None,
               "сумм (педагоги школы × доля) ко всем педагогам, т. е. взвешены по числу педагогов.",
               "",
               "Пропуски не заменяются нулём: школа без данных не входит ни в числитель, ни в знаменатель; в "
-              "таблице указано, по скольким школам был расчёт (n_used) из скольких (n_schools).",
+              "таблице указано, по скольким школам был расчёт («Школ с данными») из скольких («Школ в группе»).",
               "", "### Цели и статус", ""]
     if targets:
-        lines.append("Цели — из файла dataset.yaml набора данных (паспорт программы региона):")
+        lines.append("Цели — из описания набора данных (паспорт программы региона):")
         for name, t in sorted(targets.items()):
             title = cfg["indicators"][name]["title_ru"] if name in cfg["indicators"] else name
             traj = ", ".join(f"{k}: {v}" for k, v in sorted(t["trajectory"].items()))
             lines.append(f"- {title}: траектория {traj}, допуск {t.get('tolerance') or 0}")
     else:
-        lines.append("Цели — факты набора данных (раздел monitoring.targets файла dataset.yaml), а не параметры "
-                     "метода; если их там нет, статус не оценивается и показано «цель не задана в dataset.yaml».")
+        lines.append("Цели — факты набора данных (раздел целей мониторинга в описании набора данных), а не "
+                     f"параметры метода; если их там нет, статус не оценивается и показано «{cfg['status_labels']['no_target_facts']}».")
     sl = cfg["status_labels"]
     lines += ["", f"Цель года — линейная интерполяция между точками траектории. Статус: «{sl['on_track']}» — "
               f"цель достигнута; «{sl['at_risk']}» — отставание от цели не больше допуска; "

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
+from shnro_lib.russian import plural_ru
 
 DESCRIPTIVE_NOTE_RU = (
     "Список описательный, а не причинный: он показывает школы, где результаты выросли сильнее, чем "
@@ -191,11 +192,8 @@ def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
 
 
 def _schools_ru(n: int) -> str:
-    """«1 школа», «3 школы», «5 школ» (babel's Russian plural rules)."""
-    from babel import Locale
-
-    word = {"one": "школа", "few": "школы"}.get(Locale("ru").plural_form(int(n)), "школ")
-    return f"{int(n)} {word}"
+    """«1 школа», «3 школы», «5 школ»."""
+    return f"{int(n)} {plural_ru(int(n), 'школа', 'школы', 'школ')}"
 
 
 def _signed(x: float) -> str:
@@ -316,8 +314,9 @@ def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
     post = ", ".join(str(y) for y in table.attrs.get("post_years", [])) or "—"
     n_rose = int(table["rose_beyond_rtm"].sum()) if len(table) else 0
     n_eff = int(table["left_and_stayed_out"].sum()) if len(table) else 0
-    out = [f"В списке {_schools_ru(len(table))}: у {fmt_int(n_rose)} результат с поправкой на контекст вырос "
-           f"сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
+    schools = plural_ru(len(table), "школа", "школы", "школ")
+    out = [f"В списке {fmt_int(len(table))} {schools}: у {fmt_int(n_rose)} результат с поправкой на контекст "
+           f"вырос сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
            f"{fmt_int(n_eff)} вышли из списка ШНРО/ШНСУ и остаются вне его."]
     if n_rose:
         top = table[table["rose_beyond_rtm"]].iloc[0]

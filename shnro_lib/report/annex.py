@@ -40,6 +40,14 @@ def method_annex(region: Any) -> Section:
     return Section([Markdown(t, top_level=3) for t in method_texts(region)])
 
 
+def _table_ru(name: Any) -> str:
+    """A table of the data contract by its Russian title."""
+    from shnro_lib.schema import TABLES
+
+    spec = TABLES.get(str(name))
+    return spec.label_ru if spec is not None and spec.label_ru else str(name)
+
+
 def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
     """The load report: tables read, rows used and excluded, problems found."""
     parts = [text(
@@ -47,6 +55,8 @@ def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
         f"Ошибок: {region.meta.get('n_errors', 0)}, предупреждений: {region.meta.get('n_warnings', 0)}.")]
     lt = region.table("load_tables")
     if has_rows(lt):
+        # a table by its Russian title (the file name beside it is the user's own)
+        lt = lt.assign(table=lt["table"].map(lambda t: _table_ru(t))) if "table" in lt.columns else lt
         parts.append(table(lt, caption="Прочитанные таблицы"))
     lp = region.table("load_problems")
     if has_rows(lp):
@@ -70,6 +80,6 @@ def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
     miss = sorted(set(["context", "staff", "resources", "territories", "outcomes", "programme", "process",
                        "diagnostics", "risk_profile"]) - set(region.meta.get("tables_present", [])))
     if miss:
-        parts.append(note("Нет необязательных таблиц: " + ", ".join(miss)
+        parts.append(note("Нет необязательных таблиц: " + ", ".join(f"«{_table_ru(t)}»" for t in miss)
                                + " — зависящие от них разделы недоступны."))
     return Section(parts)

@@ -10,6 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from shnro_lib.excel_format import plain_integer_column
+from shnro_lib.russian import plural_ru
+
 NBSP_THIN = "\u202f"
 MINUS = "\u2212"
 SYNTHETIC_TEXT = "СИНТЕТИЧЕСКИЕ ДАННЫЕ"
@@ -64,7 +67,7 @@ def auto_format(col: str, s: pd.Series) -> pd.Series:
     """Text of a column by its kind: booleans да/нет, integers, shares in percent, roubles, other numbers."""
     if pd.api.types.is_bool_dtype(s):
         return s.map(lambda v: "—" if isna(v) else ("да" if v else "нет"), na_action=None)
-    if pd.api.types.is_integer_dtype(s) and col != "year":
+    if pd.api.types.is_integer_dtype(s) and not plain_integer_column(col):
         return s.map(fmt_int, na_action=None)
     if pd.api.types.is_float_dtype(s):
         if col.startswith("share") or col.startswith("p_") or col.endswith("_share") or col.startswith("region_share"):
@@ -115,7 +118,8 @@ def suppress_small(df: pd.DataFrame, count_col: str, value_cols: Sequence[str], 
             if col not in out.columns:
                 continue
             out[col] = auto_format(col, out[col]).where(~small, SUPPRESSED).astype(object)
-        out.attrs["note"] = (f"* Значения скрыты в {fmt_int(n)} строк(ах): в группе меньше {min_n} участников "
+        out.attrs["note"] = (f"* Значения скрыты в {fmt_int(n)} {plural_ru(n, 'строке', 'строках', 'строках')}: "
+                             f"в группе меньше {min_n} участников "
                              "(защита персональных данных и ненадёжность оценок по малым группам).")
     elif len(out) and counts.isna().all():
         out.attrs["note"] = (f"Число участников в данных не указано: значения малых групп (меньше {min_n} "
