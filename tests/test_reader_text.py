@@ -17,8 +17,8 @@ import pytest
 from tests.textcheck import reader_problems, scan_outputs
 
 YEAR = 2024
-# texts another helper owns (shnro_lib/effects/: the method text and the simulation table), to be fixed there;
-# once they are, the strict xfail below fails and this list goes
+# texts once left in shnro_lib/effects/ (the method text and the simulation table); now fixed, the test of
+# those texts below checks they stay so
 OWNED_ELSEWHERE = ("идентификатор: g_av", "имя файла: benchmarks/effects.py", "имя файла: dataset.yaml",
                    "дефис вместо минуса: -")
 
@@ -82,8 +82,6 @@ def test_every_output_reads_right(batch):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="effects method text and simulation table (shnro_lib/effects/, another "
-                                       "helper's area): «g_av», «benchmarks/effects.py», «dataset.yaml», «-0,64»")
 def test_effects_texts_read_right(batch):
     bad = _problems(batch, owned_elsewhere=True)
     assert not bad, "\n".join(sorted(set(bad)))

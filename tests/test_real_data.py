@@ -143,10 +143,7 @@ def test_outputs_have_no_python_text(real_run):
 
 
 # Issue 22/24: tables and method texts show no internal column codes (costs/pairs CSV headers, criterion,
-# indicator and feature ids, directions) — headers come from the vocabulary, coded values in words.  Left:
-# the effects method text names the statistic «g_av» (shnro_lib/effects/method.py, the effects helper's
-# area).  Strict: once that goes, the xfail must go.
-@pytest.mark.xfail(strict=True, reason="the effects method text still names «g_av» (shnro_lib/effects/method.py)")
+# indicator and feature ids, directions) — headers come from the vocabulary, coded values in words.
 def test_outputs_have_no_identifiers(real_run):
     bad = _python_in_outputs(real_run, strict_names=True)
     assert not bad, "\n".join(bad)

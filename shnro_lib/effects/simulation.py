@@ -73,7 +73,7 @@ def picked_check(sim_design: str | None, picked: str, config=None) -> dict:
     row = tab[tab["estimator"] == picked] if len(tab) else tab
     if not len(row):
         return {"identifiable": True, "row": None,
-                "note": "Проверка на имитациях для этого плана не проводилась (benchmarks/effects.py)."}
+                "note": "Проверка на имитациях для этого плана не проводилась."}
     r = row.iloc[0].to_dict()
     ok = bool(abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage)
     txt = (f"На имитациях плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(r['n_reps'])}): "
@@ -99,7 +99,7 @@ def simulation_markdown(sim_design: str | None, config=None) -> str:
              "|---|---|---|---|---|"]
 
     def f(v, fmt):
-        return "—" if not np.isfinite(v) else format(v, fmt).replace(".", ",")
+        return "—" if not np.isfinite(v) else format(v, fmt).replace(".", ",").replace("-", "−")
 
     for _, r in tab[tab["estimator"] != "picked"].iterrows():
         lines.append(f"| {NAMES_RU.get(r['estimator'], r['estimator'])} | {f(r['bias_pp'], '+.2f')} | "
