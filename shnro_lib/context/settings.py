@@ -89,6 +89,10 @@ class SimilarSettings(StrictSettings):
     features: list[str] | None
 
 
+class BandSettings(StrictSettings):
+    strong_sd: float = Field(gt=0)
+
+
 class ContextSettings(StrictSettings):
     """``parameters/context.yaml``."""
 
@@ -100,3 +104,4 @@ class ContextSettings(StrictSettings):
     context_index: ContextIndexSettings
     resilient: ResilientSettings
     similar: SimilarSettings
+    bands: BandSettings

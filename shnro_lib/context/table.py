@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from shnro_lib.bands import estimate_band, interval_band
+
 from .clusters import ClusterResult, cluster_analysis
 from .expected import ExpectedModel, fit_expected_model, flag_resilient
 from .features import _role_features, load_context_config
@@ -68,6 +70,9 @@ def context_analysis(dataset, year: int, config: str | Path | Mapping | None = N
     tab["model_used"] = em.model_used
     tab["context_r2"] = round(em.r2, 4)
     tab["cluster"] = tab["cluster"].astype("Int64")
+    strong = float(cfg["bands"]["strong_sd"])
+    tab["result_band"] = estimate_band(tab["result_index"], tab["result_index_se"], strong)
+    tab["residual_band"] = interval_band(tab["residual_ci_low"], tab["residual_ci_high"], strong)
     return ContextReport(table=tab, clusters=cl, model=em, similar=sim, excluded=cl.excluded, config=cfg)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from shnro_lib.bands import BAND_COLOURS
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -180,7 +181,8 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
             "index": fmt_num(ctx.get("result_index"), 2, signed=True),
             "residual": fmt_num(ctx.get("residual"), 2, signed=True),
             "residual_ci": interval(ctx.get("residual_ci_low"), ctx.get("residual_ci_high"), 2),
-            "status": _txt(ctx.get("context_status"))}
+            "status": _txt(ctx.get("context_status")), "band": _txt(ctx.get("residual_band")),
+            "band_colour": BAND_COLOURS.get(str(ctx.get("residual_band")), "#FFFFFF")}
         view["context_note"] = "" if not _isna(ctx.get("expected_result")) else _txt(ctx.get("context_missing_reason"))
     # risks, indices
     risks = prof["risks"]

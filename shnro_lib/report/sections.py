@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shnro_lib.bands import band_legend_ru
 from shnro_lib.labels import money_labels
 from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
 from shnro_lib.report.figures import costs_figure, distribution_figure, similar_schools_figure
@@ -217,6 +218,13 @@ def identified_section(region: Any, municipality: str) -> Section:
     return Section(parts)
 
 
+def _band_note(region: Any) -> str:
+    from shnro_lib.context.features import load_context_config
+
+    over = (region.meta.get("overrides") or {}).get("context")
+    return band_legend_ru(float(load_context_config(over)["bands"]["strong_sd"]))
+
+
 def context_section(region: Any, municipality: str) -> Section:
     """Context clusters, expected results, residuals, resilient and similar schools."""
     if not region.ok("context"):
@@ -244,9 +252,9 @@ def context_section(region: Any, municipality: str) -> Section:
                                  "Фактический и ожидаемый по контексту результат школ.", region.synthetic,
                                  _dpi(region)))
     cols = [c for c in ["school_id", "name", "cluster_name", "context_index", "expected_result", "residual",
-                        "residual_ci_low", "residual_ci_high", "resilient"] if c in ctx.columns]
+                        "residual_ci_low", "residual_ci_high", "residual_band", "resilient"] if c in ctx.columns]
     parts.append(table(ctx[cols], caption="Положение школ относительно ожидаемого по контексту",
-                            max_rows=_rows(region)))
+                       max_rows=_rows(region), note=_band_note(region)))
     if region.ok("similar"):
         parts.append(similar_schools_figure(region, municipality))
         sim = region.for_municipality("similar", municipality)
