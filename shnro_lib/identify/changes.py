@@ -24,7 +24,7 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     -------
     DataFrame per changed school, sorted by ``school_id``: ``school_id``, ``name``,
     ``municipality``, ``category``, ``category_prev``, ``change`` (:func:`category_change`),
-    ``years_listed`` and ``years_evaluated`` (years of the rule window in which the school was
+    ``years_listed_window`` and ``years_evaluated`` (years of the rule window in which the school was
     listed / identification was run).  Empty (with ``attrs["previous_year"]`` ``None``) when
     there is no earlier year.  ``runs`` (year -> :func:`identify_schools` table) reuses
     identifications already computed.
@@ -39,7 +39,7 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
             .set_index("school_id") for y in run_years}
     cur = runs[year]
     out = cur[["name", "municipality", "category"]].copy()
-    out["years_listed"] = sum(runs[y]["category"].isin(LISTED).reindex(out.index).fillna(False).astype(int)
+    out["years_listed_window"] = sum(runs[y]["category"].isin(LISTED).reindex(out.index).fillna(False).astype(int)
                               for y in yrs)
     out["years_evaluated"] = len(yrs)
     if not prev_years:
@@ -51,7 +51,7 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     out["change"] = category_change(out["category_prev"], cur["category"].astype("string"))
     changed = out["category"].astype("string").fillna("—") != out["category_prev"].fillna("—")
     out = out[changed.to_numpy()].sort_index()
-    out = out[["name", "municipality", "category", "category_prev", "change", "years_listed", "years_evaluated"]]
+    out = out[["name", "municipality", "category", "category_prev", "change", "years_listed_window", "years_evaluated"]]
     out.attrs["previous_year"] = prev_years[-1]
     return out.reset_index()
 

@@ -281,7 +281,7 @@ def render_school_page(inp: ProfileInputs, school_id: str, env: Any = None, inde
         index_href=index_href, site=site, hrefs=hrefs or {})
 
 
-def _list_page(env: Any, region: Any, title: str, groups: list[tuple[str, list[tuple[str, str, str]]]],
+def _list_page(env: Any, region: Any, title: str, groups: list[tuple[str, list[tuple[str, str, str, str]]]],
                site: dict[str, Any] | None = None) -> str:
     from markupsafe import Markup
 
@@ -364,17 +364,17 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
     sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
     ident = region.table("identify")
     cats = ident.set_index(ident["school_id"].astype(str))["category"] if ident is not None else pd.Series(dtype=str)
-    groups: dict[str, list[tuple[str, str, str]]] = {}
+    groups: dict[str, list[tuple[str, str, str, str]]] = {}
     for sid, path in paths.items():
         m = str(sch.at[sid, "municipality"])
-        groups.setdefault(m, []).append((str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name))
+        groups.setdefault(m, []).append((str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name))
     year = region.year
     all_groups = []
     for m in sorted(groups):
         mpage = municipality_page_path(out, m, region)
         atomic_write_text(mpage, _list_page(env, region, f"Профили школ: {m}, {year}", [(m, groups[m])],
                                             _page_site(site_root, mpage, out, m, None, reports or {})))
-        all_groups.append((m, [(n, c, f"{mpage.parent.name}/{f}") for n, c, f in groups[m]]))
+        all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
     atomic_write_text(out / "index.html", _list_page(env, region, f"Профили школ, {year}", all_groups,
                                                      _page_site(site_root, out / "index.html", out, None, None, {})))
     return written
