@@ -256,6 +256,10 @@ REGRESSIONS: list[tuple[Shape, bool, str]] = [
                          "outcomes.graduates_9", "programme.cost_rub"),
            shares=False, participants="drop", year_shift=-40, seed=1604), False,
      "effects CSV held exception names «ValueError», «KeyError» and «nan» (fixed)"),
+    (Shape(source="demo", n_years=2, n_schools=13, tables=("context", "diagnostics", "programme", "staff"),
+           drop_columns=("context.is_small_school", "diagnostics.participants", "staff.share_higher_education",
+                         "staff.share_non_specialty"), shares=False, year_shift=-40, facts=True, seed=983), False,
+     "effects printed «nan%» for the rule's fit when the selection years are not in the data (fixed)"),
 ]
 
 

@@ -90,8 +90,11 @@ class ProgrammeDesign:
                    "assumed": "допущение"}[c.source]
             clean = (f"; чистые годы до отбора: {', '.join(map(str, c.clean_years))}" if c.clean_years
                      else "; чистых лет до отбора нет")
+            fit = (f"правило объясняет участие {c.compliance:.0%} школ"
+                   if c.compliance is not None and np.isfinite(c.compliance)
+                   else "насколько правило объясняет участие, не оценено: нет результатов в годы отбора")
             parts.append(f"когорта {c.cohort}: отбор по результатам {_years_ru(c.selection_years)} ({rule}, "
-                         f"{src}; правило объясняет участие {c.compliance:.0%} школ){clean}")
+                         f"{src}; {fit}){clean}")
         return "; ".join(parts)
 
 
