@@ -30,7 +30,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import dataclasses
-import hashlib
 import os
 import signal
 import time
@@ -67,18 +66,13 @@ from shnro_lib.batch_render import (
     render_notebook,
     strip_notebook,
 )
+from shnro_lib.batch_tasks import COLLECTION_NAME, NOTEBOOKS_DIR, REGIONAL_NAME, make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
 __all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult",
            "build_tasks", "chromium_args", "find_chromium", "html_to_pdf", "index_html", "make_tasks",
            "notebook_to_html", "render_notebook", "run_batch", "strip_notebook"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent / "notebooks"
-MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
-REGIONAL_NOTEBOOK = "regional_report.ipynb"
-REGIONAL_NAME = "Региональный отчёт"
-COLLECTION_NOTEBOOK = "collection.ipynb"
-COLLECTION_NAME = "Методический сборник"
 DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
 
@@ -148,56 +142,6 @@ class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an err
                 f"Недостроенные файлы не записаны, временные файлы удалены; папка: {self.result.out_dir}\n"
                 f"Чтобы продолжить, запустите ту же команду ещё раз — готовые отчёты будут взяты "
                 f"из этого запуска{again}")
-
-
-# --------------------------------------------------------------------------- tasks
-
-
-def make_tasks(region: Any, municipalities: Sequence[str], out_dir: Path, data_dir: Path, cache_root: Path,
-               rules: str, regional: bool = True, school_pages: bool = True) -> list[NotebookTask]:
-    """Work items for the regional notebook (first) and the municipal ones, in the given order.
-
-    The pages are part of the folder's site (:mod:`shnro_lib.site`); ``school_pages``: the folder
-    will have school pages, so the municipal maps link to them.
-    """
-    from shnro_lib.outputs import unique_slugs
-    from shnro_lib.pipeline import report_settings
-
-    params = report_settings().model_dump()
-    slugs = unique_slugs(list(municipalities))
-    # the notebooks read the cache entry the batch computed, they do not rebuild its key
-    base = {"year": int(region.year), "data_dir": str(data_dir), "rules": rules, "cache_dir": str(cache_root),
-            "cache_entry": str(region.path or "")}
-    common = {"failed_dir": str(out_dir / "_failed"), "kernel_name": str(params["kernel_name"]),
-              "site_root": str(out_dir), "school_pages": bool(school_pages),
-              "timeout": int(params["cell_timeout"]), "cache_entry": str(region.path or "")}
-    tasks = []
-    if regional:
-        tasks.append(NotebookTask(
-            kind="regional", name=REGIONAL_NAME, slug="regional", notebook=str(NOTEBOOKS_DIR / REGIONAL_NOTEBOOK),
-            parameters=dict(base), html_path=str(out_dir / "regional.html"),
-            title=f"{REGIONAL_NAME}, {region.year}", **common))
-        tasks.append(NotebookTask(
-            kind="collection", name=COLLECTION_NAME, slug="collection",
-            notebook=str(NOTEBOOKS_DIR / COLLECTION_NOTEBOOK), parameters=dict(base),
-            html_path=str(out_dir / "collection.html"), title=f"{COLLECTION_NAME}, {region.year}", **common))
-    for m in municipalities:
-        s = slugs[m]
-        tasks.append(NotebookTask(
-            kind="municipal", name=m, slug=s, notebook=str(NOTEBOOKS_DIR / MUNICIPAL_NOTEBOOK),
-            parameters={**base, "municipality": m}, html_path=str(out_dir / "municipalities" / f"{s}.html"),
-            xlsx_path=str(out_dir / "municipalities" / f"{s}.xlsx"), title=f"{m}, {region.year}", **common))
-    return tasks
-
-
-def task_stamp(task: NotebookTask, region: Any, params_hash: str, version: str) -> dict[str, Any]:
-    """The inputs of a task's outputs: data fingerprint, parameters (paths excluded), rules, year, version."""
-    nb_hash = hashlib.sha256(Path(task.notebook).read_bytes()).hexdigest()
-    keep = {k: v for k, v in task.parameters.items() if k not in ("data_dir", "cache_dir")}
-    p = {"kind": task.kind, "name": task.name, "title": task.title, "notebook": nb_hash,
-         "parameters": keep, "parameters_dir": params_hash, "excel": bool(task.xlsx_path),
-         "site": bool(task.site_root), "school_pages": task.school_pages}
-    return stamp(region.fingerprint, p, str(task.parameters.get("rules", "")), region.year, version)
 
 
 # --------------------------------------------------------------------------- the batch
