@@ -78,7 +78,7 @@ def test_partners_follow_the_rules(small_demo) -> None:
     needing = {}
     for rules in ("lo_2018", "hse_disadvantaged"):
         ident = S.identify_years(small_demo, [2024], rules, {})[2024]
-        pairs = S.partners(small_demo, 2024, rules, {}, ident, reports, None, None)
+        pairs = S.partners(small_demo, 2024, rules, {}, ident, reports, None, None).pairs
         cats = ident.set_index("school_id")["category"]
         needing[rules] = set(pairs["school_id"].astype(str))
         # every school in the list carries the category these rules gave it

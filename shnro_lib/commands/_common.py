@@ -61,6 +61,24 @@ def batch_overrides(config: Path | None) -> dict[str, Any]:
         raise typer.Exit(1) from None
 
 
+def run_stages(ds: Any, year: int, rules: str, overrides: dict[str, Any], targets: list[str],
+               cluster_stability: bool = False) -> Any:
+    """The stages a command's files need, from the batch's stage graph (same functions, settings
+    and overrides as ``shnro reports``); the libraries' warnings stay off the console."""
+    from shnro_lib.pipeline.graph import run_graph
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_graph(ds, year, rules, overrides, targets=targets, cluster_stability=cluster_stability)
+
+
+def is_not_assessed(exc: BaseException | None) -> bool:
+    """Whether a stage's exception is the library's «cannot be assessed on these data» answer."""
+    from shnro_lib.pipeline.log import not_assessed as stage_not_assessed
+
+    return exc is not None and stage_not_assessed(exc)
+
+
 def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
     """A stage failed: the Russian message for the user, the technical detail in a log file.
 

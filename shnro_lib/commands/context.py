@@ -33,37 +33,46 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib.commands._common import (
+            batch_overrides,
             failure_exit,
+            is_not_assessed,
             load_or_exit,
             not_assessed,
-            settings_override,
+            run_stages,
             write_reader_csv,
         )
-        from shnro_lib.context import ContextNotAssessed, context_analysis, load_context_config
+        from shnro_lib.context import load_context_config
         from shnro_lib.context.expected import MODEL_NAMES_RU
         from shnro_lib.outputs import write_workbook
 
-        override = settings_override(config, "context")
+        overrides = batch_overrides(config)
+        if method is not None:
+            # «--method» is the clustering method of context.yaml, as a --config file would set it
+            part = dict(overrides.get("context") or {})
+            part["clustering"] = {**dict(part.get("clustering") or {}), "method": method}
+            overrides["context"] = part
         try:
-            cfg = load_context_config(override)
+            load_context_config(overrides.get("context") or None)
         except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
-        try:
-            rep = context_analysis(ds, year, cfg, method=method)
-        except ContextNotAssessed as exc:
+        run = run_stages(ds, year, "lo_2018", overrides, ["context"], cluster_stability=True)
+        exc = run.cause("context")
+        if is_not_assessed(exc):
             # the table is still written: every school, with the reason in its row
             sch = ds.schools.drop_duplicates("school_id")[["school_id", "municipality"]].copy()
-            sch["context_missing_reason"] = f"не оценено: {exc}"
+            sch["context_missing_reason"] = run.log.failures["context"]
             write_reader_csv(sch, csv, COLUMN_LABELS, ids)
             if xlsx is not None:  # a promised file is written too, with the same reason
-                write_workbook({"Контекст": sch}, xlsx, notes={"Контекст": f"Год {year}; не оценено: {exc}"},
+                write_workbook({"Контекст": sch}, xlsx,
+                               notes={"Контекст": f"Год {year}; {run.log.failures['context']}"},
                                column_labels=COLUMN_LABELS)
             typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
-            raise not_assessed(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
+            raise not_assessed(str(exc).removeprefix("не оценено: ")) from None
+        if exc is not None:
             raise failure_exit(exc, "контекст", csv) from None
+        rep = run.values["context"][year]
         tab = pd.DataFrame(rep.table)
         synthetic = ds.is_synthetic
         write_reader_csv(rep.table, csv, COLUMN_LABELS, ids)

@@ -23,29 +23,43 @@ def register(app: typer.Typer) -> None:
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Расходы на обучающегося против результата с учётом контекста; эффективность DEA; квадранты."""
-        import warnings
-
         import pandas as pd
 
-        from shnro_lib.commands._common import load_or_exit, not_assessed, write_reader_csv
-        from shnro_lib.costs import COLUMNS, NotEstimated, cost_quality
+        from shnro_lib.commands._common import (
+            batch_overrides,
+            failure_exit,
+            is_not_assessed,
+            load_or_exit,
+            not_assessed,
+            run_stages,
+            write_reader_csv,
+        )
+        from shnro_lib.costs import COLUMNS, load_costs_config
         from shnro_lib.labels import money_labels
-        from shnro_lib.settings import SettingsError, read_overrides
 
-        ds = load_or_exit(data_dir, year)
-        labels = money_labels(ds.facts.currency_ru)
+        overrides = batch_overrides(config)
+        if bootstrap is not None:
+            # «--bootstrap» is costs.yaml's DEA bootstrap, as a --config file would set it
+            part = dict(overrides.get("costs") or {})
+            part["dea"] = {**dict(part.get("dea") or {}), "bootstrap_reps": bootstrap}
+            overrides["costs"] = part
         try:
-            overrides = read_overrides(config)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tab = cost_quality(ds, year, overrides.get("costs"), bootstrap_reps=bootstrap)
-        except SettingsError as exc:
+            load_costs_config(overrides.get("costs") or None)
+        except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        except NotEstimated as exc:
+        ds = load_or_exit(data_dir, year)
+        labels = money_labels(ds.facts.currency_ru)
+        # the batch's stages: the expected results come from the context stage's model, not refitted
+        run = run_stages(ds, year, "lo_2018", overrides, ["costs"])
+        exc = run.cause("costs")
+        if is_not_assessed(exc):
             write_reader_csv(pd.DataFrame(columns=COLUMNS), csv, labels, ids)
             typer.echo(f"Записано (пусто): {csv}")
             raise not_assessed(str(exc).removeprefix("не оценено: ")) from None
+        if exc is not None:
+            raise failure_exit(exc, "цена и качество", csv) from None
+        tab = run.values["costs"]
         write_reader_csv(tab, csv, labels, ids)
         synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
         for note in tab.attrs.get("notes", []):

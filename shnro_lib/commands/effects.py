@@ -25,36 +25,45 @@ def register(app: typer.Typer) -> None:
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
-        import warnings
-
         import pandas as pd
 
-        from shnro_lib.commands._common import load_or_exit, write_reader_csv
-        from shnro_lib.effects import programme_effects
+        from shnro_lib.commands._common import (
+            batch_overrides,
+            failure_exit,
+            load_or_exit,
+            run_stages,
+            write_reader_csv,
+        )
+        from shnro_lib.effects import load_effects_config
         from shnro_lib.labels import ESTIMATORS_RU
         from shnro_lib.outputs import write_csv
         from shnro_lib.pipeline.log import not_assessed_ru
         from shnro_lib.report.format import fmt_num
-        from shnro_lib.settings import SettingsError, read_overrides
 
-        ds = load_or_exit(data_dir)
+        overrides = batch_overrides(config)
+        if seed is not None:
+            # «--seed» is effects.yaml's self-check seed, as a --config file would set it
+            part = dict(overrides.get("effects") or {})
+            part["self_check"] = {**dict(part.get("self_check") or {}), "seed": seed}
+            overrides["effects"] = part
         try:
-            overrides = read_overrides(config)
-            eff = dict(overrides.get("effects") or {})
-            if seed is not None:
-                eff["self_check"] = {**dict(eff.get("self_check") or {}), "seed": seed}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tab, det = programme_effects(ds, eff, details=True)
-        except SettingsError as exc:
+            load_effects_config(overrides.get("effects") or None)
+        except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
-        except ValueError as exc:
+        ds = load_or_exit(data_dir)
+        # the batch's effects stage (it reads no report year: the programme's own years are its design)
+        run = run_stages(ds, max(ds.years), "lo_2018", overrides, ["effects"])
+        exc = run.cause("effects")
+        if isinstance(exc, ValueError):
             # exit 4 promises the file is written: one row that states why nothing was estimated
             reason = not_assessed_ru(str(exc))
             write_csv(pd.DataFrame({"Результат": [reason]}), csv)
             typer.echo(f"{reason[0].upper()}{reason[1:]}. Таблица: {csv}")
             raise typer.Exit(NOT_ESTIMATED_EXIT) from None
+        if exc is not None:
+            raise failure_exit(exc, "эффекты программ", csv) from None
+        tab, det = run.values["effects"]
         write_reader_csv(tab, csv, ids=ids)
         synth = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if ds.metadata.get("synthetic") else ""
         design = det["design"]

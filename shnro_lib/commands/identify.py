@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         размер категорий и чувствительность. Код выхода 3 — результаты записаны, но категорию не удалось
         оценить для большинства школ."""
 
-        from shnro_lib.commands._common import load_or_exit, write_reader_csv
+        from shnro_lib.commands._common import failure_exit, load_or_exit, run_stages, write_reader_csv
         from shnro_lib.identify import (
             RuleError,
             category_sizes,
@@ -44,12 +44,9 @@ def register(app: typer.Typer) -> None:
             criteria_matrix_ru,
             criteria_table_ru,
             identification_headline,
-            identification_panel,
-            identify_schools,
             load_indices,
             load_rules,
             read_config,
-            sensitivity_section_content,
             stability_section_content,
         )
         from shnro_lib.outputs import write_workbook
@@ -63,7 +60,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
-        table = identify_schools(ds, year, r, override={"indices": override.get("indices")})
+        # the batch's stages: the sheets of sensitivity and stability read the same identification
+        run = run_stages(ds, year, rules, override,
+                         ["identify", "sensitivity", "ident_panel"] if sensitivity else ["identify"])
+        for stage in ("identify", "sensitivity", "ident_panel") if sensitivity else ("identify",):
+            if run.cause(stage) is not None:
+                raise failure_exit(run.cause(stage), "выявление", out)
+        table = run.tables["identify"]
         synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
         note = f"{r['title_ru']}; {year} г.; данные {ds.fingerprint}"
         if synthetic:
@@ -87,14 +90,12 @@ def register(app: typer.Typer) -> None:
         sheets["Критерии"] = _criteria_ru(criteria_table_ru(r), r)
         notes["Критерии"] = "Критерии и пороги набора правил «" + r["title_ru"] + "»"
         if sensitivity:
-            sens = sensitivity_section_content(ds, year, r, override={"indices": override.get("indices")})
-            sheets["Чувствительность"] = _rule_titles(sens["table"])
+            sheets["Чувствительность"] = _rule_titles(run.tables["sensitivity"])
             notes["Чувствительность"] = (f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
                                          "общих с основным списком при другом выборе; κ — согласие Коэна")
-            sheets["Согласие наборов правил"] = _rule_titles(sens["kappa"])
+            sheets["Согласие наборов правил"] = _rule_titles(run.tables["sensitivity_kappa"])
             notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
-            panel = identification_panel(ds, [y for y in ds.years if y <= year], r,
-                                         override={"indices": override.get("indices")})
+            panel = run.tables["ident_panel"]
             stab = stability_section_content(panel, year=year)
             notes["Устойчивость"] = f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}" + " ".join(stab["sentences"])
             if stab["reason"]:

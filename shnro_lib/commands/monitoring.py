@@ -25,29 +25,30 @@ def register(app: typer.Typer) -> None:
 
         from shnro_lib import monitoring as mon
         from shnro_lib.commands._common import (
+            batch_overrides,
             failure_exit,
             load_or_exit,
             not_assessed,
             plain_lines,
-            settings_override,
+            run_stages,
         )
         from shnro_lib.outputs import atomic_write, write_workbook
 
-        override = settings_override(config, "monitoring")
+        overrides = batch_overrides(config)
         try:
-            cfg = mon.load_monitoring_config(override)
+            cfg = mon.load_monitoring_config(overrides.get("monitoring") or None)
         except ValueError as exc:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
         years = [y for y in ds.years if y <= year]
         targets = mon.targets_from_facts(ds.facts)
-        try:
-            ident = mon.identification_panel(ds, years, rules)
-            panel = mon.build_panel(ds, ident, cfg)
-            table = mon.evaluate_indicators(panel, cfg, targets=targets)
-        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
-            raise failure_exit(exc, "мониторинг", xlsx) from None
+        # the batch's stages: the identification panel with the user's criteria and indices
+        run = run_stages(ds, year, rules, overrides, ["monitoring", "trajectories"])
+        for stage in ("ident_panel", "monitoring", "trajectories"):
+            if run.cause(stage) is not None:
+                raise failure_exit(run.cause(stage), "мониторинг", xlsx) from None
+        ident, table = run.values["ident_panel"], run.values["monitoring"]
         synthetic = ds.is_synthetic
         place = ds.facts.region or ds.facts.name
         note = f"Мониторинг ШНРО/ШНСУ{f' — {place}' if place else ''}; {year} г.; данные {ds.fingerprint}"
@@ -60,7 +61,7 @@ def register(app: typer.Typer) -> None:
         grid = cur.pivot(index="municipality", columns="title_ru", values="status_ru")
         region_label = str(cfg["region_label"])
         grid = grid.reindex([region_label] + sorted(m for m in grid.index if m != region_label)).reset_index()
-        trajectories = mon.school_trajectories(ident, year, config=cfg)
+        trajectories = run.values["trajectories"].copy()
         names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]
         trajectories.insert(1, "name", trajectories["school_id"].map(names))
         traj_labels = dict(mon.COLUMN_LABELS_RU, status_ru="Статус", status="Статус (код)")

@@ -32,15 +32,14 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.commands._common import (
             batch_overrides,
             failure_exit,
+            is_not_assessed,
             load_or_exit,
             not_assessed,
             plain_lines,
+            run_stages,
             write_reader_csv,
         )
-        from shnro_lib.context import ContextNotAssessed
-        from shnro_lib.identify import load_rules
         from shnro_lib.outputs import write_workbook
-        from shnro_lib.pipeline import stages
 
         overrides = batch_overrides(config)
         try:
@@ -49,14 +48,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
-        try:
-            # the same identification as the batch's stage: the rule set with the user's criteria and indices
-            override = stages.identify_override(overrides)
-            ident = stages.identify_years(ds, [year], rules, override)[year]
-            res = pt.partner_result(ds, year, cfg, load_rules(rules, override.get("criteria")), ident=ident,
-                                    context_config=overrides.get("context") or None)
-        except ContextNotAssessed as exc:
-            reason = f"школы-лидеры выбираются по результатам с учётом контекста, а контекст не оценён: {exc}"
+        # the batch's stages: the rule set with the user's criteria and indices, the context stage's model
+        run = run_stages(ds, year, rules, overrides, ["partners"])
+        exc = run.cause("partners")
+        if is_not_assessed(exc):
+            reason = ("школы-лидеры выбираются по результатам с учётом контекста, а контекст не оценён: "
+                      + str(exc).removeprefix("не оценено: "))
             write_reader_csv(pd.DataFrame(columns=CSV_COLUMNS), csv, pt.COLUMN_LABELS_RU, ids)
             if xlsx is not None:  # a promised file is written too, with the same reason
                 sheet = "Список сетевого партнёрства"
@@ -64,8 +61,9 @@ def register(app: typer.Typer) -> None:
                                notes={sheet: f"Список сетевого партнёрства; {year} г.; не оценено"})
             typer.echo(f"Записано (пусто): {csv}" + (f", {xlsx}" if xlsx is not None else ""))
             raise not_assessed(reason) from None
-        except Exception as exc:  # noqa: BLE001 - translated for the user, detail to the log
+        if exc is not None:
             raise failure_exit(exc, "сетевое партнёрство", csv) from None
+        res = run.values["partners"]
         paired = res.paired
         extra = [c for c in paired.columns if c not in CSV_COLUMNS and c != "paired"]
         write_reader_csv(paired[CSV_COLUMNS + extra], csv, pt.COLUMN_LABELS_RU, ids)

@@ -72,6 +72,8 @@ class StageLog:
     failures: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
+    # the exception behind each failure, so a command can answer it (exit 4 for «не оценено»)
+    exceptions: dict[str, BaseException] = field(default_factory=dict)
 
     def run(self, name: str, fn: Callable[[], T], needs: Sequence[str] = (), ds: Any = None) -> T | None:
         """``fn()``, or ``None`` with a recorded reason when it fails or a needed stage failed."""
@@ -96,6 +98,7 @@ class StageLog:
             if not_assessed(exc):
                 reason = not_assessed_ru(reason)
             self.failures[name] = reason
+            self.exceptions[name] = exc
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.details.append(f"[{name}]\n{detail}")
             # the traceback is for stages.log only: at DEBUG it never reaches the console (logging's

@@ -19,7 +19,7 @@ from shnro_lib import __version__
 from shnro_lib.io.facts import currency_label
 from shnro_lib.pipeline.cache import META_FILE, cache_key, load_region, parameters_hash, store_region
 from shnro_lib.pipeline.log import StageLog
-from shnro_lib.pipeline.overview import dataset_metadata, load_report_tables, overview_tables
+from shnro_lib.pipeline.overview import dataset_metadata, load_report_tables
 from shnro_lib.pipeline.results import RegionResults
 from shnro_lib.pipeline.settings import Overrides, report_settings, stage_config
 
@@ -40,51 +40,13 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     """
     # the analysis modules are heavy: imported when computing, not when a notebook only reads the cache
     from shnro_lib.pipeline import stages as S
+    from shnro_lib.pipeline.graph import CONFIG_NAMES, run_graph
 
     year = int(year)
     settings = report_settings(overrides)
-    cfg = {name: stage_config(overrides, name) for name in ("context", "costs", "criteria", "effects", "indices",
-                                                            "monitoring", "partners")}
     log = log or StageLog()
-    t0 = time.perf_counter()
-    tables = overview_tables(ds, year)
-    log.timings["overview"] = round(time.perf_counter() - t0, 3)
-    ident_over = S.identify_override(cfg)
-    upto = sorted({int(y) for y in ds.years if y <= year} | {year})
-
-    def keep(name: str, value: Any) -> None:
-        if value is not None:
-            tables[name] = value
-
-    # identification of every year up to the report year: the report year, the changes and the panel
-    runs = log.run("identify", lambda: S.identify_years(ds, upto, rules, ident_over))
-    keep("identify", runs[year] if runs else None)
-    keep("identification_changes", log.run("identification_changes",
-                                           lambda: S.changes(ds, year, rules, ident_over, runs), ["identify"]))
-    panel = log.run("ident_panel", lambda: S.ident_panel(ds, year, rules, ident_over, runs), ["identify"])
-    keep("ident_panel", panel)
-    # the other choices of the rule set; its main choice is the identify stage's table of the year
-    sens = log.run("sensitivity", lambda: S.sensitivity(ds, year, rules, ident_over, runs[year]), ["identify"])
-    for name, value in (sens or {}).items():
-        keep(name, value)
-    # context of the report year: clusters, expected results, similar schools — fitted once
-    reports = log.run("context", lambda: S.context_years(ds, [year], cfg["context"]), ds=ds)
-    keep("context", S.context(reports, year) if reports else None)
-    keep("similar", log.run("similar", lambda: S.similar(reports, year), ["context"]))
-    keep("effects", log.run("effects", lambda: S.effects(ds, cfg["effects"]), ds=ds))
-    keep("costs", log.run("costs", lambda: S.costs(ds, year, reports[year] if reports else None, cfg["costs"]),
-                          ds=ds))
-    keep("partners", log.run("partners", lambda: S.partners(ds, year, rules, ident_over, runs[year], reports,
-                                                            cfg["partners"], cfg["context"]), ["identify", "context"]))
-    keep("monitoring", log.run("monitoring", lambda: S.monitoring(ds, year, rules, panel, cfg["monitoring"]),
-                               ["ident_panel"]))
-    keep("trajectories", log.run("trajectories", lambda: S.trajectories(panel, year, cfg["monitoring"]),
-                                 ["ident_panel"]))
-    # computed once here; the regional, municipal and collection reports, the school pages and the
-    # practices workbook all read this table
-    keep("worth_learning", log.run("worth_learning", lambda: S.worth_learning_list(
-        ds, year, tables, log.failures, stage_config(overrides, "profiles"))))
-    methods = S.method_texts(ds, rules, cfg)
+    tables = run_graph(ds, year, rules, overrides, log=log).tables
+    methods = S.method_texts(ds, rules, {name: stage_config(overrides, name) for name in CONFIG_NAMES})
 
     tables.update(load_report_tables(ds))
     dmeta = dataset_metadata(ds, data_dir)

@@ -31,7 +31,7 @@ from shnro_lib.monitoring import (
     monitoring_table,
     school_trajectories,
 )
-from shnro_lib.partners import load_partners_config, partner_result, partners_method_ru
+from shnro_lib.partners import PartnerResult, load_partners_config, partner_result, partners_method_ru
 
 # --------------------------------------------------------------------------- stages
 
@@ -69,9 +69,11 @@ def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any], bas
     return {"sensitivity": sensitivity_table(runs), "sensitivity_kappa": rule_set_kappa(runs)}
 
 
-def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None) -> dict[int, ContextReport]:
-    """Context analysis (features, clusters, expected results, similar schools) of each year."""
-    return {int(y): context_analysis(ds, int(y), config, stability=False) for y in sorted(years)}
+def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None, stability: bool = False
+                  ) -> dict[int, ContextReport]:
+    """Context analysis (features, clusters, expected results, similar schools) of each year
+    (``stability``: also resample the clustering, as ``shnro context`` reports it)."""
+    return {int(y): context_analysis(ds, int(y), config, stability=stability) for y in sorted(years)}
 
 
 def context(reports: Mapping[int, ContextReport], year: int) -> pd.DataFrame:
@@ -89,9 +91,9 @@ def expected_table(report: ContextReport) -> pd.DataFrame:
     return report.model.table.assign(model_used=report.model.model_used, context_r2=round(report.model.r2, 4))
 
 
-def effects(ds: Any, config: Mapping[str, Any] | None) -> pd.DataFrame:
-    """The estimator table of the programme effects."""
-    return programme_effects(ds, config)
+def effects(ds: Any, config: Mapping[str, Any] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The estimator table of the programme effects and its details (the design, the self-check)."""
+    return programme_effects(ds, config, details=True)
 
 
 def costs(ds: Any, year: int, report: ContextReport | None, config: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -108,16 +110,17 @@ def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[
 
 def partners(ds: Any, year: int, rules: str, override: Mapping[str, Any], ident: pd.DataFrame,
              reports: Mapping[int, ContextReport], config: Mapping[str, Any] | None,
-             context_config: Mapping[str, Any] | None) -> pd.DataFrame:
-    """The partnership list, pairing by the categories of ``rules`` and the context already computed
-    (the earlier years the leaders' stability needs are analysed here)."""
+             context_config: Mapping[str, Any] | None) -> PartnerResult:
+    """The partnership result (pairs, leaders, schools left unpaired), pairing by the categories of
+    ``rules`` and the context already computed (the earlier years the leaders' stability needs are
+    analysed here)."""
     missing = [y for y in partner_years(ds, year, config) if y not in reports]
     reports = {**reports, **context_years(ds, missing, context_config)}
     contexts = {y: reports[y].table for y in partner_years(ds, year, config)}
     res = partner_result(ds, year, config, rules=load_rules(rules, override.get("criteria")), ident=ident,
                          contexts=contexts,
                          features=reports[year].model.context.z)
-    return res.pairs
+    return res
 
 
 def monitoring(ds: Any, year: int, rules: str, panel: pd.DataFrame, config: Mapping[str, Any] | None
