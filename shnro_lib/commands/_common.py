@@ -61,6 +61,23 @@ def batch_overrides(config: Path | None) -> dict[str, Any]:
         raise typer.Exit(1) from None
 
 
+def overrides_with_option(config: Path | None, name: str, section: str, key: str, value: Any,
+                          validate: Any) -> dict[str, Any]:
+    """The user's ``--config`` with a command option set as ``<name>.yaml: section: key`` would set it
+    (``value`` ``None``: the option was not given), validated by ``validate`` (exit 1 with its message)."""
+    overrides = batch_overrides(config)
+    if value is not None:
+        part = dict(overrides.get(name) or {})
+        part[section] = {**dict(part.get(section) or {}), key: value}
+        overrides[name] = part
+    try:
+        validate(overrides.get(name) or None)
+    except ValueError as exc:
+        typer.echo(f"Ошибка: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return overrides
+
+
 def run_stages(ds: Any, year: int, rules: str, overrides: dict[str, Any], targets: list[str],
                cluster_stability: bool = False) -> Any:
     """The stages a command's files need, from the batch's stage graph (same functions, settings

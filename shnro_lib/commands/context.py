@@ -33,11 +33,11 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib.commands._common import (
-            batch_overrides,
             failure_exit,
             is_not_assessed,
             load_or_exit,
             not_assessed,
+            overrides_with_option,
             run_stages,
             write_reader_csv,
         )
@@ -45,17 +45,8 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.context.expected import MODEL_NAMES_RU
         from shnro_lib.outputs import write_workbook
 
-        overrides = batch_overrides(config)
-        if method is not None:
-            # «--method» is the clustering method of context.yaml, as a --config file would set it
-            part = dict(overrides.get("context") or {})
-            part["clustering"] = {**dict(part.get("clustering") or {}), "method": method}
-            overrides["context"] = part
-        try:
-            load_context_config(overrides.get("context") or None)
-        except ValueError as exc:
-            typer.echo(f"Ошибка: {exc}", err=True)
-            raise typer.Exit(1) from None
+        # «--method» is context.yaml's clustering.method, as a --config file would set it
+        overrides = overrides_with_option(config, "context", "clustering", "method", method, load_context_config)
         ds = load_or_exit(data_dir, year)
         run = run_stages(ds, year, "lo_2018", overrides, ["context"], cluster_stability=True)
         exc = run.cause("context")

@@ -26,28 +26,19 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib.commands._common import (
-            batch_overrides,
             failure_exit,
             is_not_assessed,
             load_or_exit,
             not_assessed,
+            overrides_with_option,
             run_stages,
             write_reader_csv,
         )
         from shnro_lib.costs import COLUMNS, load_costs_config
         from shnro_lib.labels import money_labels
 
-        overrides = batch_overrides(config)
-        if bootstrap is not None:
-            # «--bootstrap» is costs.yaml's DEA bootstrap, as a --config file would set it
-            part = dict(overrides.get("costs") or {})
-            part["dea"] = {**dict(part.get("dea") or {}), "bootstrap_reps": bootstrap}
-            overrides["costs"] = part
-        try:
-            load_costs_config(overrides.get("costs") or None)
-        except ValueError as exc:
-            typer.echo(f"Ошибка: {exc}", err=True)
-            raise typer.Exit(1) from None
+        # «--bootstrap» is costs.yaml's dea.bootstrap_reps, as a --config file would set it
+        overrides = overrides_with_option(config, "costs", "dea", "bootstrap_reps", bootstrap, load_costs_config)
         ds = load_or_exit(data_dir, year)
         labels = money_labels(ds.facts.currency_ru)
         # the batch's stages: the expected results come from the context stage's model, not refitted

@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from shnro_lib.commands._common import (
-            batch_overrides,
             failure_exit,
             load_or_exit,
+            overrides_with_option,
             run_stages,
             write_reader_csv,
         )
@@ -40,17 +40,8 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.pipeline.log import not_assessed_ru
         from shnro_lib.report.format import fmt_num
 
-        overrides = batch_overrides(config)
-        if seed is not None:
-            # «--seed» is effects.yaml's self-check seed, as a --config file would set it
-            part = dict(overrides.get("effects") or {})
-            part["self_check"] = {**dict(part.get("self_check") or {}), "seed": seed}
-            overrides["effects"] = part
-        try:
-            load_effects_config(overrides.get("effects") or None)
-        except ValueError as exc:
-            typer.echo(f"Ошибка: {exc}", err=True)
-            raise typer.Exit(1) from None
+        # «--seed» is effects.yaml's self_check.seed, as a --config file would set it
+        overrides = overrides_with_option(config, "effects", "self_check", "seed", seed, load_effects_config)
         ds = load_or_exit(data_dir)
         # the batch's effects stage (it reads no report year: the programme's own years are its design)
         run = run_stages(ds, max(ds.years), "lo_2018", overrides, ["effects"])
