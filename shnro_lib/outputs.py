@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,3 +250,24 @@ def write_workbook(
         fix_zip_timestamps(tmp)
 
     return atomic_write(path, _write)
+
+
+def school_page_paths(region: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None) -> dict[str, Path]:
+    """``school_id -> OUT/<municipality slug>/<school slug>.html`` (the same names the batch writes)."""
+    sch = region.table("schools")
+    muni_slugs = unique_slugs(sorted(sch["municipality"].dropna().astype(str).unique().tolist()))
+    out = {}
+    keep = None if school_ids is None else {str(s) for s in school_ids}
+    for r in sch.sort_values(["municipality", "name", "school_id"], kind="stable").itertuples():
+        sid = str(r.school_id)
+        if keep is not None and sid not in keep:
+            continue
+        m = muni_slugs.get(str(r.municipality), "bez-munitsipaliteta")
+        out[sid] = Path(out_dir) / m / f"{slugify(f'{sid} {r.name}', max_length=80)}.html"
+    return out
+
+
+def municipality_page_path(out_dir: str | Path, municipality: str, region: Any) -> Path:
+    """``OUT/<municipality slug>/index.html``: the list of a municipality's school pages."""
+    names = sorted(region.table("schools")["municipality"].dropna().astype(str).unique().tolist())
+    return Path(out_dir) / unique_slugs(names)[municipality] / "index.html"

@@ -295,10 +295,10 @@ def test_pages_in_browser(pages, tmp_path) -> None:
 
 
 def test_practices_section_and_batch_outputs(region, small_demo, small_demo_dir, tmp_path) -> None:
-    from shnro_lib.profiles import practices_section_html, write_school_outputs
+    from shnro_lib.profiles import regional_practices_section, write_school_outputs
 
-    html = practices_section_html(region, small_demo)
-    assert 'id="r-practices"' in html and "не причинный" in html and "Почему в списке" in html
+    html = regional_practices_section(region, small_demo).to_html()
+    assert "не причинный" in html and "Почему в списке" in html
     links = write_school_outputs(region, small_demo_dir, tmp_path / "schools",
                                  municipalities=region.municipalities[:1], progress=False)
     assert [Path(p).name for _, p, _ in links] == ["index.html", "practices.xlsx"]
@@ -307,11 +307,11 @@ def test_practices_section_and_batch_outputs(region, small_demo, small_demo_dir,
 
 
 def test_school_links_section(region, pages) -> None:
-    from shnro_lib.profiles import school_links_section_html
+    from shnro_lib.report import school_links_section
 
     out, _ = pages
     m = region.municipalities[0]
-    html = school_links_section_html(region, m, pages_href="../schools")
+    html = school_links_section(region, m, pages_href="../schools").to_html()
     hrefs = re.findall(r'href="\.\./schools/([^"]+)"', html)
     assert len(hrefs) == len(region.school_ids(m))
     assert all((out / h).exists() for h in hrefs)

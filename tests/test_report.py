@@ -9,6 +9,7 @@ import pytest
 
 from shnro_lib import report as R
 from shnro_lib.pipeline import RegionResults, cache_key, compute_from_dataset, compute_region, load_region
+from shnro_lib.profiles import regional_practices_section
 from shnro_lib.report.content import Figure, Section, Table, table
 
 FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
@@ -167,7 +168,7 @@ def test_integrated_sections_return_content(small_region) -> None:
     assert "Основной набор правил" in sens.to_html() and "κ" in sens.to_html()
     stab = R.regional_stability_section(region).to_html()
     assert "Смена списка ШНРО/ШНСУ по годам" in stab and "все годы" in stab and "из n лет" in stab
-    practices = R.regional_practices_section(region).to_html()
+    practices = regional_practices_section(region).to_html()
     assert "описательный, а не причинный" in practices
     links = R.school_links_section(region, m, "../schools")
     n_links = links.to_html().count('<a href="../schools/')

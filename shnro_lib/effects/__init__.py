@@ -25,20 +25,14 @@ Estimators (one row each in :func:`programme_effects`):
 - ``matching`` — nearest neighbours on pre-programme results and context; the fallback.
 """
 
+from shnro_lib.effects.cohorts import programme_cohorts, selection_index
 from shnro_lib.effects.design import CohortDesign, ProgrammeDesign, choose_estimator, programme_design
 from shnro_lib.effects.did import callaway_santanna, did_two_stage, event_study
 from shnro_lib.effects.io_dose import dose_response, input_output, paired_hedges_g
 from shnro_lib.effects.matching import matching_estimate
 from shnro_lib.effects.method import effects_method_ru
 from shnro_lib.effects.naive_rtm import naive_pre_post, rtm_adjusted, rtm_point
-from shnro_lib.effects.panel import (
-                                      OUTCOMES,
-                                      panel_clean_years,
-                                      panel_selection_years,
-                                      programme_cohorts,
-                                      result_panel,
-                                      selection_index,
-)
+from shnro_lib.effects.panel import OUTCOMES, panel_clean_years, panel_selection_years, result_panel
 from shnro_lib.effects.plots import plot_event_study, plot_rdd
 from shnro_lib.effects.rdd import rdd_data, rdd_estimate
 from shnro_lib.effects.selection import selection_adjusted, selection_covariates

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from shnro_lib.effects.panel import programme_cohorts, selection_index
+from shnro_lib.effects.cohorts import programme_cohorts, selection_index
 from shnro_lib.effects.settings import EffectsSettings, load_effects_config
 
 KIND_RU = {

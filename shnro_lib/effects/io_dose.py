@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from shnro_lib.effects.cohorts import programme_cohorts
 from shnro_lib.effects.matching import _context_for_matching
-from shnro_lib.effects.panel import panel_selection_years, programme_cohorts, result_panel
+from shnro_lib.effects.panel import panel_selection_years, result_panel
 from shnro_lib.effects.settings import load_effects_config
 from shnro_lib.indicators.scale import has_scale, pct_of_range
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from shnro_lib.effects.panel import OUTCOMES, _pre_mean, selection_index
+from shnro_lib.effects.cohorts import selection_index
+from shnro_lib.effects.panel import OUTCOMES, _pre_mean
 from shnro_lib.effects.settings import load_effects_config
 
 

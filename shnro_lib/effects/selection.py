@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shnro_lib.effects.panel import OUTCOMES, selection_index
+from shnro_lib.effects.cohorts import selection_index
+from shnro_lib.effects.panel import OUTCOMES
 from shnro_lib.effects.settings import load_effects_config
 
 

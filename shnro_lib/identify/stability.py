@@ -1,7 +1,7 @@
 """Stability of the list over years: flip rate and a «k of n years» persistence rule.
 
 A *panel* is one row per school and year with ``school_id``, ``year`` and ``category`` (the
-output of :func:`identification_panel` or of ``shnro_lib.monitoring.identification_panel``).
+output of :func:`identification_panel`, which monitoring reads too).
 «Listed» means ШНРО, ШНСУ or both; «зона риска» is not listed.
 """
 
@@ -18,16 +18,42 @@ from shnro_lib.identify.rules import load_rules
 
 
 def identification_panel(ds: Any, years: Sequence[int] | None = None, rules: str | Path | Mapping = "lo_2018",
-                         override: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """:func:`identify_schools` for every year: ``school_id, year, municipality, category``."""
+                         override: Mapping[str, Any] | None = None,
+                         runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """:func:`identify_schools` for every year: the school × year categories.
+
+    Parameters
+    ----------
+    ds : the loaded data set.
+    years : the years (default: every data year), returned in ascending order.
+    rules : a rule set's name, path or loaded dict.
+    override : a user's ``criteria`` (merged over the rule set) and ``indices`` sections.
+    runs : year -> identification table already computed with the same rules and override; those
+        years are reused as they are, the others are identified here.
+
+    Returns
+    -------
+    DataFrame
+        ``school_id, year`` (``Int64``), ``municipality, category``, and where the identification
+        has them ``ident_index_known`` (the school had a result index: without one its «нет» for
+        ШНРО is not a finding) and ``unassessed_categories``.
+    """
     r = load_rules(rules, (override or {}).get("criteria"))
+    indices = {"indices": (override or {}).get("indices")}
     parts = []
     for y in sorted(int(v) for v in (years if years is not None else ds.years)):
-        t = identify_schools(ds, y, r, override={"indices": (override or {}).get("indices")})
-        parts.append(pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": y,
-                                   "municipality": t["municipality"].astype("string"),
-                                   "category": t["category"].astype("string")}))
-    return pd.concat(parts, ignore_index=True)
+        t = runs[y] if runs is not None and y in runs else identify_schools(ds, y, r, override=indices)
+        part = pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": y,
+                             "municipality": t["municipality"].astype("string"),
+                             "category": t["category"].astype("string")})
+        if "result_index" in t.columns:
+            part["ident_index_known"] = t["result_index"].notna().to_numpy()
+        if "unassessed_categories" in t.columns:
+            part["unassessed_categories"] = t["unassessed_categories"].astype("string").to_numpy()
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["year"] = out["year"].astype("Int64")
+    return out
 
 
 def _listed_wide(panel: pd.DataFrame, categories: Sequence[str]) -> pd.DataFrame:

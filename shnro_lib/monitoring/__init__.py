@@ -6,8 +6,11 @@ The indicators of §3 of the support concept («динамика результ�
 «school × year» panel, so a municipality can add its own indicator without code.
 
 The identification of every year is an *input* (``school_id, year, category``);
-:func:`identification_panel` builds it with :func:`shnro_lib.identify.identify_schools`.
+:func:`identification_panel` (re-exported from :mod:`shnro_lib.identify`) builds it with
+:func:`shnro_lib.identify.identify_schools`.
 """
+
+from shnro_lib.identify.stability import identification_panel
 
 from .config import AGGREGATIONS, STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
 from .indicators import (
@@ -21,7 +24,7 @@ from .indicators import (
                          targets_from_facts,
 )
 from .method import COLUMN_LABELS_RU, monitoring_method_ru
-from .panel import build_panel, identification_panel
+from .panel import build_panel
 from .transitions import (
                          TRAJECTORY_STATUS_RU,
                          plot_transitions_flow,

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shnro_lib.identify.stability import identification_panel
+
 from .config import STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
-from .panel import build_panel, identification_panel
+from .panel import build_panel
 
 # --------------------------------------------------------------------------- engine
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -11,31 +11,6 @@ import pandas as pd
 from .config import load_monitoring_config
 
 # --------------------------------------------------------------------------- identification input
-
-def identification_panel(dataset, years: Sequence[int] | None = None, rules: str | Path | dict = "lo_2018",
-                         runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Run :func:`shnro_lib.identify.identify_schools` for every year: ``school_id, year, municipality, category``.
-
-    ``runs`` (year -> identification table) reuses identifications already computed.
-    """
-    from shnro_lib.identify import identify_schools, load_rules
-
-    r = load_rules(rules)
-    parts = []
-    for y in (years if years is not None else dataset.years):
-        t = runs[int(y)] if runs is not None and int(y) in runs else identify_schools(dataset, int(y), r)
-        part = pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": int(y),
-                             "municipality": t["municipality"].astype("string"),
-                             "category": t["category"].astype("string")})
-        if "result_index" in t.columns:
-            # without a result index a school was not assessed for ШНРО (its «нет» is not a finding)
-            part["ident_index_known"] = t["result_index"].notna().to_numpy()
-        if "unassessed_categories" in t.columns:
-            part["unassessed_categories"] = t["unassessed_categories"].astype("string").to_numpy()
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["year"] = out["year"].astype("Int64")
-    return out
 
 
 def _check_ident(ident: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ cache_dir = "../../data/cache"
 cache_entry = ""
 
 # %%
-from shnro_lib import report
+from shnro_lib import profiles, report
 from shnro_lib.pipeline import compute_region, load_region
 from shnro_lib.report import collection
 
@@ -88,7 +88,7 @@ collection.lists_by_municipality_section(region)
 # методические выезды, партнёрство. Список описательный: опыт этих школ стоит изучить на месте.
 
 # %%
-report.regional_practices_section(region)
+profiles.regional_practices_section(region)
 
 # %% [markdown]
 # ## Приложение А. Методика

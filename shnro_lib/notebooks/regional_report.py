@@ -26,7 +26,7 @@ cache_dir = "../../data/cache"
 cache_entry = ""
 
 # %%
-from shnro_lib import report
+from shnro_lib import profiles, report
 from shnro_lib.pipeline import compute_region, load_region
 
 region = load_region(cache_entry) if cache_entry else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
@@ -93,7 +93,7 @@ report.regional_stability_section(region)
 # где искать работающие практики, но не доказывает, что рост вызван именно ими.
 
 # %%
-report.regional_practices_section(region)
+profiles.regional_practices_section(region)
 
 # %% [markdown]
 # ## Эффекты программ и «цена–качество»

@@ -19,6 +19,7 @@ from shnro_lib.effects import effects_method_ru, programme_effects
 from shnro_lib.identify import (
     identification_changes,
     identification_method_ru,
+    identification_panel,
     identify_each_year,
     load_rules,
     rule_set_kappa,
@@ -26,7 +27,6 @@ from shnro_lib.identify import (
     sensitivity_table,
 )
 from shnro_lib.monitoring import (
-    identification_panel,
     monitoring_method_ru,
     monitoring_table,
     school_trajectories,
@@ -55,8 +55,7 @@ def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: M
 def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
                 ) -> pd.DataFrame:
     """School × year categories up to ``year`` (monitoring and transitions read it)."""
-    return identification_panel(ds, [y for y in ds.years if y <= year], load_rules(rules, override.get("criteria")),
-                                runs=runs)
+    return identification_panel(ds, [y for y in ds.years if y <= year], rules, override, runs=runs)
 
 
 def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any], base: pd.DataFrame

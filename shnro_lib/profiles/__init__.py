@@ -11,6 +11,7 @@ from shnro_lib.profiles.practices import (
     DESCRIPTIVE_NOTE_RU,
     listed_practices,
     precision_recall,
+    regional_practices_section,
     rtm_gains,
     worth_learning,
     worth_learning_excel_frame,
@@ -23,11 +24,10 @@ from shnro_lib.profiles.render import (
     school_page_paths,
     write_school_outputs,
 )
-from shnro_lib.profiles.sections import practices_section_html, school_links_section_html
 
 __all__ = [
-    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "practices_section_html", "precision_recall", "problem_zones", "profile_inputs",
-    "render_school_page", "render_school_pages", "rtm_gains", "school_links_section_html", "school_page_paths", "school_profile",
+    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "precision_recall", "problem_zones", "profile_inputs",
+    "render_school_page", "render_school_pages", "rtm_gains", "regional_practices_section", "school_page_paths", "school_profile",
     "listed_practices", "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
     "write_worth_learning_sheet",
 ]

@@ -368,3 +368,26 @@ def precision_recall(listed: pd.Series | list[str], truth: pd.Series | list[str]
     hit = len(a & b)
     return {"n_listed": len(a), "n_true": len(b), "n_hit": hit,
             "precision": hit / len(a) if a else float("nan"), "recall": hit / len(b) if b else float("nan")}
+
+
+SECTION_COLUMNS = ["school_id", "name", "municipality", "route", "gain", "q_value", "category", "in_programme_years",
+                   "diagnostics", "methodical_visits", "has_partner", "process_note"]
+
+
+def regional_practices_section(region: Any, dataset: Any = None) -> Any:
+    """«Школы, чьи практики стоит изучить» as a report section: results rose beyond regression to the
+    mean given the context, or the school left the list and stayed out (:func:`worth_learning`).
+
+    Descriptive, not causal — the section says so first.  ``dataset`` adds programme and process
+    records (without it those columns are «—»).  Returns a :class:`shnro_lib.report.content.Section`.
+    """
+    from shnro_lib.report.content import Section, note, table, text
+    from shnro_lib.report.format import fmt_num
+    from shnro_lib.report.helpers import max_rows
+
+    tab = listed_practices(region, dataset)
+    parts = [note(DESCRIPTIVE_NOTE_RU), text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU])]
+    if len(tab):
+        parts.append(table(tab[SECTION_COLUMNS], WORTH_LABELS_RU, max_rows=max_rows(region),
+                           formats={"gain": lambda v: fmt_num(v, 2, True), "q_value": lambda v: fmt_num(v, 3)}))
+    return Section(parts)

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from shnro_lib.bands import BAND_COLOURS
+from shnro_lib.outputs import municipality_page_path, school_page_paths
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,31 +51,6 @@ def _int(v: Any) -> str:
     from shnro_lib.report import fmt_int
 
     return fmt_int(v)
-
-
-def school_page_paths(region: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None) -> dict[str, Path]:
-    """``school_id -> OUT/<municipality slug>/<school slug>.html`` (the same names the batch writes)."""
-    from shnro_lib.outputs import slugify, unique_slugs
-
-    sch = region.table("schools")
-    muni_slugs = unique_slugs(sorted(sch["municipality"].dropna().astype(str).unique().tolist()))
-    out = {}
-    keep = None if school_ids is None else {str(s) for s in school_ids}
-    for r in sch.sort_values(["municipality", "name", "school_id"], kind="stable").itertuples():
-        sid = str(r.school_id)
-        if keep is not None and sid not in keep:
-            continue
-        m = muni_slugs.get(str(r.municipality), "bez-munitsipaliteta")
-        out[sid] = Path(out_dir) / m / f"{slugify(f'{sid} {r.name}', max_length=80)}.html"
-    return out
-
-
-def municipality_page_path(out_dir: str | Path, municipality: str, region: Any) -> Path:
-    """``OUT/<municipality slug>/index.html``: the list of a municipality's school pages."""
-    from shnro_lib.outputs import unique_slugs
-
-    names = sorted(region.table("schools")["municipality"].dropna().astype(str).unique().tolist())
-    return Path(out_dir) / unique_slugs(names)[municipality] / "index.html"
 
 
 def new_plot(inp: ProfileInputs) -> Any:

@@ -36,7 +36,6 @@ from shnro_lib.report.regional import (
     regional_identified_section,
     regional_monitoring_section,
     regional_participation_section,
-    regional_practices_section,
     regional_sensitivity_section,
     regional_stability_section,
     regional_summary_section,
@@ -67,7 +66,7 @@ __all__ = [
     "monitoring_section", "municipal_index", "municipal_summaries", "municipal_workbook", "municipality_table", "notebook_to_html",
     "overview_section", "page_html", "partners_section", "read_meta", "regional_compare_section",
     "regional_distributions_section", "regional_effects_section", "regional_identified_section",
-    "regional_monitoring_section", "regional_participation_section", "regional_practices_section",
+    "regional_monitoring_section", "regional_participation_section",
     "regional_sensitivity_section", "regional_stability_section", "regional_summary_section", "school_links_section",
     "short_school_name", "subtitle", "summary_section", "suppress_small", "synthetic_banner", "table",
 ]

@@ -162,27 +162,6 @@ def regional_stability_section(region: Any) -> Section:
                           note="«k из n лет» — школа в списке, если выявлялась не менее k раз за последние n лет.")])
 
 
-def regional_practices_section(region: Any, dataset: Any = None) -> Section:
-    """«Школы, чьи практики стоит изучить»: results rose beyond regression to the mean given the
-    context, or the school left the list and stayed out (:func:`shnro_lib.profiles.worth_learning`).
-    Descriptive, not causal — the section says so first.  ``dataset`` adds programme and process
-    records (without it those columns are «—»)."""
-    from shnro_lib.profiles.practices import (
-        DESCRIPTIVE_NOTE_RU,
-        WORTH_LABELS_RU,
-        listed_practices,
-        worth_learning_sentences,
-    )
-    from shnro_lib.profiles.sections import SECTION_COLUMNS
-
-    tab = listed_practices(region, dataset)
-    parts = [note(DESCRIPTIVE_NOTE_RU), text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU])]
-    if len(tab):
-        parts.append(table(tab[SECTION_COLUMNS], WORTH_LABELS_RU, max_rows=_rows(region),
-                           formats={"gain": lambda v: fmt_num(v, 2, True), "q_value": lambda v: fmt_num(v, 3)}))
-    return Section(parts)
-
-
 def regional_effects_section(region: Any) -> Section:
     """Programme effects and the cost–quality summary of the region."""
     return Section([heading("Эффекты программ"), *effects_section(region, None).blocks,

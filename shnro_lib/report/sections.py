@@ -11,6 +11,7 @@ import pandas as pd
 
 from shnro_lib.bands import band_legend_ru
 from shnro_lib.labels import money_labels
+from shnro_lib.outputs import school_page_paths
 from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
 from shnro_lib.report.figures import costs_figure, distribution_figure, similar_schools_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
@@ -456,10 +457,8 @@ def school_links_section(region: Any, municipality: str, pages_href: str = "../s
 
     ``pages_href`` is the school pages' folder relative to the report (the batch writes reports to
     ``municipalities/`` and pages to ``schools/``, hence ``../schools``); schools in the order of
-    :func:`shnro_lib.profiles.render.school_page_paths` (municipality, name, code).
+    :func:`shnro_lib.outputs.school_page_paths` (municipality, name, code).
     """
-    from shnro_lib.profiles.render import school_page_paths
-
     paths = school_page_paths(region, ".", region.school_ids(municipality))
     if not paths:
         return Section([note("В муниципалитете нет школ в справочнике.")])
