@@ -11,6 +11,7 @@ from shnro_lib.costs.dea import dea_efficiency
 from shnro_lib.costs.settings import NotEstimated, load_costs_config
 from shnro_lib.indicators import school_result_index, standardised_results, window_years
 from shnro_lib.io.facts import currency_label
+from shnro_lib.plot_ticks import plain_log_axis
 
 
 def _expected(dataset, year: int, er: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -174,10 +175,13 @@ def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None, cur
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(table["spending_per_pupil"].median() / 1000, color="black", lw=0.8, ls="--")
     ax.set_xscale("log")
+    plain_log_axis(ax.xaxis)
     cur = currency or table.attrs.get("currency") or "руб."
     ax.set_xlabel(f"Расходы на обучающегося, тыс. {cur} (лог. шкала)")
     ax.set_ylabel(ylabel)
     t = "«Цена–качество»"
     ax.set_title(("СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + t) if synthetic else t, fontsize=10)
-    ax.legend(fontsize=8)
+    # below the axes, so that it never covers points
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    ax.tick_params(labelsize=9)
     return ax

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from shnro_lib.identify.stability import identification_panel
 
 from .config import STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
 from .panel import build_panel
+
+GRID_WIDTH_IN = 10.5  # width of the report page at the figure dpi, inches
+GRID_FONT_PT = 9
 
 # --------------------------------------------------------------------------- engine
 
@@ -272,6 +276,17 @@ def _arrow(change: float, direction: str) -> str:
     return (" ▲" if change > 0 else " ▼") + ("" if better else "!")
 
 
+def _wrap_header(text: str, width: int) -> str:
+    """Wrap a column header to ``width`` characters, hyphenating words that are longer."""
+    words = []
+    for w in text.replace("-", "- ").split():
+        while len(w) > width + 1:
+            words.append(w[: width - 1] + "-")
+            w = w[width - 1 :]
+        words.append(w)
+    return textwrap.fill(" ".join(words), width=width, break_long_words=False, break_on_hyphens=False)
+
+
 def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] | None = None,
                      config: str | Path | Mapping | None = None, synthetic: bool = False):
     """Colour grid municipality × indicator for ``year`` (like the California School Dashboard).
@@ -295,8 +310,13 @@ def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] |
     munis = [region] + sorted(m for m in sub["municipality"].dropna().unique() if m != region)
     cell = sub.set_index(["municipality", "indicator"])
     short = {n: (cfg["indicators"].get(n) or {}).get("short_ru", n) for n in names}
-    fig_w = max(6.0, 1.6 * len(names) + 3.5)
-    fig_h = max(3.0, 0.38 * len(munis) + 2.0)
+    # the report page shows about 10,5 inches at the figure's dpi: keep within it so that 9 pt stays 9 pt
+    name_w = 2.4
+    col_w = min(1.3, (GRID_WIDTH_IN - name_w) / max(1, len(names)))
+    headers = [_wrap_header(str(short[n]), max(6, int(col_w * 12))) for n in names]
+    head_lines = max((h.count("\n") + 1 for h in headers), default=1)
+    fig_w = name_w + col_w * len(names)
+    fig_h = 0.32 * len(munis) + 0.17 * head_lines + 1.6
     fig, ax = plt.subplots(figsize=(fig_w, fig_h))
     for i, m in enumerate(munis):
         for j, n in enumerate(names):
@@ -308,24 +328,27 @@ def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] |
                 status, text = "no_data", "—"
             ax.add_patch(Rectangle((j, i), 1, 1, facecolor=STATUS_COLOURS.get(status, "#ffffff"),
                                    edgecolor="#999999", linewidth=0.6))
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8,
+            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=GRID_FONT_PT,
                     fontweight="bold" if m == region else "normal")
     ax.set_xlim(0, len(names))
     ax.set_ylim(len(munis), 0)
+    ax.xaxis.tick_top()
     ax.set_xticks(np.arange(len(names)) + 0.5)
-    ax.set_xticklabels([short[n] for n in names], rotation=35, ha="right", fontsize=8)
+    ax.set_xticklabels(headers, rotation=0, ha="center", va="bottom", fontsize=GRID_FONT_PT)
     ax.set_yticks(np.arange(len(munis)) + 0.5)
-    ax.set_yticklabels(munis, fontsize=8)
+    ax.set_yticklabels(munis, fontsize=GRID_FONT_PT)
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
     title = f"Мониторинг ШНРО/ШНСУ: статус показателей относительно целей, {year} г."
     if synthetic:
         title = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, pad=8)
     handles = [Patch(facecolor=STATUS_COLOURS[k], edgecolor="#999999", label=labels.get(k, k)) for k in STATUS_KEYS]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02 - 0.9 / fig_h), ncol=5,
-              fontsize=8, frameon=False)
-    fig.text(0.01, 0.005, "▲/▼ — изменение к прошлому году; «!» — изменение в худшую сторону", fontsize=7)
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+                       ncol=min(5, len(handles)), fontsize=GRID_FONT_PT, frameon=False)
+    ax.annotate("▲/▼ — изменение к прошлому году; «!» — изменение в худшую сторону", xy=(0.5, 0),
+                xycoords=legend, xytext=(0, -4), textcoords="offset points", ha="center", va="top",
+                fontsize=GRID_FONT_PT)
     fig.tight_layout()
     return fig

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shnro_lib.plot_ticks import plain_log_axis
 from shnro_lib.report.content import Figure, figure
 from shnro_lib.report.format import procedure_order, short_school_name
 from shnro_lib.report.helpers import dpi as _dpi
@@ -131,12 +132,14 @@ def costs_figure(region: Any, municipality: str | None) -> Figure | None:
     ax.axhline(0, color="#44546a", lw=1)
     ax.axvline(float(np.nanmedian(x)), color="#44546a", lw=1, ls="--")
     ax.set_xscale("log")
+    plain_log_axis(ax.xaxis)
     ax.set_xlabel(f"Расходы на одного обучающегося, тыс. {region.currency} (логарифмическая шкала)")
     ax.set_ylabel("Результат относительно ожидаемого по контексту")
     for tx, ty, text in ((0.02, 0.95, "дешевле и лучше"), (0.75, 0.95, "дороже и лучше"),
                          (0.02, 0.03, "дешевле и хуже"), (0.75, 0.03, "дороже и хуже")):
-        ax.text(tx, ty, text, transform=ax.transAxes, fontsize=8, color="#44546a", va="top" if ty > 0.5 else "bottom")
-    ax.legend(fontsize=7, loc="lower right")
+        ax.text(tx, ty, text, transform=ax.transAxes, fontsize=9, color="#44546a", va="top" if ty > 0.5 else "bottom")
+    # below the axes, so that it never covers points
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.tight_layout()
     return figure(fig, "«Цена–качество»: расходы на обучающегося и результат с учётом контекста",
                        "Квадранты: расходы выше/ниже медианы региона; результат выше/ниже ожидаемого по "
