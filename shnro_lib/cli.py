@@ -43,6 +43,10 @@ def demo_data(
     seed: int = typer.Option(0, help="Зерно генератора случайных чисел"),
     scale: str = typer.Option("region", help="Масштаб: region (одна область) или national (вся страна)"),
     n_schools: int = typer.Option(0, help="Число школ (0 — по умолчанию из parameters/demo.yaml)"),
+    municipalities: int = typer.Option(None, "--municipalities", help="Регион любого размера: число "
+                                       "муниципалитетов (первые 18 — Ленинградской области, дальше синтетические)"),
+    schools: int = typer.Option(None, "--schools", help="Регион любого размера: примерное число школ всего "
+                                "(не меньше 4 на муниципалитет)"),
     exports: bool = typer.Option(False, "--exports", help="Ещё и широкие выгрузки ЕГЭ/ОГЭ/ВПР в папку exports_<имя>"),
     programme_profile: str = typer.Option(None, "--programme-profile", help="План программы поддержки из "
                                           "parameters/demo.yaml (programme.profiles): single_clean, staggered, "
@@ -52,11 +56,23 @@ def demo_data(
     if programme_profile is not None and scale != "region":
         typer.echo("План программы (--programme-profile) задаётся только для --scale region", err=True)
         raise typer.Exit(2)
+    if (municipalities is not None or schools is not None) and scale != "region":
+        typer.echo("Размер региона (--municipalities, --schools) задаётся только для --scale region", err=True)
+        raise typer.Exit(2)
+    if schools is not None and n_schools:
+        typer.echo("Число школ задаётся один раз: --schools или --n-schools", err=True)
+        raise typer.Exit(2)
     if scale == "region":
         from shnro_lib.demo import generate_demo
+        from shnro_lib.demo.sizes import region_size_problems
 
+        problems = region_size_problems(municipalities, schools)
+        if problems:
+            typer.echo("\n".join(f"Ошибка: {p}" for p in problems), err=True)
+            raise typer.Exit(2)
         try:
-            out = generate_demo(out_dir, seed=seed, n_schools=n_schools or None, programme_profile=programme_profile)
+            out = generate_demo(out_dir, seed=seed, n_schools=schools or n_schools or None,
+                                programme_profile=programme_profile, n_municipalities=municipalities)
         except ValueError as exc:      # an unknown programme profile: the message names the known ones
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(2) from None

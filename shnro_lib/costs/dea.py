@@ -28,15 +28,27 @@ def undominated(X: np.ndarray, Y: np.ndarray, chunk: int = 512) -> np.ndarray:
     Only these can be needed on the right-hand side of a DEA problem: in an optimal ``λ``, the weight
     of a dominated unit moved to a unit that dominates it keeps every constraint (no more input, no
     less output, the same ``Σ λ``), and every dominated unit is dominated by an undominated one.  So
-    φ against the undominated units equals φ against all of them, on a far smaller LP.  Compared
-    ``chunk`` rows at a time so that memory stays ``chunk × n``.
+    φ against the undominated units equals φ against all of them, on a far smaller LP.
+
+    A skyline pass: the units are taken in descending lexicographic order of ``(−x, y)`` (a unit
+    that dominates another is lexicographically greater, so it comes first), ``chunk`` at a time,
+    and each chunk is compared with itself and with the undominated units found so far only
+    (domination is transitive, so these suffice).  Cost ``n × (chunk + undominated)`` instead of
+    ``n²``; memory ``chunk × (chunk + undominated)``.
     """
     Z = np.hstack([-X, Y])  # larger is better in every column
-    keep = np.ones(Z.shape[0], dtype=bool)
-    for start in range(0, Z.shape[0], chunk):
-        z = Z[start:start + chunk, None, :]
-        dominated = ((Z[None, :, :] >= z).all(axis=2) & (Z[None, :, :] > z).any(axis=2)).any(axis=1)
-        keep[start:start + chunk] = ~dominated
+    n = Z.shape[0]
+    keep = np.zeros(n, dtype=bool)
+    order = np.lexsort(-Z.T[::-1])  # descending, first column first
+    front = np.empty((0, Z.shape[1]))
+    for start in range(0, n, chunk):
+        rows = order[start:start + chunk]
+        z = Z[rows]
+        ref = np.vstack([front, z])
+        dominated = ((ref[None, :, :] >= z[:, None, :]).all(axis=2)
+                     & (ref[None, :, :] > z[:, None, :]).any(axis=2)).any(axis=1)
+        keep[rows] = ~dominated
+        front = np.vstack([front, z[~dominated]])
     return keep
 
 

@@ -25,6 +25,7 @@ from .programme import (
 )
 from .results import make_outcomes
 from .schools import make_schools, make_territories, planted_improvers, school_effects
+from .sizes import region_municipalities
 
 
 @dataclass
@@ -39,7 +40,8 @@ class DemoOutput:
 
 def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = None,
                   config: dict | None = None, municipalities: list | None = None,
-                  fmt: str = "raw", programme_profile: str | None = None) -> DemoOutput:
+                  fmt: str = "raw", programme_profile: str | None = None,
+                  n_municipalities: int | None = None) -> DemoOutput:
     """Write a synthetic region to ``out_dir`` and its planted truth to ``<out_dir>_truth``.
 
     Parameters
@@ -54,7 +56,11 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     programme_profile : a programme design of ``programme.profiles`` in ``parameters/demo.yaml``
         (e.g. ``single_clean``: one cohort chosen on one year with clean earlier years); its
         selection rule is written to ``dataset.yaml``.
+    n_municipalities : make a region of this many municipalities (:func:`.sizes.region_municipalities`:
+        Leningrad oblast's first, then synthetic ones); ignored when ``municipalities`` is given.
     """
+    if municipalities is None and n_municipalities is not None:
+        municipalities = region_municipalities(int(n_municipalities), seed=seed)
     munis = municipalities or MUNICIPALITIES
     cfg = with_programme_profile(config or load_yaml(parameters_dir() / "demo.yaml"), programme_profile)
     rng = np.random.default_rng(seed)
@@ -84,7 +90,8 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
 
     meta = {"name": cfg["region"], "synthetic": True, "note": SYNTHETIC_NOTE,
             "generator": f"shnro demo-data --seed {seed}"
-                         + (f" --programme-profile {programme_profile}" if programme_profile else ""),
+                         + (f" --programme-profile {programme_profile}" if programme_profile else "")
+                         + (f" --municipalities {len(munis)} --schools {n}" if n_municipalities is not None else ""),
             **dataset_facts(cfg)}
     if fmt == "parquet":
         tables = {"schools": schools.reset_index(), "results": results, "context": context, "staff": staff,
