@@ -42,11 +42,12 @@ SCRATCH_DIR = ".shnro-tmp"  # per-batch scratch folder inside the output folder
 TEMP_SUFFIX = ".tmp"  # shnro_lib.outputs.atomic_write names its temporary files ".<name>.<random>.tmp"
 
 
-class BatchStop(BaseException):  # noqa: N818 - a request, not an error
+class BatchStop(KeyboardInterrupt):  # noqa: N818 - a request, not an error
     """Raised in the main process when SIGINT/SIGTERM asks the batch to stop.
 
-    A ``BaseException`` like ``KeyboardInterrupt``: the ``except Exception`` that records a failed
-    analysis stage must not swallow it (and cache a region with a stage «failed» by the stop).
+    A ``KeyboardInterrupt``: the stage log, which records any other exception of a failed analysis
+    stage (native panics included), re-raises interrupts, so a stop never caches a region with a
+    stage «failed» by the stop.
     """
 
     def __init__(self, signum: int) -> None:
