@@ -137,6 +137,13 @@ def _stages() -> list[Stage]:
         Stage("worth_learning",
               lambda i: S.worth_learning_list(i.ds, i.year, i.tables, i.failures, i.config("profiles")),
               uses=("overview", "identify", "context", "trajectories")),
+        # the facts tables every view selects from: each shown quantity once, at its level
+        Stage("school_facts", lambda i: S.school_facts(i.tables, i.year, i.overrides, i.config("monitoring")),
+              ("overview",), uses=("identify", "ident_panel", "context", "costs", "partners", "trajectories",
+                                   "worth_learning")),
+        Stage("municipality_facts",
+              lambda i: S.level_facts(i.values["school_facts"], i.tables.get("monitoring"), i.config("monitoring")),
+              ("school_facts",), uses=("monitoring",), tables=lambda v: v),
     ]
 
 

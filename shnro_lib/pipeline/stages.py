@@ -16,6 +16,7 @@ import pandas as pd
 from shnro_lib.context import ContextReport, context_analysis, context_method_ru
 from shnro_lib.costs import cost_quality, costs_method_ru
 from shnro_lib.effects import effects_method_ru, programme_effects
+from shnro_lib.facts import municipality_year_facts, region_year_facts, school_year_facts
 from shnro_lib.identify import (
     identification_changes,
     identification_method_ru,
@@ -27,11 +28,13 @@ from shnro_lib.identify import (
     sensitivity_table,
 )
 from shnro_lib.monitoring import (
+    load_monitoring_config,
     monitoring_method_ru,
     monitoring_table,
     school_trajectories,
 )
 from shnro_lib.partners import PartnerResult, load_partners_config, partner_result, partners_method_ru
+from shnro_lib.pipeline.settings import report_settings
 
 # --------------------------------------------------------------------------- stages
 
@@ -141,6 +144,23 @@ def worth_learning_list(ds: Any, year: int, tables: Mapping[str, pd.DataFrame], 
 
     so_far = RegionResults(meta={"year": int(year)}, tables=dict(tables), failures=dict(failures))
     return worth_learning(so_far, ds, config)
+
+
+def school_facts(tables: Mapping[str, pd.DataFrame], year: int, overrides: Mapping[str, Any] | None,
+                 monitoring_config: Mapping[str, Any] | None) -> pd.DataFrame:
+    """School × year facts with each school's status (from the stages before it)."""
+
+    listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
+    return school_year_facts(tables, year, report_settings(overrides).min_group_size, listed)
+
+
+def level_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None, monitoring_config: Mapping[str, Any] | None
+                ) -> dict[str, pd.DataFrame]:
+    """Municipality × year and region × year facts (from the school facts and the monitoring)."""
+
+    listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
+    return {"municipality_facts": municipality_year_facts(facts, monitoring, listed),
+            "region_facts": region_year_facts(facts, monitoring, listed)}
 
 
 def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:

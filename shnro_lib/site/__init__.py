@@ -82,8 +82,13 @@ def _coord(v: Any) -> float | None:
 
 
 def categories(region: Any) -> dict[str, str]:
-    """``school_id -> category`` of the report year («—» when identification did not run)."""
-    ident = region.table("identify") if region.ok("identify") else None
+    """``school_id -> category`` of the report year from the school facts (the identify stage's
+    table for a region without them); «—» when identification did not run."""
+    facts = region.table("school_facts") if region.ok("school_facts") and region.ok("identify") else None
+    if facts is not None:
+        ident = facts[facts["year"] == int(region.year)]
+    else:
+        ident = region.table("identify") if region.ok("identify") else None
     if ident is None or "category" not in ident.columns:
         return {}
     return {str(k): _text(v) or "—" for k, v in zip(ident["school_id"], ident["category"], strict=True)}
