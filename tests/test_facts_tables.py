@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shnro_lib.facts import LISTED_STATUSES, school_status, school_year_facts
+from shnro_lib.facts import LISTED_STATUSES, school_status
 
 YEAR = 2024
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
@@ -78,4 +78,12 @@ def test_municipal_and_regional_facts_add_up(region) -> None:
     by_year = m.groupby("year")[["schools", "schools_listed", "schools_risk"]].sum()
     pd.testing.assert_frame_equal(by_year, r.set_index("year")[["schools", "schools_listed", "schools_risk"]],
                                   check_dtype=False)
-    assert school_year_facts is not None and "monitoring_shnro_share" in r.columns
+    assert "monitoring_shnro_share" in r.columns and r["schools"].gt(0).all()
+
+
+def test_every_stage_has_a_russian_title() -> None:
+    """A skipped stage's reason names the stage it waited for: in Russian, never by its id."""
+    from shnro_lib.pipeline.graph import stage_names
+    from shnro_lib.pipeline.log import STAGE_TITLES_RU
+
+    assert not set(stage_names()) - set(STAGE_TITLES_RU)

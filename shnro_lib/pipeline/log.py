@@ -26,6 +26,7 @@ STAGE_TITLES_RU = {
     "costs": "цена и качество", "partners": "партнёрства", "ident_panel": "выявление по годам",
     "monitoring": "мониторинг", "trajectories": "переходы школ",
     "sensitivity": "чувствительность выявления", "worth_learning": "школы, чьи практики стоит изучить",
+    "overview": "обзор данных", "school_facts": "сводка по школам", "municipality_facts": "сводка по муниципалитетам",
 }
 # a failing stage whose input table is absent says so first
 _NEEDS_TABLE = {"context": ("context", "«Социальный контекст»"), "effects": ("programme", "«Участие в программе»"),
