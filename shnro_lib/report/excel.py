@@ -14,6 +14,34 @@ from shnro_lib.report.helpers import criterion_labels, criterion_titles, with_na
 from shnro_lib.report.helpers import min_n as _min_n
 from shnro_lib.vocabulary import name_ru
 
+# the monitoring table's status is the indicator's state against its target, not a school's status
+MONITORING_COLUMNS = {"title_ru": "title_ru", "year": "year", "value": "value", "unit": "unit",
+                      "n_schools": "n_schools", "target": "target", "status_ru": "target_status_ru", "note": "note"}
+PARTNER_COLUMNS = ["school_id", "school_name", "category", "leader_id", "leader_name", "leader_municipality",
+                   "distance_km", "context_distance", "result_gap", "reason"]
+PROGRAMME_COLUMNS = ["school_id", "year", "programme", "in_programme", "cohort", "partner_school_id", "cost_rub"]
+SHEET_LABELS_RU = {"target_status_ru": "Выполнение цели"}
+
+
+def programme_sheets(region: Any, municipality: str) -> dict[str, pd.DataFrame]:
+    """The municipality's monitoring indicators, proposed partnerships and programme records, as the
+    region's stages computed them (sheets only for the stages that ran)."""
+    sheets: dict[str, pd.DataFrame] = {}
+    mon = region.for_municipality("monitoring", municipality) if region.ok("monitoring") else None
+    if mon is not None and len(mon):
+        cols = [c for c in MONITORING_COLUMNS if c in mon.columns]
+        mon = mon[cols].rename(columns=MONITORING_COLUMNS)
+        sheets["Мониторинг"] = mon.sort_values(["title_ru", "year"], kind="stable").reset_index(drop=True)
+    pairs = region.for_municipality("partners", municipality) if region.ok("partners") else None
+    if pairs is not None and len(pairs):
+        sheets["Партнёрства"] = pairs[[c for c in PARTNER_COLUMNS if c in pairs.columns]].reset_index(drop=True)
+    prog = region.for_municipality("programme", municipality)
+    if prog is not None and len(prog):
+        prog = prog[[c for c in PROGRAMME_COLUMNS if c in prog.columns]]
+        sheets["Программа"] = with_names(region, prog.sort_values(["school_id", "year"], kind="stable")
+                                         .reset_index(drop=True))
+    return sheets
+
 
 def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     """Excel for one municipality: schools with categories, criteria and indices (atomic write)."""
@@ -44,9 +72,10 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     sheets["Индексы по годам"] = with_names(region, piv.reset_index())
     part = region.for_municipality("participation", municipality)
     sheets["Участие"] = part
+    sheets.update(programme_sheets(region, municipality))
     crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
     rules = region.meta.get("rules", "lo_2018")
-    labels = {**LABELS_RU, **money_labels(region.currency), **criterion_labels(rules),
+    labels = {**LABELS_RU, **money_labels(region.currency), **criterion_labels(rules), **SHEET_LABELS_RU,
               **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()}}
     note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
             f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
