@@ -155,9 +155,11 @@ def school_result_index(
     keys = ["school_id", "year"] if by_year else ["school_id"]
     agg = frame.groupby(keys).agg(
         wsum=("w", "sum"), wz=("wz", "sum"), w2se2=("w2se2", "sum"),
-        participants=("participants", lambda s: s.sum(min_count=1)), n_rows=("w", "size"),
+        participants=("participants", "sum"), participants_known=("participants", "count"), n_rows=("w", "size"),
         se_unknown=("se_unknown", "any"), n_years=("year", "nunique"),
     )
+    # a school with no known count has no count (not 0); native sums instead of a per-group lambda
+    agg["participants"] = agg["participants"].where(agg.pop("participants_known") > 0)
     by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
     shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
