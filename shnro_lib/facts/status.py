@@ -52,27 +52,27 @@ def school_status(identify: pd.DataFrame | None, trajectories: pd.DataFrame | No
     """
     ids = pd.Index(schools["school_id"].astype("string").unique(), name="school_id")
     out = pd.DataFrame(index=ids)
-    out["category"] = _column(identify, "category", ids)
+    out["category"] = values_by_school(identify, "category", ids)
     for col in ("status", "status_ru", "path", "left_year", "effective_since"):
-        out[col] = _column(trajectories, col, ids)
+        out[col] = values_by_school(trajectories, col, ids)
     if trajectories is None:
         out["status_ru"] = "не оценено: не рассчитаны траектории школ по списку"
     out["entered_year"] = _entered_year(panel, tuple(listed), ids)
     listed_now = out["status"].isin(LISTED_STATUSES).fillna(False).to_numpy(dtype=bool)
     out.loc[~listed_now, "entered_year"] = pd.NA
     out.loc[listed_now, ["left_year", "effective_since"]] = pd.NA
-    route = _column(worth, "route", ids)
+    route = values_by_school(worth, "route", ids)
     out["worth_learning"] = route.notna() & (route.astype("string").str.len() > 0).fillna(False)
     out["worth_learning_route"] = route.where(out["worth_learning"])
     return out.reset_index()[STATUS_COLUMNS]
 
 
-def _column(df: pd.DataFrame | None, col: str, ids: pd.Index) -> pd.Series:
+def values_by_school(df: pd.DataFrame | None, col: str, ids: pd.Index) -> pd.Series:
+    """``df[col]`` by school (one row per school), in the order of ``ids``; missing when absent."""
     if df is None or col not in df.columns or "school_id" not in df.columns:
         return pd.Series(pd.NA, index=ids, dtype="object")
-    s = df.drop_duplicates("school_id", keep="last").set_index(df["school_id"].astype("string")
-                                                               .drop_duplicates(keep="last"))[col]
-    return s.reindex(ids)
+    by_school = df.assign(_id=df["school_id"].astype("string")).drop_duplicates("_id").set_index("_id")[col]
+    return by_school.reindex(ids)
 
 
 def _entered_year(panel: pd.DataFrame | None, listed: tuple[str, ...], ids: pd.Index) -> pd.Series:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from shnro_lib.facts.status import school_status
+from shnro_lib.facts.status import school_status, values_by_school
 
 # quantities of the report year, by the stage that computed them (the stage's column names)
 REPORT_YEAR_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -102,20 +102,13 @@ def _report_year(tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: in
         t = tables.get(stage)
         have = [c for c in cols if t is not None and c in t.columns]
         for c in cols:
-            out[c] = _by_school(t, c, out["school_id"]) if c in have else np.nan
+            out[c] = values_by_school(t, c, pd.Index(out["school_id"])).to_numpy() if c in have else np.nan
     partners = tables.get("partners")
     for src, dst in PARTNER_COLUMNS.items():
-        out[dst] = _by_school(partners, src, out["school_id"]) if partners is not None and src in partners else pd.NA
+        out[dst] = values_by_school(partners, src, pd.Index(out["school_id"])).to_numpy()
     status = school_status(tables.get("identify"), tables.get("trajectories"), tables.get("worth_learning"),
                            sch, tables.get("ident_panel"), listed)
     return out.merge(status, on="school_id", how="left")
-
-
-def _by_school(t: pd.DataFrame | None, col: str, ids: pd.Series) -> np.ndarray:
-    if t is None or col not in t.columns:
-        return np.full(len(ids), np.nan)
-    s = t.assign(_id=t["school_id"].astype("string")).drop_duplicates("_id").set_index("_id")[col]
-    return s.reindex(ids.to_numpy()).to_numpy()
 
 
 def municipality_year_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None,
