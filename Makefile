@@ -32,10 +32,12 @@ reports: setup
 	$(SHNRO) reports $(DATA) --year $(YEAR) --out $(OUT)
 
 test: setup
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: setup
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 lab: setup

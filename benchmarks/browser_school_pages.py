@@ -26,8 +26,15 @@ def check_page(page: Path, tmp: Path, chromium: str) -> str | None:
     """None when the page is fine, else a short description of what failed."""
     probe = tmp / "probe.html"
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE), encoding="utf-8")
-    cmd = [chromium, *chromium_args(str(tmp / "profile")), "--enable-logging=stderr", "--v=0",
-           "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()]
+    cmd = [
+        chromium,
+        *chromium_args(str(tmp / "profile")),
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if run.returncode != 0:
         return f"chromium exit {run.returncode}"
@@ -64,7 +71,9 @@ def main() -> int:
             if why:
                 failed.append((page, why))
     dt = time.perf_counter() - t0
-    print(f"pages checked: {len(pages)}, failed: {len(failed)}, {dt:.0f} s ({dt / max(len(pages), 1):.2f} s/page)")
+    print(
+        f"pages checked: {len(pages)}, failed: {len(failed)}, {dt:.0f} s ({dt / max(len(pages), 1):.2f} s/page)"
+    )
     for page, why in failed[:10]:
         print(f"  {page.relative_to(args.out_dir)}: {why}")
     return 1 if failed else 0

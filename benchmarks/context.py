@@ -36,14 +36,18 @@ def main(data_dir: Path, truth_csv: Path, year: int) -> None:
         lab = res.labels.set_index("school_id")["cluster"]
         ari = adjusted_rand_score(truth.loc[lab.index, "context_group"], lab)
         s = res.stability
-        print(f"  {method:6s} k={res.k}  ARI vs planted groups = {ari:.3f}  "
-              f"bootstrap ARI = {s['ari_mean']:.3f} [{s['ari_low']:.3f}; {s['ari_high']:.3f}] "
-              f"(n_boot={s['n_boot']})  {time.time() - t:.1f} s")
+        print(
+            f"  {method:6s} k={res.k}  ARI vs planted groups = {ari:.3f}  "
+            f"bootstrap ARI = {s['ari_mean']:.3f} [{s['ari_low']:.3f}; {s['ari_high']:.3f}] "
+            f"(n_boot={s['n_boot']})  {time.time() - t:.1f} s"
+        )
         if method == "kmeans":
             k4 = C.cluster_analysis(ds, year, method, {"clustering": {"k": 4}}, stability=False)
             l4 = k4.labels.set_index("school_id")["cluster"]
-            print(f"         (kmeans with k fixed at 4: ARI = "
-                  f"{adjusted_rand_score(truth.loc[l4.index, 'context_group'], l4):.3f})")
+            print(
+                f"         (kmeans with k fixed at 4: ARI = "
+                f"{adjusted_rand_score(truth.loc[l4.index, 'context_group'], l4):.3f})"
+            )
     res = C.cluster_analysis(ds, year, stability=False)
     lab = res.labels.set_index("school_id")
     print("Кластеры по умолчанию x заложенные группы:")
@@ -56,25 +60,33 @@ def main(data_dir: Path, truth_csv: Path, year: int) -> None:
         tab = rep.table.set_index("school_id")
         flag = tab["resilient"].fillna(False).astype(bool).reindex(truth.index, fill_value=False)
         tp = int((flag & planted).sum())
-        print(f"Резильентные (нижние {share:.0%} по индексу контекста): отмечено {int(flag.sum())}, "
-              f"из них заложенных {tp}; recall = {tp / planted.sum():.2f}, "
-              f"precision = {tp / max(int(flag.sum()), 1):.2f}; "
-              f"доля отмеченных с латентным качеством > 0 = {(flag & good).sum() / max(int(flag.sum()), 1):.2f}")
+        print(
+            f"Резильентные (нижние {share:.0%} по индексу контекста): отмечено {int(flag.sum())}, "
+            f"из них заложенных {tp}; recall = {tp / planted.sum():.2f}, "
+            f"precision = {tp / max(int(flag.sum()), 1):.2f}; "
+            f"доля отмеченных с латентным качеством > 0 = {(flag & good).sum() / max(int(flag.sum()), 1):.2f}"
+        )
         if share == cfg["resilient"]["bottom_share"]:
             em = rep.model
             print(f"Модель: {em.model_used}; R² контекста = {em.r2:.3f}; причина: {em.reason[:160]}")
             d = tab.join(truth)
-            print(f"corr(residual, latent_quality) = {d['residual'].corr(d['latent_quality']):.3f}; "
-                  f"corr(context_index, context_effect) = {d['context_index'].corr(d['context_effect']):.3f}")
+            print(
+                f"corr(residual, latent_quality) = {d['residual'].corr(d['latent_quality']):.3f}; "
+                f"corr(context_index, context_effect) = {d['context_index'].corr(d['context_effect']):.3f}"
+            )
             miss = planted[planted].index.difference(flag[flag].index)
             print("Заложенные, но не отмеченные (группа, индекс контекста, нижняя граница ДИ):")
             for sid in miss:
                 r = d.loc[sid]
-                print(f"   {sid} {r['context_group']:14s} {r['context_index']:+.2f} {r['residual_ci_low']:+.2f}")
+                print(
+                    f"   {sid} {r['context_group']:14s} {r['context_index']:+.2f} {r['residual_ci_low']:+.2f}"
+                )
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(Path(args[0]) if args else ROOT / "data/demo",
-         Path(args[1]) if len(args) > 1 else ROOT / "data/demo_truth/truth_schools.csv",
-         int(args[2]) if len(args) > 2 else 2024)
+    main(
+        Path(args[0]) if args else ROOT / "data/demo",
+        Path(args[1]) if len(args) > 1 else ROOT / "data/demo_truth/truth_schools.csv",
+        int(args[2]) if len(args) > 2 else 2024,
+    )

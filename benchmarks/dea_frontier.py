@@ -31,9 +31,16 @@ def check(n: int, datasets: int, reps: int, seed: int = 100) -> dict:
         width.append(float((e["efficiency_ci_high"] - e["efficiency_ci_low"]).median()))
         e_dea.append(float((e["efficiency"] - true).mean()))
         e_bc.append(float((e["efficiency_bc"] - true).mean()))
-    return {"n_units": n, "datasets": datasets, "bootstrap_reps": reps, "coverage": float(np.mean(cover)),
-            "coverage_min_dataset": float(np.min(cover)), "median_width": float(np.median(width)),
-            "bias_dea": float(np.mean(e_dea)), "bias_bc": float(np.mean(e_bc))}
+    return {
+        "n_units": n,
+        "datasets": datasets,
+        "bootstrap_reps": reps,
+        "coverage": float(np.mean(cover)),
+        "coverage_min_dataset": float(np.min(cover)),
+        "median_width": float(np.median(width)),
+        "bias_dea": float(np.mean(e_dea)),
+        "bias_bc": float(np.mean(e_bc)),
+    }
 
 
 def main() -> None:

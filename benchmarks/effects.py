@@ -45,8 +45,15 @@ from shnro_lib.io import load_dataset
 from shnro_lib.outputs import write_csv
 
 DESIGNS = {"single_clean": "single_clean", "two_year_mean": None, "staggered": "staggered", "fuzzy": "fuzzy"}
-ESTIMATORS = ["naive_pre_post", "selection_adjusted", "rdd", "did_unadjusted", "event_study", "callaway_santanna",
-              "matching"]
+ESTIMATORS = [
+    "naive_pre_post",
+    "selection_adjusted",
+    "rdd",
+    "did_unadjusted",
+    "event_study",
+    "callaway_santanna",
+    "matching",
+]
 ESTIMAND = {"rdd": "first", "event_study": "es"}
 
 
@@ -67,8 +74,9 @@ def truth_cells(ds, truth_dir: Path) -> pd.DataFrame:
     z["year"] = z["year"].astype(int)
     eff = ty.set_index(["school_id", "year"])["true_effect_sd"]
     z["e_sd"] = eff.reindex(pd.MultiIndex.from_arrays([z["school_id"], z["year"]])).to_numpy()
-    z["e_pct"] = z["e_sd"] * [sd_pct[(p, int(g), s)] for p, g, s in zip(z["procedure"], z["grade"], z["subject"],
-                                                                          strict=True)]
+    z["e_pct"] = z["e_sd"] * [
+        sd_pct[(p, int(g), s)] for p, g, s in zip(z["procedure"], z["grade"], z["subject"], strict=True)
+    ]
     w = z["participants"].astype(float)
     z["w_ez"] = w * z["e_pct"] / z["cell_sd"]
     z["w_ep"] = w * z["e_pct"]
@@ -114,8 +122,18 @@ def one_replicate(args: tuple[str, int, int]) -> list[dict]:
     for _, r in tab.iterrows():
         for label in [r["estimator"]] + (["picked"] if r["estimator"] == picked else []):
             t = truth[f"{ESTIMAND.get(r['estimator'], 'att')}_pp"]
-            rows.append({"design": name, "seed": seed, "estimator": label, "picked_name": picked, "truth_pp": t,
-                         "estimate_pp": r["estimate_pp"], "lo": r["ci_low_pp"], "hi": r["ci_high_pp"]})
+            rows.append(
+                {
+                    "design": name,
+                    "seed": seed,
+                    "estimator": label,
+                    "picked_name": picked,
+                    "truth_pp": t,
+                    "estimate_pp": r["estimate_pp"],
+                    "lo": r["ci_low_pp"],
+                    "hi": r["ci_high_pp"],
+                }
+            )
     return rows
 
 
@@ -138,9 +156,16 @@ def selfcheck_replicate(args: tuple[str, int, int]) -> dict:
         tab = E.programme_effects(ds, estimators=[picked], design=design).set_index("estimator")
     t = truth[f"{ESTIMAND.get(picked, 'att')}_pp"]
     r = tab.loc[picked]
-    return {"design": name, "seed": seed, "picked": picked, "verdict": check["verdict"], "truth_pp": t,
-            "err": r["estimate_pp"] - t, "cover": bool(r["ci_low_pp"] <= t <= r["ci_high_pp"]),
-            "selfcheck_s": took}
+    return {
+        "design": name,
+        "seed": seed,
+        "picked": picked,
+        "verdict": check["verdict"],
+        "truth_pp": t,
+        "err": r["estimate_pp"] - t,
+        "cover": bool(r["ci_low_pp"] <= t <= r["ci_high_pp"]),
+        "selfcheck_s": took,
+    }
 
 
 def judge_selfcheck(rows: pd.DataFrame) -> pd.DataFrame:
@@ -158,14 +183,30 @@ def judge_selfcheck(rows: pd.DataFrame) -> pd.DataFrame:
         fit = abs(bias) + z * se < th.max_abs_bias_pp and lo >= th.min_coverage
         unfit = abs(bias) - z * se > th.max_abs_bias_pp or hi < th.min_coverage
         truth = "годен" if fit else "негоден" if unfit else "не ясно"
-        right = (d["verdict"] == "pass") if fit else (d["verdict"] == "fail") if unfit else pd.Series(np.nan, d.index)
-        out.append({"design": name, "picked": d["picked"].mode().iloc[0], "regions": n, "bias_pp": bias,
-                    "bias_mc_se_pp": se, "coverage": float(d["cover"].mean()), "truth": truth,
-                    "pass": int((d["verdict"] == "pass").sum()), "fail": int((d["verdict"] == "fail").sum()),
-                    "unknown": int((d["verdict"] == "unknown").sum()),
-                    "right_share": float(right.mean()) if right.notna().any() else np.nan,
-                    "pass_and_covered": int(((d["verdict"] == "pass") & d["cover"]).sum()),
-                    "selfcheck_s": float(d["selfcheck_s"].mean())})
+        right = (
+            (d["verdict"] == "pass")
+            if fit
+            else (d["verdict"] == "fail")
+            if unfit
+            else pd.Series(np.nan, d.index)
+        )
+        out.append(
+            {
+                "design": name,
+                "picked": d["picked"].mode().iloc[0],
+                "regions": n,
+                "bias_pp": bias,
+                "bias_mc_se_pp": se,
+                "coverage": float(d["cover"].mean()),
+                "truth": truth,
+                "pass": int((d["verdict"] == "pass").sum()),
+                "fail": int((d["verdict"] == "fail").sum()),
+                "unknown": int((d["verdict"] == "unknown").sum()),
+                "right_share": float(right.mean()) if right.notna().any() else np.nan,
+                "pass_and_covered": int(((d["verdict"] == "pass") & d["cover"]).sum()),
+                "selfcheck_s": float(d["selfcheck_s"].mean()),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -177,27 +218,63 @@ def time_demo() -> float:
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.time()
-        subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(root / "data" / "demo"), "--csv",
-                        str(Path(tmp) / "e.csv")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shnro_lib",
+                "effects",
+                str(root / "data" / "demo"),
+                "--csv",
+                str(Path(tmp) / "e.csv"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         return time.time() - t0
 
 
 def summarise(draws: pd.DataFrame, n_schools: int) -> pd.DataFrame:
     """Bias, its Monte-Carlo SE, RMSE, coverage and mean CI width per design x estimator."""
     d = draws.dropna(subset=["estimate_pp", "truth_pp"])
-    d = d.assign(err=d["estimate_pp"] - d["truth_pp"], cover=(d["lo"] <= d["truth_pp"]) & (d["truth_pp"] <= d["hi"]),
-                 width=d["hi"] - d["lo"])
-    s = d.groupby(["design", "estimator"]).agg(
-        n_reps=("err", "size"), truth_pp=("truth_pp", "mean"), mean_estimate_pp=("estimate_pp", "mean"),
-        bias_pp=("err", "mean"), bias_mc_se_pp=("err", lambda e: float(e.std() / np.sqrt(len(e)))),
-        rmse_pp=("err", lambda e: float(np.sqrt((e ** 2).mean()))), coverage=("cover", "mean"),
-        ci_width_pp=("width", "mean")).reset_index()
+    d = d.assign(
+        err=d["estimate_pp"] - d["truth_pp"],
+        cover=(d["lo"] <= d["truth_pp"]) & (d["truth_pp"] <= d["hi"]),
+        width=d["hi"] - d["lo"],
+    )
+    s = (
+        d.groupby(["design", "estimator"])
+        .agg(
+            n_reps=("err", "size"),
+            truth_pp=("truth_pp", "mean"),
+            mean_estimate_pp=("estimate_pp", "mean"),
+            bias_pp=("err", "mean"),
+            bias_mc_se_pp=("err", lambda e: float(e.std() / np.sqrt(len(e)))),
+            rmse_pp=("err", lambda e: float(np.sqrt((e**2).mean()))),
+            coverage=("cover", "mean"),
+            ci_width_pp=("width", "mean"),
+        )
+        .reset_index()
+    )
     picked = draws.groupby("design")["picked_name"].agg(lambda s: s.mode().iloc[0])
     s["picked"] = [e == picked.get(dz) for dz, e in zip(s["design"], s["estimator"], strict=True)]
     s["design_ru"] = s["design"].map(DESIGNS_RU)
     s["n_schools"] = n_schools
-    cols = ["design", "design_ru", "estimator", "n_reps", "n_schools", "truth_pp", "mean_estimate_pp", "bias_pp",
-            "bias_mc_se_pp", "rmse_pp", "coverage", "ci_width_pp", "picked"]
+    cols = [
+        "design",
+        "design_ru",
+        "estimator",
+        "n_reps",
+        "n_schools",
+        "truth_pp",
+        "mean_estimate_pp",
+        "bias_pp",
+        "bias_mc_se_pp",
+        "rmse_pp",
+        "coverage",
+        "ci_width_pp",
+        "picked",
+    ]
     order = {k: i for i, k in enumerate(DESIGNS)}
     s = s.assign(_o=s["design"].map(order)).sort_values(["_o", "estimator"], kind="stable").drop(columns="_o")
     return s[cols].reset_index(drop=True)

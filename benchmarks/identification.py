@@ -64,17 +64,29 @@ def run_one(data_dir: Path, truth_dir: Path, rules: dict) -> pd.DataFrame:
     for label, opts in VARIANTS.items():
         r = copy.deepcopy(rules)
         r["result_index"].update(opts)
-        r["criteria"]["low_results"]["threshold"] = 0.25   # this benchmark scores the bottom 25 %
+        r["criteria"]["low_results"]["threshold"] = 0.25  # this benchmark scores the bottom 25 %
         out = identify_schools(ds, year, r).set_index("school_id")
         have = out["result_index"].notna()
         eff = truth["true_school_effect"].reindex(out.index)
         true_low = eff <= eff[have].quantile(0.25)
         true_low &= have
         flag = out["crit_low_results"].fillna(False).astype(bool)
-        for group, mask in (("все школы", have), (f"малые (< {SMALL} уч./год)", have & small.reindex(out.index))):
+        for group, mask in (
+            ("все школы", have),
+            (f"малые (< {SMALL} уч./год)", have & small.reindex(out.index)),
+        ):
             p, rc, nt = _scores(flag, true_low, mask)
-            rows.append({"правило": label, "группа": group, "точность": p, "полнота": rc,
-                         "отмечено": int(flag[mask].sum()), "истинно низких": nt, "школ": int(mask.sum())})
+            rows.append(
+                {
+                    "правило": label,
+                    "группа": group,
+                    "точность": p,
+                    "полнота": rc,
+                    "отмечено": int(flag[mask].sum()),
+                    "истинно низких": nt,
+                    "школ": int(mask.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -106,11 +118,23 @@ def run_one_year_ege(data_dir: Path, truth_dir: Path) -> pd.DataFrame:
     }
     rows = []
     for label, flag in flags.items():
-        for group, mask in (("все школы", pd.Series(True, index=idx.index)),
-                            (f"малые (< {SMALL} сдающих)", small), (f"крупные (>= {SMALL})", ~small)):
+        for group, mask in (
+            ("все школы", pd.Series(True, index=idx.index)),
+            (f"малые (< {SMALL} сдающих)", small),
+            (f"крупные (>= {SMALL})", ~small),
+        ):
             p, rc, nt = _scores(flag, true_low, mask)
-            rows.append({"правило": label, "группа": group, "точность": p, "полнота": rc,
-                         "отмечено": int(flag[mask].sum()), "истинно низких": nt, "школ": int(mask.sum())})
+            rows.append(
+                {
+                    "правило": label,
+                    "группа": group,
+                    "точность": p,
+                    "полнота": rc,
+                    "отмечено": int(flag[mask].sum()),
+                    "истинно низких": nt,
+                    "школ": int(mask.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -136,18 +160,24 @@ def list_checks(data_dir: Path, truth_dir: Path, rules: str) -> None:
     print(category_sizes(t.reset_index(), r).to_string(index=False))
     lo = t["category"].isin(["ШНРО", "ШНРО и ШНСУ"])
     union = t["category"].isin(LISTED)
-    print(f"ШНРО ∪ ШНСУ: {union.sum()} ({union.mean():.1%}); зона риска: {(t['category'] == 'зона риска').mean():.1%}")
+    print(
+        f"ШНРО ∪ ШНСУ: {union.sum()} ({union.mean():.1%}); зона риска: {(t['category'] == 'зона риска').mean():.1%}"
+    )
     top = (t["result_index"].rank(pct=True) > 0.75) & (t["social_wellbeing_index"].rank(pct=True) > 0.5)
-    print(f"верхняя четверть по индексу и верхняя половина по ИСБ в любой категории: "
-          f"{int((top & (t['category'] != 'нет')).sum())} из {int(top.sum())}")
+    print(
+        f"верхняя четверть по индексу и верхняя половина по ИСБ в любой категории: "
+        f"{int((top & (t['category'] != 'нет')).sum())} из {int(top.sum())}"
+    )
     truth = pd.read_csv(truth_dir / "truth_schools.csv", dtype={"school_id": str}).set_index("school_id")
     it = r["categories"]["ШНРО"]["intended"]
     intended = float(it["share"][1]) if it and it["share"] else float(lo.mean())
     for col in ("true_school_effect", "latent_quality"):
         q = truth[col].reindex(t.index)
         low25, low_int = q <= q.quantile(0.25), q <= q.quantile(intended)
-        print(f"{col}: точность ШНРО к нижним 25 % — {(lo & low25).sum() / lo.sum():.3f}; полнота к нижним "
-              f"{intended:.0%} — {(lo & low_int).sum() / low_int.sum():.3f}")
+        print(
+            f"{col}: точность ШНРО к нижним 25 % — {(lo & low25).sum() / lo.sum():.3f}; полнота к нижним "
+            f"{intended:.0%} — {(lo & low_int).sum() / low_int.sum():.3f}"
+        )
     sens = sensitivity_section_content(ds, year, r)
     print(sens["table"].to_string(index=False))
     print(sens["kappa"].to_string(index=False))
@@ -156,7 +186,11 @@ def list_checks(data_dir: Path, truth_dir: Path, rules: str) -> None:
     for label, cats in (("ШНРО", ("ШНРО", "ШНРО и ШНСУ")), ("ШНРО ∪ ШНСУ", LISTED)):
         share = float(t["category"].isin(cats).mean())
         print(f"\nустойчивость, {label} (истина: нижние {share:.1%} по true_school_effect):")
-        print(persistence_tradeoff(panel, q <= q.quantile(share), year, categories=cats).round(3).to_string(index=False))
+        print(
+            persistence_tradeoff(panel, q <= q.quantile(share), year, categories=cats)
+            .round(3)
+            .to_string(index=False)
+        )
 
 
 def main() -> None:

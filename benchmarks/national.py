@@ -63,8 +63,9 @@ def run_size(n_schools: int, workdir: Path) -> dict:
     n_munis = max(18, round(n_schools / REGION_SCHOOLS * 18 * 0.9))
     n_regions = max(1, round(n_schools / 470))
     t0 = time.perf_counter()
-    gen = generate_national(data_dir, seed=0, n_schools=n_schools, n_regions=n_regions,
-                            n_municipalities=n_munis)
+    gen = generate_national(
+        data_dir, seed=0, n_schools=n_schools, n_regions=n_regions, n_municipalities=n_munis
+    )
     out["generate_s"] = time.perf_counter() - t0
     out["result_rows"] = gen.n_result_rows
 
@@ -79,8 +80,15 @@ def run_size(n_schools: int, workdir: Path) -> dict:
             except Exception as exc:  # a missing stage is reported, not fatal for the benchmark
                 value, status = None, f"{type(exc).__name__}: {exc}"[:120]
             elapsed = time.perf_counter() - t
-        stages.append({"stage": name, "seconds": elapsed, "peak_mib_above_start": mem.peak_mib - mem.start_mib,
-                       "rss_mib": mem.peak_mib, "status": status})
+        stages.append(
+            {
+                "stage": name,
+                "seconds": elapsed,
+                "peak_mib_above_start": mem.peak_mib - mem.start_mib,
+                "rss_mib": mem.peak_mib,
+                "status": status,
+            }
+        )
         return value
 
     from shnro_lib.io import load_dataset
@@ -115,7 +123,9 @@ def run_size(n_schools: int, workdir: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 16], help="multiples of a region (350 schools)")
+    ap.add_argument(
+        "--sizes", type=int, nargs="*", default=[1, 4, 16], help="multiples of a region (350 schools)"
+    )
     ap.add_argument("--national", action="store_true", help="also run ~40 000 schools")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -128,22 +138,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             print(f"... {n} школ", file=sys.stderr, flush=True)
-            r = subprocess.run([sys.executable, __file__, "--child", str(n), "--workdir", tmp],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [sys.executable, __file__, "--child", str(n), "--workdir", tmp],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode != 0:
                 print(r.stderr[-2000:], file=sys.stderr)
                 continue
             rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
-    print(f"{'школ':>7} {'строк':>9} {'этап':<16} {'время, с':>9} {'с/1000 школ':>12} {'пик ОЗУ, МиБ':>13}  статус")
+    print(
+        f"{'школ':>7} {'строк':>9} {'этап':<16} {'время, с':>9} {'с/1000 школ':>12} {'пик ОЗУ, МиБ':>13}  статус"
+    )
     base: dict[str, float] = {}
     for r in rows:
         for s in r["stages"]:
             per_k = s["seconds"] / r["n_schools"] * 1000
             base.setdefault(s["stage"], per_k)
-            print(f"{r['n_schools']:>7} {r['result_rows']:>9} {s['stage']:<16} {s['seconds']:>9.2f} "
-                  f"{per_k:>12.3f} {s['rss_mib']:>13.0f}  {s['status']}")
+            print(
+                f"{r['n_schools']:>7} {r['result_rows']:>9} {s['stage']:<16} {s['seconds']:>9.2f} "
+                f"{per_k:>12.3f} {s['rss_mib']:>13.0f}  {s['status']}"
+            )
     if len(rows) > 1:
-        print("\nРост времени при росте данных (отношение к наименьшему размеру; линейный рост = отношение размеров):")
+        print(
+            "\nРост времени при росте данных (отношение к наименьшему размеру; линейный рост = отношение размеров):"
+        )
         first = rows[0]
         for r in rows[1:]:
             ratio_n = r["n_schools"] / first["n_schools"]

@@ -45,12 +45,32 @@ def naive(data: Path, year: int, munis: list[str], out: Path) -> float:
     for i, (_m, nb, extra) in enumerate(jobs):
         target = out / f"r{i:02d}.ipynb"
         own_cache = out / f"cache{i:02d}"
-        subprocess.run([_bin("papermill"), str(NOTEBOOKS_DIR / nb), str(target), "-p", "year", str(year),
-                        "-p", "data_dir", str(data), "-p", "cache_dir", str(own_cache), *extra,
-                        "--no-progress-bar"],
-                       check=True, capture_output=True, cwd=NOTEBOOKS_DIR)
-        subprocess.run([_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(target)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                _bin("papermill"),
+                str(NOTEBOOKS_DIR / nb),
+                str(target),
+                "-p",
+                "year",
+                str(year),
+                "-p",
+                "data_dir",
+                str(data),
+                "-p",
+                "cache_dir",
+                str(own_cache),
+                *extra,
+                "--no-progress-bar",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=NOTEBOOKS_DIR,
+        )
+        subprocess.run(
+            [_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(target)],
+            check=True,
+            capture_output=True,
+        )
     return time.perf_counter() - t0
 
 
@@ -79,8 +99,14 @@ def region_time(code_root: Path, data: Path, year: int) -> dict:
     # the parameters moved into the package; an older commit keeps them at the top of the checkout
     params = next(p for p in (code_root / "shnro_lib" / "parameters", code_root / "parameters") if p.is_dir())
     env = {**os.environ, "PYTHONPATH": str(code_root), "SHNRO_PARAMETERS": str(params)}
-    out = subprocess.run([sys.executable, "-c", REGION_CODE, str(data), str(year)], check=True,
-                         capture_output=True, text=True, env=env, cwd=code_root)
+    out = subprocess.run(
+        [sys.executable, "-c", REGION_CODE, str(data), str(year)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=code_root,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -92,7 +118,9 @@ def compare_region(before_ref: str, data: Path, year: int, repeats: int, tmp: Pa
         for label, root in (("before", before_root), ("after", ROOT)):
             r = region_time(root, data, year)
             times[label].append(r["total"])
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1])[:6])
+            stages = ", ".join(
+                f"{k} {v:.1f}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1])[:6]
+            )
             print(f"  [{i + 1}] {label:6s} {r['total']:7.1f} с  ({stages}; сбои: {r['failures'] or 'нет'})")
     b, a = statistics.median(times["before"]), statistics.median(times["after"])
     print(f"Региональные расчёты: до ({before_ref}) {b:.1f} с, после {a:.1f} с, после/до = {a / b:.0%}")
@@ -109,9 +137,11 @@ def kernel_costs() -> tuple[float, float]:
 
     logging.getLogger("papermill").setLevel(logging.WARNING)  # only the figures on the console
 
-    code_imports = ("import time\nt = time.perf_counter()\nfrom shnro_lib import report\n"
-                    "from shnro_lib.pipeline import compute_region\nimport matplotlib\nmatplotlib.use('Agg')\n"
-                    "import matplotlib.pyplot\nimport pyarrow\nprint(time.perf_counter() - t)")
+    code_imports = (
+        "import time\nt = time.perf_counter()\nfrom shnro_lib import report\n"
+        "from shnro_lib.pipeline import compute_region\nimport matplotlib\nmatplotlib.use('Agg')\n"
+        "import matplotlib.pyplot\nimport pyarrow\nprint(time.perf_counter() - t)"
+    )
     with tempfile.TemporaryDirectory() as d:
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -123,8 +153,13 @@ def kernel_costs() -> tuple[float, float]:
             ts, inner = [], []
             for _ in range(3):
                 t0 = time.perf_counter()
-                pm.execute_notebook(str(p), str(Path(d) / "o.ipynb"), progress_bar=False,
-                                    request_save_on_cell_execute=False, extra_arguments=LEAN_KERNEL_ARGS)
+                pm.execute_notebook(
+                    str(p),
+                    str(Path(d) / "o.ipynb"),
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
+                    extra_arguments=LEAN_KERNEL_ARGS,
+                )
                 ts.append(time.perf_counter() - t0)
                 if label == "imports":
                     o = json.loads((Path(d) / "o.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
@@ -139,10 +174,16 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="only the first N municipalities (0 = all)")
-    ap.add_argument("--before", default="main", help="git ref whose region computation is the baseline ('' = skip the comparison)")
+    ap.add_argument(
+        "--before",
+        default="main",
+        help="git ref whose region computation is the baseline ('' = skip the comparison)",
+    )
     ap.add_argument("--repeats", type=int, default=1, help="alternated before/after region runs")
     ap.add_argument("--only-region", action="store_true", help="only the before/after region comparison")
-    ap.add_argument("--naive", action="store_true", help="also run the naive loop (slow: every notebook computes)")
+    ap.add_argument(
+        "--naive", action="store_true", help="also run the naive loop (slow: every notebook computes)"
+    )
     args = ap.parse_args()
 
     from shnro_lib.io import load_dataset
@@ -167,17 +208,29 @@ def main() -> None:
         print(f"Муниципалитетов: {n} (+ региональный отчёт); ядер для пакета: {args.workers}")
 
         t0 = time.perf_counter()
-        res = run_batch(data, args.year, tmp / "batch", municipalities=munis, workers=args.workers,
-                        cache_dir=tmp / "cache", progress=False, pdf=False)
+        res = run_batch(
+            data,
+            args.year,
+            tmp / "batch",
+            municipalities=munis,
+            workers=args.workers,
+            cache_dir=tmp / "cache",
+            progress=False,
+            pdf=False,
+        )
         t_batch = time.perf_counter() - t0
         assert res.ok, res.summary_ru()
-        print(f"\nПакет, холодный кэш ({args.workers} процесса): {t_batch:6.1f} с "
-              f"(региональные расчёты {res.timings['region']:.1f} с, тетради {res.timings['notebooks']:.1f} с, "
-              f"сборник и оглавление {t_batch - res.timings['region'] - res.timings['notebooks']:.1f} с)")
+        print(
+            f"\nПакет, холодный кэш ({args.workers} процесса): {t_batch:6.1f} с "
+            f"(региональные расчёты {res.timings['region']:.1f} с, тетради {res.timings['notebooks']:.1f} с, "
+            f"сборник и оглавление {t_batch - res.timings['region'] - res.timings['notebooks']:.1f} с)"
+        )
 
         files = [p for p in (tmp / "batch").rglob("*") if p.is_file() and not p.name.startswith(".")]
         size = sum(p.stat().st_size for p in files)
-        print(f"Папка отчётов: {size / 1e6:.2f} МБ, файлов: {len(files)} (школьные страницы {res.timings['school_pages']:.1f} с)")
+        print(
+            f"Папка отчётов: {size / 1e6:.2f} МБ, файлов: {len(files)} (школьные страницы {res.timings['school_pages']:.1f} с)"
+        )
 
         mun = [r for r in res.results if r.kind == "municipal"]
         ex = statistics.mean(r.timings.get("execute", 0) for r in mun)
@@ -189,15 +242,21 @@ def main() -> None:
         load_region(entry)
         cache_read = time.perf_counter() - t1
         print("\nПредельное время одного муниципального отчёта в пакете (на один процесс):")
-        print(f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с, импорты ≈{k_imports:.2f} с,"
-              f" чтение кэша ≈{cache_read:.2f} с, таблицы, рисунки и прочее ≈"
-              f"{max(0.0, ex - k_start - k_imports - cache_read):.2f} с")
+        print(
+            f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с, импорты ≈{k_imports:.2f} с,"
+            f" чтение кэша ≈{cache_read:.2f} с, таблицы, рисунки и прочее ≈"
+            f"{max(0.0, ex - k_start - k_imports - cache_read):.2f} с"
+        )
         print(f"  экспорт в HTML {exp:.2f} с; Excel {xl:.2f} с; итого {ex + exp + xl:.2f} с")
-        print(f"  при {args.workers} процессах: {(res.timings['notebooks']) / (n + 1):.2f} с на отчёт по стене")
+        print(
+            f"  при {args.workers} процессах: {(res.timings['notebooks']) / (n + 1):.2f} с на отчёт по стене"
+        )
         if args.naive:
             t_naive = naive(data, args.year, munis, tmp / "naive")
-            print(f"Наивный цикл (papermill + nbconvert, каждая тетрадь считает всё сама): {t_naive:6.1f} с, "
-                  f"{t_naive / (n + 1):.2f} с на отчёт; пакет быстрее в {t_naive / t_batch:.1f} раза")
+            print(
+                f"Наивный цикл (papermill + nbconvert, каждая тетрадь считает всё сама): {t_naive:6.1f} с, "
+                f"{t_naive / (n + 1):.2f} с на отчёт; пакет быстрее в {t_naive / t_batch:.1f} раза"
+            )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,22 @@ from shnro_lib.batch_manifest import Manifest  # noqa: E402
 
 
 def command(data: Path, year: int, out: Path, cache: Path, munis: list[str], workers: int) -> list[str]:
-    cmd = [sys.executable, "-m", "shnro_lib", "reports", str(data), "--year", str(year), "--out", str(out),
-           "--cache-dir", str(cache), "--workers", str(workers), "--no-pdf"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "shnro_lib",
+        "reports",
+        str(data),
+        "--year",
+        str(year),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--workers",
+        str(workers),
+        "--no-pdf",
+    ]
     for m in munis:
         cmd += ["--municipality", m]
     return cmd
@@ -58,8 +72,9 @@ def reports_done(out: Path) -> int:
 
 def start_and_wait(cmd: list[str], out: Path, done: int) -> tuple[subprocess.Popen, set[int]]:
     """Start a batch in its own process group; wait until ``done`` reports are recorded and a kernel runs."""
-    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env())
+    p = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env()
+    )
     main = psutil.Process(p.pid)
     while p.poll() is None:
         try:
@@ -124,7 +139,9 @@ def main() -> None:
         lat_term = stop(p, signal.SIGTERM, group=False)
         rc_term = p.returncode
 
-        p, family = start_and_wait(command(data, a.year, root / "kill", cache, munis, a.workers), root / "kill", 0)
+        p, family = start_and_wait(
+            command(data, a.year, root / "kill", cache, munis, a.workers), root / "kill", 0
+        )
         t0 = time.perf_counter()
         p.kill()
         p.communicate()
@@ -132,12 +149,20 @@ def main() -> None:
             time.sleep(0.02)
         t_orphans = time.perf_counter() - t0
 
-    print(f"data: {data}, {len(munis)} municipal reports + regional, {a.workers} workers, cpu count {os.cpu_count()}")
+    print(
+        f"data: {data}, {len(munis)} municipal reports + regional, {a.workers} workers, cpu count {os.cpu_count()}"
+    )
     print(f"region computation (once, cached for all runs)  {t_region:7.1f} s")
     print(f"full batch                                      {t_full:7.1f} s")
-    print(f"interrupted run: SIGINT after                   {t_before:7.1f} s ({finished} of {n} reports done)")
-    print(f"resumed batch (same command)                    {t_resume:7.1f} s "
-          f"(built {reused.group(1)}, reused {reused.group(2)})" if reused else f"resumed: {out}")
+    print(
+        f"interrupted run: SIGINT after                   {t_before:7.1f} s ({finished} of {n} reports done)"
+    )
+    print(
+        f"resumed batch (same command)                    {t_resume:7.1f} s "
+        f"(built {reused.group(1)}, reused {reused.group(2)})"
+        if reused
+        else f"resumed: {out}"
+    )
     print(f"interrupted + resumed                           {t_before + lat_int + t_resume:7.1f} s")
     print(f"stop latency SIGINT to the process group        {lat_int:7.2f} s (exit {rc_int})")
     print(f"stop latency SIGTERM to the main process        {lat_term:7.2f} s (exit {rc_term})")

@@ -37,15 +37,21 @@ def main() -> None:
     truth = pd.read_csv(truth_dir / "truth_schools.csv", dtype={"school_id": str})
     years = pd.read_csv(truth_dir / "truth_school_years.csv", dtype={"school_id": str})
     planted = set(truth.loc[truth["planted_improver"].astype(bool), "school_id"])
-    programme = set(years.loc[(years["year"] == a.year) & (years["true_effect_sd"] >= a.min_effect), "school_id"])
+    programme = set(
+        years.loc[(years["year"] == a.year) & (years["true_effect_sd"] >= a.min_effect), "school_id"]
+    )
     rose = w.loc[w["rose_beyond_rtm"], "school_id"]
-    print(f"В списке {len(w)} школ; рост сверх регрессии к среднему: {len(rose)}; "
-          f"вышли и остались вне списка: {int(w['left_and_stayed_out'].sum())}")
+    print(
+        f"В списке {len(w)} школ; рост сверх регрессии к среднему: {len(rose)}; "
+        f"вышли и остались вне списка: {int(w['left_and_stayed_out'].sum())}"
+    )
     for label, listed in (("рост сверх РКС", rose), ("весь список", w["school_id"])):
         for tlabel, t in (("заложенные улучшившиеся", planted), ("любой истинный рост", planted | programme)):
             pr = precision_recall(listed, t)
-            print(f"{label:>15} × {tlabel:<24} точность {pr['precision']:.2f} ({pr['n_hit']}/{pr['n_listed']}), "
-                  f"полнота {pr['recall']:.2f} ({pr['n_hit']}/{pr['n_true']})")
+            print(
+                f"{label:>15} × {tlabel:<24} точность {pr['precision']:.2f} ({pr['n_hit']}/{pr['n_listed']}), "
+                f"полнота {pr['recall']:.2f} ({pr['n_hit']}/{pr['n_true']})"
+            )
 
 
 if __name__ == "__main__":

@@ -69,9 +69,24 @@ from shnro_lib.batch_render import (
 from shnro_lib.batch_tasks import COLLECTION_NAME, NOTEBOOKS_DIR, REGIONAL_NAME, make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
-__all__ = ["LEAN_KERNEL_ARGS", "NOTEBOOKS_DIR", "BatchInterrupted", "BatchResult", "NotebookTask", "TaskResult",
-           "build_tasks", "chromium_args", "find_chromium", "html_to_pdf", "index_html", "make_tasks",
-           "notebook_to_html", "render_notebook", "run_batch", "strip_notebook"]
+__all__ = [
+    "LEAN_KERNEL_ARGS",
+    "NOTEBOOKS_DIR",
+    "BatchInterrupted",
+    "BatchResult",
+    "NotebookTask",
+    "TaskResult",
+    "build_tasks",
+    "chromium_args",
+    "find_chromium",
+    "html_to_pdf",
+    "index_html",
+    "make_tasks",
+    "notebook_to_html",
+    "render_notebook",
+    "run_batch",
+    "strip_notebook",
+]
 
 DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
@@ -110,8 +125,10 @@ class BatchResult:
 
     def counts_ru(self) -> str:
         total = self.n_tasks or len(self.results)
-        return (f"готово отчётов: {self.n_built + self.n_reused} из {total} (построено: {self.n_built}, "
-                f"взято готовыми из прошлого запуска: {self.n_reused})")
+        return (
+            f"готово отчётов: {self.n_built + self.n_reused} из {total} (построено: {self.n_built}, "
+            f"взято готовыми из прошлого запуска: {self.n_reused})"
+        )
 
     def summary_ru(self) -> str:
         lines = [f"{self.counts_ru()[0].upper()}{self.counts_ru()[1:]}; папка: {self.out_dir}"]
@@ -138,10 +155,12 @@ class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an err
     def summary_ru(self, command: str = "") -> str:
         sig = SIGNAL_NAMES_RU.get(self.signum, f"сигнал {self.signum}")
         again = f":\n  {command}" if command else " (с теми же параметрами, без --force)."
-        return (f"Остановлено по запросу ({sig}) за {self.latency:.1f} с; {self.result.counts_ru()}.\n"
-                f"Недостроенные файлы не записаны, временные файлы удалены; папка: {self.result.out_dir}\n"
-                f"Чтобы продолжить, запустите ту же команду ещё раз — готовые отчёты будут взяты "
-                f"из этого запуска{again}")
+        return (
+            f"Остановлено по запросу ({sig}) за {self.latency:.1f} с; {self.result.counts_ru()}.\n"
+            f"Недостроенные файлы не записаны, временные файлы удалены; папка: {self.result.out_dir}\n"
+            f"Чтобы продолжить, запустите ту же команду ещё раз — готовые отчёты будут взяты "
+            f"из этого запуска{again}"
+        )
 
 
 # --------------------------------------------------------------------------- the batch
@@ -159,8 +178,14 @@ def _pool_workers(ex: cf.Executor) -> list[Any]:
     return [procs[pid] for pid in sorted(procs)]
 
 
-def _run_tasks(tasks: list[NotebookTask], ex: cf.Executor, stop: StopRequest, progress: bool,
-               on_result: Any, cancel: bool) -> None:
+def _run_tasks(
+    tasks: list[NotebookTask],
+    ex: cf.Executor,
+    stop: StopRequest,
+    progress: bool,
+    on_result: Any,
+    cancel: bool,
+) -> None:
     """Submit every task and hand each result to ``on_result``; return early when a stop is requested.
 
     ``cancel``: cancel the futures not done on the way out (not for our own pool: its workers are
@@ -202,11 +227,22 @@ def _prepare_out(out: Path) -> None:
         d.chmod(DIR_MODE)
 
 
-def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str = "lo_2018",
-              municipalities: Sequence[str] | None = None, workers: int | None = None,
-              executor: Any = None, cache_dir: str | Path | None = None, progress: bool = True,
-              pdf: bool = True, regional: bool = True, force: bool = False,
-              school_pages: bool = True, overrides: dict | None = None) -> BatchResult:
+def run_batch(
+    data_dir: str | Path,
+    year: int,
+    out_dir: str | Path,
+    rules: str = "lo_2018",
+    municipalities: Sequence[str] | None = None,
+    workers: int | None = None,
+    executor: Any = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    pdf: bool = True,
+    regional: bool = True,
+    force: bool = False,
+    school_pages: bool = True,
+    overrides: dict | None = None,
+) -> BatchResult:
     """Build every report of a region for a year, reusing the current outputs of earlier runs.
 
     Parameters
@@ -251,8 +287,9 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
         unknown = [m for m in munis if m not in region.municipalities]
         if unknown:
             raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
-        tasks = make_tasks(region, munis, out, data, cache_root, rules, regional=regional,
-                           school_pages=school_pages)
+        tasks = make_tasks(
+            region, munis, out, data, cache_root, rules, regional=regional, school_pages=school_pages
+        )
         _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
         t_notebooks = time.perf_counter() - t0 - t_region
         _finish(batch, tasks, region, munis, out, regional, pdf, force)
@@ -260,13 +297,24 @@ def run_batch(data_dir: str | Path, year: int, out_dir: str | Path, rules: str =
         if school_pages:
             _school_pages(batch, region, data, munis, progress)
         t_pages = time.perf_counter() - t_pages
-    batch.timings = {"region": round(t_region, 3), "notebooks": round(t_notebooks, 3),
-                     "school_pages": round(t_pages, 3), "total": round(time.perf_counter() - t0, 3)}
+    batch.timings = {
+        "region": round(t_region, 3),
+        "notebooks": round(t_notebooks, 3),
+        "school_pages": round(t_pages, 3),
+        "total": round(time.perf_counter() - t0, 3),
+    }
     return batch
 
 
-def build_tasks(tasks: Sequence[NotebookTask], region: Any, out_dir: str | Path, executor: Any = None,
-                workers: int | None = None, progress: bool = True, force: bool = False) -> BatchResult:
+def build_tasks(
+    tasks: Sequence[NotebookTask],
+    region: Any,
+    out_dir: str | Path,
+    executor: Any = None,
+    workers: int | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> BatchResult:
     """Execute notebook tasks (from :func:`make_tasks`) into ``out_dir``: the batch without its pages.
 
     Current outputs are reused as in :func:`run_batch`, a failing task does not stop the others,
@@ -305,8 +353,17 @@ def _batch_scope(out: Path, header: str) -> Iterator[tuple[BatchResult, StopRequ
             remove_temporary(out)
 
 
-def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_path: Path, executor: Any,
-             workers: int | None, progress: bool, force: bool, stop: StopRequest) -> None:
+def _run_all(
+    tasks: list[NotebookTask],
+    batch: BatchResult,
+    region: Any,
+    log_path: Path,
+    executor: Any,
+    workers: int | None,
+    progress: bool,
+    force: bool,
+    stop: StopRequest,
+) -> None:
     """Reuse current outputs, build the rest (recording each in the manifest as it finishes).
 
     Raises :class:`BatchStop` when a stop was requested while the notebooks ran.
@@ -323,11 +380,23 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_pat
     todo = []
     for t in tasks:
         if not force and manifest.is_current(t.outputs, stamps[t.slug]):
-            batch.results.append(TaskResult(kind=t.kind, name=t.name, slug=t.slug, ok=True, html_path=t.html_path,
-                                            xlsx_path=t.xlsx_path, reused=True))
+            batch.results.append(
+                TaskResult(
+                    kind=t.kind,
+                    name=t.name,
+                    slug=t.slug,
+                    ok=True,
+                    html_path=t.html_path,
+                    xlsx_path=t.xlsx_path,
+                    reused=True,
+                )
+            )
         else:
-            todo.append(dataclasses.replace(t, owner=owner, log_path=str(log_path),
-                                            scratch_dir=str(out / SCRATCH_DIR)))
+            todo.append(
+                dataclasses.replace(
+                    t, owner=owner, log_path=str(log_path), scratch_dir=str(out / SCRATCH_DIR)
+                )
+            )
 
     def on_result(t: NotebookTask, r: TaskResult) -> None:
         for p in t.outputs:
@@ -344,9 +413,15 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_pat
     if not todo:
         return
     own = executor is None
-    ex = (cf.ProcessPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))),
-                                 initializer=init_pool_worker, initargs=(owner, str(log_path)))
-          if own else _executor_of(executor))
+    ex = (
+        cf.ProcessPoolExecutor(
+            max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))),
+            initializer=init_pool_worker,
+            initargs=(owner, str(log_path)),
+        )
+        if own
+        else _executor_of(executor)
+    )
     stop.soft = True  # from here a signal is a flag the loop polls
     try:
         _run_tasks(todo, ex, stop, progress, on_result, cancel=not own)
@@ -362,8 +437,16 @@ def _run_all(tasks: list[NotebookTask], batch: BatchResult, region: Any, log_pat
         raise BatchStop(stop.signum or signal.SIGINT)
 
 
-def _finish(batch: BatchResult, tasks: list[NotebookTask], region: Any, munis: list[str], out: Path,
-            regional: bool, pdf: bool, force: bool) -> None:
+def _finish(
+    batch: BatchResult,
+    tasks: list[NotebookTask],
+    region: Any,
+    munis: list[str],
+    out: Path,
+    regional: bool,
+    pdf: bool,
+    force: bool,
+) -> None:
     """Results in task order, the collection (HTML, PDF reused when its HTML is unchanged), the index."""
     order = {t.slug: i for i, t in enumerate(tasks)}
     batch.results.sort(key=lambda r: order.get(r.slug, 0))
@@ -419,9 +502,18 @@ def _school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str],
 
     folder = batch.out_dir / "schools"
     try:
-        reports = {r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path}
-        links = write_school_outputs(region, data, folder, municipalities=munis, progress=progress,
-                                     site_root=batch.out_dir, reports=reports)
+        reports = {
+            r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path
+        }
+        links = write_school_outputs(
+            region,
+            data,
+            folder,
+            municipalities=munis,
+            progress=progress,
+            site_root=batch.out_dir,
+            reports=reports,
+        )
     except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
         batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
         return
@@ -431,12 +523,23 @@ def _school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str],
     _write_index(batch, region)
 
 
-def _collection_pdf(batch: BatchResult, coll: Path, coll_hash: str, region: Any, force: bool,
-                    extra: list[tuple[str, str, str]]) -> None:
+def _collection_pdf(
+    batch: BatchResult,
+    coll: Path,
+    coll_hash: str,
+    region: Any,
+    force: bool,
+    extra: list[tuple[str, str, str]],
+) -> None:
     pdf_path = batch.out_dir / "collection.pdf"
     manifest = Manifest.load(batch.out_dir)
-    st = stamp(region.fingerprint, {"collection_html": coll_hash}, region.meta.get("rules", ""), region.year,
-               code_version())
+    st = stamp(
+        region.fingerprint,
+        {"collection_html": coll_hash},
+        region.meta.get("rules", ""),
+        region.year,
+        code_version(),
+    )
     try:
         if force or not manifest.is_current([pdf_path], st):
             with warnings.catch_warnings(record=True) as caught:

@@ -41,8 +41,13 @@ def file_sha256(path: str | Path) -> str:
 def stamp(fingerprint: str, params: Mapping[str, Any], rules: str, year: int, version: str) -> dict[str, Any]:
     """The inputs an output is built from (``params`` is hashed with sorted keys)."""
     blob = json.dumps(dict(params), sort_keys=True, ensure_ascii=False, default=str)
-    return {"fingerprint": str(fingerprint), "params": hashlib.sha256(blob.encode()).hexdigest()[:20],
-            "rules": str(rules), "year": int(year), "version": str(version)}
+    return {
+        "fingerprint": str(fingerprint),
+        "params": hashlib.sha256(blob.encode()).hexdigest()[:20],
+        "rules": str(rules),
+        "year": int(year),
+        "version": str(version),
+    }
 
 
 @dataclass
@@ -92,8 +97,9 @@ class Manifest:
         """Write atomically (sorted keys: the same state gives the same bytes), readable by all."""
         from shnro_lib.outputs import atomic_write_text
 
-        text = json.dumps({"format": MANIFEST_FORMAT, "outputs": self.outputs}, ensure_ascii=False, indent=1,
-                          sort_keys=True)
+        text = json.dumps(
+            {"format": MANIFEST_FORMAT, "outputs": self.outputs}, ensure_ascii=False, indent=1, sort_keys=True
+        )
         atomic_write_text(self.path, text + "\n")
         self.path.chmod(0o644)
         return self.path

@@ -23,9 +23,18 @@ def find_chromium() -> str | None:
 
 def chromium_args(user_data_dir: str) -> list[str]:
     """Flags for a quiet, offline headless Chromium."""
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={user_data_dir}"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={user_data_dir}",
+    ]
 
 
 def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: int = 180) -> bool:
@@ -40,8 +49,14 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: int = 180)
 
     def _print(tmp: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="shnro-chromium-") as ud:
-            cmd = [exe, *chromium_args(ud), "--no-pdf-header-footer", "--print-to-pdf-no-header",
-                   f"--print-to-pdf={tmp}", url]
+            cmd = [
+                exe,
+                *chromium_args(ud),
+                "--no-pdf-header-footer",
+                "--print-to-pdf-no-header",
+                f"--print-to-pdf={tmp}",
+                url,
+            ]
             subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise RuntimeError("Chromium не создал PDF")
@@ -97,15 +112,26 @@ def headline_counts(region: Any) -> dict[str, Any]:
         if prev is not None:
             d = n - int(prev.get(cat, 0))
             change = f"{fmt_num(d, 0, signed=True) if d else 'без изменений'} к {prev_year} году"
-        out["categories"].append({"label": f"«{cat}»" if cat == "зона риска" else cat, "cat": cat,
-                                  "n": fmt_int(n), "change": change})
+        out["categories"].append(
+            {
+                "label": f"«{cat}»" if cat == "зона риска" else cat,
+                "cat": cat,
+                "n": fmt_int(n),
+                "change": change,
+            }
+        )
     if prev is None:
         out["note"] = "Изменение к прошлому году: не оценено — в данных нет выявления за предыдущий год."
     return out
 
 
-def index_html(region: Any, results: list[Any], out_dir: Path, extra: list[tuple[str, str, str]],
-               records: list[dict[str, Any]] | None = None) -> str:
+def index_html(
+    region: Any,
+    results: list[Any],
+    out_dir: Path,
+    extra: list[tuple[str, str, str]],
+    records: list[dict[str, Any]] | None = None,
+) -> str:
     """The ``index.html`` front page: headline, school search, municipalities with figures, the map."""
     import pandas as pd
     from jinja2 import Environment, FileSystemLoader
@@ -147,17 +173,29 @@ def index_html(region: Any, results: list[Any], out_dir: Path, extra: list[tuple
         if r.name in lists:
             files.append(("профили школ", lists[r.name]))
         counts = by_muni.get(r.name, {})
-        munis.append({"name": r.name, "href": rel_href(r.html_path, out_dir) if r.ok else "",
-                      "schools": fmt_int(row["n_schools"]) if row is not None else "—",
-                      "counts": [fmt_int(counts.get(c["cat"], 0)) for c in head["categories"]],
-                      "index": fmt_num(row["mean_index"], 2, signed=True) if row is not None else "—",
-                      "files": files, "error": "" if r.ok else r.error_ru})
+        munis.append(
+            {
+                "name": r.name,
+                "href": rel_href(r.html_path, out_dir) if r.ok else "",
+                "schools": fmt_int(row["n_schools"]) if row is not None else "—",
+                "counts": [fmt_int(counts.get(c["cat"], 0)) for c in head["categories"]],
+                "index": fmt_num(row["mean_index"], 2, signed=True) if row is not None else "—",
+                "files": files,
+                "error": "" if r.ok else r.error_ru,
+            }
+        )
     name = region.meta.get("dataset_name") or "Регион"
     env = Environment(loader=FileSystemLoader(str(SITE_TEMPLATES)), autoescape=True, trim_blocks=True)
     banner = synthetic_banner(region.meta.get("synthetic_note", "")) if region.synthetic else ""
     return env.get_template("index.html.j2").render(
-        title=f"Отчёты: {name}, {region.year} год", css=Markup(PAGE_CSS), head=head_html(""),
-        banner=Markup(banner), head_counts=head, munis=munis,
+        title=f"Отчёты: {name}, {region.year} год",
+        css=Markup(PAGE_CSS),
+        head=head_html(""),
+        banner=Markup(banner),
+        head_counts=head,
+        munis=munis,
         links=[(label, rel_href(p, out_dir), note) for label, p, note in extra],
-        failed=sum(not r.ok for r in results), map=map_html(records, "", MAP_CAPTION),
-        footer=Markup(footer_html(region.meta)))
+        failed=sum(not r.ok for r in results),
+        map=map_html(records, "", MAP_CAPTION),
+        footer=Markup(footer_html(region.meta)),
+    )

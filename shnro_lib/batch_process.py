@@ -120,7 +120,9 @@ def remove_paths(paths: list[Path]) -> None:
 
 def temporaries_of(path: Path) -> list[Path]:
     """The temporary files ``shnro_lib.outputs.atomic_write`` may have left for ``path``."""
-    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}")) if path.parent.is_dir() else []
+    return (
+        sorted(path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}")) if path.parent.is_dir() else []
+    )
 
 
 class Watchdog(threading.Thread):
@@ -311,8 +313,10 @@ def folder_lock(out_dir: Path):
             except (OSError, ValueError):
                 pid = 0
             if pid and pid != os.getpid() and psutil.pid_exists(pid):
-                raise FolderBusy(f"В папке {out_dir} уже строятся отчёты (процесс {pid}); "
-                                   "дождитесь его окончания или остановите его") from None
+                raise FolderBusy(
+                    f"В папке {out_dir} уже строятся отчёты (процесс {pid}); "
+                    "дождитесь его окончания или остановите его"
+                ) from None
             with contextlib.suppress(OSError):
                 lock.unlink()
             continue

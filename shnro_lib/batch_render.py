@@ -47,7 +47,7 @@ class NotebookTask:
     failed_dir: str
     title: str
     kernel_name: str  # report.yaml: kernel_name
-    timeout: int      # report.yaml: cell_timeout (seconds per cell)
+    timeout: int  # report.yaml: cell_timeout (seconds per cell)
     xlsx_path: str = ""
     cache_entry: str = ""
     owner: Owner = Owner()  # the batch's main process, watched by the worker
@@ -191,9 +191,15 @@ def render_notebook(task: NotebookTask) -> TaskResult:
         with log_to_file(task.log_path, task.slug):
             try:
                 pm.execute_notebook(
-                    task.notebook, str(out_nb), parameters=dict(task.parameters), kernel_name=task.kernel_name,
-                    progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                    execution_timeout=task.timeout, cwd=str(Path(task.notebook).parent),
+                    task.notebook,
+                    str(out_nb),
+                    parameters=dict(task.parameters),
+                    kernel_name=task.kernel_name,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=task.timeout,
+                    cwd=str(Path(task.notebook).parent),
                     extra_arguments=LEAN_KERNEL_ARGS,
                 )
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on

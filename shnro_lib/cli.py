@@ -26,7 +26,18 @@ from shnro_lib.commands import (
 )
 from shnro_lib.commands.guard import GuardedGroup
 
-COMMAND_MODULES = (validate, identify, context, effects, costs, monitoring, partners, revisions, reports, import_)
+COMMAND_MODULES = (
+    validate,
+    identify,
+    context,
+    effects,
+    costs,
+    monitoring,
+    partners,
+    revisions,
+    reports,
+    import_,
+)
 
 app = typer.Typer(
     cls=GuardedGroup,
@@ -43,21 +54,36 @@ def demo_data(
     seed: int = typer.Option(0, help="Зерно генератора случайных чисел"),
     scale: str = typer.Option("region", help="Масштаб: region (одна область) или national (вся страна)"),
     n_schools: int = typer.Option(0, help="Число школ (0 — по умолчанию из parameters/demo.yaml)"),
-    municipalities: int = typer.Option(None, "--municipalities", help="Регион любого размера: число "
-                                       "муниципалитетов (первые 18 — Ленинградской области, дальше синтетические)"),
-    schools: int = typer.Option(None, "--schools", help="Регион любого размера: примерное число школ всего "
-                                "(не меньше 4 на муниципалитет)"),
-    exports: bool = typer.Option(False, "--exports", help="Ещё и широкие выгрузки ЕГЭ/ОГЭ/ВПР в папку exports_<имя>"),
-    programme_profile: str = typer.Option(None, "--programme-profile", help="План программы поддержки из "
-                                          "parameters/demo.yaml (programme.profiles): single_clean, staggered, "
-                                          "fuzzy; по умолчанию — две волны, отбор по среднему за два года"),
+    municipalities: int = typer.Option(
+        None,
+        "--municipalities",
+        help="Регион любого размера: число "
+        "муниципалитетов (первые 18 — Ленинградской области, дальше синтетические)",
+    ),
+    schools: int = typer.Option(
+        None,
+        "--schools",
+        help="Регион любого размера: примерное число школ всего (не меньше 4 на муниципалитет)",
+    ),
+    exports: bool = typer.Option(
+        False, "--exports", help="Ещё и широкие выгрузки ЕГЭ/ОГЭ/ВПР в папку exports_<имя>"
+    ),
+    programme_profile: str = typer.Option(
+        None,
+        "--programme-profile",
+        help="План программы поддержки из "
+        "parameters/demo.yaml (programme.profiles): single_clean, staggered, "
+        "fuzzy; по умолчанию — две волны, отбор по среднему за два года",
+    ),
 ) -> None:
     """Сгенерировать синтетический демонстрационный регион (СИНТЕТИЧЕСКИЕ ДАННЫЕ)."""
     if programme_profile is not None and scale != "region":
         typer.echo("План программы (--programme-profile) задаётся только для --scale region", err=True)
         raise typer.Exit(2)
     if (municipalities is not None or schools is not None) and scale != "region":
-        typer.echo("Размер региона (--municipalities, --schools) задаётся только для --scale region", err=True)
+        typer.echo(
+            "Размер региона (--municipalities, --schools) задаётся только для --scale region", err=True
+        )
         raise typer.Exit(2)
     if schools is not None and n_schools:
         typer.echo("Число школ задаётся один раз: --schools или --n-schools", err=True)
@@ -71,9 +97,14 @@ def demo_data(
             typer.echo("\n".join(f"Ошибка: {p}" for p in problems), err=True)
             raise typer.Exit(2)
         try:
-            out = generate_demo(out_dir, seed=seed, n_schools=schools or n_schools or None,
-                                programme_profile=programme_profile, n_municipalities=municipalities)
-        except ValueError as exc:      # an unknown programme profile: the message names the known ones
+            out = generate_demo(
+                out_dir,
+                seed=seed,
+                n_schools=schools or n_schools or None,
+                programme_profile=programme_profile,
+                n_municipalities=municipalities,
+            )
+        except ValueError as exc:  # an unknown programme profile: the message names the known ones
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(2) from None
     elif scale == "national":
@@ -83,7 +114,9 @@ def demo_data(
     else:
         typer.echo(f"Неизвестный масштаб «{scale}»: допустимы region, national", err=True)
         raise typer.Exit(2)
-    typer.echo(f"Синтетические данные: {out.n_schools} школ, {out.n_result_rows} строк результатов -> {out.data_dir}")
+    typer.echo(
+        f"Синтетические данные: {out.n_schools} школ, {out.n_result_rows} строк результатов -> {out.data_dir}"
+    )
     typer.echo(f"Заложенная «истина» (библиотека её не читает): {out.truth_dir}")
     if exports and scale != "region":
         typer.echo("Выгрузки (--exports) строятся только для --scale region", err=True)

@@ -31,9 +31,15 @@ def load_yaml(path: str | Path) -> Any:
     except yaml.YAMLError as exc:
         # the parser's own text is English; the place of the error is what a user needs
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"строка {mark.line + 1}, столбец {mark.column + 1}" if mark is not None else "место не определено"
-        raise ValueError(f"Файл параметров {p} не читается как YAML ({where}): проверьте отступы, двоеточия, "
-                         "кавычки и скобки") from exc
+        where = (
+            f"строка {mark.line + 1}, столбец {mark.column + 1}"
+            if mark is not None
+            else "место не определено"
+        )
+        raise ValueError(
+            f"Файл параметров {p} не читается как YAML ({where}): проверьте отступы, двоеточия, "
+            "кавычки и скобки"
+        ) from exc
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:

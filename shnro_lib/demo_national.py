@@ -16,8 +16,9 @@ from shnro_lib.config import load_yaml, parameters_dir
 from shnro_lib.demo import DemoOutput, generate_demo
 
 
-def national_municipalities(n_regions: int = 85, n_municipalities: int = 2500,
-                            seed: int = 0) -> list[tuple[str, float, float, float, list[str]]]:
+def national_municipalities(
+    n_regions: int = 85, n_municipalities: int = 2500, seed: int = 0
+) -> list[tuple[str, float, float, float, list[str]]]:
     """Synthetic municipalities spread over ``n_regions`` regions.
 
     Returns ``(name, lat, lon, weight, towns)`` tuples as :func:`generate_demo` expects;
@@ -32,13 +33,25 @@ def national_municipalities(n_regions: int = 85, n_municipalities: int = 2500,
             kind = "городской округ" if rng.random() < 0.15 else "муниципальный район"
             name = f"Регион {r:02d}: {kind} № {m}"
             towns = [f"Город {r:02d}-{m}-{j}" for j in range(1, 4)]
-            out.append((name, float(lat_r + rng.normal(0, 1.5)), float(lon_r + rng.normal(0, 3)),
-                        float(rng.lognormal(0, 0.6)), towns))
+            out.append(
+                (
+                    name,
+                    float(lat_r + rng.normal(0, 1.5)),
+                    float(lon_r + rng.normal(0, 3)),
+                    float(rng.lognormal(0, 0.6)),
+                    towns,
+                )
+            )
     return out
 
 
-def generate_national(out_dir: str | Path, seed: int = 0, n_schools: int | None = None,
-                      n_regions: int | None = None, n_municipalities: int | None = None) -> DemoOutput:
+def generate_national(
+    out_dir: str | Path,
+    seed: int = 0,
+    n_schools: int | None = None,
+    n_regions: int | None = None,
+    n_municipalities: int | None = None,
+) -> DemoOutput:
     """Write a national-size synthetic data set as Parquet (defaults in ``parameters/demo.yaml``)."""
     cfg = load_yaml(parameters_dir() / "demo.yaml")
     nat = cfg.get("national", {})
@@ -47,5 +60,6 @@ def generate_national(out_dir: str | Path, seed: int = 0, n_schools: int | None 
     n_municipalities = int(n_municipalities or nat.get("n_municipalities", 2500))
     munis = national_municipalities(n_regions, n_municipalities, seed=seed)
     cfg = dict(cfg, region="Россия (синтетические данные)")
-    return generate_demo(out_dir, seed=seed, n_schools=n_schools, config=cfg, municipalities=munis,
-                         fmt="parquet")
+    return generate_demo(
+        out_dir, seed=seed, n_schools=n_schools, config=cfg, municipalities=munis, fmt="parquet"
+    )

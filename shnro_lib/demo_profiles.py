@@ -27,13 +27,14 @@ Tables = dict[str, pd.DataFrame]
 # the procedure a region brings on its own scale (not one the workbook knows)
 OWN_PROCEDURE = "Региональный мониторинг"
 OWN_SCALE = (200.0, 1000.0)
-CONTEXT_KEEP = ["enrolment", "share_low_ses"]       # 2 of the 9 clustering features
+CONTEXT_KEEP = ["enrolment", "share_low_ses"]  # 2 of the 9 clustering features
 
 
 def _only_procedures(procs: list[str]) -> Callable[[Tables], Tables]:
     def shape(t: Tables) -> Tables:
         res = t["results"]
         return {**t, "results": res[res["procedure"].isin(procs)].reset_index(drop=True)}
+
     return shape
 
 
@@ -44,6 +45,7 @@ def _last_years(n: int) -> Callable[[Tables], Tables]:
         for name, df in t.items():
             out[name] = df[df["year"].isin(years)].reset_index(drop=True) if "year" in df.columns else df
         return out
+
     return shape
 
 
@@ -92,9 +94,12 @@ PROFILES: dict[str, Callable[[Tables], Tables]] = {
     "single_year_selection": _as_generated,
 }
 PROFILE_RU = {
-    "only_vpr": "только ВПР", "ege_oge_only": "только ЕГЭ и ОГЭ", "two_years": "2 года",
+    "only_vpr": "только ВПР",
+    "ege_oge_only": "только ЕГЭ и ОГЭ",
+    "two_years": "2 года",
     "own_procedure": f"своя процедура ({OWN_PROCEDURE}, шкала 200–1000)",
-    "context_2_features": "контекст: 2 из 9 признаков", "no_context": "нет таблицы контекста",
+    "context_2_features": "контекст: 2 из 9 признаков",
+    "no_context": "нет таблицы контекста",
     "spending_no_programme": "расходы без программы",
     "single_year_selection": "программа: одна волна, отбор по результатам одного года, более ранние годы чистые",
 }
@@ -129,12 +134,15 @@ def write_profile(demo_dir: str | Path, name: str, out_dir: str | Path) -> Path:
         df.dropna(axis=1, how="all").to_parquet(out / f"{table}.parquet", index=False)
     facts = _facts(demo_dir, tables)
     facts["note"] = f"{facts.get('note', '')} Профиль: {PROFILE_RU[name]}.".strip()
-    (out / "dataset.yaml").write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (out / "dataset.yaml").write_text(
+        yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return out
 
 
-def generate_profiles(out_root: str | Path, seed: int = 1, n_schools: int = 120,
-                      names: list[str] | None = None) -> dict[str, Path]:
+def generate_profiles(
+    out_root: str | Path, seed: int = 1, n_schools: int = 120, names: list[str] | None = None
+) -> dict[str, Path]:
     """Generate a small Parquet demo under ``out_root/demo`` and write each profile to ``out_root/<name>``.
 
     A profile of :data:`PROGRAMME_PROFILE` is cut from a demo of that programme design, generated with
@@ -147,5 +155,7 @@ def generate_profiles(out_root: str | Path, seed: int = 1, n_schools: int = 120,
     sources: dict[str | None, Path] = {}
     for design in sorted({PROGRAMME_PROFILE.get(n) for n in wanted}, key=lambda d: d or ""):
         sources[design] = root / ("demo" if design is None else f"demo_{design}")
-        generate_demo(sources[design], seed=seed, n_schools=n_schools, fmt="parquet", programme_profile=design)
+        generate_demo(
+            sources[design], seed=seed, n_schools=n_schools, fmt="parquet", programme_profile=design
+        )
     return {n: write_profile(sources[PROGRAMME_PROFILE.get(n)], n, root / n) for n in wanted}

@@ -57,21 +57,26 @@ def number_format(values: pd.Series, column: object = "", header: object = "") -
     column : the column's id (its quantity in the vocabulary, or a year-like name).
     header : the Russian header shown (a year-like header keeps whole numbers plain).
     """
-    nums = pd.to_numeric(pd.Series(values).map(lambda v: v if isinstance(v, int | float | np.number)
-                                               and not isinstance(v, bool | np.bool_) else np.nan),
-                         errors="coerce")
+    nums = pd.to_numeric(
+        pd.Series(values).map(
+            lambda v: (
+                v if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) else np.nan
+            )
+        ),
+        errors="coerce",
+    )
     nums = nums[np.isfinite(nums)]
     if nums.empty:
         return None
     if isinstance(column, str):
         fmt = _vocabulary_format(column)
         if fmt is not None:
-            if fmt.endswith("%") and (nums.abs() > 1).any():   # shares stored as percent points
+            if fmt.endswith("%") and (nums.abs() > 1).any():  # shares stored as percent points
                 return _signed("0.0")
             return fmt
     name = str(column)
     if (name.endswith(("_coverage", "_share")) or name.startswith("share_")) and (nums.abs() <= 1).all():
-        return "0%" if name.endswith("_coverage") else "0.0%"   # a share of 0..1 in percent
+        return "0%" if name.endswith("_coverage") else "0.0%"  # a share of 0..1 in percent
     whole = bool((nums == nums.round()).all())
     if whole:
         if plain_integer_column(column, header) or nums.abs().max() < 10000:

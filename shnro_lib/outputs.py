@@ -25,10 +25,39 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 _TRANSLIT = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "yu", "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
 }
 
 
@@ -145,8 +174,11 @@ def fix_zip_timestamps(path: str | Path) -> None:
         for info, data in items:
             if info.filename == "docProps/core.xml":
                 # openpyxl stamps the save time here
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    data,
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
@@ -194,8 +226,10 @@ def write_workbook(
             ws = wb.create_sheet(_sheet_title(name, used))
             kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
             frame = neutralise_frame(readable(kept, column_labels))
-            formats = [number_format(kept.iloc[:, j], kept.columns[j], frame.columns[j])
-                       for j in range(kept.shape[1])]
+            formats = [
+                number_format(kept.iloc[:, j], kept.columns[j], frame.columns[j])
+                for j in range(kept.shape[1])
+            ]
             row0 = 1
             note = notes.get(name)
             if note:
@@ -213,8 +247,11 @@ def write_workbook(
                 for j, v in enumerate(rec, start=1):
                     if hasattr(v, "item"):
                         v = v.item()
-                    if v is None or (isinstance(v, float) and not np.isfinite(v)) or (isinstance(v, str)
-                                                                                     and not v.strip()):
+                    if (
+                        v is None
+                        or (isinstance(v, float) and not np.isfinite(v))
+                        or (isinstance(v, str) and not v.strip())
+                    ):
                         ws.cell(row=i, column=j, value=MISSING).alignment = centre
                         continue
                     cell = ws.cell(row=i, column=j, value=neutralise_cell(v))
@@ -252,7 +289,9 @@ def write_workbook(
     return atomic_write(path, _write)
 
 
-def school_page_paths(region: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None) -> dict[str, Path]:
+def school_page_paths(
+    region: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None
+) -> dict[str, Path]:
     """``school_id -> OUT/<municipality slug>/<school slug>.html`` (the same names the batch writes)."""
     sch = region.table("schools")
     muni_slugs = unique_slugs(sorted(sch["municipality"].dropna().astype(str).unique().tolist()))

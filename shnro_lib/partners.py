@@ -33,6 +33,7 @@ EARTH_RADIUS_KM = 6371.0088
 
 # --------------------------------------------------------------------------- configuration
 
+
 def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
     """The pairing configuration: ``parameters/partners.yaml`` validated by :class:`PartnersSettings`.
 
@@ -45,6 +46,7 @@ def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -
 
 
 # --------------------------------------------------------------------------- geometry
+
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km (vectorised; broadcasting like numpy)."""
@@ -83,8 +85,10 @@ def fill_coordinates(schools: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- assignment
 
-def optimal_assignment(cost: np.ndarray, capacity: int | Sequence[int] = 1,
-                       unpaired_cost: Sequence[float] | None = None) -> np.ndarray:
+
+def optimal_assignment(
+    cost: np.ndarray, capacity: int | Sequence[int] = 1, unpaired_cost: Sequence[float] | None = None
+) -> np.ndarray:
     """Assign rows (schools) to columns (leaders) with at most ``capacity[j]`` rows per column.
 
     Parameters
@@ -126,8 +130,13 @@ def optimal_assignment(cost: np.ndarray, capacity: int | Sequence[int] = 1,
 
 # --------------------------------------------------------------------------- leaders
 
-def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], year: int,
-                   config: str | Path | Mapping | None = None) -> pd.DataFrame:
+
+def select_leaders(
+    ident: pd.DataFrame,
+    contexts: Mapping[int, pd.DataFrame],
+    year: int,
+    config: str | Path | Mapping | None = None,
+) -> pd.DataFrame:
     """Leader schools of ``year``.
 
     Parameters
@@ -152,8 +161,10 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
     if int(year) not in yrs:
         raise ValueError(f"Нет таблицы контекста за {year} г. для выбора школ-лидеров")
     if len(yrs) < n_years:
-        notes.append(f"Устойчивость результатов лидеров проверена только за {len(yrs)} г. из {n_years}: "
-                     "нет более ранних данных.")
+        notes.append(
+            f"Устойчивость результатов лидеров проверена только за {len(yrs)} г. из {n_years}: "
+            "нет более ранних данных."
+        )
     idt = ident.copy()
     idt["school_id"] = idt["school_id"].astype("string")
     idt = idt.set_index("school_id")
@@ -189,6 +200,7 @@ def select_leaders(ident: pd.DataFrame, contexts: Mapping[int, pd.DataFrame], ye
 
 
 # --------------------------------------------------------------------------- pairing
+
 
 @dataclass
 class PartnerResult:
@@ -232,9 +244,15 @@ def _context_words(pct: float) -> str:
     return "социальный контекст дальше, чем у большинства лидеров (выбор определили другие составляющие)"
 
 
-def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFrame | None,
-                 schools: pd.DataFrame, config: str | Path | Mapping | None = None,
-                 current_partners: pd.Series | None = None, year: int | None = None) -> PartnerResult:
+def pair_schools(
+    ident: pd.DataFrame,
+    leaders: pd.DataFrame,
+    features: pd.DataFrame | None,
+    schools: pd.DataFrame,
+    config: str | Path | Mapping | None = None,
+    current_partners: pd.Series | None = None,
+    year: int | None = None,
+) -> PartnerResult:
     """Pair every school of ``pair_categories`` with a leader (see module docstring for the cost).
 
     Parameters
@@ -267,13 +285,18 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     geo = fill_coordinates(sch).set_index("school_id")
     s_lat, s_lon = geo["lat"].reindex(s_ids).to_numpy(), geo["lon"].reindex(s_ids).to_numpy()
     l_lat, l_lon = geo["lat"].reindex(l_ids).to_numpy(), geo["lon"].reindex(l_ids).to_numpy()
-    km = haversine_km(s_lat[:, None], s_lon[:, None], l_lat[None, :], l_lon[None, :]) if n and m \
+    km = (
+        haversine_km(s_lat[:, None], s_lon[:, None], l_lat[None, :], l_lon[None, :])
+        if n and m
         else np.zeros((n, m))
+    )
     src = geo["coords_source"]
     imputed_geo = [sid for sid in set(s_ids) | set(l_ids) if src.get(sid, "") != "координаты школы"]
     if imputed_geo:
-        notes.append(f"Нет координат у {len(imputed_geo)} школ: расстояние оценено по центру муниципалитета "
-                     f"(или региона): {', '.join(sorted(map(str, imputed_geo)))}.")
+        notes.append(
+            f"Нет координат у {len(imputed_geo)} школ: расстояние оценено по центру муниципалитета "
+            f"(или региона): {', '.join(sorted(map(str, imputed_geo)))}."
+        )
     km_known = np.isfinite(km)
     km_cost = np.where(km_known, km, 0.0)
 
@@ -288,14 +311,20 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
             ctx[:, np.isnan(fl).any(axis=1)] = np.nan
     ctx_missing = ~np.isfinite(ctx)
     if ctx_missing.any():
-        fill = float(np.nanquantile(ctx, float(cfg["missing_context_quantile"]))) \
-            if np.isfinite(ctx).any() else 0.0
-        no_ctx = [s_ids[i] for i in range(n) if ctx_missing[i].all()] + \
-                 [l_ids[j] for j in range(m) if n and ctx_missing[:, j].all()]
+        fill = (
+            float(np.nanquantile(ctx, float(cfg["missing_context_quantile"])))
+            if np.isfinite(ctx).any()
+            else 0.0
+        )
+        no_ctx = [s_ids[i] for i in range(n) if ctx_missing[i].all()] + [
+            l_ids[j] for j in range(m) if n and ctx_missing[:, j].all()
+        ]
         if no_ctx:
-            notes.append(f"Нет признаков контекста у {len(no_ctx)} школ: расстояние по контексту принято равным "
-                         f"{_num_ru(fill)} SD ({float(cfg['missing_context_quantile']):.0%}-й "
-                         f"процентиль): {', '.join(sorted(map(str, no_ctx)))}.")
+            notes.append(
+                f"Нет признаков контекста у {len(no_ctx)} школ: расстояние по контексту принято равным "
+                f"{_num_ru(fill)} SD ({float(cfg['missing_context_quantile']):.0%}-й "
+                f"процентиль): {', '.join(sorted(map(str, no_ctx)))}."
+            )
         ctx_cost = np.where(ctx_missing, fill, ctx)
     else:
         ctx_cost = ctx
@@ -311,19 +340,26 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     l_mun = np.array([munis.get(sid, None) for sid in l_ids], dtype=object)
     other = (s_mun[:, None] != l_mun[None, :]).astype(float) if n and m else np.zeros((n, m))
 
-    cost = (float(w["context"]) * ctx_cost + float(w["result"]) * gap_cost
-            + float(w["km"]) * km_cost + float(w["other_municipality"]) * other)
+    cost = (
+        float(w["context"]) * ctx_cost
+        + float(w["result"]) * gap_cost
+        + float(w["km"]) * km_cost
+        + float(w["other_municipality"]) * other
+    )
 
     # --- assignment
     caps = ld["capacity"].astype(int).to_numpy() if m else np.zeros(0, int)
     need_w = float(cfg["unpaired"]["need_weight"])
-    unpaired_cost = need_w * -np.nan_to_num(s_ri, nan=float(np.nanmean(s_ri)) if n and np.isfinite(s_ri).any()
-                                            else 0.0)
+    unpaired_cost = need_w * -np.nan_to_num(
+        s_ri, nan=float(np.nanmean(s_ri)) if n and np.isfinite(s_ri).any() else 0.0
+    )
     assign = optimal_assignment(cost, caps, unpaired_cost) if n and m else np.full(n, -1)
     places = int(caps.sum()) if m else 0
     if n > places:
-        notes.append(f"Школ для пары {n}, а мест у школ-лидеров {places} ({m} лидеров): "
-                     f"{n - places} школ остаются без пары.")
+        notes.append(
+            f"Школ для пары {n}, а мест у школ-лидеров {places} ({m} лидеров): "
+            f"{n - places} школ остаются без пары."
+        )
 
     # --- table
     yrs = leaders.attrs.get("years", [])
@@ -331,59 +367,121 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
     rows = []
     for i, sid in enumerate(s_ids):
         j = int(assign[i])
-        base = {"school_id": sid, "school_name": names.get(sid, pd.NA), "municipality": s_mun[i],
-                "category": need.at[i, "category"], "school_result_index": s_ri[i]}
+        base = {
+            "school_id": sid,
+            "school_name": names.get(sid, pd.NA),
+            "municipality": s_mun[i],
+            "category": need.at[i, "category"],
+            "school_result_index": s_ri[i],
+        }
         if j < 0:
             if m == 0:
-                why = ("Нет ни одной школы-лидера, отвечающей условиям (не в списке, отклонение от ожидаемого "
-                       "результата выше порога в каждом из проверяемых лет).")
+                why = (
+                    "Нет ни одной школы-лидера, отвечающей условиям (не в списке, отклонение от ожидаемого "
+                    "результата выше порога в каждом из проверяемых лет)."
+                )
             elif need_w > 0:
-                why = (f"Все места у школ-лидеров заняты ({m} лидеров × ёмкость = {places} мест на {n} школ); "
-                       f"приоритет при распределении отдан школам с более низкими результатами (индекс этой "
-                       f"школы {_num_ru(s_ri[i])}). Нужна дополнительная школа-лидер или большая ёмкость.")
+                why = (
+                    f"Все места у школ-лидеров заняты ({m} лидеров × ёмкость = {places} мест на {n} школ); "
+                    f"приоритет при распределении отдан школам с более низкими результатами (индекс этой "
+                    f"школы {_num_ru(s_ri[i])}). Нужна дополнительная школа-лидер или большая ёмкость."
+                )
             else:
-                why = (f"Все места у школ-лидеров заняты ({m} лидеров × ёмкость = {places} мест на {n} школ); "
-                       "оптимальное распределение оставило без пары школы, пара для которых обходится дороже всего.")
-            rows.append({**base, "leader_id": pd.NA, "leader_name": pd.NA, "leader_municipality": pd.NA,
-                         "leader_result_index": np.nan, "context_distance": np.nan, "result_gap": np.nan,
-                         "distance_km": np.nan, "same_municipality": pd.NA, "cost": np.nan,
-                         "coords_note": "", "paired": False, "reason": why})
+                why = (
+                    f"Все места у школ-лидеров заняты ({m} лидеров × ёмкость = {places} мест на {n} школ); "
+                    "оптимальное распределение оставило без пары школы, пара для которых обходится дороже всего."
+                )
+            rows.append(
+                {
+                    **base,
+                    "leader_id": pd.NA,
+                    "leader_name": pd.NA,
+                    "leader_municipality": pd.NA,
+                    "leader_result_index": np.nan,
+                    "context_distance": np.nan,
+                    "result_gap": np.nan,
+                    "distance_km": np.nan,
+                    "same_municipality": pd.NA,
+                    "cost": np.nan,
+                    "coords_note": "",
+                    "paired": False,
+                    "reason": why,
+                }
+            )
             continue
         lid = l_ids[j]
         d_ctx, g, d_km = ctx[i, j], gap[i, j], km[i, j]
         same = bool(s_mun[i] == l_mun[j])
-        parts = [f"Школа-лидер {lid} — {names.get(lid, lid)}"
-                 + (f" ({'тот же муниципалитет' if same else l_mun[j]}"
-                    + (f", {_num_ru(d_km, 0)} км)" if np.isfinite(d_km) else ")"))]
+        parts = [
+            f"Школа-лидер {lid} — {names.get(lid, lid)}"
+            + (
+                f" ({'тот же муниципалитет' if same else l_mun[j]}"
+                + (f", {_num_ru(d_km, 0)} км)" if np.isfinite(d_km) else ")")
+            )
+        ]
         reasons = []
         if np.isfinite(d_ctx):
             rank = int((ctx[i][np.isfinite(ctx[i])] < d_ctx).sum()) + 1
             pct = rank / max(m, 1)
-            reasons.append(f"{_context_words(pct)} (расстояние {_num_ru(d_ctx)} SD, {rank}-й по близости "
-                           f"из {m} лидеров)")
+            reasons.append(
+                f"{_context_words(pct)} (расстояние {_num_ru(d_ctx)} SD, {rank}-й по близости из {m} лидеров)"
+            )
         else:
             reasons.append("контекст не сравнивался: нет признаков контекста")
         if np.isfinite(g):
-            reasons.append(("результаты выше" if g >= 0 else "результаты ниже") + f" на {_num_ru(abs(g))} SD "
-                           f"(индекс {_num_ru(l_ri[j])} против {_num_ru(s_ri[i])})")
+            reasons.append(
+                ("результаты выше" if g >= 0 else "результаты ниже") + f" на {_num_ru(abs(g))} SD "
+                f"(индекс {_num_ru(l_ri[j])} против {_num_ru(s_ri[i])})"
+            )
         res = [ld.at[j, c] for c in res_cols]
         if res and all(np.isfinite(res)):
-            reasons.append("результат лидера выше ожидаемого по контексту на "
-                           + ", ".join(f"{_num_ru(v)} SD в {c.split('_')[-1]}" for v, c in zip(res, res_cols,
-                                                                                                  strict=True))
-                           + (" гг" if len(res) > 1 else " г"))
+            reasons.append(
+                "результат лидера выше ожидаемого по контексту на "
+                + ", ".join(
+                    f"{_num_ru(v)} SD в {c.split('_')[-1]}" for v, c in zip(res, res_cols, strict=True)
+                )
+                + (" гг" if len(res) > 1 else " г")
+            )
         note = "; ".join(x for x in (src.get(sid, ""), src.get(lid, "")) if x and x != "координаты школы")
         sentence = parts[0] + ": " + "; ".join(reasons) + "."
         if note:
             sentence += f" Расстояние оценено приближённо ({note})."
-        rows.append({**base, "leader_id": lid, "leader_name": names.get(lid, pd.NA),
-                     "leader_municipality": l_mun[j], "leader_result_index": l_ri[j],
-                     "context_distance": d_ctx, "result_gap": g, "distance_km": d_km,
-                     "same_municipality": same, "cost": cost[i, j], "coords_note": note, "paired": True,
-                     "reason": sentence})
-    cols = ["school_id", "leader_id", "context_distance", "result_gap", "distance_km", "reason", "school_name",
-            "municipality", "category", "school_result_index", "leader_name", "leader_municipality",
-            "leader_result_index", "same_municipality", "cost", "coords_note", "paired"]
+        rows.append(
+            {
+                **base,
+                "leader_id": lid,
+                "leader_name": names.get(lid, pd.NA),
+                "leader_municipality": l_mun[j],
+                "leader_result_index": l_ri[j],
+                "context_distance": d_ctx,
+                "result_gap": g,
+                "distance_km": d_km,
+                "same_municipality": same,
+                "cost": cost[i, j],
+                "coords_note": note,
+                "paired": True,
+                "reason": sentence,
+            }
+        )
+    cols = [
+        "school_id",
+        "leader_id",
+        "context_distance",
+        "result_gap",
+        "distance_km",
+        "reason",
+        "school_name",
+        "municipality",
+        "category",
+        "school_result_index",
+        "leader_name",
+        "leader_municipality",
+        "leader_result_index",
+        "same_municipality",
+        "cost",
+        "coords_note",
+        "paired",
+    ]
     pairs = pd.DataFrame(rows, columns=cols)
     pairs["paired"] = pairs["paired"].astype(bool)
     for c in ("school_id", "leader_id"):
@@ -396,18 +494,26 @@ def pair_schools(ident: pd.DataFrame, leaders: pd.DataFrame, features: pd.DataFr
         pairs["current_partner_id"] = pairs["school_id"].map(cp).astype("string")
         pairs["same_as_current"] = (pairs["current_partner_id"] == pairs["leader_id"]).astype("boolean")
     ld["n_assigned"] = [int((assign == j).sum()) for j in range(m)]
-    cost_df = pd.DataFrame(cost, index=pd.Index(s_ids, name="school_id"), columns=pd.Index(l_ids, name="leader_id"))
+    cost_df = pd.DataFrame(
+        cost, index=pd.Index(s_ids, name="school_id"), columns=pd.Index(l_ids, name="leader_id")
+    )
     pairs.attrs["years"] = yrs
     return PartnerResult(pairs=pairs, leaders=ld, cost=cost_df, notes=notes, year=year)
 
 
 # --------------------------------------------------------------------------- wrappers
 
-def partner_result(dataset, year: int, config: str | Path | Mapping | None = None,
-                   rules: str | Path | dict = "lo_2018", ident: pd.DataFrame | None = None,
-                   contexts: Mapping[int, pd.DataFrame] | None = None,
-                   features: pd.DataFrame | None = None,
-                   context_config: Mapping | None = None) -> PartnerResult:
+
+def partner_result(
+    dataset,
+    year: int,
+    config: str | Path | Mapping | None = None,
+    rules: str | Path | dict = "lo_2018",
+    ident: pd.DataFrame | None = None,
+    contexts: Mapping[int, pd.DataFrame] | None = None,
+    features: pd.DataFrame | None = None,
+    context_config: Mapping | None = None,
+) -> PartnerResult:
     """Identification, context and pairing of ``year`` from a data set (inputs may be passed in).
 
     ``context_config`` — a user's changes to ``context.yaml`` for the context computed here;
@@ -437,22 +543,27 @@ def partner_result(dataset, year: int, config: str | Path | Mapping | None = Non
         ident = ident.copy()
         by_school = ctx_now.drop_duplicates("school_id").set_index("school_id")["result_index"]
         ident["result_index"] = ident["school_id"].astype("string").map(by_school)
-        fallback_note = ("Индекс результатов в идентификации не рассчитан; для выбора лидеров и разрыва в "
-                         "результатах взят индекс результатов модели контекста.")
+        fallback_note = (
+            "Индекс результатов в идентификации не рассчитан; для выбора лидеров и разрыва в "
+            "результатах взят индекс результатов модели контекста."
+        )
     leaders = select_leaders(ident, contexts, int(year), cfg)
     prog = dataset.get("programme") if hasattr(dataset, "get") else None
     current = None
     if prog is not None and "partner_school_id" in prog.columns:
         p = prog[prog["year"].astype("Int64") == int(year)].dropna(subset=["partner_school_id"])
         current = p.drop_duplicates("school_id", keep="last").set_index("school_id")["partner_school_id"]
-    res = pair_schools(ident, leaders, features, dataset.schools, cfg, current_partners=current, year=int(year))
+    res = pair_schools(
+        ident, leaders, features, dataset.schools, cfg, current_partners=current, year=int(year)
+    )
     if fallback_note:
         res.notes.insert(0, fallback_note)
     return res
 
 
-def partner_pairs(dataset, year: int, config: str | Path | Mapping | None = None,
-                  rules: str | Path | dict = "lo_2018") -> pd.DataFrame:
+def partner_pairs(
+    dataset, year: int, config: str | Path | Mapping | None = None, rules: str | Path | dict = "lo_2018"
+) -> pd.DataFrame:
     """The partnership list of ``year``: one row per school needing a partner (unpaired: ``leader_id`` NA and
     the reason); for the municipal report."""
     return partner_result(dataset, year, config, rules).pairs

@@ -22,7 +22,14 @@ YES, NO = "да", "нет"
 VALUE_LABELS_RU: dict[str, dict[str, str]] = {
     "direction": {"higher_better": "больше — лучше", "lower_better": "меньше — лучше", "none": MISSING},
     "estimator": ESTIMATORS_RU,
-    "unit": {"share": "доля", "count": "число школ", "index": "индекс", "percent": "%", "pp": "п. п.", "sd": "SD"},
+    "unit": {
+        "share": "доля",
+        "count": "число школ",
+        "index": "индекс",
+        "percent": "%",
+        "pp": "п. п.",
+        "sd": "SD",
+    },
     "expected_model": {},
     "model_used": {},
     "level": {"region": "регион", "municipality": "муниципалитет", "school": "школа"},
@@ -59,8 +66,18 @@ def is_bool_column(col: pd.Series) -> bool:
 
 def yes_no(col: pd.Series) -> pd.Series:
     """«да»/«нет» for a boolean column, «—» where it is missing."""
-    return pd.Series([MISSING if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                      else YES if bool(v) else NO for v in col.astype(object)], index=col.index, dtype=object)
+    return pd.Series(
+        [
+            MISSING
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            else YES
+            if bool(v)
+            else NO
+            for v in col.astype(object)
+        ],
+        index=col.index,
+        dtype=object,
+    )
 
 
 def readable_values(df: pd.DataFrame) -> pd.DataFrame:
@@ -82,8 +99,9 @@ def header_labels(column_labels: Mapping[str, str] | None = None) -> dict[str, s
     return {**LABELS_RU, **dict(column_labels or {})}
 
 
-def readable(df: pd.DataFrame, column_labels: Mapping[str, str] | None = None,
-             drop_codes: bool = True) -> pd.DataFrame:
+def readable(
+    df: pd.DataFrame, column_labels: Mapping[str, str] | None = None, drop_codes: bool = True
+) -> pd.DataFrame:
     """``df`` as a reader sees it: Russian headers, «да»/«нет», coded values in words.
 
     Parameters

@@ -21,8 +21,14 @@ from .schema import TABLES
 CHANGED, REMOVED, ADDED = "изменено", "удалено", "добавлено за прошлые годы"
 COLUMNS = ["table", "year", "school_id", "key", "column", "old_value", "new_value", "kind"]
 COLUMN_LABELS_RU = {
-    "table": "Таблица", "year": "Год", "school_id": "Код ОО", "key": "Ключ строки", "column": "Столбец",
-    "old_value": "Было", "new_value": "Стало", "kind": "Вид пересмотра",
+    "table": "Таблица",
+    "year": "Год",
+    "school_id": "Код ОО",
+    "key": "Ключ строки",
+    "column": "Столбец",
+    "old_value": "Было",
+    "new_value": "Стало",
+    "kind": "Вид пересмотра",
 }
 
 
@@ -42,8 +48,12 @@ def _same(a: object, b: object) -> bool:
     na_a, na_b = _text(a) == "", _text(b) == ""
     if na_a or na_b:
         return na_a and na_b
-    if isinstance(a, (int, float, np.number)) and isinstance(b, (int, float, np.number)) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float, np.number))
+        and isinstance(b, (int, float, np.number))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=1e-12))
     return _text(a) == _text(b)
 
@@ -86,7 +96,9 @@ def compare_datasets(old: Dataset, new: Dataset) -> pd.DataFrame:
         values = [c for c in o.columns if c not in key]
         ok, nk = _keyed(o, key), _keyed(n, key)
 
-        def row(k: tuple, rec: dict, column: str, a: object, b: object, kind: str, _key=key, _name=name) -> dict:
+        def row(
+            k: tuple, rec: dict, column: str, a: object, b: object, kind: str, _key=key, _name=name
+        ) -> dict:
             return {
                 "table": _name,
                 "year": _text(rec.get("year")),
@@ -113,19 +125,27 @@ def compare_datasets(old: Dataset, new: Dataset) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COLUMNS)
     if len(out):
         order = {t: i for i, t in enumerate(TABLES)}
-        out = (out.assign(_t=out["table"].map(order))
-               .sort_values(["_t", "year", "key", "column"], kind="stable")
-               .drop(columns="_t").reset_index(drop=True))
+        out = (
+            out.assign(_t=out["table"].map(order))
+            .sort_values(["_t", "year", "key", "column"], kind="stable")
+            .drop(columns="_t")
+            .reset_index(drop=True)
+        )
     return out.astype("string") if len(out) else out
 
 
-def summary_ru(revisions: pd.DataFrame, old: Dataset | None = None, new: Dataset | None = None,
-               limit: int = 20) -> str:
+def summary_ru(
+    revisions: pd.DataFrame, old: Dataset | None = None, new: Dataset | None = None, limit: int = 20
+) -> str:
     """A short Russian text: counts by table and kind, then the first ``limit`` revisions."""
     lines = []
     if old is not None and new is not None:
-        lines.append(f"Старая версия: отпечаток {old.fingerprint}, годы {', '.join(map(str, old.years)) or '—'}")
-        lines.append(f"Новая версия: отпечаток {new.fingerprint}, годы {', '.join(map(str, new.years)) or '—'}")
+        lines.append(
+            f"Старая версия: отпечаток {old.fingerprint}, годы {', '.join(map(str, old.years)) or '—'}"
+        )
+        lines.append(
+            f"Новая версия: отпечаток {new.fingerprint}, годы {', '.join(map(str, new.years)) or '—'}"
+        )
     if not len(revisions):
         lines.append("Пересмотров данных за прошлые годы нет: значения прежних лет не изменились.")
         return "\n".join(lines)
@@ -137,7 +157,9 @@ def summary_ru(revisions: pd.DataFrame, old: Dataset | None = None, new: Dataset
     for rec in revisions.head(limit).to_dict("records"):
         where = f"{rec['table']}, {rec['key']}"
         if rec["kind"] == CHANGED:
-            lines.append(f"  {where}: «{rec['column']}» было «{rec['old_value']}», стало «{rec['new_value']}»")
+            lines.append(
+                f"  {where}: «{rec['column']}» было «{rec['old_value']}», стало «{rec['new_value']}»"
+            )
         else:
             lines.append(f"  {where}: строка {rec['kind']}")
     if len(revisions) > limit:

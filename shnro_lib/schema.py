@@ -115,7 +115,9 @@ TABLES: dict[str, TableSpec] = {
             _share("share_non_native_russian", "Доля учащихся с неродным русским"),
             _share("share_special_needs", "Доля учащихся с ОВЗ"),
             _share("share_single_parent", "Доля неполных семей"),
-            Column("distance_to_center_km", "float", required=False, min=0, label_ru="Расстояние до центра, км"),
+            Column(
+                "distance_to_center_km", "float", required=False, min=0, label_ru="Расстояние до центра, км"
+            ),
             Column("is_small_school", "bool", required=False, label_ru="Малокомплектная"),
             _share("share_multi_grade_classes", "Доля классов-комплектов"),
         ),
@@ -186,7 +188,9 @@ TABLES: dict[str, TableSpec] = {
             *_SCHOOL_YEAR,
             Column("programme", "str", required=False, label_ru="Программа"),
             Column("in_programme", "bool", label_ru="Участвует в программе"),
-            Column("cohort", "int", required=False, min=YEAR_MIN, max=YEAR_MAX, label_ru="Год начала поддержки"),
+            Column(
+                "cohort", "int", required=False, min=YEAR_MIN, max=YEAR_MAX, label_ru="Год начала поддержки"
+            ),
             Column("partner_school_id", "str", required=False, label_ru="Код школы-партнёра"),
             Column("cost_rub", "float", required=False, min=0, label_ru="Расходы программы, руб."),
         ),
@@ -199,7 +203,9 @@ TABLES: dict[str, TableSpec] = {
             *_SCHOOL_YEAR,
             _share("share_teachers_diagnosed", "Доля учителей, прошедших диагностику"),
             _share("share_teachers_trained", "Доля учителей, прошедших КПК"),
-            Column("training_hours_per_teacher", "float", required=False, min=0, label_ru="Часов КПК на учителя"),
+            Column(
+                "training_hours_per_teacher", "float", required=False, min=0, label_ru="Часов КПК на учителя"
+            ),
             Column("methodical_visits", "int", required=False, min=0, label_ru="Методические выезды"),
             Column("has_partner", "bool", required=False, label_ru="Есть школа-партнёр"),
             _share("share_teachers_improved", "Доля учителей с положительной динамикой"),

@@ -88,6 +88,7 @@ def read_overrides(path: str | Path | None) -> dict[str, dict[str, Any]]:
         raise SettingsError(f"{Path(path).name}: ожидался словарь «имя файла параметров: значения»")
     unknown = sorted(str(k) for k in data if str(k) not in known)
     if unknown:
-        raise SettingsError(f"{Path(path).name}: неизвестные разделы {', '.join(unknown)}; "
-                            f"допустимы: {', '.join(known)}")
+        raise SettingsError(
+            f"{Path(path).name}: неизвестные разделы {', '.join(unknown)}; допустимы: {', '.join(known)}"
+        )
     return {str(k): dict(v or {}) for k, v in data.items()}

@@ -15,8 +15,17 @@ SCHOOLS_ROWS = [
     ["0202", "МКОУ «СОШ д. Заречье»", "Озёрный район", "СОШ", "", ""],
 ]
 RESULTS_HEADER = [
-    "Код ОО", "Год", "Процедура", "Предмет", "Класс", "Число участников",
-    "Средний балл", "Максимальный балл", "Доля низких результатов", "Качество знаний", "Доля высоких результатов",
+    "Код ОО",
+    "Год",
+    "Процедура",
+    "Предмет",
+    "Класс",
+    "Число участников",
+    "Средний балл",
+    "Максимальный балл",
+    "Доля низких результатов",
+    "Качество знаний",
+    "Доля высоких результатов",
 ]
 
 
@@ -25,15 +34,42 @@ def _results_rows() -> list[list[str]]:
     for i, sid in enumerate(["0101", "0102", "0201", "0202"]):
         for year in (2023, 2024):
             if sid != "0102":  # ООШ: no ЕГЭ
-                rows.append([sid, str(year), "ЕГЭ", "Русский язык", "11", str(10 + i),
-                             f"{60 + i + year - 2023},5", "100", f"0,0{i}", "", f"0,1{i}"])
-            rows.append([sid, str(year), "ОГЭ", "Математика", "9", str(15 + i),
-                         f"{14 + i},2", "31", f"0,{i + 1}", f"0,{i + 4}", ""])
+                rows.append(
+                    [
+                        sid,
+                        str(year),
+                        "ЕГЭ",
+                        "Русский язык",
+                        "11",
+                        str(10 + i),
+                        f"{60 + i + year - 2023},5",
+                        "100",
+                        f"0,0{i}",
+                        "",
+                        f"0,1{i}",
+                    ]
+                )
+            rows.append(
+                [
+                    sid,
+                    str(year),
+                    "ОГЭ",
+                    "Математика",
+                    "9",
+                    str(15 + i),
+                    f"{14 + i},2",
+                    "31",
+                    f"0,{i + 1}",
+                    f"0,{i + 4}",
+                    "",
+                ]
+            )
     return rows
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8",
-              delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
     with open(path, "w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter)
         w.writerow(header)

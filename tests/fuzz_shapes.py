@@ -60,7 +60,9 @@ def base_tables(source: str, tmp_dir: Path) -> dict[str, pd.DataFrame]:
             _FACTS[source] = dict(ds.metadata or {})
         else:
             folder = REAL_DIR / source
-            _BASES[source] = {p.stem: pd.read_csv(p, dtype={"school_id": str}) for p in sorted(folder.glob("*.csv"))}
+            _BASES[source] = {
+                p.stem: pd.read_csv(p, dtype={"school_id": str}) for p in sorted(folder.glob("*.csv"))
+            }
             _FACTS[source] = {}
     return _BASES[source]
 
@@ -104,15 +106,16 @@ def build(shape: Shape, tmp_dir: Path, out: Path) -> tuple[Path, int, str]:
     ids = sorted(rng.choice(with_results, size=n, replace=False).tolist())
     schools = schools[schools["school_id"].isin(ids)].reset_index(drop=True)
     all_years = sorted(int(y) for y in results["year"].unique())
-    years = all_years[-min(shape.n_years, len(all_years)):]
+    years = all_years[-min(shape.n_years, len(all_years)) :]
     orig_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
     if shape.munis == "one":
         schools["municipality"] = schools["municipality"].iloc[0]
     elif shape.munis in ("singletons", "mixed"):
         k = len(schools) if shape.munis == "singletons" else max(1, len(schools) // 3)
         rename = {sid: f"Округ {i + 1}" for i, sid in enumerate(schools["school_id"].iloc[:k])}
-        schools["municipality"] = [rename.get(s, m) for s, m in zip(schools["school_id"], schools["municipality"],
-                                                                     strict=True)]
+        schools["municipality"] = [
+            rename.get(s, m) for s, m in zip(schools["school_id"], schools["municipality"], strict=True)
+        ]
     new_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
 
     tables: dict[str, pd.DataFrame] = {"schools": schools, "results": results}
@@ -187,20 +190,50 @@ def command_args(command: str, data: Path, year: int, out: Path, cfg: Path) -> t
     if command == "validate":
         return ["validate", d], []
     if command == "identify":
-        return (["identify", d, "--year", y, "--out", str(out / "id.xlsx"), "--csv", str(out / "id.csv")],
-                [out / "id.xlsx", out / "id.csv"])
+        return (
+            ["identify", d, "--year", y, "--out", str(out / "id.xlsx"), "--csv", str(out / "id.csv")],
+            [out / "id.xlsx", out / "id.csv"],
+        )
     if command == "context":
-        return (["context", d, "--year", y, "--csv", str(out / "ctx.csv"), "--xlsx", str(out / "ctx.xlsx"),
-                 "--config", str(cfg)], [out / "ctx.csv", out / "ctx.xlsx"])
+        return (
+            [
+                "context",
+                d,
+                "--year",
+                y,
+                "--csv",
+                str(out / "ctx.csv"),
+                "--xlsx",
+                str(out / "ctx.xlsx"),
+                "--config",
+                str(cfg),
+            ],
+            [out / "ctx.csv", out / "ctx.xlsx"],
+        )
     if command == "effects":
         return ["effects", d, "--csv", str(out / "eff.csv"), "--config", str(cfg)], [out / "eff.csv"]
     if command == "costs":
-        return ["costs", d, "--year", y, "--csv", str(out / "costs.csv"), "--bootstrap", "0"], [out / "costs.csv"]
+        return ["costs", d, "--year", y, "--csv", str(out / "costs.csv"), "--bootstrap", "0"], [
+            out / "costs.csv"
+        ]
     if command == "monitoring":
         return ["monitoring", d, "--year", y, "--xlsx", str(out / "mon.xlsx")], [out / "mon.xlsx"]
     if command == "partners":
-        return (["partners", d, "--year", y, "--csv", str(out / "pt.csv"), "--xlsx", str(out / "pt.xlsx"),
-                 "--config", str(cfg)], [out / "pt.csv", out / "pt.xlsx"])
+        return (
+            [
+                "partners",
+                d,
+                "--year",
+                y,
+                "--csv",
+                str(out / "pt.csv"),
+                "--xlsx",
+                str(out / "pt.xlsx"),
+                "--config",
+                str(cfg),
+            ],
+            [out / "pt.csv", out / "pt.xlsx"],
+        )
     raise ValueError(command)
 
 

@@ -76,12 +76,26 @@ def _ok_results(ds: Dataset) -> None:
     _accounted(ds)
 
 
-@pytest.mark.parametrize("case", [
-    "data_on_second_sheet", "first_sheet_empty", "title_rows_above_header", "merged_header",
-    "encoding_cp1251", "encoding_utf8_bom", "encoding_utf16_unicode_text", "semicolon_separator",
-    "tab_separator", "unknown_extra_column", "duplicated_header_same_values", "renamed_school_same_code",
-    "hidden_columns", "merged_cells_in_data", "hidden_filtered_rows",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "data_on_second_sheet",
+        "first_sheet_empty",
+        "title_rows_above_header",
+        "merged_header",
+        "encoding_cp1251",
+        "encoding_utf8_bom",
+        "encoding_utf16_unicode_text",
+        "semicolon_separator",
+        "tab_separator",
+        "unknown_extra_column",
+        "duplicated_header_same_values",
+        "renamed_school_same_code",
+        "hidden_columns",
+        "merged_cells_in_data",
+        "hidden_filtered_rows",
+    ],
+)
 def test_case_loads_with_right_values(case):
     ds = _load(case)
     _ok_results(ds)
@@ -176,8 +190,12 @@ def test_municipality_spellings_warned_not_merged():
     assert "«Всеволожский муниципальный район» (строки 3" in warns[0].message
     assert "«Озёрный район»" in warns[1].message and "«Озерный район»" in warns[1].message
     # extra spaces normalised, different spellings kept apart
-    assert ds.municipalities == ["Всеволожский муниципальный район", "Всеволожский район", "Озерный район",
-                                 "Озёрный район"]
+    assert ds.municipalities == [
+        "Всеволожский муниципальный район",
+        "Всеволожский район",
+        "Озерный район",
+        "Озёрный район",
+    ]
     assert any("пробелы" in c for c in ds.report.tables["schools"].conversions)
 
 
@@ -226,7 +244,13 @@ def test_two_row_excel_header_formula_free_data_are_numbers():
 # ------------------------------------------------------------- stops -----
 def test_formula_without_cached_value_is_an_error():
     e = _one_error("formula_without_value")
-    assert (e.file, e.sheet, e.row, e.column, e.value) == ("results.xlsx", "Лист1", 4, "Средний балл", "=F4*1.45")
+    assert (e.file, e.sheet, e.row, e.column, e.value) == (
+        "results.xlsx",
+        "Лист1",
+        4,
+        "Средний балл",
+        "=F4*1.45",
+    )
     assert "формула без вычисленного значения" in e.message
     ds = _load("formula_without_value", strict=False)
     assert ds.report.tables["results"].excluded["row"].tolist() == [4]
@@ -239,7 +263,10 @@ def test_excel_error_values():
     warn = {(p.row, p.column, p.value) for p in ds.report.problems if "ошибка формулы Excel" in p.message}
     assert warn == {(5, "Число участников", "#Н/Д"), (2, "Средний балл", "#ДЕЛ/0!")}
     assert ds.results["mean_score"].isna().iloc[0]  # an error value is missing, not zero
-    assert ds.results["participants"].isna().iloc[3] and ds.results["participants"].notna().sum() == len(ds.results) - 1
+    assert (
+        ds.results["participants"].isna().iloc[3]
+        and ds.results["participants"].notna().sum() == len(ds.results) - 1
+    )
     _load("excel_error_values")  # a warning, not a stop
 
 
@@ -272,16 +299,19 @@ def test_merged_school_old_code():
     assert "не найден в таблице «Школы»" in e.message
 
 
-@pytest.mark.parametrize("case, file, text", [
-    ("empty_file", "results.csv", "файл пуст"),
-    ("empty_sheets", "results.xlsx", "во всех листах нет данных"),
-    ("empty_xlsx_zero_bytes", "results.xlsx", "файл пуст (0 байт)"),
-    ("truncated_xlsx", "results.xlsx", "файл повреждён"),
-    ("header_only", "results.csv", "нет ни одной строки данных"),
-    ("table_on_two_sheets", "results.xlsx", "найдена на нескольких листах («2023», «2024»)"),
-    ("two_files_one_table", "results.csv", "найдено несколько файлов: results.csv, Результаты.xlsx"),
-    ("missing_required_column", "results.csv", "отсутствует обязательный столбец «Максимальный балл»"),
-])
+@pytest.mark.parametrize(
+    "case, file, text",
+    [
+        ("empty_file", "results.csv", "файл пуст"),
+        ("empty_sheets", "results.xlsx", "во всех листах нет данных"),
+        ("empty_xlsx_zero_bytes", "results.xlsx", "файл пуст (0 байт)"),
+        ("truncated_xlsx", "results.xlsx", "файл повреждён"),
+        ("header_only", "results.csv", "нет ни одной строки данных"),
+        ("table_on_two_sheets", "results.xlsx", "найдена на нескольких листах («2023», «2024»)"),
+        ("two_files_one_table", "results.csv", "найдено несколько файлов: results.csv, Результаты.xlsx"),
+        ("missing_required_column", "results.csv", "отсутствует обязательный столбец «Максимальный балл»"),
+    ],
+)
 def test_file_level_errors(case, file, text):
     errs = _fail(case)
     assert errs[0].file == file and text in errs[0].message, errs[0].to_ru()
@@ -292,13 +322,22 @@ def test_old_xls():
     assert errs[0].file == "results.xls" and "сохраните файл как .xlsx" in errs[0].message
 
 
-@pytest.mark.parametrize("case, row, column, value, text", [
-    ("negative_share", 3, "Доля высоких результатов", "−0,05", "Доля должна быть в диапазоне [0, 1]"),
-    ("share_140", 7, "Качество знаний", "140", "получено 140"),
-    ("unicode_minus", 6, "Средний балл", "-3.5", "меньше допустимого минимума 0"),
-    ("grade_with_letter", 2, "Класс", "9А", "не число"),
-    ("two_headers_one_column_conflict", 6, "Доля «2»", "0,9", "различаются в этой строке («0,3» и «0,9»)"),
-])
+@pytest.mark.parametrize(
+    "case, row, column, value, text",
+    [
+        ("negative_share", 3, "Доля высоких результатов", "−0,05", "Доля должна быть в диапазоне [0, 1]"),
+        ("share_140", 7, "Качество знаний", "140", "получено 140"),
+        ("unicode_minus", 6, "Средний балл", "-3.5", "меньше допустимого минимума 0"),
+        ("grade_with_letter", 2, "Класс", "9А", "не число"),
+        (
+            "two_headers_one_column_conflict",
+            6,
+            "Доля «2»",
+            "0,9",
+            "различаются в этой строке («0,3» и «0,9»)",
+        ),
+    ],
+)
 def test_value_errors(case, row, column, value, text):
     e = _one_error(case)
     assert (e.row, e.column, e.value) == (row, column, value)
@@ -329,16 +368,40 @@ def test_200k_rows_load_in_reasonable_time(tmp_path):
         w = csv.writer(fh)
         w.writerow(["Код ОО", "Наименование ОО", "Муниципальный район"])
         w.writerows([f"{i:05d}", f"Школа {i}", f"Район {i % 18}"] for i in range(n_sch))
-    header = ["Код ОО", "Год", "Процедура", "Предмет", "Класс", "Число участников", "Средний балл",
-              "Максимальный балл", "Доля низких результатов", "Качество знаний", "Доля высоких результатов"]
+    header = [
+        "Код ОО",
+        "Год",
+        "Процедура",
+        "Предмет",
+        "Класс",
+        "Число участников",
+        "Средний балл",
+        "Максимальный балл",
+        "Доля низких результатов",
+        "Качество знаний",
+        "Доля высоких результатов",
+    ]
     with open(d / "results.csv", "w", encoding="cp1251", newline="") as fh:
         w = csv.writer(fh, delimiter=";")
         w.writerow(header)
         for i in range(n_sch):
             for y in range(2020, 2025):
                 for k in range(20):
-                    w.writerow([f"{i:05d}", y, "ВПР", f"Предмет {k}", 5, 20 + k, f"{14 + k % 7},5", 31,
-                                "0,1", "0,5", "0,2"])
+                    w.writerow(
+                        [
+                            f"{i:05d}",
+                            y,
+                            "ВПР",
+                            f"Предмет {k}",
+                            5,
+                            20 + k,
+                            f"{14 + k % 7},5",
+                            31,
+                            "0,1",
+                            "0,5",
+                            "0,2",
+                        ]
+                    )
     t0 = time.perf_counter()
     ds = load_dataset(d)
     elapsed = time.perf_counter() - t0

@@ -12,11 +12,17 @@ def test_bands_follow_the_interval_not_the_point() -> None:
     low = pd.Series([-1.6, -0.6, -0.9, 0.1, 0.7, None])
     high = pd.Series([-0.8, -0.1, 0.3, 0.4, 1.2, 0.5])
     assert interval_band(low, high, strong=0.5).tolist() == [
-        "значительно ниже", "ниже", "на уровне", "выше", "значительно выше", NOT_ASSESSED_RU]
+        "значительно ниже",
+        "ниже",
+        "на уровне",
+        "выше",
+        "значительно выше",
+        NOT_ASSESSED_RU,
+    ]
 
 
 def test_a_small_school_with_a_low_point_but_a_wide_interval_is_not_called_low() -> None:
-    est, se = pd.Series([-0.7, -0.7]), pd.Series([0.5, 0.05])   # same point, a small and a big school
+    est, se = pd.Series([-0.7, -0.7]), pd.Series([0.5, 0.05])  # same point, a small and a big school
     assert estimate_band(est, se, strong=0.5).tolist() == ["на уровне", "значительно ниже"]
 
 

@@ -67,8 +67,16 @@ def check_printed_collection(html: Path, pdf: Path) -> None:
 def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
     data, munis, cache = demo
     munis = munis[:2]
-    res = run_batch(data, 2024, tmp_path / "out", municipalities=munis, workers=2, cache_dir=cache,
-                    progress=False, pdf=find_chromium() is not None)
+    res = run_batch(
+        data,
+        2024,
+        tmp_path / "out",
+        municipalities=munis,
+        workers=2,
+        cache_dir=cache,
+        progress=False,
+        pdf=find_chromium() is not None,
+    )
     assert res.ok, res.summary_ru()
     assert (res.n_built, res.n_reused) == (4, 0) and "построено: 4" in res.summary_ru()
     slugs = unique_slugs(munis)
@@ -98,8 +106,13 @@ def test_batch_writes_reports_index_excel(demo, tmp_path) -> None:
     assert "Методика" in coll and all(m in coll for m in munis)
     # the collection is a document of its own, not a copy of the regional report
     assert coll != (out / "regional.html").read_text(encoding="utf-8")
-    for part in ("Методический сборник", "Что означают показатели", "Пример: как выявлена одна школа",
-                 "Списки по муниципальным образованиям", "Школы, чьи практики стоит изучить"):
+    for part in (
+        "Методический сборник",
+        "Что означают показатели",
+        "Пример: как выявлена одна школа",
+        "Списки по муниципальным образованиям",
+        "Школы, чьи практики стоит изучить",
+    ):
         assert part in coll, part
     if find_chromium():
         check_printed_collection(out / "collection.html", out / "collection.pdf")
@@ -116,8 +129,14 @@ def test_resume_rebuilds_only_missing_and_force_rebuilds_all(demo, tmp_path) -> 
     data, munis, cache = demo
     munis = munis[:2]
     out = tmp_path / "out"
-    kw = {"municipalities": munis, "workers": 2, "cache_dir": cache, "progress": False, "pdf": False,
-          "regional": False}
+    kw = {
+        "municipalities": munis,
+        "workers": 2,
+        "cache_dir": cache,
+        "progress": False,
+        "pdf": False,
+        "regional": False,
+    }
     first = run_batch(data, 2024, out, **kw)
     assert first.ok and (first.n_built, first.n_reused) == (2, 0)
     htmls = sorted((out / "municipalities").glob("*.html"))
@@ -145,11 +164,13 @@ def test_manifest_marks_changed_files_and_inputs_out_of_date(tmp_path) -> None:
     m.save()
     m = Manifest.load(tmp_path)
     assert m.is_current([f], st)
-    for other in (stamp("fp2", {"municipality": "А"}, "lo_2018", 2024, "v1"),
-                  stamp("fp1", {"municipality": "Б"}, "lo_2018", 2024, "v1"),
-                  stamp("fp1", {"municipality": "А"}, "hse_disadvantaged", 2024, "v1"),
-                  stamp("fp1", {"municipality": "А"}, "lo_2018", 2023, "v1"),
-                  stamp("fp1", {"municipality": "А"}, "lo_2018", 2024, "v2")):
+    for other in (
+        stamp("fp2", {"municipality": "А"}, "lo_2018", 2024, "v1"),
+        stamp("fp1", {"municipality": "Б"}, "lo_2018", 2024, "v1"),
+        stamp("fp1", {"municipality": "А"}, "hse_disadvantaged", 2024, "v1"),
+        stamp("fp1", {"municipality": "А"}, "lo_2018", 2023, "v1"),
+        stamp("fp1", {"municipality": "А"}, "lo_2018", 2024, "v2"),
+    ):
         assert not m.is_current([f], other)
     f.write_text("отчёт, изменённый вручную", encoding="utf-8")
     assert not m.is_current([f], st)
@@ -173,7 +194,9 @@ def test_failing_municipality_does_not_stop_others(demo, tmp_path) -> None:
     assert "не найден в данных" in bad.error_ru and "ValueError" not in bad.error_ru
     assert "ValueError" in (out / "reports.log").read_text(encoding="utf-8")
     failed_nb = Path(bad.failed_notebook)
-    assert failed_nb.parent == out / "_failed" and "не найден в данных" in failed_nb.read_text(encoding="utf-8")
+    assert failed_nb.parent == out / "_failed" and "не найден в данных" in failed_nb.read_text(
+        encoding="utf-8"
+    )
     slugs = unique_slugs([missing, munis[0]])
     assert not (out / "municipalities" / f"{slugs[missing]}.html").exists()
     assert (out / "municipalities" / f"{slugs[munis[0]]}.html").exists()
@@ -186,8 +209,12 @@ def test_batch_through_dask_local_cluster_resumes(demo, tmp_path) -> None:
     data, munis, cache = demo
     munis = munis[:2]
     kw = {"municipalities": munis, "cache_dir": cache, "progress": False, "pdf": False, "regional": False}
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cl, \
-            distributed.Client(cl) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cl,
+        distributed.Client(cl) as client,
+    ):
         res = run_batch(data, 2024, tmp_path / "out", executor=client, **kw)
         assert res.ok, res.summary_ru()
         assert len(list((tmp_path / "out" / "municipalities").glob("*.html"))) == len(munis)
@@ -214,8 +241,23 @@ def test_strip_notebook_removes_timings() -> None:
 
 
 def _cli(data: Path, out: Path, cache: Path, munis: list[str], *extra: str) -> list[str]:
-    cmd = [sys.executable, "-m", "shnro_lib", "reports", str(data), "--year", "2024", "--out", str(out),
-           "--workers", "2", "--cache-dir", str(cache), "--no-pdf", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "shnro_lib",
+        "reports",
+        str(data),
+        "--year",
+        "2024",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--cache-dir",
+        str(cache),
+        "--no-pdf",
+        *extra,
+    ]
     for m in munis:
         cmd += ["--municipality", m]
     return cmd
@@ -232,8 +274,9 @@ def _start_until_kernels(cmd: list[str], out: Path, finished: int = 0) -> tuple[
     """Start the batch in its own process group; return (with its family of processes) once a Jupyter
     kernel runs and at least ``finished`` outputs are recorded in the manifest."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     main = psutil.Process(proc.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -294,7 +337,9 @@ def test_sigkill_leaves_no_orphans_and_the_rerun_resumes(demo, tmp_path) -> None
     time.sleep(0.5)
     assert not leftovers(out)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    rerun = subprocess.run(_cli(data, out, cache, munis), capture_output=True, text=True, env=env, timeout=300)
+    rerun = subprocess.run(
+        _cli(data, out, cache, munis), capture_output=True, text=True, env=env, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert "Готово отчётов: 5 из 5" in rerun.stdout
     reused = int(re.search(r"взято готовыми из прошлого запуска: (\d+)", rerun.stdout).group(1))
@@ -328,15 +373,23 @@ def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -
     while not _dead(kid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _dead(kid)
-    assert watch_owner(Owner(host="another-host", pid=1, started=0.0)) is None  # remote owners are not watched
+    assert (
+        watch_owner(Owner(host="another-host", pid=1, started=0.0)) is None
+    )  # remote owners are not watched
 
 
 def test_stop_while_the_region_is_computed_caches_nothing(demo, tmp_path) -> None:
     data, munis, _ = demo
     out, cache = tmp_path / "out", tmp_path / "fresh-cache"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(_cli(data, out, cache, munis[:1]), start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        _cli(data, out, cache, munis[:1]),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     log = out / "reports.log"
     deadline = time.monotonic() + 60
     while not (log.exists() and "===" in log.read_text(encoding="utf-8")) and time.monotonic() < deadline:
@@ -361,5 +414,8 @@ def test_error_ru_never_shows_a_raw_python_message() -> None:
 
     assert "KeyError" not in error_ru(CellError()) and "share_low" not in error_ru(CellError())
     assert "reports.log" in error_ru(CellError())
-    assert error_ru(ValueError("Муниципалитет не найден\nTraceback ...")) == "ошибка в тетради: Муниципалитет не найден"
+    assert (
+        error_ru(ValueError("Муниципалитет не найден\nTraceback ..."))
+        == "ошибка в тетради: Муниципалитет не найден"
+    )
     assert error_ru(OSError("disk full"), "при записи Excel").startswith("внутренняя ошибка при записи Excel")

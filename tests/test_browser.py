@@ -18,9 +18,10 @@ from shnro_lib.batch import chromium_args, find_chromium, make_tasks, render_not
 
 pytestmark = [pytest.mark.slow]
 
-FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20},
-                    "did": {"callaway_santanna": False}}}
+FAST = {
+    "costs": {"dea": {"bootstrap_reps": 0}},
+    "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}},
+}
 
 
 def require_chromium(find=find_chromium) -> str:
@@ -28,10 +29,14 @@ def require_chromium(find=find_chromium) -> str:
     exe = find()
     if exe is None:
         if os.environ.get("CI"):
-            pytest.fail("Chromium не найден, а тест запущен в CI (задана переменная CI): установите chromium "
-                        "(make system-deps), иначе браузерная проверка отчётов не выполняется", pytrace=False)
+            pytest.fail(
+                "Chromium не найден, а тест запущен в CI (задана переменная CI): установите chromium "
+                "(make system-deps), иначе браузерная проверка отчётов не выполняется",
+                pytrace=False,
+            )
         pytest.skip("Chromium не установлен: браузерная проверка пропущена (в CI это ошибка)")
     return exe
+
 
 PROBE = """<script>
 window.addEventListener('load', function () {
@@ -64,8 +69,15 @@ def test_municipal_report_in_browser(tmp_path) -> None:
 
     out = generate_demo(tmp_path / "demo", seed=1, n_schools=80)
     region = compute_region(out.data_dir, 2024, cache_dir=tmp_path / "cache", overrides=FAST)
-    task = make_tasks(region, region.municipalities[:1], tmp_path / "out", out.data_dir, tmp_path / "cache",
-                      "lo_2018", regional=False)[0]
+    task = make_tasks(
+        region,
+        region.municipalities[:1],
+        tmp_path / "out",
+        out.data_dir,
+        tmp_path / "cache",
+        "lo_2018",
+        regional=False,
+    )[0]
     res = render_notebook(task)
     assert res.ok, res.error_ru
     html_path = Path(res.html_path)

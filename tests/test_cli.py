@@ -10,8 +10,9 @@ from conftest import DEMO_DIR
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_validate_demo_ok():

@@ -19,8 +19,18 @@ def test_partners_command_uses_the_criteria_override_like_the_batch(small_demo_d
     config.write_text(OVERRIDE, encoding="utf-8")
     csv = tmp_path / "pairs.csv"
     r = CliRunner().invoke(
-        app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(csv), "--config", str(config),
-              "--ids"]
+        app,
+        [
+            "partners",
+            str(small_demo_dir),
+            "--year",
+            "2024",
+            "--csv",
+            str(csv),
+            "--config",
+            str(config),
+            "--ids",
+        ],
     )
     assert r.exit_code in (0, 4), r.output
     command = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
@@ -65,14 +75,32 @@ def _by_school(df: pd.DataFrame, column: str) -> dict[str, str]:
 def test_identify_command_gives_the_batch_categories(small_demo_dir, overridden, tmp_path):
     region, config = overridden
     csv = tmp_path / "ident.csv"
-    _invoke(["identify", str(small_demo_dir), "--year", "2024", "--out", str(tmp_path / "i.xlsx"), "--csv",
-             str(csv), "--config", str(config), "--ids", "--no-sensitivity"])
+    _invoke(
+        [
+            "identify",
+            str(small_demo_dir),
+            "--year",
+            "2024",
+            "--out",
+            str(tmp_path / "i.xlsx"),
+            "--csv",
+            str(csv),
+            "--config",
+            str(config),
+            "--ids",
+            "--no-sensitivity",
+        ]
+    )
     command = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
     batch = region.table("identify")
     assert _by_school(command, "category") == _by_school(batch, "category")
     # plain frames: the identification table's attrs hold frames, which merge cannot compare
-    plain = pd.DataFrame({"school_id": batch["school_id"].astype(str).to_numpy(),
-                          "result_index": batch["result_index"].to_numpy()})
+    plain = pd.DataFrame(
+        {
+            "school_id": batch["school_id"].astype(str).to_numpy(),
+            "result_index": batch["result_index"].to_numpy(),
+        }
+    )
     merged = command.merge(plain, on="school_id", suffixes=("_cmd", "_batch"))
     assert len(merged) == len(batch) == len(command)
     diff = (merged["result_index_cmd"].astype(float) - merged["result_index_batch"].astype(float)).abs()
@@ -105,13 +133,17 @@ def test_costs_command_gives_the_batch_costs(small_demo_dir, overridden, tmp_pat
     assert _by_school(command, "quadrant") == _by_school(batch, "quadrant")
 
 
-def test_monitoring_command_follows_the_criteria_override_like_the_batch(small_demo_dir, overridden, tmp_path):
+def test_monitoring_command_follows_the_criteria_override_like_the_batch(
+    small_demo_dir, overridden, tmp_path
+):
     region, config = overridden
     xlsx = tmp_path / "mon.xlsx"
-    _invoke(["monitoring", str(small_demo_dir), "--year", "2024", "--xlsx", str(xlsx), "--config", str(config)])
+    _invoke(
+        ["monitoring", str(small_demo_dir), "--year", "2024", "--xlsx", str(xlsx), "--config", str(config)]
+    )
     sheet = pd.read_excel(xlsx, sheet_name="Траектории школ", header=None, dtype=str)
-    top = sheet.index[sheet[0] == "Код ОО"][0]   # the sheet's note rows come before its header
-    command = sheet.iloc[top + 1:].reset_index(drop=True)
+    top = sheet.index[sheet[0] == "Код ОО"][0]  # the sheet's note rows come before its header
+    command = sheet.iloc[top + 1 :].reset_index(drop=True)
     batch = region.table("trajectories")
     default = compute_region(small_demo_dir, 2024).table("trajectories")
     # the override changes the paths (so the comparison can fail), and the command follows it

@@ -28,8 +28,9 @@ def demo(tmp_path_factory) -> Dataset:
         return load_dataset(out)
 
 
-def _crafted(n_muni: int = 6, per: int = 20, muni_effect: float = 0.0, star: bool = False,
-             seed: int = 3) -> Dataset:
+def _crafted(
+    n_muni: int = 6, per: int = 20, muni_effect: float = 0.0, star: bool = False, seed: int = 3
+) -> Dataset:
     """Schools whose ОГЭ score depends on low SES only; the same noise values in every municipality.
 
     With ``muni_effect == 0`` the municipal means of the noise are identical, so the true and
@@ -52,18 +53,40 @@ def _crafted(n_muni: int = 6, per: int = 20, muni_effect: float = 0.0, star: boo
             if star and m == 0 and i == 0:
                 s, score, n = 0.6, 75.0, 400
             sch.append({"school_id": sid, "name": f"Школа {sid}", "municipality": f"Район {m}"})
-            ctx.append({"school_id": sid, "year": 2024, "enrolment": 300 + 10 * i, "share_low_ses": s,
-                        "share_low_parent_education": min(0.9, s * 1.2 + rng.normal(0, 0.02)),
-                        "distance_to_center_km": 5.0 + i})
-            res.append({"school_id": sid, "year": 2024, "procedure": "ОГЭ", "subject": "Математика",
-                        "grade": 9, "participants": n, "mean_score": round(score * 0.31, 3), "max_score": 31.0})
-    return Dataset.from_frames({"schools": pd.DataFrame(sch), "context": pd.DataFrame(ctx),
-                                "results": pd.DataFrame(res)})
+            ctx.append(
+                {
+                    "school_id": sid,
+                    "year": 2024,
+                    "enrolment": 300 + 10 * i,
+                    "share_low_ses": s,
+                    "share_low_parent_education": min(0.9, s * 1.2 + rng.normal(0, 0.02)),
+                    "distance_to_center_km": 5.0 + i,
+                }
+            )
+            res.append(
+                {
+                    "school_id": sid,
+                    "year": 2024,
+                    "procedure": "ОГЭ",
+                    "subject": "Математика",
+                    "grade": 9,
+                    "participants": n,
+                    "mean_score": round(score * 0.31, 3),
+                    "max_score": 31.0,
+                }
+            )
+    return Dataset.from_frames(
+        {"schools": pd.DataFrame(sch), "context": pd.DataFrame(ctx), "results": pd.DataFrame(res)}
+    )
 
 
 CRAFT_CFG = {
-    "clustering": {"features": ["log_enrolment", "share_low_ses", "log_distance"], "method": "kmeans",
-                   "stability": {"n_boot": 3}, "k_range": [2, 4]},
+    "clustering": {
+        "features": ["log_enrolment", "share_low_ses", "log_distance"],
+        "method": "kmeans",
+        "stability": {"n_boot": 3},
+        "k_range": [2, 4],
+    },
     "model": {"features": ["share_low_ses", "share_low_parent_education"]},
     "similar": {"features": ["log_enrolment", "share_low_ses", "log_distance"], "k": 5},
 }
@@ -100,7 +123,10 @@ def test_feature_list_change_is_a_yaml_edit(demo, tmp_path):
     assert {"z_share_low_ses", "z_log_distance"} <= set(res.profile.columns)
     assert "z_log_enrolment" not in res.profile.columns
     # the two clusters differ on the chosen features
-    assert abs(res.profile["z_share_low_ses"].diff().iloc[1]) + abs(res.profile["z_log_distance"].diff().iloc[1]) > 1
+    assert (
+        abs(res.profile["z_share_low_ses"].diff().iloc[1]) + abs(res.profile["z_log_distance"].diff().iloc[1])
+        > 1
+    )
 
 
 def test_results_are_never_context_features():
@@ -124,12 +150,13 @@ def test_missing_context_school_is_listed_not_clustered(demo):
 def test_imputation_counted_and_year_fallback(tmp_path):
     ds = _crafted(n_muni=3, per=10)
     ctx = ds.tables["context"].copy()
-    ctx.loc[0, "distance_to_center_km"] = np.nan           # one imputed value
+    ctx.loc[0, "distance_to_center_km"] = np.nan  # one imputed value
     old = ctx.iloc[[1]].copy()
     ctx = ctx.drop(index=1)
-    old["year"] = 2023                                     # this school only has an earlier year
-    ds2 = Dataset.from_frames({"schools": ds.schools, "results": ds.results,
-                               "context": pd.concat([ctx, old], ignore_index=True)})
+    old["year"] = 2023  # this school only has an earlier year
+    ds2 = Dataset.from_frames(
+        {"schools": ds.schools, "results": ds.results, "context": pd.concat([ctx, old], ignore_index=True)}
+    )
     cf = C.context_features(ds2, 2024, CRAFT_CFG)
     assert cf.imputed_counts["log_distance"] == 1 and cf.n_imputed == 1
     assert cf.n_fallback == 1
@@ -195,8 +222,17 @@ def test_reproducible(demo):
 
 def test_context_table_columns_and_names(demo):
     t = C.context_table(demo, 2024, config=FAST)
-    need = {"school_id", "cluster", "cluster_name", "context_index", "expected_result", "residual",
-            "residual_ci_low", "residual_ci_high", "resilient"}
+    need = {
+        "school_id",
+        "cluster",
+        "cluster_name",
+        "context_index",
+        "expected_result",
+        "residual",
+        "residual_ci_low",
+        "residual_ci_high",
+        "resilient",
+    }
     assert need <= set(t.columns)
     assert len(t) == demo.schools["school_id"].nunique()
     assert str(t["resilient"].dtype) == "boolean"
@@ -226,8 +262,19 @@ def test_cli(demo, tmp_path):
     from shnro_lib.cli import app
 
     assert demo.path is not None
-    r = CliRunner().invoke(app, ["context", str(demo.path), "--year", "2024", "--csv", str(tmp_path / "c.csv"),
-                                 "--xlsx", str(tmp_path / "c.xlsx")])
+    r = CliRunner().invoke(
+        app,
+        [
+            "context",
+            str(demo.path),
+            "--year",
+            "2024",
+            "--csv",
+            str(tmp_path / "c.csv"),
+            "--xlsx",
+            str(tmp_path / "c.xlsx"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     df = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig", dtype=str)
     assert "Код ОО" in df.columns and "Резильентная" in df.columns
@@ -239,7 +286,12 @@ def test_columns_not_collected_are_dropped_with_one_note_not_per_school():
     ds = _crafted(n_muni=3, per=10)
     cf = C.context_features(ds, 2024, {"clustering": {"stability": {"n_boot": 0}}})
     assert len(cf.excluded) == 0
-    assert list(cf.z.columns) == ["log_enrolment", "share_low_ses", "share_low_parent_education", "log_distance"]
+    assert list(cf.z.columns) == [
+        "log_enrolment",
+        "share_low_ses",
+        "share_low_parent_education",
+        "log_distance",
+    ]
     absent_notes = [n for n in cf.notes if "не собранные" in n]
     assert len(absent_notes) == 1 and "7 из 11" in absent_notes[0]
     assert "Малокомплектная школа" in absent_notes[0] and len(cf.absent) == 7
@@ -260,8 +312,13 @@ def test_ignored_looking_options_are_honoured():
     ctx = ds.tables["context"].copy()
     old = ctx.iloc[[1]].copy()
     old["year"] = 2023
-    ds2 = Dataset.from_frames({"schools": ds.schools, "results": ds.results,
-                               "context": pd.concat([ctx.drop(index=1), old], ignore_index=True)})
+    ds2 = Dataset.from_frames(
+        {
+            "schools": ds.schools,
+            "results": ds.results,
+            "context": pd.concat([ctx.drop(index=1), old], ignore_index=True),
+        }
+    )
     exact = C.context_features(ds2, 2024, {"year_fallback": "exact"})
     assert exact.n_fallback == 0 and ds.schools["school_id"].iloc[1] in set(exact.excluded["school_id"])
     with pytest.raises(ValueError, match="missing.impute"):

@@ -20,12 +20,18 @@ from shnro_lib.pipeline.overview import overview_tables
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 
 
-def _region(n: int = 60, years=(1994, 1995), seed: int = 1, participants: bool = True,
-            prior: bool = False) -> dict[str, pd.DataFrame]:
+def _region(
+    n: int = 60, years=(1994, 1995), seed: int = 1, participants: bool = True, prior: bool = False
+) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     ids = [f"{i:04d}" for i in range(n)]
-    schools = pd.DataFrame({"school_id": ids, "name": [f"Школа {i}" for i in range(n)],
-                            "municipality": [f"Район {i % 4}" for i in range(n)]})
+    schools = pd.DataFrame(
+        {
+            "school_id": ids,
+            "name": [f"Школа {i}" for i in range(n)],
+            "municipality": [f"Район {i % 4}" for i in range(n)],
+        }
+    )
     ses = rng.uniform(0.05, 0.6, n)
     enrol = rng.integers(50, 900, n)
     ability = rng.normal(0, 1, n)
@@ -33,8 +39,16 @@ def _region(n: int = 60, years=(1994, 1995), seed: int = 1, participants: bool =
     for y in years:
         for i, sid in enumerate(ids):
             mean = 720 + 25 * ability[i] - 60 * ses[i] + rng.normal(0, 5)
-            row = {"school_id": sid, "year": y, "procedure": "SAT9", "subject": "Чтение", "grade": 5,
-                   "mean_score": mean, "min_score": 600.0, "max_score": 840.0}
+            row = {
+                "school_id": sid,
+                "year": y,
+                "procedure": "SAT9",
+                "subject": "Чтение",
+                "grade": 5,
+                "mean_score": mean,
+                "min_score": 600.0,
+                "max_score": 840.0,
+            }
             if participants:
                 row["participants"] = int(enrol[i] // 7)
             if prior:
@@ -63,8 +77,13 @@ def test_michigan_1993_98_loads():
 
 
 def test_scale_with_a_minimum():
-    r = pd.DataFrame({"mean_score": [720.0, 700.0, 30.0], "min_score": [600.0, 600.0, np.nan],
-                      "max_score": [840.0, 840.0, 100.0]})
+    r = pd.DataFrame(
+        {
+            "mean_score": [720.0, 700.0, 30.0],
+            "min_score": [600.0, 600.0, np.nan],
+            "max_score": [840.0, 840.0, 100.0],
+        }
+    )
     assert pct_of_range(r).round(2).tolist() == [50.0, 41.67, 30.0]
     ds = Dataset.from_frames(_region(10))
     z = standardised_results(ds.results)
@@ -120,8 +139,15 @@ def test_currency_of_money_columns():
 @pytest.mark.parametrize("n", [12, 25, 45])
 def test_clusters_on_few_schools_respect_the_minimum_size(n):
     ds = Dataset.from_frames(_region(n, years=(1995,)))
-    cfg = {"clustering": {"method": "kmeans", "features": ["log_enrolment", "share_low_ses"],
-                          "stability": {"n_boot": 0}, "min_cluster_size": 10, "few_schools_warning": 30}}
+    cfg = {
+        "clustering": {
+            "method": "kmeans",
+            "features": ["log_enrolment", "share_low_ses"],
+            "stability": {"n_boot": 0},
+            "min_cluster_size": 10,
+            "few_schools_warning": 30,
+        }
+    }
     res = cluster_analysis(ds, 1995, config=cfg)
     assert res.k <= max(1, n // 10)
     assert res.profile["n_schools"].min() >= min(10, n)
@@ -143,7 +169,8 @@ def test_costs_speak_the_data_sets_currency_and_use_the_scale_range():
 
     t = _region(60)
     t["resources"] = t["context"][["school_id", "year"]].assign(
-        spending_per_pupil=np.linspace(4000, 9000, len(t["context"])))
+        spending_per_pupil=np.linspace(4000, 9000, len(t["context"]))
+    )
     ds = Dataset.from_frames(t)
     ds.metadata = {"currency": "USD"}
     tab = cost_quality(ds, 1995, {"dea": {"bootstrap_reps": 0}}, bootstrap_reps=0)

@@ -63,9 +63,9 @@ def test_simar_wilson_intervals_cover_a_known_frontier():
     # nominal 95 %: the smoothed bootstrap under-covers in samples this small (about 0.77 here,
     # 0.85-0.9 with 60-120 units: benchmarks/dea_frontier.py), but not grossly
     assert r["coverage"] > 0.7
-    assert r["median_width"] > 0.02                    # not implausibly narrow
-    assert r["bias_dea"] > 0                           # DEA overstates efficiency ...
-    assert abs(r["bias_bc"]) < r["bias_dea"] / 2       # ... the bias correction removes most of it
+    assert r["median_width"] > 0.02  # not implausibly narrow
+    assert r["bias_dea"] > 0  # DEA overstates efficiency ...
+    assert abs(r["bias_bc"]) < r["bias_dea"] / 2  # ... the bias correction removes most of it
 
 
 def test_block_lp_equals_unit_lp():
@@ -120,13 +120,17 @@ def test_cost_quality_without_context_produces_what_needs_no_context(demo_datase
     from shnro_lib.indicators import school_result_index, window_years
     from shnro_lib.io import Dataset
 
-    ds = Dataset.from_frames({k: v for k, v in demo_dataset.tables.items() if k not in ("context", "territories")})
+    ds = Dataset.from_frames(
+        {k: v for k, v in demo_dataset.tables.items() if k not in ("context", "territories")}
+    )
     t = K.cost_quality(ds, 2024, bootstrap_reps=0)
     assert len(t) > 0.9 * len(ds.schools)
     # what needs the context model is missing, and the table says why
     assert t["expected_result"].isna().all() and t["residual"].isna().all()
     assert t["expected_model"].str.startswith("не рассчитана").all()
-    assert any("социальный контекст" in n and "отклонение от ожидаемого не оценено" in n for n in t.attrs["notes"])
+    assert any(
+        "социальный контекст" in n and "отклонение от ожидаемого не оценено" in n for n in t.attrs["notes"]
+    )
     assert any("DEA — только по расходам" in n for n in t.attrs["notes"])
     # the result index over the cost window; quadrants split at the medians of spending and index
     ri = school_result_index(ds.results, years=window_years(ds.years, 2024, K.load_costs_config().window))
@@ -156,8 +160,9 @@ def test_cost_effectiveness_on_the_picked_estimate(clean_ds):
 
     ce = K.programme_cost_effectiveness(clean_ds, {"cost_effectiveness": {"bootstrap_reps": 200}})
     reg = ce[ce["level"] == "Регион"].iloc[0]
-    tab, det = E.programme_effects(clean_ds, {"rtm": {"bootstrap_reps": 10}}, estimators=["event_study"],
-                                   details=True)
+    tab, det = E.programme_effects(
+        clean_ds, {"rtm": {"bootstrap_reps": 10}}, estimators=["event_study"], details=True
+    )
     tab = tab.set_index("estimator")
     assert reg["estimator"] == "event_study"
     # the self-check on this region's own design passes the event study ...
@@ -186,8 +191,11 @@ def test_costs_not_estimated_on_few_schools(demo_dataset):
     from shnro_lib.io import Dataset
 
     ids = sorted(demo_dataset.schools["school_id"])[:8]
-    tabs = {k: v[v["school_id"].isin(ids)] if "school_id" in v else v for k, v in demo_dataset.tables.items()
-            if k != "programme"}
+    tabs = {
+        k: v[v["school_id"].isin(ids)] if "school_id" in v else v
+        for k, v in demo_dataset.tables.items()
+        if k != "programme"
+    }
     with pytest.raises(K.NotEstimated, match="^не оценено: ") as exc:
         K.cost_quality(Dataset.from_frames(tabs), 2024, bootstrap_reps=0)
     assert "zero-size" not in str(exc.value)
@@ -204,8 +212,24 @@ def test_costs_settings_reject_ignored_key():
 
 def test_cli_costs_csv(tmp_path):
     out = tmp_path / "c.csv"
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(DEMO_DIR), "--year", "2024", "--csv",
-                        str(out), "--bootstrap", "0"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "costs",
+            str(DEMO_DIR),
+            "--year",
+            "2024",
+            "--csv",
+            str(out),
+            "--bootstrap",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     from shnro_lib.labels import LABELS_RU, money_labels
 
@@ -218,8 +242,25 @@ def test_cli_costs_csv(tmp_path):
     assert not t[labels["expected_model"]].str.contains("_|mixedlm", regex=True).any()
     # --ids: the same rows with the library's column ids, for programs
     ids = tmp_path / "ids.csv"
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(DEMO_DIR), "--year", "2024", "--csv",
-                        str(ids), "--bootstrap", "0", "--ids"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "costs",
+            str(DEMO_DIR),
+            "--year",
+            "2024",
+            "--csv",
+            str(ids),
+            "--bootstrap",
+            "0",
+            "--ids",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     m = pd.read_csv(ids, encoding="utf-8-sig", dtype={"school_id": str})
     assert list(m.columns) == K.COLUMNS + [c for c in m.columns if c not in K.COLUMNS]
@@ -239,8 +280,24 @@ def test_cli_costs_not_estimated_says_why(tmp_path):
 
     generate_demo(tmp_path / "few", seed=3, n_schools=8, fmt="parquet")
     out = tmp_path / "c.csv"
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "costs", str(tmp_path / "few"), "--year", "2024", "--csv",
-                        str(out), "--bootstrap", "0"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "costs",
+            str(tmp_path / "few"),
+            "--year",
+            "2024",
+            "--csv",
+            str(out),
+            "--bootstrap",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 4, r.stderr
     assert "не оценено: " in r.stdout
     assert "Traceback" not in r.stdout + r.stderr and "zero-size" not in r.stdout + r.stderr

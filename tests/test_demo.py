@@ -20,8 +20,17 @@ def test_shipped_demo_loads_without_errors(demo_dataset):
     assert ds.years == [2020, 2021, 2022, 2023, 2024]
     assert len(ds.municipalities) == 18
     assert set(ds.results["procedure"].unique()) == {"ЕГЭ", "ОГЭ", "ВПР", "РДР"}
-    for table in ("context", "staff", "resources", "territories", "outcomes", "programme", "process",
-                  "diagnostics", "risk_profile"):
+    for table in (
+        "context",
+        "staff",
+        "resources",
+        "territories",
+        "outcomes",
+        "programme",
+        "process",
+        "diagnostics",
+        "risk_profile",
+    ):
         assert ds.has(table), table
     # every read row is used: nothing dropped silently
     for load in ds.report.tables.values():
@@ -81,8 +90,9 @@ def test_truth_is_separate_and_consistent(demo_dataset):
 
 
 def test_parquet_format(tmp_path):
-    out = generate_demo(tmp_path / "pq", seed=2, n_schools=40, fmt="parquet",
-                        municipalities=MUNICIPALITIES[:3])
+    out = generate_demo(
+        tmp_path / "pq", seed=2, n_schools=40, fmt="parquet", municipalities=MUNICIPALITIES[:3]
+    )
     ds = load_dataset(out.data_dir)
     assert len(ds.schools) == 40
     assert ds.municipalities == sorted(m[0] for m in MUNICIPALITIES[:3])
@@ -114,8 +124,19 @@ def test_cli_programme_profile(tmp_path):
 
     from shnro_lib.cli import app
 
-    r = CliRunner().invoke(app, ["demo-data", str(tmp_path / "s"), "--seed", "2", "--n-schools", "40",
-                                 "--programme-profile", "staggered"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "demo-data",
+            str(tmp_path / "s"),
+            "--seed",
+            "2",
+            "--n-schools",
+            "40",
+            "--programme-profile",
+            "staggered",
+        ],
+    )
     assert r.exit_code == 0, r.output
     facts = yaml.safe_load((tmp_path / "s" / "dataset.yaml").read_text(encoding="utf-8"))
     cohorts = facts["programme"]["cohorts"]

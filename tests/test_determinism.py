@@ -35,8 +35,10 @@ def _env(seed: int) -> dict[str, str]:
 
 def _run_all(cmds: list[tuple[list[str], int]]) -> None:
     """Run the commands side by side (each under its own hash seed) and require success."""
-    procs = [subprocess.Popen(cmd, env=_env(seed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for cmd, seed in cmds]
+    procs = [
+        subprocess.Popen(cmd, env=_env(seed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for cmd, seed in cmds
+    ]
     for p in procs:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-3000:]
@@ -44,16 +46,37 @@ def _run_all(cmds: list[tuple[list[str], int]]) -> None:
 
 def _digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every HTML, Excel and CSV file under ``folder`` (by relative path)."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.suffix in (".html", ".xlsx", ".csv")}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in (".html", ".xlsx", ".csv")
+    }
 
 
 @pytest.mark.slow  # six processes: ~15 s on an idle 2-core machine, more when it is shared
 def test_identify_is_byte_identical_under_any_hash_seed(small_demo, tmp_path) -> None:
     data, _ = small_demo
-    cmds = [([sys.executable, "-m", "shnro_lib", "identify", str(data), "--year", "2024", "--rules", "lo_2018",
-              "--out", str(tmp_path / f"s{s}" / "identify.xlsx"), "--csv", str(tmp_path / f"s{s}" / "identify.csv")],
-             s) for s in SEEDS]
+    cmds = [
+        (
+            [
+                sys.executable,
+                "-m",
+                "shnro_lib",
+                "identify",
+                str(data),
+                "--year",
+                "2024",
+                "--rules",
+                "lo_2018",
+                "--out",
+                str(tmp_path / f"s{s}" / "identify.xlsx"),
+                "--csv",
+                str(tmp_path / f"s{s}" / "identify.csv"),
+            ],
+            s,
+        )
+        for s in SEEDS
+    ]
     _run_all(cmds)
     runs = [_digests(tmp_path / f"s{s}") for s in SEEDS]
     assert set(runs[0]) == {"identify.xlsx", "identify.csv"}
@@ -70,16 +93,31 @@ def test_report_batch_is_byte_identical_across_seeds_and_workers(small_demo, tmp
     runs = {"a": (0, 1), "b": (3, 2)}  # name: (PYTHONHASHSEED, --workers)
     cmds = []
     for name, (seed, workers) in runs.items():
-        cmd = [sys.executable, "-m", "shnro_lib", "reports", str(data), "--year", "2024",
-               "--out", str(tmp_path / name / "out"), "--cache-dir", str(tmp_path / name / "cache"),
-               "--workers", str(workers), "--no-pdf"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "reports",
+            str(data),
+            "--year",
+            "2024",
+            "--out",
+            str(tmp_path / name / "out"),
+            "--cache-dir",
+            str(tmp_path / name / "cache"),
+            "--workers",
+            str(workers),
+            "--no-pdf",
+        ]
         for m in munis:
             cmd += ["--municipality", m]
         cmds.append((cmd, seed))
     _run_all(cmds)
     a, b = (_digests(tmp_path / name / "out") for name in runs)
     expected = {"index.html", "regional.html", "collection.html"}
-    assert expected <= set(a) and sum(k.startswith("municipalities/") and k.endswith(".xlsx") for k in a) == len(munis)
+    assert expected <= set(a) and sum(
+        k.startswith("municipalities/") and k.endswith(".xlsx") for k in a
+    ) == len(munis)
     assert set(a) == set(b)
     differ = sorted(k for k in a if a[k] != b[k])
     assert not differ, f"differ between seeds/worker counts: {differ}"

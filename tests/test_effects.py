@@ -40,10 +40,20 @@ def _sim_panel(seed: int, effect: float, n: int = 400) -> pd.DataFrame:
         for t, yr in enumerate(years):
             tr = bool(treated[i] and yr >= 2022)
             y = y0[i, t] + (effect if tr else 0.0)
-            rows.append({"school_id": f"s{i:04d}", "municipality": f"m{i % 20}", "year": yr, "y_sd": y,
-                         "y_pp": 10 * y, "participants": 50, "cohort": 2022 if treated[i] else 0, "treat": tr,
-                         "rel_year": (yr - 2022) if treated[i] else np.nan,
-                         "selection_year": bool(treated[i] and yr in (2020, 2021))})
+            rows.append(
+                {
+                    "school_id": f"s{i:04d}",
+                    "municipality": f"m{i % 20}",
+                    "year": yr,
+                    "y_sd": y,
+                    "y_pp": 10 * y,
+                    "participants": 50,
+                    "cohort": 2022 if treated[i] else 0,
+                    "treat": tr,
+                    "rel_year": (yr - 2022) if treated[i] else np.nan,
+                    "selection_year": bool(treated[i] and yr in (2020, 2021)),
+                }
+            )
     p = pd.DataFrame(rows)
     p["school_id"] = p["school_id"].astype("string")
     p["municipality"] = p["municipality"].astype("string")
@@ -80,10 +90,20 @@ def _sim_selection_panel(seed: int, effect: float, n: int = 600) -> tuple[pd.Dat
     for i in range(n):
         g = int(cohort[i])
         for t, yr in enumerate(years):
-            rows.append({"school_id": ids[i], "municipality": f"m{i % 20}", "year": yr, "y_sd": y[i, t],
-                         "y_pp": 10 * y[i, t], "participants": int(size[i]), "cohort": g,
-                         "treat": bool(g and yr >= g), "rel_year": (yr - g) if g else np.nan,
-                         "selection_year": bool(g and yr in (g - 2, g - 1))})
+            rows.append(
+                {
+                    "school_id": ids[i],
+                    "municipality": f"m{i % 20}",
+                    "year": yr,
+                    "y_sd": y[i, t],
+                    "y_pp": 10 * y[i, t],
+                    "participants": int(size[i]),
+                    "cohort": g,
+                    "treat": bool(g and yr >= g),
+                    "rel_year": (yr - g) if g else np.nan,
+                    "selection_year": bool(g and yr in (g - 2, g - 1)),
+                }
+            )
     p = pd.DataFrame(rows)
     p["school_id"] = p["school_id"].astype("string")
     p["municipality"] = p["municipality"].astype("string")
@@ -108,7 +128,12 @@ def test_preferred_recovers_effect_under_selection_on_noisy_index():
     assert r["estimate"]["pp"][0] == pytest.approx(10 * est, rel=1e-6)
     # every cohort x support year is estimated, the later cohort too (never-supported comparison)
     assert set(zip(r["cells"]["sd"]["cohort"], r["cells"]["sd"]["year"], strict=True)) == {
-        (2022, 2022), (2022, 2023), (2022, 2024), (2023, 2023), (2023, 2024)}
+        (2022, 2022),
+        (2022, 2023),
+        (2022, 2024),
+        (2023, 2023),
+        (2023, 2024),
+    }
     # regression to the mean: the naive before/after and the plain DiD overstate the effect
     naive = E.naive_pre_post(p)["estimate"]["sd"][0]
     assert naive > truth + 0.05
@@ -124,10 +149,12 @@ def test_preferred_needs_the_selection_index():
 
 @pytest.fixture(scope="module")
 def demo_table(demo_dataset):
-    return E.programme_effects(demo_dataset, {"rtm": {"bootstrap_reps": 50}},
-                               estimators=["naive_pre_post", "rtm_adjusted", "selection_adjusted", "event_study",
-                                           "rdd"],
-                               details=True)
+    return E.programme_effects(
+        demo_dataset,
+        {"rtm": {"bootstrap_reps": 50}},
+        estimators=["naive_pre_post", "rtm_adjusted", "selection_adjusted", "event_study", "rdd"],
+        details=True,
+    )
 
 
 def _truth(ds, truth_dir) -> dict:
@@ -192,7 +219,8 @@ def test_naive_biased_upward_on_demo_and_selection_adjusted_recommended(demo_tab
 def test_design_from_facts(clean_ds, demo_dataset):
     d = E.programme_design(clean_ds)
     assert [(c.cohort, c.selection_years, c.clean_years, c.source) for c in d.cohorts] == [
-        (2023, (2022,), (2020, 2021), "dataset")]
+        (2023, (2022,), (2020, 2021), "dataset")
+    ]
     assert d.kind == "clean_base" and E.choose_estimator(d)[0] == "event_study"
     assert d.cohorts[0].compliance == pytest.approx(1.0)
     demo = E.programme_design(demo_dataset)
@@ -225,7 +253,7 @@ def test_single_clean_profile_event_study_on_clean_base_covers_truth(clean_table
     sd = es[es["unit"] == "pp"].set_index("rel_year")
     assert sd.loc[-3, "kind"] == sd.loc[-2, "kind"] == "до отбора (база)"
     assert sd.loc[-1, "kind"] == "годы отбора"
-    assert sd.loc[-1, "estimate"] < 0           # the selection year's dip against the clean base
+    assert sd.loc[-1, "estimate"] < 0  # the selection year's dip against the clean base
     for name in ("event_study", "did_unadjusted", "callaway_santanna"):
         assert np.isfinite(t.loc[name, "estimate_pp"]), name
     assert "упреждение 1" in t.loc["callaway_santanna", "note"]
@@ -304,8 +332,17 @@ def test_dose_response_clustered(demo_dataset):
 
 def test_method_annex_names_designs():
     md = E.effects_method_ru()
-    for word in ("регрессия к среднему", "Ашенфельтера", "RDD", "did2s", "Хеджеса", "индекс отбора",
-                 "Правило выбора", "покрытие", "чистый год"):
+    for word in (
+        "регрессия к среднему",
+        "Ашенфельтера",
+        "RDD",
+        "did2s",
+        "Хеджеса",
+        "индекс отбора",
+        "Правило выбора",
+        "покрытие",
+        "чистый год",
+    ):
         assert word in md
     assert "когорты 2022" not in md and "когорта 2022" not in md
 
@@ -313,35 +350,88 @@ def test_method_annex_names_designs():
 def test_cli_effects_csv(tmp_path, clean_dir):
     out = tmp_path / "eff.csv"
     cfg_path = tmp_path / "override.yaml"
-    cfg_path.write_text(yaml.safe_dump({"effects": {"rtm": {"bootstrap_reps": 20},
-                                                    "did": {"callaway_santanna": False}}}), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(clean_dir), "--csv", str(out),
-                        "--config", str(cfg_path), "--seed", "2"],
-                       capture_output=True, text=True, timeout=300)
+    cfg_path.write_text(
+        yaml.safe_dump({"effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}}}),
+        encoding="utf-8",
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "effects",
+            str(clean_dir),
+            "--csv",
+            str(out),
+            "--config",
+            str(cfg_path),
+            "--seed",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     from shnro_lib.labels import ESTIMATORS_RU, LABELS_RU
 
     tab = pd.read_csv(out, encoding="utf-8-sig")
     # a reader's file: Russian headers and the estimators by their Russian names
-    for c in ("estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "n_treated", "n_control",
-              "preferred", "note", "selfcheck_verdict", "selfcheck_reps"):
+    for c in (
+        "estimator",
+        "estimate_pp",
+        "ci_low_pp",
+        "ci_high_pp",
+        "estimate_sd",
+        "n_treated",
+        "n_control",
+        "preferred",
+        "note",
+        "selfcheck_verdict",
+        "selfcheck_reps",
+    ):
         assert LABELS_RU[c] in tab.columns and c not in tab.columns
     shown = set(tab[LABELS_RU["estimator"]])
-    assert {ESTIMATORS_RU[e] for e in ("naive_pre_post", "rtm_adjusted", "selection_adjusted", "did_unadjusted",
-                                       "event_study", "rdd")} <= shown
+    assert {
+        ESTIMATORS_RU[e]
+        for e in (
+            "naive_pre_post",
+            "rtm_adjusted",
+            "selection_adjusted",
+            "did_unadjusted",
+            "event_study",
+            "rdd",
+        )
+    } <= shown
     assert ESTIMATORS_RU["callaway_santanna"] not in shown and not any("_" in e for e in shown)
     assert set(tab[LABELS_RU["preferred"]]) <= {"да", "нет"}
     assert (tab[LABELS_RU["preferred"]] == "да").sum() <= 1
     # seed 2 on the command line: the same verdict as the default seed (clean_table)
     t = tab.set_index(LABELS_RU["estimator"])
     es = ESTIMATORS_RU["event_study"]
-    assert t.loc[es, LABELS_RU["selfcheck_verdict"]] == "проходит" and t.loc[es, LABELS_RU["preferred"]] == "да"
+    assert (
+        t.loc[es, LABELS_RU["selfcheck_verdict"]] == "проходит" and t.loc[es, LABELS_RU["preferred"]] == "да"
+    )
     assert t.loc[es, LABELS_RU["selfcheck_reps"]] >= 200
     assert "Проверка на собственном плане данных" in r.stdout
     assert "План программы: когорта 2023" in r.stdout
     assert "СИНТЕТИЧЕСКИЕ" in r.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"effects": {"rdd": {"kernel": "x"}}}), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "shnro_lib", "effects", str(clean_dir), "--csv", str(out),
-                        "--config", str(bad)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shnro_lib",
+            "effects",
+            str(clean_dir),
+            "--csv",
+            str(out),
+            "--config",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and "rdd.kernel" in r.stderr and "Traceback" not in r.stderr

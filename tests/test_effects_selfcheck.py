@@ -77,8 +77,14 @@ def test_verdict_counts_monte_carlo_uncertainty():
     rng = np.random.default_rng(0)
 
     def draws(bias, sd, cover, n):
-        return pd.DataFrame({"estimator": "x", "effect": 0.0, "err": bias + sd * rng.standard_normal(n),
-                             "cover": rng.random(n) < cover})
+        return pd.DataFrame(
+            {
+                "estimator": "x",
+                "effect": 0.0,
+                "err": bias + sd * rng.standard_normal(n),
+                "cover": rng.random(n) < cover,
+            }
+        )
 
     assert SC.summarise(draws(0.0, 0.3, 0.95, 400), cfg)["verdict"].iloc[0] == "pass"
     assert SC.summarise(draws(1.0, 0.3, 0.95, 400), cfg)["verdict"].iloc[0] == "fail"
@@ -94,15 +100,26 @@ def test_open_verdict_runs_more_replications_up_to_the_cap(datasets):
     ds = datasets["demo"]
     cfg, design, panel = _parts(ds)
     # a threshold at the demo's own bias: the evidence stays open, the cap is reached
-    tight = load_effects_config({"identifiability": {"max_abs_bias_pp": 0.07},
-                                 "self_check": {"replications": 50, "max_replications": 100}})
+    tight = load_effects_config(
+        {
+            "identifiability": {"max_abs_bias_pp": 0.07},
+            "self_check": {"replications": 50, "max_replications": 100},
+        }
+    )
     res = SC.self_check(ds, panel, design, "selection_adjusted", tight)
     row = res["table"].set_index("estimator").loc["selection_adjusted"]
     assert res["verdict"] == "unknown" and row["reps"] == 100
 
 
-@pytest.mark.parametrize("name,picked", [("demo", "selection_adjusted"), ("single_clean", "event_study"),
-                                         ("staggered", "event_study"), ("fuzzy", "event_study")])
+@pytest.mark.parametrize(
+    "name,picked",
+    [
+        ("demo", "selection_adjusted"),
+        ("single_clean", "event_study"),
+        ("staggered", "event_study"),
+        ("fuzzy", "event_study"),
+    ],
+)
 def test_verdict_as_it_is_and_the_same_under_two_seeds(datasets, name, picked):
     ds = datasets[name]
     cfg, design, panel = _parts(ds)
@@ -147,7 +164,9 @@ def test_placebo_in_time_where_the_data_allow(datasets):
         assert r["placebo_ci_low_pp"] < 0 < r["placebo_ci_high_pp"], name
         assert abs(r["placebo_pp"]) < 1.5, name
     # the demo's first selection year is its first data year: no placebo, and the note says why
-    demo = E.programme_effects(datasets["demo"], FAST, estimators=["selection_adjusted"]).set_index("estimator")
+    demo = E.programme_effects(datasets["demo"], FAST, estimators=["selection_adjusted"]).set_index(
+        "estimator"
+    )
     assert demo["placebo_pp"].isna().all()
     assert "Плацебо во времени: нет двух лет до первых лет отбора" in demo.loc["selection_adjusted", "note"]
 

@@ -24,8 +24,9 @@ TOL = 1e-12
 REPS = 40
 
 
-def _rtm_point_pandas(panel: pd.DataFrame, col: str, weights: pd.Series | None = None
-                      ) -> tuple[float, float, float, float]:
+def _rtm_point_pandas(
+    panel: pd.DataFrame, col: str, weights: pd.Series | None = None
+) -> tuple[float, float, float, float]:
     """(naive, rtm component, adjusted, reliability) recomputed from the panel with pandas."""
     wide = panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
     if weights is not None:
@@ -37,7 +38,7 @@ def _rtm_point_pandas(panel: pd.DataFrame, col: str, weights: pd.Series | None =
     covs, vars_ = [], []
     for i, a in enumerate(pre_years):
         vars_.append(np.nanvar(wide[a].to_numpy(float)))
-        for b in pre_years[i + 1:]:
+        for b in pre_years[i + 1 :]:
             m = wide[[a, b]].dropna().to_numpy(float)
             if len(m) > 2:
                 covs.append(np.cov(m.T)[0, 1])
@@ -132,5 +133,7 @@ def test_school_without_results_adds_nothing(panel):
     wider = pd.concat([panel, extra], ignore_index=True)
     ids = pd.Index(sorted(wider["school_id"].unique()))
     cnt = pd.Series(2, index=ids)
-    assert _close(rtm_point(wider, "y_pp", cnt), _rtm_point_pandas(panel, "y_pp", cnt.drop(extra["school_id"])))
+    assert _close(
+        rtm_point(wider, "y_pp", cnt), _rtm_point_pandas(panel, "y_pp", cnt.drop(extra["school_id"]))
+    )
     assert not _close(rtm_point(wider, "y_sd"), rtm_point(panel, "y_sd"))

@@ -30,8 +30,9 @@ def test_no_yaml_means_no_facts(tiny_dataset_dir: Path) -> None:
 
 
 def test_unknown_key_is_an_error_naming_it(tiny_dataset_dir: Path) -> None:
-    folder = _with_yaml(tiny_dataset_dir, "name: Регион\nprogramme:\n  cohorts:\n    2023:\n"
-                                          "      selection_yers: [2022]\n")
+    folder = _with_yaml(
+        tiny_dataset_dir, "name: Регион\nprogramme:\n  cohorts:\n    2023:\n      selection_yers: [2022]\n"
+    )
     with pytest.raises(DataError) as err:
         load_dataset(folder)
     text = str(err.value) + " ".join(p.message for p in err.value.problems)

@@ -24,13 +24,17 @@ def test_one_row_per_school_and_year_with_the_stages_own_numbers(region) -> None
     now = facts[facts["year"] == YEAR].set_index("school_id")
     assert len(now) == region.table("schools")["school_id"].nunique()
     ident = region.table("identify").set_index(region.table("identify")["school_id"].astype("string"))
-    pd.testing.assert_series_equal(now["result_index"].astype(float), ident["result_index"].reindex(now.index)
-                                   .astype(float), check_names=False)
+    pd.testing.assert_series_equal(
+        now["result_index"].astype(float),
+        ident["result_index"].reindex(now.index).astype(float),
+        check_names=False,
+    )
     assert (now["category"].astype("string") == ident["category"].reindex(now.index).astype("string")).all()
     # earlier years carry that year's category from the panel, not the report year's
     panel = region.table("ident_panel").assign(school_id=lambda d: d["school_id"].astype("string"))
-    early = facts[facts["year"] == YEAR - 2].merge(panel.assign(year=panel["year"].astype(int)),
-                                                   on=["school_id", "year"], suffixes=("", "_panel"))
+    early = facts[facts["year"] == YEAR - 2].merge(
+        panel.assign(year=panel["year"].astype(int)), on=["school_id", "year"], suffixes=("", "_panel")
+    )
     assert len(early) and (early["category"] == early["category_panel"]).all()
 
 
@@ -56,11 +60,23 @@ def test_a_listed_school_is_never_effective_and_a_mark_names_its_test(region) ->
 
 def test_the_status_model_follows_its_precedence() -> None:
     schools = pd.DataFrame({"school_id": ["a", "b", "c", "d"]})
-    panel = pd.DataFrame({"school_id": list("aaabbbccc"), "year": [2022, 2023, 2024] * 3,
-                          "category": ["нет", "ШНРО", "ШНРО", "ШНРО", "нет", "ШНСУ", "ШНРО", "нет", "нет"]})
-    traj = pd.DataFrame({"school_id": ["a", "b", "c"], "status": ["stayed", "reentered", "left"],
-                         "status_ru": ["остаётся в списке", "вернулась в список", "вышла из списка"],
-                         "path": ["", "", ""], "left_year": [pd.NA, pd.NA, 2023], "effective_since": pd.NA})
+    panel = pd.DataFrame(
+        {
+            "school_id": list("aaabbbccc"),
+            "year": [2022, 2023, 2024] * 3,
+            "category": ["нет", "ШНРО", "ШНРО", "ШНРО", "нет", "ШНСУ", "ШНРО", "нет", "нет"],
+        }
+    )
+    traj = pd.DataFrame(
+        {
+            "school_id": ["a", "b", "c"],
+            "status": ["stayed", "reentered", "left"],
+            "status_ru": ["остаётся в списке", "вернулась в список", "вышла из списка"],
+            "path": ["", "", ""],
+            "left_year": [pd.NA, pd.NA, 2023],
+            "effective_since": pd.NA,
+        }
+    )
     ident = pd.DataFrame({"school_id": ["a", "b", "c", "d"], "category": ["ШНРО", "ШНСУ", "нет", "нет"]})
     worth = pd.DataFrame({"school_id": ["c"], "route": ["вышла из списка и осталась вне его"]})
     s = school_status(ident, traj, worth, schools, panel, LISTED).set_index("school_id")
@@ -76,8 +92,9 @@ def test_the_status_model_follows_its_precedence() -> None:
 def test_municipal_and_regional_facts_add_up(region) -> None:
     m, r = region.table("municipality_facts"), region.table("region_facts")
     by_year = m.groupby("year")[["schools", "schools_listed", "schools_risk"]].sum()
-    pd.testing.assert_frame_equal(by_year, r.set_index("year")[["schools", "schools_listed", "schools_risk"]],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        by_year, r.set_index("year")[["schools", "schools_listed", "schools_risk"]], check_dtype=False
+    )
     assert "monitoring_shnro_share" in r.columns and r["schools"].gt(0).all()
 
 

@@ -41,30 +41,66 @@ from shnro_lib.cli import app
 # a shape costs seconds: shrinking would cost many minutes, and a shape's spec is readable as it is
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 settings.register_profile(
-    "fuzz_quick", max_examples=int(os.environ.get("SHNRO_FUZZ_EXAMPLES", 24)), derandomize=True, deadline=None,
-    database=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    "fuzz_quick",
+    max_examples=int(os.environ.get("SHNRO_FUZZ_EXAMPLES", 24)),
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=NO_SHRINK,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
-    "fuzz_long", max_examples=int(os.environ.get("SHNRO_FUZZ_EXAMPLES", 300)), deadline=None, phases=NO_SHRINK,
+    "fuzz_long",
+    max_examples=int(os.environ.get("SHNRO_FUZZ_EXAMPLES", 300)),
+    deadline=None,
+    phases=NO_SHRINK,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 OPTIONAL = {
-    "demo": ("context", "staff", "resources", "territories", "outcomes", "programme", "process", "diagnostics",
-             "risk_profile"),
+    "demo": (
+        "context",
+        "staff",
+        "resources",
+        "territories",
+        "outcomes",
+        "programme",
+        "process",
+        "diagnostics",
+        "risk_profile",
+    ),
     "calapi": ("context", "staff"),
     "michigan": ("context", "resources"),
     "caschools": ("context", "resources", "staff"),
 }
 COLUMNS = (
-    "context.enrolment", "context.share_low_ses", "context.share_low_parent_education", "context.share_deviant",
-    "context.share_non_native_russian", "context.distance_to_center_km", "context.is_small_school",
-    "staff.teachers", "staff.share_higher_education", "staff.share_non_specialty", "staff.vacancies",
-    "resources.spending_per_pupil", "resources.computers_per_pupil", "resources.share_textbooks_recent",
-    "outcomes.share_continuing_senior", "outcomes.graduates_9", "programme.cost_rub",
-    "programme.partner_school_id", "programme.cohort", "programme.programme", "process.has_partner",
-    "process.share_teachers_trained", "diagnostics.participants", "diagnostics.share_low",
-    "territories.unemployment_rate", "territories.is_monotown", "risk_profile.level",
+    "context.enrolment",
+    "context.share_low_ses",
+    "context.share_low_parent_education",
+    "context.share_deviant",
+    "context.share_non_native_russian",
+    "context.distance_to_center_km",
+    "context.is_small_school",
+    "staff.teachers",
+    "staff.share_higher_education",
+    "staff.share_non_specialty",
+    "staff.vacancies",
+    "resources.spending_per_pupil",
+    "resources.computers_per_pupil",
+    "resources.share_textbooks_recent",
+    "outcomes.share_continuing_senior",
+    "outcomes.graduates_9",
+    "programme.cost_rub",
+    "programme.partner_school_id",
+    "programme.cohort",
+    "programme.programme",
+    "process.has_partner",
+    "process.share_teachers_trained",
+    "diagnostics.participants",
+    "diagnostics.share_low",
+    "territories.unemployment_rate",
+    "territories.is_monotown",
+    "risk_profile.level",
 )
 
 
@@ -173,8 +209,22 @@ def false_zeros(shape: Shape, command: str, files: list[Path]) -> list[str]:
 
 
 def check_batch(data: Path, year: int, muni: str, out: Path, names: set[str], allowed: set[str]) -> list[str]:
-    args = ["reports", str(data), "--year", str(year), "--out", str(out), "--no-pdf", "--no-school-pages",
-            "--workers", "1", "--municipality", muni, "--cache-dir", str(out.parent / "cache")]
+    args = [
+        "reports",
+        str(data),
+        "--year",
+        str(year),
+        "--out",
+        str(out),
+        "--no-pdf",
+        "--no-school-pages",
+        "--workers",
+        "1",
+        "--municipality",
+        muni,
+        "--cache-dir",
+        str(out.parent / "cache"),
+    ]
     r = CliRunner().invoke(app, args)
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         return [f"reports: exception {type(r.exception).__name__}: {r.exception}"]
@@ -218,52 +268,178 @@ def test_commands_on_random_shape_long(env, shape):
 # Every shape that ever failed, with the failure it showed. A shape whose problems are all of a known
 # class (fuzz_shapes.KNOWN: other engineers' areas) is an xfail naming the cause; a new problem fails.
 REGRESSIONS: list[tuple[Shape, bool, str]] = [
-    (Shape(source="demo", n_years=1, n_schools=5, shares=False), True,
-     "identify exit 3 said «не оценено — …» (fixed); context/partners --xlsx not written on exit 4 (fixed)"),
-    (Shape(source="calapi", n_years=1, n_schools=5, shares=False), False,
-     "context/partners --xlsx not written on exit 4 (fixed)"),
-    (Shape(source="caschools", n_years=4, n_schools=6, munis="one", tables=("context", "resources", "staff"),
-           shares=False, floor=200.0, facts=True, seed=295), False,
-     "context printed the model id «ols_cluster» (fixed)"),
-    (Shape(source="calapi", n_years=3, n_schools=17, munis="mixed", tables=("context",),
-           drop_columns=("context.enrolment", "context.share_low_ses"), seed=114), False,
-     "context printed the model id «ols_cluster» (fixed)"),
-    (Shape(source="demo", n_years=5, n_schools=16, munis="mixed",
-           tables=("context", "diagnostics", "programme", "resources", "territories"),
-           drop_columns=("context.share_non_native_russian",), facts=True, seed=223), False,
-     "effects printed the estimator id «range_valid» on screen (fixed)"),
-    (Shape(source="demo", n_years=5, n_schools=5, munis="mixed",
-           tables=("context", "diagnostics", "programme", "staff", "territories"),
-           drop_columns=("context.share_non_native_russian", "process.share_teachers_trained"), facts=True, seed=5),
-     False, "effects CSV showed «inf» (fixed: an unbounded interval is «не оценено»)"),
-    (Shape(source="demo", n_years=1, n_schools=5, tables=("context",), shares=False), False,
-     "context, partners: exit 1 «Слишком мало школ … для модели» (fixed: exit 4, «не оценено»)"),
-    (Shape(source="michigan", n_years=1, n_schools=5, tables=("context", "resources"), shares=False, seed=1),
-     False, "context, partners: exit 1 «Слишком мало школ … для модели» (fixed: exit 4, «не оценено»)"),
-    (Shape(source="calapi", n_years=3, n_schools=18, munis="mixed", tables=("context", "staff"), year_shift=-40,
-           facts=True, seed=8911), False, "every command exit 1: years before 1990 rejected (known: loader)"),
-    (Shape(source="michigan", n_years=3, n_schools=7, munis="one", participants="empty", facts=True, seed=2995),
-     False, "every command exit 1: empty participants rejected (known: loader)"),
-    (Shape(source="calapi", n_years=4, n_schools=9, participants="drop", facts=True, seed=1639), False,
-     "every command exit 1: no participants column rejected (known: loader)"),
-    (Shape(source="demo", n_years=2, n_schools=7, munis="singletons",
-           tables=("diagnostics", "outcomes", "process", "resources", "risk_profile", "territories"),
-           participants="empty", floor=200.0, seed=383), False,
-     "every command exit 1: empty participants (known: loader); min_score column ignored (loader)"),
-    (Shape(source="demo", n_years=4, n_schools=8, munis="singletons",
-           tables=("diagnostics", "programme", "resources", "staff"),
-           drop_columns=("context.distance_to_center_km", "diagnostics.participants", "diagnostics.share_low",
-                         "outcomes.graduates_9", "programme.cost_rub"),
-           shares=False, participants="drop", year_shift=-40, seed=1604), False,
-     "effects CSV held exception names «ValueError», «KeyError» and «nan» (fixed)"),
-    (Shape(source="demo", n_years=2, n_schools=13, tables=("context", "diagnostics", "programme", "staff"),
-           drop_columns=("context.is_small_school", "diagnostics.participants", "staff.share_higher_education",
-                         "staff.share_non_specialty"), shares=False, year_shift=-40, facts=True, seed=983), False,
-     "effects printed «nan%» for the rule's fit when the selection years are not in the data (fixed)"),
+    (
+        Shape(source="demo", n_years=1, n_schools=5, shares=False),
+        True,
+        "identify exit 3 said «не оценено — …» (fixed); context/partners --xlsx not written on exit 4 (fixed)",
+    ),
+    (
+        Shape(source="calapi", n_years=1, n_schools=5, shares=False),
+        False,
+        "context/partners --xlsx not written on exit 4 (fixed)",
+    ),
+    (
+        Shape(
+            source="caschools",
+            n_years=4,
+            n_schools=6,
+            munis="one",
+            tables=("context", "resources", "staff"),
+            shares=False,
+            floor=200.0,
+            facts=True,
+            seed=295,
+        ),
+        False,
+        "context printed the model id «ols_cluster» (fixed)",
+    ),
+    (
+        Shape(
+            source="calapi",
+            n_years=3,
+            n_schools=17,
+            munis="mixed",
+            tables=("context",),
+            drop_columns=("context.enrolment", "context.share_low_ses"),
+            seed=114,
+        ),
+        False,
+        "context printed the model id «ols_cluster» (fixed)",
+    ),
+    (
+        Shape(
+            source="demo",
+            n_years=5,
+            n_schools=16,
+            munis="mixed",
+            tables=("context", "diagnostics", "programme", "resources", "territories"),
+            drop_columns=("context.share_non_native_russian",),
+            facts=True,
+            seed=223,
+        ),
+        False,
+        "effects printed the estimator id «range_valid» on screen (fixed)",
+    ),
+    (
+        Shape(
+            source="demo",
+            n_years=5,
+            n_schools=5,
+            munis="mixed",
+            tables=("context", "diagnostics", "programme", "staff", "territories"),
+            drop_columns=("context.share_non_native_russian", "process.share_teachers_trained"),
+            facts=True,
+            seed=5,
+        ),
+        False,
+        "effects CSV showed «inf» (fixed: an unbounded interval is «не оценено»)",
+    ),
+    (
+        Shape(source="demo", n_years=1, n_schools=5, tables=("context",), shares=False),
+        False,
+        "context, partners: exit 1 «Слишком мало школ … для модели» (fixed: exit 4, «не оценено»)",
+    ),
+    (
+        Shape(
+            source="michigan", n_years=1, n_schools=5, tables=("context", "resources"), shares=False, seed=1
+        ),
+        False,
+        "context, partners: exit 1 «Слишком мало школ … для модели» (fixed: exit 4, «не оценено»)",
+    ),
+    (
+        Shape(
+            source="calapi",
+            n_years=3,
+            n_schools=18,
+            munis="mixed",
+            tables=("context", "staff"),
+            year_shift=-40,
+            facts=True,
+            seed=8911,
+        ),
+        False,
+        "every command exit 1: years before 1990 rejected (known: loader)",
+    ),
+    (
+        Shape(
+            source="michigan",
+            n_years=3,
+            n_schools=7,
+            munis="one",
+            participants="empty",
+            facts=True,
+            seed=2995,
+        ),
+        False,
+        "every command exit 1: empty participants rejected (known: loader)",
+    ),
+    (
+        Shape(source="calapi", n_years=4, n_schools=9, participants="drop", facts=True, seed=1639),
+        False,
+        "every command exit 1: no participants column rejected (known: loader)",
+    ),
+    (
+        Shape(
+            source="demo",
+            n_years=2,
+            n_schools=7,
+            munis="singletons",
+            tables=("diagnostics", "outcomes", "process", "resources", "risk_profile", "territories"),
+            participants="empty",
+            floor=200.0,
+            seed=383,
+        ),
+        False,
+        "every command exit 1: empty participants (known: loader); min_score column ignored (loader)",
+    ),
+    (
+        Shape(
+            source="demo",
+            n_years=4,
+            n_schools=8,
+            munis="singletons",
+            tables=("diagnostics", "programme", "resources", "staff"),
+            drop_columns=(
+                "context.distance_to_center_km",
+                "diagnostics.participants",
+                "diagnostics.share_low",
+                "outcomes.graduates_9",
+                "programme.cost_rub",
+            ),
+            shares=False,
+            participants="drop",
+            year_shift=-40,
+            seed=1604,
+        ),
+        False,
+        "effects CSV held exception names «ValueError», «KeyError» and «nan» (fixed)",
+    ),
+    (
+        Shape(
+            source="demo",
+            n_years=2,
+            n_schools=13,
+            tables=("context", "diagnostics", "programme", "staff"),
+            drop_columns=(
+                "context.is_small_school",
+                "diagnostics.participants",
+                "staff.share_higher_education",
+                "staff.share_non_specialty",
+            ),
+            shares=False,
+            year_shift=-40,
+            facts=True,
+            seed=983,
+        ),
+        False,
+        "effects printed «nan%» for the rule's fit when the selection years are not in the data (fixed)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("shape", "batch", "failure"), REGRESSIONS, ids=[f"r{i}" for i in range(len(REGRESSIONS))])
+@pytest.mark.parametrize(
+    ("shape", "batch", "failure"), REGRESSIONS, ids=[f"r{i}" for i in range(len(REGRESSIONS))]
+)
 def test_regression_shape(env, shape, batch, failure):
     bad = check_shape(shape, env, batch=batch)
     assert_no_new_problems(shape, bad, report=print)

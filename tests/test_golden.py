@@ -25,7 +25,9 @@ def tables() -> dict[str, pd.DataFrame]:
 def test_stage_figures_unchanged(tables: dict[str, pd.DataFrame], stage: str) -> None:
     expected = pd.read_csv(GOLDEN_DIR / f"{stage}.csv", dtype=str, keep_default_na=False)
     actual = pinned_table(tables, stage)
-    actual = pd.read_csv(__import__("io").StringIO(actual.to_csv(index=False)), dtype=str, keep_default_na=False)
+    actual = pd.read_csv(
+        __import__("io").StringIO(actual.to_csv(index=False)), dtype=str, keep_default_na=False
+    )
     assert list(actual.columns) == list(expected.columns)
     assert len(actual) == len(expected), f"{stage}: {len(actual)} rows, golden {len(expected)}"
     for col in expected.columns:
@@ -38,4 +40,5 @@ def test_stage_figures_unchanged(tables: dict[str, pd.DataFrame], stage: str) ->
         bad = np.flatnonzero(~same)
         assert bad.size == 0, (
             f"{stage}.{col}: {bad.size} values differ, first rows "
-            f"{[(expected.iloc[i, 0], expected[col].iloc[i], actual[col].iloc[i]) for i in bad[:3]]}")
+            f"{[(expected.iloc[i, 0], expected[col].iloc[i], actual[col].iloc[i]) for i in bad[:3]]}"
+        )

@@ -12,7 +12,7 @@ import pytest
 from shnro_lib.batch import run_batch
 from shnro_lib.demo import MUNICIPALITIES, generate_demo
 
-HOSTILE_MUNICIPALITY = '<img src=x onerror=alert(1)> район'
+HOSTILE_MUNICIPALITY = "<img src=x onerror=alert(1)> район"
 HOSTILE_SCHOOL = '<script>alert("x")</script> школа'
 FORMULA_SCHOOL = '=HYPERLINK("http://evil.example","нажми")'
 
@@ -36,8 +36,16 @@ def hostile_batch(tmp_path_factory) -> Path:
         if ws.cell(row=r, column=mun_col).value == first:
             ws.cell(row=r, column=mun_col, value=HOSTILE_MUNICIPALITY)
     wb.save(path)
-    res = run_batch(out.data_dir, 2024, root / "out", municipalities=[HOSTILE_MUNICIPALITY], workers=1,
-                    progress=False, pdf=False, regional=False)
+    res = run_batch(
+        out.data_dir,
+        2024,
+        root / "out",
+        municipalities=[HOSTILE_MUNICIPALITY],
+        workers=1,
+        progress=False,
+        pdf=False,
+        regional=False,
+    )
     assert res.ok, res.summary_ru()
     return root / "out"
 
@@ -50,8 +58,10 @@ def test_html_has_no_injected_element(hostile_batch):
     # the only scripts are the site's two shared files (tests/test_site_browser.py runs them)
     scripts = re.findall(r"<script\b[^>]*>", text, flags=re.IGNORECASE)
     assert len(scripts) == 2
-    assert sorted(re.search(r'src="([^"]*)"', t).group(1) for t in scripts) == ["../site/schools.js",
-                                                                               "../site/site.js"]
+    assert sorted(re.search(r'src="([^"]*)"', t).group(1) for t in scripts) == [
+        "../site/schools.js",
+        "../site/site.js",
+    ]
     assert text.lower().count("</script>") == 2
     # every <img> tag in the page is an embedded figure, none comes from the data
     for tag in re.findall(r"<img\b[^>]*>", text):

@@ -23,57 +23,140 @@ from shnro_lib.identify import (
 )
 from shnro_lib.io import Dataset
 
-CHANGES_RU = {"вошла в список", "вышла из списка", "вышла из списка, осталась в зоне риска",
-              "сменила категорию в списке", "вошла в зону риска", "вышла из зоны риска",
-              "нет данных за прошлый год", "не оценено в одном из двух лет"}
+CHANGES_RU = {
+    "вошла в список",
+    "вышла из списка",
+    "вышла из списка, осталась в зоне риска",
+    "сменила категорию в списке",
+    "вошла в зону риска",
+    "вышла из зоны риска",
+    "нет данных за прошлый год",
+    "не оценено в одном из двух лет",
+}
 
 YEARS = (2022, 2023, 2024)
-QUARTER = {"criteria": {"criteria": {n: {"threshold": 0.25} for n in
-                                     ("low_results", "low_wellbeing", "low_staff", "low_resources")}}}
-IDS = [f"s{i}" for i in range(8)]   # s0 worst, s1 «just past» every threshold, s2 «just before»
+QUARTER = {
+    "criteria": {
+        "criteria": {
+            n: {"threshold": 0.25} for n in ("low_results", "low_wellbeing", "low_staff", "low_resources")
+        }
+    }
+}
+IDS = [f"s{i}" for i in range(8)]  # s0 worst, s1 «just past» every threshold, s2 «just before»
 
 
 def _crafted() -> dict[str, pd.DataFrame]:
     # result pct: s0=20, s1, s2 such that s1's gap to the regional mean is 20.5 and s2's is 19.5
     m = 280 / 6
     pct = {"s0": 20.0, "s1": m - 20.5, "s2": m - 19.5, **{s: 60.0 for s in IDS[3:]}}
-    schools = pd.DataFrame({"school_id": IDS, "name": [f"Школа {s}" for s in IDS],
-                            "municipality": [f"Район {s}" for s in IDS]})
+    schools = pd.DataFrame(
+        {"school_id": IDS, "name": [f"Школа {s}" for s in IDS], "municipality": [f"Район {s}" for s in IDS]}
+    )
     res, ctx, out, staff, resrc = [], [], [], [], []
     for y in YEARS:
         for i, s in enumerate(IDS):
-            res.append({"school_id": s, "year": y, "procedure": "ВПР", "subject": "Математика", "grade": 5,
-                        "participants": 20, "mean_score": pct[s] / 5, "max_score": 20.0, "share_low": 0.1,
-                        "share_quality": {"s1": 0.40, "s2": 0.40}.get(s, 0.8)})
-            res.append({"school_id": s, "year": y, "procedure": "РДР", "subject": "Математика", "grade": 8,
-                        "participants": 20, "mean_score": 15.0, "max_score": 25.0, "share_low": 0.1,
-                        "share_quality": {"s1": 0.40, "s2": 0.41}.get(s, 0.8)})
+            res.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "procedure": "ВПР",
+                    "subject": "Математика",
+                    "grade": 5,
+                    "participants": 20,
+                    "mean_score": pct[s] / 5,
+                    "max_score": 20.0,
+                    "share_low": 0.1,
+                    "share_quality": {"s1": 0.40, "s2": 0.40}.get(s, 0.8),
+                }
+            )
+            res.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "procedure": "РДР",
+                    "subject": "Математика",
+                    "grade": 8,
+                    "participants": 20,
+                    "mean_score": 15.0,
+                    "max_score": 25.0,
+                    "share_low": 0.1,
+                    "share_quality": {"s1": 0.40, "s2": 0.41}.get(s, 0.8),
+                }
+            )
             # ranks 0 < 1 < 2 < ... on every composite component (worse = lower index)
             k = float(i)
-            ctx.append({"school_id": s, "year": y, "enrolment": 1000,
-                        "share_low_parent_education": 0.5 - 0.02 * k, "share_single_parent": 0.4 - 0.02 * k,
-                        "share_deviant": 0.1 - 0.005 * k, "share_low_ses": 0.4 - 0.02 * k,
-                        "share_non_native_russian": 0.1 - 0.005 * k, "distance_to_center_km": 50 - 3 * k,
-                        "is_small_school": i < 2})
-            out.append({"school_id": s, "year": y,
-                        "share_continuing_senior": {"s1": 0.599, "s2": 0.601}.get(s, 0.8),
-                        "olympiad_participants": {"s1": 5, "s2": 6}.get(s, 100),
-                        "satisfaction_share": {"s1": 0.40, "s2": 0.41}.get(s, 0.8), "graduates_9": 10})
-            staff.append({"school_id": s, "year": y, "teachers": 20, "share_category_confirmed_3y": 0.3 + 0.05 * k,
-                          "share_overloaded": 0.4 - 0.03 * k, "share_contest_participants_3y": 0.05 + 0.01 * k,
-                          "share_non_specialty": 0.2 - 0.02 * k})
-            resrc.append({"school_id": s, "year": y, "share_textbooks_recent": 0.2 + 0.05 * k,
-                          "share_extrabudget": 0.01 + 0.01 * k, "share_repair_3y": 0.02 + 0.01 * k,
-                          "in_renovation_plan": s == "s1", "in_construction_plan": s == "s1"})
-    terr = [{"municipality": "__region__", "is_monotown": False, "share_pension_age": 0.25,
-             "unemployment_rate": 0.02}]
+            ctx.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "enrolment": 1000,
+                    "share_low_parent_education": 0.5 - 0.02 * k,
+                    "share_single_parent": 0.4 - 0.02 * k,
+                    "share_deviant": 0.1 - 0.005 * k,
+                    "share_low_ses": 0.4 - 0.02 * k,
+                    "share_non_native_russian": 0.1 - 0.005 * k,
+                    "distance_to_center_km": 50 - 3 * k,
+                    "is_small_school": i < 2,
+                }
+            )
+            out.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "share_continuing_senior": {"s1": 0.599, "s2": 0.601}.get(s, 0.8),
+                    "olympiad_participants": {"s1": 5, "s2": 6}.get(s, 100),
+                    "satisfaction_share": {"s1": 0.40, "s2": 0.41}.get(s, 0.8),
+                    "graduates_9": 10,
+                }
+            )
+            staff.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "teachers": 20,
+                    "share_category_confirmed_3y": 0.3 + 0.05 * k,
+                    "share_overloaded": 0.4 - 0.03 * k,
+                    "share_contest_participants_3y": 0.05 + 0.01 * k,
+                    "share_non_specialty": 0.2 - 0.02 * k,
+                }
+            )
+            resrc.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "share_textbooks_recent": 0.2 + 0.05 * k,
+                    "share_extrabudget": 0.01 + 0.01 * k,
+                    "share_repair_3y": 0.02 + 0.01 * k,
+                    "in_renovation_plan": s == "s1",
+                    "in_construction_plan": s == "s1",
+                }
+            )
+    terr = [
+        {
+            "municipality": "__region__",
+            "is_monotown": False,
+            "share_pension_age": 0.25,
+            "unemployment_rate": 0.02,
+        }
+    ]
     for s in IDS:
-        terr.append({"municipality": f"Район {s}", "is_monotown": s == "s1",
-                     "share_pension_age": {"s1": 0.30, "s2": 0.2999}.get(s, 0.2),
-                     "unemployment_rate": {"s1": 0.03, "s2": 0.0299}.get(s, 0.01)})
-    return {"schools": schools, "results": pd.DataFrame(res), "context": pd.DataFrame(ctx),
-            "outcomes": pd.DataFrame(out), "staff": pd.DataFrame(staff), "resources": pd.DataFrame(resrc),
-            "territories": pd.DataFrame(terr)}
+        terr.append(
+            {
+                "municipality": f"Район {s}",
+                "is_monotown": s == "s1",
+                "share_pension_age": {"s1": 0.30, "s2": 0.2999}.get(s, 0.2),
+                "unemployment_rate": {"s1": 0.03, "s2": 0.0299}.get(s, 0.01),
+            }
+        )
+    return {
+        "schools": schools,
+        "results": pd.DataFrame(res),
+        "context": pd.DataFrame(ctx),
+        "outcomes": pd.DataFrame(out),
+        "staff": pd.DataFrame(staff),
+        "resources": pd.DataFrame(resrc),
+        "territories": pd.DataFrame(terr),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +181,7 @@ def test_categories_and_one_sentence_explanation(crafted_table: pd.DataFrame) ->
     assert row["explanation"].startswith("ШНРО и ШНСУ: индекс результатов с поправкой на надёжность ")
     assert "ИСБ" in row["explanation"] and "порог: нижние 25 % школ" in row["explanation"]
     assert row["explanation"].count(".") <= 8 and len(row["explanation"]) < 300
-    assert crafted_table.loc["s7", "category"] == "нет"   # the best school: upper half, never «зона риска»
+    assert crafted_table.loc["s7", "category"] == "нет"  # the best school: upper half, never «зона риска»
     assert crafted_table.loc["s7", "explanation"] == "Не отнесена к ШНРО и ШНСУ."
 
 
@@ -124,7 +207,7 @@ def test_missing_data_is_not_evaluable_never_fires() -> None:
     t = t.set_index("school_id")
     for c in ("crit_low_continuing", "crit_renovation", "crit_low_olympiad", "crit_low_satisfaction"):
         assert t.loc["s1", c] is pd.NA, c
-        assert t.drop(index="s1")[c].notna().all(), c    # a gap of s1 only
+        assert t.drop(index="s1")[c].notna().all(), c  # a gap of s1 only
     assert "Удовлетворённость" in t.loc["s1", "not_assessed"]
     assert t.drop(index="s1")["not_assessed"].isna().all()
     # no territories table at all: the territory criteria are dropped for everyone with ONE note
@@ -166,19 +249,25 @@ def test_user_rule_file_by_path(tmp_path: Path) -> None:
 def test_federal_rule_two_procedures_and_two_years() -> None:
     frames = _crafted()
     res = frames["results"]
-    res.loc[res["school_id"] == "s1", "share_low"] = 0.30      # both procedures, every year
+    res.loc[res["school_id"] == "s1", "share_low"] = 0.30  # both procedures, every year
     res.loc[(res["school_id"] == "s2") & (res["procedure"] == "ВПР"), "share_low"] = 0.2999
-    res.loc[(res["school_id"] == "s3") & (res["procedure"] == "ВПР") & (res["year"] >= 2023), "share_low"] = 0.31
-    res.loc[(res["school_id"] == "s4") & (res["procedure"] == "ВПР") & (res["year"] == 2024), "share_low"] = 0.31
+    res.loc[(res["school_id"] == "s3") & (res["procedure"] == "ВПР") & (res["year"] >= 2023), "share_low"] = (
+        0.31
+    )
+    res.loc[(res["school_id"] == "s4") & (res["procedure"] == "ВПР") & (res["year"] == 2024), "share_low"] = (
+        0.31
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = {k: v for k, v in load_rules("federal_low_results").items() if k != "_source"}
         for c in r["criteria"].values():
-            c["params"]["procedures"] = ["ВПР", "РДР"]   # the crafted data have these two
+            c["params"]["procedures"] = ["ВПР", "РДР"]  # the crafted data have these two
         t = identify_schools(Dataset.from_frames(frames), 2024, r).set_index("school_id")
     assert bool(t.loc["s1", "crit_low_in_two_procedures"]) and t.loc["s1", "category"] == "ШНРО"
     assert not bool(t.loc["s2", "crit_low_in_two_procedures"])
-    assert bool(t.loc["s3", "crit_low_two_years_running"]) and not bool(t.loc["s3", "crit_low_in_two_procedures"])
+    assert bool(t.loc["s3", "crit_low_two_years_running"]) and not bool(
+        t.loc["s3", "crit_low_in_two_procedures"]
+    )
     assert not bool(t.loc["s4", "crit_low_two_years_running"])
 
 
@@ -192,9 +281,18 @@ def _noisy_region(seed: int = 3, n: int = 240) -> Dataset:
         for subj in ("Математика", "Русский язык"):
             mz = theta + rng.normal(0, 1, n) / np.sqrt(size)
             for i in range(n):
-                rows.append({"school_id": ids[i], "year": y, "procedure": "ВПР", "subject": subj, "grade": 5,
-                             "participants": int(size[i]), "mean_score": float(np.clip(50 + 15 * mz[i], 1, 99)),
-                             "max_score": 100.0})
+                rows.append(
+                    {
+                        "school_id": ids[i],
+                        "year": y,
+                        "procedure": "ВПР",
+                        "subject": subj,
+                        "grade": 5,
+                        "participants": int(size[i]),
+                        "mean_score": float(np.clip(50 + 15 * mz[i], 1, 99)),
+                        "max_score": 100.0,
+                    }
+                )
     schools = pd.DataFrame({"school_id": ids, "name": ids, "municipality": "Район"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -229,13 +327,15 @@ def test_changes_entered_left() -> None:
     frames = _crafted()
     res = frames["results"]
     # s5 is low only in 2024 (enters), s0 recovers fully in 2024 (leaves the ШНРО by results)
-    res.loc[(res["school_id"] == "s5") & (res["year"] == 2024) & (res["procedure"] == "ВПР"), "mean_score"] = 1.0
+    res.loc[
+        (res["school_id"] == "s5") & (res["year"] == 2024) & (res["procedure"] == "ВПР"), "mean_score"
+    ] = 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = Dataset.from_frames(frames)
     ch = identification_changes(ds, 2024, "federal_low_results").set_index("school_id")
     assert set(ch["change"]) <= CHANGES_RU
-    assert (ch["category"] != ch["category_prev"]).all()          # changes only
+    assert (ch["category"] != ch["category_prev"]).all()  # changes only
     assert (ch["years_evaluated"] == 2).all()
     assert ch.attrs["previous_year"] == 2023
 
@@ -248,8 +348,21 @@ def test_cli_writes_workbook(tmp_path: Path) -> None:
 
     demo = generate_demo(tmp_path / "demo", seed=1, n_schools=60)
     out = tmp_path / "id.xlsx"
-    res = CliRunner().invoke(app, ["identify", str(demo.data_dir), "--year", "2024", "--rules", "lo_2018",
-                                   "--out", str(out), "--csv", str(tmp_path / "id.csv")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "identify",
+            str(demo.data_dir),
+            "--year",
+            "2024",
+            "--rules",
+            "lo_2018",
+            "--out",
+            str(out),
+            "--csv",
+            str(tmp_path / "id.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     import openpyxl
 
@@ -260,8 +373,9 @@ def test_cli_writes_workbook(tmp_path: Path) -> None:
     header = [c.value for c in wb["Регион"][3]]
     assert "Категория" in header and "Код ОО" in header
     assert (tmp_path / "id.csv").exists()
-    bad = CliRunner().invoke(app, ["identify", str(demo.data_dir), "--year", "2024", "--rules", "нет_таких",
-                                   "--out", str(out)])
+    bad = CliRunner().invoke(
+        app, ["identify", str(demo.data_dir), "--year", "2024", "--rules", "нет_таких", "--out", str(out)]
+    )
     assert bad.exit_code == 1
 
 
@@ -281,15 +395,25 @@ def test_demo_lists_are_targeted(demo_dataset) -> None:
     truth = pd.read_csv(DEMO_TRUTH_DIR / "truth_schools.csv", dtype={"school_id": str}).set_index("school_id")
     eff = truth["true_school_effect"].reindex(t.index)
     precision = (lo & (eff <= eff.quantile(0.25))).sum() / lo.sum()
-    assert precision >= 0.826          # the 2018 table's precision on the same data
+    assert precision >= 0.826  # the 2018 table's precision on the same data
 
 
 def test_category_change_names_the_risk_zone():
     from shnro_lib.identify.changes import category_change
 
-    before = pd.Series(["нет", "ШНРО", "ШНРО", "ШНРО", "зона риска", None, "не оценено", "ШНСУ"], dtype="string")
-    after = pd.Series(["зона риска", "зона риска", "нет", "ШНРО и ШНСУ", "нет", "ШНРО", "ШНРО", "ШНСУ"], dtype="string")
+    before = pd.Series(
+        ["нет", "ШНРО", "ШНРО", "ШНРО", "зона риска", None, "не оценено", "ШНСУ"], dtype="string"
+    )
+    after = pd.Series(
+        ["зона риска", "зона риска", "нет", "ШНРО и ШНСУ", "нет", "ШНРО", "ШНРО", "ШНСУ"], dtype="string"
+    )
     assert category_change(before, after).tolist() == [
-        "вошла в зону риска", "вышла из списка, осталась в зоне риска", "вышла из списка",
-        "сменила категорию в списке", "вышла из зоны риска", "нет данных за прошлый год",
-        "не оценено в одном из двух лет", "без изменений"]
+        "вошла в зону риска",
+        "вышла из списка, осталась в зоне риска",
+        "вышла из списка",
+        "сменила категорию в списке",
+        "вышла из зоны риска",
+        "нет данных за прошлый год",
+        "не оценено в одном из двух лет",
+        "без изменений",
+    ]

@@ -28,15 +28,23 @@ from shnro_lib.identify import (
 from shnro_lib.io import Dataset
 from shnro_lib.settings import SettingsError
 
-CHANGES_RU = {"вошла в список", "вышла из списка", "вышла из списка, осталась в зоне риска",
-              "сменила категорию в списке", "вошла в зону риска", "вышла из зоны риска",
-              "нет данных за прошлый год", "не оценено в одном из двух лет"}
+CHANGES_RU = {
+    "вошла в список",
+    "вышла из списка",
+    "вышла из списка, осталась в зоне риска",
+    "сменила категорию в списке",
+    "вошла в зону риска",
+    "вышла из зоны риска",
+    "нет данных за прошлый год",
+    "не оценено в одном из двух лет",
+}
 
 YEARS = (2022, 2023, 2024)
 
 
-def _region(n: int = 40, seed: int = 5, procedure: str = "ВПР", years=YEARS, max_score: float = 20.0
-            ) -> dict[str, pd.DataFrame]:
+def _region(
+    n: int = 40, seed: int = 5, procedure: str = "ВПР", years=YEARS, max_score: float = 20.0
+) -> dict[str, pd.DataFrame]:
     """n schools, theta spread evenly; every school large (so the index is precise)."""
     rng = np.random.default_rng(seed)
     ids = [f"s{i:02d}" for i in range(n)]
@@ -44,11 +52,29 @@ def _region(n: int = 40, seed: int = 5, procedure: str = "ВПР", years=YEARS, 
     res, ctx = [], []
     for y in years:
         for i, s in enumerate(ids):
-            res.append({"school_id": s, "year": y, "procedure": procedure, "subject": "Математика", "grade": 5,
-                        "participants": 200, "mean_score": max_score * (0.5 + 0.15 * theta[i] + rng.normal(0, .005)),
-                        "max_score": max_score, "share_low": 0.1, "share_quality": 0.8})
-            ctx.append({"school_id": s, "year": y, "enrolment": 500, "share_low_ses": 0.3 - 0.1 * theta[i],
-                        "share_single_parent": 0.2 - 0.05 * theta[i]})
+            res.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "procedure": procedure,
+                    "subject": "Математика",
+                    "grade": 5,
+                    "participants": 200,
+                    "mean_score": max_score * (0.5 + 0.15 * theta[i] + rng.normal(0, 0.005)),
+                    "max_score": max_score,
+                    "share_low": 0.1,
+                    "share_quality": 0.8,
+                }
+            )
+            ctx.append(
+                {
+                    "school_id": s,
+                    "year": y,
+                    "enrolment": 500,
+                    "share_low_ses": 0.3 - 0.1 * theta[i],
+                    "share_single_parent": 0.2 - 0.05 * theta[i],
+                }
+            )
     schools = pd.DataFrame({"school_id": ids, "name": [f"Школа {s}" for s in ids], "municipality": "Город"})
     return {"schools": schools, "results": pd.DataFrame(res), "context": pd.DataFrame(ctx)}
 
@@ -63,11 +89,30 @@ def test_territory_flags_count_once_and_need_a_school_condition() -> None:
     f = _region()
     ids = f["schools"]["school_id"].tolist()
     # the whole town is a pension-heavy, high-unemployment monotown: three flags, one condition
-    f["territories"] = pd.DataFrame([
-        {"municipality": "__region__", "is_monotown": False, "share_pension_age": 0.2, "unemployment_rate": 0.02},
-        {"municipality": "Город", "is_monotown": True, "share_pension_age": 0.4, "unemployment_rate": 0.05}])
-    f["resources"] = pd.DataFrame({"school_id": ids, "year": 2024, "in_renovation_plan": [s == "s05" for s in ids],
-                                   "in_construction_plan": False})
+    f["territories"] = pd.DataFrame(
+        [
+            {
+                "municipality": "__region__",
+                "is_monotown": False,
+                "share_pension_age": 0.2,
+                "unemployment_rate": 0.02,
+            },
+            {
+                "municipality": "Город",
+                "is_monotown": True,
+                "share_pension_age": 0.4,
+                "unemployment_rate": 0.05,
+            },
+        ]
+    )
+    f["resources"] = pd.DataFrame(
+        {
+            "school_id": ids,
+            "year": 2024,
+            "in_renovation_plan": [s == "s05" for s in ids],
+            "in_construction_plan": False,
+        }
+    )
     t = identify_schools(_ds(f), 2024, "lo_2018").set_index("school_id")
     assert t["crit_monotown"].all() and t["crit_pension_territory"].all()
     su = t["category"].isin(["ШНСУ", "ШНРО и ШНСУ"])
@@ -84,9 +129,20 @@ def test_top_half_never_low_results_by_secondary_nor_risk_zone() -> None:
     f = _region()
     ids = f["schools"]["school_id"].tolist()
     # every school fails three secondary result criteria
-    f["outcomes"] = pd.DataFrame([{"school_id": s, "year": y, "share_continuing_senior": 0.3, "graduates_9": 30,
-                                   "olympiad_participants": 0, "satisfaction_share": 0.2}
-                                  for s in ids for y in YEARS])
+    f["outcomes"] = pd.DataFrame(
+        [
+            {
+                "school_id": s,
+                "year": y,
+                "share_continuing_senior": 0.3,
+                "graduates_9": 30,
+                "olympiad_participants": 0,
+                "satisfaction_share": 0.2,
+            }
+            for s in ids
+            for y in YEARS
+        ]
+    )
     t = identify_schools(_ds(f), 2024, "lo_2018").set_index("school_id")
     upper = t["shrunken_index"] > t["shrunken_index"].median()
     assert upper.sum() >= 15
@@ -123,17 +179,20 @@ def test_risk_zone_drop_must_be_sustained() -> None:
 
 def test_absent_source_is_one_note_and_unassessed_category_is_said(tmp_path: Path) -> None:
     f = _region()
-    f["context"] = f["context"].drop(columns=["share_low_ses", "share_single_parent"])   # no ИСБ components
+    f["context"] = f["context"].drop(columns=["share_low_ses", "share_single_parent"])  # no ИСБ components
     t = identify_schools(_ds(f), 2024, "lo_2018")
     assert "crit_low_wellbeing" not in t.columns and "crit_low_staff" not in t.columns
-    assert t["not_assessed"].isna().all()          # nothing the data set lacks is a per-school gap
+    assert t["not_assessed"].isna().all()  # nothing the data set lacks is a per-school gap
     assert "ШНСУ" in t.attrs["unassessed"] and "ШНРО" not in t.attrs["unassessed"]
     head = identification_headline(t, "lo_2018")
     assert "ШНСУ — не оценено" in head and "ШНРО — " in head
     sizes = category_sizes(t, "lo_2018").set_index("Категория")
     assert sizes.loc["ШНСУ", "Оценка"].startswith("не оценено")
     cov = criteria_coverage(t).set_index("Код")
-    assert cov.loc["low_wellbeing", "Оценено школ"] == 0 and "нет" in cov.loc["low_wellbeing", "Почему не оценено"]
+    assert (
+        cov.loc["low_wellbeing", "Оценено школ"] == 0
+        and "нет" in cov.loc["low_wellbeing", "Почему не оценено"]
+    )
 
 
 def test_unknown_procedure_and_two_years_still_give_an_index() -> None:
@@ -149,9 +208,10 @@ def test_composite_from_present_components_with_coverage() -> None:
     f = _region()
     t = identify_schools(_ds(f), 2024, "lo_2018")
     assert t["social_wellbeing_index"].notna().all()
-    assert (t["social_wellbeing_index_coverage"] == 1).all()    # 2 of 7 present: full coverage of those
+    assert (t["social_wellbeing_index_coverage"] == 1).all()  # 2 of 7 present: full coverage of those
     assert any("ИСБ" in n and "2 из 7" in n for n in t.attrs["notes"]) or any(
-        "благополучия" in n and "2 из 7" in n for n in t.attrs["notes"])
+        "благополучия" in n and "2 из 7" in n for n in t.attrs["notes"]
+    )
 
 
 def test_sizes_on_small_demo_within_intent(small_demo) -> None:
@@ -191,7 +251,7 @@ def test_flip_rate_and_persistence_on_a_known_panel() -> None:
             rows.append({"school_id": s, "year": y, "category": "ШНРО" if v else "нет"})
     panel = pd.DataFrame(rows)
     fr = flip_rate(panel)
-    assert fr.iloc[-1]["flip_rate"] == pytest.approx(1 / 3)     # a left and came back; b, d did not
+    assert fr.iloc[-1]["flip_rate"] == pytest.approx(1 / 3)  # a left and came back; b, d did not
     assert fr.iloc[0]["entered"] == 1 and fr.iloc[0]["left"] == 1
     p = persistent_panel(panel, 2, 3).set_index(["school_id", "year"])["category"]
     assert p[("a", 2023)] == "listed" and p[("d", 2022)] == "нет" and p[("d", 2023)] == "listed"
@@ -212,7 +272,10 @@ def test_changes_list_changes_only(small_demo) -> None:
 def test_settings_reject_unknown_keys_with_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"indices\.yaml.*staff_index\.min_weigth_share"):
         load_indices(None, {"staff_index": {"min_weigth_share": 0.3}})
-    assert load_indices(None, {"staff_index": {"min_weight_share": 0.3}})["staff_index"]["min_weight_share"] == 0.3
+    assert (
+        load_indices(None, {"staff_index": {"min_weight_share": 0.3}})["staff_index"]["min_weight_share"]
+        == 0.3
+    )
     cfg = tmp_path / "my.yaml"
     cfg.write_text("criterii: {}\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="criterii"):
@@ -229,8 +292,20 @@ def test_cli_config_and_not_assessed_exit_code(tmp_path: Path, small_demo_dir: P
     cfg = tmp_path / "c.yaml"
     cfg.write_text("criteria:\n  criteria:\n    low_results: {threshold: 0.2}\n", encoding="utf-8")
     out = tmp_path / "id.xlsx"
-    res = CliRunner().invoke(app, ["identify", str(small_demo_dir), "--year", "2024", "--out", str(out),
-                                   "--config", str(cfg), "--no-sensitivity"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "identify",
+            str(small_demo_dir),
+            "--year",
+            "2024",
+            "--out",
+            str(out),
+            "--config",
+            str(cfg),
+            "--no-sensitivity",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "ШНРО — " in res.output
     import openpyxl
@@ -239,8 +314,20 @@ def test_cli_config_and_not_assessed_exit_code(tmp_path: Path, small_demo_dir: P
     assert {"Размер категорий", "Полнота данных", "Матрица критериев"} <= set(wb.sheetnames)
     bad = tmp_path / "bad.yaml"
     bad.write_text("indices:\n  staff_index: {min_weigth_share: 1.0}\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["identify", str(small_demo_dir), "--year", "2024", "--out", str(out),
-                                   "--config", str(bad), "--no-sensitivity"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "identify",
+            str(small_demo_dir),
+            "--year",
+            "2024",
+            "--out",
+            str(out),
+            "--config",
+            str(bad),
+            "--no-sensitivity",
+        ],
+    )
     assert res.exit_code == 1 and "min_weigth_share" in res.output
 
 
@@ -253,12 +340,24 @@ def test_cli_exit_code_3_when_a_category_cannot_be_assessed(tmp_path: Path, smal
 
     data = tmp_path / "data"
     shutil.copytree(small_demo_dir, data)
-    for p in data.iterdir():   # no social, staff or resources data at all
+    for p in data.iterdir():  # no social, staff or resources data at all
         if any(w in p.name.lower() for w in ("context", "контекст", "staff", "кадр", "resources", "ресурс")):
             p.unlink()
     out = tmp_path / "id.xlsx"
-    res = CliRunner().invoke(app, ["identify", str(data), "--year", "2024", "--out", str(out), "--csv",
-                                   str(tmp_path / "id.csv"), "--no-sensitivity"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "identify",
+            str(data),
+            "--year",
+            "2024",
+            "--out",
+            str(out),
+            "--csv",
+            str(tmp_path / "id.csv"),
+            "--no-sensitivity",
+        ],
+    )
     assert res.exit_code == 3, res.output
     assert "ШНСУ — не оценено" in res.output and "0 выявленных" not in res.output
     assert out.exists() and (tmp_path / "id.csv").exists()
@@ -266,12 +365,18 @@ def test_cli_exit_code_3_when_a_category_cannot_be_assessed(tmp_path: Path, smal
 
 def test_sizes_name_the_driving_criteria_when_far_above_intent() -> None:
     f = _region()
-    over = {"criteria": {"categories": {"ШНРО": {"intended": {"share": None, "capacity": 1, "note_ru": "одна школа"}}}}}
+    over = {
+        "criteria": {
+            "categories": {"ШНРО": {"intended": {"share": None, "capacity": 1, "note_ru": "одна школа"}}}
+        }
+    }
     t = identify_schools(_ds(f), 2024, "lo_2018", override=over)
     sizes = category_sizes(t, "lo_2018", over).set_index("Категория")
     assert sizes.loc["ШНРО", "Оценка"] == "больше намеченного"
-    assert "индекс" in sizes.loc["ШНРО", "Что даёт больше всего школ"].lower() or "результат" in \
-        sizes.loc["ШНРО", "Что даёт больше всего школ"]
+    assert (
+        "индекс" in sizes.loc["ШНРО", "Что даёт больше всего школ"].lower()
+        or "результат" in sizes.loc["ШНРО", "Что даёт больше всего школ"]
+    )
     assert sizes.loc["ШНСУ", "Что даёт больше всего школ"] == "—"
 
 
@@ -288,6 +393,6 @@ def test_headline_survives_a_stored_table_without_attrs() -> None:
     f = _region()
     f["context"] = f["context"].drop(columns=["share_low_ses", "share_single_parent"])
     t = identify_schools(_ds(f), 2024, "lo_2018")
-    stored = pd.DataFrame(t.to_dict("list"))          # attrs lost, as after a round trip through a file
+    stored = pd.DataFrame(t.to_dict("list"))  # attrs lost, as after a round trip through a file
     assert not stored.attrs
     assert "ШНСУ — не оценено" in identification_headline(stored, "lo_2018")

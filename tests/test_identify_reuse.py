@@ -26,8 +26,13 @@ from shnro_lib.pipeline import stages as S
 
 YEAR = 2024
 # a user's --config reaching both identify and sensitivity: the base run must be the same choice
-OVERRIDES = {"plain": {}, "config": {"criteria": {"risk_zone": {"borderline": False}},
-                                     "indices": {"territory_flags": {"pension_ratio_factor": 1.1}}}}
+OVERRIDES = {
+    "plain": {},
+    "config": {
+        "criteria": {"risk_zone": {"borderline": False}},
+        "indices": {"territory_flags": {"pension_ratio_factor": 1.1}},
+    },
+}
 
 
 @pytest.fixture(scope="module", params=sorted(OVERRIDES))
@@ -40,7 +45,7 @@ def stage_runs(request, small_demo):
 
 def test_sensitivity_with_the_reused_base_equals_a_recomputed_one(small_demo, stage_runs) -> None:
     over, runs, reused = stage_runs
-    recomputed = sensitivity_runs(small_demo, YEAR, "lo_2018", over)   # base identified again
+    recomputed = sensitivity_runs(small_demo, YEAR, "lo_2018", over)  # base identified again
     first = next(iter(recomputed))
     assert first.startswith("основной")
     pd.testing.assert_frame_equal(runs[YEAR], recomputed[first], check_exact=True)
@@ -98,10 +103,14 @@ def test_joined_labels_per_row() -> None:
 
 
 def test_latest_values_of_several_columns_equal_one_by_one() -> None:
-    t = pd.DataFrame({"school_id": pd.array(["1", "1", "2", "2", "3"], dtype="string"),
-                      "year": pd.array([2023, 2024, 2023, 2024, 2023], dtype="Int64"),
-                      "a": [1.0, np.nan, 2.0, 3.0, np.nan],
-                      "b": pd.array([True, pd.NA, pd.NA, pd.NA, False], dtype="boolean")})
+    t = pd.DataFrame(
+        {
+            "school_id": pd.array(["1", "1", "2", "2", "3"], dtype="string"),
+            "year": pd.array([2023, 2024, 2023, 2024, 2023], dtype="Int64"),
+            "a": [1.0, np.nan, 2.0, 3.0, np.nan],
+            "b": pd.array([True, pd.NA, pd.NA, pd.NA, False], dtype="boolean"),
+        }
+    )
     both = ind.latest_values(t, ["a", "b"], 2024)
     for col in ("a", "b"):
         one = ind.latest_values(t, [col], 2024)

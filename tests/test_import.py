@@ -27,14 +27,17 @@ PROCS = ("ЕГЭ", "ОГЭ", "ВПР")
 @pytest.fixture(scope="session")
 def exports(small_demo_dir, tmp_path_factory):
     # two years keep the test fast and still give books with one sheet per year
-    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports") / "exports", seed=1,
-                            years=[2022, 2023])
+    return generate_exports(
+        small_demo_dir, tmp_path_factory.mktemp("exports") / "exports", seed=1, years=[2022, 2023]
+    )
 
 
 @pytest.fixture(scope="session")
 def one_year(small_demo_dir, tmp_path_factory):
     """Exports of 2022 only: small workbooks for the tests that damage or re-import them."""
-    return generate_exports(small_demo_dir, tmp_path_factory.mktemp("exports1") / "exports", seed=2, years=[2022])
+    return generate_exports(
+        small_demo_dir, tmp_path_factory.mktemp("exports1") / "exports", seed=2, years=[2022]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,38 +52,50 @@ def imported(exports, schools):
 
 def _with_truth(exports, imported, proc):
     truth = exports.rows[exports.rows["procedure"] == proc]
-    rows = imported[proc].rows.merge(truth, on=["sheet", "source_row"], how="outer", suffixes=("", "_true"),
-                                     indicator=True)
+    rows = imported[proc].rows.merge(
+        truth, on=["sheet", "source_row"], how="outer", suffixes=("", "_true"), indicator=True
+    )
     return rows
 
 
 # ---- names ----
 
-@pytest.mark.parametrize("a, b", [
-    ("МОУ «Лесное средняя общеобразовательная школа №1»", 'МБОУ "Лесное СОШ № 1"'),
-    ("МОУ «Лесное средняя общеобразовательная школа №1»", "Муниципальное бюджетное общеобразовательное "
-                                                         "учреждение «Лесное СОШ N1»"),
-    ("МОУ «Берёзовка основная общеобразовательная школа»", "маоу  «БЕРЕЗОВКА ООШ»"),
-    ("МОУ «Мга средняя общеобразовательная школа №2 с углублённым изучением отдельных предметов»",
-     "МОУ «Мга СОШ №2 с УИОП»"),
-    ("МОУ «Озерки начальная общеобразовательная школа»", "МКОУ 'Озерки НОШ'"),
-    ("МБОУ «Гимназия г. Пикалёво»", "МОУ «Гимназия г.Пикалево»"),
-    ("ГБОУ ЛО «Пикалёво школа-интернат»", "ГБОУ «Пикалево школа интернат»"),
-    ("МОУ «Луга лицей №02»", "МАОУ «Луга лицей № 2»"),
-    ("МОУ «Школа им. А.С. Пушкина»", "МОУ «Школа имени А. С. Пушкина»"),
-])
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("МОУ «Лесное средняя общеобразовательная школа №1»", 'МБОУ "Лесное СОШ № 1"'),
+        (
+            "МОУ «Лесное средняя общеобразовательная школа №1»",
+            "Муниципальное бюджетное общеобразовательное учреждение «Лесное СОШ N1»",
+        ),
+        ("МОУ «Берёзовка основная общеобразовательная школа»", "маоу  «БЕРЕЗОВКА ООШ»"),
+        (
+            "МОУ «Мга средняя общеобразовательная школа №2 с углублённым изучением отдельных предметов»",
+            "МОУ «Мга СОШ №2 с УИОП»",
+        ),
+        ("МОУ «Озерки начальная общеобразовательная школа»", "МКОУ 'Озерки НОШ'"),
+        ("МБОУ «Гимназия г. Пикалёво»", "МОУ «Гимназия г.Пикалево»"),
+        ("ГБОУ ЛО «Пикалёво школа-интернат»", "ГБОУ «Пикалево школа интернат»"),
+        ("МОУ «Луга лицей №02»", "МАОУ «Луга лицей № 2»"),
+        ("МОУ «Школа им. А.С. Пушкина»", "МОУ «Школа имени А. С. Пушкина»"),
+    ],
+)
 def test_names_that_are_one_school_normalise_alike(a, b):
     assert normalise_name(a) == normalise_name(b)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №2»"),
-    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное ООШ №1»"),
-    ("МОУ «Луга гимназия №1»", "МОУ «Луга лицей №1»"),
-    ("МОУ «Горки СОШ»", "МОУ «Горки СОШ №1»"),
-    ("МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №11»"),
-    ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №1 с УИОП»"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №2»"),
+        ("МОУ «Лесное СОШ №1»", "МОУ «Лесное ООШ №1»"),
+        ("МОУ «Луга гимназия №1»", "МОУ «Луга лицей №1»"),
+        ("МОУ «Горки СОШ»", "МОУ «Горки СОШ №1»"),
+        ("МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №11»"),
+        ("МОУ «Лесное СОШ №1»", "МОУ «Лесное СОШ №1 с УИОП»"),
+    ],
+)
 def test_different_schools_keep_different_keys(a, b):
     assert normalise_name(a) != normalise_name(b)
 
@@ -92,6 +107,7 @@ def test_header_key_ignores_units_quotes_dashes():
 
 
 # ---- shapes ----
+
 
 def test_shape_detected_from_headers(one_year):
     exports = one_year
@@ -109,33 +125,59 @@ def test_sheet_without_table_is_not_detected_and_two_fitting_recipes_are_ambiguo
     cover = Grid([["Пояснительная записка", None], ["Данные синтетические", None]])
     assert detect_recipe(cover, recipes) == (None, [])
     ege = next(r for r in recipes if r.name == "ege_wide")
-    twin = parse_recipe({"name": "twin", "procedure": "ЕГЭ", "grade": 11,
-                         "detect": {"all": list(ege.detect_all), "any": list(ege.detect_any)},
-                         "columns": {"name": ["Образовательная организация"]},
-                         "metrics": {"participants": ["Приняли участие"],
-                                     "count_low": ["Не преодолели минимальный порог"],
-                                     "mean_score": ["Средний балл"]}}, "twin.yaml")
-    grid = Grid([["Образовательная организация", "Русский язык", None, None],
-                 [None, "Приняли участие", "Не преодолели минимальный порог", "Средний балл"],
-                 ["МОУ «А»", 3, 0, 70.0]], {(0, 0): 1})
+    twin = parse_recipe(
+        {
+            "name": "twin",
+            "procedure": "ЕГЭ",
+            "grade": 11,
+            "detect": {"all": list(ege.detect_all), "any": list(ege.detect_any)},
+            "columns": {"name": ["Образовательная организация"]},
+            "metrics": {
+                "participants": ["Приняли участие"],
+                "count_low": ["Не преодолели минимальный порог"],
+                "mean_score": ["Средний балл"],
+            },
+        },
+        "twin.yaml",
+    )
+    grid = Grid(
+        [
+            ["Образовательная организация", "Русский язык", None, None],
+            [None, "Приняли участие", "Не преодолели минимальный порог", "Средний балл"],
+            ["МОУ «А»", 3, 0, 70.0],
+        ],
+        {(0, 0): 1},
+    )
     rec, several = detect_recipe(grid, [ege, twin])
     assert rec is None and several == ["ege_wide", "twin"]
 
 
 def test_recipe_with_unknown_key_is_an_error_naming_it():
     with pytest.raises(RecipeError, match="metricz"):
-        parse_recipe({"name": "x", "procedure": "ЕГЭ", "grade": 11, "columns": {"name": ["ОО"]},
-                      "metrics": {"participants": ["Участников"]}, "metricz": {}}, "my.yaml")
+        parse_recipe(
+            {
+                "name": "x",
+                "procedure": "ЕГЭ",
+                "grade": 11,
+                "columns": {"name": ["ОО"]},
+                "metrics": {"participants": ["Участников"]},
+                "metricz": {},
+            },
+            "my.yaml",
+        )
 
 
 # ---- round trip ----
+
 
 @pytest.mark.parametrize("proc", PROCS)
 def test_round_trip_gives_the_demo_results(proc, exports, imported, small_demo):
     got = imported[proc].results
     rows = _with_truth(exports, imported, proc)
     matched_ids = set(rows.loc[rows["status"] == "matched", "school_id"])
-    exp = exports.expected[(exports.expected["procedure"] == proc) & exports.expected["school_id"].isin(matched_ids)]
+    exp = exports.expected[
+        (exports.expected["procedure"] == proc) & exports.expected["school_id"].isin(matched_ids)
+    ]
     assert len(got) == len(exp) > 100
     j = exp.merge(got, on=KEY, suffixes=("_exp", ""), validate="one_to_one")
     assert len(j) == len(got)
@@ -189,20 +231,27 @@ def test_every_source_row_is_accounted_for(proc, exports, imported):
         ws = wb[rec["sheet"]]
         names = [r[0] for r in ws.iter_rows(min_col=1, max_col=3, values_only=True)]
         assert rec["rows"] == len(names) - {"ЕГЭ": 6, "ОГЭ": 6, "ВПР": 4}[proc]
-    assert int(acc["matched"].sum() + acc["review"].sum() + acc["unmatched"].sum()) == \
-        int((exports.rows["procedure"] == proc).sum())
+    assert int(acc["matched"].sum() + acc["review"].sum() + acc["unmatched"].sum()) == int(
+        (exports.rows["procedure"] == proc).sum()
+    )
     text = oc.report_ru("x.xlsx")
     assert f"сопоставлено {int(acc['matched'].sum())}" in text
 
 
 # ---- confirmed matches, CLI, loadable results ----
 
+
 def test_confirmed_matches_are_reused(exports, imported, schools, tmp_path):
     rows = _with_truth(exports, imported, "ЕГЭ")
     typo = rows[(rows["variant"] == "typo")].drop_duplicates("name")
     path = tmp_path / "confirmed.csv"
-    pd.DataFrame({"Наименование в файле": typo["name"], "Муниципалитет": typo["municipality"],
-                  "Код ОО": typo["school_id_true"]}).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    pd.DataFrame(
+        {
+            "Наименование в файле": typo["name"],
+            "Муниципалитет": typo["municipality"],
+            "Код ОО": typo["school_id_true"],
+        }
+    ).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
     confirmed = read_confirmed([path], Registry.build(schools))
     again = import_workbook(exports.files["ЕГЭ"], schools, builtin_recipes(), confirmed=confirmed)
     r2 = _with_truth(exports, {"ЕГЭ": again}, "ЕГЭ")
@@ -217,8 +266,21 @@ def test_cli_import_writes_loadable_results_and_picks_up_confirmed_matches(expor
     # the three-year book with --year: only that year's sheet is imported
     out = tmp_path / "out"
     runner = CliRunner()
-    res = runner.invoke(app, ["import", str(exports.files["ОГЭ"]), "--schools", str(small_demo_dir),
-                              "--out", str(out), "--year", "2023", "--procedure", "ОГЭ"])
+    res = runner.invoke(
+        app,
+        [
+            "import",
+            str(exports.files["ОГЭ"]),
+            "--schools",
+            str(small_demo_dir),
+            "--out",
+            str(out),
+            "--year",
+            "2023",
+            "--procedure",
+            "ОГЭ",
+        ],
+    )
     assert res.exit_code == 3, res.output  # written, with rows for review
     assert "строк после заголовка" in res.output and "на проверку" in res.output
     for f in ("results.csv", "review.xlsx", "load_report.txt", "matches_to_confirm.csv"):
@@ -238,8 +300,19 @@ def test_cli_import_writes_loadable_results_and_picks_up_confirmed_matches(expor
     sid = truth.loc[truth["variant"] == "typo", "school_id"].iloc[0]
     todo.loc[todo["Наименование в файле"] == typo_name, "Код ОО"] = sid
     todo.to_csv(out / "confirmed_matches.csv", sep=";", index=False, encoding="utf-8-sig")
-    res2 = runner.invoke(app, ["import", str(exports.files["ОГЭ"]), "--schools", str(small_demo_dir),
-                               "--out", str(out), "--year", "2023"])
+    res2 = runner.invoke(
+        app,
+        [
+            "import",
+            str(exports.files["ОГЭ"]),
+            "--schools",
+            str(small_demo_dir),
+            "--out",
+            str(out),
+            "--year",
+            "2023",
+        ],
+    )
     assert "подтверждённое сопоставление — 1" in res2.output, res2.output
     again = pd.read_csv(out / "results.csv", dtype={"school_id": str})
     assert sid in set(again["school_id"]) and sid not in set(results["school_id"])
@@ -272,8 +345,10 @@ def test_cli_bad_input_exits_1_without_writing(one_year, small_demo_dir, tmp_pat
     assert res.exit_code == 1
     assert "лист «ВПР 2022», строка 5" in res.output and "Traceback" not in res.output
     assert not (out / "results.csv").exists()
-    res = CliRunner().invoke(app, ["import", str(bad), "--schools", str(small_demo_dir), "--out", str(out),
-                                   "--procedure", "ГИА-11"])
+    res = CliRunner().invoke(
+        app,
+        ["import", str(bad), "--schools", str(small_demo_dir), "--out", str(out), "--procedure", "ГИА-11"],
+    )
     assert res.exit_code == 2
 
 
@@ -288,8 +363,10 @@ def test_cli_imports_several_workbooks_into_one_results_file(one_year, small_dem
     for p in PROCS:
         assert one_year.files[p].name in res.output
     # the same book twice: the results would be counted twice, so it is an error
-    res = CliRunner().invoke(app, ["import", books[0], books[0], "--schools", str(small_demo_dir), "--out",
-                                   str(tmp_path / "twice")])
+    res = CliRunner().invoke(
+        app,
+        ["import", books[0], books[0], "--schools", str(small_demo_dir), "--out", str(tmp_path / "twice")],
+    )
     assert res.exit_code == 1 and "нескольких книгах" in res.output
 
 
@@ -307,7 +384,7 @@ def test_unmerged_header_block_titles_percent_text_and_municipality_spelling(tmp
         ["Муниципалитет", "ОО", "Русский язык 4 кл. (макс. первичный балл: 38)", None, None, None, None],
         [None, None, "Количество участников", "2", "3", "4", "5"],
         ["Лесной р-н", None, None, None, None, None, None],
-        [None, "(sch0002) МБОУ \"Лесное СОШ № 1\"", 20, "5%", "45,0%", "40", "10"],
+        [None, '(sch0002) МБОУ "Лесное СОШ № 1"', 20, "5%", "45,0%", "40", "10"],
         [None, "МОУ «Горки средняя общеобразовательная школа №1»", 0, None, None, None, None],
         [],
         ["Итого", None, 20, None, None, None, None],
@@ -316,12 +393,21 @@ def test_unmerged_header_block_titles_percent_text_and_municipality_spelling(tmp
         ws.append(r)
     path = tmp_path / "впр.xlsx"
     wb.save(path)
-    schools = pd.DataFrame({"school_id": ["0001", "0002", "0003"],
-                            "name": ["МОУ «Горки средняя общеобразовательная школа №1»",
-                                     "МОУ «Лесное средняя общеобразовательная школа №1»",
-                                     "МОУ «Горки средняя общеобразовательная школа №1»"],
-                            "municipality": ["Лесной муниципальный район", "Лесной муниципальный район",
-                                             "Полевой муниципальный район"]})
+    schools = pd.DataFrame(
+        {
+            "school_id": ["0001", "0002", "0003"],
+            "name": [
+                "МОУ «Горки средняя общеобразовательная школа №1»",
+                "МОУ «Лесное средняя общеобразовательная школа №1»",
+                "МОУ «Горки средняя общеобразовательная школа №1»",
+            ],
+            "municipality": [
+                "Лесной муниципальный район",
+                "Лесной муниципальный район",
+                "Полевой муниципальный район",
+            ],
+        }
+    )
     oc = import_workbook(path, schools, builtin_recipes())
     assert oc.accounting.iloc[0]["year"] == 2025
     r = oc.results.set_index("school_id")
@@ -361,8 +447,9 @@ def test_own_recipe_for_a_new_shape(one_year, small_demo_dir, tmp_path):
     rec["metrics"]["count_high"] = ["Высокобалльники", "Стобалльники"]
     path = tmp_path / "my.yaml"
     path.write_text(yaml.safe_dump(rec, allow_unicode=True), encoding="utf-8")
-    res = CliRunner().invoke(app, ["import", str(book), "--schools", str(small_demo_dir), "--out", str(out),
-                                   "--recipe", str(path)])
+    res = CliRunner().invoke(
+        app, ["import", str(book), "--schools", str(small_demo_dir), "--out", str(out), "--recipe", str(path)]
+    )
     assert res.exit_code == 3, res.output
     got = pd.read_csv(out / "results.csv", dtype={"school_id": str})
     exp = one_year.expected[(one_year.expected["procedure"] == "ЕГЭ")]
@@ -372,33 +459,63 @@ def test_own_recipe_for_a_new_shape(one_year, small_demo_dir, tmp_path):
     # a column the recipe does not know is reported, not silently dropped
     ws.cell(row=6, column=8, value="Пересдавали")  # the first subject's «Средний балл»
     wb.save(book)
-    res = CliRunner().invoke(app, ["import", str(book), "--schools", str(small_demo_dir), "--out", str(out),
-                                   "--recipe", str(path)])
+    res = CliRunner().invoke(
+        app, ["import", str(book), "--schools", str(small_demo_dir), "--out", str(out), "--recipe", str(path)]
+    )
     assert "не распознаны" in res.output and "Пересдавали" in res.output
 
 
 def test_matching_rules_region_fallback_only_without_municipality_and_no_double_use():
     from shnro_lib.importer.match import Confirmed, match_rows, matching_settings
 
-    schools = pd.DataFrame({"school_id": ["01", "02", "03", "04"],
-                            "name": ["МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №1»", "МОУ «Ручьи ООШ»", "МОУ «Озерки СОШ №2»"],
-                            "municipality": ["Лесной муниципальный район", "Полевой муниципальный район",
-                                             "Полевой муниципальный район", "Лесной муниципальный район"]})
-    rows = pd.DataFrame([
-        {"sheet_key": 0, "source_row": 5, "municipality": None, "name": "Ручьи основная общеобразовательная школа"},
-        {"sheet_key": 0, "source_row": 6, "municipality": None, "name": "МОУ Горки СОШ № 1"},
-        {"sheet_key": 0, "source_row": 7, "municipality": "Лесной район", "name": "МОУ «Ручьи ООШ»"},
-        {"sheet_key": 0, "source_row": 8, "municipality": "Лесной район", "name": "МОУ «Горки СОШ №1»"},
-        {"sheet_key": 0, "source_row": 9, "municipality": "Неизвестный район", "name": "МОУ «Озерки СОШ №2»"},
-        {"sheet_key": 1, "source_row": 5, "municipality": "Лесной район", "name": "МОУ «Озерки СОШ №2»"},
-        {"sheet_key": 1, "source_row": 6, "municipality": "Лесной район", "name": "МБОУ «Озерки СОШ № 2»"},
-    ]).assign(code=None)
+    schools = pd.DataFrame(
+        {
+            "school_id": ["01", "02", "03", "04"],
+            "name": ["МОУ «Горки СОШ №1»", "МОУ «Горки СОШ №1»", "МОУ «Ручьи ООШ»", "МОУ «Озерки СОШ №2»"],
+            "municipality": [
+                "Лесной муниципальный район",
+                "Полевой муниципальный район",
+                "Полевой муниципальный район",
+                "Лесной муниципальный район",
+            ],
+        }
+    )
+    rows = pd.DataFrame(
+        [
+            {
+                "sheet_key": 0,
+                "source_row": 5,
+                "municipality": None,
+                "name": "Ручьи основная общеобразовательная школа",
+            },
+            {"sheet_key": 0, "source_row": 6, "municipality": None, "name": "МОУ Горки СОШ № 1"},
+            {"sheet_key": 0, "source_row": 7, "municipality": "Лесной район", "name": "МОУ «Ручьи ООШ»"},
+            {"sheet_key": 0, "source_row": 8, "municipality": "Лесной район", "name": "МОУ «Горки СОШ №1»"},
+            {
+                "sheet_key": 0,
+                "source_row": 9,
+                "municipality": "Неизвестный район",
+                "name": "МОУ «Озерки СОШ №2»",
+            },
+            {"sheet_key": 1, "source_row": 5, "municipality": "Лесной район", "name": "МОУ «Озерки СОШ №2»"},
+            {
+                "sheet_key": 1,
+                "source_row": 6,
+                "municipality": "Лесной район",
+                "name": "МБОУ «Озерки СОШ № 2»",
+            },
+        ]
+    ).assign(code=None)
     m = match_rows(rows, Registry.build(schools), Confirmed(), matching_settings())
-    got = {(k, r): (s, i) for k, r, s, i in zip(m["sheet_key"], m["source_row"], m["status"], m["school_id"],
-                                                 strict=True)}
+    got = {
+        (k, r): (s, i)
+        for k, r, s, i in zip(m["sheet_key"], m["source_row"], m["status"], m["school_id"], strict=True)
+    }
     assert got[(0, 5)] == ("matched", "03")  # no municipality: unique in the region
     assert got[(0, 6)][0] == "review"  # no municipality, two «Горки СОШ №1» in the region
-    assert got[(0, 7)][0] != "matched"  # the municipality is known and has no «Ручьи ООШ»: not looked up elsewhere
+    assert (
+        got[(0, 7)][0] != "matched"
+    )  # the municipality is known and has no «Ручьи ООШ»: not looked up elsewhere
     assert got[(0, 8)] == ("matched", "01")
     assert got[(0, 9)] == ("matched", "04")  # an unknown municipality: the region-wide unique name
     assert "не найден" in m.loc[(m["sheet_key"] == 0) & (m["source_row"] == 9), "reason"].iloc[0]

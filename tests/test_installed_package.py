@@ -32,8 +32,11 @@ def installed(tmp_path_factory) -> Path:
 
     shutil.copytree(ROOT, src, ignore=skip)
     wheels = tmp_path_factory.mktemp("wheel")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)],
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)],
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = wheels.glob("shnro-*.whl")
     target = tmp_path_factory.mktemp("site")
@@ -45,41 +48,85 @@ def installed(tmp_path_factory) -> Path:
 def _shnro(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(installed)}
     env.pop("SHNRO_PARAMETERS", None)
-    return subprocess.run([sys.executable, "-c", RUN, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=1200)
+    return subprocess.run(
+        [sys.executable, "-c", RUN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=1200
+    )
 
 
 def test_the_wheel_holds_what_a_run_reads(installed: Path) -> None:
     pkg = installed / "shnro_lib"
-    for rel in ("parameters/indices.yaml", "parameters/criteria/lo_2018.yaml", "parameters/import/ege_wide.yaml",
-                "parameters/column_maps/ru_default.yaml", "notebooks/municipal_report.ipynb",
-                "notebooks/regional_report.ipynb", "report/methods/01_identify.md",
-                "report/templates/shnro/page.html.j2", "effects/data/effects_simulation.csv",
-                "vocabulary/quantities.yaml", "profiles/templates/school.html.j2", "notebooks/collection.ipynb",
-                "effects/templates/self_check.md", "site/static/site.js", "site/templates/index.html.j2"):
+    for rel in (
+        "parameters/indices.yaml",
+        "parameters/criteria/lo_2018.yaml",
+        "parameters/import/ege_wide.yaml",
+        "parameters/column_maps/ru_default.yaml",
+        "notebooks/municipal_report.ipynb",
+        "notebooks/regional_report.ipynb",
+        "report/methods/01_identify.md",
+        "report/templates/shnro/page.html.j2",
+        "effects/data/effects_simulation.csv",
+        "vocabulary/quantities.yaml",
+        "profiles/templates/school.html.j2",
+        "notebooks/collection.ipynb",
+        "effects/templates/self_check.md",
+        "site/static/site.js",
+        "site/templates/index.html.j2",
+    ):
         assert (pkg / rel).is_file(), rel
 
 
-def test_commands_and_a_report_run_from_another_folder(installed: Path, small_demo_dir: Path, tmp_path) -> None:
+def test_commands_and_a_report_run_from_another_folder(
+    installed: Path, small_demo_dir: Path, tmp_path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = _shnro(installed, elsewhere, "--help")
     assert where.returncode == 0, where.stderr
-    probe = subprocess.run([sys.executable, "-c", "import shnro_lib; print(shnro_lib.__file__)"], cwd=elsewhere,
-                           env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import shnro_lib; print(shnro_lib.__file__)"],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+    )
     assert Path(probe.stdout.strip()).is_relative_to(installed)
 
-    ident = _shnro(installed, elsewhere, "identify", str(small_demo_dir), "--year", "2024", "--out", "id.xlsx",
-                   "--no-sensitivity")
+    ident = _shnro(
+        installed,
+        elsewhere,
+        "identify",
+        str(small_demo_dir),
+        "--year",
+        "2024",
+        "--out",
+        "id.xlsx",
+        "--no-sensitivity",
+    )
     assert ident.returncode == 0, ident.stdout + ident.stderr
     assert (elsewhere / "id.xlsx").stat().st_size > 0
 
     muni = "Гатчинский муниципальный район"
     out = elsewhere / "reports"
-    rep = _shnro(installed, elsewhere, "reports", str(small_demo_dir), "--year", "2024", "--out", str(out),
-                 "--municipality", muni, "--workers", "1", "--no-pdf", "--no-school-pages")
+    rep = _shnro(
+        installed,
+        elsewhere,
+        "reports",
+        str(small_demo_dir),
+        "--year",
+        "2024",
+        "--out",
+        str(out),
+        "--municipality",
+        muni,
+        "--workers",
+        "1",
+        "--no-pdf",
+        "--no-school-pages",
+    )
     assert rep.returncode == 0, rep.stdout + rep.stderr
-    pages = [p for p in out.rglob("*.html") if muni.lower()[:5] in p.name.lower() or "gatch" in p.name.lower()]
+    pages = [
+        p for p in out.rglob("*.html") if muni.lower()[:5] in p.name.lower() or "gatch" in p.name.lower()
+    ]
     html = "\n".join(p.read_text(encoding="utf-8") for p in (pages or list(out.rglob("*.html"))))
-    assert "Идентификация ШНРО и ШНСУ" in html   # the method annex, read from the installed package
+    assert "Идентификация ШНРО и ШНСУ" in html  # the method annex, read from the installed package
     assert "Описание метода недоступно" not in html

@@ -23,7 +23,9 @@ def _write_set(folder: Path, tiny_rows, results_rows=None, results_header=None, 
     sh, sr = tiny_rows["schools"]
     rh, rr = tiny_rows["results"]
     write_csv(folder / "schools.csv", sh, sr)
-    write_csv(folder / "results.csv", results_header or rh, rr if results_rows is None else results_rows, **kw)
+    write_csv(
+        folder / "results.csv", results_header or rh, rr if results_rows is None else results_rows, **kw
+    )
     return folder
 
 
@@ -99,7 +101,7 @@ def test_from_frames_and_subset(tiny_dataset_dir):
 def test_missing_required_column(tmp_path, tiny_rows):
     rh, rr = tiny_rows["results"]
     i = rh.index("Максимальный балл")
-    folder = _write_set(tmp_path / "d", tiny_rows, [r[:i] + r[i + 1:] for r in rr], rh[:i] + rh[i + 1:])
+    folder = _write_set(tmp_path / "d", tiny_rows, [r[:i] + r[i + 1 :] for r in rr], rh[:i] + rh[i + 1 :])
     with pytest.raises(DataError) as ei:
         load_dataset(folder)
     (err,) = _errors(ei.value)
@@ -126,7 +128,12 @@ def test_share_out_of_range(tmp_path, tiny_rows):
     with pytest.raises(DataError) as ei:
         load_dataset(folder)
     (err,) = _errors(ei.value)
-    assert (err.row, err.column, err.canonical, err.value) == (4, "Доля низких результатов", "share_low", "140")
+    assert (err.row, err.column, err.canonical, err.value) == (
+        4,
+        "Доля низких результатов",
+        "share_low",
+        "140",
+    )
     assert err.message == "Доля должна быть в диапазоне [0, 1] или в процентах [0, 100]: получено 140"
 
 
@@ -163,10 +170,23 @@ def test_excel_two_row_merged_header_and_title(tmp_path, tiny_rows):
     sh, sr = tiny_rows["schools"]
     write_csv(folder / "schools.csv", sh, sr)
     top = ["Код ОО", "Год", "Процедура", "Предмет", "Класс", "Результаты", None, None, None, None, None]
-    sub = [None, None, None, None, None, "Число участников", "Средний балл", "Максимальный балл",
-           "Доля «2»", "Качество знаний, %", "Доля «5»"]
-    data = [["0101", 2024, "ЕГЭ", "Математика", 11, 12, 55.5, 100, 0.1, None, 0.2],
-            ["0201", 2024, "ЕГЭ", "Математика", 11, 9, 61.0, 100, 0.0, None, 0.3]]
+    sub = [
+        None,
+        None,
+        None,
+        None,
+        None,
+        "Число участников",
+        "Средний балл",
+        "Максимальный балл",
+        "Доля «2»",
+        "Качество знаний, %",
+        "Доля «5»",
+    ]
+    data = [
+        ["0101", 2024, "ЕГЭ", "Математика", 11, 12, 55.5, 100, 0.1, None, 0.2],
+        ["0201", 2024, "ЕГЭ", "Математика", 11, 9, 61.0, 100, 0.0, None, 0.3],
+    ]
     rows = [["Результаты ЕГЭ по школам, 2024"], [], top, sub, *data]
     merges = ("A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "F3:K3")
     _xlsx(folder / "Результаты.xlsx", rows, merges)
@@ -185,9 +205,12 @@ def test_excel_title_row_and_problem_rows(tmp_path, tiny_rows):
     sh, sr = tiny_rows["schools"]
     write_csv(folder / "schools.csv", sh, sr)
     rh = RESULTS_HEADER
-    rows = [["Сводная таблица результатов"], rh,
-            [470101.0, 2024, "огэ", "Математика", 9, 10, "abc", 31, None, None, None],
-            ["0101", 2024, "ОГЭ", "Математика", 9, 10, "#ДЕЛ/0!", 31, None, None, None]]
+    rows = [
+        ["Сводная таблица результатов"],
+        rh,
+        [470101.0, 2024, "огэ", "Математика", 9, 10, "abc", 31, None, None, None],
+        ["0101", 2024, "ОГЭ", "Математика", 9, 10, "#ДЕЛ/0!", 31, None, None, None],
+    ]
     _xlsx(folder / "results.xlsx", rows)
     with pytest.raises(DataError) as ei:
         load_dataset(folder)
@@ -218,7 +241,9 @@ def test_non_numeric_score_message(tmp_path, tiny_rows):
     folder = _write_set(tmp_path / "d", tiny_rows, rr)
     with pytest.raises(DataError) as ei:
         load_dataset(folder)
-    assert "results.csv, строка 14, столбец «Средний балл» (mean_score): значение «abc» — не число" in str(ei.value)
+    assert "results.csv, строка 14, столбец «Средний балл» (mean_score): значение «abc» — не число" in str(
+        ei.value
+    )
 
 
 def test_negative_participants(tmp_path, tiny_rows):
@@ -336,14 +361,32 @@ def test_unknown_procedure_and_unknown_column(tmp_path, tiny_rows):
 
 def test_optional_tables_bool_date_and_mapping(tmp_path, tiny_rows):
     folder = _write_set(tmp_path / "d", tiny_rows)
-    write_csv(folder / "Контекст.csv", ["Код ОО", "Год", "Малокомплектная", "Доля учащихся с ОВЗ", "Моя доля"],
-              [["0101", "2024", "да", "5", "1"], ["0102", "2024", "нет", "12,5", "2"],
-               ["0201", "2024", "", "", "3"]])
-    write_csv(folder / "diagnostics.csv",
-              ["Код ОО", "Срез", "Дата", "Предмет", "Класс", "Число участников", "Средний балл", "Максимальный балл"],
-              [["0101", "Вход", "15.10.2023", "Математика", "9", "10", "12", "31"]])
+    write_csv(
+        folder / "Контекст.csv",
+        ["Код ОО", "Год", "Малокомплектная", "Доля учащихся с ОВЗ", "Моя доля"],
+        [
+            ["0101", "2024", "да", "5", "1"],
+            ["0102", "2024", "нет", "12,5", "2"],
+            ["0201", "2024", "", "", "3"],
+        ],
+    )
+    write_csv(
+        folder / "diagnostics.csv",
+        [
+            "Код ОО",
+            "Срез",
+            "Дата",
+            "Предмет",
+            "Класс",
+            "Число участников",
+            "Средний балл",
+            "Максимальный балл",
+        ],
+        [["0101", "Вход", "15.10.2023", "Математика", "9", "10", "12", "31"]],
+    )
     (folder / "mapping_local.yaml").write_text(
-        "columns:\n  context:\n    share_low_ses: [Моя доля]\n", encoding="utf-8")
+        "columns:\n  context:\n    share_low_ses: [Моя доля]\n", encoding="utf-8"
+    )
     ds = load_dataset(folder)
     ctx = ds.get("context")
     assert ctx["is_small_school"].tolist()[:2] == [True, False] and ctx["is_small_school"].isna().iloc[2]
@@ -357,8 +400,10 @@ def test_optional_tables_bool_date_and_mapping(tmp_path, tiny_rows):
 def test_grouped_problems_count_and_examples():
     from shnro_lib.io.problems import Problem, grouped_problems_ru
 
-    probs = [Problem("warning", "r.csv", None, i, "Балл", str(i), f"значение {i} вне диапазона [0, 100]")
-             for i in range(2, 8)]
+    probs = [
+        Problem("warning", "r.csv", None, i, "Балл", str(i), f"значение {i} вне диапазона [0, 100]")
+        for i in range(2, 8)
+    ]
     probs.append(Problem("info", "s.csv", None, None, None, None, "файл прочитан в кодировке cp1251"))
     text = grouped_problems_ru(probs, examples=2)
     assert "Предупреждения (6):" in text and "значение N вне диапазона [N, N] — 6" in text
@@ -372,14 +417,27 @@ def test_has_column_distinguishes_not_collected_from_missing_values():
 
     from shnro_lib.io import Dataset
 
-    ds = Dataset.from_frames({
-        "schools": pd.DataFrame({"school_id": ["1", "2"], "name": ["А", "Б"], "municipality": ["М", "М"]}),
-        "results": pd.DataFrame({"school_id": ["1", "2"], "year": [2024, 2024], "procedure": ["ОГЭ", "ОГЭ"],
-                                 "subject": ["Математика"] * 2, "grade": [9, 9], "participants": [10, 12],
-                                 "mean_score": [15.0, 17.0], "max_score": [31.0, 31.0],
-                                 "share_low": [0.1, None]}),
-    })
-    assert ds.has_column("results", "share_low")          # collected, one value missing
-    assert not ds.has_column("results", "share_quality")   # never collected (the loader adds it empty)
+    ds = Dataset.from_frames(
+        {
+            "schools": pd.DataFrame(
+                {"school_id": ["1", "2"], "name": ["А", "Б"], "municipality": ["М", "М"]}
+            ),
+            "results": pd.DataFrame(
+                {
+                    "school_id": ["1", "2"],
+                    "year": [2024, 2024],
+                    "procedure": ["ОГЭ", "ОГЭ"],
+                    "subject": ["Математика"] * 2,
+                    "grade": [9, 9],
+                    "participants": [10, 12],
+                    "mean_score": [15.0, 17.0],
+                    "max_score": [31.0, 31.0],
+                    "share_low": [0.1, None],
+                }
+            ),
+        }
+    )
+    assert ds.has_column("results", "share_low")  # collected, one value missing
+    assert not ds.has_column("results", "share_quality")  # never collected (the loader adds it empty)
     assert "share_quality" in ds.results.columns
     assert not ds.has_column("context", "enrolment")

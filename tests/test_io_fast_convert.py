@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from shnro_lib.io.convert import _convert_exact, _fast_convert
 from shnro_lib.schema import Column
 
-NUMBER = st.one_of(st.integers(0, 5000).map(float), st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 2)))
+NUMBER = st.one_of(
+    st.integers(0, 5000).map(float), st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 2))
+)
 
 
 @st.composite
@@ -50,7 +52,9 @@ def test_fast_and_exact_paths_agree_on_clean_text_numbers(values, kind) -> None:
         return
     np.testing.assert_array_equal(fast.series.to_numpy(dtype=float), exact.series.to_numpy(dtype=float))
     assert fast.conversions == exact.conversions
-    assert [(i.idx, i.level, i.message) for i in fast.issues] == [(i.idx, i.level, i.message) for i in exact.issues]
+    assert [(i.idx, i.level, i.message) for i in fast.issues] == [
+        (i.idx, i.level, i.message) for i in exact.issues
+    ]
 
 
 def test_comma_count_is_over_rows_not_distinct_texts() -> None:
@@ -78,4 +82,3 @@ def test_exact_path_notes_the_decimal_comma_of_an_integer() -> None:
     exact = _convert_exact(raw, Column("participants", "int", required=False))
     assert exact.series.tolist() == [5, 12, 7]
     assert exact.conversions == ["participants: десятичная запятая (2)"]
-

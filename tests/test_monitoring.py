@@ -17,45 +17,86 @@ M1, M2 = "Первый район", "Второй район"
 def _results() -> pd.DataFrame:
     # (school, year, procedure, subject, grade, participants, mean_score, max_score, share_low)
     rows = [
-        ("A", 2022, "ОГЭ", "Математика", 9, 20, 10, 31, 0.40), ("B", 2022, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
-        ("C", 2022, "ОГЭ", "Математика", 9, 20, 20, 31, 0.05), ("D", 2022, "ОГЭ", "Математика", 9, 20, 14, 31, 0.20),
-        ("A", 2023, "ОГЭ", "Математика", 9, 20, 18, 31, 0.20), ("B", 2023, "ОГЭ", "Математика", 9, 20, 11, 31, 0.35),
-        ("C", 2023, "ОГЭ", "Математика", 9, 20, 13, 31, 0.25), ("D", 2023, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
-        ("A", 2022, "ЕГЭ", "Русский язык", 11, 10, 55, 100, 0.30), ("B", 2022, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
-        ("C", 2022, "ЕГЭ", "Русский язык", 11, 10, 80, 100, 0.0), ("D", 2022, "ЕГЭ", "Русский язык", 11, 10, 65, 100, 0.1),
-        ("A", 2023, "ЕГЭ", "Русский язык", 11, 10, 75, 100, 0.5), ("B", 2023, "ЕГЭ", "Русский язык", 11, 10, 58, 100, 0.2),
-        ("C", 2023, "ЕГЭ", "Русский язык", 11, 10, 62, 100, 0.1), ("D", 2023, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
+        ("A", 2022, "ОГЭ", "Математика", 9, 20, 10, 31, 0.40),
+        ("B", 2022, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
+        ("C", 2022, "ОГЭ", "Математика", 9, 20, 20, 31, 0.05),
+        ("D", 2022, "ОГЭ", "Математика", 9, 20, 14, 31, 0.20),
+        ("A", 2023, "ОГЭ", "Математика", 9, 20, 18, 31, 0.20),
+        ("B", 2023, "ОГЭ", "Математика", 9, 20, 11, 31, 0.35),
+        ("C", 2023, "ОГЭ", "Математика", 9, 20, 13, 31, 0.25),
+        ("D", 2023, "ОГЭ", "Математика", 9, 20, 12, 31, 0.30),
+        ("A", 2022, "ЕГЭ", "Русский язык", 11, 10, 55, 100, 0.30),
+        ("B", 2022, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
+        ("C", 2022, "ЕГЭ", "Русский язык", 11, 10, 80, 100, 0.0),
+        ("D", 2022, "ЕГЭ", "Русский язык", 11, 10, 65, 100, 0.1),
+        ("A", 2023, "ЕГЭ", "Русский язык", 11, 10, 75, 100, 0.5),
+        ("B", 2023, "ЕГЭ", "Русский язык", 11, 10, 58, 100, 0.2),
+        ("C", 2023, "ЕГЭ", "Русский язык", 11, 10, 62, 100, 0.1),
+        ("D", 2023, "ЕГЭ", "Русский язык", 11, 10, 60, 100, 0.2),
     ]
-    cols = ["school_id", "year", "procedure", "subject", "grade", "participants", "mean_score", "max_score",
-            "share_low"]
+    cols = [
+        "school_id",
+        "year",
+        "procedure",
+        "subject",
+        "grade",
+        "participants",
+        "mean_score",
+        "max_score",
+        "share_low",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
 def _dataset(with_process: bool = True) -> Dataset:
-    schools = pd.DataFrame({"school_id": list("ABCD"), "name": [f"Школа {s}" for s in "ABCD"],
-                            "municipality": [M1, M1, M2, M2]})
-    staff = pd.DataFrame({"school_id": list("ABCD") * 2, "year": [2022] * 4 + [2023] * 4,
-                          "teachers": [10, 20, 30, 40] * 2, "vacancies": [1, 1, 1, 1, 0, 2, 10, 0]})
+    schools = pd.DataFrame(
+        {"school_id": list("ABCD"), "name": [f"Школа {s}" for s in "ABCD"], "municipality": [M1, M1, M2, M2]}
+    )
+    staff = pd.DataFrame(
+        {
+            "school_id": list("ABCD") * 2,
+            "year": [2022] * 4 + [2023] * 4,
+            "teachers": [10, 20, 30, 40] * 2,
+            "vacancies": [1, 1, 1, 1, 0, 2, 10, 0],
+        }
+    )
     tables = {"schools": schools, "results": _results(), "staff": staff}
     if with_process:
-        tables["process"] = pd.DataFrame({
-            "school_id": ["A", "C", "B"], "year": [2023, 2023, 2023],
-            "share_teachers_diagnosed": [0.5, 1.0, 0.8], "share_teachers_improved": [0.25, 0.5, 0.4],
-            "methodical_visits": [2, 0, 1], "has_partner": [True, False, True]})
-        tables["programme"] = pd.DataFrame({
-            "school_id": ["A", "C", "D"], "year": [2023] * 3, "in_programme": [True, True, False],
-            "cohort": [2023, 2023, pd.NA], "partner_school_id": ["P", None, None]})
+        tables["process"] = pd.DataFrame(
+            {
+                "school_id": ["A", "C", "B"],
+                "year": [2023, 2023, 2023],
+                "share_teachers_diagnosed": [0.5, 1.0, 0.8],
+                "share_teachers_improved": [0.25, 0.5, 0.4],
+                "methodical_visits": [2, 0, 1],
+                "has_partner": [True, False, True],
+            }
+        )
+        tables["programme"] = pd.DataFrame(
+            {
+                "school_id": ["A", "C", "D"],
+                "year": [2023] * 3,
+                "in_programme": [True, True, False],
+                "cohort": [2023, 2023, pd.NA],
+                "partner_school_id": ["P", None, None],
+            }
+        )
     return Dataset.from_frames(tables)
 
 
-IDENT = pd.DataFrame({
-    "school_id": list("ABCD") * 2, "year": [2022] * 4 + [2023] * 4,
-    "category": ["ШНРО", "ШНСУ", "нет", "ШНРО и ШНСУ", "ШНРО", "нет", "ШНРО", "ШНРО и ШНСУ"]})
+IDENT = pd.DataFrame(
+    {
+        "school_id": list("ABCD") * 2,
+        "year": [2022] * 4 + [2023] * 4,
+        "category": ["ШНРО", "ШНСУ", "нет", "ШНРО и ШНСУ", "ШНРО", "нет", "ШНРО", "ШНРО и ШНСУ"],
+    }
+)
 
 
 # targets are facts of a data set (dataset.yaml), as the demo's
-FACTS = parse_facts({"monitoring": {"targets": {"shnro_share": {"trajectory": {2022: 0.29, 2024: 0.05},
-                                                                "tolerance": 0.03}}}})
+FACTS = parse_facts(
+    {"monitoring": {"targets": {"shnro_share": {"trajectory": {2022: 0.29, 2024: 0.05}, "tolerance": 0.03}}}}
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +130,12 @@ def test_low_index_and_gia(table):
     assert _val(table, "gia_pass_share")["value"] == pytest.approx(67 / 90)
     assert _val(table, "gia_pass_share")["numerator"] == pytest.approx(67)
     # 2022 ШНРО: A, D
-    assert _val(table, "low_index_shnro", 2022)["value"] == pytest.approx(((20 * .4 + 3) / 30 + (4 + 1) / 30) / 2)
+    assert _val(table, "low_index_shnro", 2022)["value"] == pytest.approx(
+        ((20 * 0.4 + 3) / 30 + (4 + 1) / 30) / 2
+    )
     assert _val(table, "low_index_shnro")["change"] == pytest.approx(
-        _val(table, "low_index_shnro")["value"] - _val(table, "low_index_shnro", 2022)["value"])
+        _val(table, "low_index_shnro")["value"] - _val(table, "low_index_shnro", 2022)["value"]
+    )
 
 
 def test_teacher_indicators(table):
@@ -104,9 +148,9 @@ def test_teacher_indicators(table):
 
 
 def test_counts_staffing_share(table):
-    assert _val(table, "methodical_covered_count")["value"] == 1       # A only (C had 0 visits)
-    assert _val(table, "network_count")["value"] == 1                  # A has a partner
-    assert _val(table, "targeted_help_count")["value"] == 2            # A, C in the programme
+    assert _val(table, "methodical_covered_count")["value"] == 1  # A only (C had 0 visits)
+    assert _val(table, "network_count")["value"] == 1  # A has a partner
+    assert _val(table, "targeted_help_count")["value"] == 2  # A, C in the programme
     assert _val(table, "staffing_shnro")["value"] == pytest.approx(80 / 90)
     assert _val(table, "shnro_share")["value"] == pytest.approx(0.75)
     assert _val(table, "shnro_share", 2022)["value"] == pytest.approx(0.5)
@@ -118,11 +162,19 @@ def test_counts_staffing_share(table):
 
 
 def test_custom_indicator_from_yaml_without_code():
-    cfg = {"indicators": {"many_vacancies": {
-        "title_ru": "Школы с вакансиями более 5", "filter": {}, "where": "vacancies > 5",
-        "aggregation": "count", "unit": "count"}}}
+    cfg = {
+        "indicators": {
+            "many_vacancies": {
+                "title_ru": "Школы с вакансиями более 5",
+                "filter": {},
+                "where": "vacancies > 5",
+                "aggregation": "count",
+                "unit": "count",
+            }
+        }
+    }
     t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT, cfg), cfg, indicators=["many_vacancies"])
-    assert _val(t, "many_vacancies")["value"] == 1                    # C: 10 vacancies
+    assert _val(t, "many_vacancies")["value"] == 1  # C: 10 vacancies
     assert _val(t, "many_vacancies", 2022)["value"] == 0
     with pytest.raises(ValueError, match="aggregation"):
         mon.load_monitoring_config({"indicators": {"bad": {"aggregation": "median"}}})
@@ -135,8 +187,11 @@ def test_missing_table_is_reported_not_zero():
 
 
 def test_target_interpolation_and_status():
-    tgt = {"trajectory": {2022: 0.29, 2024: 0.05}, "tolerance": 0.03,
-           "by_municipality": {"Особый": {"trajectory": {2022: 0.5}}}}
+    tgt = {
+        "trajectory": {2022: 0.29, 2024: 0.05},
+        "tolerance": 0.03,
+        "by_municipality": {"Особый": {"trajectory": {2022: 0.5}}},
+    }
     assert math.isnan(mon.target_value(tgt, 2021))
     assert mon.target_value(tgt, 2023) == pytest.approx(0.17)
     assert mon.target_value(tgt, 2026) == pytest.approx(0.05)
@@ -172,8 +227,18 @@ def _seq_ident() -> pd.DataFrame:
 
 def test_effective_mode_and_trajectories():
     tr = mon.school_trajectories(_seq_ident(), effective_years=2).set_index("school_id")
-    expected = {"S1": "effective", "S2": "left", "S3": "stayed", "S4": "reentered", "S5": "never",
-                "S6": "entered", "S7": "risk_after_list", "S8": "out", "S9": "effective", "S10": "left"}
+    expected = {
+        "S1": "effective",
+        "S2": "left",
+        "S3": "stayed",
+        "S4": "reentered",
+        "S5": "never",
+        "S6": "entered",
+        "S7": "risk_after_list",
+        "S8": "out",
+        "S9": "effective",
+        "S10": "left",
+    }
     assert tr["status"].to_dict() == expected
     assert tr.at["S1", "effective_since"] == 2022 and tr.at["S1", "years_out"] == 4
     # the risk zone is not «out of trouble»: the clear run starts after it
@@ -193,12 +258,12 @@ def test_effective_mode_and_trajectories():
 
 def test_transition_matrix():
     m = mon.transition_matrix(_seq_ident(), 2023, 2024)
-    assert m.loc["ШНРО", "ШНРО"] == 1          # S3
-    assert m.loc["ШНРО", "нет"] == 1           # S2
-    assert m.loc["нет", "ШНРО"] == 1           # S4
-    assert m.loc["нет", "зона риска"] == 1     # S7
-    assert m.loc["нет данных", "нет"] == 1     # S8 absent in 2023
-    assert m.loc["зона риска", "нет"] == 1     # S10
+    assert m.loc["ШНРО", "ШНРО"] == 1  # S3
+    assert m.loc["ШНРО", "нет"] == 1  # S2
+    assert m.loc["нет", "ШНРО"] == 1  # S4
+    assert m.loc["нет", "зона риска"] == 1  # S7
+    assert m.loc["нет данных", "нет"] == 1  # S8 absent in 2023
+    assert m.loc["зона риска", "нет"] == 1  # S10
     assert int(m.to_numpy().sum()) == len(SEQ)
     flows = mon.transitions_long(_seq_ident())
     assert flows[(flows.year_from == 2020)]["n"].sum() == len(SEQ)

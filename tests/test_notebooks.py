@@ -25,11 +25,23 @@ CASES = {
 def test_notebook_executes(name, small_demo_dir, tmp_path):
     params = {"data_dir": str(small_demo_dir), **CASES[name]}
     out = tmp_path / name
-    pm.execute_notebook(str(NOTEBOOKS / name), str(out), parameters=params, cwd=str(NOTEBOOKS),
-                        kernel_name="python3", progress_bar=False, log_output=False)
+    pm.execute_notebook(
+        str(NOTEBOOKS / name),
+        str(out),
+        parameters=params,
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
     nb = json.loads(out.read_text(encoding="utf-8"))
-    errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     text = out.read_text(encoding="utf-8")
     # synthetic data are labelled as such wherever they are shown
@@ -59,12 +71,15 @@ def test_py_source_matches_its_ipynb(py):
     src = jupytext.read(NOTEBOOKS / py)
     pair = NOTEBOOKS / py.replace(".py", ".ipynb")
     assert pair.exists(), f"{py}: нет парной тетради {pair.name}"
-    assert _cells(src) == _cells(jupytext.read(pair)), f"{py} и {pair.name} разошлись: jupytext --to ipynb {py}"
+    assert _cells(src) == _cells(jupytext.read(pair)), (
+        f"{py} и {pair.name} разошлись: jupytext --to ipynb {py}"
+    )
 
 
-FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20},
-                    "did": {"callaway_santanna": False}}}
+FAST = {
+    "costs": {"dea": {"bootstrap_reps": 0}},
+    "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +102,15 @@ def test_edited_markdown_cell_reaches_the_batch_html(report_region, small_demo_d
     region, cache = report_region
     nb = nbformat.read(NOTEBOOKS / "municipal_report.ipynb", as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Главное"))
-    cell.source = cell.source.replace("## Главное на одном экране", "## Главное для главы района") + \
-        "\n\nЭтот абзац <дописан> исследователем."
+    cell.source = (
+        cell.source.replace("## Главное на одном экране", "## Главное для главы района")
+        + "\n\nЭтот абзац <дописан> исследователем."
+    )
     edited = tmp_path / "municipal_report.ipynb"
     nbformat.write(nb, edited)
-    task = make_tasks(region, region.municipalities[:1], tmp_path / "out", small_demo_dir, cache, "lo_2018",
-                      regional=False)[0]
+    task = make_tasks(
+        region, region.municipalities[:1], tmp_path / "out", small_demo_dir, cache, "lo_2018", regional=False
+    )[0]
     assert task.parameters["cache_entry"] == str(region.path)  # the batch hands over its cache entry
     res = render_notebook(dataclasses.replace(task, notebook=str(edited)))
     assert res.ok, res.error_ru
@@ -103,8 +121,10 @@ def test_edited_markdown_cell_reaches_the_batch_html(report_region, small_demo_d
     assert "Тетрадь" not in html  # the editors' note (tag `remove`) stays out
     # no script of its own: only the site's two shared files (tests/test_site_browser.py)
     scripts = re.findall(r"<script\b[^>]*>", html, flags=re.IGNORECASE)
-    assert sorted(re.search(r'src="([^"]*)"', t).group(1) for t in scripts) == ["../site/schools.js",
-                                                                               "../site/site.js"]
+    assert sorted(re.search(r'src="([^"]*)"', t).group(1) for t in scripts) == [
+        "../site/schools.js",
+        "../site/site.js",
+    ]
 
 
 @pytest.mark.slow
@@ -114,8 +134,9 @@ def test_missing_municipality_fails_the_notebook(report_region, small_demo_dir, 
     from shnro_lib.batch import make_tasks, render_notebook
 
     region, cache = report_region
-    task = make_tasks(region, region.municipalities[:1], tmp_path / "out", small_demo_dir, cache, "lo_2018",
-                      regional=False)[0]
+    task = make_tasks(
+        region, region.municipalities[:1], tmp_path / "out", small_demo_dir, cache, "lo_2018", regional=False
+    )[0]
     task = dataclasses.replace(task, parameters={**task.parameters, "municipality": "Нет такого района"})
     res = render_notebook(task)
     assert not res.ok and "не найден" in res.error_ru

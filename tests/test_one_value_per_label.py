@@ -26,8 +26,16 @@ def batch(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("views")
     demo = generate_demo(root / "demo", seed=3, n_schools=90)
     munis = load_dataset(demo.data_dir).municipalities[:2]
-    res = run_batch(demo.data_dir, 2024, root / "out", municipalities=munis, workers=2, progress=False, pdf=False,
-                    school_pages=False)
+    res = run_batch(
+        demo.data_dir,
+        2024,
+        root / "out",
+        municipalities=munis,
+        workers=2,
+        progress=False,
+        pdf=False,
+        school_pages=False,
+    )
     assert res.ok, res.summary_ru()
     return root / "out"
 

@@ -21,23 +21,37 @@ from shnro_lib.outputs import (
     write_workbook,
 )
 
-DANGEROUS = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "=1+1", " =cmd|' /C calc'!A0",
-             "\t=1", "＝1+1"]
+DANGEROUS = [
+    '=HYPERLINK("http://x","y")',
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "=1+1",
+    " =cmd|' /C calc'!A0",
+    "\t=1",
+    "＝1+1",
+]
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "name": pd.array(DANGEROUS, dtype="string"),
-        "obj": pd.Series(DANGEROUS, dtype=object),
-        "cat": pd.Categorical(DANGEROUS),
-        "value": range(len(DANGEROUS)),
-        "neg": [-1.5] * len(DANGEROUS),
-    })
+    return pd.DataFrame(
+        {
+            "name": pd.array(DANGEROUS, dtype="string"),
+            "obj": pd.Series(DANGEROUS, dtype=object),
+            "cat": pd.Categorical(DANGEROUS),
+            "value": range(len(DANGEROUS)),
+            "neg": [-1.5] * len(DANGEROUS),
+        }
+    )
 
 
 def test_workbook_cells_are_text_not_formulas(tmp_path):
-    path = write_workbook({"=Школы": _frame()}, tmp_path / "out.xlsx", notes={"=Школы": "=NOTE()"},
-                          column_labels={"name": "=Имя"})
+    path = write_workbook(
+        {"=Школы": _frame()},
+        tmp_path / "out.xlsx",
+        notes={"=Школы": "=NOTE()"},
+        column_labels={"name": "=Имя"},
+    )
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     assert ws["A1"].value == "'=NOTE()" and ws["A1"].data_type != "f"
@@ -59,11 +73,19 @@ def test_workbook_is_for_officials(tmp_path):
     A4 landscape fitted to the width with the header repeated."""
     import numpy as np
 
-    df = pd.DataFrame({"school_id": ["000001", "000002"], "year": [2022, 2023],
-                       "result_index": [-1.436081546665174, 0.5], "p_bottom_quartile": [3e-280, 0.25],
-                       "resilient": [True, False], "borderline": pd.array([True, pd.NA], dtype="boolean"),
-                       "spending_per_pupil": [203565.0, np.nan], "residual": [0.12345678, -0.5],
-                       "context_status": ["", "резильентная"]})
+    df = pd.DataFrame(
+        {
+            "school_id": ["000001", "000002"],
+            "year": [2022, 2023],
+            "result_index": [-1.436081546665174, 0.5],
+            "p_bottom_quartile": [3e-280, 0.25],
+            "resilient": [True, False],
+            "borderline": pd.array([True, pd.NA], dtype="boolean"),
+            "spending_per_pupil": [203565.0, np.nan],
+            "residual": [0.12345678, -0.5],
+            "context_status": ["", "резильентная"],
+        }
+    )
     path = write_workbook({"Школы": df}, tmp_path / "w.xlsx", notes={"Школы": "Заметка"})
     ws = openpyxl.load_workbook(path)["Школы"]
     header = [c.value for c in ws[3]]
@@ -78,10 +100,10 @@ def test_workbook_is_for_officials(tmp_path):
             assert not isinstance(c.value, bool), (h, c.value)
             if isinstance(c.value, float | int):
                 assert c.number_format != "General", (h, c.value)
-    assert cells["Год"][0].number_format.split(";")[0] == "0"   # 2022, never «2 022»
+    assert cells["Год"][0].number_format.split(";")[0] == "0"  # 2022, never «2 022»
     idx = cells["Индекс результатов за окно идентификации"][0].number_format
-    assert idx.startswith("+0.00") and "\u2212" in idx             # a true minus, two decimals
-    assert "%" in cells[header[3]][0].number_format               # a probability in percent
+    assert idx.startswith("+0.00") and "\u2212" in idx  # a true minus, two decimals
+    assert "%" in cells[header[3]][0].number_format  # a probability in percent
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:I5"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
@@ -105,9 +127,28 @@ def test_neutralise_cell_leaves_safe_values():
     assert neutralise_cell("-1") == "'-1"
 
 
-@pytest.mark.parametrize("name", ["../etc/passwd", "/abs/path", "C:\\Windows\\system32", "..", ".", "",
-                                  "CON", "con.txt", "Nul", "LPT1", "com9", "🙂🏫", "a" * 500, "Школа/../../x",
-                                  "\x00\x01", " ", "ТРУДНОЕ  имя?*:<>|"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../etc/passwd",
+        "/abs/path",
+        "C:\\Windows\\system32",
+        "..",
+        ".",
+        "",
+        "CON",
+        "con.txt",
+        "Nul",
+        "LPT1",
+        "com9",
+        "🙂🏫",
+        "a" * 500,
+        "Школа/../../x",
+        "\x00\x01",
+        " ",
+        "ТРУДНОЕ  имя?*:<>|",
+    ],
+)
 def test_slugs_are_safe_file_names(name):
     s = slugify(name)
     assert s and len(s) <= 60

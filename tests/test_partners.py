@@ -56,21 +56,32 @@ def test_assignment_overflow_leaves_the_right_schools_unpaired(seed):
 def _crafted():
     # 4 ШНРО (S1..S4), 3 candidate leaders (L1..L3), one school not a leader (X: residual too low)
     ids = ["S1", "S2", "S3", "S4", "L1", "L2", "L3", "X", "Z"]
-    schools = pd.DataFrame({
-        "school_id": ids, "name": [f"Школа {i}" for i in ids],
-        "municipality": ["М1", "М1", "М2", "М2", "М1", "М2", "М2", "М1", "М1"],
-        "lat": [59.0, 59.1, 60.0, np.nan, 59.05, 60.1, 60.3, 59.2, 59.3],
-        "lon": [30.0, 30.1, 31.0, np.nan, 30.05, 31.1, 31.3, 30.2, 30.4]})
-    ident = pd.DataFrame({
-        "school_id": ids, "category": ["ШНРО", "ШНРО и ШНСУ", "ШНРО", "ШНРО", "нет", "нет", "нет", "нет", "ШНСУ"],
-        "result_index": [-1.0, -0.8, -1.2, -0.5, 0.3, 0.5, 0.9, 0.4, 0.8]})
+    schools = pd.DataFrame(
+        {
+            "school_id": ids,
+            "name": [f"Школа {i}" for i in ids],
+            "municipality": ["М1", "М1", "М2", "М2", "М1", "М2", "М2", "М1", "М1"],
+            "lat": [59.0, 59.1, 60.0, np.nan, 59.05, 60.1, 60.3, 59.2, 59.3],
+            "lon": [30.0, 30.1, 31.0, np.nan, 30.05, 31.1, 31.3, 30.2, 30.4],
+        }
+    )
+    ident = pd.DataFrame(
+        {
+            "school_id": ids,
+            "category": ["ШНРО", "ШНРО и ШНСУ", "ШНРО", "ШНРО", "нет", "нет", "нет", "нет", "ШНСУ"],
+            "result_index": [-1.0, -0.8, -1.2, -0.5, 0.3, 0.5, 0.9, 0.4, 0.8],
+        }
+    )
     residual = {"L1": 0.5, "L2": 0.6, "L3": 0.4, "X": 0.1, "Z": 0.9}
-    ctx = {y: pd.DataFrame({"school_id": ids, "residual": [residual.get(i, -0.5) for i in ids]})
-           for y in (2023, 2024)}
+    ctx = {
+        y: pd.DataFrame({"school_id": ids, "residual": [residual.get(i, -0.5) for i in ids]})
+        for y in (2023, 2024)
+    }
     ctx[2023].loc[ctx[2023]["school_id"] == "L3", "residual"] = 0.5
     rng = np.random.default_rng(7)
-    feats = pd.DataFrame(rng.normal(size=(len(ids), 3)), index=pd.Index(ids, name="school_id"),
-                         columns=["a", "b", "c"])
+    feats = pd.DataFrame(
+        rng.normal(size=(len(ids), 3)), index=pd.Index(ids, name="school_id"), columns=["a", "b", "c"]
+    )
     return ident, ctx, feats, schools
 
 
@@ -111,8 +122,10 @@ def test_pairing_is_optimal_for_its_cost_and_explained():
 
 def test_more_schools_than_places_reports_unpaired():
     ident, ctx, feats, schools = _crafted()
-    cfg = {"leaders": {"min_residual": 0.2, "min_result_quantile": 0.0, "capacity": 1},
-           "unpaired": {"need_weight": 100.0}}
+    cfg = {
+        "leaders": {"min_residual": 0.2, "min_result_quantile": 0.0, "capacity": 1},
+        "unpaired": {"need_weight": 100.0},
+    }
     ld = pt.select_leaders(ident, ctx, 2024, cfg)
     res = pt.pair_schools(ident, ld, feats, schools, cfg)
     assert len(res.paired) == 3 and len(res.unpaired) == 1
@@ -136,15 +149,17 @@ def test_cli_partners_writes_csv(small_demo_dir, tmp_path):
     from shnro_lib.cli import app
 
     out, xlsx = tmp_path / "pairs.csv", tmp_path / "pairs.xlsx"
-    r = CliRunner().invoke(app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(out),
-                                 "--xlsx", str(xlsx)])
+    r = CliRunner().invoke(
+        app, ["partners", str(small_demo_dir), "--year", "2024", "--csv", str(out), "--xlsx", str(xlsx)]
+    )
     assert r.exit_code == 0, r.output
     from shnro_lib.partners import COLUMN_LABELS_RU as L
 
     df = pd.read_csv(out, encoding="utf-8-sig", dtype={L["school_id"]: str, L["leader_id"]: str})
     # Russian headers (the vocabulary's), no column id
-    assert list(df.columns[:6]) == [L[c] for c in ("school_id", "leader_id", "context_distance", "result_gap",
-                                                   "distance_km", "reason")]
+    assert list(df.columns[:6]) == [
+        L[c] for c in ("school_id", "leader_id", "context_distance", "result_gap", "distance_km", "reason")
+    ]
     assert not [c for c in df.columns if "_" in c]
     assert len(df) > 0 and df[L["leader_id"]].notna().all()
     assert df[L["school_id"]].is_unique

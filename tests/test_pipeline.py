@@ -14,9 +14,10 @@ from shnro_lib.pipeline.log import GENERIC_REASON_RU
 from shnro_lib.settings import SettingsError
 
 # the heavy resampling is cut down through the same override path as `--config`
-FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20},
-                    "did": {"callaway_santanna": False}}}
+FAST = {
+    "costs": {"dea": {"bootstrap_reps": 0}},
+    "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def counted(small_demo):
         def counting(ds, year, *args, **kwargs):
             into.append(int(year))
             return real(ds, year, *args, **kwargs)
+
         return counting
 
     with pytest.MonkeyPatch.context() as mp:
@@ -44,8 +46,19 @@ def counted(small_demo):
 def test_every_stage_runs_and_identification_is_computed_once_per_year(counted, small_demo) -> None:
     region, calls, sens_calls = counted
     assert region.failures == {}
-    for stage in ("identify", "identification_changes", "context", "similar", "effects", "costs", "partners",
-                  "ident_panel", "monitoring", "trajectories", "sensitivity"):
+    for stage in (
+        "identify",
+        "identification_changes",
+        "context",
+        "similar",
+        "effects",
+        "costs",
+        "partners",
+        "ident_panel",
+        "monitoring",
+        "trajectories",
+        "sensitivity",
+    ):
         assert stage in region.tables, stage
     years = [y for y in small_demo.years if y <= 2024]
     assert sorted(calls) == sorted(years), "each year identified exactly once"
@@ -58,7 +71,9 @@ def test_every_stage_runs_and_identification_is_computed_once_per_year(counted, 
 def test_overrides_reach_the_stages(counted) -> None:
     region, *_ = counted
     costs = region.table("costs")
-    assert "efficiency" in costs.columns and "efficiency_ci_low" not in costs.columns  # bootstrap switched off
+    assert (
+        "efficiency" in costs.columns and "efficiency_ci_low" not in costs.columns
+    )  # bootstrap switched off
     assert region.meta["overrides"]["costs"] == {"dea": {"bootstrap_reps": 0}}
 
 
@@ -82,18 +97,33 @@ def test_partners_follow_the_rules(small_demo) -> None:
         cats = ident.set_index("school_id")["category"]
         needing[rules] = set(pairs["school_id"].astype(str))
         # every school in the list carries the category these rules gave it
-        assert (pairs["category"].astype(str).to_numpy()
-                == cats.reindex(pairs["school_id"]).astype(str).to_numpy()).all()
+        assert (
+            pairs["category"].astype(str).to_numpy()
+            == cats.reindex(pairs["school_id"]).astype(str).to_numpy()
+        ).all()
     assert needing["lo_2018"] != needing["hse_disadvantaged"]
 
 
 def _tiny():
     from shnro_lib.io import Dataset
 
-    schools = pd.DataFrame({"school_id": ["1", "2", "3"], "name": ["Ш1", "Ш2", "Ш3"], "municipality": ["М"] * 3})
-    rows = [{"school_id": sid, "year": y, "procedure": "ОГЭ", "subject": "Математика", "grade": 9,
-             "participants": 20 + int(sid), "mean_score": 14.0 + int(sid), "max_score": 31.0}
-            for sid in ("1", "2", "3") for y in (2023, 2024)]
+    schools = pd.DataFrame(
+        {"school_id": ["1", "2", "3"], "name": ["Ш1", "Ш2", "Ш3"], "municipality": ["М"] * 3}
+    )
+    rows = [
+        {
+            "school_id": sid,
+            "year": y,
+            "procedure": "ОГЭ",
+            "subject": "Математика",
+            "grade": 9,
+            "participants": 20 + int(sid),
+            "mean_score": 14.0 + int(sid),
+            "max_score": 31.0,
+        }
+        for sid in ("1", "2", "3")
+        for y in (2023, 2024)
+    ]
     return Dataset.from_frames({"schools": schools, "results": pd.DataFrame(rows)})
 
 

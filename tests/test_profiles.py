@@ -43,9 +43,16 @@ def region(small_demo):
     tables["partners"] = partner_pairs(small_demo, 2024)
     panel = identification_panel(small_demo, small_demo.years, "lo_2018")
     tables["trajectories"] = school_trajectories(panel, 2024)
-    meta = {"year": 2024, "rules": "lo_2018", "fingerprint": small_demo.fingerprint, "synthetic": True,
-            "synthetic_note": "СИНТЕТИЧЕСКИЕ ДАННЫЕ", "municipalities": list(small_demo.municipalities),
-            "parameters_hash": "test", "report_parameters": params}
+    meta = {
+        "year": 2024,
+        "rules": "lo_2018",
+        "fingerprint": small_demo.fingerprint,
+        "synthetic": True,
+        "synthetic_note": "СИНТЕТИЧЕСКИЕ ДАННЫЕ",
+        "municipalities": list(small_demo.municipalities),
+        "parameters_hash": "test",
+        "report_parameters": params,
+    }
     return RegionResults(meta=meta, tables=tables)
 
 
@@ -76,8 +83,11 @@ def test_problem_zones_mark_only_significant_gaps(inputs) -> None:
     notweak = z[~z["weak"] & ~z["small"]]
     assert not ((notweak["gap_region_high"] < 0) | (notweak["gap_similar_high"] < 0)).any()
     # region mean is the participant-weighted mean of the cell
-    cell = z[(z["procedure"] == z["procedure"].iloc[0]) & (z["subject"] == z["subject"].iloc[0])
-             & (z["grade"] == z["grade"].iloc[0])]
+    cell = z[
+        (z["procedure"] == z["procedure"].iloc[0])
+        & (z["subject"] == z["subject"].iloc[0])
+        & (z["grade"] == z["grade"].iloc[0])
+    ]
     w = cell["participants"].astype(float)
     assert np.isclose((cell["pct"] * w).sum() / w.sum(), cell["region_pct"].iloc[0])
 
@@ -178,8 +188,15 @@ def _synthetic_panel(seed: int = 0, n: int = 300) -> tuple[pd.DataFrame, pd.Seri
         for y in range(2020, 2025):
             rise = 2.0 if (i == 0 and y >= 2023) else 0.0
             se = 0.6 if i == 1 else 0.1
-            rows.append({"school_id": f"{i:04d}", "year": y, "result_index": theta[i] + rise + rng.normal(0, 0.3)
-                         + rng.normal(0, se), "result_index_se": se, "participants": 50})
+            rows.append(
+                {
+                    "school_id": f"{i:04d}",
+                    "year": y,
+                    "result_index": theta[i] + rise + rng.normal(0, 0.3) + rng.normal(0, se),
+                    "result_index_se": se,
+                    "participants": 50,
+                }
+            )
     return pd.DataFrame(rows), pd.Series(0.0, index=[f"{i:04d}" for i in range(n)])
 
 
@@ -208,8 +225,11 @@ def rtm_gains_of(region) -> dict[str, float]:
     from shnro_lib.profiles.practices import rtm_gains
 
     ctx = region.table("context")
-    g = rtm_gains(region.table("index_by_year"), ctx.set_index(ctx["school_id"].astype("string"))["expected_result"],
-                  int(region.year))
+    g = rtm_gains(
+        region.table("index_by_year"),
+        ctx.set_index(ctx["school_id"].astype("string"))["expected_result"],
+        int(region.year),
+    )
     return dict(zip(g["school_id"].astype(str), g["gain"].astype(float), strict=True))
 
 
@@ -233,7 +253,9 @@ def test_worth_learning_table_sentences_and_excel(region, small_demo, tmp_path) 
     listed = set(ident.loc[ident["category"].astype(str) != "нет", "school_id"].astype(str))
     assert not eff & listed
     assert (w["rose_beyond_rtm"] | w["left_and_stayed_out"]).all()
-    assert list(w["school_id"]) == list(pd.concat([w[w["rose_beyond_rtm"]], w[~w["rose_beyond_rtm"]]])["school_id"])
+    assert list(w["school_id"]) == list(
+        pd.concat([w[w["rose_beyond_rtm"]], w[~w["rose_beyond_rtm"]]])["school_id"]
+    )
     prog_ids = set(small_demo.get("programme").query("in_programme")["school_id"].astype(str))
     listed_prog = w[w["school_id"].isin(prog_ids)]
     assert listed_prog["in_programme_years"].notna().all()
@@ -253,11 +275,14 @@ def test_precision_recall() -> None:
 
 def test_demo_plants_improvers_outside_the_programme(small_demo_dir) -> None:
     truth = pd.read_csv(small_demo_dir.parent / "demo_truth" / "truth_schools.csv", dtype={"school_id": str})
-    years = pd.read_csv(small_demo_dir.parent / "demo_truth" / "truth_school_years.csv", dtype={"school_id": str})
+    years = pd.read_csv(
+        small_demo_dir.parent / "demo_truth" / "truth_school_years.csv", dtype={"school_id": str}
+    )
     imp = truth[truth["planted_improver"]]
     assert len(imp) >= 3 and imp["cohort"].isna().all()
-    rise = years[years["school_id"].isin(imp["school_id"])].pivot(index="school_id", columns="year",
-                                                                  values="true_improvement_sd")
+    rise = years[years["school_id"].isin(imp["school_id"])].pivot(
+        index="school_id", columns="year", values="true_improvement_sd"
+    )
     assert (rise[2024] > rise[2022]).all() and (rise[2020] == 0).all()
     assert (years.loc[~years["school_id"].isin(imp["school_id"]), "true_improvement_sd"] == 0).all()
 
@@ -276,7 +301,13 @@ def test_pages_in_browser(pages, tmp_path) -> None:
     _, written = pages
 
     def chromium(*args: str) -> subprocess.CompletedProcess:
-        cmd = [find_chromium(), *chromium_args(str(tmp_path / "profile")), "--enable-logging=stderr", "--v=0", *args]
+        cmd = [
+            find_chromium(),
+            *chromium_args(str(tmp_path / "profile")),
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
     for page in (written[0], written[len(written) // 2], written[-1]):
@@ -299,11 +330,14 @@ def test_practices_section_and_batch_outputs(region, small_demo, small_demo_dir,
 
     html = regional_practices_section(region, small_demo).to_html()
     assert "не причинный" in html and "Почему в списке" in html
-    links = write_school_outputs(region, small_demo_dir, tmp_path / "schools",
-                                 municipalities=region.municipalities[:1], progress=False)
+    links = write_school_outputs(
+        region, small_demo_dir, tmp_path / "schools", municipalities=region.municipalities[:1], progress=False
+    )
     assert [Path(p).name for _, p, _ in links] == ["index.html", "practices.xlsx"]
     n = len(region.school_ids(region.municipalities[0]))
-    assert len(list((tmp_path / "schools").glob("*/*.html"))) == n + 1  # the pages and the municipality's list
+    assert (
+        len(list((tmp_path / "schools").glob("*/*.html"))) == n + 1
+    )  # the pages and the municipality's list
 
 
 def test_school_links_section(region, pages) -> None:

@@ -130,7 +130,9 @@ def test_single_year_selection_profile_has_a_clean_base(profiles):
     from shnro_lib.io import load_dataset
 
     d = E.programme_design(load_dataset(profiles["single_year_selection"]))
-    assert [(c.cohort, c.selection_years, c.clean_years) for c in d.cohorts] == [(2023, (2022,), (2020, 2021))]
+    assert [(c.cohort, c.selection_years, c.clean_years) for c in d.cohorts] == [
+        (2023, (2022,), (2020, 2021))
+    ]
     assert d.kind == "clean_base" and E.choose_estimator(d)[0] == "event_study"
 
 
@@ -142,8 +144,22 @@ def test_report_batch_on_a_shape(profiles, tmp_path, profile):
     schools = pd.read_parquet(profiles[profile] / "schools.parquet")
     muni = sorted(schools["municipality"].unique())[0]
     out = tmp_path / "reports"
-    r = CliRunner().invoke(app, ["reports", str(profiles[profile]), "--year", str(YEAR), "--out", str(out),
-                                 "--municipality", muni, "--no-pdf", "--workers", "1"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "reports",
+            str(profiles[profile]),
+            "--year",
+            str(YEAR),
+            "--out",
+            str(out),
+            "--municipality",
+            muni,
+            "--no-pdf",
+            "--workers",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     pages = [out / "regional.html", *sorted((out / "municipalities").glob("*.html"))]
     assert len(pages) == 2

@@ -23,17 +23,55 @@ from hypothesis import strategies as st
 
 from shnro_lib.io import DataError, load_dataset
 
-SETTINGS = settings(max_examples=int(os.environ.get("SHNRO_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("SHNRO_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 GARBAGE = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["#ДЕЛ/0!", "#Н/Д", "=SUM(A1:A3)", "Итого", "Всего", "−", "1e400", "nan", "inf", "-0",
-                     "45%", "1\u00a0234", "2023/24", "9 класс", "да", "ИСТИНА", "0101", "101", "\x00", '"',
-                     "\r\n", ";", "\t", ",", "99999999999999999999999", "0,5%", "%", "1/2", "01.02.2023"]),
+    st.sampled_from(
+        [
+            "#ДЕЛ/0!",
+            "#Н/Д",
+            "=SUM(A1:A3)",
+            "Итого",
+            "Всего",
+            "−",
+            "1e400",
+            "nan",
+            "inf",
+            "-0",
+            "45%",
+            "1\u00a0234",
+            "2023/24",
+            "9 класс",
+            "да",
+            "ИСТИНА",
+            "0101",
+            "101",
+            "\x00",
+            '"',
+            "\r\n",
+            ";",
+            "\t",
+            ",",
+            "99999999999999999999999",
+            "0,5%",
+            "%",
+            "1/2",
+            "01.02.2023",
+        ]
+    ),
 )
 CELL = st.one_of(
-    GARBAGE, st.none(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(), st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)),
+    GARBAGE,
+    st.none(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)),
 )
 
 
@@ -43,7 +81,9 @@ def mutated_table(draw) -> tuple[list[str], list[list[str]], list[str]]:
     rows = [list(r) for r in _results_rows()]
     log = []
     for _ in range(draw(st.integers(0, 4))):
-        op = draw(st.sampled_from(["swap", "garbage", "delete_col", "dup_row", "blank", "blank_row", "header"]))
+        op = draw(
+            st.sampled_from(["swap", "garbage", "delete_col", "dup_row", "blank", "blank_row", "header"])
+        )
         if not rows or not header:
             break
         i = draw(st.integers(0, len(rows) - 1))
@@ -158,15 +198,31 @@ def test_mutated_xlsx_never_crashes(table, cells, title_rows, truncate):
 
 @SETTINGS
 @given(
-    schools=st.lists(st.tuples(st.sampled_from(["0101", "101", "0102", "00101", "0201", "", "0202"]),
-                               GARBAGE, st.sampled_from(["Лесной район", "Лесной  район", "Лёсной район",
-                                                         "Лесной муниципальный район", "", "Озёрный район"])),
-                     min_size=0, max_size=6),
+    schools=st.lists(
+        st.tuples(
+            st.sampled_from(["0101", "101", "0102", "00101", "0201", "", "0202"]),
+            GARBAGE,
+            st.sampled_from(
+                [
+                    "Лесной район",
+                    "Лесной  район",
+                    "Лёсной район",
+                    "Лесной муниципальный район",
+                    "",
+                    "Озёрный район",
+                ]
+            ),
+        ),
+        min_size=0,
+        max_size=6,
+    ),
 )
 def test_mutated_schools_never_crash(schools):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rows = [[a, b, c, "СОШ", "", ""] for a, b, c in schools]
         (folder / "schools.csv").write_text(_csv_bytes(SCHOOLS_HEADER, rows, ";"), encoding="utf-8")
-        (folder / "results.csv").write_text(_csv_bytes(RESULTS_HEADER, _results_rows(), ","), encoding="utf-8")
+        (folder / "results.csv").write_text(
+            _csv_bytes(RESULTS_HEADER, _results_rows(), ","), encoding="utf-8"
+        )
         _check(folder)

@@ -19,19 +19,30 @@ from tests.textcheck import reader_problems, scan_outputs
 YEAR = 2024
 # texts once left in shnro_lib/effects/ (the method text and the simulation table); now fixed, the test of
 # those texts below checks they stay so
-OWNED_ELSEWHERE = ("идентификатор: g_av", "имя файла: benchmarks/effects.py", "имя файла: dataset.yaml",
-                   "дефис вместо минуса: -")
+OWNED_ELSEWHERE = (
+    "идентификатор: g_av",
+    "имя файла: benchmarks/effects.py",
+    "имя файла: dataset.yaml",
+    "дефис вместо минуса: -",
+)
 
 
 def test_scanner_finds_what_reads_wrong():
-    bad = {"Год включения: 2\u202f022 г.": "год с разделителем", "меньше 2 школ(ы)": "«(ы)»",
-           "индекс -1,71": "дефис вместо минуса", "цель не задана в dataset.yaml": "имя файла",
-           "значение nan": "nan/None/inf", "признак social_wellbeing_index_coverage": "идентификатор",
-           "TRUE": "ИСТИНА/ЛОЖЬ"}
+    bad = {
+        "Год включения: 2\u202f022 г.": "год с разделителем",
+        "меньше 2 школ(ы)": "«(ы)»",
+        "индекс -1,71": "дефис вместо минуса",
+        "цель не задана в dataset.yaml": "имя файла",
+        "значение nan": "nan/None/inf",
+        "признак social_wellbeing_index_coverage": "идентификатор",
+        "TRUE": "ИСТИНА/ЛОЖЬ",
+    }
     for text, kind in bad.items():
         assert kind in reader_problems(text), text
-    good = ("Индекс −1,71 [−2,10; −1,32] за 2022–2024 гг.; 3 школы; окно — 3 года; в 2023 году; 1\u202f643 "
-            "участника; код 010008; файл «Школы.xlsx»")
+    good = (
+        "Индекс −1,71 [−2,10; −1,32] за 2022–2024 гг.; 3 школы; окно — 3 года; в 2023 году; 1\u202f643 "
+        "участника; код 010008; файл «Школы.xlsx»"
+    )
     assert reader_problems(good) == {}
 
 
@@ -47,20 +58,37 @@ def batch(tmp_path_factory) -> dict:
     out = root / "out"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     d, y = str(data), str(YEAR)
-    runs = [["reports", d, "--year", y, "--out", str(out / "reports"), "--no-pdf", "--workers", "1",
-             "--municipality", muni],
-            ["identify", d, "--year", y, "--out", str(out / "list.xlsx"), "--csv", str(out / "list.csv")],
-            ["context", d, "--year", y, "--csv", str(out / "context.csv"), "--xlsx", str(out / "context.xlsx")],
-            ["costs", d, "--year", y, "--csv", str(out / "costs.csv"), "--bootstrap", "0"],
-            ["monitoring", d, "--year", y, "--xlsx", str(out / "monitoring.xlsx")],
-            ["partners", d, "--year", y, "--csv", str(out / "pairs.csv"), "--xlsx", str(out / "pairs.xlsx")],
-            ["effects", d, "--csv", str(out / "effects.csv")]]
+    runs = [
+        [
+            "reports",
+            d,
+            "--year",
+            y,
+            "--out",
+            str(out / "reports"),
+            "--no-pdf",
+            "--workers",
+            "1",
+            "--municipality",
+            muni,
+        ],
+        ["identify", d, "--year", y, "--out", str(out / "list.xlsx"), "--csv", str(out / "list.csv")],
+        ["context", d, "--year", y, "--csv", str(out / "context.csv"), "--xlsx", str(out / "context.xlsx")],
+        ["costs", d, "--year", y, "--csv", str(out / "costs.csv"), "--bootstrap", "0"],
+        ["monitoring", d, "--year", y, "--xlsx", str(out / "monitoring.xlsx")],
+        ["partners", d, "--year", y, "--csv", str(out / "pairs.csv"), "--xlsx", str(out / "pairs.xlsx")],
+        ["effects", d, "--csv", str(out / "effects.csv")],
+    ]
     for args in runs:
-        r = subprocess.run([sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True, env=env,
-                           timeout=1800)
+        r = subprocess.run(
+            [sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True, env=env, timeout=1800
+        )
         assert r.returncode in (0, 3, 4), f"{args[0]}: {r.stderr[-1500:]}"
-    files = sorted(f for f in out.rglob("*") if f.suffix in (".html", ".xlsx", ".csv")
-                   and ".cache" not in f.parts and "_failed" not in f.parts)
+    files = sorted(
+        f
+        for f in out.rglob("*")
+        if f.suffix in (".html", ".xlsx", ".csv") and ".cache" not in f.parts and "_failed" not in f.parts
+    )
     return {"data": data, "out": out, "files": files, "scan": scan_outputs(files)}
 
 
@@ -100,7 +128,13 @@ def test_lists_workbook_holds_every_listed_school(batch):
     for sheet, cats in {ALL_SHEET: ("ШНРО", "ШНСУ", "ШНРО и ШНСУ", "зона риска"), **CATEGORY_SHEETS}.items():
         ws = wb[sheet]
         header = [c.value for c in ws[3]]
-        assert header[:5] == ["Код ОО", "Наименование ОО", "Муниципальное образование", "Категория", "Основание"]
+        assert header[:5] == [
+            "Код ОО",
+            "Наименование ОО",
+            "Муниципальное образование",
+            "Категория",
+            "Основание",
+        ]
         codes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True)]
         want = set(t.loc[t["category"].isin(cats), "school_id"])
         assert set(codes) == want and len(codes) == len(want), sheet

@@ -46,21 +46,56 @@ def _commands(data: Path, year: int, out: Path) -> dict[str, tuple[list[str], li
         reports += ["--municipality", m]
     return {
         "validate": (["validate", d], []),
-        "identify": (["identify", d, "--year", y, "--out", str(out / "list.xlsx"), "--csv", str(out / "list.csv")],
-                     [out / "list.xlsx", out / "list.csv"]),
-        "identify_federal": (["identify", d, "--year", y, "--rules", "federal_low_results",
-                              "--out", str(out / "fed.xlsx"), "--csv", str(out / "fed.csv")],
-                             [out / "fed.xlsx", out / "fed.csv"]),
-        "context": (["context", d, "--year", y, "--csv", str(out / "context.csv"), "--xlsx", str(out / "context.xlsx")],
-                    [out / "context.csv", out / "context.xlsx"]),
+        "identify": (
+            ["identify", d, "--year", y, "--out", str(out / "list.xlsx"), "--csv", str(out / "list.csv")],
+            [out / "list.xlsx", out / "list.csv"],
+        ),
+        "identify_federal": (
+            [
+                "identify",
+                d,
+                "--year",
+                y,
+                "--rules",
+                "federal_low_results",
+                "--out",
+                str(out / "fed.xlsx"),
+                "--csv",
+                str(out / "fed.csv"),
+            ],
+            [out / "fed.xlsx", out / "fed.csv"],
+        ),
+        "context": (
+            [
+                "context",
+                d,
+                "--year",
+                y,
+                "--csv",
+                str(out / "context.csv"),
+                "--xlsx",
+                str(out / "context.xlsx"),
+            ],
+            [out / "context.csv", out / "context.xlsx"],
+        ),
         "effects": (["effects", d, "--csv", str(out / "effects.csv")], [out / "effects.csv"]),
         "costs": (["costs", d, "--year", y, "--csv", str(out / "costs.csv")], [out / "costs.csv"]),
-        "monitoring": (["monitoring", d, "--year", y, "--xlsx", str(out / "monitoring.xlsx")],
-                       [out / "monitoring.xlsx"]),
-        "partners": (["partners", d, "--year", y, "--csv", str(out / "pairs.csv"), "--xlsx", str(out / "pairs.xlsx")],
-                     [out / "pairs.csv", out / "pairs.xlsx"]),
-        "reports": (reports, [out / "reports" / "index.html", out / "reports" / "regional.html",
-                              out / "reports" / "collection.html"]),
+        "monitoring": (
+            ["monitoring", d, "--year", y, "--xlsx", str(out / "monitoring.xlsx")],
+            [out / "monitoring.xlsx"],
+        ),
+        "partners": (
+            ["partners", d, "--year", y, "--csv", str(out / "pairs.csv"), "--xlsx", str(out / "pairs.xlsx")],
+            [out / "pairs.csv", out / "pairs.xlsx"],
+        ),
+        "reports": (
+            reports,
+            [
+                out / "reports" / "index.html",
+                out / "reports" / "regional.html",
+                out / "reports" / "collection.html",
+            ],
+        ),
     }
 
 
@@ -76,10 +111,16 @@ def real_run(request, tmp_path_factory):
     runs = {}
     for name, (args, files) in _commands(data, year, out).items():
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True,
-                              env=env, timeout=1800)
-        runs[name] = {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
-                      "seconds": round(time.perf_counter() - t0, 1), "files": files}
+        proc = subprocess.run(
+            [sys.executable, "-m", "shnro_lib", *args], capture_output=True, text=True, env=env, timeout=1800
+        )
+        runs[name] = {
+            "rc": proc.returncode,
+            "stdout": proc.stdout,
+            "stderr": proc.stderr,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "files": files,
+        }
         print(f"{request.param} {name}: exit {proc.returncode}, {runs[name]['seconds']} s")
     return {"name": request.param, "data": data, "year": year, "out": out, "runs": runs}
 
@@ -94,7 +135,9 @@ def _failures(run, check) -> list[str]:
 
 
 def test_exit_codes(real_run):
-    bad = _failures(real_run, lambda n, r: None if r["rc"] in OK_CODES else (r["stderr"] or r["stdout"])[-800:])
+    bad = _failures(
+        real_run, lambda n, r: None if r["rc"] in OK_CODES else (r["stderr"] or r["stdout"])[-800:]
+    )
     assert not bad, "\n".join(bad)
 
 
@@ -107,7 +150,9 @@ def test_promised_files_written(real_run):
     reports = real_run["out"] / "reports" / "municipalities"
     htmls = list(reports.glob("*.html")) if reports.is_dir() else []
     if len(htmls) < MUNICIPAL_REPORTS:
-        bad.append(f"{real_run['name']} reports: {len(htmls)} municipal reports, {MUNICIPAL_REPORTS} asked for")
+        bad.append(
+            f"{real_run['name']} reports: {len(htmls)} municipal reports, {MUNICIPAL_REPORTS} asked for"
+        )
     assert not bad, "\n".join(bad)
 
 
@@ -121,8 +166,11 @@ def _outputs(run) -> list[Path]:
     files = [f for r in run["runs"].values() for f in r["files"] if f.is_file()]
     reports = out / "reports"
     if reports.is_dir():
-        files += [f for f in reports.rglob("*") if f.suffix in (".html", ".xlsx", ".csv")
-                  and ".cache" not in f.parts and "_failed" not in f.parts]
+        files += [
+            f
+            for f in reports.rglob("*")
+            if f.suffix in (".html", ".xlsx", ".csv") and ".cache" not in f.parts and "_failed" not in f.parts
+        ]
     return sorted(set(files))
 
 

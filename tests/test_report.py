@@ -12,9 +12,10 @@ from shnro_lib.pipeline import RegionResults, cache_key, compute_from_dataset, c
 from shnro_lib.profiles import regional_practices_section
 from shnro_lib.report.content import Figure, Section, Table, table
 
-FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20},
-                    "did": {"callaway_santanna": False}}}
+FAST = {
+    "costs": {"dea": {"bootstrap_reps": 0}},
+    "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +50,13 @@ def test_table_escapes_everything() -> None:
 
 
 def test_suppress_small_hides_and_notes() -> None:
-    df = pd.DataFrame({"g": ["a", "b", "c"], "participants": pd.array([3, 5, None], dtype="Int64"),
-                       "pct": [50.0, 60.0, 70.0]})
+    df = pd.DataFrame(
+        {
+            "g": ["a", "b", "c"],
+            "participants": pd.array([3, 5, None], dtype="Int64"),
+            "pct": [50.0, 60.0, 70.0],
+        }
+    )
     out = R.suppress_small(df, "participants", ["pct"], min_n=5)
     assert out.loc[0, "pct"] == "скрыто*"
     assert out.loc[1, "pct"] != "скрыто*" and out.loc[2, "pct"] != "скрыто*"
@@ -60,9 +66,20 @@ def test_suppress_small_hides_and_notes() -> None:
 
 
 def test_banner_footer_page() -> None:
-    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in R.synthetic_banner("<b>x</b>") and "&lt;b&gt;" in R.synthetic_banner("<b>x</b>")
-    foot = R.footer_html({"fingerprint": "abc<1>", "year": 2024, "rules": "lo_2018", "synthetic": True,
-                          "version": "0.1.0", "parameters_hash": "ff", "report_parameters": {"min_group_size": 5}})
+    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in R.synthetic_banner("<b>x</b>") and "&lt;b&gt;" in R.synthetic_banner(
+        "<b>x</b>"
+    )
+    foot = R.footer_html(
+        {
+            "fingerprint": "abc<1>",
+            "year": 2024,
+            "rules": "lo_2018",
+            "synthetic": True,
+            "version": "0.1.0",
+            "parameters_hash": "ff",
+            "report_parameters": {"min_group_size": 5},
+        }
+    )
     assert "abc&lt;1&gt;" in foot and "lo_2018" in foot and "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in foot and "0.1.0" in foot
     page = R.page_html("t<", "<p>x</p>")
     assert "@media print" in page and "<script" not in page and 'src="http' not in page
@@ -72,10 +89,19 @@ def test_banner_footer_page() -> None:
 def test_sections_return_content(small_region) -> None:
     region, _ = small_region
     m = region.municipalities[0]
-    calls = [R.summary_section(region, m), R.overview_section(region, m), R.identified_section(region, m),
-             R.context_section(region, m), R.dynamics_section(region, m), R.effects_section(region, m),
-             R.costs_section(region, m), R.partners_section(region, m), R.monitoring_section(region, m),
-             R.method_annex(region), R.data_quality_annex(region, municipality=m)]
+    calls = [
+        R.summary_section(region, m),
+        R.overview_section(region, m),
+        R.identified_section(region, m),
+        R.context_section(region, m),
+        R.dynamics_section(region, m),
+        R.effects_section(region, m),
+        R.costs_section(region, m),
+        R.partners_section(region, m),
+        R.monitoring_section(region, m),
+        R.method_annex(region),
+        R.data_quality_annex(region, municipality=m),
+    ]
     for sec in calls:
         assert isinstance(sec, Section) and sec.blocks
     overview = R.overview_section(region, m)
@@ -90,17 +116,24 @@ def test_sections_return_content(small_region) -> None:
 
 def test_unavailable_stage_says_why(small_region) -> None:
     region, _ = small_region
-    broken = RegionResults(meta=dict(region.meta), tables=dict(region.tables),
-                           failures={"costs": "нет таблицы «Ресурсы и условия» (resources)"}, methods={})
+    broken = RegionResults(
+        meta=dict(region.meta),
+        tables=dict(region.tables),
+        failures={"costs": "нет таблицы «Ресурсы и условия» (resources)"},
+        methods={},
+    )
     html = R.costs_section(broken, region.municipalities[0]).to_html()
     assert "Раздел недоступен: нет таблицы «Ресурсы и условия» (resources)." in html
 
 
 def test_method_annex_renders_the_markdown_files(small_region, tmp_path) -> None:
     region, _ = small_region
-    (tmp_path / "01_a.md").write_text("## Первый\n\nПорог: {{ settings.min_group_size }}.\n\n"
-                                      "{{ computed('identify') }}\n", encoding="utf-8")
-    (tmp_path / "02_b.md").write_text("## Второй <script>x</script>\n\n{{ computed('nope') }}\n", encoding="utf-8")
+    (tmp_path / "01_a.md").write_text(
+        "## Первый\n\nПорог: {{ settings.min_group_size }}.\n\n{{ computed('identify') }}\n", encoding="utf-8"
+    )
+    (tmp_path / "02_b.md").write_text(
+        "## Второй <script>x</script>\n\n{{ computed('nope') }}\n", encoding="utf-8"
+    )
     texts = R.method_texts(region, tmp_path)
     assert f"Порог: {region.settings['min_group_size']}." in texts[0]
     assert region.methods["identify"].strip()[:40] in texts[0]
@@ -127,16 +160,41 @@ def test_cache_roundtrip_and_key(small_region) -> None:
 def test_html_escaping_of_school_name() -> None:
     from shnro_lib.io import Dataset
 
-    schools = pd.DataFrame({"school_id": ["1", "2", "3"], "name": ["<script>alert(1)</script>", "Школа №2", "Ш3"],
-                            "municipality": ["<img src=x onerror=alert(1)>", "М", "М"]})
-    rows = [{"school_id": sid, "year": y, "procedure": "ОГЭ", "subject": "Математика", "grade": 9,
-             "participants": 20 + int(sid), "mean_score": 14.0 + int(sid), "max_score": 31.0}
-            for sid in ("1", "2", "3") for y in (2023, 2024)]
-    region = compute_from_dataset(Dataset.from_frames({"schools": schools, "results": pd.DataFrame(rows)}), 2024)
+    schools = pd.DataFrame(
+        {
+            "school_id": ["1", "2", "3"],
+            "name": ["<script>alert(1)</script>", "Школа №2", "Ш3"],
+            "municipality": ["<img src=x onerror=alert(1)>", "М", "М"],
+        }
+    )
+    rows = [
+        {
+            "school_id": sid,
+            "year": y,
+            "procedure": "ОГЭ",
+            "subject": "Математика",
+            "grade": 9,
+            "participants": 20 + int(sid),
+            "mean_score": 14.0 + int(sid),
+            "max_score": 31.0,
+        }
+        for sid in ("1", "2", "3")
+        for y in (2023, 2024)
+    ]
+    region = compute_from_dataset(
+        Dataset.from_frames({"schools": schools, "results": pd.DataFrame(rows)}), 2024
+    )
     m = "<img src=x onerror=alert(1)>"
-    h = "".join(s.to_html() for s in (R.summary_section(region, m), R.overview_section(region, m),
-                                      R.identified_section(region, m), R.dynamics_section(region, m),
-                                      R.data_quality_annex(region, municipality=m)))
+    h = "".join(
+        s.to_html()
+        for s in (
+            R.summary_section(region, m),
+            R.overview_section(region, m),
+            R.identified_section(region, m),
+            R.dynamics_section(region, m),
+            R.data_quality_annex(region, municipality=m),
+        )
+    )
     assert "<script>alert" not in h and "&lt;script&gt;alert(1)&lt;/script&gt;" in h
     assert "<img src=x" not in h
 
@@ -179,10 +237,14 @@ def test_integrated_sections_return_content(small_region) -> None:
 def test_missing_share_low_is_a_dash(small_region) -> None:
     region, _ = small_region
     ss = region.table("school_scores").assign(share_low=float("nan"))
-    bare = RegionResults(meta=dict(region.meta), tables={**region.tables, "school_scores": ss},
-                         failures={}, methods={})
-    t = next(b for b in R.overview_section(bare, region.municipalities[0]).blocks
-             if isinstance(b, Table) and b.caption == "Результаты школ по процедурам и годам")
+    bare = RegionResults(
+        meta=dict(region.meta), tables={**region.tables, "school_scores": ss}, failures={}, methods={}
+    )
+    t = next(
+        b
+        for b in R.overview_section(bare, region.municipalities[0]).blocks
+        if isinstance(b, Table) and b.caption == "Результаты школ по процедурам и годам"
+    )
     shown = t.frame["Доля низких результатов"]
     assert set(shown) <= {"—", "скрыто*"} and (shown == "—").any()
     assert set(t.frame["Регион: доля низких"]) == {"—"}
@@ -191,8 +253,12 @@ def test_missing_share_low_is_a_dash(small_region) -> None:
 def test_effects_estimator_names_are_russian(small_region) -> None:
     region, _ = small_region
     eff = pd.DataFrame({"estimator": ["naive_pre_post", "range_valid"], "estimate_pp": [1.0, float("nan")]})
-    html = R.effects_section(RegionResults(meta=dict(region.meta), tables={**region.tables, "effects": eff},
-                                           failures={}, methods={}), None).to_html()
+    html = R.effects_section(
+        RegionResults(
+            meta=dict(region.meta), tables={**region.tables, "effects": eff}, failures={}, methods={}
+        ),
+        None,
+    ).to_html()
     assert "Диапазон допустимых оценок" in html and "Наивная «до–после»" in html and "range_valid" not in html
 
 
@@ -211,7 +277,9 @@ def test_not_assessed_stage_reads_as_such() -> None:
     log = StageLog()
     log.run("context", no_context)
     log.run("costs", no_costs)
-    assert log.failures == {"context": "не оценено: в данных нет признаков контекста",
-                            "costs": "не оценено: нет расходов на обучающегося за 2024 год"}
+    assert log.failures == {
+        "context": "не оценено: в данных нет признаков контекста",
+        "costs": "не оценено: нет расходов на обучающегося за 2024 год",
+    }
     text = unavailable(log.failures["costs"]).text
     assert text == "Не оценено: нет расходов на обучающегося за 2024 год." and "NotEstimated" not in text

@@ -36,13 +36,13 @@ def test_changed_removed_and_added_rows(full):
     res = full.results.copy()
     is23 = (res["year"] == 2023).to_numpy()
     first = res.index[is23][0]
-    res.loc[first, "mean_score"] = res.loc[first, "mean_score"] + 1.0        # changed value
-    res.loc[first, "share_quality"] = 0.5                                   # missing -> value
+    res.loc[first, "mean_score"] = res.loc[first, "mean_score"] + 1.0  # changed value
+    res.loc[first, "share_quality"] = 0.5  # missing -> value
     removed = res.index[is23][1]
     removed_key = res.loc[removed, ["school_id", "subject"]].tolist()
     res = res.drop(index=removed)
     extra = res.loc[[first]].copy()
-    extra["subject"] = "Физика"                                             # added for 2023
+    extra["subject"] = "Физика"  # added for 2023
     res = pd.concat([res, extra], ignore_index=True)
     new = _with_results(full, res)
     rev = compare_datasets(old, new)
@@ -75,7 +75,8 @@ def test_optional_tables_and_a_dropped_table(full):
     ctx2.loc[1, "share_low_ses"] = 0.25
     rev = compare_datasets(old, _with_results(full, full.results, context=ctx2))
     assert rev[["table", "school_id", "column", "old_value", "new_value"]].values.tolist() == [
-        ["context", "0102", "share_low_ses", "0.2", "0.25"]]
+        ["context", "0102", "share_low_ses", "0.2", "0.25"]
+    ]
     rev = compare_datasets(old, full)  # the context table is gone
     assert rev["kind"].tolist() == [REMOVED, REMOVED] and set(rev["table"]) == {"context"}
 
@@ -88,8 +89,9 @@ def _folder(path: Path, rows: list[list[str]]) -> Path:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shnro_lib", "revisions", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shnro_lib", "revisions", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_exit_codes_and_csv(tmp_path):
@@ -109,9 +111,18 @@ def test_cli_exit_codes_and_csv(tmp_path):
     assert "было «60.5», стало «99.5»" in r.stdout
     with open(out, encoding="utf-8-sig", newline="") as fh:
         recs = list(csv.DictReader(fh))
-    assert recs == [{"Таблица": "results", "Год": "2023", "Код ОО": "0101",
-                     "Ключ строки": "school_id=0101, year=2023, procedure=ЕГЭ, subject=Русский язык, grade=11",
-                     "Столбец": "mean_score", "Было": "60.5", "Стало": "99.5", "Вид пересмотра": "изменено"}]
+    assert recs == [
+        {
+            "Таблица": "results",
+            "Год": "2023",
+            "Код ОО": "0101",
+            "Ключ строки": "school_id=0101, year=2023, procedure=ЕГЭ, subject=Русский язык, grade=11",
+            "Столбец": "mean_score",
+            "Было": "60.5",
+            "Стало": "99.5",
+            "Вид пересмотра": "изменено",
+        }
+    ]
     (new / "results.csv").write_text("", encoding="utf-8")
     r = _cli(str(old), str(new))
     assert r.returncode == 1 and "файл пуст" in r.stderr

@@ -11,8 +11,17 @@ HOSTILE = '</script><img src=x onerror="window.__pwned=1"> школа & «ё»'
 
 
 def _rec(code: str, name: str, cat: str = "ШНРО", lat: float | None = 59.9, lon: float | None = 30.3) -> dict:
-    return {"c": code, "n": name, "m": "Район", "l": "Посёлок", "k": cat, "h": f"schools/r/{code}.html",
-            "r": "municipalities/r.html", "lat": lat, "lon": lon}
+    return {
+        "c": code,
+        "n": name,
+        "m": "Район",
+        "l": "Посёлок",
+        "k": cat,
+        "h": f"schools/r/{code}.html",
+        "r": "municipalities/r.html",
+        "lat": lat,
+        "lon": lon,
+    }
 
 
 def test_script_json_cannot_close_a_script_element() -> None:
@@ -25,7 +34,9 @@ def test_written_data_file_is_inert_and_stable(tmp_path) -> None:
     recs = [_rec("000002", HOSTILE), _rec("000001", "МОУ «Школа № 1»")]
     write_assets(tmp_path, recs)
     data = (tmp_path / "site" / "schools.js").read_text(encoding="utf-8")
-    assert data.startswith("window.SHNRO_SCHOOLS = [") and "</script" not in data.lower() and "<img" not in data
+    assert (
+        data.startswith("window.SHNRO_SCHOOLS = [") and "</script" not in data.lower() and "<img" not in data
+    )
     parsed = json.loads(data.split("=", 1)[1].strip().rstrip(";"))
     assert parsed[0]["n"] == HOSTILE and "lat" not in parsed[0]
     first = {p.name: p.read_bytes() for p in (tmp_path / "site").iterdir()}
@@ -35,8 +46,12 @@ def test_written_data_file_is_inert_and_stable(tmp_path) -> None:
 
 
 def test_map_points_escaped_linked_and_coloured_by_category() -> None:
-    recs = [_rec("1", HOSTILE, "ШНРО", 59.0, 30.0), _rec("2", "Школа 2", "нет", 60.0, 31.0),
-            _rec("3", "Школа 3", "ШНСУ", 59.5, 32.0), _rec("4", "Без координат", "ШНСУ", None, None)]
+    recs = [
+        _rec("1", HOSTILE, "ШНРО", 59.0, 30.0),
+        _rec("2", "Школа 2", "нет", 60.0, 31.0),
+        _rec("3", "Школа 3", "ШНСУ", 59.5, 32.0),
+        _rec("4", "Без координат", "ШНСУ", None, None),
+    ]
     html = str(map_html(recs, "../"))
     assert html.count("<circle") == 3  # the school without coordinates is not drawn
     assert "<img" not in html and "</script>" not in html

@@ -25,16 +25,20 @@ pytestmark = [pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
 
 HOSTILE = '</script><img src=x onerror="window.__pwned=1"> Ёлочная школа'
-FAST = {"costs": {"dea": {"bootstrap_reps": 0}},
-        "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}}}
+FAST = {
+    "costs": {"dea": {"bootstrap_reps": 0}},
+    "effects": {"rtm": {"bootstrap_reps": 20}, "did": {"callaway_santanna": False}},
+}
 
 
 def _chromium() -> str:
     exe = shutil.which("chromium")
     if exe is None:
         if os.environ.get("CI"):
-            pytest.fail("Chromium не найден, а тест запущен в CI: установите chromium (make system-deps)",
-                        pytrace=False)
+            pytest.fail(
+                "Chromium не найден, а тест запущен в CI: установите chromium (make system-deps)",
+                pytrace=False,
+            )
         pytest.skip("Chromium не установлен: браузерная проверка сайта пропущена (в CI это ошибка)")
     return exe
 
@@ -70,8 +74,18 @@ def site(request, tmp_path_factory) -> Path:
         data = REAL
         munis = list(pd.read_csv(REAL / "schools.csv", dtype=str)["municipality"].value_counts().index[:2])
         year = int(pd.read_csv(REAL / "results.csv", usecols=["year"])["year"].max())
-    res = run_batch(data, year, root / "out", municipalities=munis, workers=2, cache_dir=root / "cache",
-                    progress=False, pdf=False, regional=False, overrides=FAST)
+    res = run_batch(
+        data,
+        year,
+        root / "out",
+        municipalities=munis,
+        workers=2,
+        cache_dir=root / "cache",
+        progress=False,
+        pdf=False,
+        regional=False,
+        overrides=FAST,
+    )
     assert res.ok, res.summary_ru()
     out = root / "out"
     (out / ".kind").write_text(request.param, encoding="utf-8")
@@ -139,6 +153,7 @@ def test_search_by_code_and_by_name_opens_the_school_page(site, browser) -> None
     pg.wait_for_load_state()
     assert _file(pg.url) == (site / target["h"]).resolve()
     assert pg.locator("h1").inner_text() == target["n"]
+
     # a word of the name, upper-cased and with «е» for «ё»: case- and ё-insensitive
     def norm(t: str) -> str:
         return t.lower().replace("ё", "е")
@@ -191,7 +206,9 @@ def _pages(site: Path) -> list[Path]:
     return [site / "index.html", *sorted((site / "municipalities").glob("*.html")), *schools]
 
 
-def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_requests(site, browser) -> None:
+def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_requests(
+    site, browser
+) -> None:
     w = Watched(browser)
     pg = w.page
     named = linked = 0
@@ -260,7 +277,9 @@ def test_school_page_links_report_leader_and_similar_schools(site, browser) -> N
         leaders = []
         for r in [r for r in _records(site) if r["h"] and r["k"] in ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")][:10]:
             pg.goto((site / r["h"]).as_uri())
-            leaders += [(site / r["h"]).parent / a.get_attribute("href") for a in pg.locator("#leader p a").all()]
+            leaders += [
+                (site / r["h"]).parent / a.get_attribute("href") for a in pg.locator("#leader p a").all()
+            ]
         assert leaders and all(p.exists() for p in leaders)
     assert not w.errors and not w.outside
     w.close()
@@ -274,8 +293,12 @@ def _free_port() -> int:
 
 def test_site_from_a_plain_web_server(site, browser) -> None:
     port = _free_port()
-    srv = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=site,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}/"
         w = Watched(browser, allowed=(base,))
@@ -310,11 +333,15 @@ TABLE_PAGE = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><titl
 def test_sort_numbers_as_numbers_missing_last_filter_fold_and_csv(tmp_path, browser) -> None:
     from shnro_lib.site import write_assets
 
-    write_assets(tmp_path, [{"c": "000001", "n": "Школа «Ёлка»", "m": "Район", "l": "", "k": "нет",
-                             "h": "a.html", "r": ""}])
+    write_assets(
+        tmp_path,
+        [{"c": "000001", "n": "Школа «Ёлка»", "m": "Район", "l": "", "k": "нет", "h": "a.html", "r": ""}],
+    )
     (tmp_path / "a.html").write_text("<!DOCTYPE html><title>a</title>", encoding="utf-8")
     values = ["12\u202f345,6", "—", "−1,5", "0,3", "2", "не оценено: мало участников"]
-    small = "".join(f"<tr><td>00000{i + 1}</td><td>Школа {i}</td><td>{v}</td></tr>" for i, v in enumerate(values))
+    small = "".join(
+        f"<tr><td>00000{i + 1}</td><td>Школа {i}</td><td>{v}</td></tr>" for i, v in enumerate(values)
+    )
     long = "".join(f"<tr><td>{i}</td><td>строка {i}</td></tr>" for i in range(30))
     page = tmp_path / "t.html"
     page.write_text(TABLE_PAGE.replace("{small}", small).replace("{long}", long), encoding="utf-8")

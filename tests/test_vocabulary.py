@@ -35,7 +35,12 @@ def test_the_year_index_and_the_window_index_are_named_apart():
 
 
 # ids that name one quantity in two tables (the same header is right there)
-SYNONYMS = [{"school_name", "name"}, {"mean_pct", "pct"}, {"model_used", "expected_model"}, {"schools", "n_schools"}]
+SYNONYMS = [
+    {"school_name", "name"},
+    {"mean_pct", "pct"},
+    {"model_used", "expected_model"},
+    {"schools", "n_schools"},
+]
 
 
 def test_no_two_quantities_share_a_header():
@@ -52,8 +57,14 @@ def test_reader_files_take_their_headers_from_the_vocabulary():
 
     from shnro_lib.readable import readable
 
-    df = pd.DataFrame({"result_index": [0.5], "resilient": [True], "estimator": ["rdd"], "direction": ["higher_better"]})
+    df = pd.DataFrame(
+        {"result_index": [0.5], "resilient": [True], "estimator": ["rdd"], "direction": ["higher_better"]}
+    )
     out = readable(df)
-    assert list(out.columns) == [name_ru("result_index"), LABELS_RU["resilient"], LABELS_RU["estimator"],
-                                 "Направление"]
+    assert list(out.columns) == [
+        name_ru("result_index"),
+        LABELS_RU["resilient"],
+        LABELS_RU["estimator"],
+        "Направление",
+    ]
     assert out.iloc[0].tolist()[1:] == ["да", "разрывная регрессия", "больше — лучше"]

@@ -114,8 +114,10 @@ _READER_PATTERNS: dict[str, re.Pattern] = {
     "имя файла": re.compile(r"[\w./\\-]+\.(?:ya?ml|py|ipynb|json)\b"),
     "nan/None/inf": re.compile(r"(?<![\w-])(?:nan|NaN|None|inf|-inf|NaT|<NA>)(?![\w-])"),
     # a year written as a number: «2 022 г.», «в 2 023 году», «Год включения 2 022» (a table column: below)
-    "год с разделителем": re.compile(r"(?:[Гг]од\w*|\b[вс]|\bпо|\bдо)\s+(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?![\d,])"
-                                     r"|(?<![\d,])(?<!\d[\u00a0\u202f ])(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?=\s*(?:г\.|год|гг\.))"),
+    "год с разделителем": re.compile(
+        r"(?:[Гг]од\w*|\b[вс]|\bпо|\bдо)\s+(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?![\d,])"
+        r"|(?<![\d,])(?<!\d[\u00a0\u202f ])(?:1[\u00a0\u202f ]9|2[\u00a0\u202f ]0)\d{2}(?=\s*(?:г\.|год|гг\.))"
+    ),
     "«(ы)»": re.compile(r"\w\((?:ы|а|и|ов|ей|ах|ям)\)"),
     "дефис вместо минуса": re.compile(r"(?<![\w\-–—−/.:])-\d"),
     "ИСТИНА/ЛОЖЬ": re.compile(r"^(?:TRUE|FALSE|True|False|ИСТИНА|ЛОЖЬ)$", re.MULTILINE),
@@ -149,7 +151,9 @@ def html_year_cells(path: Path) -> list[str]:
     bad = []
     for tab in soup.find_all("table"):
         head = [th.get_text(" ", strip=True) for th in tab.find_all("th")]
-        cols = [j for j, h in enumerate(head) if re.search(r"(^|\s)год\b|^год|впервые|год включения", h.lower())]
+        cols = [
+            j for j, h in enumerate(head) if re.search(r"(^|\s)год\b|^год|впервые|год включения", h.lower())
+        ]
         if not cols:
             continue
         for tr in tab.find_all("tr"):

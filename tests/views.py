@@ -61,18 +61,24 @@ def same(a: str, b: str) -> bool:
 def _names_schools(label: str) -> bool:
     """A column of school names: «Школа», «Похожая по контексту школа», «Школа-партнёр» …"""
     low = label.lower()
-    return label in NAME_LABELS or bool(re.search(r"школа(-[а-яё]+)?$", low)) and not low.startswith("значение")
+    return (
+        label in NAME_LABELS or bool(re.search(r"школа(-[а-яё]+)?$", low)) and not low.startswith("значение")
+    )
 
 
 def _rows_to_seen(header: list[str], rows: list[list[str]], source: str) -> tuple[list[Seen], bool]:
     """Observations of a table; the flag says it lists schools by name without their codes."""
     if CODE not in header:
-        return [], any(_names_schools(h) for h in header) and not any(h.startswith("Код") for h in header) \
-            and len(rows) > 0
+        return [], any(_names_schools(h) for h in header) and not any(
+            h.startswith("Код") for h in header
+        ) and len(rows) > 0
     i_code = header.index(CODE)
     i_year = next((header.index(y) for y in YEAR_LABELS if y in header), None)
-    keyed = [(r[i_code].strip(), r[i_year].strip() if i_year is not None else "") for r in rows
-             if len(r) == len(header)]
+    keyed = [
+        (r[i_code].strip(), r[i_year].strip() if i_year is not None else "")
+        for r in rows
+        if len(r) == len(header)
+    ]
     if len(set(keyed)) < len(keyed):
         return [], False  # a long table (school × subject, × similar school …): not one row per school
     out = []
@@ -135,7 +141,7 @@ def excel_views(path: Path) -> tuple[list[Seen], list[str]]:
                 uncoded.append(f"{path.name}: лист «{ws.title}»")
             continue
         header = [h.strip() for h in grid[head_at]]
-        found, _ = _rows_to_seen(header, grid[head_at + 1:], f"{path.name}: лист «{ws.title}»")
+        found, _ = _rows_to_seen(header, grid[head_at + 1 :], f"{path.name}: лист «{ws.title}»")
         seen += found
     wb.close()
     return seen, uncoded
@@ -167,6 +173,8 @@ def conflicts(seen: list[Seen]) -> list[str]:
         first = obs[0]
         other = next((o for o in obs[1:] if not same(first.value, o.value)), None)
         if other is not None:
-            out.append(f"{school} «{label}»{' ' + year if year else ''}: «{first.value}» ({first.source}) и "
-                       f"«{other.value}» ({other.source})")
+            out.append(
+                f"{school} «{label}»{' ' + year if year else ''}: «{first.value}» ({first.source}) и "
+                f"«{other.value}» ({other.source})"
+            )
     return out

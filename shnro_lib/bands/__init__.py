@@ -14,8 +14,13 @@ import pandas as pd
 
 BANDS_RU = ("значительно ниже", "ниже", "на уровне", "выше", "значительно выше")
 NOT_ASSESSED_RU = "не оценено: нет интервала"
-BAND_COLOURS = {"значительно ниже": "#D55E00", "ниже": "#F0B69A", "на уровне": "#D9D9D9",
-                "выше": "#9CC9E6", "значительно выше": "#0072B2"}
+BAND_COLOURS = {
+    "значительно ниже": "#D55E00",
+    "ниже": "#F0B69A",
+    "на уровне": "#D9D9D9",
+    "выше": "#9CC9E6",
+    "значительно выше": "#0072B2",
+}
 BAND_MEANING_RU = {
     "значительно ниже": "весь 95-процентный интервал ниже ориентира больше чем на заданный порог",
     "ниже": "весь интервал ниже ориентира",
@@ -38,8 +43,11 @@ def interval_band(low: pd.Series, high: pd.Series, strong: float, reference: flo
         raise ValueError("порог «значительно» должен быть больше нуля")
     lo = pd.to_numeric(low, errors="coerce").astype(float).to_numpy()
     hi = pd.to_numeric(high, errors="coerce").astype(float).to_numpy()
-    band = np.select([hi < reference - strong, hi < reference, lo > reference + strong, lo > reference],
-                     [BANDS_RU[0], BANDS_RU[1], BANDS_RU[4], BANDS_RU[3]], BANDS_RU[2]).astype(object)
+    band = np.select(
+        [hi < reference - strong, hi < reference, lo > reference + strong, lo > reference],
+        [BANDS_RU[0], BANDS_RU[1], BANDS_RU[4], BANDS_RU[3]],
+        BANDS_RU[2],
+    ).astype(object)
     band[~(np.isfinite(lo) & np.isfinite(hi))] = NOT_ASSESSED_RU
     return pd.Series(band, index=low.index, dtype="string")
 
@@ -54,6 +62,8 @@ def estimate_band(estimate: pd.Series, se: pd.Series, strong: float, reference: 
 def band_legend_ru(strong: float, reference_ru: str = "ожидаемого") -> str:
     """One sentence saying what each band means, with the threshold in words."""
     t = f"{strong:g}".replace(".", ",")
-    return (f"Полосы решены по 95-процентному интервалу, а не по точке: «выше» / «ниже» — весь интервал выше / "
-            f"ниже {reference_ru}; «значительно выше» / «значительно ниже» — дальше чем на {t} SD; «на уровне» — "
-            "интервал включает ориентир, отличие может быть случайным.")
+    return (
+        f"Полосы решены по 95-процентному интервалу, а не по точке: «выше» / «ниже» — весь интервал выше / "
+        f"ниже {reference_ru}; «значительно выше» / «значительно ниже» — дальше чем на {t} SD; «на уровне» — "
+        "интервал включает ориентир, отличие может быть случайным."
+    )

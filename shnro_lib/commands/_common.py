@@ -61,8 +61,9 @@ def batch_overrides(config: Path | None) -> dict[str, Any]:
         raise typer.Exit(1) from None
 
 
-def overrides_with_option(config: Path | None, name: str, section: str, key: str, value: Any,
-                          validate: Any) -> dict[str, Any]:
+def overrides_with_option(
+    config: Path | None, name: str, section: str, key: str, value: Any, validate: Any
+) -> dict[str, Any]:
     """The user's ``--config`` with a command option set as ``<name>.yaml: section: key`` would set it
     (``value`` ``None``: the option was not given), validated by ``validate`` (exit 1 with its message)."""
     overrides = batch_overrides(config)
@@ -78,8 +79,14 @@ def overrides_with_option(config: Path | None, name: str, section: str, key: str
     return overrides
 
 
-def run_stages(ds: Any, year: int, rules: str, overrides: dict[str, Any], targets: list[str],
-               cluster_stability: bool = False) -> Any:
+def run_stages(
+    ds: Any,
+    year: int,
+    rules: str,
+    overrides: dict[str, Any],
+    targets: list[str],
+    cluster_stability: bool = False,
+) -> Any:
     """The stages a command's files need, from the batch's stage graph (same functions, settings
     and overrides as ``shnro reports``); the libraries' warnings stay off the console."""
     from shnro_lib.pipeline.graph import run_graph
@@ -119,7 +126,9 @@ def failure_exit(exc: BaseException, what: str, near: Path) -> typer.Exit:
 IDS_HELP = "Записать CSV с машинными кодами столбцов и значений (для программ), а не с русскими заголовками"
 
 
-def write_reader_csv(df: Any, path: Path, column_labels: dict[str, str] | None = None, ids: bool = False) -> Path:
+def write_reader_csv(
+    df: Any, path: Path, column_labels: dict[str, str] | None = None, ids: bool = False
+) -> Path:
     """Write a command's CSV as a reader opens it (Russian headers, «да»/«нет», coded values in words,
     numbers rounded to 4 decimals), or with the library's ids when ``ids`` (``--ids``)."""
     from shnro_lib.outputs import write_csv
@@ -137,7 +146,7 @@ def plain_lines(markdown: str) -> list[str]:
     out = []
     for line in markdown.splitlines():
         line = re.sub(r"^#+\s*", "", line).replace("**", "").replace("`", "")
-        if re.fullmatch(r"\|?\s*:?-{3,}.*", line):   # a Markdown table rule «|---|---|»
+        if re.fullmatch(r"\|?\s*:?-{3,}.*", line):  # a Markdown table rule «|---|---|»
             continue
         out.append(line)
     return out

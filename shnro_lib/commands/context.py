@@ -12,7 +12,8 @@ from shnro_lib.labels import LABELS_RU
 COLUMN_LABELS = {
     **LABELS_RU,
     # the context workbook's own wording where it says more than the shared header
-    "residual_ci_low": "Нижняя граница ДИ отклонения", "residual_ci_high": "Верхняя граница ДИ отклонения",
+    "residual_ci_low": "Нижняя граница ДИ отклонения",
+    "residual_ci_high": "Верхняя граница ДИ отклонения",
     "reason": "Причина исключения",
 }
 
@@ -23,9 +24,15 @@ def register(app: typer.Typer) -> None:
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
         year: int = typer.Option(..., "--year", help="Год анализа"),
         csv: Path = typer.Option(..., "--csv", help="CSV-файл с таблицей контекста по школам"),
-        xlsx: Path = typer.Option(None, "--xlsx", help="Книга Excel: контекст, профили кластеров, модель, похожие школы"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
-                                    "файлов parameters/, например «context: {similar: {k: 5}}»"),
+        xlsx: Path = typer.Option(
+            None, "--xlsx", help="Книга Excel: контекст, профили кластеров, модель, похожие школы"
+        ),
+        config: Path = typer.Option(
+            None,
+            "--config",
+            help="YAML с изменениями параметров: разделы по именам "
+            "файлов parameters/, например «context: {similar: {k: 5}}»",
+        ),
         method: str = typer.Option(None, "--method", help="Метод кластеризации: kmeans, ward, gmm"),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
@@ -46,7 +53,9 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.outputs import write_workbook
 
         # «--method» is context.yaml's clustering.method, as a --config file would set it
-        overrides = overrides_with_option(config, "context", "clustering", "method", method, load_context_config)
+        overrides = overrides_with_option(
+            config, "context", "clustering", "method", method, load_context_config
+        )
         ds = load_or_exit(data_dir, year)
         run = run_stages(ds, year, "lo_2018", overrides, ["context"], cluster_stability=True)
         exc = run.cause("context")
@@ -56,9 +65,12 @@ def register(app: typer.Typer) -> None:
             sch["context_missing_reason"] = run.log.failures["context"]
             write_reader_csv(sch, csv, COLUMN_LABELS, ids)
             if xlsx is not None:  # a promised file is written too, with the same reason
-                write_workbook({"Контекст": sch}, xlsx,
-                               notes={"Контекст": f"Год {year}; {run.log.failures['context']}"},
-                               column_labels=COLUMN_LABELS)
+                write_workbook(
+                    {"Контекст": sch},
+                    xlsx,
+                    notes={"Контекст": f"Год {year}; {run.log.failures['context']}"},
+                    column_labels=COLUMN_LABELS,
+                )
             typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
             raise not_assessed(str(exc).removeprefix("не оценено: ")) from None
         if exc is not None:
@@ -71,30 +83,45 @@ def register(app: typer.Typer) -> None:
         model_ru = MODEL_NAMES_RU.get(em.model_used, em.model_used)
         note = f"Год {year}; данные: {ds.fingerprint}" + ("; СИНТЕТИЧЕСКИЕ ДАННЫЕ" if synthetic else "")
         if xlsx is not None:
-            model_note = (f"{note}; модель: {model_ru}; R² контекста = {em.r2:.3f}"
-                          + (f"; {em.reason}" if em.reason else ""))
+            model_note = f"{note}; модель: {model_ru}; R² контекста = {em.r2:.3f}" + (
+                f"; {em.reason}" if em.reason else ""
+            )
             params = em.params.drop(columns="feature") if "label" in em.params.columns else em.params
-            write_workbook({
-                "Контекст": rep.table,
-                "Профили кластеров": cl.profile,
-                "Не кластеризованы": rep.excluded,
-                "Похожие школы": rep.similar,
-                "Модель": params,
-            }, xlsx, notes={"Контекст": note, "Профили кластеров": f"{note}; метод {cl.method}, k = {cl.k}",
-                             "Не кластеризованы": note, "Похожие школы": note, "Модель": model_note},
-                column_labels={**COLUMN_LABELS, **_profile_labels(cl.context.labels)})
+            write_workbook(
+                {
+                    "Контекст": rep.table,
+                    "Профили кластеров": cl.profile,
+                    "Не кластеризованы": rep.excluded,
+                    "Похожие школы": rep.similar,
+                    "Модель": params,
+                },
+                xlsx,
+                notes={
+                    "Контекст": note,
+                    "Профили кластеров": f"{note}; метод {cl.method}, k = {cl.k}",
+                    "Не кластеризованы": note,
+                    "Похожие школы": note,
+                    "Модель": model_note,
+                },
+                column_labels={**COLUMN_LABELS, **_profile_labels(cl.context.labels)},
+            )
         st = cl.stability
-        stab = (f"устойчивость ARI = {st['ari_mean']:.2f} [{st['ari_low']:.2f}; {st['ari_high']:.2f}]"
-                if st["n_boot"] else "устойчивость не оценивалась (clustering.stability.n_boot = 0)")
+        stab = (
+            f"устойчивость ARI = {st['ari_mean']:.2f} [{st['ari_low']:.2f}; {st['ari_high']:.2f}]"
+            if st["n_boot"]
+            else "устойчивость не оценивалась (clustering.stability.n_boot = 0)"
+        )
         typer.echo(f"Кластеры ({cl.method}, k = {cl.k}); {stab}")
         for _, r in cl.profile.iterrows():
             typer.echo(f"  {r['cluster']}. {r['cluster_name']} (школ: {r['n_schools']})")
         typer.echo(f"Модель ожидаемых результатов: {model_ru}, R² контекста = {em.r2:.3f}")
         if em.reason:
             typer.echo(f"  {em.reason}")
-        typer.echo(f"Резильентных школ: {int(rep.table['resilient'].sum())}; ниже ожидаемого при благоприятном "
-                   f"контексте: {int(rep.table['underperforming_favourable'].sum())}; "
-                   f"исключено из-за пропусков: {len(rep.excluded)}")
+        typer.echo(
+            f"Резильентных школ: {int(rep.table['resilient'].sum())}; ниже ожидаемого при благоприятном "
+            f"контексте: {int(rep.table['underperforming_favourable'].sum())}; "
+            f"исключено из-за пропусков: {len(rep.excluded)}"
+        )
         for line in rep.coverage_ru():
             typer.echo(f"  {line}")
         if synthetic:
@@ -102,8 +129,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Таблица: {csv}" + (f"; книга: {xlsx}" if xlsx else ""))
         n_model, n_all = int(tab["residual"].notna().sum()), len(tab)
         if n_model * 2 < n_all:
-            raise not_assessed(f"ожидаемые результаты рассчитаны только для {n_model} из {n_all} школ "
-                               "(у остальных нет данных контекста или результатов)")
+            raise not_assessed(
+                f"ожидаемые результаты рассчитаны только для {n_model} из {n_all} школ "
+                "(у остальных нет данных контекста или результатов)"
+            )
 
 
 def _profile_labels(features: dict[str, str]) -> dict[str, str]:

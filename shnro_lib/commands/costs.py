@@ -17,9 +17,15 @@ def register(app: typer.Typer) -> None:
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
         year: int = typer.Option(..., "--year", help="Год анализа"),
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на школу"),
-        bootstrap: int = typer.Option(None, "--bootstrap", help="Повторений бутстрепа DEA (0 — без интервалов)"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров по именам файлов "
-                                    "(например, «costs: {dea: {use_context_input: false}}»)"),
+        bootstrap: int = typer.Option(
+            None, "--bootstrap", help="Повторений бутстрепа DEA (0 — без интервалов)"
+        ),
+        config: Path = typer.Option(
+            None,
+            "--config",
+            help="YAML с изменениями параметров по именам файлов "
+            "(например, «costs: {dea: {use_context_input: false}}»)",
+        ),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Расходы на обучающегося против результата с учётом контекста; эффективность DEA; квадранты."""
@@ -38,7 +44,9 @@ def register(app: typer.Typer) -> None:
         from shnro_lib.labels import money_labels
 
         # «--bootstrap» is costs.yaml's dea.bootstrap_reps, as a --config file would set it
-        overrides = overrides_with_option(config, "costs", "dea", "bootstrap_reps", bootstrap, load_costs_config)
+        overrides = overrides_with_option(
+            config, "costs", "dea", "bootstrap_reps", bootstrap, load_costs_config
+        )
         ds = load_or_exit(data_dir, year)
         labels = money_labels(ds.facts.currency_ru)
         # the batch's stages: the expected results come from the context stage's model, not refitted

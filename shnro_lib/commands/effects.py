@@ -8,7 +8,7 @@ import typer
 
 from shnro_lib.commands._common import IDS_HELP
 
-NOT_ESTIMATED_EXIT = 4   # the analysis ran but could not estimate anything on these data
+NOT_ESTIMATED_EXIT = 4  # the analysis ran but could not estimate anything on these data
 
 
 def register(app: typer.Typer) -> None:
@@ -18,10 +18,18 @@ def register(app: typer.Typer) -> None:
     def effects(
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
         csv: Path = typer.Option(..., "--csv", help="Файл CSV: одна строка на метод оценки"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров по именам файлов "
-                                    "(например, «effects: {rtm: {bootstrap_reps: 100}}»)"),
-        seed: int = typer.Option(None, "--seed", help="Начальное число имитаций проверки на собственном плане "
-                                 "(по умолчанию — из parameters/effects.yaml)"),
+        config: Path = typer.Option(
+            None,
+            "--config",
+            help="YAML с изменениями параметров по именам файлов "
+            "(например, «effects: {rtm: {bootstrap_reps: 100}}»)",
+        ),
+        seed: int = typer.Option(
+            None,
+            "--seed",
+            help="Начальное число имитаций проверки на собственном плане "
+            "(по умолчанию — из parameters/effects.yaml)",
+        ),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
@@ -64,13 +72,17 @@ def register(app: typer.Typer) -> None:
         pref = tab[tab["preferred"].astype(bool)]
         if len(pref):
             r = pref.iloc[0]
-            typer.echo(f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): "
-                       f"{fmt_num(r['estimate_pp'], 2, signed=True)} п. п. [{fmt_num(r['ci_low_pp'], 2)}; "
-                       f"{fmt_num(r['ci_high_pp'], 2)}], {fmt_num(r['estimate_sd'], 3, signed=True)} SD. "
-                       f"Таблица: {csv}")
+            typer.echo(
+                f"Предпочтительная оценка ({ESTIMATORS_RU.get(r['estimator'], r['estimator'])}): "
+                f"{fmt_num(r['estimate_pp'], 2, signed=True)} п. п. [{fmt_num(r['ci_low_pp'], 2)}; "
+                f"{fmt_num(r['ci_high_pp'], 2)}], {fmt_num(r['estimate_sd'], 3, signed=True)} SD. "
+                f"Таблица: {csv}"
+            )
         else:
-            lead = ("Эффект при этом плане программы не идентифицируется надёжно"
-                    if det["self_check"]["verdict"] == "fail" else
-                    "Идентифицируется ли эффект при этом плане программы надёжно, не удалось установить")
+            lead = (
+                "Эффект при этом плане программы не идентифицируется надёжно"
+                if det["self_check"]["verdict"] == "fail"
+                else "Идентифицируется ли эффект при этом плане программы надёжно, не удалось установить"
+            )
             typer.echo(f"{lead}; см. строку «{ESTIMATORS_RU['range_valid']}» и примечания. Таблица: {csv}")
         typer.echo(det["self_check"]["note"])

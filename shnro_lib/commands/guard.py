@@ -18,8 +18,14 @@ from typer.exceptions import TyperException
 
 # what the command line itself reports (usage errors, a requested exit, Ctrl+C): typer carries its
 # own copy of click, so both families are named
-CLI_OUTCOMES = (typer.Exit, typer.Abort, TyperException, click.ClickException, click.exceptions.Exit,
-                click.exceptions.Abort)
+CLI_OUTCOMES = (
+    typer.Exit,
+    typer.Abort,
+    TyperException,
+    click.ClickException,
+    click.exceptions.Exit,
+    click.exceptions.Abort,
+)
 
 OUTPUT_OPTIONS = ("--out", "--csv", "--xlsx")
 CRASH_LOG_NAME = "shnro_ошибка.log"

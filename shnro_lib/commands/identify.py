@@ -22,13 +22,21 @@ def register(app: typer.Typer) -> None:
     def identify(
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
         year: int = typer.Option(..., "--year", help="Год идентификации (последний год окна)"),
-        rules: str = typer.Option("lo_2018", "--rules", help="Набор правил (имя в parameters/criteria) или путь к YAML"),
+        rules: str = typer.Option(
+            "lo_2018", "--rules", help="Набор правил (имя в parameters/criteria) или путь к YAML"
+        ),
         out: Path = typer.Option(..., "--out", help="Файл Excel (.xlsx)"),
         csv: Path = typer.Option(None, "--csv", help="Дополнительно: таблица по региону в CSV"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменёнными параметрами: разделы criteria "
-                                                           "(выбранный набор правил) и indices"),
-        sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity",
-                                         help="Лист «Чувствительность»: списки при других наборах правил и выборах"),
+        config: Path = typer.Option(
+            None,
+            "--config",
+            help="YAML с изменёнными параметрами: разделы criteria (выбранный набор правил) и indices",
+        ),
+        sensitivity: bool = typer.Option(
+            True,
+            "--sensitivity/--no-sensitivity",
+            help="Лист «Чувствительность»: списки при других наборах правил и выборах",
+        ),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
         """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам, критерии, полнота данных,
@@ -61,8 +69,13 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         ds = load_or_exit(data_dir, year)
         # the batch's stages: the sheets of sensitivity and stability read the same identification
-        run = run_stages(ds, year, rules, override,
-                         ["identify", "sensitivity", "ident_panel"] if sensitivity else ["identify"])
+        run = run_stages(
+            ds,
+            year,
+            rules,
+            override,
+            ["identify", "sensitivity", "ident_panel"] if sensitivity else ["identify"],
+        )
         for stage in ("identify", "sensitivity", "ident_panel") if sensitivity else ("identify",):
             if run.cause(stage) is not None:
                 raise failure_exit(run.cause(stage), "выявление", out)
@@ -91,20 +104,26 @@ def register(app: typer.Typer) -> None:
         notes["Критерии"] = "Критерии и пороги набора правил «" + r["title_ru"] + "»"
         if sensitivity:
             sheets["Чувствительность"] = _rule_titles(run.tables["sensitivity"])
-            notes["Чувствительность"] = (f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
-                                         "общих с основным списком при другом выборе; κ — согласие Коэна")
+            notes["Чувствительность"] = (
+                f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}Сколько школ и сколько "
+                "общих с основным списком при другом выборе; κ — согласие Коэна"
+            )
             sheets["Согласие наборов правил"] = _rule_titles(run.tables["sensitivity_kappa"])
             notes["Согласие наборов правил"] = "κ Коэна по признаку «ШНРО или нет» между наборами правил"
             panel = run.tables["ident_panel"]
             stab = stability_section_content(panel, year=year)
-            notes["Устойчивость"] = f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}" + " ".join(stab["sentences"])
+            notes["Устойчивость"] = f"{'СИНТЕТИЧЕСКИЕ ДАННЫЕ. ' if synthetic else ''}" + " ".join(
+                stab["sentences"]
+            )
             if stab["reason"]:
                 sheets["Устойчивость"] = _frame({"Устойчивость списка": stab["sentences"]})
             else:
                 sheets["Устойчивость"] = _stability_ru(stab["flip_rate"])
                 sheets["Правило k из n"] = _persistence_ru(stab["persistence"])
-                notes["Правило k из n"] = ("Школа в списке, если отбиралась не менее k раз за n последних лет: "
-                                           "меньше мелькания ценой полноты")
+                notes["Правило k из n"] = (
+                    "Школа в списке, если отбиралась не менее k раз за n последних лет: "
+                    "меньше мелькания ценой полноты"
+                )
         write_workbook(sheets, out, notes=notes, column_labels=labels)
         if csv is not None:
             write_reader_csv(table, csv, labels, ids)
@@ -148,8 +167,9 @@ def _rule_titles(df):
             continue
     if not titles:
         return df
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True)))
-                         + r")(?![\w-])")
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True))) + r")(?![\w-])"
+    )
 
     def sub(v):
         return pattern.sub(lambda m: titles[m.group(1)], v) if isinstance(v, str) else v
@@ -167,11 +187,27 @@ def _frame(data: dict):
 
 def _stability_ru(fr):
     out = fr.assign(year=fr["year"].astype("string").fillna("все годы"))
-    return out.rename(columns={"year": "Год", "listed": "В списке", "entered": "Вошли", "left": "Вышли",
-                               "turnover": "Смена списка", "reentered": "Вернулись",
-                               "flip_rate": "Вышли и вернулись (доля)"})
+    return out.rename(
+        columns={
+            "year": "Год",
+            "listed": "В списке",
+            "entered": "Вошли",
+            "left": "Вышли",
+            "turnover": "Смена списка",
+            "reentered": "Вернулись",
+            "flip_rate": "Вышли и вернулись (доля)",
+        }
+    )
 
 
 def _persistence_ru(tr):
-    return tr.rename(columns={"rule": "Правило", "listed": "В списке", "flip_rate": "Вышли и вернулись (доля)",
-                              "mean_turnover": "Смена списка", "recall": "Полнота", "precision": "Точность"})
+    return tr.rename(
+        columns={
+            "rule": "Правило",
+            "listed": "В списке",
+            "flip_rate": "Вышли и вернулись (доля)",
+            "mean_turnover": "Смена списка",
+            "recall": "Полнота",
+            "precision": "Точность",
+        }
+    )

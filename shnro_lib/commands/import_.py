@@ -21,13 +21,20 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         workbooks: list[Path] = typer.Argument(..., help="Книги Excel с выгрузками (широкие таблицы по ОО)"),
-        schools: Path = typer.Option(..., "--schools", help="Папка набора данных с таблицей «Школы» (или сам файл)"),
+        schools: Path = typer.Option(
+            ..., "--schools", help="Папка набора данных с таблицей «Школы» (или сам файл)"
+        ),
         out: Path = typer.Option(..., "--out", help="Папка для results.csv, review.xlsx и отчёта о загрузке"),
-        year: int = typer.Option(None, "--year", help="Год для листов без года; при листах по годам — только этот"),
-        procedure: str = typer.Option(None, "--procedure", help="Процедура: ЕГЭ, ОГЭ или ВПР (выбор рецепта)"),
+        year: int = typer.Option(
+            None, "--year", help="Год для листов без года; при листах по годам — только этот"
+        ),
+        procedure: str = typer.Option(
+            None, "--procedure", help="Процедура: ЕГЭ, ОГЭ или ВПР (выбор рецепта)"
+        ),
         recipe: Path = typer.Option(None, "--recipe", help="Свой рецепт формы таблицы (YAML)"),
-        matches: list[Path] = typer.Option(None, "--matches",
-                                           help="CSV подтверждённых сопоставлений (наименование → код ОО)"),
+        matches: list[Path] = typer.Option(
+            None, "--matches", help="CSV подтверждённых сопоставлений (наименование → код ОО)"
+        ),
     ) -> None:
         """Импорт выгрузки РЦОИ/ФИС ОКО: сопоставить школы с «Школы» и записать results.csv.
 
@@ -61,7 +68,10 @@ def register(app: typer.Typer) -> None:
         if procedure is not None:
             recipes = [r for r in recipes if r.procedure.casefold() == procedure.strip().casefold()]
             if not recipes:
-                fail(f"нет рецепта для процедуры «{procedure}» (есть: ЕГЭ, ОГЭ, ВПР или свой --recipe)", EXIT_USAGE)
+                fail(
+                    f"нет рецепта для процедуры «{procedure}» (есть: ЕГЭ, ОГЭ, ВПР или свой --recipe)",
+                    EXIT_USAGE,
+                )
         for workbook in workbooks:
             if not workbook.is_file():
                 fail(f"файл не найден: {workbook}")
@@ -84,8 +94,11 @@ def register(app: typer.Typer) -> None:
             outcomes = []
             for workbook in workbooks:
                 try:
-                    outcomes.append(import_workbook(workbook, sch, recipes, year=year, confirmed=confirmed,
-                                                    settings=settings))
+                    outcomes.append(
+                        import_workbook(
+                            workbook, sch, recipes, year=year, confirmed=confirmed, settings=settings
+                        )
+                    )
                 except DataError as exc:
                     fail(f"выгрузка «{workbook.name}» не импортирована:\n{exc}")
             outcome = combine(outcomes)
@@ -100,10 +113,18 @@ def register(app: typer.Typer) -> None:
         if paths:
             report += "Подтверждённые сопоставления: " + ", ".join(str(p) for p in paths) + "\n"
         acc = outcome.accounting.rename(columns=ACCOUNT_COLUMNS)
-        write_workbook({"На проверку": review_table(outcome, settings.candidates),
-                        "Сопоставленные": matches_table(outcome), "Отчёт о загрузке": acc}, out / "review.xlsx",
-                       notes={"На проверку": "Строки выгрузок, не вошедшие в results.csv: школа не найдена "
-                                             "или не определена однозначно"})
+        write_workbook(
+            {
+                "На проверку": review_table(outcome, settings.candidates),
+                "Сопоставленные": matches_table(outcome),
+                "Отчёт о загрузке": acc,
+            },
+            out / "review.xlsx",
+            notes={
+                "На проверку": "Строки выгрузок, не вошедшие в results.csv: школа не найдена "
+                "или не определена однозначно"
+            },
+        )
         write_csv(to_confirm_table(outcome), out / "matches_to_confirm.csv", sep=";")
         atomic_write_text(out / "load_report.txt", report)
         typer.echo(report.rstrip())

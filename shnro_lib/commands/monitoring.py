@@ -16,8 +16,12 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(..., "--year", help="Год мониторинга (последний год таблиц)"),
         xlsx: Path = typer.Option(..., "--xlsx", help="Файл Excel (.xlsx)"),
         rules: str = typer.Option("lo_2018", "--rules", help="Набор правил идентификации"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: разделы по именам "
-                                    "файлов parameters/, например «monitoring: {indicators: {...}}»"),
+        config: Path = typer.Option(
+            None,
+            "--config",
+            help="YAML с изменениями параметров: разделы по именам "
+            "файлов parameters/, например «monitoring: {indicators: {...}}»",
+        ),
         figure: Path = typer.Option(None, "--figure", help="Дополнительно: цветная сетка статусов (.png)"),
     ) -> None:
         """Мониторинг ШНРО/ШНСУ: показатели по региону и муниципалитетам, статус целей, переходы школ."""
@@ -65,9 +69,13 @@ def register(app: typer.Typer) -> None:
         names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]
         trajectories.insert(1, "name", trajectories["school_id"].map(names))
         traj_labels = dict(mon.COLUMN_LABELS_RU, status_ru="Статус", status="Статус (код)")
-        sheets = {"Регион по годам": region, f"Показатели {year}": cur, "Статус целей": grid,
-                  "Все годы": table.drop(columns=["status"]),
-                  "Траектории школ": trajectories}
+        sheets = {
+            "Регион по годам": region,
+            f"Показатели {year}": cur,
+            "Статус целей": grid,
+            "Все годы": table.drop(columns=["status"]),
+            "Траектории школ": trajectories,
+        }
         notes = dict.fromkeys(sheets, note)
         if len(years) > 1:
             tm = mon.transition_matrix(ident, years[-2], year, cfg).reset_index()
@@ -88,15 +96,22 @@ def register(app: typer.Typer) -> None:
         prefix = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
         counts = reg["status_ru"].value_counts().sort_index()
         n_value = int(reg["value"].notna().sum())
-        typer.echo(prefix + f"Показателей: {len(reg)}; рассчитано по региону: {n_value}; статус: "
-                   + ", ".join(f"{k} — {v}" for k, v in counts.items()))
+        typer.echo(
+            prefix
+            + f"Показателей: {len(reg)}; рассчитано по региону: {n_value}; статус: "
+            + ", ".join(f"{k} — {v}" for k, v in counts.items())
+        )
         for _, r in reg[reg["value"].isna()].iterrows():
             typer.echo(f"  «{r['title_ru']}»: — ({r['note'] or r['status_ru']})")
         if targets is None:
-            typer.echo("Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается.")
+            typer.echo(
+                "Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается."
+            )
         typer.echo(f"Записано: {xlsx}")
         head = reg[reg["indicator"] == "shnro_share"]
         if n_value == 0:
             raise not_assessed(f"ни один показатель мониторинга за {year} г. не рассчитан")
         if len(head) and head["value"].isna().all():
-            raise not_assessed(f"доля ШНРО за {year} г.: {head['note'].iloc[0] or 'категории школ не определены'}")
+            raise not_assessed(
+                f"доля ШНРО за {year} г.: {head['note'].iloc[0] or 'категории школ не определены'}"
+            )

@@ -25,19 +25,26 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(..., "--year", help="Отчётный год"),
         out: Path = typer.Option(..., "--out", help="Папка для отчётов"),
         workers: int = typer.Option(0, "--workers", help="Число параллельных процессов (0 — все ядра)"),
-        municipality: list[str] = typer.Option(None, "--municipality",
-                                               help="Построить только для этого муниципалитета (можно повторять)"),
+        municipality: list[str] = typer.Option(
+            None, "--municipality", help="Построить только для этого муниципалитета (можно повторять)"
+        ),
         rules: str = typer.Option("lo_2018", "--rules", help="Правила идентификации (parameters/criteria)"),
-        config: Path = typer.Option(None, "--config", help="YAML с изменениями параметров: {имя файла: значения}"),
+        config: Path = typer.Option(
+            None, "--config", help="YAML с изменениями параметров: {имя файла: значения}"
+        ),
         cache_dir: Path = typer.Option(None, "--cache-dir", help="Папка кэша (по умолчанию OUT/.cache)"),
         no_pdf: bool = typer.Option(False, "--no-pdf", help="Не печатать сборник в PDF"),
         no_school_pages: bool = typer.Option(False, "--no-school-pages", help="Не строить профили школ"),
-        force: bool = typer.Option(False, "--force",
-                                   help="Построить все отчёты заново (иначе готовые и актуальные берутся "
-                                        "из прошлого запуска)"),
+        force: bool = typer.Option(
+            False,
+            "--force",
+            help="Построить все отчёты заново (иначе готовые и актуальные берутся из прошлого запуска)",
+        ),
         dask_scheduler: str = typer.Option(
-            None, "--dask-scheduler",
-            help="Выполнять тетради на кластере Dask: адрес планировщика (tcp://хост:8786) или local"),
+            None,
+            "--dask-scheduler",
+            help="Выполнять тетради на кластере Dask: адрес планировщика (tcp://хост:8786) или local",
+        ),
     ) -> None:
         """Построить все отчёты пакетом: муниципальные (HTML + Excel), региональный, сборник (HTML + PDF).
 
@@ -63,15 +70,30 @@ def register(app: typer.Typer) -> None:
                 from distributed import Client, LocalCluster
 
                 if dask_scheduler == "local":
-                    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
+                    cluster = LocalCluster(
+                        n_workers=workers or os.cpu_count() or 2,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                     client = Client(cluster)
                 else:
                     client = Client(dask_scheduler)
-            result = run_batch(data_dir, year, out, rules=rules, municipalities=municipality or None,
-                               workers=workers or None, cache_dir=cache_dir, pdf=not no_pdf, force=force,
-                               executor=client, school_pages=not no_school_pages, overrides=overrides)
+            result = run_batch(
+                data_dir,
+                year,
+                out,
+                rules=rules,
+                municipalities=municipality or None,
+                workers=workers or None,
+                cache_dir=cache_dir,
+                pdf=not no_pdf,
+                force=force,
+                executor=client,
+                school_pages=not no_school_pages,
+                overrides=overrides,
+            )
         except BatchInterrupted as exc:
             interrupted = exc
         except DataError as exc:

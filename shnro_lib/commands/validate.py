@@ -13,8 +13,12 @@ def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
         data_dir: Path = typer.Argument(..., help="Папка с набором данных"),
-        mapping: list[Path] = typer.Option(None, "--mapping", help="Дополнительный YAML с соответствием заголовков"),
-        examples: int = typer.Option(3, "--examples", help="Сколько первых примеров показывать для каждого вида (0 — все)"),
+        mapping: list[Path] = typer.Option(
+            None, "--mapping", help="Дополнительный YAML с соответствием заголовков"
+        ),
+        examples: int = typer.Option(
+            3, "--examples", help="Сколько первых примеров показывать для каждого вида (0 — все)"
+        ),
     ) -> None:
         """Проверить набор данных: код 0, если ошибок нет; код 1 и все проблемы по видам — если есть."""
         from shnro_lib.io import DataError, load_dataset

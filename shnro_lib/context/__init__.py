@@ -24,21 +24,39 @@ Main entry points
 from .clusters import ClusterResult, cluster_analysis, cluster_profile, cluster_schools, clusters_across_years
 from .expected import ExpectedModel, expected_results, fit_expected_model, flag_resilient
 from .features import (
-                       ALLOWED_TABLES,
-                       REGION_ROW,
-                       ContextFeatures,
-                       ContextNotAssessed,
-                       context_features,
-                       load_context_config,
-                       pca_index,
+    ALLOWED_TABLES,
+    REGION_ROW,
+    ContextFeatures,
+    ContextNotAssessed,
+    context_features,
+    load_context_config,
+    pca_index,
 )
 from .similar import plot_similar_schools, similar_schools, yearly_result_index
 from .table import ContextReport, context_analysis, context_method_ru, context_table
 
 __all__ = [
-    "ALLOWED_TABLES", "REGION_ROW", "ClusterResult", "ContextFeatures", "ContextNotAssessed", "ContextReport", "ExpectedModel",
-    "cluster_analysis", "cluster_profile", "cluster_schools", "clusters_across_years", "context_analysis",
-    "context_features", "context_method_ru", "context_table", "expected_results", "fit_expected_model",
-    "flag_resilient", "load_context_config", "pca_index", "plot_similar_schools", "similar_schools",
+    "ALLOWED_TABLES",
+    "REGION_ROW",
+    "ClusterResult",
+    "ContextFeatures",
+    "ContextNotAssessed",
+    "ContextReport",
+    "ExpectedModel",
+    "cluster_analysis",
+    "cluster_profile",
+    "cluster_schools",
+    "clusters_across_years",
+    "context_analysis",
+    "context_features",
+    "context_method_ru",
+    "context_table",
+    "expected_results",
+    "fit_expected_model",
+    "flag_resilient",
+    "load_context_config",
+    "pca_index",
+    "plot_similar_schools",
+    "similar_schools",
     "yearly_result_index",
 ]

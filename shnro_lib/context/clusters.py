@@ -24,6 +24,7 @@ _AFTER_PREFIXES = ("с ", "со ", "в ", "на ", "вблизи ")
 
 # --------------------------------------------------------------------------- clustering
 
+
 @dataclass
 class ClusterResult:
     """Clusters of one year.
@@ -77,8 +78,9 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
             return labels, m
         m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X)
         return m.labels_, m
-    m = GaussianMixture(n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs,
-                        covariance_type=ccfg["gmm_covariance"]).fit(X)
+    m = GaussianMixture(
+        n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs, covariance_type=ccfg["gmm_covariance"]
+    ).fit(X)
     return m.predict(X), m
 
 
@@ -111,9 +113,16 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
         else:
             # silhouette is O(n^2): on large data it is estimated on a random sample of schools
             size = int(ccfg["silhouette_sample_size"])
-            sil = (silhouette_score(X, labels, sample_size=size if len(X) > size else None,
-                                    random_state=int(ccfg["random_state"]))
-                   if len(set(labels)) > 1 else np.nan)
+            sil = (
+                silhouette_score(
+                    X,
+                    labels,
+                    sample_size=size if len(X) > size else None,
+                    random_state=int(ccfg["random_state"]),
+                )
+                if len(set(labels)) > 1
+                else np.nan
+            )
             rows.append({"k": k, "silhouette": float(sil)})
     scores = pd.DataFrame(rows)
     if scores.empty:
@@ -164,12 +173,21 @@ def _bootstrap_ari(method: str, X: np.ndarray, k: int, labels: np.ndarray, ccfg:
         aris.append(adjusted_rand_score(labels[idx], lab_b))
     a = np.array(aris)
     ci = float(scfg["ci"])
-    return {"ari_mean": float(a.mean()), "ari_low": float(np.quantile(a, (1 - ci) / 2)),
-            "ari_high": float(np.quantile(a, 1 - (1 - ci) / 2)), "n_boot": n_boot}
+    return {
+        "ari_mean": float(a.mean()),
+        "ari_low": float(np.quantile(a, (1 - ci) / 2)),
+        "ari_high": float(np.quantile(a, 1 - (1 - ci) / 2)),
+        "n_boot": n_boot,
+    }
 
 
-def cluster_analysis(dataset, year: int, method: str | None = None,
-                     config: str | Path | Mapping | None = None, stability: bool = True) -> ClusterResult:
+def cluster_analysis(
+    dataset,
+    year: int,
+    method: str | None = None,
+    config: str | Path | Mapping | None = None,
+    stability: bool = True,
+) -> ClusterResult:
     """Cluster the schools of ``year`` by their standardised context.
 
     Parameters
@@ -205,21 +223,45 @@ def cluster_analysis(dataset, year: int, method: str | None = None,
     dup = pd.Series(names).duplicated(keep=False)
     for c in dup[dup].index:
         names[c] = f"{names[c]} (группа {c})"
-    out = pd.DataFrame({"school_id": Xdf.index.astype("string"), "cluster": labels,
-                        "cluster_name": [names[c] for c in labels]})
+    out = pd.DataFrame(
+        {
+            "school_id": Xdf.index.astype("string"),
+            "cluster": labels,
+            "cluster_name": [names[c] for c in labels],
+        }
+    )
     out["cluster"] = out["cluster"].astype("Int64")
     raw_means = cf.imputed.loc[Xdf.index, Xdf.columns].groupby(labels).mean()
-    profile = pd.DataFrame({"cluster": zmeans.index, "cluster_name": [names[c] for c in zmeans.index],
-                            "n_schools": pd.Series(labels).value_counts().reindex(zmeans.index).to_numpy()})
+    profile = pd.DataFrame(
+        {
+            "cluster": zmeans.index,
+            "cluster_name": [names[c] for c in zmeans.index],
+            "n_schools": pd.Series(labels).value_counts().reindex(zmeans.index).to_numpy(),
+        }
+    )
     for f in Xdf.columns:
         profile[f"z_{f}"] = zmeans[f].round(3).to_numpy()
     for f in Xdf.columns:
         profile[f"mean_{f}"] = raw_means[f].round(4).to_numpy()
-    stab = _bootstrap_ari(method, X, k, labels, ccfg) if stability and k > 1 else {
-        "ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
-    return ClusterResult(labels=out, profile=profile.reset_index(drop=True), k_scores=scores, k=k,
-                         method=method, stability=stab, excluded=cf.excluded, features=list(Xdf.columns),
-                         context=cf, centroids=zmeans, model=model, notes=notes)
+    stab = (
+        _bootstrap_ari(method, X, k, labels, ccfg)
+        if stability and k > 1
+        else {"ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
+    )
+    return ClusterResult(
+        labels=out,
+        profile=profile.reset_index(drop=True),
+        k_scores=scores,
+        k=k,
+        method=method,
+        stability=stab,
+        excluded=cf.excluded,
+        features=list(Xdf.columns),
+        context=cf,
+        centroids=zmeans,
+        model=model,
+        notes=notes,
+    )
 
 
 def _cluster_notes(n: int, k: int, ccfg: dict) -> list[str]:
@@ -229,32 +271,44 @@ def _cluster_notes(n: int, k: int, ccfg: dict) -> list[str]:
     min_size, warn = int(ccfg["min_cluster_size"]), int(ccfg["few_schools_warning"])
     out = []
     if k == 1:
-        out.append(f"Кластеры не выделены: школ с данными о контексте {fmt_int(n)}, а в каждом кластере должно "
-                   f"быть не меньше {fmt_int(min_size)} школ; все школы образуют одну группу.")
+        out.append(
+            f"Кластеры не выделены: школ с данными о контексте {fmt_int(n)}, а в каждом кластере должно "
+            f"быть не меньше {fmt_int(min_size)} школ; все школы образуют одну группу."
+        )
     elif ccfg["k"] and k < int(ccfg["k"]):
-        out.append(f"Число кластеров уменьшено с {fmt_int(ccfg['k'])} до {fmt_int(k)}: в каждом кластере должно "
-                   f"быть не меньше {fmt_int(min_size)} школ.")
+        out.append(
+            f"Число кластеров уменьшено с {fmt_int(ccfg['k'])} до {fmt_int(k)}: в каждом кластере должно "
+            f"быть не меньше {fmt_int(min_size)} школ."
+        )
     if n < warn:
-        out.append(f"Школ с данными о контексте мало ({fmt_int(n)}, меньше {fmt_int(warn)}): кластеры и их "
-                   "названия ориентировочные.")
+        out.append(
+            f"Школ с данными о контексте мало ({fmt_int(n)}, меньше {fmt_int(warn)}): кластеры и их "
+            "названия ориентировочные."
+        )
     return out
 
 
-def cluster_schools(dataset, year: int, method: str | None = None,
-                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def cluster_schools(
+    dataset, year: int, method: str | None = None, config: str | Path | Mapping | None = None
+) -> pd.DataFrame:
     """``school_id, cluster, cluster_name`` for every clustered school (see :func:`cluster_analysis`)."""
     return cluster_analysis(dataset, year, method, config, stability=False).labels
 
 
-def cluster_profile(dataset, year: int, method: str | None = None,
-                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def cluster_profile(
+    dataset, year: int, method: str | None = None, config: str | Path | Mapping | None = None
+) -> pd.DataFrame:
     """The profile behind the cluster names (see :attr:`ClusterResult.profile`)."""
     return cluster_analysis(dataset, year, method, config, stability=False).profile
 
 
-def clusters_across_years(dataset, reference_year: int | None = None, years: list[int] | None = None,
-                          method: str | None = None,
-                          config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def clusters_across_years(
+    dataset,
+    reference_year: int | None = None,
+    years: list[int] | None = None,
+    method: str | None = None,
+    config: str | Path | Mapping | None = None,
+) -> pd.DataFrame:
     """Assign each year's context to the clusters of the reference year.
 
     Each year's features are standardised with the reference year's constants and assigned

@@ -26,6 +26,7 @@ from .features import (
 
 # --------------------------------------------------------------------------- expected results
 
+
 @dataclass
 class ExpectedModel:
     """Context-adjusted results of one year.
@@ -90,7 +91,9 @@ def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
             if not conv:
                 rec["note"] = "не сошёлся"
             elif not np.isfinite(re_var) or re_var <= min_ratio * scale:
-                rec["note"] = (f"дисперсия муниципального эффекта ≈ 0 ({re_var:.2e} при остаточной {scale:.2e})")
+                rec["note"] = (
+                    f"дисперсия муниципального эффекта ≈ 0 ({re_var:.2e} при остаточной {scale:.2e})"
+                )
             elif not np.all(np.isfinite(bse)):
                 rec["note"] = "неопределённые стандартные ошибки"
             else:
@@ -100,8 +103,11 @@ def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
                 return res, opt, attempts
         except Exception as exc:  # noqa: BLE001 — any optimiser failure means "try the next one"
             # a library's own message is English: the user reads what happened, in Russian
-            rec["note"] = ("подгонка не удалась: вырожденная матрица (признаки почти линейно зависимы)"
-                           if isinstance(exc, np.linalg.LinAlgError) else "подгонка не удалась (численная ошибка)")
+            rec["note"] = (
+                "подгонка не удалась: вырожденная матрица (признаки почти линейно зависимы)"
+                if isinstance(exc, np.linalg.LinAlgError)
+                else "подгонка не удалась (численная ошибка)"
+            )
         attempts.append(rec)
     return None, None, attempts
 
@@ -158,8 +164,10 @@ def _with_prior_score(dataset, Xall: pd.DataFrame, window: list[int]) -> tuple[p
     n_missing = int(z.isna().sum())
     out = Xall.copy()
     out["prior_score"] = z.fillna(0.0).to_numpy()
-    note = ("Ожидаемый результат учитывает предшествующий результат (prior_score) как ковариату: "
-            "отклонение показывает прогресс относительно исходного уровня, а не только контекст.")
+    note = (
+        "Ожидаемый результат учитывает предшествующий результат (prior_score) как ковариату: "
+        "отклонение показывает прогресс относительно исходного уровня, а не только контекст."
+    )
     if n_missing:
         note += f" У {n_missing} школ предшествующего результата нет — для них взято среднее по региону."
     return out, [note]
@@ -207,17 +215,21 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     n_muni = int(muni.nunique())
     if len(data) < len(feats) + 3:
         # too few schools to fit is a fact of the data set, not an error of the input
-        raise ContextNotAssessed(f"слишком мало школ с результатами и контекстом ({len(data)}) для модели "
-                                 f"ожидаемых результатов с {len(feats)} признаками (нужно не меньше "
-                                 f"{len(feats) + 3})")
+        raise ContextNotAssessed(
+            f"слишком мало школ с результатами и контекстом ({len(data)}) для модели "
+            f"ожидаемых результатов с {len(feats)} признаками (нужно не меньше "
+            f"{len(feats) + 3})"
+        )
     groups = pd.Categorical(muni.to_numpy()).codes
     res, opt, attempts = (None, None, [])
     reason = ""
     if n_muni >= 3:
         res, opt, attempts = _mixedlm_attempts(y, X, groups, mcfg)
         if res is not None and opt != attempts[0]["optimizer"]:
-            reason = (f"MixedLM с оптимизатором {attempts[0]['optimizer']}: {attempts[0]['note']}; "
-                      f"принята подгонка с оптимизатором {opt}.")
+            reason = (
+                f"MixedLM с оптимизатором {attempts[0]['optimizer']}: {attempts[0]['note']}; "
+                f"принята подгонка с оптимизатором {opt}."
+            )
     else:
         reason = f"Муниципалитетов меньше трёх ({n_muni}): случайный муниципальный эффект не оценивается."
     re_var = np.nan
@@ -231,7 +243,9 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         resid_var = float(res.scale)
         blup = {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}
         code_of = dict(zip(muni.to_numpy(), groups, strict=True))
-        municipal = cf.municipality.reindex(Xall.index).map(lambda m: blup.get(code_of.get(m), 0.0)).astype(float)
+        municipal = (
+            cf.municipality.reindex(Xall.index).map(lambda m: blup.get(code_of.get(m), 0.0)).astype(float)
+        )
         fitted_fixed = X @ beta
         vf = float(np.var(fitted_fixed))
         r2 = vf / (vf + re_var + resid_var)
@@ -243,16 +257,20 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         model_used = "mixedlm"
     else:
         if not reason:
-            reason = ("MixedLM вырожден при всех оптимизаторах ("
-                      + "; ".join(f"{a['optimizer']}: {a['note']}" for a in attempts)
-                      + "): муниципальный эффект не выявлен, использована МНК-регрессия "
-                      "с кластеризованными по муниципалитетам ошибками.")
+            reason = (
+                "MixedLM вырожден при всех оптимизаторах ("
+                + "; ".join(f"{a['optimizer']}: {a['note']}" for a in attempts)
+                + "): муниципальный эффект не выявлен, использована МНК-регрессия "
+                "с кластеризованными по муниципалитетам ошибками."
+            )
         ols0 = sm.OLS(y, X).fit()
         w = np.ones_like(y)
         if mcfg["ols_weighting"] == "precision":
-            tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se ** 2)), 1e-6)
-            w = 1.0 / (tau2 + se ** 2)
-        cov_kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
+            tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se**2)), 1e-6)
+            w = 1.0 / (tau2 + se**2)
+        cov_kw = (
+            {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
+        )
         fit = sm.WLS(y, X, weights=w).fit(**cov_kw)
         beta = np.asarray(fit.params)
         cov = np.asarray(fit.cov_params())
@@ -295,13 +313,33 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     tab = tab.rename_axis("school_id").reset_index()
     tab["school_id"] = tab["school_id"].astype("string")
     labels = ["Константа"] + [cf.labels.get(f, PRIOR_LABEL_RU if f == "prior_score" else f) for f in feats]
-    params = pd.DataFrame({"feature": ["const"] + feats, "label": labels, "coef": beta,
-                           "se": bse[: len(beta)], "p_value": pvals[: len(beta)]})
-    return ExpectedModel(table=tab, model_used=model_used, optimizer=opt, reason=reason,
-                         attempts=pd.DataFrame(attempts), r2=float(r2), r2_conditional=float(r2_cond),
-                         re_variance=re_var, residual_variance=float(resid_var), params=params,
-                         n_schools=int(len(data)), n_municipalities=n_muni, window=window, context=cf,
-                         year_shock_variance=float(shock_var), notes=notes)
+    params = pd.DataFrame(
+        {
+            "feature": ["const"] + feats,
+            "label": labels,
+            "coef": beta,
+            "se": bse[: len(beta)],
+            "p_value": pvals[: len(beta)],
+        }
+    )
+    return ExpectedModel(
+        table=tab,
+        model_used=model_used,
+        optimizer=opt,
+        reason=reason,
+        attempts=pd.DataFrame(attempts),
+        r2=float(r2),
+        r2_conditional=float(r2_cond),
+        re_variance=re_var,
+        residual_variance=float(resid_var),
+        params=params,
+        n_schools=int(len(data)),
+        n_municipalities=n_muni,
+        window=window,
+        context=cf,
+        year_shock_variance=float(shock_var),
+        notes=notes,
+    )
 
 
 def expected_results(dataset, year: int, config: str | Path | Mapping | None = None) -> pd.DataFrame:
@@ -331,12 +369,21 @@ def flag_resilient(table: pd.DataFrame, config: str | Path | Mapping | None = No
     ci = out.loc[have, "context_index"]
     lo_cut = ci.quantile(float(rcfg["bottom_share"])) if len(ci) else np.nan
     hi_cut = ci.quantile(1 - float(rcfg["top_share"])) if len(ci) else np.nan
-    out["resilient"] = (have & (out["context_index"] <= lo_cut) & (out["residual_ci_low"] > 0)).astype("boolean")
-    out["underperforming_favourable"] = (have & (out["context_index"] >= hi_cut)
-                                         & (out["residual_ci_high"] < 0)).astype("boolean")
-    status = np.where(out["resilient"].to_numpy(dtype=bool), "резильентная: результат выше ожидаемого "
-                      "при неблагоприятном контексте", "")
-    status = np.where(out["underperforming_favourable"].to_numpy(dtype=bool),
-                      "результат ниже ожидаемого при благоприятном контексте", status)
+    out["resilient"] = (have & (out["context_index"] <= lo_cut) & (out["residual_ci_low"] > 0)).astype(
+        "boolean"
+    )
+    out["underperforming_favourable"] = (
+        have & (out["context_index"] >= hi_cut) & (out["residual_ci_high"] < 0)
+    ).astype("boolean")
+    status = np.where(
+        out["resilient"].to_numpy(dtype=bool),
+        "резильентная: результат выше ожидаемого при неблагоприятном контексте",
+        "",
+    )
+    status = np.where(
+        out["underperforming_favourable"].to_numpy(dtype=bool),
+        "результат ниже ожидаемого при благоприятном контексте",
+        status,
+    )
     out["context_status"] = status
     return out

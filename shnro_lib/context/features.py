@@ -21,6 +21,7 @@ REGION_ROW = "__region__"
 
 # --------------------------------------------------------------------------- configuration
 
+
 def load_context_config(config: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The context configuration: ``parameters/context.yaml`` validated by :class:`ContextSettings`.
 
@@ -39,14 +40,18 @@ def load_context_config(config: str | Path | Mapping[str, Any] | None = None) ->
         raw, source = load_yaml(config) or {}, Path(config).name
     else:
         raw = load_yaml(parameters_dir() / "context.yaml") or {}
-        raw, source = deep_merge(raw, dict(config or {})), "context.yaml" + (" (с учётом --config)" if config else "")
+        raw, source = (
+            deep_merge(raw, dict(config or {})),
+            "context.yaml" + (" (с учётом --config)" if config else ""),
+        )
     # the one rule that is about the method, not the type: results are never context
     for name, spec in sorted((raw.get("features") or {}).items()):
         table = (spec or {}).get("table")
         if table not in ALLOWED_TABLES:
             raise SettingsError(
                 f"{source}: признак контекста «{name}»: таблица «{table}» недопустима (разрешены "
-                f"{', '.join(ALLOWED_TABLES)}; результаты не могут быть признаками контекста)")
+                f"{', '.join(ALLOWED_TABLES)}; результаты не могут быть признаками контекста)"
+            )
     return _validate_config(parse_settings(ContextSettings, raw, source).model_dump())
 
 
@@ -54,7 +59,9 @@ def _validate_config(cfg: dict) -> dict:
     for role in ("clustering", "model", "similar", "context_index"):
         for f in cfg[role]["features"] or []:
             if f not in cfg["features"]:
-                raise SettingsError(f"context.yaml: раздел «{role}»: признак «{f}» не описан в каталоге «features»")
+                raise SettingsError(
+                    f"context.yaml: раздел «{role}»: признак «{f}» не описан в каталоге «features»"
+                )
     return cfg
 
 
@@ -75,6 +82,7 @@ def _used_features(cfg: dict) -> list[str]:
 
 
 # --------------------------------------------------------------------------- features
+
 
 @dataclass
 class ContextFeatures:
@@ -113,8 +121,10 @@ class ContextFeatures:
         """One Russian line: which features were used and how many schools were assessed."""
         used = [self.labels.get(f, f) for f in self.z.columns]
         n_all = len(self.raw)
-        line = (f"Контекст {self.year} г.: признаков использовано {len(used)} из {len(used) + len(self.absent)} "
-                f"({', '.join(used) or '—'}); школ с контекстом {len(self.z)} из {n_all}")
+        line = (
+            f"Контекст {self.year} г.: признаков использовано {len(used)} из {len(used) + len(self.absent)} "
+            f"({', '.join(used) or '—'}); школ с контекстом {len(self.z)} из {n_all}"
+        )
         if len(self.excluded):
             line += f", без достаточных данных {len(self.excluded)}"
         return line + "."
@@ -132,8 +142,13 @@ class ContextNotAssessed(ValueError):
     """Context cannot be assessed on this data set; the message is the Russian reason."""
 
 
-TABLES_RU = {"context": "социальный контекст", "staff": "кадры", "resources": "ресурсы",
-             "territories": "территории", "schools": "справочник школ"}
+TABLES_RU = {
+    "context": "социальный контекст",
+    "staff": "кадры",
+    "resources": "ресурсы",
+    "territories": "территории",
+    "schools": "справочник школ",
+}
 
 
 def _column_present(dataset, table: str, column: str) -> bool:
@@ -201,8 +216,9 @@ def _territory_values(schools: pd.DataFrame, terr: pd.DataFrame, column: str) ->
     return out
 
 
-def context_features(dataset, year: int, config: str | Path | Mapping | None = None,
-                     reference: ContextFeatures | None = None) -> ContextFeatures:
+def context_features(
+    dataset, year: int, config: str | Path | Mapping | None = None, reference: ContextFeatures | None = None
+) -> ContextFeatures:
     """Build the context features of ``year``.
 
     Parameters
@@ -226,8 +242,8 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     year_used_parts = []
     kept_feats: list[str] = []
     latest_cache: dict[str, pd.DataFrame] = {}
-    absent: list[str] = []        # not collected in this data set (table or column missing, or all empty)
-    empty_year: list[str] = []    # collected, but no value for this year or earlier
+    absent: list[str] = []  # not collected in this data set (table or column missing, or all empty)
+    empty_year: list[str] = []  # collected, but no value for this year or earlier
     for f in feats:
         spec = catalog[f]
         table, column = spec["table"], spec["column"]
@@ -243,12 +259,21 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
                 latest = _latest_rows(dataset.get(table), year, cfg["year_fallback"])
                 latest_cache[table] = latest
                 if len(latest):
-                    year_used_parts.append(pd.DataFrame({
-                        "school_id": latest.index, "table": table, "year_used": latest["year"].to_numpy()}))
+                    year_used_parts.append(
+                        pd.DataFrame(
+                            {
+                                "school_id": latest.index,
+                                "table": table,
+                                "year_used": latest["year"].to_numpy(),
+                            }
+                        )
+                    )
                     n_fb = int((latest["year"] < int(year)).sum())
                     if n_fb:
-                        notes.append(f"Таблица «{table}»: нет данных за {year} г. у школ: {n_fb}; "
-                                     f"взяты последние более ранние (самый ранний — {int(latest['year'].min())} г.).")
+                        notes.append(
+                            f"Таблица «{table}»: нет данных за {year} г. у школ: {n_fb}; "
+                            f"взяты последние более ранние (самый ранний — {int(latest['year'].min())} г.)."
+                        )
             latest = latest_cache[table]
             col = latest[column] if len(latest) else pd.Series(dtype=float)
             values = _transform(col.reindex(schools.index), spec)
@@ -258,15 +283,22 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
         raw[f] = values
         kept_feats.append(f)
     if absent:
-        notes.append(f"Признаки, не собранные в этом наборе данных, не используются ({len(absent)} из {len(feats)}): "
-                     + _absent_ru(dataset, catalog, absent) + ".")
+        notes.append(
+            f"Признаки, не собранные в этом наборе данных, не используются ({len(absent)} из {len(feats)}): "
+            + _absent_ru(dataset, catalog, absent)
+            + "."
+        )
     if empty_year:
-        notes.append(f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
-                     + "; ".join(catalog[f]["label"] for f in empty_year) + ".")
+        notes.append(
+            f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
+            + "; ".join(catalog[f]["label"] for f in empty_year)
+            + "."
+        )
     if not kept_feats:
         raise ContextNotAssessed(
             "в наборе данных нет ни одного признака контекста из параметров (context.yaml): "
-            + _absent_ru(dataset, catalog, absent + empty_year))
+            + _absent_ru(dataset, catalog, absent + empty_year)
+        )
     raw = raw[kept_feats].astype(float)
 
     # --- missing values: exclusion rule
@@ -276,8 +308,11 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     share = miss.mean(axis=1)
     reasons = pd.Series("", index=raw.index, dtype=object)
     over = share > max_share
-    reasons[over] = [f"нет данных по {int(miss.loc[s].sum())} из {len(kept_feats)} признаков контекста "
-                     f"(допустимо не более {max_share:.0%})" for s in raw.index[over]]
+    reasons[over] = [
+        f"нет данных по {int(miss.loc[s].sum())} из {len(kept_feats)} признаков контекста "
+        f"(допустимо не более {max_share:.0%})"
+        for s in raw.index[over]
+    ]
     if mcfg["per_table"]:
         by_table: dict[str, list[str]] = {}
         for f in kept_feats:
@@ -288,14 +323,20 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
             tshare = miss[fs].mean(axis=1)
             bad = (tshare > max_share) & ~over
             for s in raw.index[bad]:
-                reasons[s] = (f"в таблице «{table}» нет данных по {int(miss.loc[s, fs].sum())} из {len(fs)} "
-                              f"признаков (допустимо не более {max_share:.0%})")
+                reasons[s] = (
+                    f"в таблице «{table}» нет данных по {int(miss.loc[s, fs].sum())} из {len(fs)} "
+                    f"признаков (допустимо не более {max_share:.0%})"
+                )
             over = over | bad
-    excluded = pd.DataFrame({
-        "school_id": raw.index[over], "municipality": schools.loc[over, "municipality"].astype(str).to_numpy(),
-        "n_missing": miss.loc[over].sum(axis=1).astype(int).to_numpy(),
-        "share_missing": share[over].round(3).to_numpy(), "reason": reasons[over].to_numpy(),
-    })
+    excluded = pd.DataFrame(
+        {
+            "school_id": raw.index[over],
+            "municipality": schools.loc[over, "municipality"].astype(str).to_numpy(),
+            "n_missing": miss.loc[over].sum(axis=1).astype(int).to_numpy(),
+            "share_missing": share[over].round(3).to_numpy(),
+            "reason": reasons[over].to_numpy(),
+        }
+    )
     kept = raw.loc[~over].copy()
     muni = schools.loc[kept.index, "municipality"].astype(str)
 
@@ -309,13 +350,18 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
         imputed = imputed.fillna(kept.median())
         still = imputed.columns[imputed.isna().any()]
         if len(still):
-            notes.append("Признаки без единого значения у включённых школ исключены: "
-                         + ", ".join(catalog[f]["label"] for f in still) + ".")
+            notes.append(
+                "Признаки без единого значения у включённых школ исключены: "
+                + ", ".join(catalog[f]["label"] for f in still)
+                + "."
+            )
             imputed = imputed.drop(columns=still)
             kept_feats = [f for f in kept_feats if f not in still]
         where = "муниципалитета (или региона)" if by_muni else "региона"
-        notes.append(f"Пропуски заполнены медианой {where}: значений — {int(counts.sum())}, "
-                     f"школ — {int(kept.isna().any(axis=1).sum())}.")
+        notes.append(
+            f"Пропуски заполнены медианой {where}: значений — {int(counts.sum())}, "
+            f"школ — {int(kept.isna().any(axis=1).sum())}."
+        )
     if len(excluded):
         notes.append(f"Не включены в анализ из-за пропусков контекста школ: {len(excluded)}.")
 
@@ -330,16 +376,32 @@ def context_features(dataset, year: int, config: str | Path | Mapping | None = N
     z = (imputed - mean) / sd_safe
     const = z.columns[z.isna().all()]
     if len(const):
-        notes.append("Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + ".")
+        notes.append(
+            "Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + "."
+        )
         z = z.drop(columns=const)
     z = z.fillna(0.0)
-    year_used = (pd.concat(year_used_parts, ignore_index=True) if year_used_parts
-                 else pd.DataFrame(columns=["school_id", "table", "year_used"]))
+    year_used = (
+        pd.concat(year_used_parts, ignore_index=True)
+        if year_used_parts
+        else pd.DataFrame(columns=["school_id", "table", "year_used"])
+    )
     labels = {f: catalog[f]["label"] for f in kept_feats}
-    return ContextFeatures(year=int(year), raw=raw, imputed=imputed, z=z, municipality=muni,
-                           excluded=excluded, imputed_counts=counts, year_used=year_used,
-                           mean=mean, sd=sd, notes=notes, labels=labels,
-                           absent=[catalog[f]["label"] for f in absent + empty_year])
+    return ContextFeatures(
+        year=int(year),
+        raw=raw,
+        imputed=imputed,
+        z=z,
+        municipality=muni,
+        excluded=excluded,
+        imputed_counts=counts,
+        year_used=year_used,
+        mean=mean,
+        sd=sd,
+        notes=notes,
+        labels=labels,
+        absent=[catalog[f]["label"] for f in absent + empty_year],
+    )
 
 
 def _select(cf: ContextFeatures, feats: list[str]) -> pd.DataFrame:
@@ -351,13 +413,16 @@ def _select(cf: ContextFeatures, feats: list[str]) -> pd.DataFrame:
         raise ContextNotAssessed(f"ни у одной школы нет достаточных данных контекста за {cf.year} г.{top}")
     if not cols:
         have = ", ".join(cf.labels.get(f, f) for f in cf.z.columns) or "—"
-        raise ContextNotAssessed("в данных нет ни одного из признаков, выбранных для этого анализа в context.yaml "
-                                 f"({len(feats)} признаков); в наборе есть: {have}")
+        raise ContextNotAssessed(
+            "в данных нет ни одного из признаков, выбранных для этого анализа в context.yaml "
+            f"({len(feats)} признаков); в наборе есть: {have}"
+        )
     return cf.z[cols]
 
 
-def pca_index(cf: ContextFeatures, config: str | Path | Mapping | None = None,
-              features: list[str] | None = None) -> pd.Series:
+def pca_index(
+    cf: ContextFeatures, config: str | Path | Mapping | None = None, features: list[str] | None = None
+) -> pd.Series:
     """First principal component of the standardised features, oriented so higher = more favourable.
 
     The orientation uses the ``favourable`` signs of the catalogue: the component is flipped when

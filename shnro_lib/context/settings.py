@@ -25,7 +25,7 @@ class FeatureSpec(StrictSettings):
     favourable: Literal[-1, 0, 1]
     high: str
     low: str
-    value: str | None = None          # only for transform: indicator
+    value: str | None = None  # only for transform: indicator
 
 
 class MissingSettings(StrictSettings):

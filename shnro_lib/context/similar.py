@@ -13,8 +13,10 @@ from .features import _role_features, _select, context_features, load_context_co
 
 # --------------------------------------------------------------------------- similar schools
 
-def similar_schools(dataset, year: int, k: int | None = None,
-                    config: str | Path | Mapping | None = None) -> pd.DataFrame:
+
+def similar_schools(
+    dataset, year: int, k: int | None = None, config: str | Path | Mapping | None = None
+) -> pd.DataFrame:
     """The ``k`` nearest schools of every school by standardised context (like My School / ICSEA).
 
     Returns
@@ -32,8 +34,14 @@ def similar_schools(dataset, year: int, k: int | None = None,
     n = len(X)
     kk = min(k, n - 1)
     if kk <= 0:
-        out = pd.DataFrame({"school_id": pd.Series(dtype="string"), "similar_id": pd.Series(dtype="string"),
-                            "rank": pd.Series(dtype="Int64"), "distance": pd.Series(dtype=float)})
+        out = pd.DataFrame(
+            {
+                "school_id": pd.Series(dtype="string"),
+                "similar_id": pd.Series(dtype="string"),
+                "rank": pd.Series(dtype="Int64"),
+                "distance": pd.Series(dtype=float),
+            }
+        )
         out.attrs["features"] = list(X.columns)
         return out
     nn = NearestNeighbors(n_neighbors=min(kk + 1, n)).fit(X.to_numpy())
@@ -47,10 +55,15 @@ def similar_schools(dataset, year: int, k: int | None = None,
             rows_n.append(ids[j])
             rows_r.append(r)
             rows_d.append(round(float(d), 6))
-    out = pd.DataFrame({"school_id": pd.array(rows_s, dtype="string"),
-                        "similar_id": pd.array(rows_n, dtype="string"),
-                        "rank": pd.array(rows_r, dtype="Int64"), "distance": rows_d})
-    out.attrs["features"] = list(X.columns)   # which features the neighbours were found on
+    out = pd.DataFrame(
+        {
+            "school_id": pd.array(rows_s, dtype="string"),
+            "similar_id": pd.array(rows_n, dtype="string"),
+            "rank": pd.array(rows_r, dtype="Int64"),
+            "distance": rows_d,
+        }
+    )
+    out.attrs["features"] = list(X.columns)  # which features the neighbours were found on
     return out
 
 
@@ -69,8 +82,15 @@ def yearly_result_index(dataset, school_ids: list[str] | None = None) -> pd.Data
     return out[["school_id", "year", "result_index", "result_index_se"]]
 
 
-def plot_similar_schools(dataset, school_id: str, year: int, k: int | None = None,
-                         config: str | Path | Mapping | None = None, ax=None, synthetic: bool | None = None):
+def plot_similar_schools(
+    dataset,
+    school_id: str,
+    year: int,
+    k: int | None = None,
+    config: str | Path | Mapping | None = None,
+    ax=None,
+    synthetic: bool | None = None,
+):
     """Plot a school's yearly result index against its ``k`` most similar schools.
 
     Returns the matplotlib ``Axes``.
@@ -88,10 +108,20 @@ def plot_similar_schools(dataset, school_id: str, year: int, k: int | None = Non
         d = yr[yr["school_id"] == p].sort_values("year")
         ax.plot(d["year"], d["result_index"], color="0.75", lw=0.9, marker=".")
     med = yr[yr["school_id"].isin(peers)].groupby("year")["result_index"].median()
-    ax.plot(med.index, med.to_numpy(), color="tab:blue", lw=2, ls="--", label=f"медиана {len(peers)} похожих школ")
+    ax.plot(
+        med.index, med.to_numpy(), color="tab:blue", lw=2, ls="--", label=f"медиана {len(peers)} похожих школ"
+    )
     d = yr[yr["school_id"] == school_id].sort_values("year")
-    ax.errorbar(d["year"], d["result_index"], yerr=1.96 * d["result_index_se"], color="tab:red", lw=2.5,
-                marker="o", capsize=3, label=f"школа {school_id}")
+    ax.errorbar(
+        d["year"],
+        d["result_index"],
+        yerr=1.96 * d["result_index_se"],
+        color="tab:red",
+        lw=2.5,
+        marker="o",
+        capsize=3,
+        label=f"школа {school_id}",
+    )
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("Год")
     ax.set_ylabel("Индекс результатов (станд. ед.)")

@@ -18,6 +18,18 @@ from shnro_lib.costs.method import costs_method_ru
 from shnro_lib.costs.quality import COLUMNS, QUADRANTS, SPLIT_RU, cost_quality, plot_cost_quality
 from shnro_lib.costs.settings import CostsSettings, NotEstimated, load_costs_config
 
-__all__ = ["COLUMNS", "QUADRANTS", "SPLIT_RU", "CostsSettings", "NotEstimated", "cost_quality", "costs_method_ru",
-           "dea_efficiency", "load_costs_config", "plot_cost_quality", "programme_cost_effectiveness",
-           "silverman_bandwidth", "smoothed_draws"]
+__all__ = [
+    "COLUMNS",
+    "QUADRANTS",
+    "SPLIT_RU",
+    "CostsSettings",
+    "NotEstimated",
+    "cost_quality",
+    "costs_method_ru",
+    "dea_efficiency",
+    "load_costs_config",
+    "plot_cost_quality",
+    "programme_cost_effectiveness",
+    "silverman_bandwidth",
+    "smoothed_draws",
+]

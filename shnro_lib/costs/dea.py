@@ -12,12 +12,14 @@ def _phi_vrs(X: np.ndarray, Y: np.ndarray, x0: np.ndarray, y0: np.ndarray) -> fl
     n = X.shape[0]
     # variables: phi, lambda_1..n ; maximise phi
     c = np.r_[-1.0, np.zeros(n)]
-    A_in = np.hstack([np.zeros((X.shape[1], 1)), X.T])                 # sum l x <= x0
-    A_out = np.hstack([y0[:, None], -Y.T])                             # phi y0 - sum l y <= 0
+    A_in = np.hstack([np.zeros((X.shape[1], 1)), X.T])  # sum l x <= x0
+    A_out = np.hstack([y0[:, None], -Y.T])  # phi y0 - sum l y <= 0
     A_ub = np.vstack([A_in, A_out])
     b_ub = np.r_[x0, np.zeros(Y.shape[1])]
     A_eq = np.r_[0.0, np.ones(n)][None, :]
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=[(0, None)] * (n + 1), method="highs")
+    res = linprog(
+        c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=[(0, None)] * (n + 1), method="highs"
+    )
     return float(res.x[0]) if res.status == 0 else np.nan
 
 
@@ -42,18 +44,20 @@ def undominated(X: np.ndarray, Y: np.ndarray, chunk: int = 512) -> np.ndarray:
     order = np.lexsort(-Z.T[::-1])  # descending, first column first
     front = np.empty((0, Z.shape[1]))
     for start in range(0, n, chunk):
-        rows = order[start:start + chunk]
+        rows = order[start : start + chunk]
         z = Z[rows]
         ref = np.vstack([front, z])
-        dominated = ((ref[None, :, :] >= z[:, None, :]).all(axis=2)
-                     & (ref[None, :, :] > z[:, None, :]).any(axis=2)).any(axis=1)
+        dominated = (
+            (ref[None, :, :] >= z[:, None, :]).all(axis=2) & (ref[None, :, :] > z[:, None, :]).any(axis=2)
+        ).any(axis=1)
         keep[rows] = ~dominated
         front = np.vstack([front, z[~dominated]])
     return keep
 
 
-def _phi_many(X: np.ndarray, Y: np.ndarray, X0: np.ndarray, Y0: np.ndarray, block: int | None = None
-              ) -> np.ndarray:
+def _phi_many(
+    X: np.ndarray, Y: np.ndarray, X0: np.ndarray, Y0: np.ndarray, block: int | None = None
+) -> np.ndarray:
     """:func:`_phi_vrs` of every row of (X0, Y0) against the hull of (X, Y).
 
     The reference set is first reduced to its undominated units (:func:`undominated`; the optimum
@@ -71,13 +75,26 @@ def _phi_many(X: np.ndarray, Y: np.ndarray, X0: np.ndarray, Y0: np.ndarray, bloc
     out = np.full(X0.shape[0], np.nan)
     for start in range(0, X0.shape[0], block):
         units = range(start, min(start + block, X0.shape[0]))
-        A_ub = sparse.block_diag([np.vstack([np.hstack([np.zeros((p, 1)), X.T]),
-                                             np.hstack([Y0[o][:, None], -Y.T])]) for o in units], format="csr")
+        A_ub = sparse.block_diag(
+            [
+                np.vstack([np.hstack([np.zeros((p, 1)), X.T]), np.hstack([Y0[o][:, None], -Y.T])])
+                for o in units
+            ],
+            format="csr",
+        )
         A_eq = sparse.block_diag([np.r_[0.0, np.ones(n)][None, :] for _ in units], format="csr")
         b_ub = np.concatenate([np.r_[X0[o], np.zeros(q)] for o in units])
         c = np.tile(np.r_[-1.0, np.zeros(n)], len(units))
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=np.ones(len(units)), bounds=(0, None),
-                      method="highs", options={"presolve": False})
+        res = linprog(
+            c,
+            A_ub=A_ub,
+            b_ub=b_ub,
+            A_eq=A_eq,
+            b_eq=np.ones(len(units)),
+            bounds=(0, None),
+            method="highs",
+            options={"presolve": False},
+        )
         if res.status == 0:
             out[list(units)] = res.x.reshape(len(units), n + 1)[:, 0]
         else:
@@ -91,8 +108,9 @@ def _one_frontier(X: np.ndarray, Y: np.ndarray, phi: np.ndarray, star: np.ndarra
     return list(_phi_many(X, Ystar, X, Y))
 
 
-def _bootstrap_frontiers(X: np.ndarray, Y: np.ndarray, phi: np.ndarray, stars: list[np.ndarray],
-                         n_jobs: int) -> np.ndarray:
+def _bootstrap_frontiers(
+    X: np.ndarray, Y: np.ndarray, phi: np.ndarray, stars: list[np.ndarray], n_jobs: int
+) -> np.ndarray:
     """Replicates in parallel (joblib); the draws are made beforehand, so results do not depend on n_jobs."""
     if n_jobs != 1 and len(stars) > 1:
         try:
@@ -135,14 +153,19 @@ def smoothed_draws(phi: np.ndarray, reps: int, rng: np.random.Generator) -> list
         draw = rng.choice(refl, size=n, replace=True)
         eps = rng.normal(0, 1, n)
         dm = draw.mean()
-        star = dm + (draw + h * eps - dm) / np.sqrt(1 + h ** 2 / s2)
+        star = dm + (draw + h * eps - dm) / np.sqrt(1 + h**2 / s2)
         out.append(np.where(star < 1, 2 - star, star))
     return out
 
 
-def dea_efficiency(inputs: pd.DataFrame | np.ndarray, outputs: pd.DataFrame | np.ndarray,
-                   bootstrap_reps: int = 0, seed: int = 0, ci_level: float = 0.95,
-                   n_jobs: int = 1) -> pd.DataFrame:
+def dea_efficiency(
+    inputs: pd.DataFrame | np.ndarray,
+    outputs: pd.DataFrame | np.ndarray,
+    bootstrap_reps: int = 0,
+    seed: int = 0,
+    ci_level: float = 0.95,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
     """Output-oriented DEA efficiency under variable returns to scale (Banker–Charnes–Cooper).
 
     For unit ``o``: ``φ_o = max φ`` s.t. ``Σ λ_j x_j <= x_o``, ``Σ λ_j y_j >= φ y_o``, ``Σ λ_j = 1``,

@@ -8,7 +8,9 @@ import pandas as pd
 from shnro_lib.costs.settings import NotEstimated, load_costs_config
 
 
-def _picked_effect(dataset, panel: pd.DataFrame, ids: pd.Index, picked: str, ecfg, cov) -> tuple[float, float, int]:
+def _picked_effect(
+    dataset, panel: pd.DataFrame, ids: pd.Index, picked: str, ecfg, cov
+) -> tuple[float, float, int]:
     """(ATT in SD, its SE, treated schools) of the picked estimator with only ``ids`` as programme schools."""
     from shnro_lib.effects import event_study, matching_estimate, selection_adjusted
 
@@ -52,8 +54,10 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     ccfg = cfg.cost_effectiveness
     pg, ctx = dataset.get("programme"), dataset.get("context")
     if pg is None or ctx is None or "cost_rub" not in pg or "enrolment" not in ctx:
-        raise NotEstimated("не оценено: нужны расходы программы (programme.cost_rub) и численность "
-                           "обучающихся (context.enrolment)")
+        raise NotEstimated(
+            "не оценено: нужны расходы программы (programme.cost_rub) и численность "
+            "обучающихся (context.enrolment)"
+        )
     design = programme_design(dataset, ecfg)
     if not design.cohorts:
         raise NotEstimated("не оценено: в таблице программы нет школ-участниц")
@@ -62,9 +66,15 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     check = design_check(dataset, panel, design, picked, ecfg)
     cov = selection_covariates(dataset, panel, ecfg, design) if picked == "selection_adjusted" else None
     cost = pg.groupby(pg["school_id"].astype("string"))["cost_rub"].mean()
-    enrol = ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
+    enrol = (
+        ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
+    )
     treated = panel.loc[panel["cohort"] > 0, "school_id"].unique()
-    d = pd.DataFrame({"cost": cost, "enrolment": enrol}).reindex(pd.Index(sorted(treated), dtype="string")).dropna()
+    d = (
+        pd.DataFrame({"cost": cost, "enrolment": enrol})
+        .reindex(pd.Index(sorted(treated), dtype="string"))
+        .dropna()
+    )
     d = d[d["enrolment"] > 0]
     d["cost_per_pupil"] = d["cost"] / d["enrolment"]
     muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
@@ -74,19 +84,33 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     groups += [("Муниципалитет", m, s) for m, s in sorted(d.groupby("municipality"), key=lambda t: str(t[0]))]
     if proc is not None and "has_partner" in proc:
         part = proc.groupby(proc["school_id"].astype("string"))["has_partner"].agg(
-            lambda s: bool(s.fillna(False).any()))
+            lambda s: bool(s.fillna(False).any())
+        )
         d["support"] = d.index.map(part).map({True: "со школой-партнёром", False: "без школы-партнёра"})
         groups += [("Вид поддержки", k, s) for k, s in sorted(d.groupby("support"), key=lambda t: str(t[0]))]
     rng = np.random.default_rng(ccfg.seed)
     alpha = 1 - ecfg.ci_level
     rows = []
     for level, name, s in groups:
-        row = {"level": level, "group": name, "n_schools": len(s), "cost_per_pupil": float(s["cost_per_pupil"].mean()),
-               "gain_sd": np.nan, "gain_ci_low": np.nan, "gain_ci_high": np.nan, "rub_per_pupil_per_01sd": np.nan,
-               "ci_low": np.nan, "ci_high": np.nan, "estimator": picked}
+        row = {
+            "level": level,
+            "group": name,
+            "n_schools": len(s),
+            "cost_per_pupil": float(s["cost_per_pupil"].mean()),
+            "gain_sd": np.nan,
+            "gain_ci_low": np.nan,
+            "gain_ci_high": np.nan,
+            "rub_per_pupil_per_01sd": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "estimator": picked,
+        }
         if not check["identifiable"]:
-            why = ("эффект при этом плане программы не идентифицируется" if check["verdict"] == "fail" else
-                   "не удалось установить, идентифицируется ли эффект при этом плане программы")
+            why = (
+                "эффект при этом плане программы не идентифицируется"
+                if check["verdict"] == "fail"
+                else "не удалось установить, идентифицируется ли эффект при этом плане программы"
+            )
             rows.append({**row, "note": f"не оценено: {why}"})
             continue
         if len(s) < ccfg.min_schools:
@@ -98,14 +122,19 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
             continue
         row.update(gain_sd=est, gain_ci_low=est - ecfg.z * se, gain_ci_high=est + ecfg.z * se)
         if row["gain_ci_low"] <= 0:
-            rows.append({**row, "note": "прирост не отличим от нуля: стоимость единицы эффекта не определена"})
+            rows.append(
+                {**row, "note": "прирост не отличим от нуля: стоимость единицы эффекта не определена"}
+            )
             continue
         cpp = s["cost_per_pupil"].to_numpy(float)
         bc = cpp[rng.integers(0, len(cpp), (ccfg.bootstrap_reps, len(cpp)))].mean(axis=1)
         be = rng.normal(est, se, ccfg.bootstrap_reps)
         ratio = np.where(be > 0, bc / (np.maximum(be, 1e-12) / ccfg.per_sd), np.inf)
-        row.update(rub_per_pupil_per_01sd=row["cost_per_pupil"] / (est / ccfg.per_sd),
-                   ci_low=float(np.quantile(ratio, alpha / 2)), ci_high=float(np.quantile(ratio, 1 - alpha / 2)),
-                   note="")
+        row.update(
+            rub_per_pupil_per_01sd=row["cost_per_pupil"] / (est / ccfg.per_sd),
+            ci_low=float(np.quantile(ratio, alpha / 2)),
+            ci_high=float(np.quantile(ratio, 1 - alpha / 2)),
+            note="",
+        )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -24,13 +24,24 @@ def _expected(dataset, year: int, er: pd.DataFrame | None = None) -> pd.DataFram
         # a Russian message of the context module is passed on; a raw library message is not
         msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         why = msg if re.search("[А-Яа-яЁё]", msg) else "модель не строится на этих данных"
-        raise NotEstimated(f"не оценено: ожидаемые по социальному контексту результаты не рассчитаны ({why})"
-                           ) from None
+        raise NotEstimated(
+            f"не оценено: ожидаемые по социальному контексту результаты не рассчитаны ({why})"
+        ) from None
     if not len(er):
-        raise NotEstimated("не оценено: ожидаемые по социальному контексту результаты не рассчитаны ни для "
-                           "одной школы")
-    return er[["school_id", "result_index", "expected_result", "residual", "residual_ci_low",
-               "residual_ci_high", "context_index"]].assign(model=er["model_used"].iloc[0] if len(er) else "")
+        raise NotEstimated(
+            "не оценено: ожидаемые по социальному контексту результаты не рассчитаны ни для одной школы"
+        )
+    return er[
+        [
+            "school_id",
+            "result_index",
+            "expected_result",
+            "residual",
+            "residual_ci_low",
+            "residual_ci_high",
+            "context_index",
+        ]
+    ].assign(model=er["model_used"].iloc[0] if len(er) else "")
 
 
 QUADRANTS = {
@@ -42,28 +53,47 @@ QUADRANTS = {
 # without a context model the result is compared with the region's median (or mean) school
 SPLIT_RU = {"median": "медианы региона", "mean": "среднего по региону"}
 # the columns of :func:`cost_quality` (the bootstrap's efficiency columns come after ``efficiency``)
-COLUMNS = ["school_id", "municipality", "spending_per_pupil", "result_index", "expected_result", "residual",
-           "mean_pct", "efficiency", "quadrant", "expected_model"]
+COLUMNS = [
+    "school_id",
+    "municipality",
+    "spending_per_pupil",
+    "result_index",
+    "expected_result",
+    "residual",
+    "mean_pct",
+    "efficiency",
+    "quadrant",
+    "expected_model",
+]
 
 
 def _quadrant(spend_above: bool, result_above: bool, basis: str) -> str:
-    return (("дороже" if spend_above else "дешевле") + " и " + ("лучше " if result_above else "хуже ") + basis)
+    return ("дороже" if spend_above else "дешевле") + " и " + ("лучше " if result_above else "хуже ") + basis
 
 
 def _context_free(dataset, win: list[int], reason: str, split: str) -> tuple[pd.DataFrame, list[str]]:
     """The result index alone (no expected result): what :func:`cost_quality` compares without a context model."""
     ri = school_result_index(dataset.results, years=win)
-    er = pd.DataFrame({"result_index": ri["result_index"].astype(float), "expected_result": np.nan,
-                       "residual": np.nan, "context_index": np.nan,
-                       "model": f"не рассчитана: квадранты относительно {SPLIT_RU[split]}, без учёта контекста"},
-                      index=ri.index.astype("string"))
-    notes = [f"{reason[:1].upper()}{reason[1:]}: отклонение от ожидаемого не оценено; квадранты — по индексу "
-             f"результатов за {win[0]}–{win[-1]} гг. выше/ниже {SPLIT_RU[split]}, без учёта контекста."]
+    er = pd.DataFrame(
+        {
+            "result_index": ri["result_index"].astype(float),
+            "expected_result": np.nan,
+            "residual": np.nan,
+            "context_index": np.nan,
+            "model": f"не рассчитана: квадранты относительно {SPLIT_RU[split]}, без учёта контекста",
+        },
+        index=ri.index.astype("string"),
+    )
+    notes = [
+        f"{reason[:1].upper()}{reason[1:]}: отклонение от ожидаемого не оценено; квадранты — по индексу "
+        f"результатов за {win[0]}–{win[-1]} гг. выше/ниже {SPLIT_RU[split]}, без учёта контекста."
+    ]
     return er, notes
 
 
-def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = None,
-                 expected: pd.DataFrame | None = None) -> pd.DataFrame:
+def cost_quality(
+    dataset, year: int, config=None, bootstrap_reps: int | None = None, expected: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per school: spending per pupil, expected result, residual, DEA efficiency, quadrant.
 
     DEA: output = the school's participant-weighted mean score in percent of the maximum over the
@@ -81,8 +111,9 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
     cfg = load_costs_config(config)
     res = dataset.get("resources")
     if res is None or "spending_per_pupil" not in res:
-        raise NotEstimated("не оценено: нет таблицы ресурсов с расходами на обучающегося "
-                           "(resources.spending_per_pupil)")
+        raise NotEstimated(
+            "не оценено: нет таблицы ресурсов с расходами на обучающегося (resources.spending_per_pupil)"
+        )
     spend = res[res["year"] == year].set_index("school_id")["spending_per_pupil"].astype(float)
     if not spend.notna().any():
         raise NotEstimated(f"не оценено: нет расходов на обучающегося за {year} год")
@@ -106,37 +137,55 @@ def cost_quality(dataset, year: int, config=None, bootstrap_reps: int | None = N
         inputs = inputs[inputs["context_index"].notna()]
         d = d.loc[inputs.index]
     elif dcfg.use_context_input:
-        notes.append("Эффективность DEA — только по расходам на обучающегося: контекст как неуправляемый "
-                     "вход не учтён, школы сравниваются с любыми школами, тратящими не больше.")
+        notes.append(
+            "Эффективность DEA — только по расходам на обучающегося: контекст как неуправляемый "
+            "вход не учтён, школы сравниваются с любыми школами, тратящими не больше."
+        )
     if len(d) < cfg.min_schools:
         what = "ожидаемый по контексту результат" if with_context else "индекс результатов"
-        raise NotEstimated(f"не оценено: расходы, результаты и {what} за {year} год "
-                           f"есть у {len(d)} школ (нужно не меньше {cfg.min_schools})")
+        raise NotEstimated(
+            f"не оценено: расходы, результаты и {what} за {year} год "
+            f"есть у {len(d)} школ (нужно не меньше {cfg.min_schools})"
+        )
     reps = dcfg.bootstrap_reps if bootstrap_reps is None else int(bootstrap_reps)
-    eff = dea_efficiency(inputs, d[["mean_pct"]], bootstrap_reps=reps, seed=dcfg.seed, n_jobs=dcfg.n_jobs,
-                         ci_level=dcfg.ci_level)
+    eff = dea_efficiency(
+        inputs,
+        d[["mean_pct"]],
+        bootstrap_reps=reps,
+        seed=dcfg.seed,
+        n_jobs=dcfg.n_jobs,
+        ci_level=dcfg.ci_level,
+    )
 
     def split_of(s: pd.Series) -> float:
         return float(s.median() if cfg.quadrant_split == "median" else s.mean())
 
-    out = pd.DataFrame({"school_id": d.index.astype("string"),
-                        "spending_per_pupil": d["spending_per_pupil"].to_numpy(),
-                        "result_index": d["result_index"].to_numpy(),
-                        "expected_result": d["expected_result"].to_numpy(),
-                        "residual": d["residual"].to_numpy(),
-                        "mean_pct": d["mean_pct"].to_numpy(),
-                        "efficiency": eff["efficiency"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "school_id": d.index.astype("string"),
+            "spending_per_pupil": d["spending_per_pupil"].to_numpy(),
+            "result_index": d["result_index"].to_numpy(),
+            "expected_result": d["expected_result"].to_numpy(),
+            "residual": d["residual"].to_numpy(),
+            "mean_pct": d["mean_pct"].to_numpy(),
+            "efficiency": eff["efficiency"].to_numpy(),
+        }
+    )
     for c in ("efficiency_bc", "efficiency_ci_low", "efficiency_ci_high"):
         if c in eff:
             out[c] = eff[c].to_numpy()
     spend_split = split_of(out["spending_per_pupil"])
     if with_context:
-        out["quadrant"] = [QUADRANTS[(bool(s > spend_split), bool(r > 0))]
-                           for s, r in zip(out["spending_per_pupil"], out["residual"], strict=True)]
+        out["quadrant"] = [
+            QUADRANTS[(bool(s > spend_split), bool(r > 0))]
+            for s, r in zip(out["spending_per_pupil"], out["residual"], strict=True)
+        ]
     else:
         res_split = split_of(out["result_index"])
-        out["quadrant"] = [_quadrant(bool(s > spend_split), bool(r > res_split), SPLIT_RU[cfg.quadrant_split])
-                           for s, r in zip(out["spending_per_pupil"], out["result_index"], strict=True)]
+        out["quadrant"] = [
+            _quadrant(bool(s > spend_split), bool(r > res_split), SPLIT_RU[cfg.quadrant_split])
+            for s, r in zip(out["spending_per_pupil"], out["result_index"], strict=True)
+        ]
     muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
     out.insert(1, "municipality", out["school_id"].map(muni).astype("string"))
     out["expected_model"] = d["model"].to_numpy()
@@ -167,11 +216,20 @@ def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None, cur
         ylabel = f"Индекс результатов относительно {SPLIT_RU['mean' if by_mean else 'median']}, SD (без учёта контекста)"
     colors = ["tab:green", "tab:blue", "tab:orange", "tab:red"]
     # colours by position: cheaper/dearer × better/worse, whatever the basis of «better»
-    for (cheap, better), color in zip([(True, True), (False, True), (True, False), (False, False)], colors, strict=True):
-        m = (table["quadrant"].str.startswith("дешевле") == cheap) & (table["quadrant"].str.contains(" лучше ") == better)
+    for (cheap, better), color in zip(
+        [(True, True), (False, True), (True, False), (False, False)], colors, strict=True
+    ):
+        m = (table["quadrant"].str.startswith("дешевле") == cheap) & (
+            table["quadrant"].str.contains(" лучше ") == better
+        )
         if m.any():
-            ax.scatter(table.loc[m, "spending_per_pupil"] / 1000, y[m], s=12, color=color,
-                       label=str(table.loc[m, "quadrant"].iloc[0]))
+            ax.scatter(
+                table.loc[m, "spending_per_pupil"] / 1000,
+                y[m],
+                s=12,
+                color=color,
+                label=str(table.loc[m, "quadrant"].iloc[0]),
+            )
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(table["spending_per_pupil"].median() / 1000, color="black", lw=0.8, ls="--")
     ax.set_xscale("log")

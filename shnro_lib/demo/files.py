@@ -43,7 +43,9 @@ def _bool_ru(s: pd.Series) -> pd.Series:
     return s.map({True: "да", False: "нет"})
 
 
-def _write_xlsx(df: pd.DataFrame, path: Path, title: str | None = None, group_header: dict | None = None) -> None:
+def _write_xlsx(
+    df: pd.DataFrame, path: Path, title: str | None = None, group_header: dict | None = None
+) -> None:
     """Write an Excel sheet with an optional title row and a two-row merged header."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -92,11 +94,27 @@ def _write_xlsx(df: pd.DataFrame, path: Path, title: str | None = None, group_he
     fix_zip_timestamps(path)
 
 
-def write_raw(out, schools, results, context, staff, resources, territories, outcomes, programme, process,
-               diagnostics, risk, meta) -> None:
+def write_raw(
+    out,
+    schools,
+    results,
+    context,
+    staff,
+    resources,
+    territories,
+    outcomes,
+    programme,
+    process,
+    diagnostics,
+    risk,
+    meta,
+) -> None:
     # ---- raw files, as real exports look ----
-    _write_xlsx(_ru(schools.reset_index(), "schools"), out / "Школы.xlsx",
-                title=f"Перечень общеобразовательных организаций — {SYNTHETIC_NOTE}")
+    _write_xlsx(
+        _ru(schools.reset_index(), "schools"),
+        out / "Школы.xlsx",
+        title=f"Перечень общеобразовательных организаций — {SYNTHETIC_NOTE}",
+    )
     res = results.copy()
     for c in ("share_low", "share_quality", "share_high"):
         res[c] = res[c] * 100  # exported as percents
@@ -113,11 +131,15 @@ def write_raw(out, schools, results, context, staff, resources, territories, out
         rs[c] = _bool_ru(rs[c])
     rs_ru = _ru(rs, "resources")
     h = _headers("resources")
-    _write_xlsx(rs_ru, out / "resources.xlsx", group_header={
-        "Условия": [h["share_textbooks_recent"], h["share_extrabudget"], h["share_repair_3y"]],
-        "Планы": [h["in_renovation_plan"], h["in_construction_plan"]],
-        "Финансирование": [h["spending_per_pupil"], h["computers_per_pupil"]],
-    })
+    _write_xlsx(
+        rs_ru,
+        out / "resources.xlsx",
+        group_header={
+            "Условия": [h["share_textbooks_recent"], h["share_extrabudget"], h["share_repair_3y"]],
+            "Планы": [h["in_renovation_plan"], h["in_construction_plan"]],
+            "Финансирование": [h["spending_per_pupil"], h["computers_per_pupil"]],
+        },
+    )
     tr = territories.copy()
     tr["is_monotown"] = _bool_ru(tr["is_monotown"])
     _ru(tr, "territories").to_csv(out / "territories.csv", index=False, encoding="utf-8")
@@ -130,24 +152,42 @@ def write_raw(out, schools, results, context, staff, resources, territories, out
     _ru(pr, "process").to_csv(out / "process.csv", index=False, encoding="utf-8")
     _write_xlsx(_ru(diagnostics, "diagnostics"), out / "diagnostics.xlsx")
     _ru(risk, "risk_profile").to_csv(out / "risk_profile.csv", index=False, encoding="utf-8")
-    (out / "dataset.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    (out / "dataset.yaml").write_text(
+        yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
 
 
-def write_truth(truth_dir, schools, context_static, context_effect, quality, theta, resilient, cohort, dose,
-                 effect, shocks, results, years, improver, improvement) -> None:
+def write_truth(
+    truth_dir,
+    schools,
+    context_static,
+    context_effect,
+    quality,
+    theta,
+    resilient,
+    cohort,
+    dose,
+    effect,
+    shocks,
+    results,
+    years,
+    improver,
+    improvement,
+) -> None:
     # ---- planted truth (never read by the library) ----
-    truth = pd.DataFrame({
-        "school_id": schools.index,
-        "context_group": context_static["group"].to_numpy(),
-        "context_effect": context_effect,
-        "latent_quality": quality,
-        "true_school_effect": theta,
-        "planted_resilient": resilient,
-        "cohort": np.where(cohort > 0, cohort, np.nan),
-        "dose": np.where(cohort > 0, dose, np.nan),
-        "planted_improver": improver,
-    })
+    truth = pd.DataFrame(
+        {
+            "school_id": schools.index,
+            "context_group": context_static["group"].to_numpy(),
+            "context_effect": context_effect,
+            "latent_quality": quality,
+            "true_school_effect": theta,
+            "planted_resilient": resilient,
+            "cohort": np.where(cohort > 0, cohort, np.nan),
+            "dose": np.where(cohort > 0, dose, np.nan),
+            "planted_improver": improver,
+        }
+    )
     truth.to_csv(truth_dir / "truth_schools.csv", index=False)
     pp_scale = _pp_scale_per_school(results)
     eff = pd.DataFrame(effect, columns=years)
@@ -159,13 +199,16 @@ def write_truth(truth_dir, schools, context_static, context_effect, quality, the
     sh = sh.melt(id_vars="school_id", var_name="year", value_name="school_year_shock")
     imp = pd.DataFrame(improvement, columns=years)
     imp["school_id"] = schools.index
-    sh = sh.merge(imp.melt(id_vars="school_id", var_name="year", value_name="true_improvement_sd"),
-                  on=["school_id", "year"])
+    sh = sh.merge(
+        imp.melt(id_vars="school_id", var_name="year", value_name="true_improvement_sd"),
+        on=["school_id", "year"],
+    )
     eff.merge(sh, on=["school_id", "year"]).to_csv(truth_dir / "truth_school_years.csv", index=False)
     (truth_dir / "README.txt").write_text(
         "Планted truth of the synthetic demo region (СИНТЕТИЧЕСКИЕ ДАННЫЕ). The library never reads it.\n"
         "Effects are in student-level SD units of each procedure's score; *_pp in percentage points of max.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def _pp_scale_per_school(results: pd.DataFrame) -> pd.Series:
@@ -179,5 +222,6 @@ def write_parquet(out: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Non
     """Canonical Parquet tables (for national-size data) and ``dataset.yaml``."""
     for name, df in tables.items():
         df.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "dataset.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    (out / "dataset.yaml").write_text(
+        yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )

@@ -38,10 +38,16 @@ class DemoOutput:
     n_result_rows: int
 
 
-def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = None,
-                  config: dict | None = None, municipalities: list | None = None,
-                  fmt: str = "raw", programme_profile: str | None = None,
-                  n_municipalities: int | None = None) -> DemoOutput:
+def generate_demo(
+    out_dir: str | Path,
+    seed: int = 0,
+    n_schools: int | None = None,
+    config: dict | None = None,
+    municipalities: list | None = None,
+    fmt: str = "raw",
+    programme_profile: str | None = None,
+    n_municipalities: int | None = None,
+) -> DemoOutput:
     """Write a synthetic region to ``out_dir`` and its planted truth to ``<out_dir>_truth``.
 
     Parameters
@@ -80,28 +86,70 @@ def generate_demo(out_dir: str | Path, seed: int = 0, n_schools: int | None = No
     shocks = rng.normal(0, cfg["school_year_shock_sd"], size=(n, len(years)))
     improver, improvement = planted_improvers(seed, theta, resilient, schools, years, cfg)
     dose = rng.uniform(*cfg["programme"]["dose_range"], size=n)
-    results, effect, cohort = assign_and_score(rng, schools, context_static, theta, shocks, improvement, dose,
-                                               years, cfg)
+    results, effect, cohort = assign_and_score(
+        rng, schools, context_static, theta, shocks, improvement, dose, years, cfg
+    )
 
     outcomes = make_outcomes(rng, context_static, theta, shocks, years)
     programme, process = make_programme(rng, schools, cohort, dose, years, context_static, cfg)
     diagnostics = make_diagnostics(rng, schools, cohort, dose, theta, cfg)
     risk = make_risk_profile(rng, schools, cohort, context_static, theta, years)
 
-    meta = {"name": cfg["region"], "synthetic": True, "note": SYNTHETIC_NOTE,
-            "generator": f"shnro demo-data --seed {seed}"
-                         + (f" --programme-profile {programme_profile}" if programme_profile else "")
-                         + (f" --municipalities {len(munis)} --schools {n}" if n_municipalities is not None else ""),
-            **dataset_facts(cfg)}
+    meta = {
+        "name": cfg["region"],
+        "synthetic": True,
+        "note": SYNTHETIC_NOTE,
+        "generator": f"shnro demo-data --seed {seed}"
+        + (f" --programme-profile {programme_profile}" if programme_profile else "")
+        + (f" --municipalities {len(munis)} --schools {n}" if n_municipalities is not None else ""),
+        **dataset_facts(cfg),
+    }
     if fmt == "parquet":
-        tables = {"schools": schools.reset_index(), "results": results, "context": context, "staff": staff,
-                  "resources": resources, "territories": territories, "outcomes": outcomes,
-                  "programme": programme, "process": process, "diagnostics": diagnostics,
-                  "risk_profile": risk}
+        tables = {
+            "schools": schools.reset_index(),
+            "results": results,
+            "context": context,
+            "staff": staff,
+            "resources": resources,
+            "territories": territories,
+            "outcomes": outcomes,
+            "programme": programme,
+            "process": process,
+            "diagnostics": diagnostics,
+            "risk_profile": risk,
+        }
         write_parquet(out, tables, meta)
     else:
-        write_raw(out, schools, results, context, staff, resources, territories, outcomes, programme,
-                  process, diagnostics, risk, meta)
-    write_truth(truth_dir, schools, context_static, context_effect, quality, theta, resilient, cohort, dose,
-                effect, shocks, results, years, improver, improvement)
+        write_raw(
+            out,
+            schools,
+            results,
+            context,
+            staff,
+            resources,
+            territories,
+            outcomes,
+            programme,
+            process,
+            diagnostics,
+            risk,
+            meta,
+        )
+    write_truth(
+        truth_dir,
+        schools,
+        context_static,
+        context_effect,
+        quality,
+        theta,
+        resilient,
+        cohort,
+        dose,
+        effect,
+        shocks,
+        results,
+        years,
+        improver,
+        improvement,
+    )
     return DemoOutput(out, truth_dir, n, len(results))

@@ -15,11 +15,18 @@ from .results import make_results, observed_index
 def dataset_facts(cfg: dict) -> dict:
     """The demo's facts for ``dataset.yaml``: the programme's selection rule and the targets."""
     prog = cfg["programme"]
-    cohorts = {int(c): {"selection_years": [int(y) for y in sel["selection_years"]],
-                        "index": "result_index", "bottom_share": float(sel["bottom_share"])}
-               for c, sel in sorted(prog["cohorts"].items())}
-    return {"programme": {"name": prog["name"], "cohorts": cohorts},
-            "monitoring": {"targets": cfg["monitoring_targets"]}}
+    cohorts = {
+        int(c): {
+            "selection_years": [int(y) for y in sel["selection_years"]],
+            "index": "result_index",
+            "bottom_share": float(sel["bottom_share"]),
+        }
+        for c, sel in sorted(prog["cohorts"].items())
+    }
+    return {
+        "programme": {"name": prog["name"], "cohorts": cohorts},
+        "monitoring": {"targets": cfg["monitoring_targets"]},
+    }
 
 
 def with_programme_profile(cfg: dict, profile: str | None) -> dict:
@@ -33,21 +40,31 @@ def with_programme_profile(cfg: dict, profile: str | None) -> dict:
     return {**cfg, "programme": prog}
 
 
-def _select_cohort(rng: np.random.Generator, idx: pd.Series, free: np.ndarray, sel: dict, nc: dict) -> np.ndarray:
+def _select_cohort(
+    rng: np.random.Generator, idx: pd.Series, free: np.ndarray, sel: dict, nc: dict
+) -> np.ndarray:
     """Which eligible schools join the cohort: the rule (index at or below the bottom-share
     quantile over all schools), then noncompliance — selected schools declining and others joining."""
     chosen = (idx.to_numpy(float) <= idx.quantile(sel["bottom_share"])) & free
     if not (nc.get("decline_share") or nc.get("join_share")):
-        return chosen      # no draw: the default demo's random stream stays as it was
+        return chosen  # no draw: the default demo's random stream stays as it was
     u = rng.random(len(idx))
     decline = chosen & (u < float(nc.get("decline_share", 0.0)))
     join = ~chosen & free & (u < float(nc.get("join_share", 0.0)))
     return (chosen & ~decline) | join
 
 
-def assign_and_score(rng: np.random.Generator, schools: pd.DataFrame, st: pd.DataFrame, theta: np.ndarray,
-                     shocks: np.ndarray, improvement: np.ndarray, dose: np.ndarray, years: list[int],
-                     cfg: dict) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def assign_and_score(
+    rng: np.random.Generator,
+    schools: pd.DataFrame,
+    st: pd.DataFrame,
+    theta: np.ndarray,
+    shocks: np.ndarray,
+    improvement: np.ndarray,
+    dose: np.ndarray,
+    years: list[int],
+    cfg: dict,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Results year by year, with the programme assigned by the plain rule on observed results.
 
     Returns the results, the programme effect per school and year and each school's cohort (0: none).
@@ -66,8 +83,9 @@ def assign_and_score(rng: np.random.Generator, schools: pd.DataFrame, st: pd.Dat
             if cohort[i] and year >= cohort[i]:
                 ramp = min(1.0, (year - cohort[i] + 1) / pcfg["ramp_years"])
                 effect[i, t] = pcfg["effect_per_dose"] * dose[i] * ramp
-        part = make_results(rng, schools, st,
-                            theta + shocks[:, t] + effect[:, t] + improvement[:, t], year, cfg, cohorts)
+        part = make_results(
+            rng, schools, st, theta + shocks[:, t] + effect[:, t] + improvement[:, t], year, cfg, cohorts
+        )
         results_parts.append(part)
         next_year = year + 1
         if next_year in pcfg["cohorts"]:
@@ -94,19 +112,35 @@ def make_programme(rng, schools, cohort, dose, years, st, cfg):
             if y < cohort[i]:
                 continue
             cost = pcfg["cost_base_rub"] + pcfg["cost_per_dose_rub"] * dose[i] * rng.lognormal(0, 0.1)
-            rows.append({"school_id": sid, "year": y, "programme": pcfg["name"], "in_programme": True,
-                         "cohort": int(cohort[i]), "partner_school_id": partner, "cost_rub": round(cost, -3)})
+            rows.append(
+                {
+                    "school_id": sid,
+                    "year": y,
+                    "programme": pcfg["name"],
+                    "in_programme": True,
+                    "cohort": int(cohort[i]),
+                    "partner_school_id": partner,
+                    "cost_rub": round(cost, -3),
+                }
+            )
             d = dose[i]
-            prow.append({
-                "school_id": sid, "year": y,
-                "share_teachers_diagnosed": round(min(1, 0.4 + 0.4 * d + rng.normal(0, 0.05)), 3),
-                "share_teachers_trained": round(float(np.clip(0.15 + 0.45 * d + rng.normal(0, 0.05), 0, 1)), 3),
-                "training_hours_per_teacher": round(float(max(0, 18 + 40 * d + rng.normal(0, 6))), 1),
-                "methodical_visits": int(rng.poisson(2 + 4 * d)),
-                "has_partner": partner is not None,
-                "share_teachers_improved": round(float(np.clip(0.2 + 0.35 * d + rng.normal(0, 0.07), 0, 1)), 3),
-                "tutor_hours": round(float(max(0, 20 * d + rng.normal(0, 5))), 1),
-            })
+            prow.append(
+                {
+                    "school_id": sid,
+                    "year": y,
+                    "share_teachers_diagnosed": round(min(1, 0.4 + 0.4 * d + rng.normal(0, 0.05)), 3),
+                    "share_teachers_trained": round(
+                        float(np.clip(0.15 + 0.45 * d + rng.normal(0, 0.05), 0, 1)), 3
+                    ),
+                    "training_hours_per_teacher": round(float(max(0, 18 + 40 * d + rng.normal(0, 6))), 1),
+                    "methodical_visits": int(rng.poisson(2 + 4 * d)),
+                    "has_partner": partner is not None,
+                    "share_teachers_improved": round(
+                        float(np.clip(0.2 + 0.35 * d + rng.normal(0, 0.07), 0, 1)), 3
+                    ),
+                    "tutor_hours": round(float(max(0, 20 * d + rng.normal(0, 5))), 1),
+                }
+            )
     return pd.DataFrame(rows), pd.DataFrame(prow)
 
 
@@ -120,18 +154,34 @@ def make_diagnostics(rng, schools, cohort, dose, theta, cfg):
     for i in list(treated) + list(comp):
         c = int(cohort[i]) if cohort[i] else 2022
         eff_out = pcfg["effect_per_dose"] * dose[i] / pcfg["ramp_years"] if cohort[i] else 0.0
-        waves = [("вход", _dt.date(c - 1, 10, 1), 0.0), ("промежуточная", _dt.date(c, 1, 20), 0.5),
-                 ("выход", _dt.date(c, 4, 25), 1.0)]
+        waves = [
+            ("вход", _dt.date(c - 1, 10, 1), 0.0),
+            ("промежуточная", _dt.date(c, 1, 20), 0.5),
+            ("выход", _dt.date(c, 4, 25), 1.0),
+        ]
         for subj, grade, mx in tests:
             n = int(rng.integers(5, 40))
             for wave, date, frac in waves:
-                z = theta[i] + frac * (eff_out + pcfg["diagnostics_practice_gain"]) + rng.normal(0, 1 / np.sqrt(n))
+                z = (
+                    theta[i]
+                    + frac * (eff_out + pcfg["diagnostics_practice_gain"])
+                    + rng.normal(0, 1 / np.sqrt(n))
+                )
                 share = float(np.clip(0.55 + 0.16 * z, 0.02, 0.98))
                 p_low = norm.cdf((0.3 - share) / 0.15)
-                rows.append({"school_id": schools.index[i], "wave": wave, "date": date.isoformat(),
-                             "subject": subj, "grade": grade, "participants": n,
-                             "mean_score": round(share * mx, 2), "max_score": mx,
-                             "share_low": round(float(rng.binomial(n, p_low) / n), 3)})
+                rows.append(
+                    {
+                        "school_id": schools.index[i],
+                        "wave": wave,
+                        "date": date.isoformat(),
+                        "subject": subj,
+                        "grade": grade,
+                        "participants": n,
+                        "mean_score": round(share * mx, 2),
+                        "max_score": mx,
+                        "share_low": round(float(rng.binomial(n, p_low) / n), 3),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -20,8 +20,15 @@ def _grade_size(enrol: np.ndarray, stype: pd.Series, grade: int) -> np.ndarray:
     return size
 
 
-def make_results(rng, schools: pd.DataFrame, st: pd.DataFrame, effect: np.ndarray, year: int, cfg: dict,
-                  cohorts: dict[int, np.ndarray]):
+def make_results(
+    rng,
+    schools: pd.DataFrame,
+    st: pd.DataFrame,
+    effect: np.ndarray,
+    year: int,
+    cfg: dict,
+    cohorts: dict[int, np.ndarray],
+):
     enrol = st["enrolment"].to_numpy().astype(float)
     rho = float(cfg.get("cohort_correlation", 0.6))
     skip = {(s["procedure"], s["year"]) for s in cfg.get("skip", [])}
@@ -52,15 +59,21 @@ def make_results(rng, schools: pd.DataFrame, st: pd.DataFrame, effect: np.ndarra
         k_q = rng.binomial(n, p_q)
         k_h = np.minimum(rng.binomial(n, p_h), k_q)
         with np.errstate(invalid="ignore", divide="ignore"):
-            df = pd.DataFrame({
-                "school_id": st.index, "year": year, "procedure": proc, "subject": subj, "grade": grade,
-                "participants": n,
-                "mean_score": np.where(n > 0, np.round(mean_share * mx, 2), np.nan),
-                "max_score": float(mx),
-                "share_low": np.where(n > 0, k_low / n, np.nan),
-                "share_quality": np.where((n > 0) & (proc != "ЕГЭ"), k_q / n, np.nan),
-                "share_high": np.where(n > 0, k_h / n, np.nan),
-            })
+            df = pd.DataFrame(
+                {
+                    "school_id": st.index,
+                    "year": year,
+                    "procedure": proc,
+                    "subject": subj,
+                    "grade": grade,
+                    "participants": n,
+                    "mean_score": np.where(n > 0, np.round(mean_share * mx, 2), np.nan),
+                    "max_score": float(mx),
+                    "share_low": np.where(n > 0, k_low / n, np.nan),
+                    "share_quality": np.where((n > 0) & (proc != "ЕГЭ"), k_q / n, np.nan),
+                    "share_high": np.where(n > 0, k_h / n, np.nan),
+                }
+            )
         parts.append(df[has | (n > 0)])
     return pd.concat(parts, ignore_index=True)
 
@@ -81,7 +94,9 @@ def observed_index(res: pd.DataFrame) -> pd.Series:
     return agg["wz"] / agg["participants"]
 
 
-def make_outcomes(rng, st: pd.DataFrame, theta: np.ndarray, shocks: np.ndarray, years: list[int]) -> pd.DataFrame:
+def make_outcomes(
+    rng, st: pd.DataFrame, theta: np.ndarray, shocks: np.ndarray, years: list[int]
+) -> pd.DataFrame:
     enrol = st["enrolment"].to_numpy()
     parts = []
     for t, y in enumerate(years):
@@ -95,11 +110,17 @@ def make_outcomes(rng, st: pd.DataFrame, theta: np.ndarray, shocks: np.ndarray, 
         rate = np.exp(-4.3 + 1.6 * eff)
         olymp = rng.poisson(enrol * rate)
         sat = np.clip(0.66 + 0.18 * eff + rng.normal(0, 0.08, len(st)), 0.05, 1)
-        parts.append(pd.DataFrame({
-            "school_id": st.index, "year": y,
-            "share_continuing_senior": np.round(cont, 3),
-            "olympiad_participants": olymp,
-            "satisfaction_share": np.round(sat, 3),
-            "graduates_9": g9, "graduates_11": g11,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "school_id": st.index,
+                    "year": y,
+                    "share_continuing_senior": np.round(cont, 3),
+                    "olympiad_participants": olymp,
+                    "satisfaction_share": np.round(sat, 3),
+                    "graduates_9": g9,
+                    "graduates_11": g11,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)

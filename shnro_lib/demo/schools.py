@@ -20,7 +20,9 @@ def _assign_localities(rng: np.random.Generator, towns: list[str], group: str) -
     return VILLAGES[int(rng.integers(0, len(VILLAGES)))], "село/деревня"
 
 
-def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_schools(
+    rng: np.random.Generator, n: int, cfg: dict, munis: list
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     weights = np.array([m[3] for m in munis])
     counts = np.maximum(4, np.round(weights / weights.sum() * n)).astype(int)
     while counts.sum() > n:
@@ -59,7 +61,11 @@ def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tu
             num = type_counter[key]
             adj = locality
             if stype in ("гимназия", "лицей"):
-                name = f"МОУ «{adj} {stype} №{num}»" if rng.random() < 0.5 else f"МБОУ «{stype.capitalize()} г. {adj}»"
+                name = (
+                    f"МОУ «{adj} {stype} №{num}»"
+                    if rng.random() < 0.5
+                    else f"МБОУ «{stype.capitalize()} г. {adj}»"
+                )
             elif stype == "СОШ с УИОП":
                 name = f"МОУ «{adj} средняя общеобразовательная школа №{num} с углублённым изучением отдельных предметов»"
             elif stype == "ООШ":
@@ -72,21 +78,44 @@ def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tu
                 name = f"МОУ «{adj} средняя общеобразовательная школа №{num}»"
             sid = f"{m:02d}{len(rows) + 1:04d}"
             spread = 0.05 if ltype == "город" else 0.35
-            rows.append({
-                "school_id": sid, "name": name, "municipality": mname, "locality": locality,
-                "locality_type": ltype, "school_type": stype,
-                "lat": round(lat0 + rng.normal(0, spread), 5), "lon": round(lon0 + rng.normal(0, spread * 1.8), 5),
-            })
-            stat.append({"school_id": sid, "group": g, "enrolment": enrol, "school_type": stype,
-                         "municipality": mname, "locality": locality, "municipality_idx": m})
+            rows.append(
+                {
+                    "school_id": sid,
+                    "name": name,
+                    "municipality": mname,
+                    "locality": locality,
+                    "locality_type": ltype,
+                    "school_type": stype,
+                    "lat": round(lat0 + rng.normal(0, spread), 5),
+                    "lon": round(lon0 + rng.normal(0, spread * 1.8), 5),
+                }
+            )
+            stat.append(
+                {
+                    "school_id": sid,
+                    "group": g,
+                    "enrolment": enrol,
+                    "school_type": stype,
+                    "municipality": mname,
+                    "locality": locality,
+                    "municipality_idx": m,
+                }
+            )
     schools = pd.DataFrame(rows).set_index("school_id")
     # a few hard names: quotes, «», <, &
     if len(schools) > 5:
         schools.iloc[3, schools.columns.get_loc("name")] = 'МОУ "Школа искусств & наук" <№3>'
     static = pd.DataFrame(stat).set_index("school_id")
     # group-level context draws, fixed per school, with slow drift per year below
-    for col in ("low_ses", "low_parent_education", "deviant", "low_motivation", "non_native_russian",
-                "special_needs", "single_parent"):
+    for col in (
+        "low_ses",
+        "low_parent_education",
+        "deviant",
+        "low_motivation",
+        "non_native_russian",
+        "special_needs",
+        "single_parent",
+    ):
         mean = static["group"].map(lambda g, c=col: cfg["context_groups"][g][c]).to_numpy()
         static[col] = np.clip(rng.beta(8, 8, size=len(static)) * 2 * mean, 0, 0.95)
     static["distance_km"] = [rng.uniform(*cfg["context_groups"][g]["distance_km"]) for g in static["group"]]
@@ -96,42 +125,74 @@ def make_schools(rng: np.random.Generator, n: int, cfg: dict, munis: list) -> tu
 
 
 def make_territories(rng: np.random.Generator, munis: list) -> pd.DataFrame:
-    rows = [{"municipality": "__region__", "locality": None, "is_monotown": False,
-             "share_pension_age": 0.27, "unemployment_rate": 0.012}]
+    rows = [
+        {
+            "municipality": "__region__",
+            "locality": None,
+            "is_monotown": False,
+            "share_pension_age": 0.27,
+            "unemployment_rate": 0.012,
+        }
+    ]
     for name, *_rest, towns in munis:
-        remote = name.split()[0] in ("Бокситогорский", "Подпорожский", "Лодейнопольский", "Сланцевский", "Волосовский")
-        rows.append({"municipality": name, "locality": None, "is_monotown": False,
-                     "share_pension_age": round(0.24 + 0.08 * remote + rng.uniform(0, 0.03), 3),
-                     "unemployment_rate": round(0.009 + 0.012 * remote + rng.uniform(0, 0.004), 4)})
+        remote = name.split()[0] in (
+            "Бокситогорский",
+            "Подпорожский",
+            "Лодейнопольский",
+            "Сланцевский",
+            "Волосовский",
+        )
+        rows.append(
+            {
+                "municipality": name,
+                "locality": None,
+                "is_monotown": False,
+                "share_pension_age": round(0.24 + 0.08 * remote + rng.uniform(0, 0.03), 3),
+                "unemployment_rate": round(0.009 + 0.012 * remote + rng.uniform(0, 0.004), 4),
+            }
+        )
         for town in towns:
             if town in MONOTOWNS:
-                rows.append({"municipality": name, "locality": town, "is_monotown": True,
-                             "share_pension_age": round(0.3 + rng.uniform(0, 0.04), 3),
-                             "unemployment_rate": round(0.02 + rng.uniform(0, 0.01), 4)})
+                rows.append(
+                    {
+                        "municipality": name,
+                        "locality": town,
+                        "is_monotown": True,
+                        "share_pension_age": round(0.3 + rng.uniform(0, 0.04), 3),
+                        "unemployment_rate": round(0.02 + rng.uniform(0, 0.01), 4),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def school_effects(rng: np.random.Generator, st: pd.DataFrame, cfg: dict):
     c = cfg["context_effect_coefficients"]
-    ctx_eff = (c["low_ses"] * st["low_ses"] + c["low_parent_education"] * st["low_parent_education"]
-               + c["deviant"] * st["deviant"] + c["non_native_russian"] * st["non_native_russian"]
-               + c["distance_100km"] * st["distance_km"] / 100).to_numpy()
+    ctx_eff = (
+        c["low_ses"] * st["low_ses"]
+        + c["low_parent_education"] * st["low_parent_education"]
+        + c["deviant"] * st["deviant"]
+        + c["non_native_russian"] * st["non_native_russian"]
+        + c["distance_100km"] * st["distance_km"] / 100
+    ).to_numpy()
     ctx_eff = ctx_eff - ctx_eff.mean()
     # municipalities differ too (management, methodical service): a municipal random effect
     n_mun = int(st["municipality_idx"].max()) + 1
     municipal = rng.normal(0, float(cfg.get("municipal_effect_sd", 0.0)), n_mun)
     quality = municipal[st["municipality_idx"].to_numpy()] + rng.normal(0, cfg["latent_quality_sd"], len(st))
     resilient = np.zeros(len(st), dtype=bool)
-    cand = np.where(st["group"].isin(["disadvantaged", "rural_small"]).to_numpy()
-                    & (st["school_type"] != "НОШ").to_numpy())[0]
+    cand = np.where(
+        st["group"].isin(["disadvantaged", "rural_small"]).to_numpy()
+        & (st["school_type"] != "НОШ").to_numpy()
+    )[0]
     pick = rng.choice(cand, size=min(cfg["n_planted_resilient"], len(cand)), replace=False)
     quality[pick] = rng.uniform(*cfg["planted_resilient_quality"], size=len(pick))
     resilient[pick] = True
     return ctx_eff + quality, ctx_eff, quality, resilient
 
 
-def planted_improvers(seed: int, theta: np.ndarray, resilient: np.ndarray, schools: pd.DataFrame,
-                       years: list[int], cfg: dict) -> tuple[np.ndarray, np.ndarray]:
+def planted_improvers(
+    seed: int, theta: np.ndarray, resilient: np.ndarray, schools: pd.DataFrame, years: list[int], cfg: dict
+) -> tuple[np.ndarray, np.ndarray]:
     """Schools whose quality truly rises by their own work (not the programme's), and the rise per year.
 
     Drawn from a separate random stream (``[seed, stream]``) so that every other draw of the
@@ -147,7 +208,9 @@ def planted_improvers(seed: int, theta: np.ndarray, resilient: np.ndarray, schoo
     rng = np.random.default_rng([int(seed), int(pcfg["stream"])])
     lo, hi = np.quantile(theta, pcfg["quality_quantiles"])
     # mid-range schools: not the bottom that the programme selects, and with room to rise
-    cand = np.where((theta >= lo) & (theta <= hi) & ~resilient & (schools["school_type"] != "НОШ").to_numpy())[0]
+    cand = np.where(
+        (theta >= lo) & (theta <= hi) & ~resilient & (schools["school_type"] != "НОШ").to_numpy()
+    )[0]
     pick = np.sort(rng.choice(cand, size=min(k, len(cand)), replace=False))
     gain = rng.uniform(*pcfg["gain"], size=len(pick))
     start, last = int(pcfg["start_year"]), max(years)

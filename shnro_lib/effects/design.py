@@ -49,9 +49,9 @@ class CohortDesign:
     bottom_share: float | None
     cutoff: float | None
     procedures: tuple[str, ...] | None
-    source: str                      # "dataset" (dataset.yaml), "inferred" or "assumed"
-    clean_years: tuple[int, ...]     # data years before selection, outside earlier cohorts' selection
-    compliance: float                # share of eligible schools whose status agrees with the rule
+    source: str  # "dataset" (dataset.yaml), "inferred" or "assumed"
+    clean_years: tuple[int, ...]  # data years before selection, outside earlier cohorts' selection
+    compliance: float  # share of eligible schools whose status agrees with the rule
     sharp: bool
 
 
@@ -84,28 +84,49 @@ class ProgrammeDesign:
         """One Russian sentence per cohort: the years of selection and the rule."""
         parts = []
         for c in self.cohorts:
-            rule = (f"нижние {c.bottom_share:.0%}" if c.bottom_share is not None else
-                    f"индекс не выше {c.cutoff:.2f}" if c.cutoff is not None else "правило не указано")
-            src = {"dataset": "по описанию набора данных", "inferred": "выведено из данных",
-                   "assumed": "допущение"}[c.source]
-            clean = (f"; чистые годы до отбора: {', '.join(map(str, c.clean_years))}" if c.clean_years
-                     else "; чистых лет до отбора нет")
-            fit = (f"правило объясняет участие {c.compliance:.0%} школ"
-                   if c.compliance is not None and np.isfinite(c.compliance)
-                   else "насколько правило объясняет участие, не оценено: нет результатов в годы отбора")
-            parts.append(f"когорта {c.cohort}: отбор по результатам {_years_ru(c.selection_years)} ({rule}, "
-                         f"{src}; {fit}){clean}")
+            rule = (
+                f"нижние {c.bottom_share:.0%}"
+                if c.bottom_share is not None
+                else f"индекс не выше {c.cutoff:.2f}"
+                if c.cutoff is not None
+                else "правило не указано"
+            )
+            src = {
+                "dataset": "по описанию набора данных",
+                "inferred": "выведено из данных",
+                "assumed": "допущение",
+            }[c.source]
+            clean = (
+                f"; чистые годы до отбора: {', '.join(map(str, c.clean_years))}"
+                if c.clean_years
+                else "; чистых лет до отбора нет"
+            )
+            fit = (
+                f"правило объясняет участие {c.compliance:.0%} школ"
+                if c.compliance is not None and np.isfinite(c.compliance)
+                else "насколько правило объясняет участие, не оценено: нет результатов в годы отбора"
+            )
+            parts.append(
+                f"когорта {c.cohort}: отбор по результатам {_years_ru(c.selection_years)} ({rule}, "
+                f"{src}; {fit}){clean}"
+            )
         return "; ".join(parts)
 
 
 def _years_ru(years) -> str:
     ys = sorted(int(y) for y in years)
-    return (f"{ys[0]} года" if len(ys) == 1 else f"{ys[0]}–{ys[-1]} годов" if ys == list(range(ys[0], ys[-1] + 1))
-            else ", ".join(map(str, ys)) + " годов")
+    return (
+        f"{ys[0]} года"
+        if len(ys) == 1
+        else f"{ys[0]}–{ys[-1]} годов"
+        if ys == list(range(ys[0], ys[-1] + 1))
+        else ", ".join(map(str, ys)) + " годов"
+    )
 
 
-def _rule_fit(S: pd.Series, treated: pd.Series, eligible: pd.Series, cutoff: float | None,
-              bottom_share: float | None) -> tuple[float, float, float]:
+def _rule_fit(
+    S: pd.Series, treated: pd.Series, eligible: pd.Series, cutoff: float | None, bottom_share: float | None
+) -> tuple[float, float, float]:
     """(compliance, cut-off, bottom share) of «index at or below the cut-off» among eligible schools.
 
     With neither a cut-off nor a share given, the cut-off that maximises compliance is found.
@@ -115,7 +136,7 @@ def _rule_fit(S: pd.Series, treated: pd.Series, eligible: pd.Series, cutoff: flo
     if not len(s):
         return np.nan, np.nan, np.nan
     if cutoff is None and bottom_share is not None:
-        cutoff = float(S.quantile(bottom_share))      # the demo's rule: the quantile over all schools
+        cutoff = float(S.quantile(bottom_share))  # the demo's rule: the quantile over all schools
     if cutoff is None:
         order = np.argsort(s.to_numpy(float), kind="stable")
         tt = t[order]
@@ -157,12 +178,18 @@ def programme_design(dataset, config=None) -> ProgrammeDesign:
                 res = res[res["procedure"].isin(spec.procedures).fillna(False)]
             S = selection_index(res, sel, weighting)
             comp, cut, share = _rule_fit(S, treated_by[g], eligible, spec.cutoff, spec.bottom_share)
-            source, bshare, cutoff = "dataset", spec.bottom_share, spec.cutoff if spec.cutoff is not None else cut
+            source, bshare, cutoff = (
+                "dataset",
+                spec.bottom_share,
+                spec.cutoff if spec.cutoff is not None else cut,
+            )
             procs = tuple(spec.procedures) if spec.procedures else None
             if spec.bottom_share is None and spec.cutoff is None:
                 bshare = share
-                notes.append(f"Для когорты {g} в описании набора данных не указаны ни доля, ни порог отбора: "
-                             f"порог {cut:.2f} выведен из данных (доля {share:.0%}).")
+                notes.append(
+                    f"Для когорты {g} в описании набора данных не указаны ни доля, ни порог отбора: "
+                    f"порог {cut:.2f} выведен из данных (доля {share:.0%})."
+                )
         else:
             best = None
             for k in range(1, cfg.selection.infer_max_window + 1):
@@ -176,20 +203,35 @@ def programme_design(dataset, config=None) -> ProgrammeDesign:
             if best is not None and best[1] >= cfg.selection.min_compliance:
                 sel, comp, cut, share = best
                 source, bshare, cutoff, procs = "inferred", share, cut, None
-                notes.append(f"Правило отбора когорты {g} не описано в наборе данных; по данным участие лучше "
-                             f"всего объясняет порог {cut:.2f} индекса результатов {_years_ru(sel)} "
-                             f"(нижние {share:.0%}, совпадение с фактическим участием {comp:.0%}).")
+                notes.append(
+                    f"Правило отбора когорты {g} не описано в наборе данных; по данным участие лучше "
+                    f"всего объясняет порог {cut:.2f} индекса результатов {_years_ru(sel)} "
+                    f"(нижние {share:.0%}, совпадение с фактическим участием {comp:.0%})."
+                )
             else:
                 sel = [y for y in years if y < g]
                 comp = best[1] if best is not None else np.nan
                 source, bshare, cutoff, procs = "assumed", None, None, None
-                notes.append(f"Правило отбора когорты {g} не описано в наборе данных, и чёткого порога по "
-                             f"результатам последних лет в данных не видно: принято, что отбор мог опираться "
-                             f"на все годы до старта ({_years_ru(sel) if sel else '—'}); чистых лет нет.")
+                notes.append(
+                    f"Правило отбора когорты {g} не описано в наборе данных, и чёткого порога по "
+                    f"результатам последних лет в данных не видно: принято, что отбор мог опираться "
+                    f"на все годы до старта ({_years_ru(sel) if sel else '—'}); чистых лет нет."
+                )
         clean = tuple(y for y in years if y < min(sel) and y not in earlier_sel) if sel else ()
         sharp = bool(np.isfinite(comp) and comp >= cfg.selection.min_compliance and source != "assumed")
-        out.append(CohortDesign(g, tuple(sorted(sel)), bshare, cutoff, procs, source, clean,
-                                float(comp) if np.isfinite(comp) else np.nan, sharp))
+        out.append(
+            CohortDesign(
+                g,
+                tuple(sorted(sel)),
+                bshare,
+                cutoff,
+                procs,
+                source,
+                clean,
+                float(comp) if np.isfinite(comp) else np.nan,
+                sharp,
+            )
+        )
         earlier_sel |= set(sel)
     return ProgrammeDesign(tuple(out), tuple(notes))
 

@@ -28,7 +28,9 @@ def _did_frame(panel: pd.DataFrame, col: str) -> pd.DataFrame:
 
 def _counts(panel: pd.DataFrame, cohorts: list[int] | None = None) -> tuple[int, int]:
     tr = panel["cohort"] > 0 if cohorts is None else panel["cohort"].isin(cohorts)
-    return int(panel.loc[tr, "school_id"].nunique()), int(panel.loc[panel["cohort"] == 0, "school_id"].nunique())
+    return int(panel.loc[tr, "school_id"].nunique()), int(
+        panel.loc[panel["cohort"] == 0, "school_id"].nunique()
+    )
 
 
 def did_two_stage(panel: pd.DataFrame, config=None) -> dict:
@@ -45,8 +47,14 @@ def did_two_stage(panel: pd.DataFrame, config=None) -> dict:
         d = _did_frame(panel, col)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = pf.did2s(d, yname="y", first_stage="~ 0 | school_id + year", second_stage="~ treat",
-                           treatment="treat", cluster=cfg.did.cluster)
+            fit = pf.did2s(
+                d,
+                yname="y",
+                first_stage="~ 0 | school_id + year",
+                second_stage="~ treat",
+                treatment="treat",
+                cluster=cfg.did.cluster,
+            )
         tid = fit.tidy()
         out[unit] = ci(float(tid["Estimate"].iloc[0]), float(tid["Std. Error"].iloc[0]), cfg.z)
     n_t, n_c = _counts(panel)
@@ -84,19 +92,30 @@ def event_study(panel: pd.DataFrame, config=None) -> dict:
     clean = panel_clean_years(panel)
     used = [g for g in sorted(clean) if clean[g]]
     dropped = [g for g in sorted(clean) if not clean[g]]
-    empty = {"estimate": {}, "coefs": pd.DataFrame(), "cohorts_used": used, "cohorts_dropped": dropped,
-             "n_treated": 0, "n_control": 0}
+    empty = {
+        "estimate": {},
+        "coefs": pd.DataFrame(),
+        "cohorts_used": used,
+        "cohorts_dropped": dropped,
+        "n_treated": 0,
+        "n_control": 0,
+    }
     if not used:
         return empty
     out, coef_rows = {}, []
     p = panel[panel["cohort"].isin([0] + used)]
     for unit, col in OUTCOMES.items():
         d = _did_frame(p, col)
-        is_clean = np.array([c == 0 or y in clean.get(int(c), []) for c, y in zip(d["cohort"], d["year"],
-                                                                                   strict=True)])
+        is_clean = np.array(
+            [c == 0 or y in clean.get(int(c), []) for c, y in zip(d["cohort"], d["year"], strict=True)]
+        )
         affected = ~is_clean
-        cells = sorted({(int(g), int(r)) for g, r in zip(d.loc[affected, "cohort"], d.loc[affected, "rel_year"],
-                                                         strict=True)})
+        cells = sorted(
+            {
+                (int(g), int(r))
+                for g, r in zip(d.loc[affected, "cohort"], d.loc[affected, "rel_year"], strict=True)
+            }
+        )
         names = []
         for g, r in cells:
             nm = f"c{g}_{'m' if r < 0 else 'p'}{abs(r)}"
@@ -104,16 +123,25 @@ def event_study(panel: pd.DataFrame, config=None) -> dict:
             names.append(nm)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = pf.feols("y ~ " + " + ".join(names) + " | school_id + year", data=d,
-                           vcov={"CRV1": cfg.did.cluster})
+            fit = pf.feols(
+                "y ~ " + " + ".join(names) + " | school_id + year", data=d, vcov={"CRV1": cfg.did.cluster}
+            )
         counts = np.array([d[n].sum() for n in names], dtype=float)
         rels = np.array([r for _, r in cells])
         for r in sorted(set(rels)):
             w = np.where(rels == r, counts, 0.0)
             bb, se = _combination(fit, names, w / w.sum())
-            coef_rows.append({"unit": unit, "rel_year": int(r), "estimate": bb, "ci_low": bb - cfg.z * se,
-                              "ci_high": bb + cfg.z * se, "n_obs": int(counts[rels == r].sum()),
-                              "kind": "поддержка" if r >= 0 else "годы отбора"})
+            coef_rows.append(
+                {
+                    "unit": unit,
+                    "rel_year": int(r),
+                    "estimate": bb,
+                    "ci_low": bb - cfg.z * se,
+                    "ci_high": bb + cfg.z * se,
+                    "n_obs": int(counts[rels == r].sum()),
+                    "kind": "поддержка" if r >= 0 else "годы отбора",
+                }
+            )
         w = np.where(rels >= 0, counts, 0.0)
         att, se = _combination(fit, names, w / w.sum())
         out[unit] = ci(att, se, cfg.z)
@@ -121,11 +149,26 @@ def event_study(panel: pd.DataFrame, config=None) -> dict:
         for g in used:
             for y in clean[g]:
                 if not any(rw["unit"] == unit and rw["rel_year"] == int(y - g) for rw in coef_rows):
-                    coef_rows.append({"unit": unit, "rel_year": int(y - g), "estimate": 0.0, "ci_low": 0.0,
-                                      "ci_high": 0.0, "n_obs": 0, "kind": "до отбора (база)"})
+                    coef_rows.append(
+                        {
+                            "unit": unit,
+                            "rel_year": int(y - g),
+                            "estimate": 0.0,
+                            "ci_low": 0.0,
+                            "ci_high": 0.0,
+                            "n_obs": 0,
+                            "kind": "до отбора (база)",
+                        }
+                    )
     n_t, n_c = _counts(panel, used)
-    return {"estimate": out, "coefs": pd.DataFrame(coef_rows), "cohorts_used": used,
-            "cohorts_dropped": dropped, "n_treated": n_t, "n_control": n_c}
+    return {
+        "estimate": out,
+        "coefs": pd.DataFrame(coef_rows),
+        "cohorts_used": used,
+        "cohorts_dropped": dropped,
+        "n_treated": n_t,
+        "n_control": n_c,
+    }
 
 
 def callaway_santanna(panel: pd.DataFrame, config=None) -> dict:
@@ -159,12 +202,27 @@ def callaway_santanna(panel: pd.DataFrame, config=None) -> dict:
             d = d[full][["id", "year", "cohort", "y"]]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mp = att_gt(d, yname="y", tname="year", idname="id", gname="cohort", anticipation=antic,
-                            control_group="nevertreated", est_method="reg", base_period="universal")
+                mp = att_gt(
+                    d,
+                    yname="y",
+                    tname="year",
+                    idname="id",
+                    gname="cohort",
+                    anticipation=antic,
+                    control_group="nevertreated",
+                    est_method="reg",
+                    base_period="universal",
+                )
                 ag = aggte(mp, type="simple")
             out[unit] = ci(float(ag.overall_att), float(ag.overall_se), cfg.z)
     except Exception as exc:  # noqa: BLE001 — the table shows «не оценено» with the reason
         err = f"{type(exc).__name__}: {str(exc)[:200]}"
     n_t, n_c = _counts(panel)
-    return {"estimate": out, "error": err, "n_treated": n_t, "n_control": n_c, "clean_base": has_clean,
-            "anticipation": antic}
+    return {
+        "estimate": out,
+        "error": err,
+        "n_treated": n_t,
+        "n_control": n_c,
+        "clean_base": has_clean,
+        "anticipation": antic,
+    }

@@ -32,16 +32,25 @@ def paired_hedges_g(before: np.ndarray, after: np.ndarray, ci_level: float = 0.9
     d = diff.mean() / s_av if s_av > 0 else np.nan
     r = float(np.corrcoef(b, a)[0, 1]) if b.std() > 0 and a.std() > 0 else 0.0
     J = 1 - 3 / (4 * (n - 1) - 1)
-    V = (1 / n + d ** 2 / (2 * n)) * 2 * (1 - r)
+    V = (1 / n + d**2 / (2 * n)) * 2 * (1 - r)
     z = stats.norm.ppf(0.5 + ci_level / 2)
     g = J * d
     se = J * np.sqrt(V)
     t = stats.t.ppf(0.5 + ci_level / 2, n - 1)
     se_m = diff.std(ddof=1) / np.sqrt(n)
-    return {"n": n, "mean_before": float(b.mean()), "mean_after": float(a.mean()), "mean_change": float(diff.mean()),
-            "change_ci_low": float(diff.mean() - t * se_m), "change_ci_high": float(diff.mean() + t * se_m),
-            "g": float(g), "ci_low": float(g - z * se), "ci_high": float(g + z * se), "r": r,
-            "share_improved": float((diff > 0).mean())}
+    return {
+        "n": n,
+        "mean_before": float(b.mean()),
+        "mean_after": float(a.mean()),
+        "mean_change": float(diff.mean()),
+        "change_ci_low": float(diff.mean() - t * se_m),
+        "change_ci_high": float(diff.mean() + t * se_m),
+        "g": float(g),
+        "ci_low": float(g - z * se),
+        "ci_high": float(g + z * se),
+        "r": r,
+        "share_improved": float((diff > 0).mean()),
+    }
 
 
 def input_output(dataset, config=None) -> pd.DataFrame:
@@ -59,14 +68,18 @@ def input_output(dataset, config=None) -> pd.DataFrame:
     if diag is None or diag.empty:
         raise ValueError("Нет таблицы диагностик (diagnostics): анализ «вход–выход» невозможен")
     w_in, w_out = icfg.wave_in, icfg.wave_out
-    d = diag[diag["wave"].isin([w_in, w_out]).fillna(False) & (diag["participants"].fillna(0)
-                                                              >= icfg.min_participants)].copy()
+    d = diag[
+        diag["wave"].isin([w_in, w_out]).fillna(False)
+        & (diag["participants"].fillna(0) >= icfg.min_participants)
+    ].copy()
     d = d[has_scale(d).to_numpy()]
     d["pct"] = pct_of_range(d)
     d["w"] = d["participants"].astype(float)
     d["wp"] = d["w"] * d["pct"]
     coh = programme_cohorts(dataset)
-    d["group"] = np.where(d["school_id"].map(coh).fillna(0).astype(int).to_numpy() > 0, "программа", "сравнение")
+    d["group"] = np.where(
+        d["school_id"].map(coh).fillna(0).astype(int).to_numpy() > 0, "программа", "сравнение"
+    )
     ci = cfg.ci_level
 
     def per_school(sub: pd.DataFrame) -> pd.DataFrame:
@@ -86,29 +99,54 @@ def input_output(dataset, config=None) -> pd.DataFrame:
             s = ps.xs(grp, level="group")
             res = paired_hedges_g(s[w_in].to_numpy(), s[w_out].to_numpy(), ci)
             changes[grp] = (s[w_out] - s[w_in]).to_numpy(float)
-            rows.append({"group": grp, "subject": subj, "n_schools": res["n"],
-                         "mean_in": res.get("mean_before", np.nan), "mean_out": res.get("mean_after", np.nan),
-                         "change_pp": res["mean_change"], "change_ci_low": res.get("change_ci_low", np.nan),
-                         "change_ci_high": res.get("change_ci_high", np.nan), "hedges_g": res["g"],
-                         "g_ci_low": res["ci_low"], "g_ci_high": res["ci_high"],
-                         "share_improved": res.get("share_improved", np.nan)})
+            rows.append(
+                {
+                    "group": grp,
+                    "subject": subj,
+                    "n_schools": res["n"],
+                    "mean_in": res.get("mean_before", np.nan),
+                    "mean_out": res.get("mean_after", np.nan),
+                    "change_pp": res["mean_change"],
+                    "change_ci_low": res.get("change_ci_low", np.nan),
+                    "change_ci_high": res.get("change_ci_high", np.nan),
+                    "hedges_g": res["g"],
+                    "g_ci_low": res["ci_low"],
+                    "g_ci_high": res["ci_high"],
+                    "share_improved": res.get("share_improved", np.nan),
+                }
+            )
         if len(changes) == 2 and min(len(v) for v in changes.values()) >= 3:
             a, b = changes["программа"], changes["сравнение"]
             diff = a.mean() - b.mean()
             va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
             se = np.sqrt(va + vb)
-            df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+            df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
             t = stats.t.ppf(0.5 + ci / 2, df)
-            sp = np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / (len(a) + len(b) - 2))
-            rows.append({"group": "разница (программа − сравнение)", "subject": subj, "n_schools": len(a) + len(b),
-                         "mean_in": np.nan, "mean_out": np.nan, "change_pp": diff, "change_ci_low": diff - t * se,
-                         "change_ci_high": diff + t * se, "hedges_g": np.nan, "g_ci_low": np.nan,
-                         "g_ci_high": np.nan, "share_improved": np.nan,
-                         "diff_std": diff / sp if sp > 0 else np.nan})
+            sp = np.sqrt(
+                (a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / (len(a) + len(b) - 2)
+            )
+            rows.append(
+                {
+                    "group": "разница (программа − сравнение)",
+                    "subject": subj,
+                    "n_schools": len(a) + len(b),
+                    "mean_in": np.nan,
+                    "mean_out": np.nan,
+                    "change_pp": diff,
+                    "change_ci_low": diff - t * se,
+                    "change_ci_high": diff + t * se,
+                    "hedges_g": np.nan,
+                    "g_ci_low": np.nan,
+                    "g_ci_high": np.nan,
+                    "share_improved": np.nan,
+                    "diff_std": diff / sp if sp > 0 else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- «вход–процесс–выход»
+
 
 def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
     """«Вход–процесс–выход»: change in results on programme process intensity.
@@ -143,8 +181,15 @@ def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
         gch = int(g["cohort"].iloc[0])
         pre = g.loc[g["year"].isin(selection[gch]), "y_sd"].mean()
         post = g.loc[g["treat"], "y_sd"].mean()
-        rows.append({"school_id": sid, "dy": post - pre, "pre": pre, "municipality": g["municipality"].iloc[0],
-                     "cohort": gch})
+        rows.append(
+            {
+                "school_id": sid,
+                "dy": post - pre,
+                "pre": pre,
+                "municipality": g["municipality"].iloc[0],
+                "cohort": gch,
+            }
+        )
     data = pd.DataFrame(rows).set_index("school_id").join(agg, how="inner")
     feats = list(cfg.matching.context_features)
     Zc, _ = _context_for_matching(dataset, int(data["cohort"].min()) - 1, feats)
@@ -161,16 +206,22 @@ def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
     X[cols] = (X[cols] - X[cols].mean()) / sds
     X = X.loc[:, X.std() > 0]
     Xm = sm.add_constant(X.to_numpy(float), has_constant="add")
-    groups = data["municipality"] if dcfg.cluster == "municipality" else pd.Series(data.index, index=data.index)
+    groups = (
+        data["municipality"] if dcfg.cluster == "municipality" else pd.Series(data.index, index=data.index)
+    )
     codes = pd.factorize(groups.astype("string"))[0]
     fit = sm.OLS(data["dy"].to_numpy(float), Xm).fit(cov_type="cluster", cov_kwds={"groups": codes})
     z = cfg.z
-    labels = {"share_teachers_diagnosed": "Доля педагогов, прошедших диагностику дефицитов",
-              "share_teachers_trained": "Доля педагогов, прошедших повышение квалификации",
-              "training_hours_per_teacher": "Часы обучения на педагога",
-              "methodical_visits": "Методические выезды", "has_partner": "Есть школа-партнёр",
-              "tutor_hours": "Часы тьюторского сопровождения", "share_teachers_improved":
-              "Доля педагогов с положительной динамикой", "pre": "Индекс результатов в годы отбора"}
+    labels = {
+        "share_teachers_diagnosed": "Доля педагогов, прошедших диагностику дефицитов",
+        "share_teachers_trained": "Доля педагогов, прошедших повышение квалификации",
+        "training_hours_per_teacher": "Часы обучения на педагога",
+        "methodical_visits": "Методические выезды",
+        "has_partner": "Есть школа-партнёр",
+        "tutor_hours": "Часы тьюторского сопровождения",
+        "share_teachers_improved": "Доля педагогов с положительной динамикой",
+        "pre": "Индекс результатов в годы отбора",
+    }
     names = ["const"] + list(X.columns)
     out = pd.DataFrame({"term": names, "coef": fit.params, "se": fit.bse, "p_value": fit.pvalues})
     out["ci_low"] = out["coef"] - z * out["se"]
@@ -180,5 +231,18 @@ def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
     out["n_schools"] = len(data)
     out["n_clusters"] = int(len(set(codes)))
     out["r2"] = float(fit.rsquared)
-    return out[["term", "label", "per", "coef", "se", "ci_low", "ci_high", "p_value", "n_schools", "n_clusters", "r2"]]
-
+    return out[
+        [
+            "term",
+            "label",
+            "per",
+            "coef",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_schools",
+            "n_clusters",
+            "r2",
+        ]
+    ]

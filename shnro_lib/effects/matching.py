@@ -64,7 +64,7 @@ def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
             P = wide[[y for y in sel if y in wide.columns]].mean(axis=1)
             dy = wide[post].sub(P, axis=0).mean(axis=1)
             npost = wide[post].notna().sum(axis=1)
-            ctrl = (coh == 0)
+            ctrl = coh == 0
             X = wide[pre].copy()
             X.columns = [f"Индекс результатов {y}" for y in pre]
             if len(Zc):
@@ -117,8 +117,8 @@ def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
             tau_num += float((wts * diffs).sum())
             w_tot += float(wts.sum())
             # variance: treated part (within-group spread of diffs) + reuse of controls
-            var_num += float((wts ** 2 * (diffs - (wts * diffs).sum() / wts.sum()) ** 2).sum())
-            var_num += float((Kcount ** 2).sum() * sig2_c)
+            var_num += float((wts**2 * (diffs - (wts * diffs).sum() / wts.sum()) ** 2).sum())
+            var_num += float((Kcount**2).sum() * sig2_c)
             ctrl_used |= set(matched_w[matched_w > 0].index)
             if unit == "sd":
                 for c in X.columns:
@@ -126,9 +126,14 @@ def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
                     pooled = np.sqrt((X.loc[T, c].var() + X.loc[C, c].var()) / 2) or 1.0
                     mw = matched_w[matched_w > 0]
                     m_mean = float(np.average(X.loc[mw.index, c], weights=mw))
-                    balance.append({"cohort": g, "variable": c,
-                                    "smd_before": (t_mean - X.loc[C, c].mean()) / pooled,
-                                    "smd_after": (t_mean - m_mean) / pooled})
+                    balance.append(
+                        {
+                            "cohort": g,
+                            "variable": c,
+                            "smd_before": (t_mean - X.loc[C, c].mean()) / pooled,
+                            "smd_after": (t_mean - m_mean) / pooled,
+                        }
+                    )
             n_t_g = len(T)
             n_t = n_t + n_t_g if unit == "sd" else n_t
         if w_tot == 0:
@@ -138,4 +143,3 @@ def matching_estimate(dataset, panel: pd.DataFrame, config=None) -> dict:
         out[unit] = (tau, tau - z * se, tau + z * se)
         n_c = len(ctrl_used)
     return {"estimate": out, "balance": pd.DataFrame(balance), "n_treated": n_t, "n_control": n_c}
-

@@ -15,8 +15,12 @@ def self_check_text(cfg) -> str:
     """The annex's plain-words account of the self-check (``templates/self_check.md``)."""
     th, sc = cfg.identifiability, cfg.self_check
     text = Template((TEMPLATES / "self_check.md").read_text(encoding="utf-8")).render(
-        reps=sc.replications, cap=sc.max_replications, effect=f"{sc.planted_effect_pp:g}".replace(".", ","),
-        bias=f"{th.max_abs_bias_pp:g}".replace(".", ","), coverage=f"{th.min_coverage:.0%}")
+        reps=sc.replications,
+        cap=sc.max_replications,
+        effect=f"{sc.planted_effect_pp:g}".replace(".", ","),
+        bias=f"{th.max_abs_bias_pp:g}".replace(".", ","),
+        coverage=f"{th.min_coverage:.0%}",
+    )
     return text.strip()
 
 
@@ -25,9 +29,11 @@ def _design_paragraph(design) -> str:
     from shnro_lib.effects.table import NAMES_RU
 
     picked, valid = choose_estimator(design)
-    text = (f"**План программы в этих данных.** {design.describe_ru()}. Класс плана: {KIND_RU[design.kind]}; "
-            f"по правилу выбора выбрана оценка «{NAMES_RU[picked]}», допустимы: "
-            f"{', '.join(NAMES_RU[v] for v in valid)}.")
+    text = (
+        f"**План программы в этих данных.** {design.describe_ru()}. Класс плана: {KIND_RU[design.kind]}; "
+        f"по правилу выбора выбрана оценка «{NAMES_RU[picked]}», допустимы: "
+        f"{', '.join(NAMES_RU[v] for v in valid)}."
+    )
     if design.assumptions:
         text += " Допущения: " + " ".join(design.assumptions)
     return text
@@ -38,21 +44,28 @@ def _simulation_paragraph(design, cfg) -> str:
     from shnro_lib.effects.table import NAMES_RU
 
     if design is not None:
-        return ("**Приложение: имитации других регионов (справочно).** Вывод о методе делается по проверке на "
-                "собственном плане данных; таблица ниже — имитации типового региона похожего плана. "
-                + simulation_markdown(closest_design(design), cfg))
+        return (
+            "**Приложение: имитации других регионов (справочно).** Вывод о методе делается по проверке на "
+            "собственном плане данных; таблица ниже — имитации типового региона похожего плана. "
+            + simulation_markdown(closest_design(design), cfg)
+        )
     tab = simulation_table(config=cfg)
     if not len(tab):
         return "**Приложение: проверка на имитациях.** Таблица имитаций: — (имитации не проводились)."
-    lines = ["**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):", "",
-             "| План | Выбранная оценка | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Эффект идентифицируется |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):",
+        "",
+        "| План | Выбранная оценка | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Эффект идентифицируется |",
+        "|---|---|---|---|---|---|",
+    ]
     th = cfg.identifiability
     for _, r in tab[tab["picked"].astype(bool)].iterrows():
         ok = abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage
         nums = f"{r['bias_pp']:+.2f} | {r['rmse_pp']:.2f} | {r['coverage']:.0%}".replace(".", ",")
-        lines.append(f"| {DESIGNS_RU.get(r['design'], r['design'])} | {NAMES_RU.get(r['estimator'], r['estimator'])} | "
-                     f"{nums} | {'да' if ok else 'нет: показывается диапазон допустимых оценок'} |")
+        lines.append(
+            f"| {DESIGNS_RU.get(r['design'], r['design'])} | {NAMES_RU.get(r['estimator'], r['estimator'])} | "
+            f"{nums} | {'да' if ok else 'нет: показывается диапазон допустимых оценок'} |"
+        )
     return "\n".join(lines)
 
 
@@ -69,8 +82,11 @@ def effects_method_ru(config=None, dataset=None, design=None) -> str:
     sim = _simulation_paragraph(design if design is not None and design.cohorts else None, cfg)
     lvl = cfg.ci_level
     cluster = "школам" if cfg.did.cluster == "school_id" else "муниципалитетам"
-    rdd_how = ("rdrobust, MSE-оптимальная полоса и робастный интервал с поправкой на смещение"
-               if cfg.rdd.use_rdrobust else "полоса по кросс-валидации")
+    rdd_how = (
+        "rdrobust, MSE-оптимальная полоса и робастный интервал с поправкой на смещение"
+        if cfg.rdd.use_rdrobust
+        else "полоса по кросс-валидации"
+    )
     return f"""### Оценка эффектов программы поддержки
 
 **Показатель результата.** Для каждой школы и года — индекс результатов: средневзвешенное по числу
@@ -105,7 +121,7 @@ def effects_method_ru(config=None, dataset=None, design=None) -> str:
 
 **Модель «вход–процесс–выход».** Регрессия изменения результатов на интенсивность процесса (доля
 педагогов, прошедших диагностику и обучение, часы, выезды, партнёрство, тьюторство) с контролем
-результатов лет отбора и контекста; ошибки кластеризованы по {'муниципалитетам' if cfg.dose_response.cluster == 'municipality' else 'школам'}. Интенсивность не
+результатов лет отбора и контекста; ошибки кластеризованы по {"муниципалитетам" if cfg.dose_response.cluster == "municipality" else "школам"}. Интенсивность не
 распределялась случайно: коэффициенты — связи, а не доказанные причинные эффекты.
 
 **Оценки эффекта программы (таблица оценок).** Эффект — среднее по школо-годам поддержки (ATT), кроме

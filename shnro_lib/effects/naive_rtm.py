@@ -64,8 +64,14 @@ def _rtm_prepare(panel: pd.DataFrame, col: str, ids: pd.Index | None = None) -> 
         ok = np.isfinite(ch) & (coh == g)[:, None]
         # per row: how many finite changes it contributes and their sum (a row counted w times in a
         # replicate contributes w times each)
-        groups.append({"k": len(sel), "P": P, "m": ok.sum(axis=1).astype(float),
-                       "sum_change": np.where(ok, ch, 0.0).sum(axis=1)})
+        groups.append(
+            {
+                "k": len(sel),
+                "P": P,
+                "m": ok.sum(axis=1).astype(float),
+                "sum_change": np.where(ok, ch, 0.0).sum(axis=1),
+            }
+        )
     return {"ids": ids, "X": X, "pre": pre, "groups": groups}
 
 
@@ -93,10 +99,10 @@ def _rtm_weighted(prep: dict, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
         vars_ = []
         for a in pre:
             n, d = _weighted_moments(W, X[:, a], F[:, a])
-            vars_.append((W * d ** 2).sum(axis=1) / n)
+            vars_.append((W * d**2).sum(axis=1) / n)
         cov_sum, n_cov = np.zeros(R), np.zeros(R)
         for i, a in enumerate(pre):
-            for b in pre[i + 1:]:
+            for b in pre[i + 1 :]:
                 f = F[:, a] & F[:, b]
                 n, da = _weighted_moments(W, X[:, a], f)
                 _, db = _weighted_moments(W, X[:, b], f)
@@ -133,8 +139,9 @@ def _rtm_weighted(prep: dict, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return naive, rtm, naive - rtm, rel
 
 
-def rtm_point(panel: pd.DataFrame, col: str, weights: pd.Series | None = None
-              ) -> tuple[float, float, float, float]:
+def rtm_point(
+    panel: pd.DataFrame, col: str, weights: pd.Series | None = None
+) -> tuple[float, float, float, float]:
     """(naive, rtm component, adjusted, reliability) for one outcome column.
 
     Parameters
@@ -146,8 +153,11 @@ def rtm_point(panel: pd.DataFrame, col: str, weights: pd.Series | None = None
     """
     prep = _rtm_prepare(panel, col)
     ids = pd.Index(prep["ids"])
-    w = (np.ones(len(ids)) if weights is None else
-         weights.groupby(level=0).sum().reindex(ids, fill_value=0).to_numpy(float))
+    w = (
+        np.ones(len(ids))
+        if weights is None
+        else weights.groupby(level=0).sum().reindex(ids, fill_value=0).to_numpy(float)
+    )
     return tuple(float(v[0]) for v in _rtm_weighted(prep, w[None, :]))
 
 
@@ -165,8 +175,10 @@ def rtm_adjusted(panel: pd.DataFrame, config=None) -> dict:
     rng = np.random.default_rng(cfg.rtm.seed)
     ids = pd.Index(sorted(panel["school_id"].unique()))
     # one resample of schools per replicate, drawn in replicate order and shared by both units
-    counts = np.array([np.bincount(rng.integers(0, len(ids), len(ids)), minlength=len(ids))
-                       for _ in range(reps)], dtype=float).reshape(reps, len(ids))
+    counts = np.array(
+        [np.bincount(rng.integers(0, len(ids), len(ids)), minlength=len(ids)) for _ in range(reps)],
+        dtype=float,
+    ).reshape(reps, len(ids))
     out, comp = {}, {}
     alpha = 1 - cfg.ci_level
     for unit, col in OUTCOMES.items():
@@ -174,7 +186,7 @@ def rtm_adjusted(panel: pd.DataFrame, config=None) -> dict:
         naive, rtm, adj, rel = (float(v[0]) for v in _rtm_weighted(prep, np.ones((1, len(ids)))))
         b = _rtm_weighted(prep, counts)[2]
         b = b[np.isfinite(b)]
-        lo, hi = (np.quantile(b, [alpha / 2, 1 - alpha / 2]) if len(b) > 10 else (np.nan, np.nan))
+        lo, hi = np.quantile(b, [alpha / 2, 1 - alpha / 2]) if len(b) > 10 else (np.nan, np.nan)
         out[unit] = (adj, float(lo), float(hi))
         comp[unit] = {"naive": naive, "rtm_component": rtm, "reliability": rel}
     n_t = panel.loc[panel["cohort"] > 0, "school_id"].nunique()

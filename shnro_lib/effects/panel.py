@@ -66,8 +66,18 @@ def result_panel(dataset, config=None, design=None) -> pd.DataFrame:
         m = (panel["cohort"] == g).to_numpy() & panel["year"].isin(design.selection_years(g)).to_numpy()
         sel |= m
     panel["selection_year"] = sel
-    cols = ["school_id", "municipality", "year", "y_sd", "y_pp", "participants", "cohort", "treat",
-            "rel_year", "selection_year"]
+    cols = [
+        "school_id",
+        "municipality",
+        "year",
+        "y_sd",
+        "y_pp",
+        "participants",
+        "cohort",
+        "treat",
+        "rel_year",
+        "selection_year",
+    ]
     return panel[cols].sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
 
 
@@ -76,14 +86,12 @@ def _pre_mean(panel: pd.DataFrame, years: list[int], col: str) -> pd.Series:
     return p.groupby("school_id")[col].mean()
 
 
-
 def _ols_cluster(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
     # the model module alone: ``statsmodels.api`` imports every submodule (a third of a second)
     from statsmodels.regression.linear_model import OLS
 
     codes = pd.factorize(pd.Series(groups).astype("string"))[0]
     return OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes})
-
 
 
 def panel_selection_years(panel: pd.DataFrame) -> dict[int, list[int]]:

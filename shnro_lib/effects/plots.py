@@ -12,12 +12,20 @@ def plot_event_study(coefs: pd.DataFrame, unit: str = "pp", synthetic: bool = Fa
     c = coefs[coefs["unit"] == unit].sort_values("rel_year")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    colors = c["kind"].map({"поддержка": "tab:blue", "годы отбора": "tab:red", "до отбора": "grey"}).fillna("grey")
+    colors = (
+        c["kind"].map({"поддержка": "tab:blue", "годы отбора": "tab:red", "до отбора": "grey"}).fillna("grey")
+    )
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", ls="--", lw=0.8)
     for (_, r), col in zip(c.iterrows(), colors, strict=True):
-        ax.errorbar(r["rel_year"], r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                    fmt="o", color=col, capsize=3)
+        ax.errorbar(
+            r["rel_year"],
+            r["estimate"],
+            yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+            fmt="o",
+            color=col,
+            capsize=3,
+        )
     ax.set_xlabel("Год относительно начала поддержки")
     ax.set_ylabel("Эффект, п.п. от максимума" if unit == "pp" else "Эффект, SD индекса")
     title = "Событийный анализ (красным — годы отбора: «провал Ашенфельтера»)"
@@ -45,4 +53,3 @@ def plot_rdd(data: pd.DataFrame, unit: str = "pp", synthetic: bool = False, bins
     title = "Разрывная регрессия у порога отбора"
     ax.set_title(("СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title) if synthetic else title, fontsize=10)
     return ax
-

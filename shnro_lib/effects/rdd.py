@@ -37,9 +37,11 @@ def rdd_data(dataset, panel: pd.DataFrame, config=None, design=None) -> pd.DataF
         res = res[res["procedure"].isin(cd.procedures).fillna(False)] if cd.procedures else res
         S = selection_index(res, sel, weighting)
         cut = float(cd.cutoff)
-        elig = S.index[~((coh.reindex(S.index).fillna(0) > 0) & (coh.reindex(S.index).fillna(0) < g)).to_numpy()]
+        elig = S.index[
+            ~((coh.reindex(S.index).fillna(0) > 0) & (coh.reindex(S.index).fillna(0) < g)).to_numpy()
+        ]
         d = pd.DataFrame({"school_id": elig, "cohort": g, "running": (S[elig] - cut).to_numpy(float)})
-        d["treated"] = (coh.reindex(elig).fillna(0).to_numpy() == g)
+        d["treated"] = coh.reindex(elig).fillna(0).to_numpy() == g
         d["rule_treated"] = d["running"] <= 0
         for unit, col in OUTCOMES.items():
             pre = _pre_mean(panel, sel, col)
@@ -52,8 +54,9 @@ def rdd_data(dataset, panel: pd.DataFrame, config=None, design=None) -> pd.DataF
     return out
 
 
-def _local_linear(x: np.ndarray, y: np.ndarray, h: float, cohort: np.ndarray | None = None
-                  ) -> tuple[float, float, int, int]:
+def _local_linear(
+    x: np.ndarray, y: np.ndarray, h: float, cohort: np.ndarray | None = None
+) -> tuple[float, float, int, int]:
     """Sharp RD at 0, treated side x >= 0, triangular kernel, HC1 SE. (tau, se, n_left, n_right)."""
     # the model module alone: ``statsmodels.api`` imports every submodule
     from statsmodels.regression.linear_model import WLS
@@ -102,7 +105,9 @@ def _cv_bandwidth(x: np.ndarray, y: np.ndarray, grid: list[float], min_obs: int)
     return float(best_h)
 
 
-def rdd_estimate(dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame | None = None, design=None) -> dict:
+def rdd_estimate(
+    dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame | None = None, design=None
+) -> dict:
     """Regression discontinuity at the selection cut-off (first-year effect, cohorts stacked).
 
     Running variable ``x = cut-off − selection index`` (so supported schools have ``x >= 0``);
@@ -115,7 +120,9 @@ def rdd_estimate(dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame |
     rcfg = cfg.rdd
     z = cfg.z
     d = data if data is not None else rdd_data(dataset, panel, cfg, design)
-    info: dict[str, Any] = {"compliance": float((d["treated"] == d["rule_treated"]).mean()) if len(d) else np.nan}
+    info: dict[str, Any] = {
+        "compliance": float((d["treated"] == d["rule_treated"]).mean()) if len(d) else np.nan
+    }
     out = {}
     if not len(d) or info["compliance"] < cfg.selection.min_compliance:
         info["reason"] = "статус участия расходится с правилом отбора: разрыв нечёткий, RDD не оценивается"
@@ -145,7 +152,9 @@ def rdd_estimate(dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame |
                 out[unit] = (tau, lo, hi)
                 bw[unit] = float(r.bws.iloc[0, 0])
                 nl, nr = int(r.N_h[0]), int(r.N_h[1])
-                info["method"] = "rdrobust (MSE-оптимальная полоса, робастный интервал с поправкой на смещение)"
+                info["method"] = (
+                    "rdrobust (MSE-оптимальная полоса, робастный интервал с поправкой на смещение)"
+                )
                 used = True
             except Exception as exc:  # noqa: BLE001
                 info["rdrobust_error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
@@ -165,15 +174,28 @@ def rdd_estimate(dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame |
             xp, yp = x[side] - c, y[side]
             try:
                 tp, sp, _, _ = _local_linear(xp, yp, h, coh[side])
-                placebo.append({"unit": unit, "cutoff_shift": float(shift), "estimate": tp,
-                                "ci_low": tp - z * sp, "ci_high": tp + z * sp})
+                placebo.append(
+                    {
+                        "unit": unit,
+                        "cutoff_shift": float(shift),
+                        "estimate": tp,
+                        "ci_low": tp - z * sp,
+                        "ci_high": tp + z * sp,
+                    }
+                )
             except Exception:  # noqa: BLE001
                 pass
     wdw = rcfg.density_window
     n_left = int(((x_all < 0) & (x_all > -wdw)).sum())
     n_right = int(((x_all >= 0) & (x_all < wdw)).sum())
     pval = float(stats.binomtest(n_right, n_left + n_right, 0.5).pvalue) if n_left + n_right else np.nan
-    info.update({"bandwidth": bw, "density_left": n_left, "density_right": n_right, "density_p": pval,
-                 "placebo": pd.DataFrame(placebo)})
+    info.update(
+        {
+            "bandwidth": bw,
+            "density_left": n_left,
+            "density_right": n_right,
+            "density_p": pval,
+            "placebo": pd.DataFrame(placebo),
+        }
+    )
     return {"estimate": out, "info": info, "n_treated": nr, "n_control": nl, "data": d}
-

@@ -61,10 +61,10 @@ def _selection_basis(cov: pd.DataFrame, cohorts: list[int], degree: int) -> np.n
         x = np.log(np.maximum(cov[f"n_{k}"].to_numpy(float), 1.0))
         x = x - np.nanmedian(x)
         for p in range(1, degree + 1):
-            cols.append(x ** p)
+            cols.append(x**p)
         cols.append(S)
         for p in range(1, degree + 1):
-            cols.append(S * x ** p)
+            cols.append(S * x**p)
     # pre-programme context (the prior mean of quality): main effect and interaction with size
     if cohorts:
         x = np.log(np.maximum(cov[f"n_{cohorts[0]}"].to_numpy(float), 1.0))
@@ -76,8 +76,14 @@ def _selection_basis(cov: pd.DataFrame, cohorts: list[int], degree: int) -> np.n
     return np.column_stack(cols) if cols else np.empty((len(cov), 0))
 
 
-def selection_adjusted(panel: pd.DataFrame, config=None, dataset=None, design=None,
-                       covariates: pd.DataFrame | None = None, return_cells: bool = False) -> dict:
+def selection_adjusted(
+    panel: pd.DataFrame,
+    config=None,
+    dataset=None,
+    design=None,
+    covariates: pd.DataFrame | None = None,
+    return_cells: bool = False,
+) -> dict:
     """Regression adjustment on the exact selection index (selection on observables, sharp rule).
 
     Selection is a deterministic function of the observed index ``S_g`` (bottom share over the
@@ -112,8 +118,10 @@ def selection_adjusted(panel: pd.DataFrame, config=None, dataset=None, design=No
         covariates = selection_covariates(dataset, panel, cfg, design)
     cov = covariates.copy()
     cov.index = cov.index.astype("string")
-    wide_all = {u: panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
-                for u, col in OUTCOMES.items()}
+    wide_all = {
+        u: panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
+        for u, col in OUTCOMES.items()
+    }
     ids = cov.index
     coh = panel.groupby("school_id")["cohort"].first().reindex(ids).fillna(0).astype(int).to_numpy()
     muni = panel.groupby("school_id")["municipality"].first().reindex(ids).astype("string")
@@ -180,18 +188,24 @@ def selection_adjusted(panel: pd.DataFrame, config=None, dataset=None, design=No
         f = sum(wi * inf[c] for wi, c in zip(w, keys, strict=True))
         by = pd.Series(f).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
         G = len(by)
-        se = float(np.sqrt(G / max(G - 1, 1) * (by ** 2).sum()))
+        se = float(np.sqrt(G / max(G - 1, 1) * (by**2).sum()))
         out[unit] = (att, att - z * se, att + z * se)
         cse = []
         for c in keys:
             bc = pd.Series(inf[c]).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
-            cse.append(float(np.sqrt(G / max(G - 1, 1) * (bc ** 2).sum())))
-        cells_out[unit] = pd.DataFrame({"cohort": [c[0] for c in keys], "year": [c[1] for c in keys],
-                                        "estimate": [tau[c] for c in keys], "se": cse,
-                                        "n_treated": [ntr[c] for c in keys], "weight": w})
+            cse.append(float(np.sqrt(G / max(G - 1, 1) * (bc**2).sum())))
+        cells_out[unit] = pd.DataFrame(
+            {
+                "cohort": [c[0] for c in keys],
+                "year": [c[1] for c in keys],
+                "estimate": [tau[c] for c in keys],
+                "se": cse,
+                "n_treated": [ntr[c] for c in keys],
+                "weight": w,
+            }
+        )
         n_t, n_c = len(treated_ids), len(control_ids)
     res = {"estimate": out, "n_treated": n_t, "n_control": n_c}
     if return_cells:
         res["cells"] = cells_out
     return res
-

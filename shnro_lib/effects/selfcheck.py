@@ -42,7 +42,7 @@ NOT_CHECKED_RU = {
     "rtm_adjusted": "не оценено: поправка — иллюстрация регрессии к среднему, а не оценка эффекта",
     "rdd": "не оценено: метод оценивает эффект первого года у порога (локальная проверка), имитацией не проверяется",
     "did_unadjusted": "не оценено: смещение «провалом Ашенфельтера» следует из устройства метода, имитацией не "
-                      "проверяется",
+    "проверяется",
     "matching": "не оценено: подбор соседей по контексту слишком долог для сотен повторений",
     "callaway_santanna": "не оценено: расчёт moderndid слишком долог для сотен повторений",
 }
@@ -57,8 +57,13 @@ class SelfCheckUnavailable(ValueError):
 def _matrices(panel: pd.DataFrame, col: str = "y_pp") -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]:
     wide = panel.pivot_table(index="school_id", columns="year", values=col, aggfunc="mean")
     ids = wide.index
-    W = panel.pivot_table(index="school_id", columns="year", values="participants", aggfunc="sum",
-                          dropna=False).reindex(index=ids, columns=wide.columns).to_numpy(float)
+    W = (
+        panel.pivot_table(
+            index="school_id", columns="year", values="participants", aggfunc="sum", dropna=False
+        )
+        .reindex(index=ids, columns=wide.columns)
+        .to_numpy(float)
+    )
     coh = panel.groupby("school_id")["cohort"].first().reindex(ids).fillna(0).to_numpy().astype(int)
     return ids, wide.to_numpy(float), W, coh
 
@@ -84,15 +89,17 @@ def results_model(Y: np.ndarray, W: np.ndarray, coh: np.ndarray, years: np.ndarr
     n = f.sum(axis=1)
     use = n >= 2
     if len(cols) < 2 or use.sum() < 10:
-        raise SelfCheckUnavailable("для проверки на собственном плане нужны хотя бы два года результатов "
-                                   "не менее чем десяти школ без поддержки")
-    Xc = X - np.nanmean(X, axis=0)                     # common year shocks out
+        raise SelfCheckUnavailable(
+            "для проверки на собственном плане нужны хотя бы два года результатов "
+            "не менее чем десяти школ без поддержки"
+        )
+    Xc = X - np.nanmean(X, axis=0)  # common year shocks out
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(n > 0, np.nansum(Xc, axis=1) / np.maximum(n, 1), np.nan)
         inv_w = np.where(f, 1.0 / w, 0.0).sum(axis=1)
     ss = np.nansum(np.where(f, (Xc - m[:, None]) ** 2, 0.0)[use])
     s2 = float(ss / ((1 - 1 / n[use]) * inv_w[use]).sum())
-    v_mean = s2 * inv_w[use] / n[use] ** 2                # luck left in a school's mean
+    v_mean = s2 * inv_w[use] / n[use] ** 2  # luck left in a school's mean
     var_a = float(max(np.var(m[use]) - v_mean.mean(), 0.05 * np.var(m[use])))
     # every school's own mean over the model years (all schools, even those outside ``rows``)
     Xall = Y[:, cols] - np.nanmean(X, axis=0)
@@ -105,8 +112,17 @@ def results_model(Y: np.ndarray, W: np.ndarray, coh: np.ndarray, years: np.ndarr
         va = np.where(na > 0, s2 * np.where(fa, 1 / wall, 0).sum(axis=1) / np.maximum(na, 1) ** 2, np.inf)
     lam = var_a / (var_a + va)
     Wn = np.where(np.isfinite(W) & (W > 0), W / med, 1.0)
-    return {"s2": s2, "var_a": var_a, "post_mean": lam * (ma - np.nanmean(ma)), "post_var": np.where(np.isfinite(va), lam * va, var_a),
-            "prior_var": var_a, "lam": lam, "w": Wn, "mask": np.isfinite(Y), "source": source}
+    return {
+        "s2": s2,
+        "var_a": var_a,
+        "post_mean": lam * (ma - np.nanmean(ma)),
+        "post_var": np.where(np.isfinite(va), lam * va, var_a),
+        "prior_var": var_a,
+        "lam": lam,
+        "w": Wn,
+        "mask": np.isfinite(Y),
+        "source": source,
+    }
 
 
 def _assign(S_by: dict[int, np.ndarray], sizes: dict[int, int], comp: dict[int, float], rng) -> np.ndarray:
@@ -134,15 +150,20 @@ def _interval_ok(est: float, se: float, truth: float, z: float) -> bool:
     return bool(np.isfinite(est) and np.isfinite(se) and est - z * se <= truth <= est + z * se)
 
 
-def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: float,
-               only: str | None = None) -> list[dict]:
+def _replicate(
+    model: dict, fr: Frame, design, rng, effects: list[float], z: float, only: str | None = None
+) -> list[dict]:
     """One synthetic region: every checked estimator (or ``only`` one) at every planted effect."""
     N, T = model["mask"].shape
     a = model["post_mean"] + np.sqrt(model["post_var"]) * rng.standard_normal(N)
     Y0 = a[:, None] + np.sqrt(model["s2"] / model["w"]) * rng.standard_normal((N, T))
     Y0 = np.where(model["mask"], Y0, np.nan)
-    S_by = {c.cohort: np.nanmean(Y0[:, fr.col(c.selection_years)], axis=1) if fr.col(c.selection_years)
-            else np.full(N, np.nan) for c in design.cohorts}
+    S_by = {
+        c.cohort: np.nanmean(Y0[:, fr.col(c.selection_years)], axis=1)
+        if fr.col(c.selection_years)
+        else np.full(N, np.nan)
+        for c in design.cohorts
+    }
     sizes = {c.cohort: int(n) for c, n in zip(design.cohorts, model["sizes"], strict=True)}
     comp = {c.cohort: (c.compliance if not c.sharp else 1.0) for c in design.cohorts}
     coh = _assign(S_by, sizes, comp, rng)
@@ -157,14 +178,16 @@ def _replicate(model: dict, fr: Frame, design, rng, effects: list[float], z: flo
         else:
             res = [event_twin(Y, coh, fr) for Y in Ys]
         for tau, (e, se) in zip(effects, res, strict=True):
-            out.append({"estimator": name, "effect": tau, "err": e - tau, "cover": _interval_ok(e, se, tau, z)})
+            out.append(
+                {"estimator": name, "effect": tau, "err": e - tau, "cover": _interval_ok(e, se, tau, z)}
+            )
     return out
 
 
 def _wilson(p: float, n: int, z: float) -> tuple[float, float]:
-    den = 1 + z ** 2 / n
-    c = (p + z ** 2 / (2 * n)) / den
-    h = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
+    den = 1 + z**2 / n
+    c = (p + z**2 / (2 * n)) / den
+    h = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
     return float(c - h), float(c + h)
 
 
@@ -178,8 +201,18 @@ def summarise(draws: pd.DataFrame, cfg) -> pd.DataFrame:
         d = d[np.isfinite(d["err"])]
         n_rep = int(d.groupby("effect").size().min()) if len(d) else 0
         if n_rep < 20:
-            rows.append({"estimator": name, "reps": n_rep, "bias_pp": np.nan, "bias_mc_se_pp": np.nan,
-                         "rmse_pp": np.nan, "coverage": np.nan, "coverage_mc_se": np.nan, "verdict": "unknown"})
+            rows.append(
+                {
+                    "estimator": name,
+                    "reps": n_rep,
+                    "bias_pp": np.nan,
+                    "bias_mc_se_pp": np.nan,
+                    "rmse_pp": np.nan,
+                    "coverage": np.nan,
+                    "coverage_mc_se": np.nan,
+                    "verdict": "unknown",
+                }
+            )
             continue
         by = d.groupby("effect")["err"].agg(["mean", "std", "size"])
         by["se"] = by["std"] / np.sqrt(by["size"])
@@ -189,10 +222,18 @@ def summarise(draws: pd.DataFrame, cfg) -> pd.DataFrame:
         lo, hi = _wilson(cov, len(d), z)
         ok = abs(bias) + z * bse < th.max_abs_bias_pp and lo >= th.min_coverage
         bad = abs(bias) - z * bse > th.max_abs_bias_pp or hi < th.min_coverage
-        rows.append({"estimator": name, "reps": n_rep, "bias_pp": bias, "bias_mc_se_pp": bse,
-                     "rmse_pp": float(np.sqrt((d["err"] ** 2).mean())), "coverage": cov,
-                     "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / len(d))),
-                     "verdict": "pass" if ok else "fail" if bad else "unknown"})
+        rows.append(
+            {
+                "estimator": name,
+                "reps": n_rep,
+                "bias_pp": bias,
+                "bias_mc_se_pp": bse,
+                "rmse_pp": float(np.sqrt((d["err"] ** 2).mean())),
+                "coverage": cov,
+                "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / len(d))),
+                "verdict": "pass" if ok else "fail" if bad else "unknown",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -207,10 +248,14 @@ def frame_of(dataset, panel: pd.DataFrame, cfg, design, col: str = "y_pp") -> tu
         cov = selection_covariates(dataset, panel, cfg, design).reindex(sid)
     muni = panel.groupby("school_id")["municipality"].first().reindex(ids).astype("string")
     clus = pd.factorize(pd.Series(ids.astype(str)) if cfg.did.cluster == "school_id" else muni)[0]
-    fr = Frame(np.array([int(y) for y in panel.pivot_table(index="school_id", columns="year", values=col).columns]),
-               panel_selection_years(panel), panel_clean_years(panel), clus,
-               cov[[c for c in cov.columns if not c.startswith("S_")]] if cov is not None else None,
-               cfg.selection_adjusted.size_degree)
+    fr = Frame(
+        np.array([int(y) for y in panel.pivot_table(index="school_id", columns="year", values=col).columns]),
+        panel_selection_years(panel),
+        panel_clean_years(panel),
+        clus,
+        cov[[c for c in cov.columns if not c.startswith("S_")]] if cov is not None else None,
+        cfg.selection_adjusted.size_degree,
+    )
     return fr, Y, {"W": W, "coh": coh, "cov": cov}
 
 
@@ -227,7 +272,11 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     coh = extra["coh"]
     model = results_model(Y, extra["W"], coh, fr.years)
     checked = ["naive_pre_post"]
-    if fr.cov is not None and design.kind in ("sharp_index", "clean_base") and all(c.sharp for c in design.cohorts):
+    if (
+        fr.cov is not None
+        and design.kind in ("sharp_index", "clean_base")
+        and all(c.sharp for c in design.cohorts)
+    ):
         checked.append("selection_adjusted")
     if design.kind == "clean_base":
         checked.append("event_study")
@@ -236,7 +285,7 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     model["sizes"] = [int((coh == c.cohort).sum()) for c in design.cohorts]
     effects = [0.0, float(sc.planted_effect_pp)]
     rng = np.random.default_rng(sc.seed)
-    z = cfg.z                                   # a property (a normal quantile): computed once
+    z = cfg.z  # a property (a normal quantile): computed once
     draws: list[dict] = []
     done, target = 0, sc.replications
     while True:
@@ -253,8 +302,9 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     return {"table": tab, "verdict": v, "model": model, "reason": ""}
 
 
-def placebo_in_time(panel: pd.DataFrame, fr: Frame, Y: np.ndarray, coh: np.ndarray, S: dict | None, z: float
-                    ) -> tuple[dict[str, tuple[float, float, float]], str]:
+def placebo_in_time(
+    panel: pd.DataFrame, fr: Frame, Y: np.ndarray, coh: np.ndarray, S: dict | None, z: float
+) -> tuple[dict[str, tuple[float, float, float]], str]:
     """Each checked estimator on the years before any selection, as if the programme had started in
     the last of them (all programme schools one pseudo-cohort; its selection year the year before).
 
@@ -271,9 +321,12 @@ def placebo_in_time(panel: pd.DataFrame, fr: Frame, Y: np.ndarray, coh: np.ndarr
     pc = np.where(coh > 0, p, 0)
     pf = Frame(np.array(pre), {p: [pre[-2]]}, {p: pre[:-1]}, fr.cluster, fr.cov, fr.degree)
     out = {}
-    for name, (e, se) in {"naive_pre_post": naive_twin(Yp, pc, pf),
-                          "event_study": event_twin(Yp, pc, Frame(np.array(pre), {p: []}, {p: pre[:-1]},
-                                                                  fr.cluster, fr.cov, fr.degree))}.items():
+    for name, (e, se) in {
+        "naive_pre_post": naive_twin(Yp, pc, pf),
+        "event_study": event_twin(
+            Yp, pc, Frame(np.array(pre), {p: []}, {p: pre[:-1]}, fr.cluster, fr.cov, fr.degree)
+        ),
+    }.items():
         out[name] = (e, e - z * se, e + z * se)
     if S is not None and fr.cov is not None:
         # the real rule's indices (chosen later) with a year before selection as the outcome: at equal
@@ -296,43 +349,74 @@ def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None)
     """
     cfg = load_effects_config(config)
     th, sc = cfg.identifiability, cfg.self_check
-    empty = {"identifiable": False, "verdict": "unknown", "table": pd.DataFrame(), "placebo": {},
-             "placebo_reason": "плацебо не оценено: проверка на собственном плане не проводилась"}
+    empty = {
+        "identifiable": False,
+        "verdict": "unknown",
+        "table": pd.DataFrame(),
+        "placebo": {},
+        "placebo_reason": "плацебо не оценено: проверка на собственном плане не проводилась",
+    }
     try:
         res = self_check(dataset, panel, design, picked, cfg)
     except SelfCheckUnavailable as exc:
         return {**empty, "note": f"Проверка на собственном плане данных не оценена: {exc}."}
     except Exception:  # noqa: BLE001 — a check that cannot run must not hide the estimates
         _log.debug("self-check failed", exc_info=True)
-        return {**empty, "note": "Проверка на собственном плане данных не оценена: на этих данных её не удалось "
-                                 "провести (слишком мало школ или лет)."}
+        return {
+            **empty,
+            "note": "Проверка на собственном плане данных не оценена: на этих данных её не удалось "
+            "провести (слишком мало школ или лет).",
+        }
     tab = res["table"]
     try:
         fr, Y, extra = frame_of(dataset, panel, cfg, design)
-        S = ({g: extra["cov"][f"S_{g}"].to_numpy(float) for g in sorted(set(extra["coh"]) - {0})}
-             if extra["cov"] is not None else None)
+        S = (
+            {g: extra["cov"][f"S_{g}"].to_numpy(float) for g in sorted(set(extra["coh"]) - {0})}
+            if extra["cov"] is not None
+            else None
+        )
         plac, why = placebo_in_time(panel, fr, Y, extra["coh"], S, cfg.z)
     except Exception:  # noqa: BLE001 — the placebo is an addition; its failure is stated, not raised
         _log.debug("placebo failed", exc_info=True)
         plac, why = {}, "плацебо не оценено: на этих данных его не удалось рассчитать"
-    rule = (f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п.п., "
-            f"нижняя граница покрытия не ниже {th.min_coverage:.0%}")
+    rule = (
+        f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п.п., "
+        f"нижняя граница покрытия не ниже {th.min_coverage:.0%}"
+    )
     row = tab.set_index("estimator").loc[picked] if picked in set(tab["estimator"]) else None
     if row is None:
-        note = ("Проверка на собственном плане данных для выбранной оценки не проводилась "
-                f"({NOT_CHECKED_RU.get(picked, 'не оценено')}), поэтому её несмещённость не установлена.")
-        return {"identifiable": False, "verdict": "unknown", "note": note, "table": tab, "placebo": plac,
-                "placebo_reason": why}
+        note = (
+            "Проверка на собственном плане данных для выбранной оценки не проводилась "
+            f"({NOT_CHECKED_RU.get(picked, 'не оценено')}), поэтому её несмещённость не установлена."
+        )
+        return {
+            "identifiable": False,
+            "verdict": "unknown",
+            "note": note,
+            "table": tab,
+            "placebo": plac,
+            "placebo_reason": why,
+        }
     v = str(row["verdict"])
     if np.isfinite(row["bias_pp"]):
-        note = (f"Проверка на собственном плане данных (повторений: {int(row['reps'])}; заложенные эффекты 0 и "
-                f"{_fmt(sc.planted_effect_pp, '.1f')} п.п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
-                f"{_fmt(row['bias_mc_se_pp'], '.2f')} п.п., покрытие 95-процентных интервалов "
-                f"{row['coverage']:.0%} — {VERDICT_RU[v]} ({rule}).")
+        note = (
+            f"Проверка на собственном плане данных (повторений: {int(row['reps'])}; заложенные эффекты 0 и "
+            f"{_fmt(sc.planted_effect_pp, '.1f')} п.п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
+            f"{_fmt(row['bias_mc_se_pp'], '.2f')} п.п., покрытие 95-процентных интервалов "
+            f"{row['coverage']:.0%} — {VERDICT_RU[v]} ({rule})."
+        )
     else:
-        note = "Проверка на собственном плане данных: слишком мало удавшихся повторений — не удалось установить."
-    return {"identifiable": v == "pass", "verdict": v, "note": note, "table": tab, "placebo": plac,
-            "placebo_reason": why}
+        note = (
+            "Проверка на собственном плане данных: слишком мало удавшихся повторений — не удалось установить."
+        )
+    return {
+        "identifiable": v == "pass",
+        "verdict": v,
+        "note": note,
+        "table": tab,
+        "placebo": plac,
+        "placebo_reason": why,
+    }
 
 
 def check_columns(estimators: list[str], check: dict) -> pd.DataFrame:
@@ -340,20 +424,38 @@ def check_columns(estimators: list[str], check: dict) -> pd.DataFrame:
     tab = check["table"].set_index("estimator") if len(check["table"]) else pd.DataFrame()
     rows = []
     for name in estimators:
-        r = {"selfcheck_bias_pp": np.nan, "selfcheck_bias_mc_se_pp": np.nan, "selfcheck_rmse_pp": np.nan,
-             "selfcheck_coverage_share": np.nan, "selfcheck_coverage_mc_se_share": np.nan, "selfcheck_reps": np.nan,
-             "selfcheck_verdict": np.nan, "placebo_pp": np.nan, "placebo_ci_low_pp": np.nan,
-             "placebo_ci_high_pp": np.nan}
+        r = {
+            "selfcheck_bias_pp": np.nan,
+            "selfcheck_bias_mc_se_pp": np.nan,
+            "selfcheck_rmse_pp": np.nan,
+            "selfcheck_coverage_share": np.nan,
+            "selfcheck_coverage_mc_se_share": np.nan,
+            "selfcheck_reps": np.nan,
+            "selfcheck_verdict": np.nan,
+            "placebo_pp": np.nan,
+            "placebo_ci_low_pp": np.nan,
+            "placebo_ci_high_pp": np.nan,
+        }
         if name != "range_valid":
             if len(tab) and name in tab.index:
                 t = tab.loc[name]
-                r.update({"selfcheck_bias_pp": t["bias_pp"], "selfcheck_bias_mc_se_pp": t["bias_mc_se_pp"],
-                          "selfcheck_rmse_pp": t["rmse_pp"], "selfcheck_coverage_share": t["coverage"],
-                          "selfcheck_coverage_mc_se_share": t["coverage_mc_se"], "selfcheck_reps": float(t["reps"]),
-                          "selfcheck_verdict": VERDICT_RU[str(t["verdict"])]})
+                r.update(
+                    {
+                        "selfcheck_bias_pp": t["bias_pp"],
+                        "selfcheck_bias_mc_se_pp": t["bias_mc_se_pp"],
+                        "selfcheck_rmse_pp": t["rmse_pp"],
+                        "selfcheck_coverage_share": t["coverage"],
+                        "selfcheck_coverage_mc_se_share": t["coverage_mc_se"],
+                        "selfcheck_reps": float(t["reps"]),
+                        "selfcheck_verdict": VERDICT_RU[str(t["verdict"])],
+                    }
+                )
             else:
-                r["selfcheck_verdict"] = (NOT_CHECKED_RU.get(name, "не оценено") if len(tab) else
-                                          "не оценено: проверка на собственном плане не проводилась")
+                r["selfcheck_verdict"] = (
+                    NOT_CHECKED_RU.get(name, "не оценено")
+                    if len(tab)
+                    else "не оценено: проверка на собственном плане не проводилась"
+                )
             e, lo, hi = check["placebo"].get(name, (np.nan, np.nan, np.nan))
             if np.isfinite([e, lo, hi]).all():
                 r.update({"placebo_pp": e, "placebo_ci_low_pp": lo, "placebo_ci_high_pp": hi})

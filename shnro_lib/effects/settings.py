@@ -102,8 +102,9 @@ class EffectsSettings(StrictSettings):
         return float(stats.norm.ppf(0.5 + self.ci_level / 2))
 
 
-def load_effects_config(config: str | Path | Mapping[str, Any] | EffectsSettings | None = None
-                        ) -> EffectsSettings:
+def load_effects_config(
+    config: str | Path | Mapping[str, Any] | EffectsSettings | None = None,
+) -> EffectsSettings:
     """``parameters/effects.yaml`` with ``config`` merged over it and validated.
 
     ``config`` may be a mapping of overrides (``--config`` section ``effects``), the path of a YAML

@@ -67,22 +67,32 @@ def picked_check(sim_design: str | None, picked: str, config=None) -> dict:
     cfg = load_effects_config(config)
     th = cfg.identifiability
     if sim_design is None:
-        return {"identifiable": False, "row": None,
-                "note": "Ни один из проверенных на имитациях планов программы не похож на этот."}
+        return {
+            "identifiable": False,
+            "row": None,
+            "note": "Ни один из проверенных на имитациях планов программы не похож на этот.",
+        }
     tab = simulation_table(sim_design, cfg)
     row = tab[tab["estimator"] == picked] if len(tab) else tab
     if not len(row):
-        return {"identifiable": True, "row": None,
-                "note": "Проверка на имитациях для этого плана не проводилась."}
+        return {
+            "identifiable": True,
+            "row": None,
+            "note": "Проверка на имитациях для этого плана не проводилась.",
+        }
     r = row.iloc[0].to_dict()
     ok = bool(abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage)
-    txt = (f"На имитациях плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(r['n_reps'])}): "
-           f"смещение {r['bias_pp']:+.2f} п.п., покрытие {r['coverage']:.0%} 95-процентных интервалов")
+    txt = (
+        f"На имитациях плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(r['n_reps'])}): "
+        f"смещение {r['bias_pp']:+.2f} п.п., покрытие {r['coverage']:.0%} 95-процентных интервалов"
+    )
     if ok:
         txt += "."
     else:
-        txt += (f" — не проходит порог (|смещение| < {th.max_abs_bias_pp:.1f} п.п., покрытие ≥ "
-                f"{th.min_coverage:.0%}).")
+        txt += (
+            f" — не проходит порог (|смещение| < {th.max_abs_bias_pp:.1f} п.п., покрытие ≥ "
+            f"{th.min_coverage:.0%})."
+        )
     return {"identifiable": ok, "row": r, "note": txt}
 
 
@@ -93,15 +103,20 @@ def simulation_markdown(sim_design: str | None, config=None) -> str:
     tab = simulation_table(sim_design, config) if sim_design else pd.DataFrame()
     if not len(tab):
         return "Таблица имитаций для этого плана программы: —"
-    lines = [f"Имитации плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(tab['n_reps'].max())}, "
-             f"школ в регионе: {int(tab['n_schools'].max())}):", "",
-             "| Метод | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Выбран правилом |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"Имитации плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(tab['n_reps'].max())}, "
+        f"школ в регионе: {int(tab['n_schools'].max())}):",
+        "",
+        "| Метод | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Выбран правилом |",
+        "|---|---|---|---|---|",
+    ]
 
     def f(v, fmt):
         return "—" if not np.isfinite(v) else format(v, fmt).replace(".", ",").replace("-", "−")
 
     for _, r in tab[tab["estimator"] != "picked"].iterrows():
-        lines.append(f"| {NAMES_RU.get(r['estimator'], r['estimator'])} | {f(r['bias_pp'], '+.2f')} | "
-                     f"{f(r['rmse_pp'], '.2f')} | {f(r['coverage'], '.0%')} | {'да' if r['picked'] else ''} |")
+        lines.append(
+            f"| {NAMES_RU.get(r['estimator'], r['estimator'])} | {f(r['bias_pp'], '+.2f')} | "
+            f"{f(r['rmse_pp'], '.2f')} | {f(r['coverage'], '.0%')} | {'да' if r['picked'] else ''} |"
+        )
     return "\n".join(lines)

@@ -29,13 +29,42 @@ from shnro_lib.labels import ESTIMATORS_RU
 
 _log = logging.getLogger(__name__)
 
-SELFCHECK_COLUMNS = ["selfcheck_bias_pp", "selfcheck_bias_mc_se_pp", "selfcheck_rmse_pp", "selfcheck_coverage_share",
-                     "selfcheck_coverage_mc_se_share", "selfcheck_reps", "selfcheck_verdict", "placebo_pp",
-                     "placebo_ci_low_pp", "placebo_ci_high_pp"]
-TABLE_COLUMNS = ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "estimate_sd", "ci_low_sd",
-                 "ci_high_sd", "n_treated", "n_control", "preferred", *SELFCHECK_COLUMNS, "note"]
-ALL_ESTIMATORS = ["naive_pre_post", "rtm_adjusted", "selection_adjusted", "rdd", "did_unadjusted", "event_study",
-                  "matching", "callaway_santanna"]
+SELFCHECK_COLUMNS = [
+    "selfcheck_bias_pp",
+    "selfcheck_bias_mc_se_pp",
+    "selfcheck_rmse_pp",
+    "selfcheck_coverage_share",
+    "selfcheck_coverage_mc_se_share",
+    "selfcheck_reps",
+    "selfcheck_verdict",
+    "placebo_pp",
+    "placebo_ci_low_pp",
+    "placebo_ci_high_pp",
+]
+TABLE_COLUMNS = [
+    "estimator",
+    "estimate_pp",
+    "ci_low_pp",
+    "ci_high_pp",
+    "estimate_sd",
+    "ci_low_sd",
+    "ci_high_sd",
+    "n_treated",
+    "n_control",
+    "preferred",
+    *SELFCHECK_COLUMNS,
+    "note",
+]
+ALL_ESTIMATORS = [
+    "naive_pre_post",
+    "rtm_adjusted",
+    "selection_adjusted",
+    "rdd",
+    "did_unadjusted",
+    "event_study",
+    "matching",
+    "callaway_santanna",
+]
 NAMES_RU = ESTIMATORS_RU  # the reports read the same names from shnro_lib.labels without this heavy module
 
 
@@ -64,32 +93,38 @@ def _notes(design: ProgrammeDesign) -> dict[str, str]:
     no_clean = [c.cohort for c in design.cohorts if not c.clean_years]
     sel = "; ".join(f"{c.cohort} — {_years_ru(c.selection_years)}" for c in design.cohorts)
     base = "; ".join(f"{c.cohort} — {_years_ru(c.clean_years)}" for c in design.cohorts if c.clean_years)
-    did_bias = (f"Для {_cohorts_ru(no_clean)} все годы до старта — годы отбора, поэтому оценка смещена вверх "
-                "«провалом Ашенфельтера»." if no_clean else
-                "База включает годы отбора (провал результатов отобранных школ), поэтому оценка смещена вверх.")
+    did_bias = (
+        f"Для {_cohorts_ru(no_clean)} все годы до старта — годы отбора, поэтому оценка смещена вверх "
+        "«провалом Ашенфельтера»."
+        if no_clean
+        else "База включает годы отбора (провал результатов отобранных школ), поэтому оценка смещена вверх."
+    )
     return {
         "naive_pre_post": f"Изменение результатов школ программы от лет отбора ({sel}) к годам поддержки, без "
-                          "группы сравнения. Завышено: школы отбирались по неудачным годам (регрессия к среднему).",
+        "группы сравнения. Завышено: школы отбирались по неудачным годам (регрессия к среднему).",
         "rtm_adjusted": "Наивная оценка минус ожидаемая регрессия к среднему −(1−надёжность)×(отклонение в годы "
-                        "отбора); одна надёжность для всех школ (у малых школ она ниже), поэтому поправка неточна "
-                        "— показана как иллюстрация. Интервал — бутстреп по школам.",
+        "отбора); одна надёжность для всех школ (у малых школ она ниже), поэтому поправка неточна "
+        "— показана как иллюстрация. Интервал — бутстреп по школам.",
         "selection_adjusted": "Регрессионная поправка на точный индекс правила отбора (с учётом размера школы: у "
-                              "малых школ индекс менее надёжен) и на социальный контекст до программы; при равном "
-                              "индексе участие не связано с будущими результатами, если отбор — чёткое пороговое "
-                              "правило. Допущение: связь результата с индексом гладко продолжается через порог. "
-                              "Среднее по школо-годам поддержки.",
+        "малых школ индекс менее надёжен) и на социальный контекст до программы; при равном "
+        "индексе участие не связано с будущими результатами, если отбор — чёткое пороговое "
+        "правило. Допущение: связь результата с индексом гладко продолжается через порог. "
+        "Среднее по школо-годам поддержки.",
         "did_unadjusted": "Разность разностей с поэтапным стартом (did2s: фиксированные эффекты школы и года по "
-                          "всем годам без поддержки, ошибки кластеризованы). " + did_bias + " Показана для "
-                          "контраста.",
-        "event_study": ("Событийный анализ (импутационная разность разностей, pyfixest): база — чистые годы до "
-                        f"отбора ({base}); годы отбора показаны отдельными коэффициентами (провал). Допущение: "
-                        "параллельные тренды от базовых лет." if base else
-                        "Событийный анализ: ни у одной когорты нет чистого года до отбора — не оценивается."),
+        "всем годам без поддержки, ошибки кластеризованы). " + did_bias + " Показана для "
+        "контраста.",
+        "event_study": (
+            "Событийный анализ (импутационная разность разностей, pyfixest): база — чистые годы до "
+            f"отбора ({base}); годы отбора показаны отдельными коэффициентами (провал). Допущение: "
+            "параллельные тренды от базовых лет."
+            if base
+            else "Событийный анализ: ни у одной когорты нет чистого года до отбора — не оценивается."
+        ),
         "matching": "Ближайшие соседи по результатам до программы и контексту внутри контекстного кластера, с "
-                    "регрессионной поправкой на смещение. Допущение: при равных признаках участие случайно; "
-                    "при отборе по результатам перекрытия мало — опора на экстраполяцию.",
+        "регрессионной поправкой на смещение. Допущение: при равных признаках участие случайно; "
+        "при отборе по результатам перекрытия мало — опора на экстраполяцию.",
         "rdd": "Разрывная регрессия у порога отбора (локальная проверка): эффект ПЕРВОГО года поддержки для школ "
-               "у порога; сравнивать с эффектом первого года, а не со средним за все годы. Шумная.",
+        "у порога; сравнивать с эффектом первого года, а не со средним за все годы. Шумная.",
         "callaway_santanna": "Каллауэй–Сант'Анна (moderndid), контроль — никогда не участвовавшие.",
     }
 
@@ -101,16 +136,21 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
         r = naive_pre_post(panel, cfg)
         comp = {u: rtm_point(panel, col)[1] for u, col in OUTCOMES.items()}
         det["rtm_component"] = comp
-        extra = (f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
-                 f"{comp['pp']:+.2f} п.п. ({comp['sd']:+.3f} SD)." if np.isfinite([comp["pp"], comp["sd"]]).all()
-                 else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности.")
+        extra = (
+            f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
+            f"{comp['pp']:+.2f} п.п. ({comp['sd']:+.3f} SD)."
+            if np.isfinite([comp["pp"], comp["sd"]]).all()
+            else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности."
+        )
     elif name == "rtm_adjusted":
         r = rtm_adjusted(panel, cfg)
         det["rtm"] = r["components"]
         c = r["components"]["sd"]
-        extra = (f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
-                 if np.isfinite(c["reliability"]) and np.isfinite(c["rtm_component"])
-                 else " Надёжность индекса не оценена: мало школ или лет для её расчёта.")
+        extra = (
+            f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
+            if np.isfinite(c["reliability"]) and np.isfinite(c["rtm_component"])
+            else " Надёжность индекса не оценена: мало школ или лет для её расчёта."
+        )
     elif name == "did_unadjusted":
         r = did_two_stage(panel, cfg)
     elif name == "event_study":
@@ -120,7 +160,9 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
             extra = f" Без {_cohorts_ru(r['cohorts_dropped'])}: у них нет чистого года до отбора."
     elif name == "selection_adjusted":
         if any(c.cutoff is None for c in design.cohorts):
-            return {"estimate": {}}, "Не оценено: правило отбора (годы и порог) неизвестно и из данных не видно."
+            return {
+                "estimate": {}
+            }, "Не оценено: правило отбора (годы и порог) неизвестно и из данных не видно."
         r = selection_adjusted(panel, cfg, dataset=dataset, design=design, return_cells=True)
         det["selection_adjusted_cells"] = r["cells"]
     elif name == "matching":
@@ -132,22 +174,31 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
         inf = r["info"]
         if not r["estimate"]:
             return r, "Не оценено: " + inf.get("reason", "нет данных у порога")
-        extra = (f" Соответствие правилу {inf['compliance']:.0%}; полоса {inf['bandwidth'].get('sd', np.nan):.2f} "
-                 f"SD; плотность у порога {inf['density_left']}/{inf['density_right']} (p={inf['density_p']:.2f}).")
+        extra = (
+            f" Соответствие правилу {inf['compliance']:.0%}; полоса {inf['bandwidth'].get('sd', np.nan):.2f} "
+            f"SD; плотность у порога {inf['density_left']}/{inf['density_right']} (p={inf['density_p']:.2f})."
+        )
     elif name == "callaway_santanna":
         r = callaway_santanna(panel, cfg)
         if r["error"]:
             return r, "Не оценено: расчёт moderndid завершился ошибкой (подробности в журнале)."
-        extra = (f" База совпадает с событийным анализом (упреждение {r['anticipation']} г.: годы отбора не база)."
-                 if r["clean_base"] else " База — год перед стартом (год отбора), поэтому, как и did2s, "
-                 "оценка завышена.")
+        extra = (
+            f" База совпадает с событийным анализом (упреждение {r['anticipation']} г.: годы отбора не база)."
+            if r["clean_base"]
+            else " База — год перед стартом (год отбора), поэтому, как и did2s, оценка завышена."
+        )
     else:
         raise ValueError(f"Неизвестный метод «{name}»")
     return r, extra
 
 
-def programme_effects(dataset, config=None, estimators: list[str] | None = None, details: bool = False,
-                      design: ProgrammeDesign | None = None) -> pd.DataFrame | tuple[pd.DataFrame, dict]:
+def programme_effects(
+    dataset,
+    config=None,
+    estimators: list[str] | None = None,
+    details: bool = False,
+    design: ProgrammeDesign | None = None,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict]:
     """The estimator table: one row per estimator, the design's pick marked ``preferred``.
 
     Parameters
@@ -169,13 +220,17 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
     """
     cfg = load_effects_config(config)
     if not dataset.has("programme"):
-        raise ValueError("в данных нет таблицы участия в программе поддержки, поэтому эффекты программы не оцениваются")
+        raise ValueError(
+            "в данных нет таблицы участия в программе поддержки, поэтому эффекты программы не оцениваются"
+        )
     design = design if design is not None else programme_design(dataset, cfg)
     if not design.cohorts:
         raise ValueError("В таблице программы нет школ-участниц")
     panel = result_panel(dataset, cfg, design)
     picked, valid = choose_estimator(design)
-    todo = list(estimators or [e for e in ALL_ESTIMATORS if e != "callaway_santanna" or cfg.did.callaway_santanna])
+    todo = list(
+        estimators or [e for e in ALL_ESTIMATORS if e != "callaway_santanna" or cfg.did.callaway_santanna]
+    )
     if estimators is None and picked not in todo:
         todo.append(picked)
     notes = _notes(design)
@@ -189,10 +244,20 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
                 note = "Не оценено: интервал оценки не ограничен — слишком мало школ для этого метода."
         except Exception:  # noqa: BLE001 — one failing design must not hide the others
             _log.debug("estimator %s failed", name, exc_info=True)
-            r, note = {"estimate": {}}, "Не оценено: на этих данных метод не удалось применить (подробности в журнале)."
-        role = ("Выбрана по плану программы" if name == picked else "Допустима при этом плане" if name in valid
-                else "Для сравнения: её допущение при этом плане нарушено")
-        rows.append(_row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}"))
+            r, note = (
+                {"estimate": {}},
+                "Не оценено: на этих данных метод не удалось применить (подробности в журнале).",
+            )
+        role = (
+            "Выбрана по плану программы"
+            if name == picked
+            else "Допустима при этом плане"
+            if name in valid
+            else "Для сравнения: её допущение при этом плане нарушено"
+        )
+        rows.append(
+            _row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}")
+        )
     tab = pd.DataFrame(rows)
     check = design_check(dataset, panel, design, picked, cfg)
     # ``simulation_check`` is the name the notebooks read
@@ -212,15 +277,29 @@ def programme_effects(dataset, config=None, estimators: list[str] | None = None,
         ok = tab[tab["estimator"].isin(valid) & tab["estimate_sd"].notna()]
         if len(ok):
             names = ", ".join(NAMES_RU[e] for e in ok["estimator"])
-            rng = {f"ci_{b}_{u}": float(ok[f"ci_{b}_{u}"].min() if b == "low" else ok[f"ci_{b}_{u}"].max())
-                   for b in ("low", "high") for u in ("pp", "sd")}
-            head = ("не идентифицируется надёжно" if check["verdict"] == "fail" else
-                    "не удалось установить, идентифицируется ли эффект надёжно")
-            rows = {"estimator": "range_valid", "estimate_pp": np.nan, "estimate_sd": np.nan, **rng,
-                    "n_treated": int(ok["n_treated"].max()), "n_control": int(ok["n_control"].max()),
-                    "preferred": False,
-                    "note": (f"Эффект при этом плане программы ({KIND_RU[design.kind]}) {head}: {check['note']} "
-                             f"Показан диапазон интервалов допустимых оценок ({names}).")}
+            rng = {
+                f"ci_{b}_{u}": float(ok[f"ci_{b}_{u}"].min() if b == "low" else ok[f"ci_{b}_{u}"].max())
+                for b in ("low", "high")
+                for u in ("pp", "sd")
+            }
+            head = (
+                "не идентифицируется надёжно"
+                if check["verdict"] == "fail"
+                else "не удалось установить, идентифицируется ли эффект надёжно"
+            )
+            rows = {
+                "estimator": "range_valid",
+                "estimate_pp": np.nan,
+                "estimate_sd": np.nan,
+                **rng,
+                "n_treated": int(ok["n_treated"].max()),
+                "n_control": int(ok["n_control"].max()),
+                "preferred": False,
+                "note": (
+                    f"Эффект при этом плане программы ({KIND_RU[design.kind]}) {head}: {check['note']} "
+                    f"Показан диапазон интервалов допустимых оценок ({names})."
+                ),
+            }
             tab = pd.concat([tab, pd.DataFrame([rows])], ignore_index=True)
     tab = pd.concat([tab.reset_index(drop=True), check_columns(list(tab["estimator"]), check)], axis=1)
     if check["placebo_reason"]:

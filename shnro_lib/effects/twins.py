@@ -21,11 +21,11 @@ import numpy as np
 class Frame:
     """The fixed part of a panel: schools, years, cohorts' selection and clean years, clusters."""
 
-    years: np.ndarray                      # (T,) sorted data years
-    selection: dict[int, list[int]]        # cohort -> selection years
-    clean: dict[int, list[int]]            # cohort -> clean years (before selection, outside earlier ones)
-    cluster: np.ndarray                    # (N,) integer cluster codes (school or municipality)
-    cov: object                            # selection covariates (n_<g>, ctx_*) of the real data, or None
+    years: np.ndarray  # (T,) sorted data years
+    selection: dict[int, list[int]]  # cohort -> selection years
+    clean: dict[int, list[int]]  # cohort -> clean years (before selection, outside earlier ones)
+    cluster: np.ndarray  # (N,) integer cluster codes (school or municipality)
+    cov: object  # selection covariates (n_<g>, ctx_*) of the real data, or None
     degree: int
 
     def basis_parts(self) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -56,7 +56,7 @@ def _cluster_var(f: np.ndarray, cluster: np.ndarray) -> float:
     """Cluster-robust variance of a sum of influence values: G/(G−1) x Σ_g (Σ_i f_i)²."""
     by = np.bincount(cluster, weights=f)
     G = int(np.count_nonzero(np.bincount(cluster, weights=np.ones_like(f))))
-    return float(G / max(G - 1, 1) * (by ** 2).sum())
+    return float(G / max(G - 1, 1) * (by**2).sum())
 
 
 def naive_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]:
@@ -81,12 +81,18 @@ def naive_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]
     n = len(d)
     est = float(d.mean())
     # statsmodels' cluster correction for a constant: G/(G−1) x (n−1)/(n−1)
-    var = _cluster_var(d - est, np.unique(w, return_inverse=True)[1]) / n ** 2
+    var = _cluster_var(d - est, np.unique(w, return_inverse=True)[1]) / n**2
     return est, float(np.sqrt(var))
 
 
-def selection_twin(Y: np.ndarray, coh: np.ndarray, S: dict[int, np.ndarray], fr: Frame,
-                   years: list[int] | None = None, parts=None) -> tuple[float, float]:
+def selection_twin(
+    Y: np.ndarray,
+    coh: np.ndarray,
+    S: dict[int, np.ndarray],
+    fr: Frame,
+    years: list[int] | None = None,
+    parts=None,
+) -> tuple[float, float]:
     """Regression adjustment on the exact selection index (``pre_year_indices`` and municipality
     dummies off, as configured by default): every cohort x support-year cell solved from the last
     cohort back, later cohorts' effects removed, influence functions summed within clusters.
@@ -98,8 +104,14 @@ def selection_twin(Y: np.ndarray, coh: np.ndarray, S: dict[int, np.ndarray], fr:
     return selection_twin_many([Y], coh, S, fr, years, parts)[0]
 
 
-def selection_twin_many(Ys: list[np.ndarray], coh: np.ndarray, S: dict[int, np.ndarray], fr: Frame,
-                        years: list[int] | None = None, parts=None) -> list[tuple[float, float]]:
+def selection_twin_many(
+    Ys: list[np.ndarray],
+    coh: np.ndarray,
+    S: dict[int, np.ndarray],
+    fr: Frame,
+    years: list[int] | None = None,
+    parts=None,
+) -> list[tuple[float, float]]:
     """:func:`selection_twin` on several outcome matrices with the same missing cells (the same region
     with different planted effects): each cell's design matrix is decomposed once."""
     xs, ctx = parts if parts is not None else fr.basis_parts()
@@ -113,10 +125,10 @@ def selection_twin_many(Ys: list[np.ndarray], coh: np.ndarray, S: dict[int, np.n
         cols = []
         for k in [k for k in cohorts if k <= g]:
             x = xs[k]
-            cols += [x ** p for p in range(1, fr.degree + 1)] + [S[k]]
-            cols += [S[k] * x ** p for p in range(1, fr.degree + 1)]
+            cols += [x**p for p in range(1, fr.degree + 1)] + [S[k]]
+            cols += [S[k] * x**p for p in range(1, fr.degree + 1)]
         B = np.column_stack(cols + [ctx])
-        for t in (years if years is not None else [y for y in fr.years if y >= g]):
+        for t in years if years is not None else [y for y in fr.years if y >= g]:
             later = [h for h in cohorts if g < h <= t]
             j = fr.col([t])
             if not j:
@@ -154,8 +166,12 @@ def selection_twin_many(Ys: list[np.ndarray], coh: np.ndarray, S: dict[int, np.n
     out = []
     for m in range(E):
         f = sum(wi * inf[m][c] for wi, c in zip(w, keys, strict=True))
-        out.append((float(sum(wi * tau[m][c] for wi, c in zip(w, keys, strict=True))),
-                    float(np.sqrt(_cluster_var(f, fr.cluster)))))
+        out.append(
+            (
+                float(sum(wi * tau[m][c] for wi, c in zip(w, keys, strict=True))),
+                float(np.sqrt(_cluster_var(f, fr.cluster))),
+            )
+        )
     return out
 
 
@@ -181,17 +197,17 @@ def event_twin(Y: np.ndarray, coh: np.ndarray, fr: Frame) -> tuple[float, float]
     eye = np.eye(T, dtype=bool)
     regs = [np.broadcast_to(eye[j][None, :], (N, T)) & M for j in range(1, T)]
     regs += [aff & (coh == g)[:, None] & (rel == r) for g, r in cells]
-    A = np.stack(regs).astype(float)                         # (k, N, T)
+    A = np.stack(regs).astype(float)  # (k, N, T)
     Mf = M.astype(float)
     cnt = np.maximum(Mf.sum(axis=1), 1.0)
     y = np.where(M, Y, 0.0)
     yd = (y - (y.sum(axis=1) / cnt)[:, None]) * Mf
     Ad = (A - (A.sum(axis=2) / cnt)[:, :, None]) * Mf
-    Xd = Ad.reshape(len(regs), -1).T                          # (N*T, k), zero rows where not observed
+    Xd = Ad.reshape(len(regs), -1).T  # (N*T, k), zero rows where not observed
     XtX_inv = np.linalg.pinv(Xd.T @ Xd)
     beta = XtX_inv @ (Xd.T @ yd.ravel())
     e = yd.ravel() - Xd @ beta
-    counts = A[T - 1:].sum(axis=(1, 2))
+    counts = A[T - 1 :].sum(axis=(1, 2))
     rels = np.array([r for _, r in cells])
     w = np.where(rels >= 0, counts, 0.0)
     if not w.sum():

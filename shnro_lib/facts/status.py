@@ -22,16 +22,31 @@ from __future__ import annotations
 
 import pandas as pd
 
-STATUS_COLUMNS = ["school_id", "category", "status", "status_ru", "path", "entered_year", "left_year",
-                  "effective_since", "worth_learning", "worth_learning_route"]
+STATUS_COLUMNS = [
+    "school_id",
+    "category",
+    "status",
+    "status_ru",
+    "path",
+    "entered_year",
+    "left_year",
+    "effective_since",
+    "worth_learning",
+    "worth_learning_route",
+]
 
 # statuses that mean «in the list this year»; the category of such a school must be a list category
 LISTED_STATUSES = ("stayed", "reentered", "entered")
 
 
-def school_status(identify: pd.DataFrame | None, trajectories: pd.DataFrame | None,
-                  worth: pd.DataFrame | None, schools: pd.DataFrame, panel: pd.DataFrame | None = None,
-                  listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")) -> pd.DataFrame:
+def school_status(
+    identify: pd.DataFrame | None,
+    trajectories: pd.DataFrame | None,
+    worth: pd.DataFrame | None,
+    schools: pd.DataFrame,
+    panel: pd.DataFrame | None = None,
+    listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"),
+) -> pd.DataFrame:
     """The report year's status of every school, one row per school of ``schools``.
 
     Parameters
@@ -85,7 +100,10 @@ def _entered_year(panel: pd.DataFrame | None, listed: tuple[str, ...], ids: pd.I
     # a run starts where a list year follows a year off the list (or a school's first year)
     first_of_school = (p["school_id"] != p["school_id"].shift()).fillna(True).to_numpy(dtype=bool)
     starts = on & (first_of_school | ~pd.Series(on).shift(fill_value=False).to_numpy())
-    run_start = pd.Series(p["year"].where(starts).to_numpy(), index=p.index).groupby(
-        pd.Series((first_of_school | starts).cumsum(), index=p.index)).transform("first")
+    run_start = (
+        pd.Series(p["year"].where(starts).to_numpy(), index=p.index)
+        .groupby(pd.Series((first_of_school | starts).cumsum(), index=p.index))
+        .transform("first")
+    )
     last = p.assign(start=run_start.where(on)).groupby("school_id").tail(1).set_index("school_id")["start"]
     return last.reindex(ids).astype("Int64")

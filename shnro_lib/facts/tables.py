@@ -24,17 +24,41 @@ from shnro_lib.facts.status import school_status, values_by_school
 
 # quantities of the report year, by the stage that computed them (the stage's column names)
 REPORT_YEAR_COLUMNS: dict[str, tuple[str, ...]] = {
-    "identify": ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile",
-                 "social_wellbeing_index", "staff_index", "resources_index", "explanation"),
-    "context": ("cluster_name", "expected_result", "residual", "residual_ci_low", "residual_ci_high",
-                "result_band", "residual_band", "context_status"),
+    "identify": (
+        "result_index",
+        "result_index_se",
+        "shrunken_index",
+        "p_bottom_quartile",
+        "social_wellbeing_index",
+        "staff_index",
+        "resources_index",
+        "explanation",
+    ),
+    "context": (
+        "cluster_name",
+        "expected_result",
+        "residual",
+        "residual_ci_low",
+        "residual_ci_high",
+        "result_band",
+        "residual_band",
+        "context_status",
+    ),
     "costs": ("spending_per_pupil", "efficiency", "quadrant"),
 }
-PARTNER_COLUMNS = {"leader_id": "partner_id", "leader_name": "partner_name", "distance_km": "partner_distance_km"}
+PARTNER_COLUMNS = {
+    "leader_id": "partner_id",
+    "leader_name": "partner_name",
+    "distance_km": "partner_distance_km",
+}
 
 
-def school_year_facts(tables: Mapping[str, pd.DataFrame], year: int, min_n: int,
-                      listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")) -> pd.DataFrame:
+def school_year_facts(
+    tables: Mapping[str, pd.DataFrame],
+    year: int,
+    min_n: int,
+    listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"),
+) -> pd.DataFrame:
     """School × year facts (see the module docstring).
 
     Parameters
@@ -68,11 +92,16 @@ def school_year_facts(tables: Mapping[str, pd.DataFrame], year: int, min_n: int,
     ib = tables.get("index_by_year")
     if ib is not None:
         idx = ib.assign(school_id=ib["school_id"].astype("string"), year=ib["year"].astype(int))
-        idx = idx.rename(columns={"result_index": "year_result_index", "result_index_se": "year_result_index_se"})
+        idx = idx.rename(
+            columns={"result_index": "year_result_index", "result_index_se": "year_result_index_se"}
+        )
         small = (idx["participants"].fillna(0) < int(min_n)).to_numpy()
         idx.loc[small, ["year_result_index", "year_result_index_se"]] = np.nan
-        out = out.merge(idx[["school_id", "year", "year_result_index", "year_result_index_se", "participants"]],
-                        on=["school_id", "year"], how="left")
+        out = out.merge(
+            idx[["school_id", "year", "year_result_index", "year_result_index_se", "participants"]],
+            on=["school_id", "year"],
+            how="left",
+        )
     report = _report_year(tables, sch, year, listed)
     out = out.merge(report.assign(year=year), on=["school_id", "year"], how="left", suffixes=("", "_report"))
     if "category_report" in out.columns:
@@ -88,15 +117,17 @@ def _school_years(tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: i
     for name in ("ident_panel", "index_by_year"):
         t = tables.get(name)
         if t is not None and len(t):
-            parts.append(pd.DataFrame({"school_id": t["school_id"].astype("string"),
-                                       "year": t["year"].astype(int)}))
+            parts.append(
+                pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": t["year"].astype(int)})
+            )
     keys = pd.concat(parts, ignore_index=True).drop_duplicates()
     keys = keys[(keys["year"] <= year) & keys["school_id"].isin(sch["school_id"])]
     return keys.reset_index(drop=True)
 
 
-def _report_year(tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: int,
-                 listed: tuple[str, ...]) -> pd.DataFrame:
+def _report_year(
+    tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: int, listed: tuple[str, ...]
+) -> pd.DataFrame:
     out = sch[["school_id"]].copy()
     for stage, cols in REPORT_YEAR_COLUMNS.items():
         t = tables.get(stage)
@@ -106,44 +137,72 @@ def _report_year(tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: in
     partners = tables.get("partners")
     for src, dst in PARTNER_COLUMNS.items():
         out[dst] = values_by_school(partners, src, pd.Index(out["school_id"])).to_numpy()
-    status = school_status(tables.get("identify"), tables.get("trajectories"), tables.get("worth_learning"),
-                           sch, tables.get("ident_panel"), listed)
+    status = school_status(
+        tables.get("identify"),
+        tables.get("trajectories"),
+        tables.get("worth_learning"),
+        sch,
+        tables.get("ident_panel"),
+        listed,
+    )
     return out.merge(status, on="school_id", how="left")
 
 
-def municipality_year_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None,
-                            listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")) -> pd.DataFrame:
+def municipality_year_facts(
+    facts: pd.DataFrame,
+    monitoring: pd.DataFrame | None,
+    listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"),
+) -> pd.DataFrame:
     """Municipality × year: ``schools``, ``schools_listed``, ``schools_risk``, ``schools_not_assessed``
     and one column per monitoring indicator (its value, the monitoring stage's own figure)."""
     return _level_facts(facts, monitoring, listed, "municipality")
 
 
-def region_year_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None,
-                      listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")) -> pd.DataFrame:
+def region_year_facts(
+    facts: pd.DataFrame,
+    monitoring: pd.DataFrame | None,
+    listed: tuple[str, ...] = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ"),
+) -> pd.DataFrame:
     """Region × year: the columns of :func:`municipality_year_facts` for the whole region."""
     return _level_facts(facts.assign(municipality="регион"), monitoring, listed, "region").drop(
-        columns="municipality")
+        columns="municipality"
+    )
 
 
 # the monitoring table's ``level`` values
 MONITORING_LEVELS = {"municipality": "муниципалитет", "region": "регион"}
 
 
-def _level_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None, listed: tuple[str, ...],
-                 level: str) -> pd.DataFrame:
+def _level_facts(
+    facts: pd.DataFrame, monitoring: pd.DataFrame | None, listed: tuple[str, ...], level: str
+) -> pd.DataFrame:
     cat = facts["category"].astype("string")
     known = cat.notna() & ~cat.str.startswith("не оценено").fillna(False)
-    f = facts.assign(_listed=cat.isin(listed).fillna(False) & known,
-                     _risk=(cat == "зона риска").fillna(False), _unknown=~known)
+    f = facts.assign(
+        _listed=cat.isin(listed).fillna(False) & known,
+        _risk=(cat == "зона риска").fillna(False),
+        _unknown=~known,
+    )
     g = f.groupby(["municipality", "year"], sort=True)
-    out = pd.DataFrame({"schools": g.size(), "schools_listed": g["_listed"].sum(), "schools_risk": g["_risk"].sum(),
-                        "schools_not_assessed": g["_unknown"].sum()}).reset_index()
+    out = pd.DataFrame(
+        {
+            "schools": g.size(),
+            "schools_listed": g["_listed"].sum(),
+            "schools_risk": g["_risk"].sum(),
+            "schools_not_assessed": g["_unknown"].sum(),
+        }
+    ).reset_index()
     if monitoring is not None and len(monitoring) and "level" in monitoring.columns:
         m = monitoring[monitoring["level"] == MONITORING_LEVELS[level]]
         if level == "region":
             m = m.assign(municipality="регион")
-        wide = m.pivot_table(index=["municipality", "year"], columns="indicator", values="value", aggfunc="first")
+        wide = m.pivot_table(
+            index=["municipality", "year"], columns="indicator", values="value", aggfunc="first"
+        )
         wide.columns = [f"monitoring_{c}" for c in wide.columns]
-        out = out.merge(wide.reset_index().assign(year=lambda d: d["year"].astype(int)),
-                        on=["municipality", "year"], how="outer")
+        out = out.merge(
+            wide.reset_index().assign(year=lambda d: d["year"].astype(int)),
+            on=["municipality", "year"],
+            how="outer",
+        )
     return out.sort_values(["municipality", "year"], kind="stable").reset_index(drop=True)

@@ -14,10 +14,14 @@ from shnro_lib.identify.classify import LISTED, NOT_ASSESSED, identify_schools
 from shnro_lib.identify.rules import load_rules
 
 
-def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
-                           indices: str | Path | Mapping | None = None,
-                           override: Mapping[str, Any] | None = None,
-                           runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+def identification_changes(
+    ds: Any,
+    year: int,
+    rules: str | Path | Mapping = "lo_2018",
+    indices: str | Path | Mapping | None = None,
+    override: Mapping[str, Any] | None = None,
+    runs: Mapping[int, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """The schools whose category changed against the previous data year (changes only).
 
     Returns
@@ -34,13 +38,19 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     prev_years = [y for y in ds.years if y < year]
     run_years = sorted(set(yrs) | set(prev_years[-1:]) | {year})
     given = runs or {}
-    runs = {y: (given[y] if y in given else identify_schools(ds, y, r, indices,
-                                                             override={"indices": (override or {}).get("indices")}))
-            .set_index("school_id") for y in run_years}
+    runs = {
+        y: (
+            given[y]
+            if y in given
+            else identify_schools(ds, y, r, indices, override={"indices": (override or {}).get("indices")})
+        ).set_index("school_id")
+        for y in run_years
+    }
     cur = runs[year]
     out = cur[["name", "municipality", "category"]].copy()
-    out["years_listed_window"] = sum(runs[y]["category"].isin(LISTED).reindex(out.index).fillna(False).astype(int)
-                              for y in yrs)
+    out["years_listed_window"] = sum(
+        runs[y]["category"].isin(LISTED).reindex(out.index).fillna(False).astype(int) for y in yrs
+    )
     out["years_evaluated"] = len(yrs)
     if not prev_years:
         out = out.iloc[0:0].assign(category_prev=pd.Series(dtype="string"), change=pd.Series(dtype="string"))
@@ -51,7 +61,17 @@ def identification_changes(ds: Any, year: int, rules: str | Path | Mapping = "lo
     out["change"] = category_change(out["category_prev"], cur["category"].astype("string"))
     changed = out["category"].astype("string").fillna("—") != out["category_prev"].fillna("—")
     out = out[changed.to_numpy()].sort_index()
-    out = out[["name", "municipality", "category", "category_prev", "change", "years_listed_window", "years_evaluated"]]
+    out = out[
+        [
+            "name",
+            "municipality",
+            "category",
+            "category_prev",
+            "change",
+            "years_listed_window",
+            "years_evaluated",
+        ]
+    ]
     out.attrs["previous_year"] = prev_years[-1]
     return out.reset_index()
 
@@ -67,10 +87,26 @@ def category_change(before: pd.Series, after: pd.Series) -> pd.Series:
     was, now = before.isin(LISTED).fillna(False), after.isin(LISTED).fillna(False)
     was_risk, now_risk = (before == risk).fillna(False), (after == risk).fillna(False)
     choice = np.select(
-        [before.isna(), unknown | after.isna(), now & ~was, was & now_risk, was & ~now,
-         was & now & (before != after).fillna(False),
-         now_risk, was_risk],
-        ["нет данных за прошлый год", "не оценено в одном из двух лет", "вошла в список",
-         "вышла из списка, осталась в зоне риска", "вышла из списка", "сменила категорию в списке", "вошла в зону риска", "вышла из зоны риска"],
-        "без изменений")
+        [
+            before.isna(),
+            unknown | after.isna(),
+            now & ~was,
+            was & now_risk,
+            was & ~now,
+            was & now & (before != after).fillna(False),
+            now_risk,
+            was_risk,
+        ],
+        [
+            "нет данных за прошлый год",
+            "не оценено в одном из двух лет",
+            "вошла в список",
+            "вышла из списка, осталась в зоне риска",
+            "вышла из списка",
+            "сменила категорию в списке",
+            "вошла в зону риска",
+            "вышла из зоны риска",
+        ],
+        "без изменений",
+    )
     return pd.Series(choice, index=after.index, dtype="string")

@@ -26,12 +26,19 @@ from shnro_lib.schema import TABLES
 
 def _column_ru(name: str) -> str:
     """«Russian title» (column) of a contract column, for a note a user reads."""
-    label = next((c.label_ru for t in TABLES.values() for c in t.columns if c.name == name and c.label_ru), "")
+    label = next(
+        (c.label_ru for t in TABLES.values() for c in t.columns if c.name == name and c.label_ru), ""
+    )
     return f"«{label}» ({name})" if label else name
 
+
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
-GUARD_RU = {"result_index": "индексу результатов", "social_wellbeing_index": "ИСБ", "staff_index": "индексу кадров",
-            "resources_index": "индексу ресурсов"}
+GUARD_RU = {
+    "result_index": "индексу результатов",
+    "social_wellbeing_index": "ИСБ",
+    "staff_index": "индексу кадров",
+    "resources_index": "индексу ресурсов",
+}
 NOT_ASSESSED = "не оценено"
 
 
@@ -89,8 +96,9 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
     steps = [y for y in ctx.ds.years if y0 <= y <= year]
     span = [y0, *steps[1:-1], year]
     # every year's index of the span in one grouping; a year without rows has no schools
-    by_year = ind.school_result_index(ctx.ds.results, years=span, procedures=procs, standardised=ctx.std,
-                                      procedure_weights=pw, by_year=True)
+    by_year = ind.school_result_index(
+        ctx.ds.results, years=span, procedures=procs, standardised=ctx.std, procedure_weights=pw, by_year=True
+    )
     held = set(by_year.index.get_level_values("year"))
     empty = by_year.iloc[:0].droplevel("year")
 
@@ -98,8 +106,12 @@ def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
         return by_year.xs(y, level="year") if y in held else empty
 
     first, last = of(y0), of(year)
-    out = pd.DataFrame({"drop": last["result_index"] - first["result_index"],
-                        "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2)})
+    out = pd.DataFrame(
+        {
+            "drop": last["result_index"] - first["result_index"],
+            "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2),
+        }
+    )
     out["from_year"] = y0
     # a decline «over the years» falls in every step: a school whose index fell and half recovered
     # (or rose and fell back) is noise around its level, not a trend
@@ -120,8 +132,9 @@ def _group_of(r: dict) -> dict[str, str]:
     return out
 
 
-def _clauses(r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], notes: list[str]
-             ) -> dict[str, list[dict]]:
+def _clauses(
+    r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], notes: list[str]
+) -> dict[str, list[dict]]:
     """The clauses of each category that this data set can decide, absent criteria removed."""
     group = _group_of(r)
     out: dict[str, list[dict]] = {}
@@ -132,15 +145,23 @@ def _clauses(r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], 
             n_groups = len({group[c] for c in present})
             if n_groups < int(cl["min"]):
                 if len(present) < len(cl["criteria"]):
-                    titles = ", ".join(f"«{r['criteria'][c]['title_ru']}»" for c in cl["criteria"] if c in absent)
-                    notes.append(f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» не проверяется — "
-                                 f"нет данных для {titles}.")
+                    titles = ", ".join(
+                        f"«{r['criteria'][c]['title_ru']}»" for c in cl["criteria"] if c in absent
+                    )
+                    notes.append(
+                        f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» не проверяется — "
+                        f"нет данных для {titles}."
+                    )
                 continue
             guards = [g for g in (cl["lower_half_of"] or []) if g in lower_half]
             for g in sorted(set(cl["lower_half_of"] or []) - set(guards)):
-                notes.append(f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» проверяется без "
-                             f"ограничения «нижняя половина по {GUARD_RU.get(g, g)}» — этого индекса нет в данных.")
-            req = [c for c in (cl["require_one_of"] or []) if c not in absent] if cl["require_one_of"] else None
+                notes.append(
+                    f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» проверяется без "
+                    f"ограничения «нижняя половина по {GUARD_RU.get(g, g)}» — этого индекса нет в данных."
+                )
+            req = (
+                [c for c in (cl["require_one_of"] or []) if c not in absent] if cl["require_one_of"] else None
+            )
             if req is not None and not req:
                 continue
             kept.append({**cl, "criteria": present, "lower_half_of": guards, "require_one_of": req})
@@ -148,8 +169,9 @@ def _clauses(r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], 
     return out
 
 
-def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str],
-                   lower_half: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series, pd.Series, dict]:
+def _category_hits(
+    out: pd.DataFrame, clauses: list[dict], group: dict[str, str], lower_half: dict[str, pd.Series]
+) -> tuple[pd.Series, pd.Series, pd.Series, dict]:
     """Per school: met, decided (met, or no clause can still be met), one criterion short, and
     for every school the criteria of the first met clause (rule-file order)."""
     idx = out.index
@@ -158,9 +180,13 @@ def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str]
     open_ = np.zeros(n, dtype=bool)
     short = np.zeros(n, dtype=bool)
     decisive: dict[str, list[str]] = {}
-    if not clauses:   # nothing of this category can be checked on this data set
-        return (pd.Series(hit, index=idx), pd.Series(hit.copy(), index=idx), pd.Series(short, index=idx),
-                decisive)
+    if not clauses:  # nothing of this category can be checked on this data set
+        return (
+            pd.Series(hit, index=idx),
+            pd.Series(hit.copy(), index=idx),
+            pd.Series(short, index=idx),
+            decisive,
+        )
     # whole columns as numpy arrays: the clause logic is a few boolean reductions per school
     crit = {c for cl in clauses for c in cl["criteria"]}
     fired = {c: out[f"crit_{c}"].fillna(False).to_numpy(dtype=bool) for c in crit}
@@ -191,8 +217,12 @@ def _category_hits(out: pd.DataFrame, clauses: list[dict], group: dict[str, str]
         open_ |= (g_true + g_unknown >= m) & ~met
         if m >= 2:
             short |= (g_true == m - 1) & ok
-    return (pd.Series(hit, index=idx), pd.Series(hit | ~open_, index=idx), pd.Series(short & ~hit, index=idx),
-            decisive)
+    return (
+        pd.Series(hit, index=idx),
+        pd.Series(hit | ~open_, index=idx),
+        pd.Series(short & ~hit, index=idx),
+        decisive,
+    )
 
 
 def _joined(flags: np.ndarray, labels: list[str], sep: str = "; ") -> list[Any]:
@@ -203,10 +233,14 @@ def _joined(flags: np.ndarray, labels: list[str], sep: str = "; ") -> list[Any]:
     return [sep.join(lab[row]) or pd.NA for row in flags]
 
 
-def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
-                     indices: str | Path | Mapping | None = None,
-                     override: Mapping[str, Any] | None = None,
-                     standardised: pd.DataFrame | None = None) -> pd.DataFrame:
+def identify_schools(
+    ds: Any,
+    year: int,
+    rules: str | Path | Mapping = "lo_2018",
+    indices: str | Path | Mapping | None = None,
+    override: Mapping[str, Any] | None = None,
+    standardised: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Identify ШНРО / ШНСУ / «зона риска» for one year.
 
     Parameters
@@ -245,23 +279,31 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
 
     win = ctx.years(year, int(r["window"]))
     if len(win) < int(r["window"]):
-        notes.append(f"Окно сокращено: {len(win)} из {r['window']} лет ({', '.join(map(str, win))}) — "
-                     "более ранних лет в данных нет.")
+        notes.append(
+            f"Окно сокращено: {len(win)} из {r['window']} лет ({', '.join(map(str, win))}) — "
+            "более ранних лет в данных нет."
+        )
     wanted = ri["procedures"]
     used = result_procedures(ctx)
     if wanted is not None and used is not None and len(used) < len(wanted):
-        notes.append(f"Индекс результатов: в данных нет процедур {', '.join(p for p in wanted if p not in used)}; "
-                     f"использованы {', '.join(used) or '—'}.")
+        notes.append(
+            f"Индекс результатов: в данных нет процедур {', '.join(p for p in wanted if p not in used)}; "
+            f"использованы {', '.join(used) or '—'}."
+        )
     idx = _result_index(ctx, year, int(r["window"]), {})
     if len(idx) and idx["result_index_se"].isna().all() and idx["result_index"].notna().any():
-        notes.append("Индекс результатов: в данных нет числа участников — результаты взвешены поровну; "
-                     "сглаживание малых школ (эмпирический Байес) и порог числа участников не применены, "
-                     "вероятность попадания в нижнюю группу не оценена.")
+        notes.append(
+            "Индекс результатов: в данных нет числа участников — результаты взвешены поровну; "
+            "сглаживание малых школ (эмпирический Байес) и порог числа участников не применены, "
+            "вероятность попадания в нижнюю группу не оценена."
+        )
     for c in ("result_index", "result_index_se", "shrunken_index", "p_bottom_quartile"):
         out[c] = idx[c]
     bp = ri["borderline_p"]
-    out["borderline"] = pd.array(np.where(out["p_bottom_quartile"].isna(), None,
-                                          out["p_bottom_quartile"].between(bp[0], bp[1])), dtype="boolean")
+    out["borderline"] = pd.array(
+        np.where(out["p_bottom_quartile"].isna(), None, out["p_bottom_quartile"].between(bp[0], bp[1])),
+        dtype="boolean",
+    )
     ranking = idx["value"]
     lower_half = {"result_index": ranking <= ranking.median()} if ranking.notna().any() else {}
     for name in INDEX_NAMES:
@@ -270,8 +312,10 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         out[f"{name}_coverage"] = f["coverage"]
         title = spec[name]["title_ru"]
         if f.attrs.get("absent") and f.attrs.get("used"):
-            notes.append(f"{title}: рассчитан по {len(f.attrs['used'])} из {len(spec[name]['components'])} "
-                         f"показателей; в данных нет: {', '.join(_column_ru(c) for c in f.attrs['absent'])}.")
+            notes.append(
+                f"{title}: рассчитан по {len(f.attrs['used'])} из {len(spec[name]['components'])} "
+                f"показателей; в данных нет: {', '.join(_column_ru(c) for c in f.attrs['absent'])}."
+            )
         if f["value"].notna().any():
             lower_half[name] = f["value"] <= f["value"].median()
 
@@ -281,9 +325,13 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         if why:
             absent[name] = why
     if absent:
-        notes.append("Не оцениваются ни для одной школы (в наборе данных нет источника): "
-                     + "; ".join(f"«{r['criteria'][n]['title_ru']}» — {absent[n]}" for n in r["criteria"] if n in absent)
-                     + ".")
+        notes.append(
+            "Не оцениваются ни для одной школы (в наборе данных нет источника): "
+            + "; ".join(
+                f"«{r['criteria'][n]['title_ru']}» — {absent[n]}" for n in r["criteria"] if n in absent
+            )
+            + "."
+        )
     evals = {name: evaluate_criterion(ctx, name, year) for name in r["criteria"] if name not in absent}
     for name, e in evals.items():
         out[f"crit_{name}"] = e["fired"]
@@ -292,33 +340,46 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     group = _group_of(r)
     cats, decided, one_short, decisive = {}, {}, {}, {}
     for cat in r["categories"]:
-        cats[cat], decided[cat], one_short[cat], decisive[cat] = _category_hits(out, clauses[cat], group, lower_half)
+        cats[cat], decided[cat], one_short[cat], decisive[cat] = _category_hits(
+            out, clauses[cat], group, lower_half
+        )
     false = pd.Series(False, index=out.index)
     lo, su = cats.get("ШНРО", false), cats.get("ШНСУ", false)
-    category = pd.Series(np.where(lo & su, "ШНРО и ШНСУ", np.where(lo, "ШНРО", np.where(su, "ШНСУ", "нет"))),
-                         index=out.index)
+    category = pd.Series(
+        np.where(lo & su, "ШНРО и ШНСУ", np.where(lo, "ШНРО", np.where(su, "ШНСУ", "нет"))), index=out.index
+    )
     undecided = {cat: ~d for cat, d in decided.items()}
     all_undecided = pd.concat(list(undecided.values()), axis=1).all(axis=1) if undecided else false
     category = category.where(~((category == "нет") & all_undecided), NOT_ASSESSED)
 
     # every criterion's phrase for every school, formatted once: the risk reasons and the
     # explanations both quote them
-    phrases = {n: dict(zip(out.index, criterion_phrases(n, evals, r).reindex(out.index), strict=True))
-               for n in evals}
-    reasons = _risk_zone(ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет",
-                         phrases)
+    phrases = {
+        n: dict(zip(out.index, criterion_phrases(n, evals, r).reindex(out.index), strict=True)) for n in evals
+    }
+    reasons = _risk_zone(
+        ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет", phrases
+    )
     at_risk = pd.Series([bool(reasons[s]) for s in out.index], index=out.index)
     category = category.where(~((category == "нет") & at_risk), "зона риска")
     out["category"] = category.astype("string")
-    out["risk_zone_reasons"] = pd.Series(["; ".join(reasons[s]) for s in out.index], index=out.index,
-                                         dtype="string").where(out["category"] == "зона риска")
-    na = np.column_stack([out[f"crit_{n}"].isna().to_numpy(dtype=bool) for n in evals]) if evals else \
-        np.zeros((len(out), 0), dtype=bool)
-    out["not_assessed"] = pd.Series(_joined(na, [f"«{r['criteria'][n]['title_ru']}»" for n in evals]),
-                                    index=out.index, dtype="string")
-    cat_names = list(r["categories"])
-    und = np.column_stack([(undecided[c] & ~cats[c]).to_numpy(dtype=bool) for c in cat_names]) if cat_names \
+    out["risk_zone_reasons"] = pd.Series(
+        ["; ".join(reasons[s]) for s in out.index], index=out.index, dtype="string"
+    ).where(out["category"] == "зона риска")
+    na = (
+        np.column_stack([out[f"crit_{n}"].isna().to_numpy(dtype=bool) for n in evals])
+        if evals
         else np.zeros((len(out), 0), dtype=bool)
+    )
+    out["not_assessed"] = pd.Series(
+        _joined(na, [f"«{r['criteria'][n]['title_ru']}»" for n in evals]), index=out.index, dtype="string"
+    )
+    cat_names = list(r["categories"])
+    und = (
+        np.column_stack([(undecided[c] & ~cats[c]).to_numpy(dtype=bool) for c in cat_names])
+        if cat_names
+        else np.zeros((len(out), 0), dtype=bool)
+    )
     out["unassessed_categories"] = pd.Series(_joined(und, cat_names, ", "), index=out.index, dtype="string")
 
     rp = _risk_profiles(ds, year, r["risk_profile_levels"])
@@ -327,25 +388,56 @@ def identify_schools(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
         out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
         out[c] = out[c].where(identified)
 
-    out["explanation"] = [school_sentence(cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s],
-                                          s, phrases=phrases)
-                          for s, cat in zip(out.index, out["category"].tolist(), strict=True)]
-    out["explanation"] = [_with_unassessed(e, u, cat_names) for e, u in
-                          zip(out["explanation"], out["unassessed_categories"].tolist(), strict=True)]
-    cols = ["name", "municipality", "category", "result_index", "result_index_se", "shrunken_index",
-            "p_bottom_quartile", "borderline", *[x for n in INDEX_NAMES for x in (n, f"{n}_coverage")],
-            *[f"crit_{n}" for n in evals], "not_assessed", "unassessed_categories", "risk_zone_reasons",
-            "risks_high", "risks_medium", "explanation"]
+    out["explanation"] = [
+        school_sentence(
+            cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s], s, phrases=phrases
+        )
+        for s, cat in zip(out.index, out["category"].tolist(), strict=True)
+    ]
+    out["explanation"] = [
+        _with_unassessed(e, u, cat_names)
+        for e, u in zip(out["explanation"], out["unassessed_categories"].tolist(), strict=True)
+    ]
+    cols = [
+        "name",
+        "municipality",
+        "category",
+        "result_index",
+        "result_index_se",
+        "shrunken_index",
+        "p_bottom_quartile",
+        "borderline",
+        *[x for n in INDEX_NAMES for x in (n, f"{n}_coverage")],
+        *[f"crit_{n}" for n in evals],
+        "not_assessed",
+        "unassessed_categories",
+        "risk_zone_reasons",
+        "risks_high",
+        "risks_medium",
+        "explanation",
+    ]
     out = out[cols].reset_index()
     unassessed = _unassessed(r, undecided, clauses, absent)
-    out.attrs.update({"rules": r["name"], "year": int(year), "notes": notes, "unassessed": unassessed,
-                      "absent": absent, "coverage": _coverage(r, evals, absent, len(out)),
-                      "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()}})
+    out.attrs.update(
+        {
+            "rules": r["name"],
+            "year": int(year),
+            "notes": notes,
+            "unassessed": unassessed,
+            "absent": absent,
+            "coverage": _coverage(r, evals, absent, len(out)),
+            "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()},
+        }
+    )
     return out
 
 
-def identify_each_year(ds: Any, years: Sequence[int], rules: str | Path | Mapping = "lo_2018",
-                       override: Mapping[str, Any] | None = None) -> dict[int, pd.DataFrame]:
+def identify_each_year(
+    ds: Any,
+    years: Sequence[int],
+    rules: str | Path | Mapping = "lo_2018",
+    override: Mapping[str, Any] | None = None,
+) -> dict[int, pd.DataFrame]:
     """:func:`identify_schools` of every year in ``years``, ``{year: table}`` in year order.
 
     The rule set, the index spec and the standardised results do not depend on the year: they
@@ -358,9 +450,19 @@ def identify_each_year(ds: Any, years: Sequence[int], rules: str | Path | Mappin
     return {int(y): identify_schools(ds, int(y), r, spec, standardised=std) for y in sorted(years)}
 
 
-def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, one_short: dict,
-               ranking: pd.Series, clauses: dict, lower_half: dict, listed: pd.Series,
-               phrases: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+def _risk_zone(
+    ctx: _Ctx,
+    r: dict,
+    year: int,
+    out: pd.DataFrame,
+    evals: dict,
+    one_short: dict,
+    ranking: pd.Series,
+    clauses: dict,
+    lower_half: dict,
+    listed: pd.Series,
+    phrases: dict[str, dict[str, str]],
+) -> dict[str, list[str]]:
     """Reasons for «зона риска»; a school in the upper half of the result index never gets one.
 
     ``phrases``: ``{criterion: {school_id: phrase}}`` (:func:`criterion_phrases`) quoted by the
@@ -375,29 +477,40 @@ def _risk_zone(ctx: _Ctx, r: dict, year: int, out: pd.DataFrame, evals: dict, on
     for cat in rz["margin_categories"]:
         # «almost met»: the category would be met if the criteria missed within their risk margin
         # counted as met — a narrow miss of one of several secondary criteria alone is no risk
-        near_out = pd.DataFrame({f"crit_{n}": out[f"crit_{n}"].mask(near[n], True) for n in names}, index=out.index)
+        near_out = pd.DataFrame(
+            {f"crit_{n}": out[f"crit_{n}"].mask(near[n], True) for n in names}, index=out.index
+        )
         hit_near = _category_hits(near_out, clauses[cat], group, lower_half)[0]
         in_cat = [n for n in names if any(n in cl["criteria"] for cl in clauses[cat])]
         for i in np.flatnonzero((hit_near & ~listed).to_numpy(dtype=bool)):
             sid = sids[i]
             missed = [n for n in in_cat if near[n][i]]
-            reasons[sid].append(f"почти выполнены условия {cat}: " + ", ".join(phrases[n][sid] for n in missed))
+            reasons[sid].append(
+                f"почти выполнены условия {cat}: " + ", ".join(phrases[n][sid] for n in missed)
+            )
     if rz["index_drop"] is not None:
         d = index_decline(ctx, year, int(rz["index_drop_years"]))
-        sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"])
+        sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (
+            d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"]
+        )
         if rz["index_drop_sustained"]:
             sig &= d["sustained"].astype(bool)
         d = d[sig]
-        for sid, y0, drop, se in zip(d.index, d["from_year"].tolist(), d["drop"].tolist(), d["drop_se"].tolist(),
-                                     strict=True):
+        for sid, y0, drop, se in zip(
+            d.index, d["from_year"].tolist(), d["drop"].tolist(), d["drop_se"].tolist(), strict=True
+        ):
             if sid in reasons:
-                reasons[sid].append(f"индекс результатов снизился с {int(y0)} г. на "
-                                    f"{_fmt(-drop, 'number2')} SD (значимо: ст. ошибка {_fmt(se, 'number2')})")
+                reasons[sid].append(
+                    f"индекс результатов снизился с {int(y0)} г. на "
+                    f"{_fmt(-drop, 'number2')} SD (значимо: ст. ошибка {_fmt(se, 'number2')})"
+                )
     if rz["borderline"]:
         p = out["p_bottom_quartile"].tolist()
         for i in np.flatnonzero(out["borderline"].fillna(False).to_numpy(dtype=bool)):
-            reasons[sids[i]].append(f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
-                                    f"({_fmt(p[i], 'pct')})")
+            reasons[sids[i]].append(
+                f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
+                f"({_fmt(p[i], 'pct')})"
+            )
     for cat in rz["one_short_categories"]:
         if cat in one_short:
             for sid in out.index[one_short[cat].to_numpy(dtype=bool)]:
@@ -413,8 +526,16 @@ def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> p
     for name, c in r["criteria"].items():
         if name in absent:
             # a criterion nobody can check is not «met by 0 schools»
-            rows.append({"criterion": name, "title": c["title_ru"], "assessed": 0, "not_assessable": n_schools,
-                         "fired": f"не оценено: {absent[name]}", "why": absent[name]})
+            rows.append(
+                {
+                    "criterion": name,
+                    "title": c["title_ru"],
+                    "assessed": 0,
+                    "not_assessable": n_schools,
+                    "fired": f"не оценено: {absent[name]}",
+                    "why": absent[name],
+                }
+            )
             continue
         e = evals[name]
         na = e["fired"].isna()
@@ -423,25 +544,37 @@ def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> p
         why = [f"нет значения у школы — {int(no_value.sum())}"] if no_value.any() else []
         if small.any():
             why.append(f"мала группа (менее {c['min_n']:g}) или данных не за все годы — {int(small.sum())}")
-        rows.append({"criterion": name, "title": c["title_ru"], "assessed": int((~na).sum()),
-                     "not_assessable": int(na.sum()), "fired": int(e["fired"].fillna(False).astype(bool).sum()),
-                     "why": "; ".join(why) or "—"})
+        rows.append(
+            {
+                "criterion": name,
+                "title": c["title_ru"],
+                "assessed": int((~na).sum()),
+                "not_assessable": int(na.sum()),
+                "fired": int(e["fired"].fillna(False).astype(bool).sum()),
+                "why": "; ".join(why) or "—",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _unassessed(r: dict, undecided: dict[str, pd.Series], clauses: dict, absent: dict[str, str]) -> dict[str, str]:
+def _unassessed(
+    r: dict, undecided: dict[str, pd.Series], clauses: dict, absent: dict[str, str]
+) -> dict[str, str]:
     """{category: reason} for the categories that could not be decided for most schools."""
     out = {}
     for cat, und in undecided.items():
         share = float(und.mean()) if len(und) else 1.0
         if share > 1 - float(r["coverage_min_share"]) + EPS:
-            crit = sorted({c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
-                          key=list(r["criteria"]).index)
-            why = list(dict.fromkeys(absent[c] for c in crit if c in absent))   # each missing source once
+            crit = sorted(
+                {c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
+                key=list(r["criteria"]).index,
+            )
+            why = list(dict.fromkeys(absent[c] for c in crit if c in absent))  # each missing source once
             if not clauses[cat]:
                 reason = "ни одно условие не проверяется: " + "; ".join(why)
             else:
-                reason = (f"для {share * 100:.0f} % школ нет данных для проверки условий"
-                          + (f" ({'; '.join(why)})" if why else ""))
+                reason = f"для {share * 100:.0f} % школ нет данных для проверки условий" + (
+                    f" ({'; '.join(why)})" if why else ""
+                )
             out[cat] = reason
     return out

@@ -17,4 +17,3 @@ EPS = 1e-12
 
 class RuleError(ValueError):
     """An invalid rule file; the message (in Russian) names the file and the key."""
-

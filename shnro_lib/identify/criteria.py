@@ -65,8 +65,7 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
         if ri["method"] == "significant_and_bottom":
             zc = float(ri["significance_z"])
             fired = fired & (f["z_vs_mean"] <= -zc).fillna(False)
-    out = pd.DataFrame({"value": value, "fired": _bool_array(fired, evaluable),
-                        "near": near & evaluable})
+    out = pd.DataFrame({"value": value, "fired": _bool_array(fired, evaluable), "near": near & evaluable})
     if "shown" in f.columns:
         out["shown"] = f["shown"]
     out.attrs["cut"] = cut
@@ -96,4 +95,3 @@ def evaluate_criterion(ctx: _Ctx, name: str, year: int) -> pd.DataFrame:
     out["near"] = (hits == k - 1) & ~fired
     out["years_fired"] = hits
     return out
-

@@ -64,21 +64,23 @@ def criteria_table_ru(rules: str | Path | dict) -> pd.DataFrame:
     rows = []
     for name, c in r["criteria"].items():
         pers = c["persistence"]
-        rows.append({
-            "Код": f"crit_{name}",
-            "Критерий": c["title_ru"],
-            "Категория": ", ".join(sorted(set(cat_of.get(name, [])))) or "—",
-            "Группа (считается один раз)": next((g for g, m in (r["groups"] or {}).items() if name in m), "—"),
-            "Показатель": c["indicator"],
-            "Порог": _threshold_ru(c),
-            "Окно, лет": int(c["window"]),
-            "Устойчивость": f"{pers['k']} из {pers['n']} лет" if pers else "—",
-            "Минимальная группа": c["min_n"] if c["min_n"] is not None else "—",
-            "Запас для «зоны риска»": c["risk_margin"] if c["risk_margin"] is not None else "—",
-        })
+        rows.append(
+            {
+                "Код": f"crit_{name}",
+                "Критерий": c["title_ru"],
+                "Категория": ", ".join(sorted(set(cat_of.get(name, [])))) or "—",
+                "Группа (считается один раз)": next(
+                    (g for g, m in (r["groups"] or {}).items() if name in m), "—"
+                ),
+                "Показатель": c["indicator"],
+                "Порог": _threshold_ru(c),
+                "Окно, лет": int(c["window"]),
+                "Устойчивость": f"{pers['k']} из {pers['n']} лет" if pers else "—",
+                "Минимальная группа": c["min_n"] if c["min_n"] is not None else "—",
+                "Запас для «зоны риска»": c["risk_margin"] if c["risk_margin"] is not None else "—",
+            }
+        )
     return pd.DataFrame(rows)
-
-
 
 
 def _value_ru(e: pd.DataFrame, sid: str, c: dict) -> str:
@@ -122,9 +124,16 @@ def criterion_phrases(name: str, evals: dict, r: dict) -> pd.Series:
     return pd.Series([f"{short}{v}{tail}" for v in values], index=e.index, dtype=object)
 
 
-def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, r: dict,
-                    risk_reasons: list[str], sid: str, max_criteria: int = 3,
-                    phrases: Mapping[str, Mapping[str, str]] | None = None) -> str:
+def school_sentence(
+    category: str,
+    decisive: dict[str, list[str]],
+    evals: dict,
+    r: dict,
+    risk_reasons: list[str],
+    sid: str,
+    max_criteria: int = 3,
+    phrases: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
     """One short sentence: the category and up to ``max_criteria`` decisive criteria.
 
     The decisive criteria are those of the first met condition of each category, in the order
@@ -135,6 +144,7 @@ def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, 
     phrases : ``{criterion: {school_id: phrase}}`` from :func:`criterion_phrases`, when the
         sentences of many schools are written (otherwise each phrase is formatted here).
     """
+
     def phrase(n: str) -> str:
         return phrases[n][sid] if phrases is not None else criterion_phrase(n, sid, evals, r)
 
@@ -147,7 +157,7 @@ def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, 
         group_of = {m: g for g, members in (r["groups"] or {}).items() for m in members}
         items: list[str] = []
         seen: dict[str, int] = {}
-        for n in names:   # criteria of one group are one condition: «территория: a, b»
+        for n in names:  # criteria of one group are one condition: «территория: a, b»
             g = group_of.get(n)
             if g is None:
                 items.append(phrase(n))
@@ -167,7 +177,9 @@ def school_sentence(category: str, decisive: dict[str, list[str]], evals: dict, 
     return "Не отнесена к ШНРО и ШНСУ."
 
 
-def criteria_matrix_ru(table: pd.DataFrame, rules: str | Path | dict, listed_only: bool = True) -> pd.DataFrame:
+def criteria_matrix_ru(
+    table: pd.DataFrame, rules: str | Path | dict, listed_only: bool = True
+) -> pd.DataFrame:
     """A compact ✓/✗ table of the criteria per school for reports («—»: not evaluable).
 
     Columns: «Код ОО», «Школа», «Категория», then one short criterion name per column in the
@@ -179,8 +191,13 @@ def criteria_matrix_ru(table: pd.DataFrame, rules: str | Path | dict, listed_onl
         t = t[t["category"].isin(["ШНРО", "ШНСУ", "ШНРО и ШНСУ", "зона риска"])]
     order = {"ШНРО и ШНСУ": 0, "ШНРО": 1, "ШНСУ": 2, "зона риска": 3}
     t = t.assign(_o=t["category"].map(order).fillna(9)).sort_values(["_o", "school_id"], kind="mergesort")
-    out = pd.DataFrame({"Код ОО": t["school_id"].to_numpy(), "Школа": t["name"].to_numpy(),
-                        "Категория": t["category"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "Код ОО": t["school_id"].to_numpy(),
+            "Школа": t["name"].to_numpy(),
+            "Категория": t["category"].to_numpy(),
+        }
+    )
     for name, c in r["criteria"].items():
         col = f"crit_{name}"
         if col in t.columns:
@@ -189,16 +206,30 @@ def criteria_matrix_ru(table: pd.DataFrame, rules: str | Path | dict, listed_onl
 
 
 COLUMN_LABELS_RU = {
-    "school_id": "Код ОО", "name": "Наименование ОО", "municipality": "Муниципальный район",
-    "category": "Категория", "result_index": "Индекс результатов", "result_index_se": "Ст. ошибка индекса",
-    "shrunken_index": "Индекс (байесовская оценка)", "p_bottom_quartile": "Вероятность нижних 25 %",
-    "borderline": "Пограничная", "social_wellbeing_index": "ИСБ", "staff_index": "Индекс кадров",
-    "resources_index": "Индекс ресурсов", "risk_zone_reasons": "Причины зоны риска",
-    "risks_high": "Высокие риски (500+)", "risks_medium": "Средние риски (500+)", "explanation": "Пояснение",
-    "category_prev": "Категория в прошлом году", "change": "Изменение", "years_listed": "Лет в списке",
+    "school_id": "Код ОО",
+    "name": "Наименование ОО",
+    "municipality": "Муниципальный район",
+    "category": "Категория",
+    "result_index": "Индекс результатов",
+    "result_index_se": "Ст. ошибка индекса",
+    "shrunken_index": "Индекс (байесовская оценка)",
+    "p_bottom_quartile": "Вероятность нижних 25 %",
+    "borderline": "Пограничная",
+    "social_wellbeing_index": "ИСБ",
+    "staff_index": "Индекс кадров",
+    "resources_index": "Индекс ресурсов",
+    "risk_zone_reasons": "Причины зоны риска",
+    "risks_high": "Высокие риски (500+)",
+    "risks_medium": "Средние риски (500+)",
+    "explanation": "Пояснение",
+    "category_prev": "Категория в прошлом году",
+    "change": "Изменение",
+    "years_listed": "Лет в списке",
     "years_listed_window": "Лет в списке за окно правил",
-    "years_evaluated": "Лет в окне правил оценено", "not_assessed": "Не оценены (нет данных у школы)",
-    "unassessed_categories": "Категории не оценены", "social_wellbeing_index_coverage": "ИСБ: полнота данных",
+    "years_evaluated": "Лет в окне правил оценено",
+    "not_assessed": "Не оценены (нет данных у школы)",
+    "unassessed_categories": "Категории не оценены",
+    "social_wellbeing_index_coverage": "ИСБ: полнота данных",
     "staff_index_coverage": "Индекс кадров: полнота данных",
     "resources_index_coverage": "Индекс ресурсов: полнота данных",
 }
@@ -209,7 +240,9 @@ def column_labels_ru(rules: str | Path | dict) -> dict[str, str]:
     r = load_rules(rules)
     # one header per column in every view: the report's shared labels win over the local ones
     labels = {k: LABELS_RU.get(k, v) for k, v in COLUMN_LABELS_RU.items()}
-    labels["p_bottom_quartile"] = name_ru("p_bottom_quartile", share=f"{r['result_index']['bottom_share'] * 100:.0f}")
+    labels["p_bottom_quartile"] = name_ru(
+        "p_bottom_quartile", share=f"{r['result_index']['bottom_share'] * 100:.0f}"
+    )
     for name, c in r["criteria"].items():
         labels[f"crit_{name}"] = f"Критерий: {c['title_ru']}"
     return labels

@@ -29,7 +29,7 @@ Category = Literal["ШНРО", "ШНСУ"]
 class ResultIndexSettings(StrictSettings):
     """How the school result index of a rule set is built and ranked."""
 
-    procedures: list[str] | None          # None: every procedure in the data
+    procedures: list[str] | None  # None: every procedure in the data
     procedure_weights: dict[str, float] | None  # None: weights by participants only
     method: Literal["plain", "shrunken", "significant_and_bottom"]
     year_weights: list[float] | None
@@ -63,10 +63,10 @@ class CriterionSettings(StrictSettings):
     """One criterion: an indicator compared with a threshold over a window of years."""
 
     title_ru: str
-    short_ru: str                         # a few words for the one-sentence explanation and ✓/✗ tables
+    short_ru: str  # a few words for the one-sentence explanation and ✓/✗ tables
     indicator: str
     op: OpName
-    threshold: float | None = None        # None only for ``is_true``
+    threshold: float | None = None  # None only for ``is_true``
     window: int = Field(ge=1)
     params: dict[str, Any] | None = None
     min_n: float | None = None
@@ -87,7 +87,10 @@ class CriterionSettings(StrictSettings):
     def _threshold(self) -> CriterionSettings:
         if self.op != "is_true" and self.threshold is None:
             raise ValueError("threshold required")
-        if self.op in ("bottom_share", "top_share", "top_cumulative_share") and not 0 < float(self.threshold) < 1:
+        if (
+            self.op in ("bottom_share", "top_share", "top_cumulative_share")
+            and not 0 < float(self.threshold) < 1
+        ):
             raise ValueError("share threshold must be in (0, 1)")
         return self
 
@@ -97,9 +100,10 @@ class Clause(StrictSettings):
 
     criteria: list[str] = Field(min_length=1)
     min: int = Field(ge=1)
-    require_one_of: list[str] | None = None    # at least one of these must be met (school-level condition)
-    lower_half_of: list[Literal["result_index", "social_wellbeing_index", "staff_index", "resources_index"]
-                        ] | None = None        # the school must be in the lower half of these indices
+    require_one_of: list[str] | None = None  # at least one of these must be met (school-level condition)
+    lower_half_of: (
+        list[Literal["result_index", "social_wellbeing_index", "staff_index", "resources_index"]] | None
+    ) = None  # the school must be in the lower half of these indices
 
     @model_validator(mode="after")
     def _min_le_len(self) -> Clause:
@@ -126,17 +130,17 @@ class IntendedSize(StrictSettings):
 
 class CategorySettings(StrictSettings):
     any_of: list[Clause] = Field(min_length=1)
-    intended: IntendedSize | None          # None: «as many as the rule gives»
+    intended: IntendedSize | None  # None: «as many as the rule gives»
 
 
 class RiskZoneSettings(StrictSettings):
     """«Зона риска»: not listed, not in the upper half of the result index, and at risk."""
 
     margin_categories: list[Category]
-    index_drop: float | None               # a decline of the yearly index by at least this many SD …
-    index_drop_years: int = Field(ge=1)    # … between the report year and this many years before …
-    index_drop_z: float = Field(gt=0)      # … and significant: drop ≥ z × its standard error …
-    index_drop_sustained: bool             # … and lower in every year of that span than the year before
+    index_drop: float | None  # a decline of the yearly index by at least this many SD …
+    index_drop_years: int = Field(ge=1)  # … between the report year and this many years before …
+    index_drop_z: float = Field(gt=0)  # … and significant: drop ≥ z × its standard error …
+    index_drop_sustained: bool  # … and lower in every year of that span than the year before
     borderline: bool
     one_short_categories: list[Category]
 
@@ -158,11 +162,11 @@ class RuleSettings(StrictSettings):
     result_index: ResultIndexSettings
     risk_profile_levels: RiskLevels
     criteria: dict[str, CriterionSettings] = Field(min_length=1)
-    groups: dict[str, list[str]] | None     # criteria describing the same thing count once per clause
+    groups: dict[str, list[str]] | None  # criteria describing the same thing count once per clause
     categories: dict[Category, CategorySettings] = Field(min_length=1)
     risk_zone: RiskZoneSettings
     coverage_min_share: float = Field(gt=0, le=1)  # a category decided for fewer schools is «не оценено»
-    changes_ru: list[str] | None           # changed defaults and why, for the method annex
+    changes_ru: list[str] | None  # changed defaults and why, for the method annex
 
     @model_validator(mode="after")
     def _references(self) -> RuleSettings:
@@ -190,7 +194,7 @@ class Component(StrictSettings):
 class CompositeIndexSettings(StrictSettings):
     title_ru: str
     standardise: Literal["zscore"]
-    min_weight_share: float = Field(ge=0, le=1)   # of the weight of the components present in the data
+    min_weight_share: float = Field(ge=0, le=1)  # of the weight of the components present in the data
     note_ru: str | None = None
     components: list[Component] = Field(min_length=1)
 
@@ -210,8 +214,9 @@ class IndicesSettings(StrictSettings):
     territory_flags: TerritoryFlagsSettings
 
 
-def load_indices(indices: str | Path | Mapping | None = None,
-                 override: Mapping[str, Any] | None = None) -> dict:
+def load_indices(
+    indices: str | Path | Mapping | None = None, override: Mapping[str, Any] | None = None
+) -> dict:
     """The composite-index spec as a plain dict, validated; ``override`` is a user's ``indices`` section."""
     if isinstance(indices, Mapping):
         raw, src = dict(indices), "indices.yaml (словарь)"
@@ -240,8 +245,9 @@ def read_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
     known = sorted([p.stem for p in parameters_dir().glob("*.yaml")] + ["criteria"])
     unknown = sorted(str(k) for k in data if str(k) not in known)
     if unknown:
-        raise SettingsError(f"{Path(path).name}: неизвестные разделы {', '.join(unknown)}; "
-                            f"допустимы: {', '.join(known)}")
+        raise SettingsError(
+            f"{Path(path).name}: неизвестные разделы {', '.join(unknown)}; допустимы: {', '.join(known)}"
+        )
     bad = sorted(str(k) for k, v in data.items() if v is not None and not isinstance(v, Mapping))
     if bad:
         raise SettingsError(f"{Path(path).name}: раздел {', '.join(bad)} должен быть словарём")

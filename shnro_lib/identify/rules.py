@@ -35,8 +35,9 @@ def validate_rules(data: Any, src: str = "<правила>") -> dict:
     if not isinstance(data, Mapping):
         raise RuleError(f"Файл правил {src}: ожидался словарь ключей верхнего уровня")
     try:
-        model = parse_settings(RuleSettings, {k: v for k, v in data.items() if k != "_source"},
-                               f"Файл правил {src}")
+        model = parse_settings(
+            RuleSettings, {k: v for k, v in data.items() if k != "_source"}, f"Файл правил {src}"
+        )
     except SettingsError as exc:
         raise RuleError(str(exc)) from None
     return model.model_dump()

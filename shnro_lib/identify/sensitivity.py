@@ -24,8 +24,9 @@ from shnro_lib.identify.rules import available_rules, load_rules
 IS_LOW = ("ШНРО", "ШНРО и ШНСУ")
 
 
-def rule_variants(rules: str | Path | Mapping = "lo_2018", override: Mapping | None = None
-                  ) -> list[tuple[str, dict]]:
+def rule_variants(
+    rules: str | Path | Mapping = "lo_2018", override: Mapping | None = None
+) -> list[tuple[str, dict]]:
     """The main choices of a rule set as ``(Russian label, rule dict)``, the rule set itself first."""
     base = load_rules(rules, override)
     out = [(f"основной: {base['name']}", base)]
@@ -43,7 +44,7 @@ def rule_variants(rules: str | Path | Mapping = "lo_2018", override: Mapping | N
             r = copy.deepcopy(base)
             r["window"] = w
             for c in r["criteria"].values():
-                if c["window"] == base["window"]:   # criteria over the rule's window follow it
+                if c["window"] == base["window"]:  # criteria over the rule's window follow it
                     c["window"] = w
             out.append((f"окно {w} г. (в основном {base['window']})", r))
     other = {"plain": "shrunken", "shrunken": "plain"}.get(base["result_index"]["method"])
@@ -62,9 +63,14 @@ def _kappa(a: pd.Series, b: pd.Series) -> float:
     return float(cohen_kappa_score(a, b))
 
 
-def sensitivity_runs(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
-                     override: Mapping | None = None, base: pd.DataFrame | None = None,
-                     standardised: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def sensitivity_runs(
+    ds: Any,
+    year: int,
+    rules: str | Path | Mapping = "lo_2018",
+    override: Mapping | None = None,
+    base: pd.DataFrame | None = None,
+    standardised: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """Identification tables under every variant and every other shipped rule set, by label.
 
     Parameters
@@ -81,8 +87,9 @@ def sensitivity_runs(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018"
     variants = rule_variants(rules, (override or {}).get("criteria"))
     runs = {}
     for i, (label, r) in enumerate(variants):
-        runs[label] = (base if i == 0 and base is not None
-                       else identify_schools(ds, year, r, spec, standardised=std))
+        runs[label] = (
+            base if i == 0 and base is not None else identify_schools(ds, year, r, spec, standardised=std)
+        )
     for name in available_rules():
         if name != variants[0][1]["name"]:
             runs[f"набор правил: {name}"] = identify_schools(ds, year, name, spec, standardised=std)
@@ -111,11 +118,18 @@ def sensitivity_table(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         else:
             changed = int((cat != base).sum())
             kappa = _kappa(cat, base)
-        rows.append({"Вариант": label, "ШНРО": int(cat.isin(IS_LOW).sum()),
-                     "ШНСУ": int(cat.isin(("ШНСУ", "ШНРО и ШНСУ")).sum()) if not other_set else pd.NA,
-                     "В списке": int(listed.sum()), "Зона риска": int((cat == "зона риска").sum()),
-                     "Общих с основным": int((listed & base_listed).sum()), "Сменили категорию": changed,
-                     "κ с основным": round(kappa, 3)})
+        rows.append(
+            {
+                "Вариант": label,
+                "ШНРО": int(cat.isin(IS_LOW).sum()),
+                "ШНСУ": int(cat.isin(("ШНСУ", "ШНРО и ШНСУ")).sum()) if not other_set else pd.NA,
+                "В списке": int(listed.sum()),
+                "Зона риска": int((cat == "зона риска").sum()),
+                "Общих с основным": int((listed & base_listed).sum()),
+                "Сменили категорию": changed,
+                "κ с основным": round(kappa, 3),
+            }
+        )
     out = pd.DataFrame(rows)
     out["ШНСУ"] = out["ШНСУ"].astype("Int64")
     return out
@@ -126,15 +140,21 @@ def rule_set_kappa(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     sets = [lab for lab in runs if lab.startswith(("основной", "набор правил"))]
     flags = {lab.split(": ", 1)[1]: runs[lab].set_index("school_id")["category"].isin(IS_LOW) for lab in sets}
     names = list(flags)
-    m = np.array([[_kappa(flags[a], flags[b].reindex(flags[a].index).fillna(False)) for b in names] for a in names])
+    m = np.array(
+        [[_kappa(flags[a], flags[b].reindex(flags[a].index).fillna(False)) for b in names] for a in names]
+    )
     out = pd.DataFrame(np.round(m, 3), index=names, columns=names)
     out.index.name = "Набор правил"
     return out.reset_index()
 
 
-def sensitivity_section_content(ds: Any, year: int, rules: str | Path | Mapping = "lo_2018",
-                                override: Mapping | None = None,
-                                runs: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+def sensitivity_section_content(
+    ds: Any,
+    year: int,
+    rules: str | Path | Mapping = "lo_2018",
+    override: Mapping | None = None,
+    runs: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, Any]:
     """What a report section on sensitivity shows: the table, κ between rule sets, and sentences.
 
     Returns
@@ -152,20 +172,30 @@ def sensitivity_sentences(table: pd.DataFrame, year: int) -> list[str]:
     base = table.iloc[0]
     variants = table.iloc[1:]
     same_set = variants[~variants["Вариант"].str.startswith("набор правил")]
-    sentences = [f"Основной набор правил в {year} г. даёт {base['В списке']} школ в списке ШНРО/ШНСУ "
-                 f"(ШНРО — {base['ШНРО']}, зона риска — {base['Зона риска']})."]
+    sentences = [
+        f"Основной набор правил в {year} г. даёт {base['В списке']} школ в списке ШНРО/ШНСУ "
+        f"(ШНРО — {base['ШНРО']}, зона риска — {base['Зона риска']})."
+    ]
     if len(same_set):
         worst = same_set.sort_values(["Сменили категорию", "Вариант"], ascending=[False, True]).iloc[0]
-        sentences.append(f"Сильнее всего список меняет выбор «{worst['Вариант']}»: категорию меняют "
-                         f"{worst['Сменили категорию']} школ (κ = {str(worst['κ с основным']).replace('.', ',')}).")
+        sentences.append(
+            f"Сильнее всего список меняет выбор «{worst['Вариант']}»: категорию меняют "
+            f"{worst['Сменили категорию']} школ (κ = {str(worst['κ с основным']).replace('.', ',')})."
+        )
     for _, row in variants[variants["Вариант"].str.startswith("набор правил")].iterrows():
-        sentences.append(f"Другой {row['Вариант']}: ШНРО — {row['ШНРО']} школ, из них общих с основным "
-                         f"списком — {row['Общих с основным']}; κ по ШНРО = {str(row['κ с основным']).replace('.', ',')}.")
+        sentences.append(
+            f"Другой {row['Вариант']}: ШНРО — {row['ШНРО']} школ, из них общих с основным "
+            f"списком — {row['Общих с основным']}; κ по ШНРО = {str(row['κ с основным']).replace('.', ',')}."
+        )
     return sentences
 
 
-def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None = None,
-                              year: int | None = None, categories: tuple[str, ...] = LISTED) -> dict[str, Any]:
+def stability_section_content(
+    panel: pd.DataFrame,
+    truth_low: pd.Series | None = None,
+    year: int | None = None,
+    categories: tuple[str, ...] = LISTED,
+) -> dict[str, Any]:
     """What a report section on stability shows: flip rate by year and the persistence trade-off
     (``categories``: what counts as listed, ШНРО/ШНСУ by default; ``IS_LOW`` for ШНРО only).
 
@@ -180,17 +210,25 @@ def stability_section_content(panel: pd.DataFrame, truth_low: pd.Series | None =
     fr = flip_rate(panel, categories)
     y = int(year if year is not None else panel["year"].astype(int).max())
     trade = persistence_tradeoff(panel, truth_low, y, categories=categories)
-    if truth_low is None:   # recall needs a known truth (a benchmark's); without it the columns say nothing
+    if truth_low is None:  # recall needs a known truth (a benchmark's); without it the columns say nothing
         trade = trade.drop(columns=["recall", "precision"])
     n_years = int(panel["year"].nunique())
     if n_years < 2:
-        reason = "не оценено: в данных только один год, а смену списка можно измерить лишь за два года и больше"
-        return {"flip_rate": fr, "persistence": trade, "reason": reason,
-                "sentences": [f"Устойчивость списка по годам: {reason}."]}
+        reason = (
+            "не оценено: в данных только один год, а смену списка можно измерить лишь за два года и больше"
+        )
+        return {
+            "flip_rate": fr,
+            "persistence": trade,
+            "reason": reason,
+            "sentences": [f"Устойчивость списка по годам: {reason}."],
+        }
     total = fr.iloc[-1]
-    sentences = [f"Из {int(total['listed'])} школ, хотя бы раз попавших в список, вышли и вернулись — "
-                 f"{_percent_or_dash(total['flip_rate'])}; средняя годовая смена списка — "
-                 f"{_percent_or_dash(total['turnover'])}."]
+    sentences = [
+        f"Из {int(total['listed'])} школ, хотя бы раз попавших в список, вышли и вернулись — "
+        f"{_percent_or_dash(total['flip_rate'])}; средняя годовая смена списка — "
+        f"{_percent_or_dash(total['turnover'])}."
+    ]
     return {"flip_rate": fr, "persistence": trade, "sentences": sentences, "reason": None}
 
 

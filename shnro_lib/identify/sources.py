@@ -73,13 +73,20 @@ def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
     if ri["year_weights"]:
         yw = list(ri["year_weights"])
         weights = {y: float(yw[i]) if i < len(yw) else 0.0 for i, y in enumerate(sorted(yrs, reverse=True))}
-    idx = ind.school_result_index(ctx.ds.results, years=yrs, procedures=result_procedures(ctx),
-                                  year_weights=weights, standardised=ctx.std,
-                                  procedure_weights=ri["procedure_weights"])
+    idx = ind.school_result_index(
+        ctx.ds.results,
+        years=yrs,
+        procedures=result_procedures(ctx),
+        year_weights=weights,
+        standardised=ctx.std,
+        procedure_weights=ri["procedure_weights"],
+    )
     n_years = max(len(yrs), 1)
     # without counts (a source that does not publish them) the small-school floor cannot be applied
-    idx = idx[(idx["participants"].astype(float) / n_years >= float(ri["min_participants"]))
-              | idx["participants"].isna()]
+    idx = idx[
+        (idx["participants"].astype(float) / n_years >= float(ri["min_participants"]))
+        | idx["participants"].isna()
+    ]
     sh = ind.shrink_index(idx, bottom_share=float(ri["bottom_share"]))
     value = sh["shrunken_index"] if ri["method"] == "shrunken" else sh["result_index"]
     # without participant counts the index has no SE and cannot be shrunk: the index itself is used
@@ -124,8 +131,9 @@ def _satisfaction(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
 
 
 def _low_quality(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-    q = ind.low_quality_monitorings(ctx.ds.results, ctx.years(year, window), params.get("procedures"),
-                                    float(params["quality_threshold"]))
+    q = ind.low_quality_monitorings(
+        ctx.ds.results, ctx.years(year, window), params.get("procedures"), float(params["quality_threshold"])
+    )
     return _frame(q["n_low_quality"].astype(float), ctx, q["n_monitorings"].astype(float))
 
 
@@ -141,6 +149,7 @@ def _composite(name: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
             out.attrs.update(t.attrs)
             ctx.cache[key] = out
         return ctx.cache[key]
+
     return fn
 
 
@@ -151,27 +160,31 @@ def _resource_flag(column: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame
             return _frame(pd.Series(dtype="boolean"), ctx)
         v = ind.latest_values(r, [column], year, ctx.years(year, window))
         return _frame(v[column].astype("boolean") if column in v else pd.Series(dtype="boolean"), ctx)
+
     return fn
 
 
 def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
         if "territory" not in ctx.cache:
-            ctx.cache["territory"] = ind.territory_indicators(ctx.ds.schools, ctx.ds.get("territories"),
-                                                              ctx.indices["territory_flags"])
+            ctx.cache["territory"] = ind.territory_indicators(
+                ctx.ds.schools, ctx.ds.get("territories"), ctx.indices["territory_flags"]
+            )
         t = ctx.cache["territory"]
         out = _frame(t[column], ctx)
         if shown:
             out["shown"] = t[shown].reindex(out.index)
         return out
+
     return fn
 
 
 def _procedure_low_shares(ctx: _Ctx, params: dict) -> pd.DataFrame:
     key = ("proc_low", tuple(params.get("procedures") or ()))
     if key not in ctx.cache:
-        ctx.cache[key] = ind.low_results_share(ctx.ds.results, None, params.get("procedures"),
-                                               by=("procedure", "year"))
+        ctx.cache[key] = ind.low_results_share(
+            ctx.ds.results, None, params.get("procedures"), by=("procedure", "year")
+        )
     return ctx.cache[key]
 
 
@@ -190,7 +203,9 @@ def _consecutive_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.Data
     thr = float(params["share_threshold"])
     yrs = sorted(ctx.years(year, window), reverse=True)
     s = s[s["year"].isin(yrs)]
-    wide = s.pivot_table(index=["school_id", "procedure"], columns="year", values="share_low", aggfunc="first")
+    wide = s.pivot_table(
+        index=["school_id", "procedure"], columns="year", values="share_low", aggfunc="first"
+    )
     run = pd.Series(0.0, index=wide.index)
     alive = pd.Series(True, index=wide.index)
     for y in yrs:
@@ -249,14 +264,19 @@ INDICATORS: dict[str, Callable[[_Ctx, int, int, dict], pd.DataFrame]] = {
 }
 
 
-
 # ---------------------------------------------------------------------------
 # What the data hold: a criterion whose source is absent from the data set is
 # dropped for every school with one note, never counted as a per-school gap.
 # ---------------------------------------------------------------------------
 
-TABLE_RU = {"results": "результаты", "outcomes": "итоги обучения", "context": "контекст", "staff": "кадры",
-            "resources": "ресурсы", "territories": "территории"}
+TABLE_RU = {
+    "results": "результаты",
+    "outcomes": "итоги обучения",
+    "context": "контекст",
+    "staff": "кадры",
+    "resources": "ресурсы",
+    "territories": "территории",
+}
 
 # indicator -> the (table, column) pairs it needs, every one of them
 NEEDS: dict[str, list[tuple[str, str]]] = {
@@ -296,8 +316,13 @@ def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
             return f"в данных нет таблицы «{TABLE_RU.get(table, table)}» ({table})"
         if not column_present(ctx.ds, table, column):
             return f"в данных нет поля {table}.{column}"
-    procs = (ctx.rules["result_index"]["procedures"] if indicator == "result_index"
-             else params.get("procedures") if indicator in NEEDS and NEEDS[indicator][0][0] == "results" else None)
+    procs = (
+        ctx.rules["result_index"]["procedures"]
+        if indicator == "result_index"
+        else params.get("procedures")
+        if indicator in NEEDS and NEEDS[indicator][0][0] == "results"
+        else None
+    )
     if procs:
         held = held_procedures(ctx.ds)
         if not held & set(procs):

@@ -17,9 +17,13 @@ from shnro_lib.identify.classify import LISTED, identify_schools
 from shnro_lib.identify.rules import load_rules
 
 
-def identification_panel(ds: Any, years: Sequence[int] | None = None, rules: str | Path | Mapping = "lo_2018",
-                         override: Mapping[str, Any] | None = None,
-                         runs: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+def identification_panel(
+    ds: Any,
+    years: Sequence[int] | None = None,
+    rules: str | Path | Mapping = "lo_2018",
+    override: Mapping[str, Any] | None = None,
+    runs: Mapping[int, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """:func:`identify_schools` for every year: the school × year categories.
 
     Parameters
@@ -43,9 +47,14 @@ def identification_panel(ds: Any, years: Sequence[int] | None = None, rules: str
     parts = []
     for y in sorted(int(v) for v in (years if years is not None else ds.years)):
         t = runs[y] if runs is not None and y in runs else identify_schools(ds, y, r, override=indices)
-        part = pd.DataFrame({"school_id": t["school_id"].astype("string"), "year": y,
-                             "municipality": t["municipality"].astype("string"),
-                             "category": t["category"].astype("string")})
+        part = pd.DataFrame(
+            {
+                "school_id": t["school_id"].astype("string"),
+                "year": y,
+                "municipality": t["municipality"].astype("string"),
+                "category": t["category"].astype("string"),
+            }
+        )
         if "result_index" in t.columns:
             part["ident_index_known"] = t["result_index"].notna().to_numpy()
         if "unassessed_categories" in t.columns:
@@ -57,8 +66,11 @@ def identification_panel(ds: Any, years: Sequence[int] | None = None, rules: str
 
 
 def _listed_wide(panel: pd.DataFrame, categories: Sequence[str]) -> pd.DataFrame:
-    p = panel.assign(listed=panel["category"].isin(list(categories)).astype(int),
-                     year=panel["year"].astype(int), school_id=panel["school_id"].astype("string"))
+    p = panel.assign(
+        listed=panel["category"].isin(list(categories)).astype(int),
+        year=panel["year"].astype(int),
+        school_id=panel["school_id"].astype("string"),
+    )
     return p.pivot_table(index="school_id", columns="year", values="listed", aggfunc="max").sort_index()
 
 
@@ -82,24 +94,42 @@ def flip_rate(panel: pd.DataFrame, categories: Sequence[str] = LISTED) -> pd.Dat
         left = int(((both[a] == 1) & (both[b] == 0)).sum())
         union = int(((both[a] == 1) | (both[b] == 1)).sum())
         earlier = w[[y for y in years if y < a]].fillna(0).max(axis=1) if years.index(a) > 0 else 0
-        re = int(((both[a] == 0) & (both[b] == 1) & (pd.Series(earlier, index=w.index).reindex(both.index) == 1)).sum())
-        rows.append({"year": b, "listed": int((both[b] == 1).sum()), "entered": ent, "left": left,
-                     "turnover": (ent + left) / union if union else float("nan"), "reentered": re,
-                     "flip_rate": float("nan")})
+        re = int(
+            (
+                (both[a] == 0) & (both[b] == 1) & (pd.Series(earlier, index=w.index).reindex(both.index) == 1)
+            ).sum()
+        )
+        rows.append(
+            {
+                "year": b,
+                "listed": int((both[b] == 1).sum()),
+                "entered": ent,
+                "left": left,
+                "turnover": (ent + left) / union if union else float("nan"),
+                "reentered": re,
+                "flip_rate": float("nan"),
+            }
+        )
     ever = w.fillna(0).max(axis=1) == 1
     flips = 0
     for _, row in w[ever].iterrows():
         seq = [int(v) for v in row.dropna()]
         first = seq.index(1)
         tail = seq[first:]
-        if 0 in tail and 1 in tail[tail.index(0):]:
+        if 0 in tail and 1 in tail[tail.index(0) :]:
             flips += 1
     total_turn = [r["turnover"] for r in rows]
-    rows.append({"year": pd.NA, "listed": int(ever.sum()), "entered": sum(r["entered"] for r in rows),
-                 "left": sum(r["left"] for r in rows),
-                 "turnover": float(pd.Series(total_turn).mean()) if total_turn else float("nan"),
-                 "reentered": sum(r["reentered"] for r in rows),
-                 "flip_rate": flips / int(ever.sum()) if ever.any() else float("nan")})
+    rows.append(
+        {
+            "year": pd.NA,
+            "listed": int(ever.sum()),
+            "entered": sum(r["entered"] for r in rows),
+            "left": sum(r["left"] for r in rows),
+            "turnover": float(pd.Series(total_turn).mean()) if total_turn else float("nan"),
+            "reentered": sum(r["reentered"] for r in rows),
+            "flip_rate": flips / int(ever.sum()) if ever.any() else float("nan"),
+        }
+    )
     out = pd.DataFrame(rows)
     out["year"] = out["year"].astype("Int64")
     return out
@@ -120,7 +150,7 @@ def persistent_panel(panel: pd.DataFrame, k: int, n: int, categories: Sequence[s
     years = list(w.columns)
     keep = {}
     for i, y in enumerate(years):
-        span = years[max(0, i - n + 1): i + 1]
+        span = years[max(0, i - n + 1) : i + 1]
         need = min(k, len(span))
         keep[y] = w[span].fillna(0).sum(axis=1) >= need
     flags = pd.DataFrame(keep).stack().rename("persistent").reset_index()
@@ -128,13 +158,19 @@ def persistent_panel(panel: pd.DataFrame, k: int, n: int, categories: Sequence[s
     out = panel.assign(year=panel["year"].astype(int), school_id=panel["school_id"].astype("string"))
     out = out.merge(flags, on=["school_id", "year"], how="left")
     out["category_raw"] = out["category"]
-    out["category"] = pd.Series(out["persistent"].fillna(False).map({True: "listed", False: "нет"}), dtype="string")
+    out["category"] = pd.Series(
+        out["persistent"].fillna(False).map({True: "listed", False: "нет"}), dtype="string"
+    )
     return out.drop(columns="persistent")
 
 
-def persistence_tradeoff(panel: pd.DataFrame, truth_low: pd.Series | None, year: int,
-                         rules: Sequence[tuple[int, int]] = ((1, 1), (2, 3), (2, 2), (3, 3)),
-                         categories: Sequence[str] = LISTED) -> pd.DataFrame:
+def persistence_tradeoff(
+    panel: pd.DataFrame,
+    truth_low: pd.Series | None,
+    year: int,
+    rules: Sequence[tuple[int, int]] = ((1, 1), (2, 3), (2, 2), (3, 3)),
+    categories: Sequence[str] = LISTED,
+) -> pd.DataFrame:
     """Flip rate and recall under each «k of n» rule (``(1, 1)``: no persistence).
 
     Parameters
@@ -150,8 +186,13 @@ def persistence_tradeoff(panel: pd.DataFrame, truth_low: pd.Series | None, year:
     """
     rows = []
     for k, n in rules:
-        p = persistent_panel(panel, k, n, categories) if (k, n) != (1, 1) else panel.assign(
-            category=panel["category"].where(~panel["category"].isin(list(categories)), "listed"))
+        p = (
+            persistent_panel(panel, k, n, categories)
+            if (k, n) != (1, 1)
+            else panel.assign(
+                category=panel["category"].where(~panel["category"].isin(list(categories)), "listed")
+            )
+        )
         fr = flip_rate(p, ("listed",))
         last = p[p["year"].astype(int) == int(year)].set_index("school_id")["category"] == "listed"
         rec = prec = float("nan")
@@ -160,7 +201,14 @@ def persistence_tradeoff(panel: pd.DataFrame, truth_low: pd.Series | None, year:
             tp = int((last & t).sum())
             rec = tp / int(t.sum()) if t.any() else float("nan")
             prec = tp / int(last.sum()) if last.any() else float("nan")
-        rows.append({"rule": "без правила" if (k, n) == (1, 1) else f"{k} из {n} лет", "listed": int(last.sum()),
-                     "flip_rate": float(fr["flip_rate"].iloc[-1]), "mean_turnover": float(fr["turnover"].iloc[-1]),
-                     "recall": rec, "precision": prec})
+        rows.append(
+            {
+                "rule": "без правила" if (k, n) == (1, 1) else f"{k} из {n} лет",
+                "listed": int(last.sum()),
+                "flip_rate": float(fr["flip_rate"].iloc[-1]),
+                "mean_turnover": float(fr["turnover"].iloc[-1]),
+                "recall": rec,
+                "precision": prec,
+            }
+        )
     return pd.DataFrame(rows)

@@ -19,8 +19,19 @@ import pandas as pd
 from shnro_lib.importer.shapes import SheetData
 from shnro_lib.io.problems import Problem
 
-RESULT_COLUMNS = ["school_id", "year", "procedure", "subject", "grade", "participants", "mean_score",
-                  "max_score", "share_low", "share_quality", "share_high"]
+RESULT_COLUMNS = [
+    "school_id",
+    "year",
+    "procedure",
+    "subject",
+    "grade",
+    "participants",
+    "mean_score",
+    "max_score",
+    "share_low",
+    "share_quality",
+    "share_high",
+]
 
 
 def _err(sd: SheetData, row: int, column: str | None, value: object, message: str) -> Problem:
@@ -38,12 +49,27 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
     cells: dict[tuple, list[tuple[str, float, str, float]]] = {}
     v = sd.values
     # plain tuples: a groupby over thousands of tiny groups costs seconds on a regional workbook
-    for row, subject, grade, m, x, pct, c, mx in zip(v["source_row"], v["subject"], v["grade"], v["metric"],
-                                                    v["value"], v["percent_sign"], v["column"], v["max_score"],
-                                                    strict=True):
+    for row, subject, grade, m, x, pct, c, mx in zip(
+        v["source_row"],
+        v["subject"],
+        v["grade"],
+        v["metric"],
+        v["value"],
+        v["percent_sign"],
+        v["column"],
+        v["max_score"],
+        strict=True,
+    ):
         if pct and not rec.shares_percent:
-            problems.append(_err(sd, row, c, x, "в ячейке проценты («%»), а рецепт ожидает доли от 0 до 1 "
-                                 "(shares_percent: false)"))
+            problems.append(
+                _err(
+                    sd,
+                    row,
+                    c,
+                    x,
+                    "в ячейке проценты («%»), а рецепт ожидает доли от 0 до 1 (shares_percent: false)",
+                )
+            )
             continue
         cells.setdefault((int(row), subject, int(grade)), []).append((m, float(x), c, float(mx)))
     for (row, subject, grade), group in sorted(cells.items()):
@@ -62,16 +88,35 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
         n = vals.get("participants")
         if n is None:
             first = sorted(where)[0]
-            problems.append(_err(sd, row, where[first], vals.get(first), f"есть показатели предмета «{subject}», "
-                                 "но не указано число участников"))
+            problems.append(
+                _err(
+                    sd,
+                    row,
+                    where[first],
+                    vals.get(first),
+                    f"есть показатели предмета «{subject}», но не указано число участников",
+                )
+            )
             continue
         if n < 0 or not float(n).is_integer():
-            problems.append(_err(sd, row, where["participants"], n, "число участников — целое неотрицательное"))
+            problems.append(
+                _err(sd, row, where["participants"], n, "число участников — целое неотрицательное")
+            )
             continue
         n = int(n)
-        r = {"source_row": row, "year": sd.year, "procedure": rec.procedure, "subject": subject, "grade": grade,
-             "participants": n, "mean_score": np.nan, "max_score": max_score, "share_low": np.nan,
-             "share_quality": np.nan, "share_high": np.nan}
+        r = {
+            "source_row": row,
+            "year": sd.year,
+            "procedure": rec.procedure,
+            "subject": subject,
+            "grade": grade,
+            "participants": n,
+            "mean_score": np.nan,
+            "max_score": max_score,
+            "share_low": np.nan,
+            "share_quality": np.nan,
+            "share_high": np.nan,
+        }
         bad = False
         for m, v in vals.items():
             if m == "participants":
@@ -80,16 +125,27 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
                 problems.append(_err(sd, row, where[m], v, "участников 0, а показатель указан"))
                 bad = True
             elif m.startswith("count_") and (v < 0 or not float(v).is_integer() or v > n):
-                problems.append(_err(sd, row, where[m], v, f"число человек — целое от 0 до числа участников ({n})"))
+                problems.append(
+                    _err(sd, row, where[m], v, f"число человек — целое от 0 до числа участников ({n})")
+                )
                 bad = True
             elif m.startswith("share_"):
                 top = 100.0 if rec.shares_percent else 1.0
                 if v < 0 or v > top:
-                    problems.append(_err(sd, row, where[m], v, f"доля — от 0 до {top:g}"
-                                         + (" %" if rec.shares_percent else "")))
+                    problems.append(
+                        _err(
+                            sd,
+                            row,
+                            where[m],
+                            v,
+                            f"доля — от 0 до {top:g}" + (" %" if rec.shares_percent else ""),
+                        )
+                    )
                     bad = True
             elif m == "mean_score" and (v < 0 or v > max_score):
-                problems.append(_err(sd, row, where[m], v, f"средний балл — от 0 до максимального ({max_score:g})"))
+                problems.append(
+                    _err(sd, row, where[m], v, f"средний балл — от 0 до максимального ({max_score:g})")
+                )
                 bad = True
         if bad or n == 0:
             if not bad:
@@ -97,9 +153,16 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
             continue
         marks = [f"count_{k}" for k in "2345"]
         if all(m in vals for m in marks) and sum(vals[m] for m in marks) != n:
-            problems.append(_err(sd, row, where["count_2"], vals["count_2"],
-                                 f"сумма отметок «2»–«5» ({sum(vals[m] for m in marks):g}) не равна числу "
-                                 f"участников ({n})"))
+            problems.append(
+                _err(
+                    sd,
+                    row,
+                    where["count_2"],
+                    vals["count_2"],
+                    f"сумма отметок «2»–«5» ({sum(vals[m] for m in marks):g}) не равна числу "
+                    f"участников ({n})",
+                )
+            )
             continue
         shares = [f"share_{k}" for k in "2345"]
         scale = 100.0 if rec.shares_percent else 1.0
@@ -107,9 +170,16 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
             total = sum(vals[m] for m in shares)
             tol = rec.sum_tolerance_pp * scale / 100.0
             if abs(total - scale) > tol:
-                problems.append(_err(sd, row, where["share_2"], vals["share_2"],
-                                     f"сумма долей отметок «2»–«5» ({total:g}) отличается от {scale:g} "
-                                     f"больше чем на {tol:g}"))
+                problems.append(
+                    _err(
+                        sd,
+                        row,
+                        where["share_2"],
+                        vals["share_2"],
+                        f"сумма долей отметок «2»–«5» ({total:g}) отличается от {scale:g} "
+                        f"больше чем на {tol:g}",
+                    )
+                )
                 continue
         if "mean_score" in vals:
             r["mean_score"] = vals["mean_score"]
@@ -125,8 +195,15 @@ def derive_results(sd: SheetData, problems: list[Problem]) -> pd.DataFrame:
             r["share_quality"] = min(1.0, (vals["share_4"] + vals["share_5"]) / scale)
         if "count_high" in vals:
             if vals["count_high"] > n:
-                problems.append(_err(sd, row, where["count_high"], vals["count_high"],
-                                     f"высоких результатов больше, чем участников ({n})"))
+                problems.append(
+                    _err(
+                        sd,
+                        row,
+                        where["count_high"],
+                        vals["count_high"],
+                        f"высоких результатов больше, чем участников ({n})",
+                    )
+                )
                 continue
             r["share_high"] = vals["count_high"] / n
         elif "count_5" in vals:

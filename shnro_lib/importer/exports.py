@@ -26,10 +26,25 @@ import pandas as pd
 from shnro_lib.outputs import atomic_write, fix_zip_timestamps, write_csv
 
 SYNTHETIC = "СИНТЕТИЧЕСКИЕ ДАННЫЕ: демонстрационный регион, не реальные школы"
-EGE_SUBJECTS = {"Математика профильная": "Математика (профильный уровень)",
-                "Математика базовая": "Математика (базовый уровень)"}
-EGE_METRICS = ["Приняли участие", "Не преодолели минимальный порог", "80–99 баллов", "100 баллов", "Средний балл"]
-OGE_METRICS = ["Сдавали", "Средний первичный балл", "Отметка «2»", "Отметка «3»", "Отметка «4»", "Отметка «5»"]
+EGE_SUBJECTS = {
+    "Математика профильная": "Математика (профильный уровень)",
+    "Математика базовая": "Математика (базовый уровень)",
+}
+EGE_METRICS = [
+    "Приняли участие",
+    "Не преодолели минимальный порог",
+    "80–99 баллов",
+    "100 баллов",
+    "Средний балл",
+]
+OGE_METRICS = [
+    "Сдавали",
+    "Средний первичный балл",
+    "Отметка «2»",
+    "Отметка «3»",
+    "Отметка «4»",
+    "Отметка «5»",
+]
 VPR_METRICS = ["Кол-во участников", "2", "3", "4", "5"]
 # how many planted rows of each must-not-match kind per workbook
 PLANTED_REVIEW = ("typo", "no_number", "nonexistent", "other_municipality")
@@ -48,15 +63,19 @@ def _variant(name: str, kind: str) -> str:
     if kind == "quotes":
         return name.replace("«", '"').replace("»", '"')
     if kind == "legal_form":
-        return name.replace("МОУ ", "МБОУ ", 1) if name.startswith("МОУ ") else "МАОУ " + name.split(" ", 1)[-1]
+        return (
+            name.replace("МОУ ", "МБОУ ", 1) if name.startswith("МОУ ") else "МАОУ " + name.split(" ", 1)[-1]
+        )
     if kind == "legal_form_long":
         head, _, rest = name.partition(" ")
         return ("Муниципальное общеобразовательное учреждение " + rest) if head in ("МОУ", "МБОУ") else name
     if kind == "short_type":
-        return (name.replace("средняя общеобразовательная школа", "СОШ")
-                .replace("основная общеобразовательная школа", "ООШ")
-                .replace("начальная общеобразовательная школа", "НОШ")
-                .replace("с углублённым изучением отдельных предметов", "с УИОП"))
+        return (
+            name.replace("средняя общеобразовательная школа", "СОШ")
+            .replace("основная общеобразовательная школа", "ООШ")
+            .replace("начальная общеобразовательная школа", "НОШ")
+            .replace("с углублённым изучением отдельных предметов", "с УИОП")
+        )
     if kind == "number_space":
         return name.replace("№", "№ ")
     if kind == "yo":
@@ -68,13 +87,23 @@ def _variant(name: str, kind: str) -> str:
     return name
 
 
-MATCH_VARIANTS = ("as_is", "as_is", "quotes", "legal_form", "legal_form_long", "short_type", "number_space",
-                  "yo", "case_space", "combined")
+MATCH_VARIANTS = (
+    "as_is",
+    "as_is",
+    "quotes",
+    "legal_form",
+    "legal_form_long",
+    "short_type",
+    "number_space",
+    "yo",
+    "case_space",
+    "combined",
+)
 
 
 def _typo(name: str) -> str:
     inner = name.find("«") + 3
-    return name[:inner] + name[inner + 1:] if inner > 2 else name[:-2]
+    return name[:inner] + name[inner + 1 :] if inner > 2 else name[:-2]
 
 
 def _drop_number(name: str) -> str:
@@ -110,7 +139,9 @@ class _Book:
         return atomic_write(path, _w)
 
 
-def _marks(n: int, share_low: float, share_quality: float, share_high: float) -> tuple[int, int, int, int, bool]:
+def _marks(
+    n: int, share_low: float, share_quality: float, share_high: float
+) -> tuple[int, int, int, int, bool]:
     """Counts of «2»…«5» consistent with ``n``; True when the demo's shares had to be adjusted."""
     k_low, k_q, k_h = (int(round(x * n)) if n else 0 for x in (share_low, share_quality, share_high))
     c5, c4 = k_h, k_q - k_h
@@ -147,7 +178,9 @@ def _plant(rng: np.random.Generator, schools: pd.DataFrame, login: bool) -> pd.D
         if kind == "typo":
             s.at[i, "written"] = _typo(s.at[i, "name"])
         elif kind == "no_number":
-            s.at[i, "written"] = _drop_number(s.at[i, "name"]) if "№" in s.at[i, "name"] else _typo(s.at[i, "name"])
+            s.at[i, "written"] = (
+                _drop_number(s.at[i, "name"]) if "№" in s.at[i, "name"] else _typo(s.at[i, "name"])
+            )
         elif kind == "nonexistent":
             s.at[i, "written"] = "МОУ «Новозаветная средняя общеобразовательная школа №9»"
         elif kind == "other_municipality":
@@ -159,7 +192,11 @@ def _plant(rng: np.random.Generator, schools: pd.DataFrame, login: bool) -> pd.D
         s.at[i, "code"], s.at[i, "variant"], s.at[i, "expect"] = "sch999999", "unknown_login", "match"
         # the login of another school while the name says which: never guessed
         j, k = rest[1], rest[2]
-        s.at[j, "code"], s.at[j, "variant"], s.at[j, "expect"] = "sch" + s.at[k, "school_id"], "wrong_login", "review"
+        s.at[j, "code"], s.at[j, "variant"], s.at[j, "expect"] = (
+            "sch" + s.at[k, "school_id"],
+            "wrong_login",
+            "review",
+        )
     return s
 
 
@@ -167,8 +204,9 @@ def _blocks(s: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(m, g.sort_values("school_id")) for m, g in s.groupby("written_muni", sort=True)]
 
 
-def _write_wide(ws, header_top: int, fixed: list[str], groups: list[tuple[str, list[str]]],
-                group_label: str | None) -> int:
+def _write_wide(
+    ws, header_top: int, fixed: list[str], groups: list[tuple[str, list[str]]], group_label: str | None
+) -> int:
     """Write a merged multi-level header; returns the first data row."""
     depth = 3 if group_label else 2
     for j, h in enumerate(fixed, start=1):
@@ -189,8 +227,9 @@ def _write_wide(ws, header_top: int, fixed: list[str], groups: list[tuple[str, l
     return header_top + depth
 
 
-def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
-                     years: list[int] | None = None) -> ExportsOutput:
+def generate_exports(
+    data_dir: str | Path, out_dir: str | Path, seed: int = 0, years: list[int] | None = None
+) -> ExportsOutput:
     """Write ЕГЭ, ОГЭ and ВПР wide workbooks built from the demo data set in ``data_dir``.
 
     ``years`` limits the sheets to those years (default: every year of the demo).
@@ -206,16 +245,23 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
     schools = ds.schools[["school_id", "name", "municipality"]].astype(str)
     truth_rows, expected = [], []
     files: dict[str, Path] = {}
-    for proc, fname in (("ЕГЭ", "ЕГЭ_статистика_по_ОО.xlsx"), ("ОГЭ", "ОГЭ_статистика_по_ОО.xlsx"),
-                        ("ВПР", "ВПР_статистика_по_отметкам.xlsx")):
+    for proc, fname in (
+        ("ЕГЭ", "ЕГЭ_статистика_по_ОО.xlsx"),
+        ("ОГЭ", "ОГЭ_статистика_по_ОО.xlsx"),
+        ("ВПР", "ВПР_статистика_по_отметкам.xlsx"),
+    ):
         in_proc = set(res.loc[res["procedure"] == proc, "school_id"])
         plant = _plant(rng, schools[schools["school_id"].isin(in_proc)], login=proc == "ВПР")
         book = _Book()
         r = res[res["procedure"] == proc]
         for year in sorted(r["year"].unique()):
             ry = r[r["year"] == year]
-            keys = (ry[["subject", "grade", "max_score"]].drop_duplicates()
-                    .sort_values(["grade", "subject"]).itertuples(index=False))
+            keys = (
+                ry[["subject", "grade", "max_score"]]
+                .drop_duplicates()
+                .sort_values(["grade", "subject"])
+                .itertuples(index=False)
+            )
             keys = list(keys)
             cells = {(a.school_id, a.subject, a.grade): a for a in ry.itertuples(index=False)}
             ids = set(ry["school_id"])
@@ -239,11 +285,21 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
                     for k, v in enumerate(values):
                         if v:
                             sums[k] = sums.get(k, 0) + v[0]
-                    truth_rows.append({"procedure": proc, "file": fname, "sheet": ws.title, "source_row": row,
-                                       "school_id": None if sc.variant == "nonexistent" else sc.school_id,
-                                       "variant": sc.variant, "expect": sc.expect, "written": name})
-                    expected += [{**e, "school_id": sc.school_id, "year": int(year), "procedure": proc}
-                                 for e in exp]
+                    truth_rows.append(
+                        {
+                            "procedure": proc,
+                            "file": fname,
+                            "sheet": ws.title,
+                            "source_row": row,
+                            "school_id": None if sc.variant == "nonexistent" else sc.school_id,
+                            "variant": sc.variant,
+                            "expect": sc.expect,
+                            "written": name,
+                        }
+                    )
+                    expected += [
+                        {**e, "school_id": sc.school_id, "year": int(year), "procedure": proc} for e in exp
+                    ]
                     row += 1
                 if proc == "ЕГЭ" and bi % 2 == 0 and len(block) > 1:
                     ws.merge_cells(start_row=row - len(block), start_column=1, end_row=row - 1, end_column=1)
@@ -252,7 +308,9 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
                 if proc == "ЕГЭ":  # the totals label in the municipality column, the name left empty
                     _write_row(ws, row, proc, "Всего по району", None, total)
                 else:
-                    _write_row(ws, row, proc, None, "Всего по району" if proc == "ВПР" else "Итого по АТЕ", total)
+                    _write_row(
+                        ws, row, proc, None, "Всего по району" if proc == "ВПР" else "Итого по АТЕ", total
+                    )
                 row += 1
             ws.cell(row=row, column=1 if proc != "ОГЭ" else 2, value="Итого по области")
         files[proc] = book.save(out / fname)
@@ -264,24 +322,37 @@ def generate_exports(data_dir: str | Path, out_dir: str | Path, seed: int = 0,
 
 def _start_sheet(book: _Book, proc: str, year: int, keys: list) -> tuple:
     if proc == "ЕГЭ":
-        ws = book.sheet(str(year), [f"Результаты ЕГЭ выпускников общеобразовательных организаций в {year} году",
-                                    SYNTHETIC])
+        ws = book.sheet(
+            str(year),
+            [f"Результаты ЕГЭ выпускников общеобразовательных организаций в {year} году", SYNTHETIC],
+        )
         groups = [(EGE_SUBJECTS.get(k.subject, k.subject) + ", чел.", EGE_METRICS) for k in keys]
-        first = _write_wide(ws, 4, ["Муниципалитет", "Образовательная организация", "Всего выпускников"], groups,
-                            "Из них")
+        first = _write_wide(
+            ws, 4, ["Муниципалитет", "Образовательная организация", "Всего выпускников"], groups, "Из них"
+        )
     elif proc == "ОГЭ":
-        ws = book.sheet(str(year), [f"Итоги ОГЭ {year}: статистика по образовательным организациям", SYNTHETIC,
-                                    "Число отметок указано в человеках"])
+        ws = book.sheet(
+            str(year),
+            [
+                f"Итоги ОГЭ {year}: статистика по образовательным организациям",
+                SYNTHETIC,
+                "Число отметок указано в человеках",
+            ],
+        )
         groups = [(k.subject, OGE_METRICS) for k in keys]
         first = _write_wide(ws, 5, ["№ п/п", "АТЕ", "Наименование ОО"], groups, None)
     else:
         ws = book.sheet(f"ВПР {year}", [f"ВПР {year}. Статистика по отметкам (доли, %)", SYNTHETIC])
-        groups = [(f"{k.subject}, {k.grade} класс (макс. балл {int(k.max_score)})", VPR_METRICS) for k in keys]
+        groups = [
+            (f"{k.subject}, {k.grade} класс (макс. балл {int(k.max_score)})", VPR_METRICS) for k in keys
+        ]
         first = _write_wide(ws, 3, ["Муниципалитет", "ОО"], groups, None)
     return ws, groups, first
 
 
-def _school_values(proc: str, keys: list, cells: dict, sid: str, rng: np.random.Generator) -> tuple[list, list]:
+def _school_values(
+    proc: str, keys: list, cells: dict, sid: str, rng: np.random.Generator
+) -> tuple[list, list]:
     """The cells of one school row (per subject: a list of metric values, or None) and what they encode."""
     values, expected = [], []
     for k in keys:
@@ -290,9 +361,17 @@ def _school_values(proc: str, keys: list, cells: dict, sid: str, rng: np.random.
             values.append(None)
             continue
         n = int(a.participants)
-        e = {"subject": k.subject, "grade": int(k.grade), "participants": n, "max_score": float(k.max_score),
-             "mean_score": np.nan, "share_low": np.nan, "share_quality": np.nan, "share_high": np.nan,
-             "adjusted": False}
+        e = {
+            "subject": k.subject,
+            "grade": int(k.grade),
+            "participants": n,
+            "max_score": float(k.max_score),
+            "mean_score": np.nan,
+            "share_low": np.nan,
+            "share_quality": np.nan,
+            "share_high": np.nan,
+            "adjusted": False,
+        }
         if proc == "ЕГЭ":
             low = int(round(a.share_low * n)) if n else 0
             high = int(round(a.share_high * n)) if n else 0

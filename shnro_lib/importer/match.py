@@ -89,13 +89,16 @@ def read_confirmed(paths: list[Path], registry: Registry) -> Confirmed:
         df = None
         for enc in ("utf-8-sig", "cp1251"):
             try:
-                df = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding=enc, keep_default_na=False)
+                df = pd.read_csv(
+                    path, sep=None, engine="python", dtype=str, encoding=enc, keep_default_na=False
+                )
                 break
             except UnicodeDecodeError:
                 continue
             except (OSError, pd.errors.ParserError) as exc:
-                raise MatchesFileError(f"{path.name}: файл подтверждённых сопоставлений не читается "
-                                       f"({type(exc).__name__})") from None
+                raise MatchesFileError(
+                    f"{path.name}: файл подтверждённых сопоставлений не читается ({type(exc).__name__})"
+                ) from None
         if df is None:
             raise MatchesFileError(f"{path.name}: неизвестная кодировка (ожидается UTF-8 или cp1251)")
         cols: dict[str, str] = {}
@@ -116,25 +119,32 @@ def read_confirmed(paths: list[Path], registry: Registry) -> Confirmed:
             muni = normalise_municipality(rec[cols["municipality"]]) if "municipality" in cols else ""
             key = (normalise_name(name), muni)
             if sid not in known:
-                out.notes.append(f"{path.name}, строка {i}: код «{sid}» не найден в «Школы» — сопоставление "
-                                 f"для «{name}» не использовано")
+                out.notes.append(
+                    f"{path.name}, строка {i}: код «{sid}» не найден в «Школы» — сопоставление "
+                    f"для «{name}» не использовано"
+                )
                 continue
             if key in seen and seen[key][0] != sid:
-                raise MatchesFileError(f"{path.name}, строки {seen[key][1]} и {i}: наименование «{name}» "
-                                       f"сопоставлено разным кодам ({seen[key][0]} и {sid})")
+                raise MatchesFileError(
+                    f"{path.name}, строки {seen[key][1]} и {i}: наименование «{name}» "
+                    f"сопоставлено разным кодам ({seen[key][0]} и {sid})"
+                )
             seen[key] = (sid, i)
             out.pairs[key] = sid
     return out
 
 
-def _candidates(name_key: str, pool: list[tuple[str, str, str, str]], limit: int) -> list[tuple[str, str, str, float]]:
+def _candidates(
+    name_key: str, pool: list[tuple[str, str, str, str]], limit: int
+) -> list[tuple[str, str, str, float]]:
     scored = [(sid, nm, mu, round(SequenceMatcher(None, name_key, k).ratio(), 3)) for sid, nm, mu, k in pool]
     scored.sort(key=lambda t: (-t[3], t[0]))
     return scored[:limit]
 
 
-def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed,
-               settings: MatchingSettings) -> pd.DataFrame:
+def match_rows(
+    rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, settings: MatchingSettings
+) -> pd.DataFrame:
     """Match each source row; ``rows`` has ``row_key``, ``municipality``, ``name``, ``code``.
 
     Returns ``rows`` with ``status`` (matched / review / unmatched), ``school_id``, ``method``,
@@ -165,9 +175,14 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed,
         if isinstance(code, str) and code:
             if code in by_id.index:
                 if len(exact) == 1 and exact[0][0] != code:
-                    res.update(status=REVIEW, reason=f"код {code} и наименование указывают на разные школы",
-                               candidates=[(code, by_id.at[code, "name"], by_id.at[code, "municipality"], 1.0),
-                                           (*exact[0][:3], 1.0)])
+                    res.update(
+                        status=REVIEW,
+                        reason=f"код {code} и наименование указывают на разные школы",
+                        candidates=[
+                            (code, by_id.at[code, "name"], by_id.at[code, "municipality"], 1.0),
+                            (*exact[0][:3], 1.0),
+                        ],
+                    )
                 else:
                     res.update(status=MATCHED, school_id=code, method="код ОО")
             else:
@@ -181,14 +196,20 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed,
             if len(exact) == 1:
                 res.update(status=MATCHED, school_id=exact[0][0], method=f"наименование {where}")
             elif len(exact) > 1:
-                res.update(status=REVIEW, reason=f"несколько школ с таким наименованием {where} ({len(exact)})",
-                           candidates=[(*t[:3], 1.0) for t in exact])
+                res.update(
+                    status=REVIEW,
+                    reason=f"несколько школ с таким наименованием {where} ({len(exact)})",
+                    candidates=[(*t[:3], 1.0) for t in exact],
+                )
             else:
                 cands = _candidates(name_key, pool, limit)
                 good = [c for c in cands if c[3] >= min_score]
-                res.update(status=REVIEW if good else UNMATCHED, candidates=cands,
-                           reason=f"наименование не найдено {where}"
-                           + ("" if good else f" (нет похожих: сходство ниже {min_score:g})"))
+                res.update(
+                    status=REVIEW if good else UNMATCHED,
+                    candidates=cands,
+                    reason=f"наименование не найдено {where}"
+                    + ("" if good else f" (нет похожих: сходство ниже {min_score:g})"),
+                )
         if res["status"] is None:
             res.update(status=UNMATCHED, reason="нет наименования ОО")
         if notes:
@@ -202,10 +223,13 @@ def match_rows(rows: pd.DataFrame, registry: Registry, confirmed: Confirmed,
     dup = matched & df.duplicated(subset=["sheet_key", "school_id"], keep=False)
     for i in df.index[dup]:
         sid = df.at[i, "school_id"]
-        others = df.loc[dup & (df["sheet_key"] == df.at[i, "sheet_key"]) & (df["school_id"] == sid), "source_row"]
+        others = df.loc[
+            dup & (df["sheet_key"] == df.at[i, "sheet_key"]) & (df["school_id"] == sid), "source_row"
+        ]
         df.at[i, "status"] = REVIEW
-        df.at[i, "reason"] = ("строки " + ", ".join(str(int(x)) for x in sorted(others))
-                              + f" сопоставлены одной школе {sid}")
+        df.at[i, "reason"] = (
+            "строки " + ", ".join(str(int(x)) for x in sorted(others)) + f" сопоставлены одной школе {sid}"
+        )
         df.at[i, "candidates"] = [(sid, by_id.at[sid, "name"], by_id.at[sid, "municipality"], 1.0)]
         df.at[i, "school_id"] = None
     return df

@@ -18,8 +18,20 @@ from shnro_lib.config import load_yaml, parameters_dir
 from shnro_lib.settings import SettingsError, StrictSettings, parse_settings
 
 # the metric vocabulary a recipe maps headers onto (see derive.py for what each becomes)
-METRICS = ("participants", "mean_score", "count_low", "count_high", "count_2", "count_3", "count_4",
-           "count_5", "share_2", "share_3", "share_4", "share_5")
+METRICS = (
+    "participants",
+    "mean_score",
+    "count_low",
+    "count_high",
+    "count_2",
+    "count_3",
+    "count_4",
+    "count_5",
+    "share_2",
+    "share_3",
+    "share_4",
+    "share_5",
+)
 
 _QUOTES = str.maketrans({c: " " for c in "«»\"'„“”‘’`"})
 _DASHES = str.maketrans({c: "-" for c in "–—−‐"})
@@ -164,8 +176,11 @@ def parse_recipe(data: Any, source: str) -> Recipe:
     metrics = {h: m for m, headers in f.metrics.items() for h in _keys(headers)}
     if "participants" not in metrics.values():
         raise _fail(source, "в «metrics» нужен показатель participants (число участников)")
-    patterns = {"grade_pattern": f.grade_pattern, "max_pattern": f.max_pattern,
-                "code_in_name.pattern": f.code_in_name.pattern if f.code_in_name else None}
+    patterns = {
+        "grade_pattern": f.grade_pattern,
+        "max_pattern": f.max_pattern,
+        "code_in_name.pattern": f.code_in_name.pattern if f.code_in_name else None,
+    }
     for key, pat in patterns.items():
         if pat:
             try:
@@ -173,18 +188,29 @@ def parse_recipe(data: Any, source: str) -> Recipe:
             except re.error as exc:
                 raise _fail(source, f"«{key}» — не регулярное выражение ({exc.msg})") from None
     if f.grade is None and not f.grade_pattern:
-        raise _fail(source, "нужен «grade» (класс) или «grade_pattern» (как найти класс в заголовке предмета)")
+        raise _fail(
+            source, "нужен «grade» (класс) или «grade_pattern» (как найти класс в заголовке предмета)"
+        )
     return Recipe(
-        name=f.name, title_ru=f.title_ru or f.name, procedure=f.procedure, source=source, grade=f.grade,
-        detect_all=_detect(f.detect.all), detect_any=_detect(f.detect.any),
+        name=f.name,
+        title_ru=f.title_ru or f.name,
+        procedure=f.procedure,
+        source=source,
+        grade=f.grade,
+        detect_all=_detect(f.detect.all),
+        detect_any=_detect(f.detect.any),
         columns={k: _keys(getattr(f.columns, k)) for k in ("name", "municipality", "code", "ignore")},
-        group_levels=_keys(f.group_levels), metrics=metrics,
-        max_default=f.max_score.default, max_subjects=dict(f.max_score.subjects),
+        group_levels=_keys(f.group_levels),
+        metrics=metrics,
+        max_default=f.max_score.default,
+        max_subjects=dict(f.max_score.subjects),
         subjects={header_key(k): v for k, v in f.subjects.items()},
         code_pattern=f.code_in_name.pattern if f.code_in_name else None,
         code_strip_prefix=f.code_in_name.strip_prefix if f.code_in_name else "",
-        grade_pattern=f.grade_pattern, max_pattern=f.max_pattern,
-        shares_percent=f.shares_percent, sum_tolerance_pp=f.sum_tolerance_pp,
+        grade_pattern=f.grade_pattern,
+        max_pattern=f.max_pattern,
+        shares_percent=f.shares_percent,
+        sum_tolerance_pp=f.sum_tolerance_pp,
     )
 
 

@@ -29,10 +29,19 @@ from shnro_lib.importer.shapes import ShapeError, read_workbook
 from shnro_lib.io.problems import DataError, Problem
 
 ACCOUNT_COLUMNS = {
-    "file": "Файл", "sheet": "Лист", "recipe": "Рецепт", "procedure": "Процедура", "year": "Год",
-    "rows": "Строк после заголовка", "empty": "Пустых", "total": "Строк итогов (исключены)",
-    "block": "Заголовков блоков (исключены)", MATCHED: "Школ сопоставлено (использовано)",
-    REVIEW: "На проверку", UNMATCHED: "Не найдено", "no_results": "Из сопоставленных без результатов",
+    "file": "Файл",
+    "sheet": "Лист",
+    "recipe": "Рецепт",
+    "procedure": "Процедура",
+    "year": "Год",
+    "rows": "Строк после заголовка",
+    "empty": "Пустых",
+    "total": "Строк итогов (исключены)",
+    "block": "Заголовков блоков (исключены)",
+    MATCHED: "Школ сопоставлено (использовано)",
+    REVIEW: "На проверку",
+    UNMATCHED: "Не найдено",
+    "no_results": "Из сопоставленных без результатов",
     "result_rows": "Строк результатов",
 }
 
@@ -60,17 +69,28 @@ class ImportOutcome:
         c = self.counts()
         lines = [f"Импорт «{workbook}»", ""]
         for rec in self.accounting.to_dict("records"):
-            lines.append(f"{rec['file']}, лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. (рецепт {rec['recipe']}):")
-            lines.append(f"  строк после заголовка: {rec['rows']} = школ сопоставлено {rec[MATCHED]} + на проверку "
-                         f"{rec[REVIEW]} + не найдено {rec[UNMATCHED]} + строк итогов {rec['total']} + заголовков "
-                         f"блоков {rec['block']} + пустых {rec['empty']}")
-            lines.append(f"  строк результатов (школа × предмет × класс): {rec['result_rows']}; сопоставленных "
-                         f"школ без результатов: {rec['no_results']}")
-        lines += ["", f"Итого школ: сопоставлено {c[MATCHED]}, на проверку {c[REVIEW]}, не найдено {c[UNMATCHED]}; "
-                  f"строк результатов: {len(self.results)}."]
+            lines.append(
+                f"{rec['file']}, лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. (рецепт {rec['recipe']}):"
+            )
+            lines.append(
+                f"  строк после заголовка: {rec['rows']} = школ сопоставлено {rec[MATCHED]} + на проверку "
+                f"{rec[REVIEW]} + не найдено {rec[UNMATCHED]} + строк итогов {rec['total']} + заголовков "
+                f"блоков {rec['block']} + пустых {rec['empty']}"
+            )
+            lines.append(
+                f"  строк результатов (школа × предмет × класс): {rec['result_rows']}; сопоставленных "
+                f"школ без результатов: {rec['no_results']}"
+            )
+        lines += [
+            "",
+            f"Итого школ: сопоставлено {c[MATCHED]}, на проверку {c[REVIEW]}, не найдено {c[UNMATCHED]}; "
+            f"строк результатов: {len(self.results)}.",
+        ]
         if c[REVIEW] or c[UNMATCHED]:
-            lines.append("Несопоставленные строки НЕ вошли в results.csv: они перечислены в review.xlsx с кандидатами; "
-                         "подтвердите код ОО в matches_to_confirm.csv и сохраните его как confirmed_matches.csv.")
+            lines.append(
+                "Несопоставленные строки НЕ вошли в results.csv: они перечислены в review.xlsx с кандидатами; "
+                "подтвердите код ОО в matches_to_confirm.csv и сохраните его как confirmed_matches.csv."
+            )
         methods = self.rows.loc[self.rows["status"] == MATCHED, "method"].value_counts().sort_index()
         if len(methods):
             lines.append("Способ сопоставления: " + ", ".join(f"{k} — {v}" for k, v in methods.items()))
@@ -79,8 +99,14 @@ class ImportOutcome:
         return "\n".join(lines) + "\n"
 
 
-def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recipe], year: int | None = None,
-                    confirmed: Confirmed | None = None, settings: MatchingSettings | None = None) -> ImportOutcome:
+def import_workbook(
+    path: str | Path,
+    schools: pd.DataFrame,
+    recipes: list[Recipe],
+    year: int | None = None,
+    confirmed: Confirmed | None = None,
+    settings: MatchingSettings | None = None,
+) -> ImportOutcome:
     """Import one wide workbook.
 
     Parameters
@@ -111,8 +137,11 @@ def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recip
     if not sheets:
         if year is not None and any("лист пропущен" in n and "запрошен" in n for n in notes):
             raise ShapeError(f"{p.name}: нет листа за {year} год (" + "; ".join(notes) + ")")
-        raise ShapeError(f"{p.name}: ни на одном листе нет таблицы по ОО, подходящей под рецепты ("
-                         + ", ".join(r.name for r in recipes) + ")")
+        raise ShapeError(
+            f"{p.name}: ни на одном листе нет таблицы по ОО, подходящей под рецепты ("
+            + ", ".join(r.name for r in recipes)
+            + ")"
+        )
     registry = Registry.build(schools)
     rows = []
     for i, sd in enumerate(sheets):
@@ -124,8 +153,9 @@ def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recip
     schools_rows = all_rows[all_rows["kind"].isin(["school", "no_name"])].reset_index(drop=True)
     matched = match_rows(schools_rows, registry, confirmed or Confirmed(), settings or matching_settings())
     if len(matched) == 0:
-        matched = schools_rows.assign(status=pd.Series(dtype=object), school_id=None, method=None, reason=None,
-                                      candidates=None)
+        matched = schools_rows.assign(
+            status=pd.Series(dtype=object), school_id=None, method=None, reason=None, candidates=None
+        )
     notes = notes + list((confirmed or Confirmed()).notes)
     res = pd.concat(derived, ignore_index=True)
     ids = matched.loc[matched["status"] == MATCHED, ["sheet_key", "source_row", "school_id"]]
@@ -134,13 +164,29 @@ def import_workbook(path: str | Path, schools: pd.DataFrame, recipes: list[Recip
     if dup.any():
         first = res[dup].sort_values(["school_id", "subject", "sheet_key", "source_row"]).iloc[0]
         both = res[dup & (res["school_id"] == first["school_id"]) & (res["subject"] == first["subject"])]
-        where = "; ".join(f"лист «{sheets[int(k)].sheet}», строка {int(r)}"
-                          for k, r in zip(both["sheet_key"], both["source_row"], strict=True))
-        raise DataError([Problem("error", p.name, None, None, None, None,
-                                 f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
-                                 f"«{first['subject']}»: результаты указаны дважды ({where})")])
-    results = (res[RESULT_COLUMNS].sort_values(["school_id", "year", "procedure", "subject", "grade"])
-               .reset_index(drop=True))
+        where = "; ".join(
+            f"лист «{sheets[int(k)].sheet}», строка {int(r)}"
+            for k, r in zip(both["sheet_key"], both["source_row"], strict=True)
+        )
+        raise DataError(
+            [
+                Problem(
+                    "error",
+                    p.name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
+                    f"«{first['subject']}»: результаты указаны дважды ({where})",
+                )
+            ]
+        )
+    results = (
+        res[RESULT_COLUMNS]
+        .sort_values(["school_id", "year", "procedure", "subject", "grade"])
+        .reset_index(drop=True)
+    )
     results["school_id"] = results["school_id"].astype("string")
     for c in ("year", "grade", "participants"):
         results[c] = results[c].astype("Int64")
@@ -155,26 +201,56 @@ def _accounting(sheets, all_rows: pd.DataFrame, matched: pd.DataFrame, res: pd.D
         st = matched.loc[matched["sheet_key"] == i, "status"].value_counts()
         ok_rows = set(matched.loc[(matched["sheet_key"] == i) & (matched["status"] == MATCHED), "source_row"])
         with_results = set(res.loc[res["sheet_key"] == i, "source_row"])
-        out.append({"file": sd.file, "sheet": sd.sheet, "recipe": sd.recipe.name, "procedure": sd.recipe.procedure,
-                    "year": sd.year, "rows": int(kinds.sum()), "empty": int(kinds.get("empty", 0)),
-                    "total": int(kinds.get("total", 0)), "block": int(kinds.get("block", 0)),
-                    MATCHED: int(st.get(MATCHED, 0)), REVIEW: int(st.get(REVIEW, 0)),
-                    UNMATCHED: int(st.get(UNMATCHED, 0)), "no_results": len(ok_rows - with_results),
-                    "result_rows": int((res["sheet_key"] == i).sum())})
+        out.append(
+            {
+                "file": sd.file,
+                "sheet": sd.sheet,
+                "recipe": sd.recipe.name,
+                "procedure": sd.recipe.procedure,
+                "year": sd.year,
+                "rows": int(kinds.sum()),
+                "empty": int(kinds.get("empty", 0)),
+                "total": int(kinds.get("total", 0)),
+                "block": int(kinds.get("block", 0)),
+                MATCHED: int(st.get(MATCHED, 0)),
+                REVIEW: int(st.get(REVIEW, 0)),
+                UNMATCHED: int(st.get(UNMATCHED, 0)),
+                "no_results": len(ok_rows - with_results),
+                "result_rows": int((res["sheet_key"] == i).sum()),
+            }
+        )
     return pd.DataFrame(out, columns=list(ACCOUNT_COLUMNS))
 
 
 def review_table(outcome: ImportOutcome, n_candidates: int) -> pd.DataFrame:
     """The review sheet: one row per unmatched source row with its best candidates (Russian headers)."""
     rv = outcome.review
-    columns = ["Файл", "Лист", "Строка", "Муниципалитет в файле", "Наименование в файле", "Код в файле", "Статус",
-               "Причина"] + [f"Кандидат {k + 1}: {w}" for k in range(n_candidates)
-                             for w in ("код", "наименование", "муниципалитет", "сходство")]
+    columns = [
+        "Файл",
+        "Лист",
+        "Строка",
+        "Муниципалитет в файле",
+        "Наименование в файле",
+        "Код в файле",
+        "Статус",
+        "Причина",
+    ] + [
+        f"Кандидат {k + 1}: {w}"
+        for k in range(n_candidates)
+        for w in ("код", "наименование", "муниципалитет", "сходство")
+    ]
     recs = []
     for r in rv.to_dict("records"):
-        d = {"Файл": r["file"], "Лист": r["sheet"], "Строка": int(r["source_row"]),
-             "Муниципалитет в файле": r.get("municipality"), "Наименование в файле": r.get("name"),
-             "Код в файле": r.get("code"), "Статус": STATUS_RU[r["status"]], "Причина": r.get("reason")}
+        d = {
+            "Файл": r["file"],
+            "Лист": r["sheet"],
+            "Строка": int(r["source_row"]),
+            "Муниципалитет в файле": r.get("municipality"),
+            "Наименование в файле": r.get("name"),
+            "Код в файле": r.get("code"),
+            "Статус": STATUS_RU[r["status"]],
+            "Причина": r.get("reason"),
+        }
         cands = list(r.get("candidates") or [])
         for k in range(n_candidates):
             c = cands[k] if k < len(cands) else (None, None, None, None)
@@ -189,9 +265,17 @@ def review_table(outcome: ImportOutcome, n_candidates: int) -> pd.DataFrame:
 def matches_table(outcome: ImportOutcome) -> pd.DataFrame:
     """Every matched school row and how it was matched (for checking by eye)."""
     m = outcome.rows[outcome.rows["status"] == MATCHED]
-    return pd.DataFrame({"Файл": m["file"], "Лист": m["sheet"], "Строка": m["source_row"].astype(int),
-                         "Муниципалитет в файле": m["municipality"], "Наименование в файле": m["name"],
-                         "Код ОО": m["school_id"], "Способ": m["method"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Файл": m["file"],
+            "Лист": m["sheet"],
+            "Строка": m["source_row"].astype(int),
+            "Муниципалитет в файле": m["municipality"],
+            "Наименование в файле": m["name"],
+            "Код ОО": m["school_id"],
+            "Способ": m["method"],
+        }
+    ).reset_index(drop=True)
 
 
 def to_confirm_table(outcome: ImportOutcome) -> pd.DataFrame:
@@ -204,11 +288,27 @@ def to_confirm_table(outcome: ImportOutcome) -> pd.DataFrame:
             continue
         seen.add(key)
         best = (list(r.get("candidates") or []) or [(None, None, None, None)])[0]
-        recs.append({"Наименование в файле": r.get("name"), "Муниципалитет": r.get("municipality"),
-                     "Код ОО": None, "Лучший кандидат: код": best[0], "Лучший кандидат: наименование": best[1],
-                     "Сходство": best[3]})
-    return pd.DataFrame(recs, columns=["Наименование в файле", "Муниципалитет", "Код ОО", "Лучший кандидат: код",
-                                       "Лучший кандидат: наименование", "Сходство"])
+        recs.append(
+            {
+                "Наименование в файле": r.get("name"),
+                "Муниципалитет": r.get("municipality"),
+                "Код ОО": None,
+                "Лучший кандидат: код": best[0],
+                "Лучший кандидат: наименование": best[1],
+                "Сходство": best[3],
+            }
+        )
+    return pd.DataFrame(
+        recs,
+        columns=[
+            "Наименование в файле",
+            "Муниципалитет",
+            "Код ОО",
+            "Лучший кандидат: код",
+            "Лучший кандидат: наименование",
+            "Сходство",
+        ],
+    )
 
 
 def load_schools(data_dir: str | Path) -> pd.DataFrame:
@@ -230,14 +330,21 @@ def load_schools(data_dir: str | Path) -> pd.DataFrame:
         raise DataError([Problem("error", str(p), None, None, None, None, "папка с данными не найдена")])
     mapper, _ = build_mapper(None, folder)
     if p.is_dir():
-        files = [f for f in sorted(folder.iterdir())
-                 if f.suffix.lower() in DATA_EXTS and not f.name.startswith((".", "~$"))
-                 and mapper.table_for(f.stem) == "schools"]
+        files = [
+            f
+            for f in sorted(folder.iterdir())
+            if f.suffix.lower() in DATA_EXTS
+            and not f.name.startswith((".", "~$"))
+            and mapper.table_for(f.stem) == "schools"
+        ]
     else:
         files = [p]
     if len(files) != 1:
-        msg = ("нет таблицы «Школы» (файл schools.csv/.xlsx или «Школы.xlsx»)" if not files else
-               "несколько файлов таблицы «Школы»: " + ", ".join(f.name for f in files))
+        msg = (
+            "нет таблицы «Школы» (файл schools.csv/.xlsx или «Школы.xlsx»)"
+            if not files
+            else "несколько файлов таблицы «Школы»: " + ", ".join(f.name for f in files)
+        )
         raise DataError([Problem("error", str(folder), None, None, None, None, msg)])
     try:
         raw = read_file(files[0], "schools", mapper)
@@ -246,8 +353,10 @@ def load_schools(data_dir: str | Path) -> pd.DataFrame:
     problems: list[Problem] = []
     chk = _check_table(raw, TABLES["schools"], problems)
     if chk.fatal or chk.df is None or any(pr.level == "error" for pr in problems):
-        raise DataError([pr for pr in problems if pr.level == "error"] or
-                        [Problem("error", files[0].name, None, None, None, None, "таблица «Школы» не загружена")])
+        raise DataError(
+            [pr for pr in problems if pr.level == "error"]
+            or [Problem("error", files[0].name, None, None, None, None, "таблица «Школы» не загружена")]
+        )
     return chk.df
 
 
@@ -259,14 +368,39 @@ def combine(outcomes: list[ImportOutcome]) -> ImportOutcome:
     dup = results.duplicated(subset=["school_id", "year", "procedure", "subject", "grade"], keep=False)
     if dup.any():
         first = results[dup].sort_values(["school_id", "year", "procedure", "subject", "grade"]).iloc[0]
-        files = sorted({str(f) for o in outcomes for f in o.accounting["file"]
-                        if ((o.results["school_id"] == first["school_id"]) & (o.results["year"] == first["year"])
-                            & (o.results["procedure"] == first["procedure"])
-                            & (o.results["subject"] == first["subject"])).any()})
-        raise DataError([Problem("error", ", ".join(files), None, None, None, None,
-                                 f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
-                                 f"«{first['subject']}»: результаты есть в нескольких книгах")])
-    results = results.sort_values(["school_id", "year", "procedure", "subject", "grade"]).reset_index(drop=True)
-    return ImportOutcome(results, pd.concat([o.rows for o in outcomes], ignore_index=True),
-                         pd.concat([o.accounting for o in outcomes], ignore_index=True),
-                         [n for o in outcomes for n in o.notes])
+        files = sorted(
+            {
+                str(f)
+                for o in outcomes
+                for f in o.accounting["file"]
+                if (
+                    (o.results["school_id"] == first["school_id"])
+                    & (o.results["year"] == first["year"])
+                    & (o.results["procedure"] == first["procedure"])
+                    & (o.results["subject"] == first["subject"])
+                ).any()
+            }
+        )
+        raise DataError(
+            [
+                Problem(
+                    "error",
+                    ", ".join(files),
+                    None,
+                    None,
+                    None,
+                    None,
+                    f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
+                    f"«{first['subject']}»: результаты есть в нескольких книгах",
+                )
+            ]
+        )
+    results = results.sort_values(["school_id", "year", "procedure", "subject", "grade"]).reset_index(
+        drop=True
+    )
+    return ImportOutcome(
+        results,
+        pd.concat([o.rows for o in outcomes], ignore_index=True),
+        pd.concat([o.accounting for o in outcomes], ignore_index=True),
+        [n for o in outcomes for n in o.notes],
+    )

@@ -114,15 +114,19 @@ def find_header(g: Grid, recipe: Recipe) -> tuple[int, int, int] | None:
                 if (i, j) in g.merged_bottom:
                     return i, g.merged_bottom[(i, j)], j
                 last = i
-                while (last + 1 < len(grid) and not _text(grid[last + 1][j])
-                       and not _has_number(grid[last + 1]) and any(_text(x) for x in grid[last + 1][j + 1:])):
+                while (
+                    last + 1 < len(grid)
+                    and not _text(grid[last + 1][j])
+                    and not _has_number(grid[last + 1])
+                    and any(_text(x) for x in grid[last + 1][j + 1 :])
+                ):
                     last += 1
                 return i, last, j
     return None
 
 
 def header_keys(grid: list[list], top: int, bottom: int) -> set[str]:
-    return {header_key(v) for row in grid[top:bottom + 1] for v in row if _text(v)}
+    return {header_key(v) for row in grid[top : bottom + 1] for v in row if _text(v)}
 
 
 def detect_recipe(grid: Grid, recipes: list[Recipe]) -> tuple[Recipe | None, list[str]]:
@@ -170,8 +174,9 @@ def _clean_subject(text: str) -> str:
     return " ".join(s.split()).strip(" ,;:-")
 
 
-def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, where: str
-                    ) -> tuple[dict[str, int], list[MetricColumn], list[str], list[str]]:
+def resolve_columns(
+    grid: list[list], top: int, bottom: int, recipe: Recipe, where: str
+) -> tuple[dict[str, int], list[MetricColumn], list[str], list[str]]:
     """Fixed columns (role -> index), metric columns, ignored column labels, errors."""
     width = len(grid[0]) if grid else 0
     levels = [[_text(grid[r][c]) for r in range(top, bottom + 1)] for c in range(width)]
@@ -191,8 +196,10 @@ def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, whe
             carry = [""] * len(carry)
             if role != "ignore":
                 if role in fixed:
-                    errors.append(f"{where}: столбец «{texts[0]}» встречается дважды "
-                                  f"({column_letter(fixed[role])} и {column_letter(c)})")
+                    errors.append(
+                        f"{where}: столбец «{texts[0]}» встречается дважды "
+                        f"({column_letter(fixed[role])} и {column_letter(c)})"
+                    )
                 fixed[role] = c
             continue
         lv = list(levels[c])
@@ -214,13 +221,13 @@ def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, whe
             m = re.search(recipe.max_pattern, subject_text, re.IGNORECASE)
             if m:
                 max_score = float(m.group(1))
-                subject_text = subject_text[:m.start()] + " " + subject_text[m.end():]
+                subject_text = subject_text[: m.start()] + " " + subject_text[m.end() :]
         grade = recipe.grade
         if recipe.grade_pattern:
             m = re.search(recipe.grade_pattern, subject_text, re.IGNORECASE)
             if m:
                 grade = int(m.group(1))
-                subject_text = subject_text[:m.start()] + " " + subject_text[m.end():]
+                subject_text = subject_text[: m.start()] + " " + subject_text[m.end() :]
         subject = recipe.subject_name(_clean_subject(subject_text))
         if not subject:
             errors.append(f"{where}, столбец {label}: над показателем нет названия предмета")
@@ -231,8 +238,10 @@ def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, whe
         if max_score is None:
             max_score = recipe.max_score_for(subject)
         if max_score is None:
-            errors.append(f"{where}, столбец {label}: неизвестен максимальный балл предмета «{subject}» — "
-                          f"укажите его в рецепте (max_score.subjects) или в заголовке")
+            errors.append(
+                f"{where}, столбец {label}: неизвестен максимальный балл предмета «{subject}» — "
+                f"укажите его в рецепте (max_score.subjects) или в заголовке"
+            )
             continue
         metrics.append(MetricColumn(c, label, subject, grade, metric, max_score))
     if "name" not in fixed:
@@ -241,14 +250,17 @@ def resolve_columns(grid: list[list], top: int, bottom: int, recipe: Recipe, whe
     for mc in metrics:
         key = (mc.subject, mc.grade, mc.metric)
         if key in seen and mc.metric != "count_high":
-            errors.append(f"{where}: показатель «{mc.metric}» предмета «{mc.subject}» ({mc.grade} класс) "
-                          f"встречается дважды: {seen[key]} и {mc.label}")
+            errors.append(
+                f"{where}: показатель «{mc.metric}» предмета «{mc.subject}» ({mc.grade} класс) "
+                f"встречается дважды: {seen[key]} и {mc.label}"
+            )
         seen.setdefault(key, mc.label)
     return fixed, metrics, ignored, errors
 
 
-def parse_sheet(g: Grid, file: str, sheet: str, recipe: Recipe, year: int,
-                problems: list[Problem]) -> SheetData | None:
+def parse_sheet(
+    g: Grid, file: str, sheet: str, recipe: Recipe, year: int, problems: list[Problem]
+) -> SheetData | None:
     """Rows and metric values of one sheet; errors go to ``problems`` (None when the header is unusable)."""
     found = find_header(g, recipe)
     grid = g.cells
@@ -289,28 +301,51 @@ def parse_sheet(g: Grid, file: str, sheet: str, recipe: Recipe, year: int,
             m = code_re.match(name)
             if m:
                 code = code or m.group(1)
-                name = name[m.end():].strip()
-        if code and recipe.code_strip_prefix and code.casefold().startswith(recipe.code_strip_prefix.casefold()):
-            code = code[len(recipe.code_strip_prefix):]
-        rows.append({"source_row": excel_row, "kind": "school" if name else "no_name",
-                     "municipality": municipality, "name": name, "code": code or None})
+                name = name[m.end() :].strip()
+        if (
+            code
+            and recipe.code_strip_prefix
+            and code.casefold().startswith(recipe.code_strip_prefix.casefold())
+        ):
+            code = code[len(recipe.code_strip_prefix) :]
+        rows.append(
+            {
+                "source_row": excel_row,
+                "kind": "school" if name else "no_name",
+                "municipality": municipality,
+                "name": name,
+                "code": code or None,
+            }
+        )
         for mc, v in present:
             try:
                 x, pct, _ = parse_number(v)
             except BadValue as exc:
                 problems.append(Problem("error", file, sheet, excel_row, mc.label, _text(v), str(exc)))
                 continue
-            values.append({"source_row": excel_row, "subject": mc.subject, "grade": mc.grade,
-                           "metric": mc.metric, "value": x, "percent_sign": pct, "column": mc.label,
-                           "max_score": mc.max_score})
+            values.append(
+                {
+                    "source_row": excel_row,
+                    "subject": mc.subject,
+                    "grade": mc.grade,
+                    "metric": mc.metric,
+                    "value": x,
+                    "percent_sign": pct,
+                    "column": mc.label,
+                    "max_score": mc.max_score,
+                }
+            )
     rows_df = pd.DataFrame(rows, columns=["source_row", "kind", "municipality", "name", "code"])
-    values_df = pd.DataFrame(values, columns=["source_row", "subject", "grade", "metric", "value",
-                                              "percent_sign", "column", "max_score"])
+    values_df = pd.DataFrame(
+        values,
+        columns=["source_row", "subject", "grade", "metric", "value", "percent_sign", "column", "max_score"],
+    )
     return SheetData(file, sheet, recipe, year, (top + 1, bottom + 1), rows_df, values_df, ignored)
 
 
-def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems: list[Problem],
-                  notes: list[str]) -> list[SheetData]:
+def read_workbook(
+    path: Path, recipes: list[Recipe], year: int | None, problems: list[Problem], notes: list[str]
+) -> list[SheetData]:
     """Every usable sheet of ``path``; sheets without a table header are skipped with a note."""
     from openpyxl import load_workbook
 
@@ -330,13 +365,33 @@ def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems:
         recipe, several = detect_recipe(grid, recipes)
         if recipe is None:
             if several:
-                problems.append(Problem("error", path.name, ws.title, None, None, None,
-                                        "форма таблицы подходит под несколько рецептов: " + ", ".join(several)
-                                        + " — укажите --recipe или --procedure"))
+                problems.append(
+                    Problem(
+                        "error",
+                        path.name,
+                        ws.title,
+                        None,
+                        None,
+                        None,
+                        "форма таблицы подходит под несколько рецептов: "
+                        + ", ".join(several)
+                        + " — укажите --recipe или --procedure",
+                    )
+                )
             elif any(find_header(grid, r) for r in recipes):
-                problems.append(Problem("error", path.name, ws.title, None, None, None,
-                                        "заголовок таблицы не подходит ни под один рецепт ("
-                                        + ", ".join(r.name for r in recipes) + ") — укажите свой рецепт --recipe"))
+                problems.append(
+                    Problem(
+                        "error",
+                        path.name,
+                        ws.title,
+                        None,
+                        None,
+                        None,
+                        "заголовок таблицы не подходит ни под один рецепт ("
+                        + ", ".join(r.name for r in recipes)
+                        + ") — укажите свой рецепт --recipe",
+                    )
+                )
             else:
                 notes.append(f"{path.name}, лист «{ws.title}»: нет заголовка таблицы по ОО — лист пропущен")
             continue
@@ -344,9 +399,17 @@ def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems:
         y = sheet_year(ws.title, grid.cells, top)
         if y is None:
             if year is None:
-                problems.append(Problem("error", path.name, ws.title, None, None, None,
-                                        "год не указан ни в названии листа, ни в строках над таблицей — "
-                                        "укажите --year"))
+                problems.append(
+                    Problem(
+                        "error",
+                        path.name,
+                        ws.title,
+                        None,
+                        None,
+                        None,
+                        "год не указан ни в названии листа, ни в строках над таблицей — укажите --year",
+                    )
+                )
                 continue
             y = year
         elif year is not None and y != year:
@@ -357,7 +420,9 @@ def read_workbook(path: Path, recipes: list[Recipe], year: int | None, problems:
             if sd.ignored_columns:
                 shown = sd.ignored_columns[:10]
                 more = len(sd.ignored_columns) - len(shown)
-                notes.append(f"{path.name}, лист «{ws.title}»: столбцы не распознаны рецептом {recipe.name} и "
-                             f"пропущены: " + "; ".join(shown) + (f" и ещё {more}" if more else ""))
+                notes.append(
+                    f"{path.name}, лист «{ws.title}»: столбцы не распознаны рецептом {recipe.name} и "
+                    f"пропущены: " + "; ".join(shown) + (f" и ещё {more}" if more else "")
+                )
             out.append(sd)
     return out

@@ -8,7 +8,6 @@ Standardising within the cell keeps years comparable when an exam's scale
 changes (a new ВПР format, a changed ОГЭ maximum).
 """
 
-
 from shnro_lib.indicators.composite import (
     composite_index,
     composite_index_table,
@@ -36,8 +35,23 @@ from shnro_lib.indicators.school import (
 )
 
 __all__ = [
-    "CELL", "composite_index", "composite_index_table", "continuing_share", "failing_counts", "index_inputs",
-    "index_spec_table_ru", "latest_values", "low_quality_monitorings", "low_results_share", "olympiad_share",
-    "quality_by_monitoring", "satisfaction", "school_result_index", "score_gap", "shrink_index",
-    "standardised_results", "territory_indicators", "window_years",
+    "CELL",
+    "composite_index",
+    "composite_index_table",
+    "continuing_share",
+    "failing_counts",
+    "index_inputs",
+    "index_spec_table_ru",
+    "latest_values",
+    "low_quality_monitorings",
+    "low_results_share",
+    "olympiad_share",
+    "quality_by_monitoring",
+    "satisfaction",
+    "school_result_index",
+    "score_gap",
+    "shrink_index",
+    "standardised_results",
+    "territory_indicators",
+    "window_years",
 ]

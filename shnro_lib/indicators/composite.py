@@ -10,8 +10,9 @@ import pandas as pd
 from shnro_lib.indicators.school import latest_values
 
 
-def index_inputs(tables: dict[str, pd.DataFrame], spec: dict, year: int,
-                 years: Sequence[int] | None = None) -> pd.DataFrame:
+def index_inputs(
+    tables: dict[str, pd.DataFrame], spec: dict, year: int, years: Sequence[int] | None = None
+) -> pd.DataFrame:
     """Collect the components of a composite index for ``year`` from the canonical tables.
 
     Each component's value is the school's value in ``year`` or, if missing, the
@@ -80,8 +81,11 @@ def composite_index_table(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     used, absent = [], []
     for comp in spec["components"]:
         col = comp["column"]
-        x = (pd.to_numeric(frame[col], errors="coerce").astype(float) if col in frame.columns
-             else pd.Series(np.nan, index=frame.index))
+        x = (
+            pd.to_numeric(frame[col], errors="coerce").astype(float)
+            if col in frame.columns
+            else pd.Series(np.nan, index=frame.index)
+        )
         if comp.get("transform") == "one_minus":
             x = 1.0 - x
         sd = x.std(ddof=0)
@@ -106,19 +110,24 @@ def index_spec_table_ru(spec: dict) -> pd.DataFrame:
     rows = []
     for comp in spec["components"]:
         direction = int(comp["direction"])
-        rows.append({
-            "Показатель": comp.get("label_ru", comp["column"]),
-            "Поле данных": f"{comp['table']}.{comp['column']}"
-                           + (" (используется 1 − значение)" if comp.get("transform") == "one_minus" else ""),
-            "Направление": "чем больше, тем благоприятнее" if direction > 0 else "чем больше, тем неблагоприятнее",
-            "Вес": float(comp["weight"]),
-            "Примечание": comp.get("note_ru") or "—",
-        })
+        rows.append(
+            {
+                "Показатель": comp.get("label_ru", comp["column"]),
+                "Поле данных": f"{comp['table']}.{comp['column']}"
+                + (" (используется 1 − значение)" if comp.get("transform") == "one_minus" else ""),
+                "Направление": "чем больше, тем благоприятнее"
+                if direction > 0
+                else "чем больше, тем неблагоприятнее",
+                "Вес": float(comp["weight"]),
+                "Примечание": comp.get("note_ru") or "—",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def territory_indicators(schools: pd.DataFrame, territories: pd.DataFrame | None, spec: dict,
-                         region_row: str = "__region__") -> pd.DataFrame:
+def territory_indicators(
+    schools: pd.DataFrame, territories: pd.DataFrame | None, spec: dict, region_row: str = "__region__"
+) -> pd.DataFrame:
     """Territory flags per school: monotown, pension-age share and unemployment vs the region.
 
     A school takes the row of its locality when ``territories`` has one (``municipality`` and
@@ -149,11 +158,16 @@ def territory_indicators(schools: pd.DataFrame, territories: pd.DataFrame | None
     region = t[t["municipality"] == region_row]
     t = t[t["municipality"] != region_row]
     muni = t[t["locality"].isna()].drop_duplicates("municipality").set_index("municipality")
-    loc = t[t["locality"].notna()].drop_duplicates(["municipality", "locality"]).set_index(
-        ["municipality", "locality"])
+    loc = (
+        t[t["locality"].notna()]
+        .drop_duplicates(["municipality", "locality"])
+        .set_index(["municipality", "locality"])
+    )
     cols = ["is_monotown", "share_pension_age", "unemployment_rate"]
     sch = schools.set_index("school_id")
-    locality = sch["locality"] if "locality" in sch.columns else pd.Series(pd.NA, index=sch.index, dtype=object)
+    locality = (
+        sch["locality"] if "locality" in sch.columns else pd.Series(pd.NA, index=sch.index, dtype=object)
+    )
     # a locality row is looked up only for a school with a locality name; the lookups are whole-column
     # reindexes on (municipality, locality) and municipality
     named = np.array([isinstance(v, str) for v in locality.tolist()], dtype=bool)
@@ -170,14 +184,25 @@ def territory_indicators(schools: pd.DataFrame, territories: pd.DataFrame | None
     out["is_monotown"] = pd.array(vals["is_monotown"], dtype="boolean")
     out["pension_share"] = pd.to_numeric(pd.Series(vals["share_pension_age"], index=idx), errors="coerce")
     unemp = pd.to_numeric(pd.Series(vals["unemployment_rate"], index=idx), errors="coerce")
-    reg_p = float(region["share_pension_age"].iloc[0]) if len(region) and "share_pension_age" in region else np.nan
-    reg_u = float(region["unemployment_rate"].iloc[0]) if len(region) and "unemployment_rate" in region else np.nan
+    reg_p = (
+        float(region["share_pension_age"].iloc[0])
+        if len(region) and "share_pension_age" in region
+        else np.nan
+    )
+    reg_u = (
+        float(region["unemployment_rate"].iloc[0])
+        if len(region) and "unemployment_rate" in region
+        else np.nan
+    )
     out["pension_ratio"] = out["pension_share"] / reg_p if reg_p and np.isfinite(reg_p) else np.nan
     out["unemployment_ratio"] = unemp / reg_u if reg_u and np.isfinite(reg_u) else np.nan
     pf = float(spec["pension_ratio_factor"])
     uf = float(spec["unemployment_ratio_factor"])
-    out["high_pension"] = pd.array(np.where(out["pension_ratio"].isna(), None, out["pension_ratio"] >= pf - 1e-12),
-                                   dtype="boolean")
+    out["high_pension"] = pd.array(
+        np.where(out["pension_ratio"].isna(), None, out["pension_ratio"] >= pf - 1e-12), dtype="boolean"
+    )
     out["high_unemployment"] = pd.array(
-        np.where(out["unemployment_ratio"].isna(), None, out["unemployment_ratio"] >= uf - 1e-12), dtype="boolean")
+        np.where(out["unemployment_ratio"].isna(), None, out["unemployment_ratio"] >= uf - 1e-12),
+        dtype="boolean",
+    )
     return out

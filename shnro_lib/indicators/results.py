@@ -53,8 +53,11 @@ def standardised_results(results: pd.DataFrame, default_student_sd_pct: float = 
     schools or no size variation) the default is used.
     """
     r = results.loc[(sat(results) & has_scale(results)).to_numpy()].copy()
-    r["participants"] = pd.to_numeric(r["participants"], errors="coerce").astype(float) \
-        if "participants" in r.columns else np.nan
+    r["participants"] = (
+        pd.to_numeric(r["participants"], errors="coerce").astype(float)
+        if "participants" in r.columns
+        else np.nan
+    )
     r["pct"] = pct_of_range(r)
     # participants where the source gives them; without counts every result weighs the same
     r["weight"] = w = result_weight(r)
@@ -144,19 +147,30 @@ def school_result_index(
         w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
     if procedure_weights:
         w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
-    frame = pd.DataFrame({
-        "school_id": z["school_id"], "year": z["year"], "w": w,
-        "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
-        "wz": w * z["z"], "wse": w * z["z_se"], "w2se2": (w * z["z_se"]) ** 2,
-        "participants": z["participants"],
-        "se_unknown": z["z_se"].isna(),
-    })
+    frame = pd.DataFrame(
+        {
+            "school_id": z["school_id"],
+            "year": z["year"],
+            "w": w,
+            "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
+            "wz": w * z["z"],
+            "wse": w * z["z_se"],
+            "w2se2": (w * z["z_se"]) ** 2,
+            "participants": z["participants"],
+            "se_unknown": z["z_se"].isna(),
+        }
+    )
     frame = frame[frame["w"] > 0]
     keys = ["school_id", "year"] if by_year else ["school_id"]
     agg = frame.groupby(keys).agg(
-        wsum=("w", "sum"), wz=("wz", "sum"), w2se2=("w2se2", "sum"),
-        participants=("participants", "sum"), participants_known=("participants", "count"), n_rows=("w", "size"),
-        se_unknown=("se_unknown", "any"), n_years=("year", "nunique"),
+        wsum=("w", "sum"),
+        wz=("wz", "sum"),
+        w2se2=("w2se2", "sum"),
+        participants=("participants", "sum"),
+        participants_known=("participants", "count"),
+        n_rows=("w", "size"),
+        se_unknown=("se_unknown", "any"),
+        n_years=("year", "nunique"),
     )
     # a school with no known count has no count (not 0); native sums instead of a per-group lambda
     agg["participants"] = agg["participants"].where(agg.pop("participants_known") > 0)
@@ -166,7 +180,9 @@ def school_result_index(
     out = pd.DataFrame(index=agg.index)
     out["result_index"] = agg["wz"] / agg["wsum"]
     # a row without a participant count has no sampling error: the school's SE is unknown, not 0
-    out["result_index_se"] = (np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]).where(~agg["se_unknown"])
+    out["result_index_se"] = (np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]).where(
+        ~agg["se_unknown"]
+    )
     # a count the source did not give stays missing (never 0, never a number of rows)
     out["participants"] = agg["participants"].round().astype("Int64")
     out["n_rows"] = agg["n_rows"].astype(int)
@@ -174,10 +190,10 @@ def school_result_index(
     return out
 
 
-
 # ---------------------------------------------------------------------------
 # Uncertainty: empirical-Bayes shrinkage of the result index
 # ---------------------------------------------------------------------------
+
 
 def shrink_index(index: pd.DataFrame, bottom_share: float = 0.25) -> pd.DataFrame:
     """Empirical-Bayes shrinkage of the result index and the probability of the bottom group.
@@ -210,10 +226,10 @@ def shrink_index(index: pd.DataFrame, bottom_share: float = 0.25) -> pd.DataFram
     mu = float(x[ok].mean()) if ok.any() else np.nan
     var_x = float(x[ok].var(ddof=1)) if ok.sum() > 1 else np.nan
     tau2 = max(var_x - float((se[ok] ** 2).mean()), 0.01 * var_x) if np.isfinite(var_x) else np.nan
-    b = tau2 / (tau2 + se ** 2)
+    b = tau2 / (tau2 + se**2)
     out["shrinkage_weight"] = b
     out["shrunken_index"] = mu + b * (x - mu)
-    out["posterior_sd"] = np.sqrt(b * se ** 2)
+    out["posterior_sd"] = np.sqrt(b * se**2)
     cutoff = mu + np.sqrt(tau2) * norm.ppf(bottom_share) if np.isfinite(tau2) else np.nan
     psd = out["posterior_sd"].where(out["posterior_sd"] > 0)
     out["p_bottom_quartile"] = norm.cdf((cutoff - out["shrunken_index"]) / psd)

@@ -16,8 +16,9 @@ def _window(df: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
     return df[df["year"].isin([int(y) for y in years]).fillna(False)]
 
 
-def _scored(results: pd.DataFrame, years: Sequence[int] | None, procedures: Sequence[str] | None
-            ) -> pd.DataFrame:
+def _scored(
+    results: pd.DataFrame, years: Sequence[int] | None, procedures: Sequence[str] | None
+) -> pd.DataFrame:
     r = _window(results, years)
     if procedures is not None:
         r = r[r["procedure"].isin(list(procedures)).fillna(False)]
@@ -96,9 +97,13 @@ def failing_counts(
     r = _scored(results, years, procedures)
     r = r[r["share_low"].notna()]
     keys = ["school_id", *by]
-    frame = pd.DataFrame({**{k: r[k] for k in keys},
-                          "n_failing": r["participants"].astype(float) * r["share_low"].astype(float),
-                          "participants": r["participants"].astype(float)})
+    frame = pd.DataFrame(
+        {
+            **{k: r[k] for k in keys},
+            "n_failing": r["participants"].astype(float) * r["share_low"].astype(float),
+            "participants": r["participants"].astype(float),
+        }
+    )
     return frame.groupby(keys, observed=True)[["n_failing", "participants"]].sum()
 
 
@@ -119,8 +124,15 @@ def quality_by_monitoring(
     r = _scored(results, years, procedures)
     r = r[r["share_quality"].notna()]
     w = r["participants"].astype(float)
-    frame = pd.DataFrame({"school_id": r["school_id"], "procedure": r["procedure"], "subject": r["subject"],
-                          "w": w, "wq": w * r["share_quality"].astype(float)})
+    frame = pd.DataFrame(
+        {
+            "school_id": r["school_id"],
+            "procedure": r["procedure"],
+            "subject": r["subject"],
+            "w": w,
+            "wq": w * r["share_quality"].astype(float),
+        }
+    )
     g = frame.groupby(["school_id", "procedure", "subject"], observed=True)[["w", "wq"]].sum().reset_index()
     g["share_quality"] = g["wq"] / g["w"]
     return g.rename(columns={"w": "participants"}).drop(columns="wq")
@@ -141,8 +153,9 @@ def low_quality_monitorings(
     """
     q = quality_by_monitoring(results, years, procedures)
     q = q.assign(low=(q["share_quality"] <= threshold + 1e-12).astype(int))
-    g = q.groupby("school_id").agg(n_low_quality=("low", "sum"), n_monitorings=("low", "size"),
-                                   min_quality=("share_quality", "min"))
+    g = q.groupby("school_id").agg(
+        n_low_quality=("low", "sum"), n_monitorings=("low", "size"), min_quality=("share_quality", "min")
+    )
     return g
 
 
@@ -164,8 +177,14 @@ def continuing_share(outcomes: pd.DataFrame, years: Sequence[int] | None = None)
         w = pd.Series(np.nan, index=o.index)
     known_w = w.notna().groupby(o["school_id"]).transform("all")
     w = w.where(known_w, 1.0)
-    frame = pd.DataFrame({"school_id": o["school_id"], "w": w, "wc": w * o["share_continuing_senior"],
-                          "g9": o["graduates_9"].astype(float) if "graduates_9" in o.columns else np.nan})
+    frame = pd.DataFrame(
+        {
+            "school_id": o["school_id"],
+            "w": w,
+            "wc": w * o["share_continuing_senior"],
+            "g9": o["graduates_9"].astype(float) if "graduates_9" in o.columns else np.nan,
+        }
+    )
     by = frame.groupby("school_id")
     g = by.agg(w=("w", "sum"), wc=("wc", "sum"))
     # the grouped sum with min_count (not a Python function per school): no known leavers stays unknown
@@ -195,12 +214,14 @@ def olympiad_share(
     m = o.merge(c, on=["school_id", "year"], how="inner")
     m = m[m["olympiad_participants"].notna() & m["enrolment"].notna() & (m["enrolment"] > 0)]
     g = m.groupby("school_id").agg(p=("olympiad_participants", "sum"), e=("enrolment", "sum"))
-    return pd.DataFrame({"olympiad_share": g["p"].astype(float) / g["e"].astype(float),
-                         "olympiad_n": g["e"].astype(float)})
+    return pd.DataFrame(
+        {"olympiad_share": g["p"].astype(float) / g["e"].astype(float), "olympiad_n": g["e"].astype(float)}
+    )
 
 
-def latest_values(table: pd.DataFrame, columns: Sequence[str], year: int,
-                  years: Sequence[int] | None = None) -> pd.DataFrame:
+def latest_values(
+    table: pd.DataFrame, columns: Sequence[str], year: int, years: Sequence[int] | None = None
+) -> pd.DataFrame:
     """Per school, the latest known value of each column in a year not after ``year``.
 
     Parameters

@@ -10,8 +10,13 @@ from .problems import DataError, LoadReport, Problem, TableLoad, _excluded_frame
 from .readers import RawTable
 
 
-def _assemble(raws: dict[str, RawTable], problems: list[Problem], strict: bool,
-              fatal_tables: set[str], require: tuple[str, ...]) -> tuple[dict[str, pd.DataFrame], LoadReport]:
+def _assemble(
+    raws: dict[str, RawTable],
+    problems: list[Problem],
+    strict: bool,
+    fatal_tables: set[str],
+    require: tuple[str, ...],
+) -> tuple[dict[str, pd.DataFrame], LoadReport]:
     checked: dict[str, _Checked] = {}
     order = sorted(raws, key=lambda t: (t != "schools", list(TABLES).index(t)))
     for name in order:
@@ -37,14 +42,25 @@ def _assemble(raws: dict[str, RawTable], problems: list[Problem], strict: bool,
             continue
         chk = checked[name]
         raw = chk.raw
-        tl = TableLoad(table=name, file=raw.file, sheet=raw.sheet, encoding=raw.encoding,
-                       delimiter=raw.delimiter, header_row=raw.header_row, rows_read=raw.rows_read,
-                       rows_empty=raw.rows_empty, conversions=chk.conversions, columns=dict(raw.headers),
-                       unknown_columns=list(raw.unknown))
+        tl = TableLoad(
+            table=name,
+            file=raw.file,
+            sheet=raw.sheet,
+            encoding=raw.encoding,
+            delimiter=raw.delimiter,
+            header_row=raw.header_row,
+            rows_read=raw.rows_read,
+            rows_empty=raw.rows_empty,
+            conversions=chk.conversions,
+            columns=dict(raw.headers),
+            unknown_columns=list(raw.unknown),
+        )
         excl = [{"file": raw.file, "row": r, "reason": f"строка итогов («{t}»)"} for r, t in raw.totals]
         if chk.fatal or chk.df is None:
-            excl += [{"file": raw.file, "row": r, "reason": "таблица не загружена из-за ошибок в заголовке"}
-                     for r in raw.rownums]
+            excl += [
+                {"file": raw.file, "row": r, "reason": "таблица не загружена из-за ошибок в заголовке"}
+                for r in raw.rownums
+            ]
             tl.excluded = _excluded_frame(excl)
             report.tables[name] = tl
             continue

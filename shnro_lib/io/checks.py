@@ -36,8 +36,15 @@ class _Ctx:
     def __init__(self, chk: _Checked, problems: list[Problem]):
         self.chk, self.problems = chk, problems
 
-    def add(self, level: str, pos: int | None, canon: str | None, value: str | None, message: str,
-            column: str | None = None) -> None:
+    def add(
+        self,
+        level: str,
+        pos: int | None,
+        canon: str | None,
+        value: str | None,
+        message: str,
+        column: str | None = None,
+    ) -> None:
         raw = self.chk.raw
         row = raw.rownums[pos] if pos is not None and pos >= 0 else None
         col = column if column is not None else (raw.headers.get(canon, canon) if canon else None)
@@ -57,23 +64,49 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
     for pos, level, canon, shown, value, message in raw.row_issues:
         ctx.add(level, pos, canon, value, message, column=shown)
     for h in raw.unknown:
-        ctx.add("warning", None, None, None,
-                f"столбец не относится к таблице «{spec.label_ru}» ({spec.name}) и не используется", column=h)
+        ctx.add(
+            "warning",
+            None,
+            None,
+            None,
+            f"столбец не относится к таблице «{spec.label_ru}» ({spec.name}) и не используется",
+            column=h,
+        )
     for rownum, text in raw.totals:
-        problems.append(Problem("info", raw.file, raw.sheet, rownum, None, text,
-                                "строка итогов исключена из данных"))
+        problems.append(
+            Problem("info", raw.file, raw.sheet, rownum, None, text, "строка итогов исключена из данных")
+        )
     missing = [c for c in spec.columns if c.required and c.name not in raw.headers]
     for c in missing:
-        problems.append(Problem("error", raw.file, raw.sheet, None, c.label_ru, None,
-                                f"отсутствует обязательный столбец «{c.label_ru}» ({c.name})", canonical=c.name))
+        problems.append(
+            Problem(
+                "error",
+                raw.file,
+                raw.sheet,
+                None,
+                c.label_ru,
+                None,
+                f"отсутствует обязательный столбец «{c.label_ru}» ({c.name})",
+                canonical=c.name,
+            )
+        )
     if missing:
         chk.fatal = True
         return chk
     n = len(raw.data)
     if n == 0:
         level = "error" if spec.required else "warning"
-        problems.append(Problem(level, raw.file, raw.sheet, None, None, None,
-                                f"в таблице «{spec.label_ru}» нет ни одной строки данных"))
+        problems.append(
+            Problem(
+                level,
+                raw.file,
+                raw.sheet,
+                None,
+                None,
+                None,
+                f"в таблице «{spec.label_ru}» нет ни одной строки данных",
+            )
+        )
         chk.fatal = spec.required
     data = raw.data.reset_index(drop=True)
     cols: dict[str, pd.Series] = {}
@@ -86,8 +119,11 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
         chk.conversions += res.conversions
         for iss in res.issues:
             ctx.add(iss.level, iss.idx if iss.idx >= 0 else None, c.name, iss.value, iss.message)
-    df = pd.DataFrame(cols)[spec.column_names] if n else pd.DataFrame(
-        {c.name: pd.Series(dtype=DTYPES[c.kind]) for c in spec.columns})
+    df = (
+        pd.DataFrame(cols)[spec.column_names]
+        if n
+        else pd.DataFrame({c.name: pd.Series(dtype=DTYPES[c.kind]) for c in spec.columns})
+    )
 
     for c in spec.columns:
         s = df[c.name]
@@ -96,8 +132,13 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
             for pos in isna.nonzero()[0]:
                 rv = data[c.name].iat[pos] if c.name in data.columns else None
                 if (int(pos), c.name) not in chk.failed:
-                    ctx.add("error", int(pos), c.name, None if rv is None else fmt(rv) or None,
-                            "пустое значение в обязательном столбце")
+                    ctx.add(
+                        "error",
+                        int(pos),
+                        c.name,
+                        None if rv is None else fmt(rv) or None,
+                        "пустое значение в обязательном столбце",
+                    )
         if c.kind in ("int", "float") and (c.min is not None or c.max is not None):
             vals = s.astype("float64")
             low = (vals < c.min).fillna(False).to_numpy() if c.min is not None else None
@@ -123,20 +164,40 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
         part = df["participants"] if "participants" in df.columns else pd.Series(pd.NA, index=df.index)
         over = (mean > mx).fillna(False).to_numpy()
         for pos in over.nonzero()[0]:
-            ctx.add("error", int(pos), "mean_score", _num(mean.iloc[pos]),
-                    f"средний балл больше максимального балла ({_num(mx.iloc[pos])})")
+            ctx.add(
+                "error",
+                int(pos),
+                "mean_score",
+                _num(mean.iloc[pos]),
+                f"средний балл больше максимального балла ({_num(mx.iloc[pos])})",
+            )
         if "min_score" in df.columns:
             mn = df["min_score"]
             for pos in (mn >= mx).fillna(False).to_numpy().nonzero()[0]:
-                ctx.add("error", int(pos), "min_score", _num(mn.iloc[pos]),
-                        f"минимальный балл шкалы не меньше максимального ({_num(mx.iloc[pos])})")
+                ctx.add(
+                    "error",
+                    int(pos),
+                    "min_score",
+                    _num(mn.iloc[pos]),
+                    f"минимальный балл шкалы не меньше максимального ({_num(mx.iloc[pos])})",
+                )
             for pos in (mean < mn).fillna(False).to_numpy().nonzero()[0]:
-                ctx.add("error", int(pos), "mean_score", _num(mean.iloc[pos]),
-                        f"средний балл меньше минимального балла шкалы ({_num(mn.iloc[pos])})")
+                ctx.add(
+                    "error",
+                    int(pos),
+                    "mean_score",
+                    _num(mean.iloc[pos]),
+                    f"средний балл меньше минимального балла шкалы ({_num(mn.iloc[pos])})",
+                )
         zero = ((part == 0).fillna(False) & mean.notna()).to_numpy()
         for pos in zero.nonzero()[0]:
-            ctx.add("warning", int(pos), "mean_score", _num(mean.iloc[pos]),
-                    "средний балл указан при нуле участников")
+            ctx.add(
+                "warning",
+                int(pos),
+                "mean_score",
+                _num(mean.iloc[pos]),
+                "средний балл указан при нуле участников",
+            )
     if "procedure" in df.columns and n:
         norm = []
         unknown: dict[str, int] = {}
@@ -150,11 +211,14 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
                 unknown.setdefault(p, pos)
             norm.append(p)
         if any(a != b for a, b in zip(norm, df["procedure"].tolist(), strict=True) if a is not None):
-            chk.conversions.append("procedure: написание процедур приведено к стандартному (ЕГЭ, ОГЭ, ВПР, РДР)")
+            chk.conversions.append(
+                "procedure: написание процедур приведено к стандартному (ЕГЭ, ОГЭ, ВПР, РДР)"
+            )
         df["procedure"] = pd.array(norm, dtype="string")
         for p, pos in unknown.items():
-            ctx.add("info", pos, "procedure", p,
-                    f"неизвестная процедура «{p}» принята как отдельный мониторинг")
+            ctx.add(
+                "info", pos, "procedure", p, f"неизвестная процедура «{p}» принята как отдельный мониторинг"
+            )
     if "wave" in df.columns and n:
         norm = []
         for pos, v in enumerate(df["wave"].tolist()):
@@ -180,19 +244,29 @@ def _check_table(raw: RawTable, spec: TableSpec, problems: list[Problem]) -> _Ch
                 if k not in first:
                     first[k] = int(pos)
                     continue
-                desc = ", ".join(f"{raw.headers.get(c, spec.column(c).label_ru)}={x}" for c, x in zip(key, k, strict=True) if x)
+                desc = ", ".join(
+                    f"{raw.headers.get(c, spec.column(c).label_ru)}={x}"
+                    for c, x in zip(key, k, strict=True)
+                    if x
+                )
                 differ = _differences(df, first[k], int(pos), key, raw.headers, spec)
-                ctx.add("error", int(pos), None, None,
-                        f"повторяющийся ключ ({desc}): строки {raw.rownums[first[k]]} и {raw.rownums[int(pos)]}"
-                        + (f"; различаются: {differ}" if differ else "; строки совпадают полностью"))
+                ctx.add(
+                    "error",
+                    int(pos),
+                    None,
+                    None,
+                    f"повторяющийся ключ ({desc}): строки {raw.rownums[first[k]]} и {raw.rownums[int(pos)]}"
+                    + (f"; различаются: {differ}" if differ else "; строки совпадают полностью"),
+                )
     if "municipality" in df.columns and n:
         _spelling_variants(df["municipality"].tolist(), raw, ctx, "municipality")
     chk.df = df
     return chk
 
 
-def _differences(df: pd.DataFrame, a: int, b: int, key: list[str], headers: dict[str, str],
-                 spec: TableSpec) -> str:
+def _differences(
+    df: pd.DataFrame, a: int, b: int, key: list[str], headers: dict[str, str], spec: TableSpec
+) -> str:
     """Columns whose values differ between two rows with the same key, as «col: «x» / «y»»."""
     out = []
     for c in df.columns:
@@ -237,9 +311,15 @@ def _spelling_variants(values: list, raw: RawTable, ctx: _Ctx, canon: str) -> No
             shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
             parts.append(f"«{name}» (строки {shown}; всего {len(rows)})")
         first = min(p for poss in variants.values() for p in poss)
-        ctx.add("warning", first, canon, None,
-                "похоже, одно и то же название записано по-разному: " + ", ".join(parts)
-                + " — названия НЕ объединены; исправьте написание в исходном файле")
+        ctx.add(
+            "warning",
+            first,
+            canon,
+            None,
+            "похоже, одно и то же название записано по-разному: "
+            + ", ".join(parts)
+            + " — названия НЕ объединены; исправьте написание в исходном файле",
+        )
 
 
 def _check_refs(chk: _Checked, school_ids: set[str], problems: list[Problem]) -> None:
@@ -264,9 +344,14 @@ def _check_refs(chk: _Checked, school_ids: set[str], problems: list[Problem]) ->
                 repaired[v] = (sid, first, cnt + 1)
                 values[pos] = cands[0]
             elif len(cands) > 1:
-                ctx.add("error", pos, col, v,
-                        "код ОО не найден в таблице «Школы» (schools); без учёта ведущих нулей подходят несколько "
-                        f"кодов: {', '.join(cands)} — сохраните столбец кодов как текст")
+                ctx.add(
+                    "error",
+                    pos,
+                    col,
+                    v,
+                    "код ОО не найден в таблице «Школы» (schools); без учёта ведущих нулей подходят несколько "
+                    f"кодов: {', '.join(cands)} — сохраните столбец кодов как текст",
+                )
             else:
                 ctx.add("error", pos, col, v, "код ОО не найден в таблице «Школы» (schools)")
         if repaired:
@@ -274,8 +359,13 @@ def _check_refs(chk: _Checked, school_ids: set[str], problems: list[Problem]) ->
             total = sum(c for _, _, c in repaired.values())
             examples = ", ".join(f"{g} → {sid}" for g, (sid, _, _) in list(repaired.items())[:5])
             first = min(p for _, p, _ in repaired.values())
-            ctx.add("warning", first, col, None,
-                    f"коды ОО потеряли ведущие нули (столбец сохранён как число) и однозначно сопоставлены с "
-                    f"таблицей «Школы»: {examples}{' …' if len(repaired) > 5 else ''} (строк: {total}). "
-                    "Сохраните столбец кодов как текст")
+            ctx.add(
+                "warning",
+                first,
+                col,
+                None,
+                f"коды ОО потеряли ведущие нули (столбец сохранён как число) и однозначно сопоставлены с "
+                f"таблицей «Школы»: {examples}{' …' if len(repaired) > 5 else ''} (строк: {total}). "
+                "Сохраните столбец кодов как текст",
+            )
             chk.conversions.append(f"{col}: восстановлены ведущие нули кодов ОО ({total})")

@@ -15,8 +15,20 @@ from .cells import Unevaluated
 
 MISSING_TOKENS = {"", "-", "—", "–", "н/д", "нд", "n/a", "na", "nan", "none", "null", "nat", "<na>"}
 EXCEL_ERRORS = {
-    "#дел/0!", "#н/д", "#div/0!", "#n/a", "#знач!", "#value!", "#ссылка!", "#ref!",
-    "#имя?", "#name?", "#число!", "#num!", "#пусто!", "#null!",
+    "#дел/0!",
+    "#н/д",
+    "#div/0!",
+    "#n/a",
+    "#знач!",
+    "#value!",
+    "#ссылка!",
+    "#ref!",
+    "#имя?",
+    "#name?",
+    "#число!",
+    "#num!",
+    "#пусто!",
+    "#null!",
 }
 TRUE_TOKENS = {"да", "1", "true", "истина", "+", "x", "х", "yes", "д", "1.0"}
 FALSE_TOKENS = {"нет", "0", "false", "ложь", "-", "no", "н", "0.0", "—", "–"}
@@ -24,8 +36,10 @@ _NUM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _YEAR_SPAN = re.compile(r"(\d{4})\s*[/\-–]\s*(\d{2}|\d{4})")
 _FLOAT_CODE = re.compile(r"\d+\.0+")
 _GRADE = re.compile(r"(\d{1,2})\s*(?:-?\s*(?:й|ый|ой))?\s*(?:класс(?:ы|а)?|кл\.?)?", re.IGNORECASE)
-UNEVALUATED_MSG = ("формула без вычисленного значения (файл сохранён без пересчёта формул) — откройте файл в Excel "
-                   "и сохраните его или замените формулы значениями")
+UNEVALUATED_MSG = (
+    "формула без вычисленного значения (файл сохранён без пересчёта формул) — откройте файл в Excel "
+    "и сохраните его или замените формулы значениями"
+)
 _SPACES = ("\u00a0", "\u202f", "\u2007", "\u2009", " ")
 
 
@@ -126,7 +140,11 @@ def _all_numbers(raw: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return True
     return raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in (
-        "integer", "floating", "mixed-integer-float", "decimal")
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+    )
 
 
 def _text_numbers(raw: pd.Series) -> tuple[pd.Series, int] | None:
@@ -141,8 +159,10 @@ def _text_numbers(raw: pd.Series) -> tuple[pd.Series, int] | None:
     low = text.str.lower()
     missing = low.isin(list(MISSING_TOKENS)).fillna(True) | text.isna()
     present = text[~missing]
-    if present.str.contains(r"[%/#]", regex=True).any() or present.str.contains("\\.").any() & \
-            present.str.contains(",").any():
+    if (
+        present.str.contains(r"[%/#]", regex=True).any()
+        or present.str.contains("\\.").any() & present.str.contains(",").any()
+    ):
         return None
     comma = present.str.contains(",").to_numpy(dtype=bool)
     cleaned = present.str.replace(",", ".", regex=False).str.replace(_DASHES, "-", regex=True)
@@ -150,11 +170,16 @@ def _text_numbers(raw: pd.Series) -> tuple[pd.Series, int] | None:
         return None
     numbers = np.full(len(distinct), np.nan)
     numbers[present.index.to_numpy()] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
-    if np.isnan(numbers[present.index.to_numpy()]).any() or not np.isfinite(numbers[~np.isnan(numbers)]).all():
+    if (
+        np.isnan(numbers[present.index.to_numpy()]).any()
+        or not np.isfinite(numbers[~np.isnan(numbers)]).all()
+    ):
         return None
     counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
     n_comma = int(counts[present.index.to_numpy()][comma].sum())
-    values = pd.Series(np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan), index=raw.index, dtype="float64")
+    values = pd.Series(
+        np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan), index=raw.index, dtype="float64"
+    )
     return values, n_comma
 
 
@@ -194,8 +219,9 @@ def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
                 series = pd.Series(pd.array(taken, dtype="string"), index=raw.index)
                 conversions = []
                 if sub.conversions:
-                    changed = (pd.Series(np.asarray(uniques, dtype=object)).astype("string")
-                               != sub.series).fillna(False).to_numpy() & sub.series.notna().to_numpy()
+                    changed = (
+                        pd.Series(np.asarray(uniques, dtype=object)).astype("string") != sub.series
+                    ).fillna(False).to_numpy() & sub.series.notna().to_numpy()
                     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
                     n_space = int(counts[changed].sum())
                     if n_space:
@@ -210,7 +236,9 @@ def _fast_convert(raw: pd.Series, col: Column) -> Converted | None:
         missing = low.isin(list(MISSING_TOKENS)).fillna(True).to_numpy() | text.isna().to_numpy()
         series = pd.Series(pd.array(text.where(~missing), dtype="string"), index=raw.index)
         conversions = []
-        n_space = int(((text != raw.astype("string")) & ~pd.Series(missing, index=raw.index)).fillna(False).sum())
+        n_space = int(
+            ((text != raw.astype("string")) & ~pd.Series(missing, index=raw.index)).fillna(False).sum()
+        )
         if n_space:
             conversions.append(f"{col.name}: лишние и неразрывные пробелы удалены ({n_space})")
         return Converted(series, [], conversions)
@@ -331,11 +359,18 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
             except TypeError:
                 key = None
             try:
-                if kind == "int" and col.name in ("year", "cohort") and isinstance(v, str) and _YEAR_SPAN.fullmatch(v.strip()):
+                if (
+                    kind == "int"
+                    and col.name in ("year", "cohort")
+                    and isinstance(v, str)
+                    and _YEAR_SPAN.fullmatch(v.strip())
+                ):
                     a, b = _YEAR_SPAN.fullmatch(v.strip()).groups()
                     end = int(b) if len(b) == 4 else int(a[:2] + b)
                     if end != int(a) + 1:
-                        raise BadValue("учебный год должен охватывать два соседних года (например, «2023/24»)")
+                        raise BadValue(
+                            "учебный год должен охватывать два соседних года (например, «2023/24»)"
+                        )
                     parsed[i] = (float(end), False, False)
                     n_span += 1
                     continue
@@ -388,10 +423,14 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
                     n_pct += 1
                 if x < 0 or x > 1:
                     shown = _fmt_num(x * 100) if (pct or as_percent) else _fmt_num(x)
-                    issues.append(Issue(
-                        i, "error", fmt(values[i]),
-                        f"Доля должна быть в диапазоне [0, 1] или в процентах [0, 100]: получено {shown}",
-                    ))
+                    issues.append(
+                        Issue(
+                            i,
+                            "error",
+                            fmt(values[i]),
+                            f"Доля должна быть в диапазоне [0, 1] или в процентах [0, 100]: получено {shown}",
+                        )
+                    )
                     continue
                 out[i] = x
             if n_pct:
@@ -422,7 +461,11 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
                 out[i] = pd.Timestamp(v)
             elif isinstance(v, date):
                 out[i] = pd.Timestamp(v)
-            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and 20000 < v < 80000:
+            elif (
+                isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, bool)
+                and 20000 < v < 80000
+            ):
                 out[i] = pd.Timestamp("1899-12-30") + pd.to_timedelta(float(v), unit="D")
                 n_serial += 1
             else:
@@ -435,7 +478,9 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
         if n_serial:
             conversions.append(f"{col.name}: числа Excel переведены в даты ({n_serial})")
         series = pd.Series(
-            pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in out], dtype=object)).astype("datetime64[ns]").values,
+            pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in out], dtype=object))
+            .astype("datetime64[ns]")
+            .values,
             index=raw.index,
         )
     else:  # pragma: no cover
@@ -443,5 +488,11 @@ def _convert_exact(raw: pd.Series, col: Column) -> Converted:
     return Converted(series, issues, conversions)
 
 
-DTYPES = {"str": "string", "int": "Int64", "float": "float64", "share": "float64", "bool": "boolean",
-          "date": "datetime64[ns]"}
+DTYPES = {
+    "str": "string",
+    "int": "Int64",
+    "float": "float64",
+    "share": "float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+}

@@ -29,12 +29,16 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError([_problem("error", str(folder), "папка с данными не найдена (ожидается папка с файлами таблиц)")])
+        raise DataError(
+            [_problem("error", str(folder), "папка с данными не найдена (ожидается папка с файлами таблиц)")]
+        )
     problems: list[Problem] = []
     try:
         mapper, _ = build_mapper([Path(m) for m in (mappings or [])], folder)
     except Exception as exc:  # noqa: BLE001 - yaml errors become a user message
-        raise DataError([_problem("error", str(folder), f"не удалось прочитать файл соответствий заголовков: {exc}")]) from exc
+        raise DataError(
+            [_problem("error", str(folder), f"не удалось прочитать файл соответствий заголовков: {exc}")]
+        ) from exc
     map_files = {p.resolve() for p in folder_mapping_files(folder)}
     found: dict[str, list[Path]] = {}
     for p in sorted(folder.iterdir()):
@@ -47,27 +51,47 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
         if ext in DATA_EXTS and table:
             found.setdefault(table, []).append(p)
         elif ext == ".xls" and table:
-            problems.append(_problem("error" if table in REQUIRED_TABLES else "warning", p.name,
-                                     "старый формат .xls не поддерживается — сохраните файл как .xlsx"))
+            problems.append(
+                _problem(
+                    "error" if table in REQUIRED_TABLES else "warning",
+                    p.name,
+                    "старый формат .xls не поддерживается — сохраните файл как .xlsx",
+                )
+            )
         else:
             problems.append(_problem("warning", p.name, "файл не относится ни к одной таблице и пропущен"))
     fatal: set[str] = set()
     for table, files in found.items():
         if len(files) > 1:
             names = ", ".join(f.name for f in files)
-            problems.append(_problem("error", files[0].name,
-                                     f"для таблицы «{TABLES[table].label_ru}» ({table}) найдено несколько файлов: {names}"))
+            problems.append(
+                _problem(
+                    "error",
+                    files[0].name,
+                    f"для таблицы «{TABLES[table].label_ru}» ({table}) найдено несколько файлов: {names}",
+                )
+            )
             fatal.add(table)
     for table in TABLES:
         if table not in found:
             spec = TABLES[table]
             if spec.required:
-                problems.append(_problem("error", str(folder.name),
-                                         f"нет обязательной таблицы «{spec.label_ru}» (файл {table}.csv/.xlsx/.parquet)"))
+                problems.append(
+                    _problem(
+                        "error",
+                        str(folder.name),
+                        f"нет обязательной таблицы «{spec.label_ru}» (файл {table}.csv/.xlsx/.parquet)",
+                    )
+                )
                 fatal.add(table)
             else:
-                problems.append(_problem("warning", str(folder.name),
-                                         f"нет таблицы «{spec.label_ru}» ({table}): зависящие от неё анализы недоступны"))
+                problems.append(
+                    _problem(
+                        "warning",
+                        str(folder.name),
+                        f"нет таблицы «{spec.label_ru}» ({table}): зависящие от неё анализы недоступны",
+                    )
+                )
     raws: dict[str, RawTable] = {}
     files_used: list[Path] = []
     for table, files in found.items():
@@ -80,10 +104,14 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
             problems.append(_problem("error", files[0].name, str(exc)))
             fatal.add(table)
         except (OSError, MemoryError) as exc:
-            problems.append(_problem("error", files[0].name, f"файл не прочитан: {type(exc).__name__}: {exc}"))
+            problems.append(
+                _problem("error", files[0].name, f"файл не прочитан: {type(exc).__name__}: {exc}")
+            )
             fatal.add(table)
         if raws.get(table) and raws[table].encoding and raws[table].encoding not in ("utf-8", "utf-8-sig"):
-            problems.append(_problem("info", files[0].name, f"файл прочитан в кодировке {raws[table].encoding}"))
+            problems.append(
+                _problem("info", files[0].name, f"файл прочитан в кодировке {raws[table].encoding}")
+            )
     if fatal & set(REQUIRED_TABLES) or (strict and fatal):
         # still check what can be checked so that one DataError lists everything
         for name, raw in raws.items():
@@ -97,8 +125,9 @@ def load_dataset(path: str | Path, mappings: list[str | Path] | None = None, str
     metadata = _read_metadata(folder, report, strict)
     if metadata:
         h.update(repr(sorted(metadata.items())).encode())
-    return Dataset(tables=tables, report=report, path=folder, fingerprint=h.hexdigest()[:16],
-                   metadata=metadata)
+    return Dataset(
+        tables=tables, report=report, path=folder, fingerprint=h.hexdigest()[:16], metadata=metadata
+    )
 
 
 def _read_metadata(folder: Path, report: LoadReport, strict: bool = True) -> dict:

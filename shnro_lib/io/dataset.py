@@ -80,8 +80,9 @@ class Dataset:
         return sorted(str(m) for m in sch["municipality"].dropna().unique())
 
     @classmethod
-    def from_frames(cls, tables: dict[str, pd.DataFrame], name: str = "in-memory",
-                    require_tables: bool = True) -> Dataset:
+    def from_frames(
+        cls, tables: dict[str, pd.DataFrame], name: str = "in-memory", require_tables: bool = True
+    ) -> Dataset:
         """Convert and validate canonical-named DataFrames (raises :class:`DataError`)."""
         mapper = Mapper()
         problems: list[Problem] = []
@@ -94,7 +95,9 @@ class Dataset:
         required = REQUIRED_TABLES if require_tables else ()
         for t in required:
             if t not in raws:
-                problems.append(_problem("error", name, f"нет обязательной таблицы «{TABLES[t].label_ru}» ({t})"))
+                problems.append(
+                    _problem("error", name, f"нет обязательной таблицы «{TABLES[t].label_ru}» ({t})")
+                )
         if any(p.level == "error" for p in problems):
             raise DataError(problems)
         out, report = _assemble(raws, problems, True, set(), required)
@@ -126,5 +129,10 @@ class Dataset:
                 mask &= df["year"].isin(yrs).fillna(False)
             out[name] = df.loc[mask.to_numpy()].reset_index(drop=True)
         tag = f"{self.fingerprint}|{sorted(muni) if muni else ''}|{sorted(yrs) if yrs else ''}"
-        return Dataset(tables=out, report=self.report, path=self.path,
-                       fingerprint=hashlib.sha256(tag.encode()).hexdigest()[:16], metadata=dict(self.metadata))
+        return Dataset(
+            tables=out,
+            report=self.report,
+            path=self.path,
+            fingerprint=hashlib.sha256(tag.encode()).hexdigest()[:16],
+            metadata=dict(self.metadata),
+        )

@@ -12,7 +12,9 @@ from .mapping import Mapper
 def _sheet_rows(ws) -> list[list]:
     return [
         list(r)
-        for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)
+        for r in ws.iter_rows(
+            min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True
+        )
     ]
 
 
@@ -50,7 +52,9 @@ def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[i
         with open(path, "rb") as fh:
             magic = fh.read(8)
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise ReadError("это книга старого формата .xls под именем .xlsx — сохраните её в Excel как .xlsx")
+            raise ReadError(
+                "это книга старого формата .xls под именем .xlsx — сохраните её в Excel как .xlsx"
+            )
         raise ReadError("файл повреждён или не является книгой Excel .xlsx (возможно, он обрезан)")
     meta = SheetMeta()
     try:
@@ -70,14 +74,18 @@ def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[i
             chosen = filled[top[0]]
             if best and len(top) > 1:
                 names = ", ".join(f"«{filled[k][0].title}»" for k in top)
-                raise ReadError(f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
-                                "объедините данные на одном листе или удалите лишние листы")
+                raise ReadError(
+                    f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
+                    "объедините данные на одном листе или удалите лишние листы"
+                )
         ws, rows = chosen
         first = wb.worksheets[0]
         if ws is not first:
             empty_first = not any(not blank(v) for r in sheets[0][1] for v in r)
             why = "пуст" if empty_first else "не содержит заголовков этой таблицы"
-            meta.notes.append(("info", None, f"данные взяты с листа «{ws.title}» (лист «{first.title}» {why})"))
+            meta.notes.append(
+                ("info", None, f"данные взяты с листа «{ws.title}» (лист «{first.title}» {why})")
+            )
         for rng in ws.merged_cells.ranges:
             top_v = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
             for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):

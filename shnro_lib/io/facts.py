@@ -86,8 +86,16 @@ class DatasetFacts(_Strict):
         return None if v is None else str(v)
 
 
-_CURRENCY_RU = {"RUB": "руб.", "RUR": "руб.", "USD": "долл. США", "EUR": "евро", "GBP": "фунтов стерлингов",
-                "KZT": "тенге", "BYN": "бел. руб.", "CNY": "юаней"}
+_CURRENCY_RU = {
+    "RUB": "руб.",
+    "RUR": "руб.",
+    "USD": "долл. США",
+    "EUR": "евро",
+    "GBP": "фунтов стерлингов",
+    "KZT": "тенге",
+    "BYN": "бел. руб.",
+    "CNY": "юаней",
+}
 
 
 def currency_label(currency: str | None) -> str:
@@ -120,9 +128,14 @@ def facts_errors_ru(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         path = ".".join(str(p) for p in err.get("loc", ()))
         what = _ERROR_RU.get(err.get("type", ""), "недопустимое значение")
-        out.append(f"dataset.yaml: {what}: «{path}»" + (f" (значение {err['input']!r})"
-                                                         if err.get("type") != "extra_forbidden"
-                                                         and not isinstance(err.get("input"), dict) else ""))
+        out.append(
+            f"dataset.yaml: {what}: «{path}»"
+            + (
+                f" (значение {err['input']!r})"
+                if err.get("type") != "extra_forbidden" and not isinstance(err.get("input"), dict)
+                else ""
+            )
+        )
     return sorted(out)
 
 

@@ -13,8 +13,10 @@ def holdings_ru(ds: Any) -> list[str]:
     absent = [t for t in TABLES if not ds.has(t)]
     res = ds.results
     procs = sorted(str(p) for p in res["procedure"].dropna().unique()) if "procedure" in res.columns else []
-    lines = [f"Таблицы: {', '.join(present)}" + (f"; нет таблиц: {', '.join(absent)}" if absent else "") + ".",
-             f"Годы результатов: {', '.join(map(str, ds.years)) or '—'}; процедуры: {', '.join(procs) or '—'}."]
+    lines = [
+        f"Таблицы: {', '.join(present)}" + (f"; нет таблиц: {', '.join(absent)}" if absent else "") + ".",
+        f"Годы результатов: {', '.join(map(str, ds.years)) or '—'}; процедуры: {', '.join(procs) or '—'}.",
+    ]
     missing = []
     for t in present:
         spec = TABLES[t]

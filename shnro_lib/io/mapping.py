@@ -52,8 +52,10 @@ class Mapper:
                 self.tables[normalise(alias)] = table
         for section, entries in (data.get("columns") or {}).items():
             target = self.common if section == "*" else self.by_table.setdefault(str(section), {})
-            known = {c for t in TABLES.values() for c in t.column_names} if section == "*" else (
-                set(TABLES[section].column_names) if section in TABLES else set()
+            known = (
+                {c for t in TABLES.values() for c in t.column_names}
+                if section == "*"
+                else (set(TABLES[section].column_names) if section in TABLES else set())
             )
             for key, val in (entries or {}).items():
                 if key in known:

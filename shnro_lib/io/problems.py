@@ -58,7 +58,9 @@ def format_problems(problems: list[Problem], limit: int = _STR_LIMIT) -> str:
     lines = [f"  • {p.to_ru()}" for p in problems]
     if len(lines) > limit:
         rest = len(lines) - limit
-        lines = lines[:limit] + [f"  … и ещё {rest} (полный список — в DataError.problems / LoadReport.to_frame())"]
+        lines = lines[:limit] + [
+            f"  … и ещё {rest} (полный список — в DataError.problems / LoadReport.to_frame())"
+        ]
     return "\n".join(lines)
 
 

@@ -75,7 +75,9 @@ def decode_text(raw: bytes) -> tuple[str, str, list[tuple[str, str | None, str]]
         enc = "utf-16"
         if len(raw) % 2:
             raw = raw[:-1]
-            notes.append(("warning", None, "файл UTF-16 оканчивается на неполном символе — возможно, он обрезан"))
+            notes.append(
+                ("warning", None, "файл UTF-16 оканчивается на неполном символе — возможно, он обрезан")
+            )
         try:
             return raw.decode("utf-16"), enc, notes
         except UnicodeDecodeError as exc:
@@ -86,14 +88,21 @@ def decode_text(raw: bytes) -> tuple[str, str, list[tuple[str, str | None, str]]
         try:
             return raw[: len(raw) // 2 * 2].decode(enc), enc, notes
         except UnicodeDecodeError as exc:
-            raise ReadError("не удалось определить кодировку (похоже на UTF-16 без метки BOM, но файл повреждён)") from exc
+            raise ReadError(
+                "не удалось определить кодировку (похоже на UTF-16 без метки BOM, но файл повреждён)"
+            ) from exc
     enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
         return raw.decode(enc), enc, notes
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 3 and "unexpected end" in str(exc.reason):
-            notes.append(("warning", None,
-                          "файл оканчивается на неполном символе UTF-8 — возможно, он обрезан; последний символ отброшен"))
+            notes.append(
+                (
+                    "warning",
+                    None,
+                    "файл оканчивается на неполном символе UTF-8 — возможно, он обрезан; последний символ отброшен",
+                )
+            )
             return raw[: exc.start].decode(enc), enc, notes
     return raw.decode("cp1251", errors="replace"), "cp1251", notes
 
@@ -108,7 +117,13 @@ def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str, list[tu
     text, enc, notes = decode_text(raw)
     if "\x00" in text:
         text = text.replace("\x00", "")
-        notes.append(("warning", None, "в файле есть нулевые символы (\\0) — они удалены; проверьте, не повреждён ли файл"))
+        notes.append(
+            (
+                "warning",
+                None,
+                "в файле есть нулевые символы (\\0) — они удалены; проверьте, не повреждён ли файл",
+            )
+        )
     delim = _detect_delimiter(text)
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
     grid: list[tuple[int, list]] = []
@@ -123,16 +138,23 @@ def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str, list[tu
 
 
 # --------------------------------------------------------- grid -> raw ------
-def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: str, sheet: str | None,
-                meta: SheetMeta | None = None) -> RawTable:
+def grid_to_raw(
+    grid: list[tuple[int, list]],
+    mapper: Mapper,
+    table: str,
+    file: str,
+    sheet: str | None,
+    meta: SheetMeta | None = None,
+) -> RawTable:
     raw = RawTable(table=table, file=file, sheet=sheet)
     width = max((len(r) for _, r in grid), default=0)
     lengths = {n: len(r) for n, r in grid} if meta is None else {}
     if any(len(r) != width for _, r in grid):
         grid = [(n, list(r) + [None] * (width - len(r))) for n, r in grid]
     # the header is sought among the first non-empty rows only (and the row after the last of them)
-    nonempty = list(islice((i for i, (_, r) in enumerate(grid) if any(not blank(v) for v in r)),
-                           HEADER_SCAN_ROWS + 1))
+    nonempty = list(
+        islice((i for i, (_, r) in enumerate(grid) if any(not blank(v) for v in r)), HEADER_SCAN_ROWS + 1)
+    )
     if not nonempty:
         raise ReadError("файл пуст: нет ни заголовка, ни данных")
 
@@ -201,18 +223,26 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
         if first is not None and totals_seen[first]:
             raw.totals.append((n, first.strip()))
             continue
-        if lengths and lengths.get(n, width) < len(cands) and any(j >= lengths[n] for j in col_index.values()):
+        if (
+            lengths
+            and lengths.get(n, width) < len(cands)
+            and any(j >= lengths[n] for j in col_index.values())
+        ):
             short.append((len(nums), n))
         nums.append(n)
         positions.append(k)
     if positions and col_index:
         # built column by column: one list per column, not one per row (fewer objects for the
         # garbage collector to walk on a large file)
-        raw.data = pd.DataFrame({canon: [body[k][1][j] for k in positions] for canon, j in col_index.items()},
-                                dtype=object)
+        raw.data = pd.DataFrame(
+            {canon: [body[k][1][j] for k in positions] for canon, j in col_index.items()}, dtype=object
+        )
     else:
-        raw.data = pd.DataFrame([[body[k][1][j] for j in col_index.values()] for k in positions],
-                                columns=list(col_index), dtype=object)
+        raw.data = pd.DataFrame(
+            [[body[k][1][j] for j in col_index.values()] for k in positions],
+            columns=list(col_index),
+            dtype=object,
+        )
     raw.rownums = nums
     short_msg = "строка короче заголовка (возможно, файл обрезан или разделитель не тот)"
     if 0 < len(short) <= 5:
@@ -220,8 +250,14 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
             raw.row_issues.append((pos, "warning", None, None, None, short_msg))
     elif short:
         rows_txt = ", ".join(str(n) for _, n in short[:10])
-        raw.notes.append(("warning", None, f"{len(short)} строк короче заголовка (например, {rows_txt}) — "
-                                           "недостающие значения считаются пустыми"))
+        raw.notes.append(
+            (
+                "warning",
+                None,
+                f"{len(short)} строк короче заголовка (например, {rows_txt}) — "
+                "недостающие значения считаются пустыми",
+            )
+        )
 
     for canon, j in dups:
         used_j = col_index[canon]
@@ -230,21 +266,40 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
         what = "повторяющийся заголовок" if same_name else f"столбец тоже соответствует «{canon}»"
         values = [body[k][1][j] for k in positions]
         if all(blank(v) for v in values):
-            raw.notes.append(("warning", b_name, f"{what}; столбец пуст и пропущен (используется «{a_name}», "
-                                                 f"столбец №{used_j + 1})"))
+            raw.notes.append(
+                (
+                    "warning",
+                    b_name,
+                    f"{what}; столбец пуст и пропущен (используется «{a_name}», столбец №{used_j + 1})",
+                )
+            )
             continue
         diff = [p for p, k in enumerate(positions) if _cell_text(body[k][1][used_j]) != _cell_text(values[p])]
         if not diff:
-            raw.notes.append(("warning", b_name, f"{what}; значения совпадают со столбцом «{a_name}» "
-                                                 f"(№{used_j + 1}), дубликат (№{j + 1}) пропущен"))
+            raw.notes.append(
+                (
+                    "warning",
+                    b_name,
+                    f"{what}; значения совпадают со столбцом «{a_name}» "
+                    f"(№{used_j + 1}), дубликат (№{j + 1}) пропущен",
+                )
+            )
             continue
         for p in diff:
             a_val = _cell_text(raw.data.iat[p, list(col_index).index(canon)])
             b_val = _cell_text(values[p])
-            raw.row_issues.append((p, "error", canon, b_name, b_val or "пусто",
-                                   f"{what}: столбцы №{used_j + 1} («{a_name}») и №{j + 1} («{b_name}») "
-                                   f"различаются в этой строке («{a_val or 'пусто'}» и «{b_val or 'пусто'}») — "
-                                   f"непонятно, какое значение верное; оставьте один столбец"))
+            raw.row_issues.append(
+                (
+                    p,
+                    "error",
+                    canon,
+                    b_name,
+                    b_val or "пусто",
+                    f"{what}: столбцы №{used_j + 1} («{a_name}») и №{j + 1} («{b_name}») "
+                    f"различаются в этой строке («{a_val or 'пусто'}» и «{b_val or 'пусто'}») — "
+                    f"непонятно, какое значение верное; оставьте один столбец",
+                )
+            )
 
     if meta is not None:
         raw.notes += meta.notes
@@ -255,12 +310,25 @@ def grid_to_raw(grid: list[tuple[int, list]], mapper: Mapper, table: str, file: 
         hidden = sorted(n for n in nums if n in meta.hidden_rows)
         if hidden:
             shown_rows = ", ".join(map(str, hidden[:20])) + (" …" if len(hidden) > 20 else "")
-            raw.notes.append(("warning", None, f"скрытые строки (возможно, отфильтрованные) прочитаны как данные: "
-                                               f"{shown_rows} (всего {len(hidden)})"))
+            raw.notes.append(
+                (
+                    "warning",
+                    None,
+                    f"скрытые строки (возможно, отфильтрованные) прочитаны как данные: "
+                    f"{shown_rows} (всего {len(hidden)})",
+                )
+            )
         merged = [ref for r1, _c1, r2, _c2, ref in meta.merged if r2 >= first_body and r2 > r1]
         if merged:
-            raw.notes.append(("info", None, "объединённые ячейки в данных заполнены значением верхней ячейки: "
-                                            + ", ".join(merged[:20]) + (" …" if len(merged) > 20 else "")))
+            raw.notes.append(
+                (
+                    "info",
+                    None,
+                    "объединённые ячейки в данных заполнены значением верхней ячейки: "
+                    + ", ".join(merged[:20])
+                    + (" …" if len(merged) > 20 else ""),
+                )
+            )
     return raw
 
 
@@ -282,9 +350,17 @@ def frame_to_raw(df: pd.DataFrame, mapper: Mapper, table: str, file: str) -> Raw
             else:
                 first = raw.headers[canon]
                 for i in diff:
-                    raw.row_issues.append((i, "error", canon, str(c), _cell_text(b[i]) or "пусто",
-                                           f"столбцы «{first}» и «{c}» оба соответствуют «{canon}» и "
-                                           "различаются в этой строке — оставьте один столбец"))
+                    raw.row_issues.append(
+                        (
+                            i,
+                            "error",
+                            canon,
+                            str(c),
+                            _cell_text(b[i]) or "пусто",
+                            f"столбцы «{first}» и «{c}» оба соответствуют «{canon}» и "
+                            "различаются в этой строке — оставьте один столбец",
+                        )
+                    )
             continue
         cols[canon] = j
         raw.headers[canon] = str(c)

@@ -14,28 +14,45 @@ from shnro_lib.identify.stability import identification_panel
 
 from .config import AGGREGATIONS, STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
 from .indicators import (
-                         evaluate_indicator,
-                         evaluate_indicators,
-                         monitoring_table,
-                         monitoring_wide,
-                         plot_status_grid,
-                         target_status,
-                         target_value,
-                         targets_from_facts,
+    evaluate_indicator,
+    evaluate_indicators,
+    monitoring_table,
+    monitoring_wide,
+    plot_status_grid,
+    target_status,
+    target_value,
+    targets_from_facts,
 )
 from .method import COLUMN_LABELS_RU, monitoring_method_ru
 from .panel import build_panel
 from .transitions import (
-                         TRAJECTORY_STATUS_RU,
-                         plot_transitions_flow,
-                         school_trajectories,
-                         transition_matrix,
-                         transitions_long,
+    TRAJECTORY_STATUS_RU,
+    plot_transitions_flow,
+    school_trajectories,
+    transition_matrix,
+    transitions_long,
 )
 
 __all__ = [
-    "AGGREGATIONS", "COLUMN_LABELS_RU", "STATUS_COLOURS", "STATUS_KEYS", "TRAJECTORY_STATUS_RU", "build_panel",
-    "evaluate_indicator", "evaluate_indicators", "identification_panel", "load_monitoring_config",
-    "monitoring_method_ru", "monitoring_table", "monitoring_wide", "plot_status_grid", "plot_transitions_flow",
-    "school_trajectories", "target_status", "target_value", "targets_from_facts", "transition_matrix", "transitions_long",
+    "AGGREGATIONS",
+    "COLUMN_LABELS_RU",
+    "STATUS_COLOURS",
+    "STATUS_KEYS",
+    "TRAJECTORY_STATUS_RU",
+    "build_panel",
+    "evaluate_indicator",
+    "evaluate_indicators",
+    "identification_panel",
+    "load_monitoring_config",
+    "monitoring_method_ru",
+    "monitoring_table",
+    "monitoring_wide",
+    "plot_status_grid",
+    "plot_transitions_flow",
+    "school_trajectories",
+    "target_status",
+    "target_value",
+    "targets_from_facts",
+    "transition_matrix",
+    "transitions_long",
 ]

@@ -13,11 +13,17 @@ from shnro_lib.settings import SettingsError, StrictSettings, load_settings, par
 
 AGGREGATIONS = ("count", "sum", "mean", "ratio")
 STATUS_KEYS = ("on_track", "at_risk", "off_track", "no_target", "no_data")
-STATUS_COLOURS = {"on_track": "#5cb85c", "at_risk": "#f0ad4e", "off_track": "#d9534f",
-                  "no_target": "#dfe6ee", "no_data": "#ffffff"}
+STATUS_COLOURS = {
+    "on_track": "#5cb85c",
+    "at_risk": "#f0ad4e",
+    "off_track": "#d9534f",
+    "no_target": "#dfe6ee",
+    "no_data": "#ffffff",
+}
 
 
 # --------------------------------------------------------------------------- configuration
+
 
 class IndicatorSpec(StrictSettings):
     """One indicator of ``monitoring.yaml`` (see the comments there)."""

@@ -20,6 +20,7 @@ GRID_FONT_PT = 9
 
 # --------------------------------------------------------------------------- engine
 
+
 def _eval(df: pd.DataFrame, expr: Any) -> pd.Series:
     if isinstance(expr, (int, float)):
         return pd.Series(float(expr), index=df.index)
@@ -60,7 +61,9 @@ def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = (
     where = (_eval(df, spec["where"]).fillna(0) != 0) if spec.get("where") else None
     if where is not None and agg != "count":
         df = df[where]
-    num = _eval(df, spec["numerator"]) if spec.get("numerator") is not None else pd.Series(1.0, index=df.index)
+    num = (
+        _eval(df, spec["numerator"]) if spec.get("numerator") is not None else pd.Series(1.0, index=df.index)
+    )
     if where is not None and agg == "count":
         # a count with a condition: schools outside the condition count as 0, not as missing
         num = num * where.astype(float)
@@ -73,8 +76,12 @@ def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = (
     frame["n_schools"] = 1
     if agg == "count":
         frame["num"] = (frame["num"].fillna(0) != 0).astype(float).where(used)
-    g = frame.groupby(by, sort=True, dropna=False).agg(numerator=("num", "sum"), denominator=("den", "sum"),
-                                                       n_used=("n_used", "sum"), n_schools=("n_schools", "sum"))
+    g = frame.groupby(by, sort=True, dropna=False).agg(
+        numerator=("num", "sum"),
+        denominator=("den", "sum"),
+        n_used=("n_used", "sum"),
+        n_schools=("n_schools", "sum"),
+    )
     g = g.reset_index()
     if agg == "count" or agg == "sum":
         g["value"] = g["numerator"]
@@ -138,9 +145,12 @@ def targets_from_facts(facts: Any) -> dict[str, dict] | None:
     return out
 
 
-def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None = None,
-                        indicators: Sequence[str] | None = None,
-                        targets: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
+def evaluate_indicators(
+    panel: pd.DataFrame,
+    config: str | Path | Mapping | None = None,
+    indicators: Sequence[str] | None = None,
+    targets: Mapping[str, Mapping] | None = None,
+) -> pd.DataFrame:
     """Every indicator, by year for the region and for each municipality, with change, target and status.
 
     ``targets`` — the data set's targets (:func:`targets_from_facts`); without them (None) no
@@ -170,15 +180,20 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
         spec = specs[name]
         lacking = [t for t in (spec.get("requires") or []) if t not in tables]
         grid_r = pd.DataFrame({"year": years})
-        grid_m = pd.MultiIndex.from_product([years, munis], names=["year", "municipality"]).to_frame(index=False)
+        grid_m = pd.MultiIndex.from_product([years, munis], names=["year", "municipality"]).to_frame(
+            index=False
+        )
         if lacking:
             reg = grid_r.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
             mun = grid_m.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
             note = "нет таблицы: " + ", ".join(lacking)
         else:
             reg = grid_r.merge(evaluate_indicator(panel, spec, ["year"]), on="year", how="left")
-            mun = grid_m.merge(evaluate_indicator(panel, spec, ["year", "municipality"]),
-                               on=["year", "municipality"], how="left")
+            mun = grid_m.merge(
+                evaluate_indicator(panel, spec, ["year", "municipality"]),
+                on=["year", "municipality"],
+                how="left",
+            )
             note = ""
         reg["municipality"] = region
         reg["level"] = "регион"
@@ -195,26 +210,51 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
         tgt = (targets or {}).get(name)
         direction = spec["direction"]
         tol = float((tgt or {}).get("tolerance") or 0.0)
-        both["target"] = [target_value(tgt, int(y), None if m == region else m)
-                          for y, m in zip(both["year"], both["municipality"], strict=True)]
-        both["status"] = [target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"],
-                                                                               strict=True)]
+        both["target"] = [
+            target_value(tgt, int(y), None if m == region else m)
+            for y, m in zip(both["year"], both["municipality"], strict=True)
+        ]
+        both["status"] = [
+            target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"], strict=True)
+        ]
         status_ru = {**labels, "no_target": labels["no_target"] if tgt else labels["no_target_facts"]}
         both["status_ru"] = both["status"].map(status_ru)
         both.loc[thin, "status_ru"] = labels["not_assessed"]
         both["note"] = np.where((both["n_used"] == 0) & (note == ""), "нет данных для расчёта", note)
         both.loc[thin & (both["n_used"] > 0), "note"] = [
             f"не оценено: данные есть только у {u} из {n} школ (нужно не менее {float(min_cov):.0%})"
-            for u, n in zip(both.loc[thin & (both["n_used"] > 0), "n_used"],
-                            both.loc[thin & (both["n_used"] > 0), "n_schools"], strict=True)]
+            for u, n in zip(
+                both.loc[thin & (both["n_used"] > 0), "n_used"],
+                both.loc[thin & (both["n_used"] > 0), "n_schools"],
+                strict=True,
+            )
+        ]
         both.insert(0, "indicator", name)
         both.insert(1, "section", str(spec["section"]))
         both.insert(2, "title_ru", spec.get("title_ru", name))
         both.insert(3, "unit", spec["unit"])
         both.insert(4, "direction", direction)
         parts.append(both)
-    cols = ["indicator", "section", "title_ru", "unit", "direction", "level", "municipality", "year", "value",
-            "numerator", "denominator", "n_schools", "n_used", "change", "target", "status", "status_ru", "note"]
+    cols = [
+        "indicator",
+        "section",
+        "title_ru",
+        "unit",
+        "direction",
+        "level",
+        "municipality",
+        "year",
+        "value",
+        "numerator",
+        "denominator",
+        "n_schools",
+        "n_used",
+        "change",
+        "target",
+        "status",
+        "status_ru",
+        "note",
+    ]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)[cols]
@@ -224,7 +264,11 @@ def evaluate_indicators(panel: pd.DataFrame, config: str | Path | Mapping | None
 
 def monitoring_wide(table: pd.DataFrame, municipality: str | None = None) -> pd.DataFrame:
     """Indicators × years (values) for one municipality (default: the region rows)."""
-    sub = table[table["level"] == "регион"] if municipality is None else table[table["municipality"] == municipality]
+    sub = (
+        table[table["level"] == "регион"]
+        if municipality is None
+        else table[table["municipality"] == municipality]
+    )
     order = list(dict.fromkeys(sub["indicator"]))
     wide = sub.pivot(index="indicator", columns="year", values="value").reindex(order)
     wide.columns = [str(c) for c in wide.columns]
@@ -233,9 +277,14 @@ def monitoring_wide(table: pd.DataFrame, municipality: str | None = None) -> pd.
     return wide.reset_index()
 
 
-def monitoring_table(dataset, year: int, municipality: str | None = None, ident: pd.DataFrame | None = None,
-                     config: str | Path | Mapping | None = None, rules: str | Path | dict = "lo_2018"
-                     ) -> pd.DataFrame:
+def monitoring_table(
+    dataset,
+    year: int,
+    municipality: str | None = None,
+    ident: pd.DataFrame | None = None,
+    config: str | Path | Mapping | None = None,
+    rules: str | Path | dict = "lo_2018",
+) -> pd.DataFrame:
     """Monitoring indicators for every data year up to ``year`` (the report calls this).
 
     Parameters
@@ -258,6 +307,7 @@ def monitoring_table(dataset, year: int, municipality: str | None = None, ident:
 
 
 # --------------------------------------------------------------------------- status grid
+
 
 def _fmt_value(v: float, unit: str) -> str:
     if v is None or pd.isna(v):
@@ -287,8 +337,13 @@ def _wrap_header(text: str, width: int) -> str:
     return textwrap.fill(" ".join(words), width=width, break_long_words=False, break_on_hyphens=False)
 
 
-def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] | None = None,
-                     config: str | Path | Mapping | None = None, synthetic: bool = False):
+def plot_status_grid(
+    table: pd.DataFrame,
+    year: int,
+    indicators: Sequence[str] | None = None,
+    config: str | Path | Mapping | None = None,
+    synthetic: bool = False,
+):
     """Colour grid municipality × indicator for ``year`` (like the California School Dashboard).
 
     Colour = status against the target trajectory (green «в графике», amber «риск», red
@@ -326,10 +381,25 @@ def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] |
                 text = _fmt_value(row["value"], row["unit"]) + _arrow(row["change"], row["direction"])
             else:
                 status, text = "no_data", "—"
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=STATUS_COLOURS.get(status, "#ffffff"),
-                                   edgecolor="#999999", linewidth=0.6))
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=GRID_FONT_PT,
-                    fontweight="bold" if m == region else "normal")
+            ax.add_patch(
+                Rectangle(
+                    (j, i),
+                    1,
+                    1,
+                    facecolor=STATUS_COLOURS.get(status, "#ffffff"),
+                    edgecolor="#999999",
+                    linewidth=0.6,
+                )
+            )
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=GRID_FONT_PT,
+                fontweight="bold" if m == region else "normal",
+            )
     ax.set_xlim(0, len(names))
     ax.set_ylim(len(munis), 0)
     ax.xaxis.tick_top()
@@ -344,11 +414,26 @@ def plot_status_grid(table: pd.DataFrame, year: int, indicators: Sequence[str] |
     if synthetic:
         title = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title
     ax.set_title(title, fontsize=10, pad=8)
-    handles = [Patch(facecolor=STATUS_COLOURS[k], edgecolor="#999999", label=labels.get(k, k)) for k in STATUS_KEYS]
-    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
-                       ncol=min(5, len(handles)), fontsize=GRID_FONT_PT, frameon=False)
-    ax.annotate("▲/▼ — изменение к прошлому году; «!» — изменение в худшую сторону", xy=(0.5, 0),
-                xycoords=legend, xytext=(0, -4), textcoords="offset points", ha="center", va="top",
-                fontsize=GRID_FONT_PT)
+    handles = [
+        Patch(facecolor=STATUS_COLOURS[k], edgecolor="#999999", label=labels.get(k, k)) for k in STATUS_KEYS
+    ]
+    legend = ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncol=min(5, len(handles)),
+        fontsize=GRID_FONT_PT,
+        frameon=False,
+    )
+    ax.annotate(
+        "▲/▼ — изменение к прошлому году; «!» — изменение в худшую сторону",
+        xy=(0.5, 0),
+        xycoords=legend,
+        xytext=(0, -4),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=GRID_FONT_PT,
+    )
     fig.tight_layout()
     return fig

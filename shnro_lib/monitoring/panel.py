@@ -28,6 +28,7 @@ def _check_ident(ident: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- panel
 
+
 def _float(s: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
         return s.astype("Float64").astype(float)
@@ -42,9 +43,16 @@ def _yearly_results(results: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     for y in years:
         ri = school_result_index(results, years=[y], standardised=z)
         if len(ri):
-            parts.append(pd.DataFrame({"school_id": ri.index.astype("string"), "year": int(y),
-                                       "result_index": ri["result_index"].to_numpy(float),
-                                       "result_index_se": ri["result_index_se"].to_numpy(float)}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "school_id": ri.index.astype("string"),
+                        "year": int(y),
+                        "result_index": ri["result_index"].to_numpy(float),
+                        "result_index_se": ri["result_index_se"].to_numpy(float),
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=["school_id", "year", "result_index", "result_index_se"])
     return pd.concat(parts, ignore_index=True)
@@ -63,12 +71,17 @@ def _low_and_gia(results: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     m_gia = ok & r["procedure"].isin(gcfg["procedures"])
     if gcfg["subjects"]:
         m_gia &= r["subject"].isin(gcfg["subjects"])
-    frame = pd.DataFrame({
-        "school_id": r["school_id"], "year": r["year"],
-        "low_w": (n * sl).where(m_low, 0.0), "low_n": n.where(m_low, 0.0),
-        "gia_participants": n.where(m_gia, 0.0), "gia_passed": (n * (1 - sl)).where(m_gia, 0.0),
-        "has_gia": m_gia.astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "school_id": r["school_id"],
+            "year": r["year"],
+            "low_w": (n * sl).where(m_low, 0.0),
+            "low_n": n.where(m_low, 0.0),
+            "gia_participants": n.where(m_gia, 0.0),
+            "gia_passed": (n * (1 - sl)).where(m_gia, 0.0),
+            "has_gia": m_gia.astype(int),
+        }
+    )
     g = frame.groupby(["school_id", "year"], sort=False).sum()
     out = pd.DataFrame(index=g.index)
     out["low_index"] = (g["low_w"] / g["low_n"]).where(g["low_n"] > 0)
@@ -120,12 +133,17 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
         panel["municipality"] = panel["school_id"].map(muni)
     # the first year has no previous one: a nullable integer keeps the join key an integer column
     panel["year_prev"] = panel["year"].map(prev_of).astype("Int64")
-    prev = idt[["school_id", "year", "category"]].rename(columns={"year": "year_prev", "category": "category_prev"})
+    prev = idt[["school_id", "year", "category"]].rename(
+        columns={"year": "year_prev", "category": "category_prev"}
+    )
     prev["year_prev"] = prev["year_prev"].astype("Int64")
     panel = panel.merge(prev, on=["school_id", "year_prev"], how="left")
 
-    lists = {"listed": cfg["list_categories"], "is_shnro": cfg["shnro_categories"],
-             "is_shnsu": cfg["shnsu_categories"]}
+    lists = {
+        "listed": cfg["list_categories"],
+        "is_shnro": cfg["shnro_categories"],
+        "is_shnsu": cfg["shnsu_categories"],
+    }
     # a school-year whose category could not be assessed is missing in the flags, never «not listed»
     unknown = cfg["not_assessed_categories"]
     assessed = panel["category"].notna() & ~panel["category"].isin(unknown)
@@ -135,8 +153,14 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
         panel[col + "_prev"] = panel["category_prev"].isin(cats).astype(float).where(assessed_prev)
     if "ident_index_known" in idt.columns:
         known = idt.set_index(["school_id", "year"])["ident_index_known"].astype("boolean")
-        known = pd.Series(known.reindex(pd.MultiIndex.from_frame(panel[["school_id", "year"]])).to_numpy(),
-                          index=panel.index).fillna(True).astype(bool)
+        known = (
+            pd.Series(
+                known.reindex(pd.MultiIndex.from_frame(panel[["school_id", "year"]])).to_numpy(),
+                index=panel.index,
+            )
+            .fillna(True)
+            .astype(bool)
+        )
         panel["is_shnro"] = panel["is_shnro"].where(known | (panel["is_shnro"] == 1))
     if "unassessed_categories" in idt.columns:
         # the identification says which categories it could not decide for the school
@@ -151,8 +175,13 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     need_years = sorted(set(years) | {p for p in prev_of.values() if p is not None})
     yr = _yearly_results(dataset.results, need_years)
     panel = panel.merge(yr, on=["school_id", "year"], how="left")
-    yr_prev = yr.rename(columns={"year": "year_prev", "result_index": "result_index_prev",
-                                 "result_index_se": "result_index_se_prev"})
+    yr_prev = yr.rename(
+        columns={
+            "year": "year_prev",
+            "result_index": "result_index_prev",
+            "result_index_se": "result_index_se_prev",
+        }
+    )
     yr_prev["year_prev"] = yr_prev["year_prev"].astype("Int64")
     panel = panel.merge(yr_prev, on=["school_id", "year_prev"], how="left")
     panel["result_change"] = panel["result_index"] - panel["result_index_prev"]
@@ -166,9 +195,19 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     panel = panel.merge(_low_and_gia(dataset.results, cfg), on=["school_id", "year"], how="left")
 
     tables = ["results"]
-    proc = _table_rows(dataset, "process", ["share_teachers_diagnosed", "share_teachers_trained",
-                                            "training_hours_per_teacher", "methodical_visits", "has_partner",
-                                            "share_teachers_improved", "tutor_hours"])
+    proc = _table_rows(
+        dataset,
+        "process",
+        [
+            "share_teachers_diagnosed",
+            "share_teachers_trained",
+            "training_hours_per_teacher",
+            "methodical_visits",
+            "has_partner",
+            "share_teachers_improved",
+            "tutor_hours",
+        ],
+    )
     prog = _table_rows(dataset, "programme", ["in_programme", "cohort", "partner_school_id", "cost_rub"])
     staff = _table_rows(dataset, "staff", ["teachers", "vacancies"])
     for name, t in (("process", proc), ("programme", prog), ("staff", staff)):
@@ -177,22 +216,36 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
             panel = panel.merge(t, on=["school_id", "year"], how="left")
     if prog is not None and "partner_school_id" in panel.columns:
         present = panel["partner_school_id"].astype("string").str.strip().fillna("") != ""
-        panel["partner_school_id_present"] = present.astype(float).where(panel["in_programme"].notna() | present)
+        panel["partner_school_id_present"] = present.astype(float).where(
+            panel["in_programme"].notna() | present
+        )
         panel = panel.drop(columns="partner_school_id")
 
-    numeric = [c for c in panel.columns if c not in ("school_id", "year", "year_prev", "category",
-                                                     "category_prev", "municipality")]
+    numeric = [
+        c
+        for c in panel.columns
+        if c not in ("school_id", "year", "year_prev", "category", "category_prev", "municipality")
+    ]
     for c in numeric:
         panel[c] = _float(panel[c])
-    for c in ("share_teachers_diagnosed", "share_teachers_improved", "methodical_visits", "has_partner",
-              "partner_school_id_present", "in_programme", "teachers", "vacancies"):
+    for c in (
+        "share_teachers_diagnosed",
+        "share_teachers_improved",
+        "methodical_visits",
+        "has_partner",
+        "partner_school_id_present",
+        "in_programme",
+        "teachers",
+        "vacancies",
+    ):
         if c not in panel.columns:
             panel[c] = np.nan
     panel["staff_positions"] = panel["teachers"] + panel["vacancies"]
     panel["teachers_diagnosed"] = panel["teachers"] * panel["share_teachers_diagnosed"]
     panel["teachers_improved"] = panel["teachers"] * panel["share_teachers_improved"]
-    panel["methodical_covered"] = (panel["methodical_visits"] > 0).astype(float).where(
-        panel["methodical_visits"].notna())
+    panel["methodical_covered"] = (
+        (panel["methodical_visits"] > 0).astype(float).where(panel["methodical_visits"].notna())
+    )
     hp, pp = panel["has_partner"], panel["partner_school_id_present"]
     net = (hp.fillna(0) > 0) | (pp.fillna(0) > 0)
     panel["in_network"] = net.astype(float).where(hp.notna() | pp.notna())

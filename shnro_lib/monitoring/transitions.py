@@ -12,13 +12,15 @@ from .panel import _check_ident
 
 # --------------------------------------------------------------------------- transitions
 
+
 def _wide_categories(ident: pd.DataFrame) -> pd.DataFrame:
     idt = _check_ident(ident)
     return idt.pivot(index="school_id", columns="year", values="category").sort_index(axis=1)
 
 
-def transition_matrix(ident: pd.DataFrame, year_from: int, year_to: int,
-                      config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def transition_matrix(
+    ident: pd.DataFrame, year_from: int, year_to: int, config: str | Path | Mapping | None = None
+) -> pd.DataFrame:
     """Counts of schools by category in ``year_from`` (rows) and ``year_to`` (columns).
 
     A school present in only one of the two years falls in the row/column «нет данных».
@@ -26,7 +28,11 @@ def transition_matrix(ident: pd.DataFrame, year_from: int, year_to: int,
     cfg = load_monitoring_config(config)
     w = _wide_categories(ident)
     missing = "нет данных"
-    a = w[int(year_from)].astype(object).where(w[int(year_from)].notna(), missing) if int(year_from) in w else None
+    a = (
+        w[int(year_from)].astype(object).where(w[int(year_from)].notna(), missing)
+        if int(year_from) in w
+        else None
+    )
     b = w[int(year_to)].astype(object).where(w[int(year_to)].notna(), missing) if int(year_to) in w else None
     if a is None or b is None:
         raise ValueError(f"Нет идентификации за {year_from} или {year_to} г.")
@@ -84,8 +90,12 @@ def _year_state(category: str | None, listed: set[str], risk: set[str]) -> str |
     return "listed" if category in listed else ("risk" if category in risk else "clear")
 
 
-def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_years: int | None = None,
-                        config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def school_trajectories(
+    ident: pd.DataFrame,
+    year: int | None = None,
+    effective_years: int | None = None,
+    config: str | Path | Mapping | None = None,
+) -> pd.DataFrame:
     """Each school's path through the list up to ``year`` and its status in that year.
 
     A school «перешла в эффективный режим» when it was in the list and has been neither listed nor
@@ -112,8 +122,13 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
         raise ValueError("Нет лет идентификации до указанного года")
     w = w[years]
     idt = _check_ident(ident)
-    muni = (idt.dropna(subset=["municipality"]).drop_duplicates("school_id", keep="last")
-            .set_index("school_id")["municipality"] if "municipality" in idt.columns else None)
+    muni = (
+        idt.dropna(subset=["municipality"])
+        .drop_duplicates("school_id", keep="last")
+        .set_index("school_id")["municipality"]
+        if "municipality" in idt.columns
+        else None
+    )
     rows = []
     for sid, cats in w.iterrows():
         seq = [(y, None if pd.isna(c) else str(c)) for y, c in cats.items()]
@@ -155,16 +170,20 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
         eff_since = None
         if status == "effective":
             eff_since = years[len(years) - clear_run + n_eff - 1]
-        rows.append({
-            "school_id": sid,
-            "path": " → ".join(f"{y}: {c if c is not None else 'нет данных'}" for y, c in seq),
-            "status": status, "status_ru": TRAJECTORY_STATUS_RU[status],
-            "years_listed": len(listed_years),
-            "first_listed": listed_years[0] if listed_years else None,
-            "last_listed": listed_years[-1] if listed_years else None,
-            "years_out": run, "effective_since": eff_since,
-            "left_year": left_year if (listed_years and last not in (None, "listed")) else None,
-        })
+        rows.append(
+            {
+                "school_id": sid,
+                "path": " → ".join(f"{y}: {c if c is not None else 'нет данных'}" for y, c in seq),
+                "status": status,
+                "status_ru": TRAJECTORY_STATUS_RU[status],
+                "years_listed": len(listed_years),
+                "first_listed": listed_years[0] if listed_years else None,
+                "last_listed": listed_years[-1] if listed_years else None,
+                "years_out": run,
+                "effective_since": eff_since,
+                "left_year": left_year if (listed_years and last not in (None, "listed")) else None,
+            }
+        )
     out = pd.DataFrame(rows)
     for c in ("first_listed", "last_listed", "effective_since", "left_year"):
         out[c] = pd.array(out[c].tolist(), dtype="Int64")
@@ -176,8 +195,12 @@ def school_trajectories(ident: pd.DataFrame, year: int | None = None, effective_
     return out
 
 
-def plot_transitions_flow(ident: pd.DataFrame, years: Sequence[int] | None = None,
-                          config: str | Path | Mapping | None = None, synthetic: bool = False):
+def plot_transitions_flow(
+    ident: pd.DataFrame,
+    years: Sequence[int] | None = None,
+    config: str | Path | Mapping | None = None,
+    synthetic: bool = False,
+):
     """Alluvial («Sankey-like») flow of schools between categories across years (matplotlib only).
 
     Each year is a stacked column of categories; a band from one column to the next has the
@@ -197,8 +220,13 @@ def plot_transitions_flow(ident: pd.DataFrame, years: Sequence[int] | None = Non
     w = w[ys]
     order = list(cfg["category_order"])
     order += sorted({str(c) for c in pd.unique(w.to_numpy().ravel()) if pd.notna(c)} - set(order))
-    palette = {"ШНРО и ШНСУ": "#8e2c2c", "ШНРО": "#d9534f", "ШНСУ": "#f0ad4e", "зона риска": "#f7e08b",
-               "нет": "#8fbf8f"}
+    palette = {
+        "ШНРО и ШНСУ": "#8e2c2c",
+        "ШНРО": "#d9534f",
+        "ШНСУ": "#f0ad4e",
+        "зона риска": "#f7e08b",
+        "нет": "#8fbf8f",
+    }
     extra = plt.get_cmap("tab10")
     colours = {c: palette.get(c, extra(i % 10)) for i, c in enumerate(order)}
     gap = 0.02 * max(1, len(w))
@@ -214,7 +242,9 @@ def plot_transitions_flow(ident: pd.DataFrame, years: Sequence[int] | None = Non
             if n == 0:
                 continue
             blocks[(y, c)] = [bottom, bottom + n]
-            ax.add_patch(Rectangle((x - bar_w / 2, bottom), bar_w, n, facecolor=colours[c], edgecolor="white"))
+            ax.add_patch(
+                Rectangle((x - bar_w / 2, bottom), bar_w, n, facecolor=colours[c], edgecolor="white")
+            )
             if n >= 0.03 * len(w):
                 ax.text(x, bottom + n / 2, f"{c}\n{n}", ha="center", va="center", fontsize=7)
             bottom += n + gap
@@ -233,12 +263,36 @@ def plot_transitions_flow(ident: pd.DataFrame, years: Sequence[int] | None = Non
                 in_pos[cb] += n
                 x0, x1 = x + bar_w / 2, x + 1 - bar_w / 2
                 xm = (x0 + x1) / 2
-                verts = [(x0, y0), (xm, y0), (xm, y1), (x1, y1), (x1, y1 + n), (xm, y1 + n), (xm, y0 + n),
-                         (x0, y0 + n), (x0, y0)]
-                codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO,
-                         MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
-                ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colours[ca], alpha=0.35 if ca != cb else 0.2,
-                                       edgecolor="none"))
+                verts = [
+                    (x0, y0),
+                    (xm, y0),
+                    (xm, y1),
+                    (x1, y1),
+                    (x1, y1 + n),
+                    (xm, y1 + n),
+                    (xm, y0 + n),
+                    (x0, y0 + n),
+                    (x0, y0),
+                ]
+                codes = [
+                    MPath.MOVETO,
+                    MPath.CURVE4,
+                    MPath.CURVE4,
+                    MPath.CURVE4,
+                    MPath.LINETO,
+                    MPath.CURVE4,
+                    MPath.CURVE4,
+                    MPath.CURVE4,
+                    MPath.CLOSEPOLY,
+                ]
+                ax.add_patch(
+                    PathPatch(
+                        MPath(verts, codes),
+                        facecolor=colours[ca],
+                        alpha=0.35 if ca != cb else 0.2,
+                        edgecolor="none",
+                    )
+                )
     ax.set_xlim(-0.5, len(ys) - 0.5)
     total = max((v[1] for v in blocks.values()), default=1.0)
     ax.set_ylim(total * 1.02, -total * 0.02)

@@ -42,7 +42,14 @@ print(ds.report.summary_ru())
 # every warning and note of the load, grouped by kind; and what the data set holds and did not collect
 print(grouped_problems_ru(ds.report.problems))
 print("\n".join(holdings_ru(ds)))
-print("Годы:", ds.years, "| муниципалитетов:", len(ds.municipalities), "| таблицы:", ", ".join(sorted(ds.tables)))
+print(
+    "Годы:",
+    ds.years,
+    "| муниципалитетов:",
+    len(ds.municipalities),
+    "| таблицы:",
+    ", ".join(sorted(ds.tables)),
+)
 
 # %% [markdown]
 # ## Участие по процедурам и годам
@@ -94,8 +101,13 @@ else:
     cols = [c for c in ctx.columns if c.startswith("share_") or c in ("distance_to_center_km", "enrolment")]
     corr = merged[["result_index", *cols]].astype(float).corr()["result_index"].drop("result_index")
     corr = corr.sort_values().rename("r").reset_index().rename(columns={"index": "Показатель контекста"})
-    display(report.table(corr, caption="Корреляция индекса результатов с показателями контекста",
-                         formats={"r": lambda v: report.fmt_num(v, 2)}))
+    display(
+        report.table(
+            corr,
+            caption="Корреляция индекса результатов с показателями контекста",
+            formats={"r": lambda v: report.fmt_num(v, 2)},
+        )
+    )
 
 # %%
 pd.set_option("display.max_columns", 30)

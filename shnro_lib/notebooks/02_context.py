@@ -24,7 +24,7 @@
 # %% tags=["parameters"]
 data_dir = "../../data/demo"
 year = 2024
-config = None          # путь к YAML с параметрами контекста; None — parameters/context.yaml
+config = None  # путь к YAML с параметрами контекста; None — parameters/context.yaml
 example_school = None  # код школы для графика «похожие школы»; None — первая резильентная
 
 # %%
@@ -61,16 +61,19 @@ for line in rep.coverage_ru():
 
 # %%
 s = cl.stability
-print(f"Метод: {cl.method}, число кластеров: {cl.k}; устойчивость ARI = {s['ari_mean']:.2f} "
-      f"[{s['ari_low']:.2f}; {s['ari_high']:.2f}]{SYN}")
+print(
+    f"Метод: {cl.method}, число кластеров: {cl.k}; устойчивость ARI = {s['ari_mean']:.2f} "
+    f"[{s['ari_low']:.2f}; {s['ari_high']:.2f}]{SYN}"
+)
 cl.profile[["cluster", "cluster_name", "n_schools"]].rename(
-    columns={"cluster": "Кластер", "cluster_name": "Название", "n_schools": "Число школ"})
+    columns={"cluster": "Кластер", "cluster_name": "Название", "n_schools": "Число школ"}
+)
 
 # %%
 Z = cl.context.z.loc[cl.labels["school_id"], cl.features]
 u, sv, vt = np.linalg.svd(Z.to_numpy() - Z.to_numpy().mean(axis=0), full_matrices=False)
 scores = u[:, :2] * sv[:2]
-expl = sv ** 2 / (sv ** 2).sum()
+expl = sv**2 / (sv**2).sum()
 fig, ax = plt.subplots(figsize=(9, 7))
 for c, name in cl.profile.set_index("cluster")["cluster_name"].items():
     m = (cl.labels["cluster"] == c).to_numpy()
@@ -114,12 +117,15 @@ plt.show()
 # заменяется МНК-регрессией — это указано ниже.
 
 # %%
-print(f"Модель: {em.model_used}; доля дисперсии, объяснённая контекстом: {em.r2:.2f}; школ: {em.n_schools}; "
-      f"годы: {em.window}")
+print(
+    f"Модель: {em.model_used}; доля дисперсии, объяснённая контекстом: {em.r2:.2f}; школ: {em.n_schools}; "
+    f"годы: {em.window}"
+)
 if em.reason:
     print(em.reason)
-em.params.rename(columns={"label": "Признак", "coef": "Коэффициент", "se": "Ст. ошибка",
-                          "p_value": "p-значение"}).drop(columns="feature").round(3)
+em.params.rename(
+    columns={"label": "Признак", "coef": "Коэффициент", "se": "Ст. ошибка", "p_value": "p-значение"}
+).drop(columns="feature").round(3)
 
 # %%
 d = tab.dropna(subset=["residual"]).sort_values("context_index")
@@ -128,16 +134,22 @@ ax.scatter(d["context_index"], d["result_index"], s=12, color="0.6", label="шк
 res_ = d[d["resilient"].astype(bool)]
 und = d[d["underperforming_favourable"].astype(bool)]
 ax.scatter(res_["context_index"], res_["result_index"], s=40, color="tab:green", label="резильентные")
-ax.scatter(und["context_index"], und["result_index"], s=40, color="tab:red",
-           label="ниже ожидаемого при благоприятном контексте")
+ax.scatter(
+    und["context_index"],
+    und["result_index"],
+    s=40,
+    color="tab:red",
+    label="ниже ожидаемого при благоприятном контексте",
+)
 # expected line and a 95 % band of a typical school's deviation
 grid = np.linspace(d["context_index"].min(), d["context_index"].max(), 50)
 coef = np.polyfit(d["context_index"], d["expected_result"], 1)
 line = np.polyval(coef, grid)
 band = 1.96 * float(np.median(d["residual_se"]))
 ax.plot(grid, line, color="tab:blue", lw=2, label="ожидаемый результат")
-ax.fill_between(grid, line - band, line + band, color="tab:blue", alpha=0.12,
-                label="±1,96 типичной ст. ошибки отклонения")
+ax.fill_between(
+    grid, line - band, line + band, color="tab:blue", alpha=0.12, label="±1,96 типичной ст. ошибки отклонения"
+)
 cut = d["context_index"].quantile(rep.config["resilient"]["bottom_share"])
 ax.axvline(cut, color="k", ls=":", lw=1)
 ax.set_xlabel("Индекс контекста (выше — благоприятнее)")
@@ -154,10 +166,17 @@ plt.show()
 
 # %%
 names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]
-cols = {"school_id": "Код ОО", "municipality": "Муниципалитет", "cluster_name": "Кластер",
-        "context_index": "Индекс контекста", "result_index": "Индекс результатов",
-        "expected_result": "Ожидаемый", "residual": "Отклонение", "residual_ci_low": "ДИ: от",
-        "residual_ci_high": "ДИ: до"}
+cols = {
+    "school_id": "Код ОО",
+    "municipality": "Муниципалитет",
+    "cluster_name": "Кластер",
+    "context_index": "Индекс контекста",
+    "result_index": "Индекс результатов",
+    "expected_result": "Ожидаемый",
+    "residual": "Отклонение",
+    "residual_ci_low": "ДИ: от",
+    "residual_ci_high": "ДИ: до",
+}
 show = tab[tab["resilient"].astype(bool)].sort_values("residual", ascending=False)
 out = show[list(cols)].rename(columns=cols).round(2)
 out.insert(1, "Школа", show["school_id"].map(names).to_numpy())
@@ -182,11 +201,20 @@ sid = example_school or (show["school_id"].iloc[0] if len(show) else tab["school
 C.plot_similar_schools(ds, sid, year, config=config, synthetic=synthetic)
 plt.show()
 peers = rep.similar[rep.similar["school_id"] == sid].merge(
-    tab[["school_id", "cluster_name", "result_index"]], left_on="similar_id", right_on="school_id",
-    suffixes=("", "_peer"))
-peers[["rank", "similar_id", "distance", "cluster_name", "result_index"]].rename(columns={
-    "rank": "Ранг", "similar_id": "Код ОО", "distance": "Расстояние", "cluster_name": "Кластер",
-    "result_index": "Индекс результатов"}).round(2)
+    tab[["school_id", "cluster_name", "result_index"]],
+    left_on="similar_id",
+    right_on="school_id",
+    suffixes=("", "_peer"),
+)
+peers[["rank", "similar_id", "distance", "cluster_name", "result_index"]].rename(
+    columns={
+        "rank": "Ранг",
+        "similar_id": "Код ОО",
+        "distance": "Расстояние",
+        "cluster_name": "Кластер",
+        "result_index": "Индекс результатов",
+    }
+).round(2)
 
 # %% [markdown]
 # ## Смена кластеров по годам
@@ -197,10 +225,15 @@ peers[["rank", "similar_id", "distance", "cluster_name", "result_index"]].rename
 moves = C.clusters_across_years(ds, config=config)
 changed = moves[moves["changed"]].sort_values("context_shift", ascending=False)
 print(f"Смен кластера: {len(changed)}{SYN}")
-changed.rename(columns={"school_id": "Код ОО", "year": "Год", "cluster": "Кластер",
-                        "cluster_reference": "Кластер в опорном году",
-                        "context_shift": "Изменение контекста, ст. откл."}).drop(
-    columns=["changed", "cluster_name"]).head(20)
+changed.rename(
+    columns={
+        "school_id": "Код ОО",
+        "year": "Год",
+        "cluster": "Кластер",
+        "cluster_reference": "Кластер в опорном году",
+        "context_shift": "Изменение контекста, ст. откл.",
+    }
+).drop(columns=["changed", "cluster_name"]).head(20)
 
 # %% [markdown]
 # ## Методика

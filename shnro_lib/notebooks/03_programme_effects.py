@@ -83,8 +83,10 @@ E.simulation_table(E.closest_design(design))
 
 # %%
 naive = table.set_index("estimator").loc["naive_pre_post"]
-print(f"Наивная оценка: {naive['estimate_pp']:.2f} п.п.; ожидаемая регрессия к среднему: "
-      f"{details['rtm_component']['pp']:+.2f} п.п.")
+print(
+    f"Наивная оценка: {naive['estimate_pp']:.2f} п.п.; ожидаемая регрессия к среднему: "
+    f"{details['rtm_component']['pp']:+.2f} п.п."
+)
 
 # %% [markdown]
 # ### Регрессионная поправка на индекс отбора по когортам и годам поддержки (п.п.)
@@ -118,7 +120,10 @@ if "placebo" in details.get("rdd", {}):
     plt.show()
     details["rdd"]["placebo"]
 else:
-    print("Разрывная регрессия не оценивалась:", details.get("rdd", {}).get("reason", "правило отбора неизвестно"))
+    print(
+        "Разрывная регрессия не оценивалась:",
+        details.get("rdd", {}).get("reason", "правило отбора неизвестно"),
+    )
 
 # %% [markdown]
 # ## «Вход–процесс–выход»: связь прироста с интенсивностью поддержки

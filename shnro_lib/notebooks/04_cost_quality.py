@@ -55,8 +55,21 @@ if cq is not None:
 
 # %%
 if cq is not None:
-    cols = [c for c in ["school_id", "municipality", "spending_per_pupil", "residual", "efficiency", "efficiency_bc",
-                        "efficiency_ci_low", "efficiency_ci_high", "quadrant"] if c in cq.columns]
+    cols = [
+        c
+        for c in [
+            "school_id",
+            "municipality",
+            "spending_per_pupil",
+            "residual",
+            "efficiency",
+            "efficiency_bc",
+            "efficiency_ci_low",
+            "efficiency_ci_high",
+            "quadrant",
+        ]
+        if c in cq.columns
+    ]
     cq.sort_values("efficiency")[cols].head(15)
 
 # %% [markdown]

@@ -53,7 +53,9 @@ ident = mon.identification_panel(ds, years, rules)
 # targets are facts of the data set (dataset.yaml), not parameters of the method
 targets = mon.targets_from_facts(ds.facts)
 if targets is None:
-    display(Markdown("**Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается.**"))
+    display(
+        Markdown("**Цели не заданы в dataset.yaml набора данных: статус относительно целей не оценивается.**")
+    )
 table = mon.evaluate_indicators(mon.build_panel(ds, ident), targets=targets)
 mon.monitoring_wide(table)
 
@@ -91,8 +93,18 @@ traj[traj["status"].isin(["effective", "left", "reentered"])]
 res = pt.partner_result(ds, year, rules=rules)
 for note in res.notes:
     print(note)
-res.paired[["school_id", "school_name", "leader_id", "leader_name", "context_distance", "result_gap",
-            "distance_km", "reason"]]
+res.paired[
+    [
+        "school_id",
+        "school_name",
+        "leader_id",
+        "leader_name",
+        "context_distance",
+        "result_gap",
+        "distance_km",
+        "reason",
+    ]
+]
 
 # %%
 res.unpaired[["school_id", "school_name", "reason"]]

@@ -47,7 +47,9 @@ if region.synthetic:
     report.show(report.synthetic_banner(region.meta.get("synthetic_note", "")))
 inp = profile_inputs(region, ds)
 prof = school_profile(inp, str(school))
-print(f"{prof['school']['name']} ({prof['school']['municipality']}): {prof['category']}. {prof['category_reason']}")
+print(
+    f"{prof['school']['name']} ({prof['school']['municipality']}): {prof['category']}. {prof['category_reason']}"
+)
 
 # %% [markdown]
 # ## Страница школы
@@ -56,8 +58,10 @@ print(f"{prof['school']['name']} ({prof['school']['municipality']}): {prof['cate
 
 # %%
 page = render_school_page(inp, str(school))
-report.show(f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:900px;border:1px solid #ccc">'
-            "</iframe>")
+report.show(
+    f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:900px;border:1px solid #ccc">'
+    "</iframe>"
+)
 
 # %% [markdown]
 # ## «Проблемные зоны»: все процедуры, предметы и классы

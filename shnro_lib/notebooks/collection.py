@@ -31,7 +31,11 @@ from shnro_lib import profiles, report
 from shnro_lib.pipeline import compute_region, load_region
 from shnro_lib.report import collection
 
-region = load_region(cache_entry) if cache_entry else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+region = (
+    load_region(cache_entry)
+    if cache_entry
+    else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+)
 report.subtitle(region)
 
 # %% [markdown]

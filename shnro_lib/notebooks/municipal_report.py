@@ -33,7 +33,11 @@ cache_entry = ""
 from shnro_lib import report
 from shnro_lib.pipeline import compute_region, load_region
 
-region = load_region(cache_entry) if cache_entry else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+region = (
+    load_region(cache_entry)
+    if cache_entry
+    else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+)
 report.check_municipality(region, municipality)
 report.subtitle(region, municipality)
 

@@ -29,7 +29,11 @@ cache_entry = ""
 from shnro_lib import profiles, report
 from shnro_lib.pipeline import compute_region, load_region
 
-region = load_region(cache_entry) if cache_entry else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+region = (
+    load_region(cache_entry)
+    if cache_entry
+    else compute_region(data_dir, int(year), rules, cache_dir=cache_dir)
+)
 report.subtitle(region)
 
 # %% [markdown]

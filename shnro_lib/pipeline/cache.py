@@ -48,7 +48,9 @@ def data_hash(data_dir: str | Path) -> str:
 def parameters_hash() -> str:
     """Hash of every file under ``parameters/``: any change of a threshold invalidates the cache."""
     root = parameters_dir()
-    files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")] if root.exists() else []
+    files = (
+        [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")] if root.exists() else []
+    )
     return _hash_files(files, root)
 
 
@@ -68,8 +70,15 @@ def cache_key(data_dir: str | Path, year: int, rules: str, overrides: Overrides 
     """The cache entry name for these inputs (data files + year + rules + parameters + overrides + code)."""
     over = json.dumps(overrides or {}, sort_keys=True, ensure_ascii=False, default=str)
     h = hashlib.sha256()
-    for part in (data_hash(data_dir), str(int(year)), str(rules), parameters_hash(), over, code_version(),
-                 str(CACHE_FORMAT)):
+    for part in (
+        data_hash(data_dir),
+        str(int(year)),
+        str(rules),
+        parameters_hash(),
+        over,
+        code_version(),
+        str(CACHE_FORMAT),
+    ):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:20]
@@ -96,9 +105,19 @@ def store_region(region: RegionResults, target: str | Path, log: str = "") -> Pa
     tmp = target.parent / f".tmp-{target.name}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
-        files = {name: _write_table(df, tmp, f"t{i:02d}") for i, (name, df) in enumerate(sorted(region.tables.items()))}
-        payload = {"meta": region.meta, "failures": region.failures, "methods": region.methods, "files": files}
-        (tmp / META_FILE).write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        files = {
+            name: _write_table(df, tmp, f"t{i:02d}")
+            for i, (name, df) in enumerate(sorted(region.tables.items()))
+        }
+        payload = {
+            "meta": region.meta,
+            "failures": region.failures,
+            "methods": region.methods,
+            "files": files,
+        }
+        (tmp / META_FILE).write_text(
+            json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
         (tmp / LOG_FILE).write_text(log, encoding="utf-8")
         # readable by the group and others (a shared folder, a web server), like every output
         for p in tmp.iterdir():
@@ -125,7 +144,8 @@ def load_region(cache_dir: str | Path) -> RegionResults:
         if len(entries) != 1:
             raise FileNotFoundError(
                 f"В папке {p} нет однозначных сохранённых результатов (найдено {len(entries)}): "
-                "запустите compute_region(...) или команду «shnro reports»")
+                "запустите compute_region(...) или команду «shnro reports»"
+            )
         p = entries[0]
     payload = json.loads((p / META_FILE).read_text(encoding="utf-8"))
     tables: dict[str, pd.DataFrame] = {}
@@ -136,5 +156,6 @@ def load_region(cache_dir: str | Path) -> RegionResults:
         else:
             with open(f, "rb") as fh:
                 tables[name] = pickle.load(fh)  # noqa: S301 - our own cache
-    return RegionResults(meta=payload["meta"], tables=tables, failures=payload["failures"],
-                         methods=payload["methods"], path=p)
+    return RegionResults(
+        meta=payload["meta"], tables=tables, failures=payload["failures"], methods=payload["methods"], path=p
+    )

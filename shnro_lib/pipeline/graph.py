@@ -107,43 +107,99 @@ def _stages() -> list[Stage]:
     return [
         Stage("overview", lambda i: overview_tables(i.ds, i.year), tables=lambda v: v),
         Stage("identify", identify, tables=lambda runs: {"identify": runs[max(runs)]} if runs else {}),
-        Stage("identification_changes",
-              lambda i: S.changes(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]), ("identify",)),
-        Stage("ident_panel",
-              lambda i: S.ident_panel(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]), ("identify",)),
+        Stage(
+            "identification_changes",
+            lambda i: S.changes(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]),
+            ("identify",),
+        ),
+        Stage(
+            "ident_panel",
+            lambda i: S.ident_panel(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]),
+            ("identify",),
+        ),
         # the other choices of the rule set; its main choice is the identify stage's table of the year
-        Stage("sensitivity",
-              lambda i: S.sensitivity(i.ds, i.year, i.rules, ident_over(i), report_year(i, "identify")),
-              ("identify",), tables=lambda v: v),
+        Stage(
+            "sensitivity",
+            lambda i: S.sensitivity(i.ds, i.year, i.rules, ident_over(i), report_year(i, "identify")),
+            ("identify",),
+            tables=lambda v: v,
+        ),
         # context of the report year: clusters, expected results, similar schools — fitted once
-        Stage("context", context, tables=lambda reports: {"context": S.context(reports, max(reports))},
-              input_table=True),
+        Stage(
+            "context",
+            context,
+            tables=lambda reports: {"context": S.context(reports, max(reports))},
+            input_table=True,
+        ),
         Stage("similar", lambda i: S.similar(i.values["context"], i.year), ("context",)),
-        Stage("effects", lambda i: S.effects(i.ds, i.config("effects")), tables=lambda v: {"effects": v[0]},
-              input_table=True),
-        Stage("costs", lambda i: S.costs(i.ds, i.year, report_year(i, "context"), i.config("costs")),
-              uses=("context",), input_table=True),
-        Stage("partners",
-              lambda i: S.partners(i.ds, i.year, i.rules, ident_over(i), report_year(i, "identify"),
-                                   i.values["context"], i.config("partners"), i.config("context")),
-              ("identify", "context"), tables=lambda res: {"partners": res.pairs}),
-        Stage("monitoring",
-              lambda i: S.monitoring(i.ds, i.year, i.rules, i.values["ident_panel"], i.config("monitoring")),
-              ("ident_panel",)),
-        Stage("trajectories",
-              lambda i: S.trajectories(i.values["ident_panel"], i.year, i.config("monitoring")), ("ident_panel",)),
+        Stage(
+            "effects",
+            lambda i: S.effects(i.ds, i.config("effects")),
+            tables=lambda v: {"effects": v[0]},
+            input_table=True,
+        ),
+        Stage(
+            "costs",
+            lambda i: S.costs(i.ds, i.year, report_year(i, "context"), i.config("costs")),
+            uses=("context",),
+            input_table=True,
+        ),
+        Stage(
+            "partners",
+            lambda i: S.partners(
+                i.ds,
+                i.year,
+                i.rules,
+                ident_over(i),
+                report_year(i, "identify"),
+                i.values["context"],
+                i.config("partners"),
+                i.config("context"),
+            ),
+            ("identify", "context"),
+            tables=lambda res: {"partners": res.pairs},
+        ),
+        Stage(
+            "monitoring",
+            lambda i: S.monitoring(i.ds, i.year, i.rules, i.values["ident_panel"], i.config("monitoring")),
+            ("ident_panel",),
+        ),
+        Stage(
+            "trajectories",
+            lambda i: S.trajectories(i.values["ident_panel"], i.year, i.config("monitoring")),
+            ("ident_panel",),
+        ),
         # computed once here; the regional, municipal and collection reports, the school pages and the
         # practices workbook all read this table
-        Stage("worth_learning",
-              lambda i: S.worth_learning_list(i.ds, i.year, i.tables, i.failures, i.config("profiles")),
-              uses=("overview", "identify", "context", "trajectories")),
+        Stage(
+            "worth_learning",
+            lambda i: S.worth_learning_list(i.ds, i.year, i.tables, i.failures, i.config("profiles")),
+            uses=("overview", "identify", "context", "trajectories"),
+        ),
         # the facts tables every view selects from: each shown quantity once, at its level
-        Stage("school_facts", lambda i: S.school_facts(i.tables, i.year, i.overrides, i.config("monitoring")),
-              ("overview",), uses=("identify", "ident_panel", "context", "costs", "partners", "trajectories",
-                                   "worth_learning")),
-        Stage("municipality_facts",
-              lambda i: S.level_facts(i.values["school_facts"], i.tables.get("monitoring"), i.config("monitoring")),
-              ("school_facts",), uses=("monitoring",), tables=lambda v: v),
+        Stage(
+            "school_facts",
+            lambda i: S.school_facts(i.tables, i.year, i.overrides, i.config("monitoring")),
+            ("overview",),
+            uses=(
+                "identify",
+                "ident_panel",
+                "context",
+                "costs",
+                "partners",
+                "trajectories",
+                "worth_learning",
+            ),
+        ),
+        Stage(
+            "municipality_facts",
+            lambda i: S.level_facts(
+                i.values["school_facts"], i.tables.get("monitoring"), i.config("monitoring")
+            ),
+            ("school_facts",),
+            uses=("monitoring",),
+            tables=lambda v: v,
+        ),
     ]
 
 
@@ -167,9 +223,15 @@ def closure(stages: Iterable[Stage], targets: Iterable[str]) -> set[str]:
     return seen
 
 
-def run_graph(ds: Any, year: int, rules: str = "lo_2018", overrides: Overrides | None = None,
-              targets: Iterable[str] | None = None, log: StageLog | None = None,
-              cluster_stability: bool = False) -> GraphRun:
+def run_graph(
+    ds: Any,
+    year: int,
+    rules: str = "lo_2018",
+    overrides: Overrides | None = None,
+    targets: Iterable[str] | None = None,
+    log: StageLog | None = None,
+    cluster_stability: bool = False,
+) -> GraphRun:
     """Run the stages ``targets`` need (every stage by default), each once, in graph order.
 
     Parameters
@@ -192,15 +254,25 @@ def run_graph(ds: Any, year: int, rules: str = "lo_2018", overrides: Overrides |
     stages = _stages()
     wanted = closure(stages, targets) if targets is not None else {s.name for s in stages}
     log = log if log is not None else StageLog()
-    inputs = GraphInputs(ds=ds, year=int(year), rules=str(rules), overrides=overrides or {}, failures=log.failures,
-                         history=any(n in wanted for n in HISTORY_STAGES), cluster_stability=cluster_stability)
+    inputs = GraphInputs(
+        ds=ds,
+        year=int(year),
+        rules=str(rules),
+        overrides=overrides or {},
+        failures=log.failures,
+        history=any(n in wanted for n in HISTORY_STAGES),
+        cluster_stability=cluster_stability,
+    )
     for stage in stages:
         if stage.name not in wanted:
             continue
-        value = log.run(stage.name, lambda s=stage: s.compute(inputs), stage.needs,
-                        ds=ds if stage.input_table else None)
+        value = log.run(
+            stage.name, lambda s=stage: s.compute(inputs), stage.needs, ds=ds if stage.input_table else None
+        )
         if value is None:
             continue
         inputs.values[stage.name] = value
         inputs.tables.update(stage.tables(value) if stage.tables is not None else {stage.name: value})
-    return GraphRun(values=inputs.values, tables=inputs.tables, log=log, needs={s.name: s.needs for s in stages})
+    return GraphRun(
+        values=inputs.values, tables=inputs.tables, log=log, needs={s.name: s.needs for s in stages}
+    )

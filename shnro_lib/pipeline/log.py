@@ -21,18 +21,32 @@ T = TypeVar("T")
 
 # Russian stage names for the reasons of skipped stages
 STAGE_TITLES_RU = {
-    "identify": "выявление школ", "identification_changes": "изменения списка",
-    "context": "социальный контекст", "similar": "похожие школы", "effects": "эффекты программ",
-    "costs": "цена и качество", "partners": "партнёрства", "ident_panel": "выявление по годам",
-    "monitoring": "мониторинг", "trajectories": "переходы школ",
-    "sensitivity": "чувствительность выявления", "worth_learning": "школы, чьи практики стоит изучить",
-    "overview": "обзор данных", "school_facts": "сводка по школам", "municipality_facts": "сводка по муниципалитетам",
+    "identify": "выявление школ",
+    "identification_changes": "изменения списка",
+    "context": "социальный контекст",
+    "similar": "похожие школы",
+    "effects": "эффекты программ",
+    "costs": "цена и качество",
+    "partners": "партнёрства",
+    "ident_panel": "выявление по годам",
+    "monitoring": "мониторинг",
+    "trajectories": "переходы школ",
+    "sensitivity": "чувствительность выявления",
+    "worth_learning": "школы, чьи практики стоит изучить",
+    "overview": "обзор данных",
+    "school_facts": "сводка по школам",
+    "municipality_facts": "сводка по муниципалитетам",
 }
 # a failing stage whose input table is absent says so first
-_NEEDS_TABLE = {"context": ("context", "«Социальный контекст»"), "effects": ("programme", "«Участие в программе»"),
-                "costs": ("resources", "«Ресурсы и условия»")}
+_NEEDS_TABLE = {
+    "context": ("context", "«Социальный контекст»"),
+    "effects": ("programme", "«Участие в программе»"),
+    "costs": ("resources", "«Ресурсы и условия»"),
+}
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
-GENERIC_REASON_RU = "внутренняя ошибка расчёта; подробности записаны в технический журнал расчёта в папке кэша"
+GENERIC_REASON_RU = (
+    "внутренняя ошибка расчёта; подробности записаны в технический журнал расчёта в папке кэша"
+)
 
 
 def reason_ru(exc: BaseException) -> str:
@@ -81,8 +95,10 @@ class StageLog:
         failed = [n for n in needs if n in self.failures]
         if failed:
             first = failed[0]
-            self.failures[name] = (f"не рассчитано, потому что не выполнен этап «{STAGE_TITLES_RU.get(first, first)}»"
-                                   f" ({self.failures[first]})")
+            self.failures[name] = (
+                f"не рассчитано, потому что не выполнен этап «{STAGE_TITLES_RU.get(first, first)}»"
+                f" ({self.failures[first]})"
+            )
             return None
         t0 = time.perf_counter()
         try:

@@ -49,43 +49,75 @@ def overview_tables(ds: Any, year: int) -> dict[str, pd.DataFrame]:
         ``programme`` (school × year programme participation, when the table exists).
     """
     sch = ds.schools
-    keep = [c for c in ["school_id", "name", "municipality", "locality", "locality_type", "school_type",
-                         "lat", "lon"]
-            if c in sch.columns]
+    keep = [
+        c
+        for c in [
+            "school_id",
+            "name",
+            "municipality",
+            "locality",
+            "locality_type",
+            "school_type",
+            "lat",
+            "lon",
+        ]
+        if c in sch.columns
+    ]
     schools = sch[keep].copy().sort_values(["municipality", "name", "school_id"]).reset_index(drop=True)
     muni = schools.set_index("school_id")["municipality"]
 
     res = ds.results.copy()
     res["municipality"] = res["school_id"].map(muni)
     sat = res[scale.sat(res).to_numpy()]
-    part = (sat.groupby(["municipality", "year", "procedure"], observed=True)
-            .agg(schools=("school_id", "nunique"), participants=("participants", lambda s: s.sum(min_count=1)),
-                 rows=("school_id", "size"))
-            .reset_index())
+    part = (
+        sat.groupby(["municipality", "year", "procedure"], observed=True)
+        .agg(
+            schools=("school_id", "nunique"),
+            participants=("participants", lambda s: s.sum(min_count=1)),
+            rows=("school_id", "size"),
+        )
+        .reset_index()
+    )
     part["participants"] = part["participants"].astype(float).round().astype("Int64")
 
     z = standardised_results(ds.results)
     z["municipality"] = z["school_id"].map(muni)
-    school_scores = _weighted(z, ["school_id", "municipality", "year", "procedure"],
-                              ["pct", "z", "share_low", "share_quality"])
-    subject_scores = _weighted(z, ["municipality", "year", "procedure", "subject", "grade"], ["pct", "share_low"])
+    school_scores = _weighted(
+        z, ["school_id", "municipality", "year", "procedure"], ["pct", "z", "share_low", "share_quality"]
+    )
+    subject_scores = _weighted(
+        z, ["municipality", "year", "procedure", "subject", "grade"], ["pct", "share_low"]
+    )
     region_subject = _weighted(z, ["year", "procedure", "subject", "grade"], ["pct", "share_low"])
-    region_subject = region_subject.rename(columns={"participants": "region_participants", "pct": "region_pct",
-                                                    "share_low": "region_share_low"})
-    subject_scores = subject_scores.merge(region_subject, on=["year", "procedure", "subject", "grade"], how="left")
+    region_subject = region_subject.rename(
+        columns={"participants": "region_participants", "pct": "region_pct", "share_low": "region_share_low"}
+    )
+    subject_scores = subject_scores.merge(
+        region_subject, on=["year", "procedure", "subject", "grade"], how="left"
+    )
 
     frames = []
     for y in sorted(int(v) for v in z["year"].dropna().unique()):
         idx = school_result_index(ds.results, years=[y], standardised=z)
         if len(idx):
-            frames.append(idx[["result_index", "result_index_se", "participants"]].reset_index().assign(year=y))
-    index_by_year = (pd.concat(frames, ignore_index=True) if frames
-                     else pd.DataFrame(columns=["school_id", "result_index", "result_index_se", "participants", "year"]))
+            frames.append(
+                idx[["result_index", "result_index_se", "participants"]].reset_index().assign(year=y)
+            )
+    index_by_year = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["school_id", "result_index", "result_index_se", "participants", "year"])
+    )
     index_by_year["municipality"] = index_by_year["school_id"].map(muni)
     index_by_year["year"] = index_by_year["year"].astype("Int64")
 
-    out = {"schools": schools, "participation": part, "school_scores": school_scores,
-           "subject_scores": subject_scores, "index_by_year": index_by_year}
+    out = {
+        "schools": schools,
+        "participation": part,
+        "school_scores": school_scores,
+        "subject_scores": subject_scores,
+        "index_by_year": index_by_year,
+    }
     prog = ds.get("programme") if hasattr(ds, "get") else None
     if prog is not None and len(prog):
         p = prog.copy()
@@ -102,11 +134,31 @@ def load_report_tables(ds: Any) -> dict[str, pd.DataFrame]:
         return out
     rows = []
     for name, t in getattr(rep, "tables", {}).items():
-        rows.append({"table": name, "file": t.file, "sheet": t.sheet or "", "rows_read": t.rows_read,
-                     "rows_used": t.rows_used, "rows_excluded": t.rows_excluded, "rows_empty": t.rows_empty,
-                     "conversions": "; ".join(t.conversions)})
-    out["load_tables"] = pd.DataFrame(rows, columns=["table", "file", "sheet", "rows_read", "rows_used",
-                                                     "rows_excluded", "rows_empty", "conversions"])
+        rows.append(
+            {
+                "table": name,
+                "file": t.file,
+                "sheet": t.sheet or "",
+                "rows_read": t.rows_read,
+                "rows_used": t.rows_used,
+                "rows_excluded": t.rows_excluded,
+                "rows_empty": t.rows_empty,
+                "conversions": "; ".join(t.conversions),
+            }
+        )
+    out["load_tables"] = pd.DataFrame(
+        rows,
+        columns=[
+            "table",
+            "file",
+            "sheet",
+            "rows_read",
+            "rows_used",
+            "rows_excluded",
+            "rows_empty",
+            "conversions",
+        ],
+    )
     try:
         prob = rep.to_frame()
         out["load_problems"] = prob.astype({c: "string" for c in prob.columns if c != "row"})

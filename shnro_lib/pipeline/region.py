@@ -24,9 +24,15 @@ from shnro_lib.pipeline.results import RegionResults
 from shnro_lib.pipeline.settings import Overrides, report_settings, stage_config
 
 
-def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: str | Path | None = None,
-                         key: str = "", overrides: Overrides | None = None,
-                         log: StageLog | None = None) -> RegionResults:
+def compute_from_dataset(
+    ds: Any,
+    year: int,
+    rules: str = "lo_2018",
+    data_dir: str | Path | None = None,
+    key: str = "",
+    overrides: Overrides | None = None,
+    log: StageLog | None = None,
+) -> RegionResults:
     """All region-level results from a loaded :class:`~shnro_lib.io.Dataset` (no caching).
 
     Parameters
@@ -52,23 +58,37 @@ def compute_from_dataset(ds: Any, year: int, rules: str = "lo_2018", data_dir: s
     dmeta = dataset_metadata(ds, data_dir)
     rep = getattr(ds, "report", None)
     meta = {
-        "year": year, "rules": str(rules), "fingerprint": str(getattr(ds, "fingerprint", "")),
-        "synthetic": bool(dmeta.get("synthetic", False)), "dataset_name": str(dmeta.get("name", "")),
-        "synthetic_note": str(dmeta.get("note", "")), "municipalities": list(ds.municipalities),
+        "year": year,
+        "rules": str(rules),
+        "fingerprint": str(getattr(ds, "fingerprint", "")),
+        "synthetic": bool(dmeta.get("synthetic", False)),
+        "dataset_name": str(dmeta.get("name", "")),
+        "synthetic_note": str(dmeta.get("note", "")),
+        "municipalities": list(ds.municipalities),
         "currency": currency_label(dmeta.get("currency")),
-        "years": [int(y) for y in ds.years], "tables_present": sorted(ds.tables),
-        "version": __version__, "parameters_hash": parameters_hash()[:16], "key": key,
+        "years": [int(y) for y in ds.years],
+        "tables_present": sorted(ds.tables),
+        "version": __version__,
+        "parameters_hash": parameters_hash()[:16],
+        "key": key,
         "load_summary": rep.summary_ru() if rep is not None else "",
         "n_errors": len(rep.errors) if rep is not None else 0,
         "n_warnings": len(rep.warnings) if rep is not None else 0,
-        "timings": dict(log.timings), "report_parameters": settings.model_dump(mode="json"),
+        "timings": dict(log.timings),
+        "report_parameters": settings.model_dump(mode="json"),
         "overrides": {k: dict(v) for k, v in sorted((overrides or {}).items())},
     }
     return RegionResults(meta=meta, tables=tables, failures=dict(log.failures), methods=methods)
 
 
-def compute_region(data_dir: str | Path, year: int, rules: str = "lo_2018", cache_dir: str | Path | None = None,
-                   force: bool = False, overrides: Overrides | None = None) -> RegionResults:
+def compute_region(
+    data_dir: str | Path,
+    year: int,
+    rules: str = "lo_2018",
+    cache_dir: str | Path | None = None,
+    force: bool = False,
+    overrides: Overrides | None = None,
+) -> RegionResults:
     """Region-level results for a data folder and year, read from the cache when possible.
 
     Parameters

@@ -80,7 +80,9 @@ class RegionResults:
         if df is None:
             return None
         if "municipality" in df.columns:
-            return df.loc[(df["municipality"] == municipality).fillna(False).to_numpy()].reset_index(drop=True)
+            return df.loc[(df["municipality"] == municipality).fillna(False).to_numpy()].reset_index(
+                drop=True
+            )
         if "school_id" in df.columns:
             ids = set(self.school_ids(municipality))
             return df.loc[df["school_id"].astype(str).isin(ids).to_numpy()].reset_index(drop=True)

@@ -44,25 +44,30 @@ def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict
     return {k: dict(v) for k, v in (overrides or {}).items() if k in ("criteria", "indices") and v}
 
 
-def identify_years(ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]) -> dict[int, pd.DataFrame]:
+def identify_years(
+    ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]
+) -> dict[int, pd.DataFrame]:
     """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
     return identify_each_year(ds, years, rules, override)
 
 
-def changes(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
-            ) -> pd.DataFrame:
+def changes(
+    ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+) -> pd.DataFrame:
     """The schools whose category changed (from the identifications already computed)."""
     return identification_changes(ds, year, rules, None, override=override, runs=runs)
 
 
-def ident_panel(ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
-                ) -> pd.DataFrame:
+def ident_panel(
+    ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+) -> pd.DataFrame:
     """School × year categories up to ``year`` (monitoring and transitions read it)."""
     return identification_panel(ds, [y for y in ds.years if y <= year], rules, override, runs=runs)
 
 
-def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any], base: pd.DataFrame
-                ) -> dict[str, pd.DataFrame]:
+def sensitivity(
+    ds: Any, year: int, rules: str, override: Mapping[str, Any], base: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     """The identification of ``year`` under the rule set's other reasonable choices and the other
     shipped rule sets: the comparison table and κ between rule sets (computed once, several
     identifications, so not in the notebook).  ``base`` is the identify stage's table of ``year``
@@ -71,8 +76,9 @@ def sensitivity(ds: Any, year: int, rules: str, override: Mapping[str, Any], bas
     return {"sensitivity": sensitivity_table(runs), "sensitivity_kappa": rule_set_kappa(runs)}
 
 
-def context_years(ds: Any, years: Sequence[int], config: Mapping[str, Any] | None, stability: bool = False
-                  ) -> dict[int, ContextReport]:
+def context_years(
+    ds: Any, years: Sequence[int], config: Mapping[str, Any] | None, stability: bool = False
+) -> dict[int, ContextReport]:
     """Context analysis (features, clusters, expected results, similar schools) of each year
     (``stability``: also resample the clustering, as ``shnro context`` reports it)."""
     return {int(y): context_analysis(ds, int(y), config, stability=stability) for y in sorted(years)}
@@ -110,23 +116,37 @@ def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[
     return [int(y) for y in ds.years if y <= year][-n:]
 
 
-def partners(ds: Any, year: int, rules: str, override: Mapping[str, Any], ident: pd.DataFrame,
-             reports: Mapping[int, ContextReport], config: Mapping[str, Any] | None,
-             context_config: Mapping[str, Any] | None) -> PartnerResult:
+def partners(
+    ds: Any,
+    year: int,
+    rules: str,
+    override: Mapping[str, Any],
+    ident: pd.DataFrame,
+    reports: Mapping[int, ContextReport],
+    config: Mapping[str, Any] | None,
+    context_config: Mapping[str, Any] | None,
+) -> PartnerResult:
     """The partnership result (pairs, leaders, schools left unpaired), pairing by the categories of
     ``rules`` and the context already computed (the earlier years the leaders' stability needs are
     analysed here)."""
     missing = [y for y in partner_years(ds, year, config) if y not in reports]
     reports = {**reports, **context_years(ds, missing, context_config)}
     contexts = {y: reports[y].table for y in partner_years(ds, year, config)}
-    res = partner_result(ds, year, config, rules=load_rules(rules, override.get("criteria")), ident=ident,
-                         contexts=contexts,
-                         features=reports[year].model.context.z)
+    res = partner_result(
+        ds,
+        year,
+        config,
+        rules=load_rules(rules, override.get("criteria")),
+        ident=ident,
+        contexts=contexts,
+        features=reports[year].model.context.z,
+    )
     return res
 
 
-def monitoring(ds: Any, year: int, rules: str, panel: pd.DataFrame, config: Mapping[str, Any] | None
-               ) -> pd.DataFrame:
+def monitoring(
+    ds: Any, year: int, rules: str, panel: pd.DataFrame, config: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """Monitoring indicators from the identification panel."""
     return monitoring_table(ds, year, ident=panel, config=config, rules=rules)
 
@@ -136,8 +156,13 @@ def trajectories(panel: pd.DataFrame, year: int, config: Mapping[str, Any] | Non
     return school_trajectories(panel, year, config=config)
 
 
-def worth_learning_list(ds: Any, year: int, tables: Mapping[str, pd.DataFrame], failures: Mapping[str, str],
-                        config: Mapping[str, Any] | None) -> pd.DataFrame:
+def worth_learning_list(
+    ds: Any,
+    year: int,
+    tables: Mapping[str, pd.DataFrame],
+    failures: Mapping[str, str],
+    config: Mapping[str, Any] | None,
+) -> pd.DataFrame:
     """«Школы, чьи практики стоит изучить» from the stages before it (context, trajectories, identify)."""
     from shnro_lib.pipeline.results import RegionResults
     from shnro_lib.profiles.practices import worth_learning
@@ -146,21 +171,28 @@ def worth_learning_list(ds: Any, year: int, tables: Mapping[str, pd.DataFrame], 
     return worth_learning(so_far, ds, config)
 
 
-def school_facts(tables: Mapping[str, pd.DataFrame], year: int, overrides: Mapping[str, Any] | None,
-                 monitoring_config: Mapping[str, Any] | None) -> pd.DataFrame:
+def school_facts(
+    tables: Mapping[str, pd.DataFrame],
+    year: int,
+    overrides: Mapping[str, Any] | None,
+    monitoring_config: Mapping[str, Any] | None,
+) -> pd.DataFrame:
     """School × year facts with each school's status (from the stages before it)."""
 
     listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
     return school_year_facts(tables, year, report_settings(overrides).min_group_size, listed)
 
 
-def level_facts(facts: pd.DataFrame, monitoring: pd.DataFrame | None, monitoring_config: Mapping[str, Any] | None
-                ) -> dict[str, pd.DataFrame]:
+def level_facts(
+    facts: pd.DataFrame, monitoring: pd.DataFrame | None, monitoring_config: Mapping[str, Any] | None
+) -> dict[str, pd.DataFrame]:
     """Municipality × year and region × year facts (from the school facts and the monitoring)."""
 
     listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
-    return {"municipality_facts": municipality_year_facts(facts, monitoring, listed),
-            "region_facts": region_year_facts(facts, monitoring, listed)}
+    return {
+        "municipality_facts": municipality_year_facts(facts, monitoring, listed),
+        "region_facts": region_year_facts(facts, monitoring, listed),
+    }
 
 
 def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
@@ -168,12 +200,14 @@ def method_texts(ds: Any, rules: str, configs: Mapping[str, Mapping[str, Any] | 
 
     A text that cannot be written is left out: the annex then says the description is unavailable.
     """
-    writers = {"identify": lambda: identification_method_ru(rules, identify_override(configs)),
-               "context": lambda: context_method_ru(configs.get("context")),
-               "effects": lambda: effects_method_ru(configs.get("effects"), dataset=ds),
-               "costs": lambda: costs_method_ru(configs.get("costs")),
-               "partners": lambda: partners_method_ru(configs.get("partners")),
-               "monitoring": lambda: monitoring_method_ru(configs.get("monitoring"))}
+    writers = {
+        "identify": lambda: identification_method_ru(rules, identify_override(configs)),
+        "context": lambda: context_method_ru(configs.get("context")),
+        "effects": lambda: effects_method_ru(configs.get("effects"), dataset=ds),
+        "costs": lambda: costs_method_ru(configs.get("costs")),
+        "partners": lambda: partners_method_ru(configs.get("partners")),
+        "monitoring": lambda: monitoring_method_ru(configs.get("monitoring")),
+    }
     out = {}
     for stage, write in writers.items():
         try:

@@ -26,8 +26,21 @@ from shnro_lib.profiles.render import (
 )
 
 __all__ = [
-    "DESCRIPTIVE_NOTE_RU", "ProfileInputs", "precision_recall", "problem_zones", "profile_inputs",
-    "render_school_page", "render_school_pages", "rtm_gains", "regional_practices_section", "school_page_paths", "school_profile",
-    "listed_practices", "worth_learning", "worth_learning_excel_frame", "worth_learning_sentences", "write_school_outputs",
+    "DESCRIPTIVE_NOTE_RU",
+    "ProfileInputs",
+    "precision_recall",
+    "problem_zones",
+    "profile_inputs",
+    "render_school_page",
+    "render_school_pages",
+    "rtm_gains",
+    "regional_practices_section",
+    "school_page_paths",
+    "school_profile",
+    "listed_practices",
+    "worth_learning",
+    "worth_learning_excel_frame",
+    "worth_learning_sentences",
+    "write_school_outputs",
     "write_worth_learning_sheet",
 ]

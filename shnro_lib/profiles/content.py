@@ -59,11 +59,12 @@ def _positions(df: pd.DataFrame, key: str) -> dict[str, np.ndarray]:
     codes, uniques = pd.factorize(df[key].astype("string"), sort=True)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}
+    return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
 
 
-def problem_zones(results: pd.DataFrame, similar: pd.DataFrame | None, year: int, min_n: int,
-                  config: Any = None) -> pd.DataFrame:
+def problem_zones(
+    results: pd.DataFrame, similar: pd.DataFrame | None, year: int, min_n: int, config: Any = None
+) -> pd.DataFrame:
     """Every school's result per procedure × subject × grade of ``year`` against the region and its similar schools.
 
     Parameters
@@ -96,39 +97,53 @@ def problem_zones(results: pd.DataFrame, similar: pd.DataFrame | None, year: int
     z["_wln"] = w.where(sl.notna(), 0.0)
     g = z.groupby(CELL, observed=True)
     z["region_share_low"] = g["_wl"].transform("sum") / g["_wln"].transform("sum").where(lambda s: s > 0)
-    out = z[["school_id", *CELL, "participants", "pct", "se", "cell_mean", "share_low", "region_share_low"]].rename(
-        columns={"cell_mean": "region_pct"})
+    out = z[
+        ["school_id", *CELL, "participants", "pct", "se", "cell_mean", "share_low", "region_share_low"]
+    ].rename(columns={"cell_mean": "region_pct"})
     out["pct_low"], out["pct_high"] = out["pct"] - zc * out["se"], out["pct"] + zc * out["se"]
     out["gap_region"] = out["pct"] - out["region_pct"]
-    out["gap_region_low"], out["gap_region_high"] = out["gap_region"] - zc * out["se"], out["gap_region"] + zc * out["se"]
+    out["gap_region_low"], out["gap_region_high"] = (
+        out["gap_region"] - zc * out["se"],
+        out["gap_region"] + zc * out["se"],
+    )
     out["similar_pct"] = np.nan
     out["n_similar"] = 0
     out["similar_se"] = np.nan
     if similar is not None and len(similar):
         pairs = similar[["school_id", "similar_id"]].astype("string")
         # only similar schools whose own group is large enough count (small groups are not shown elsewhere either)
-        peer = out.loc[out["participants"] >= min_n, ["school_id", *CELL, "participants", "pct", "se"]].rename(
-            columns={"school_id": "similar_id"})
+        peer = out.loc[
+            out["participants"] >= min_n, ["school_id", *CELL, "participants", "pct", "se"]
+        ].rename(columns={"school_id": "similar_id"})
         m = pairs.merge(peer, on="similar_id", how="inner")
         m["_w"] = m["participants"].astype(float)
         m["_wp"] = m["_w"] * m["pct"]
         m["_w2s2"] = (m["_w"] * m["se"]) ** 2
         a = m.groupby(["school_id", *CELL], observed=True).agg(
-            _w=("_w", "sum"), _wp=("_wp", "sum"), _w2s2=("_w2s2", "sum"), n_similar=("similar_id", "nunique"))
+            _w=("_w", "sum"), _wp=("_wp", "sum"), _w2s2=("_w2s2", "sum"), n_similar=("similar_id", "nunique")
+        )
         a["similar_pct"] = a["_wp"] / a["_w"]
         a["similar_se"] = np.sqrt(a["_w2s2"]) / a["_w"]
-        a = a[a["n_similar"] >= cfg.problem_zones.min_similar_schools][["similar_pct", "similar_se", "n_similar"]]
+        a = a[a["n_similar"] >= cfg.problem_zones.min_similar_schools][
+            ["similar_pct", "similar_se", "n_similar"]
+        ]
         out = out.drop(columns=["similar_pct", "similar_se", "n_similar"]).merge(
-            a.reset_index(), on=["school_id", *CELL], how="left")
+            a.reset_index(), on=["school_id", *CELL], how="left"
+        )
         out["n_similar"] = out["n_similar"].fillna(0).astype(int)
     se_s = np.sqrt(out["se"] ** 2 + out["similar_se"] ** 2)
     out["gap_similar"] = out["pct"] - out["similar_pct"]
-    out["gap_similar_low"], out["gap_similar_high"] = out["gap_similar"] - zc * se_s, out["gap_similar"] + zc * se_s
+    out["gap_similar_low"], out["gap_similar_high"] = (
+        out["gap_similar"] - zc * se_s,
+        out["gap_similar"] + zc * se_s,
+    )
     n = out["participants"].astype(float)
     p0 = out["region_share_low"].astype(float)
     excess = out["share_low"].astype(float) - p0
     se_low = np.sqrt((p0 * (1 - p0)).clip(lower=1e-6) / n)
-    out["low_stands_out"] = ((excess >= cfg.problem_zones.low_share_excess) & (excess / se_low > zc)).fillna(False)
+    out["low_stands_out"] = ((excess >= cfg.problem_zones.low_share_excess) & (excess / se_low > zc)).fillna(
+        False
+    )
     out["small"] = (out["participants"] < min_n).fillna(True)
     out["weak_region"] = (out["gap_region_high"] < 0).fillna(False) & ~out["small"]
     out["weak_similar"] = (out["gap_similar_high"] < 0).fillna(False) & ~out["small"]
@@ -157,19 +172,32 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
     year = int(region.year)
     reasons: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}
-    for name in ("schools", "identify", "context", "similar", "partners", "trajectories", "programme",
-                 "index_by_year"):
+    for name in (
+        "schools",
+        "identify",
+        "context",
+        "similar",
+        "partners",
+        "trajectories",
+        "programme",
+        "index_by_year",
+    ):
         t = region.table(name)
         if t is not None:
             tables[name] = t
         else:
             reasons[name] = region.reason(name) or "результаты этого раздела не рассчитывались"
+
     def has(n: str) -> bool:
         return dataset is not None and dataset.get(n) is not None and len(dataset.get(n)) > 0
 
-    labels = {"risk_profile": "«Рисковый профиль» (risk_profile)", "staff": "«Кадровый потенциал» (staff)",
-              "resources": "«Ресурсная обеспеченность» (resources)",
-              "diagnostics": "«Диагностики вход/выход» (diagnostics)", "process": "«Процесс программы» (process)"}
+    labels = {
+        "risk_profile": "«Рисковый профиль» (risk_profile)",
+        "staff": "«Кадровый потенциал» (staff)",
+        "resources": "«Ресурсная обеспеченность» (resources)",
+        "diagnostics": "«Диагностики вход/выход» (diagnostics)",
+        "process": "«Процесс программы» (process)",
+    }
     for name, label in labels.items():
         if has(name):
             tables[name] = dataset.get(name)
@@ -210,9 +238,21 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
             ty = t[t["year"] == _latest_year(t, year)]
             cols = [c["column"] for c in spec["components"] if c["column"] in ty.columns]
             means[key] = ty[cols].apply(pd.to_numeric, errors="coerce").astype(float).median()
-    return ProfileInputs(region=region, dataset=dataset, settings=cfg, min_n=min_n, zones=zones, worth=worth,
-                         rows=rows, tables=tables, reasons=reasons, index_specs=index_specs, region_means=means,
-                         records=records, criteria_titles=_criteria_titles(region))
+    return ProfileInputs(
+        region=region,
+        dataset=dataset,
+        settings=cfg,
+        min_n=min_n,
+        zones=zones,
+        worth=worth,
+        rows=rows,
+        tables=tables,
+        reasons=reasons,
+        index_specs=index_specs,
+        region_means=means,
+        records=records,
+        criteria_titles=_criteria_titles(region),
+    )
 
 
 def _criteria_titles(region: Any) -> dict[str, str]:
@@ -252,8 +292,12 @@ def category_reason(row: dict | None, titles: dict[str, str]) -> str:
         und = "" if und is None or und is pd.NA or (isinstance(und, float) and np.isnan(und)) else str(und)
         tail = f" {und}: не оценено — нет данных для проверки условий." if und else ""
         if fired:
-            return ("Не выявлена: выполненных критериев (" + ", ".join(fired)
-                    + ") недостаточно ни для одной категории." + tail)
+            return (
+                "Не выявлена: выполненных критериев ("
+                + ", ".join(fired)
+                + ") недостаточно ни для одной категории."
+                + tail
+            )
         return "Не выявлена: ни один критерий не выполнен." + tail
     return f"{cat}: выполнены критерии " + ", ".join(fired) + "." if fired else f"Категория: {cat}."
 
@@ -275,33 +319,62 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
     if school is None:
         raise KeyError(f"Школа с кодом {sid} не найдена в результатах региона")
     ident = inp.one("identify", sid)
-    out: dict[str, Any] = {"school_id": sid, "school": school, "year": year,
-                           "category": str(ident["category"]) if ident is not None else "—",
-                           "category_reason": category_reason(ident, inp.criteria_titles), "ident": ident}
+    out: dict[str, Any] = {
+        "school_id": sid,
+        "school": school,
+        "year": year,
+        "category": str(ident["category"]) if ident is not None else "—",
+        "category_reason": category_reason(ident, inp.criteria_titles),
+        "ident": ident,
+    }
     prog = inp.of("programme", sid)
-    out["programme"] = (prog.sort_values("year")[[c for c in ("year", "programme", "in_programme", "cohort",
-                                                               "partner_school_id") if c in prog.columns]]
-                        if prog is not None else None)
+    out["programme"] = (
+        prog.sort_values("year")[
+            [
+                c
+                for c in ("year", "programme", "in_programme", "cohort", "partner_school_id")
+                if c in prog.columns
+            ]
+        ]
+        if prog is not None
+        else None
+    )
     zones = inp.of("zones", sid)
     out["zones"] = zones
-    weak = [] if zones is None else [
-        f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.weak]
+    weak = (
+        []
+        if zones is None
+        else [f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.weak]
+    )
     out["weak_areas"] = weak
-    out["low_areas"] = [] if zones is None else [
-        f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.low_stands_out]
+    out["low_areas"] = (
+        []
+        if zones is None
+        else [
+            f"{r.procedure}, {r.subject}, {int(r.grade)} класс"
+            for r in zones.itertuples()
+            if r.low_stands_out
+        ]
+    )
     trend = inp.of("index_by_year", sid)
     out["trend"] = trend.sort_values("year") if trend is not None else None
     out["context"] = inp.one("context", sid)
     risks = inp.of("risk_profile", sid)
     if risks is not None and len(risks):
         ly = _latest_year(risks, year)
-        risks = risks[risks["year"] == ly].sort_values(["level", "risk"], kind="stable") if ly else risks.iloc[0:0]
+        risks = (
+            risks[risks["year"] == ly].sort_values(["level", "risk"], kind="stable")
+            if ly
+            else risks.iloc[0:0]
+        )
     out["risks"] = risks
     out["indices"] = _indices(inp, sid, ident, year)
     diag = inp.of("diagnostics", sid)
     if diag is not None:
         diag = diag.dropna(axis=1, how="all")
-        diag.attrs["waves"] = [w for w in inp.tables["diagnostics"].attrs["waves"] if f"n:{w}" in diag.columns]
+        diag.attrs["waves"] = [
+            w for w in inp.tables["diagnostics"].attrs["waves"] if f"n:{w}" in diag.columns
+        ]
     out["diagnostics"] = diag
     out["process"] = inp.of("process", sid)
     out["leader"] = inp.one("partners", sid)
@@ -312,7 +385,8 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
         names = inp.tables["schools"].set_index(inp.tables["schools"]["school_id"].astype("string"))
         sim = sim.sort_values("rank").assign(
             name=lambda d: d["similar_id"].astype("string").map(names["name"]),
-            municipality=lambda d: d["similar_id"].astype("string").map(names["municipality"]))
+            municipality=lambda d: d["similar_id"].astype("string").map(names["municipality"]),
+        )
     out["similar"] = sim
     out["worth"] = inp.one("worth", sid)
     out["reasons"] = reasons
@@ -332,13 +406,22 @@ def _indices(inp: ProfileInputs, sid: str, ident: dict | None, year: int) -> dic
             row = _first(rows[rows["year"] == ly]) if ly else None
         for c in spec["components"]:
             col = c["column"]
-            comps.append({"label": c.get("label_ru", col),
-                          "value": row.get(col, np.nan) if row is not None else np.nan,
-                          "median": inp.region_means.get(key, pd.Series(dtype=float)).get(col, np.nan),
-                          "direction": int(c.get("direction", 1)), "column": col})
-        out[key] = {"title": spec.get("title_ru", key), "value": value, "components": pd.DataFrame(comps),
-                    "year": int(row["year"]) if row is not None else None,
-                    "reason": inp.reasons.get(tname, "")}
+            comps.append(
+                {
+                    "label": c.get("label_ru", col),
+                    "value": row.get(col, np.nan) if row is not None else np.nan,
+                    "median": inp.region_means.get(key, pd.Series(dtype=float)).get(col, np.nan),
+                    "direction": int(c.get("direction", 1)),
+                    "column": col,
+                }
+            )
+        out[key] = {
+            "title": spec.get("title_ru", key),
+            "value": value,
+            "components": pd.DataFrame(comps),
+            "year": int(row["year"]) if row is not None else None,
+            "reason": inp.reasons.get(tname, ""),
+        }
     return out
 
 
@@ -350,16 +433,28 @@ def diagnostics_wide(d: pd.DataFrame) -> pd.DataFrame:
     d = d[has_scale(d).to_numpy()].copy()
     d["pct"] = pct_of_range(d)
     # waves in the order they were written (by date where the data have it), then by name
-    first = (d.groupby(d["wave"].astype(str))["date"].min() if "date" in d.columns
-             else pd.Series(pd.NaT, index=sorted(d["wave"].dropna().astype(str).unique())))
+    first = (
+        d.groupby(d["wave"].astype(str))["date"].min()
+        if "date" in d.columns
+        else pd.Series(pd.NaT, index=sorted(d["wave"].dropna().astype(str).unique()))
+    )
     waves = sorted(first.index, key=lambda w: (pd.isna(first[w]), first[w] if pd.notna(first[w]) else 0, w))
     d["school_id"] = d["school_id"].astype("string")
-    wide = d.pivot_table(index=["school_id", "subject", "grade"], columns="wave", values=["pct", "participants"],
-                         aggfunc="first", observed=True)
+    wide = d.pivot_table(
+        index=["school_id", "subject", "grade"],
+        columns="wave",
+        values=["pct", "participants"],
+        aggfunc="first",
+        observed=True,
+    )
     res = pd.DataFrame(index=wide.index)
     for wname in waves:
         res[f"pct:{wname}"] = wide[("pct", wname)] if ("pct", wname) in wide.columns else np.nan
-        res[f"n:{wname}"] = wide[("participants", wname)] if ("participants", wname) in wide.columns else np.nan
-    res = res.reset_index().sort_values(["school_id", "subject", "grade"], kind="stable").reset_index(drop=True)
+        res[f"n:{wname}"] = (
+            wide[("participants", wname)] if ("participants", wname) in wide.columns else np.nan
+        )
+    res = (
+        res.reset_index().sort_values(["school_id", "subject", "grade"], kind="stable").reset_index(drop=True)
+    )
     res.attrs["waves"] = waves
     return res

@@ -48,8 +48,9 @@ class TrendPlot:
         (self.band,) = ax.fill([0, 1], [0, 0], color=COLOURS["school"], alpha=0.18, linewidth=0)
         self.ax = ax
         if synthetic:
-            self.fig.text(0.995, 0.005, SYNTHETIC_MARK, ha="right", va="bottom", fontsize=6, color="#b00020",
-                          alpha=0.8)
+            self.fig.text(
+                0.995, 0.005, SYNTHETIC_MARK, ha="right", va="bottom", fontsize=6, color="#b00020", alpha=0.8
+            )
 
     def draw(self, trend: pd.DataFrame | None, expected: float, year: int) -> bool:
         """Update the figure for one school; False when there is no year to draw."""
@@ -63,7 +64,9 @@ class TrendPlot:
         self.band.set_xy(np.column_stack([np.concatenate([x, x[::-1]]), np.concatenate([lo, hi[::-1]])]))
         self.line.set_data(x, y)
         ok = expected is not None and np.isfinite(expected)
-        self.expected.set_data(([x.min(), max(int(year), int(x.max()))], [expected, expected]) if ok else ([], []))
+        self.expected.set_data(
+            ([x.min(), max(int(year), int(x.max()))], [expected, expected]) if ok else ([], [])
+        )
         vals = np.concatenate([lo, hi, [0.0], [expected] if ok else []])
         pad = max(0.1, 0.08 * float(np.ptp(vals)))
         self.ax.set_ylim(float(vals.min()) - pad, float(vals.max()) + pad)
@@ -84,4 +87,3 @@ class TrendPlot:
 def trend_data_uri(plot: TrendPlot, trend: pd.DataFrame | None, expected: float, year: int) -> str:
     """The school's trend image as a data URI, or ``""`` when there is nothing to draw."""
     return plot.data_uri() if plot.draw(trend, expected, year) else ""
-

@@ -33,38 +33,73 @@ from shnro_lib.russian import plural_ru
 DESCRIPTIVE_NOTE_RU = (
     "Список описательный, а не причинный: он показывает школы, где результаты выросли сильнее, чем "
     "объясняют социальный контекст и регрессия к среднему, но не доказывает, что рост вызван именно "
-    "перечисленными мерами. Практики этих школ стоит изучить на месте, прежде чем распространять.")
+    "перечисленными мерами. Практики этих школ стоит изучить на месте, прежде чем распространять."
+)
 
-WORTH_COLUMNS = ["school_id", "name", "municipality", "route", "category", "trajectory", "pre_years",
-                 "post_years", "pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
-                 "p_value", "q_value", "rose_beyond_rtm", "left_and_stayed_out", "in_programme_years",
-                 "diagnostics", "methodical_visits", "has_partner", "process_note"]
+WORTH_COLUMNS = [
+    "school_id",
+    "name",
+    "municipality",
+    "route",
+    "category",
+    "trajectory",
+    "pre_years",
+    "post_years",
+    "pre_residual",
+    "post_residual",
+    "reliability",
+    "expected_post",
+    "gain",
+    "gain_se",
+    "p_value",
+    "q_value",
+    "rose_beyond_rtm",
+    "left_and_stayed_out",
+    "in_programme_years",
+    "diagnostics",
+    "methodical_visits",
+    "has_partner",
+    "process_note",
+]
 
 WORTH_LABELS_RU = {
-    "school_id": "Код ОО", "name": "Школа", "municipality": "Муниципальное образование",
-    "route": "Почему в списке", "category": "Категория в отчётном году", "trajectory": "Путь по годам",
-    "pre_years": "Годы «до»", "post_years": "Годы «после»",
-    "pre_residual": "Отклонение от ожидаемого «до», SD", "post_residual": "Отклонение от ожидаемого «после», SD",
-    "reliability": "Надёжность «до»", "expected_post": "Ожидалось «после» (регрессия к среднему), SD",
-    "gain": "Рост сверх регрессии к среднему, SD", "gain_se": "Стандартная ошибка роста, SD",
-    "p_value": "p (одностороннее)", "q_value": "q (Бенджамини — Хохберг)",
-    "rose_beyond_rtm": "Рост значим", "left_and_stayed_out": "Вышла из списка и осталась вне его",
-    "in_programme_years": "Годы в программе", "diagnostics": "Диагностики «вход–выход»",
-    "methodical_visits": "Методические выезды (всего)", "has_partner": "Школа-партнёр",
+    "school_id": "Код ОО",
+    "name": "Школа",
+    "municipality": "Муниципальное образование",
+    "route": "Почему в списке",
+    "category": "Категория в отчётном году",
+    "trajectory": "Путь по годам",
+    "pre_years": "Годы «до»",
+    "post_years": "Годы «после»",
+    "pre_residual": "Отклонение от ожидаемого «до», SD",
+    "post_residual": "Отклонение от ожидаемого «после», SD",
+    "reliability": "Надёжность «до»",
+    "expected_post": "Ожидалось «после» (регрессия к среднему), SD",
+    "gain": "Рост сверх регрессии к среднему, SD",
+    "gain_se": "Стандартная ошибка роста, SD",
+    "p_value": "p (одностороннее)",
+    "q_value": "q (Бенджамини — Хохберг)",
+    "rose_beyond_rtm": "Рост значим",
+    "left_and_stayed_out": "Вышла из списка и осталась вне его",
+    "in_programme_years": "Годы в программе",
+    "diagnostics": "Диагностики «вход–выход»",
+    "methodical_visits": "Методические выезды (всего)",
+    "has_partner": "Школа-партнёр",
     "process_note": "Записи о процессе",
 }
 
 
 def _years_split(years: list[int], year: int, cfg: ProfilesSettings) -> tuple[list[int], list[int]]:
     w = cfg.worth_learning
-    ys = sorted(y for y in years if y <= year)[-w.window_years:]
-    post = ys[-w.post_years:] if len(ys) > w.post_years else []
+    ys = sorted(y for y in years if y <= year)[-w.window_years :]
+    post = ys[-w.post_years :] if len(ys) > w.post_years else []
     pre = [y for y in ys if y not in post][: w.pre_years]
     return pre, post
 
 
-def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
-              config: Any = None) -> pd.DataFrame:
+def rtm_gains(
+    index_by_year: pd.DataFrame, expected: pd.Series, year: int, config: Any = None
+) -> pd.DataFrame:
     """Context-adjusted change beyond regression to the mean, per school.
 
     Parameters
@@ -89,16 +124,30 @@ def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
     ib["school_id"] = ib["school_id"].astype("string")
     ib["year"] = ib["year"].astype(int)
     pre, post = _years_split(sorted(ib["year"].unique().tolist()), int(year), cfg)
-    cols = ["school_id", "pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
-            "p_value", "q_value", "all_post_above", "rose_beyond_rtm"]
+    cols = [
+        "school_id",
+        "pre_residual",
+        "post_residual",
+        "reliability",
+        "expected_post",
+        "gain",
+        "gain_se",
+        "p_value",
+        "q_value",
+        "all_post_above",
+        "rose_beyond_rtm",
+    ]
     empty = pd.DataFrame({c: pd.Series(dtype="string" if c == "school_id" else float) for c in cols})
     if not pre or not post:
-        empty.attrs["reason_ru"] = (f"нужно не меньше {cfg.worth_learning.post_years + 1} лет результатов до "
-                                    f"{int(year)} года включительно")
+        empty.attrs["reason_ru"] = (
+            f"нужно не меньше {cfg.worth_learning.post_years + 1} лет результатов до "
+            f"{int(year)} года включительно"
+        )
         return empty
     # schools too small in any «до»/«после» year are not assessed (their yearly index is mostly cohort noise)
-    n = ib[ib["year"].isin(pre + post)].pivot_table(index="school_id", columns="year", values="participants",
-                                                     aggfunc="sum")
+    n = ib[ib["year"].isin(pre + post)].pivot_table(
+        index="school_id", columns="year", values="participants", aggfunc="sum"
+    )
     small = n.reindex(columns=pre + post).fillna(0).lt(cfg.worth_learning.min_participants).any(axis=1)
     ib = ib[~ib["school_id"].isin(small.index[small.to_numpy()])]
     exp = pd.Series(expected, dtype=float)
@@ -111,9 +160,12 @@ def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
     r = r[r[pre].notna().any(axis=1)] if all(y in r.columns for y in pre) else r.iloc[0:0]
     # persistent variance: mean covariance of two «до» years (as in effects.rtm); with one «до» year,
     # the covariance of the «до» year and the first «после» year (a conservative stand-in)
-    pairs = [(a, b) for i, a in enumerate(pre) for b in pre[i + 1:]] or [(pre[0], post[0])]
-    covs = [np.cov(r[[a, b]].dropna().to_numpy(float).T)[0, 1] for a, b in pairs
-            if r[[a, b]].dropna().shape[0] > 2]
+    pairs = [(a, b) for i, a in enumerate(pre) for b in pre[i + 1 :]] or [(pre[0], post[0])]
+    covs = [
+        np.cov(r[[a, b]].dropna().to_numpy(float).T)[0, 1]
+        for a, b in pairs
+        if r[[a, b]].dropna().shape[0] > 2
+    ]
     if not covs or len(r) < 3:
         empty.attrs["reason_ru"] = "слишком мало школ с результатами во все нужные годы"
         return empty
@@ -123,7 +175,7 @@ def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
     shock = max(0.0, v - c - mean_se2)
     s2 = se2.reindex(index=r.index)
     n_pre = r[pre].notna().sum(axis=1).astype(float)
-    noise_pre = (s2[pre].where(r[pre].notna()).sum(axis=1) + n_pre * shock) / n_pre ** 2
+    noise_pre = (s2[pre].where(r[pre].notna()).sum(axis=1) + n_pre * shock) / n_pre**2
     noise_post = (s2[post].sum(axis=1) + len(post) * shock) / len(post) ** 2
     lam = c / (c + noise_pre)
     pre_r = r[pre].mean(axis=1)
@@ -134,11 +186,28 @@ def rtm_gains(index_by_year: pd.DataFrame, expected: pd.Series, year: int,
     p = pd.Series(stats.norm.sf(gain / gain_se), index=r.index)
     q = pd.Series(multipletests(p.to_numpy(), method="fdr_bh")[1], index=r.index)
     above = r[post].sub(expected_post, axis=0).gt(0).all(axis=1)
-    out = pd.DataFrame({"pre_residual": pre_r, "post_residual": post_r, "reliability": lam,
-                        "expected_post": expected_post, "gain": gain, "gain_se": gain_se, "p_value": p,
-                        "q_value": q, "all_post_above": above})
-    out["rose_beyond_rtm"] = (out["q_value"] <= cfg.worth_learning.fdr_q) & out["all_post_above"] & (out["gain"] > 0)
-    out = out.rename_axis("school_id").reset_index().sort_values("school_id", kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "pre_residual": pre_r,
+            "post_residual": post_r,
+            "reliability": lam,
+            "expected_post": expected_post,
+            "gain": gain,
+            "gain_se": gain_se,
+            "p_value": p,
+            "q_value": q,
+            "all_post_above": above,
+        }
+    )
+    out["rose_beyond_rtm"] = (
+        (out["q_value"] <= cfg.worth_learning.fdr_q) & out["all_post_above"] & (out["gain"] > 0)
+    )
+    out = (
+        out.rename_axis("school_id")
+        .reset_index()
+        .sort_values("school_id", kind="stable")
+        .reset_index(drop=True)
+    )
     out["school_id"] = out["school_id"].astype("string")
     out.attrs.update({"pre_years": pre, "post_years": post, "persistent_var": c, "shock_var": shock})
     return out
@@ -154,12 +223,14 @@ def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
     if prog is not None and len(prog):
         p = prog[prog["in_programme"].fillna(False).astype(bool) & (prog["year"] <= year)]
         yrs = p.groupby(p["school_id"].astype("string"))["year"].apply(
-            lambda s: ", ".join(str(int(y)) for y in sorted(set(s.dropna().astype(int)))))
+            lambda s: ", ".join(str(int(y)) for y in sorted(set(s.dropna().astype(int))))
+        )
         out["in_programme_years"] = yrs.reindex(ids).astype(object)
     diag = get("diagnostics")
     if diag is not None and len(diag):
         d = diag.groupby(diag["school_id"].astype("string"))["wave"].apply(
-            lambda s: ", ".join(sorted(set(s.dropna().astype(str)))))
+            lambda s: ", ".join(sorted(set(s.dropna().astype(str))))
+        )
         out["diagnostics"] = d.reindex(ids).astype(object)
     proc = get("process")
     if proc is not None and len(proc):
@@ -169,9 +240,14 @@ def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
         if "methodical_visits" in pr.columns:
             out["methodical_visits"] = g["methodical_visits"].sum(min_count=1).reindex(ids).astype(object)
         if "has_partner" in pr.columns:
-            hp = g["has_partner"].apply(lambda s: bool(s.fillna(False).astype(bool).any()) if s.notna().any() else pd.NA)
-            out["has_partner"] = hp.reindex(ids).map(lambda v: "—" if v is pd.NA or pd.isna(v) else
-                                                     ("да" if v else "нет")).astype(object)
+            hp = g["has_partner"].apply(
+                lambda s: bool(s.fillna(False).astype(bool).any()) if s.notna().any() else pd.NA
+            )
+            out["has_partner"] = (
+                hp.reindex(ids)
+                .map(lambda v: "—" if v is pd.NA or pd.isna(v) else ("да" if v else "нет"))
+                .astype(object)
+            )
         parts = []
         for sid in ids:
             if sid not in g.groups:
@@ -181,7 +257,9 @@ def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
             last = s.iloc[-1]
             bits = [f"{int(last['year'])}:"]
             if "share_teachers_diagnosed" in s and pd.notna(last.get("share_teachers_diagnosed")):
-                bits.append(f"диагностику прошли {float(last['share_teachers_diagnosed']) * 100:.0f} % учителей")
+                bits.append(
+                    f"диагностику прошли {float(last['share_teachers_diagnosed']) * 100:.0f} % учителей"
+                )
             if "share_teachers_trained" in s and pd.notna(last.get("share_teachers_trained")):
                 bits.append(f"КПК — {float(last['share_teachers_trained']) * 100:.0f} %")
             if "tutor_hours" in s and pd.notna(last.get("tutor_hours")):
@@ -204,13 +282,19 @@ def _route_ru(row: Any) -> str:
     """Why the school is listed: the test that passed, with its own figures."""
     parts = []
     if row.rose_beyond_rtm:
-        parts.append(f"рост сверх регрессии к среднему {_signed(row.gain)} SD (q = "
-                     f"{row.q_value:.3f})".replace(".", ","))
+        parts.append(
+            f"рост сверх регрессии к среднему {_signed(row.gain)} SD (q = {row.q_value:.3f})".replace(
+                ".", ","
+            )
+        )
     if row.left_and_stayed_out:
         exit_ru = "вышла из списка и осталась вне его"
         if not row.rose_beyond_rtm:
-            exit_ru += ("; рост сверх регрессии к среднему не подтверждён" if np.isfinite(row.gain)
-                        else "; рост сверх регрессии к среднему не оценён")
+            exit_ru += (
+                "; рост сверх регрессии к среднему не подтверждён"
+                if np.isfinite(row.gain)
+                else "; рост сверх регрессии к среднему не оценён"
+            )
         parts.append(exit_ru)
     return "; ".join(parts)
 
@@ -253,25 +337,41 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
         reasons.append("нет траекторий школ по списку: " + (region.reason("trajectories") or "—"))
     else:
         eff = pd.Index(traj.loc[traj["status"] == "effective", "school_id"].astype("string"))
-    rose = pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string")) \
-        if len(gains) else pd.Index([], dtype="string")
+    rose = (
+        pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string"))
+        if len(gains)
+        else pd.Index([], dtype="string")
+    )
     # an exit is a route in only if the school's own figures do not contradict it: a context-adjusted
     # result that fell below what regression to the mean predicts is not a practice to learn from
-    fell = pd.Index(gains.loc[gains["gain"].astype(float) < 0, "school_id"].astype("string")) \
-        if len(gains) else pd.Index([], dtype="string")
+    fell = (
+        pd.Index(gains.loc[gains["gain"].astype(float) < 0, "school_id"].astype("string"))
+        if len(gains)
+        else pd.Index([], dtype="string")
+    )
     dropped = eff.intersection(fell)
     eff = eff.difference(fell)
     if len(dropped):
-        reasons.append(f"{_schools_ru(len(dropped))} вышли из списка и остаются вне его, но их результат с "
-                       "поправкой на контекст ниже ожидаемого после регрессии к среднему, поэтому в список не "
-                       "включены")
+        reasons.append(
+            f"{_schools_ru(len(dropped))} вышли из списка и остаются вне его, но их результат с "
+            "поправкой на контекст ниже ожидаемого после регрессии к среднему, поэтому в список не "
+            "включены"
+        )
     ids = pd.Index(sorted(set(rose) | set(eff)), dtype="string")
     out = pd.DataFrame(index=ids)
     out["name"] = sch["name"].reindex(ids)
     out["municipality"] = sch["municipality"].reindex(ids)
     g = gains.set_index("school_id") if len(gains) else pd.DataFrame(index=pd.Index([], dtype="string"))
-    for col in ("pre_residual", "post_residual", "reliability", "expected_post", "gain", "gain_se",
-                "p_value", "q_value"):
+    for col in (
+        "pre_residual",
+        "post_residual",
+        "reliability",
+        "expected_post",
+        "gain",
+        "gain_se",
+        "p_value",
+        "q_value",
+    ):
         out[col] = g[col].reindex(ids).astype(float) if col in g.columns else np.nan
     out["rose_beyond_rtm"] = ids.isin(rose)
     out["left_and_stayed_out"] = ids.isin(eff)
@@ -280,18 +380,33 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
     out["pre_years"] = ", ".join(str(y) for y in pre) or "—"
     out["post_years"] = ", ".join(str(y) for y in post) or "—"
     ident = region.table("identify")
-    out["category"] = (ident.set_index(ident["school_id"].astype("string"))["category"].reindex(ids)
-                       if ident is not None else pd.NA)
-    out["trajectory"] = (traj.set_index(traj["school_id"].astype("string"))["path"].reindex(ids)
-                         if traj is not None else pd.NA)
+    out["category"] = (
+        ident.set_index(ident["school_id"].astype("string"))["category"].reindex(ids)
+        if ident is not None
+        else pd.NA
+    )
+    out["trajectory"] = (
+        traj.set_index(traj["school_id"].astype("string"))["path"].reindex(ids) if traj is not None else pd.NA
+    )
     out = out.join(_process_records(dataset, ids, year))
     out = out.rename_axis("school_id").reset_index()
     out["_o"] = (~out["rose_beyond_rtm"]).astype(int)
-    out = out.sort_values(["_o", "gain", "school_id"], ascending=[True, False, True], kind="stable",
-                          na_position="last").drop(columns="_o").reset_index(drop=True)
+    out = (
+        out.sort_values(
+            ["_o", "gain", "school_id"], ascending=[True, False, True], kind="stable", na_position="last"
+        )
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     out = out[WORTH_COLUMNS]
-    out.attrs.update({"reasons_ru": reasons, "pre_years": pre, "post_years": post,
-                      "min_participants": cfg.worth_learning.min_participants})
+    out.attrs.update(
+        {
+            "reasons_ru": reasons,
+            "pre_years": pre,
+            "post_years": post,
+            "min_participants": cfg.worth_learning.min_participants,
+        }
+    )
     return out
 
 
@@ -315,22 +430,30 @@ def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
     n_rose = int(table["rose_beyond_rtm"].sum()) if len(table) else 0
     n_eff = int(table["left_and_stayed_out"].sum()) if len(table) else 0
     schools = plural_ru(len(table), "школа", "школы", "школ")
-    out = [f"В списке {fmt_int(len(table))} {schools}: у {fmt_int(n_rose)} результат с поправкой на контекст "
-           f"вырос сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
-           f"{fmt_int(n_eff)} вышли из списка ШНРО/ШНСУ и остаются вне его."]
+    out = [
+        f"В списке {fmt_int(len(table))} {schools}: у {fmt_int(n_rose)} результат с поправкой на контекст "
+        f"вырос сверх ожидаемой регрессии к среднему (годы «до»: {pre}; «после»: {post}); "
+        f"{fmt_int(n_eff)} вышли из списка ШНРО/ШНСУ и остаются вне его."
+    ]
     if n_rose:
         top = table[table["rose_beyond_rtm"]].iloc[0]
-        out.append(f"Наибольший рост — «{top['name']}» ({top['municipality']}): "
-                   f"{fmt_num(top['gain'], 2, signed=True)} SD сверх ожидаемого.")
+        out.append(
+            f"Наибольший рост — «{top['name']}» ({top['municipality']}): "
+            f"{fmt_num(top['gain'], 2, signed=True)} SD сверх ожидаемого."
+        )
     both = int((table["rose_beyond_rtm"] & table["left_and_stayed_out"]).sum()) if len(table) else 0
     if n_eff:
-        out.append(f"Из вышедших из списка рост сверх регрессии к среднему подтверждается у {fmt_int(both)}: "
-                   "остальные могли выйти и за счёт случайного колебания результатов.")
+        out.append(
+            f"Из вышедших из списка рост сверх регрессии к среднему подтверждается у {fmt_int(both)}: "
+            "остальные могли выйти и за счёт случайного колебания результатов."
+        )
     out.append(DESCRIPTIVE_NOTE_RU)
     if table.attrs.get("min_participants"):
-        out.append(f"Рост оценивается только у школ, где в каждом году «до» и «после» не меньше "
-                   f"{fmt_int(table.attrs['min_participants'])} участников: у меньших школ индекс по годам "
-                   "больше зависит от состава классов, чем от работы школы.")
+        out.append(
+            f"Рост оценивается только у школ, где в каждом году «до» и «после» не меньше "
+            f"{fmt_int(table.attrs['min_participants'])} участников: у меньших школ индекс по годам "
+            "больше зависит от состава классов, чем от работы школы."
+        )
     out += [f"Примечание: {r}." for r in table.attrs.get("reasons_ru", [])]
     return out
 
@@ -340,8 +463,9 @@ def write_worth_learning_sheet(table: pd.DataFrame, path: Any) -> Any:
     from shnro_lib.outputs import write_workbook
 
     sheet = "Практики стоит изучить"
-    return write_workbook({sheet: worth_learning_excel_frame(table)}, path,
-                          notes={sheet: DESCRIPTIVE_NOTE_RU})
+    return write_workbook(
+        {sheet: worth_learning_excel_frame(table)}, path, notes={sheet: DESCRIPTIVE_NOTE_RU}
+    )
 
 
 def worth_learning_excel_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -366,12 +490,29 @@ def precision_recall(listed: pd.Series | list[str], truth: pd.Series | list[str]
     """
     a, b = set(map(str, listed)), set(map(str, truth))
     hit = len(a & b)
-    return {"n_listed": len(a), "n_true": len(b), "n_hit": hit,
-            "precision": hit / len(a) if a else float("nan"), "recall": hit / len(b) if b else float("nan")}
+    return {
+        "n_listed": len(a),
+        "n_true": len(b),
+        "n_hit": hit,
+        "precision": hit / len(a) if a else float("nan"),
+        "recall": hit / len(b) if b else float("nan"),
+    }
 
 
-SECTION_COLUMNS = ["school_id", "name", "municipality", "route", "gain", "q_value", "category", "in_programme_years",
-                   "diagnostics", "methodical_visits", "has_partner", "process_note"]
+SECTION_COLUMNS = [
+    "school_id",
+    "name",
+    "municipality",
+    "route",
+    "gain",
+    "q_value",
+    "category",
+    "in_programme_years",
+    "diagnostics",
+    "methodical_visits",
+    "has_partner",
+    "process_note",
+]
 
 
 def regional_practices_section(region: Any, dataset: Any = None) -> Any:
@@ -386,8 +527,17 @@ def regional_practices_section(region: Any, dataset: Any = None) -> Any:
     from shnro_lib.report.helpers import max_rows
 
     tab = listed_practices(region, dataset)
-    parts = [note(DESCRIPTIVE_NOTE_RU), text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU])]
+    parts = [
+        note(DESCRIPTIVE_NOTE_RU),
+        text(*[s for s in worth_learning_sentences(tab) if s != DESCRIPTIVE_NOTE_RU]),
+    ]
     if len(tab):
-        parts.append(table(tab[SECTION_COLUMNS], WORTH_LABELS_RU, max_rows=max_rows(region),
-                           formats={"gain": lambda v: fmt_num(v, 2, True), "q_value": lambda v: fmt_num(v, 3)}))
+        parts.append(
+            table(
+                tab[SECTION_COLUMNS],
+                WORTH_LABELS_RU,
+                max_rows=max_rows(region),
+                formats={"gain": lambda v: fmt_num(v, 2, True), "q_value": lambda v: fmt_num(v, 3)},
+            )
+        )
     return Section(parts)

@@ -29,8 +29,14 @@ SUPPRESSED = "скрыто*"
 def _env() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["j2", "html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     # Jinja's «capitalize» lower-cases the rest (names, abbreviations): upper-case the first letter only
     env.filters["sentence"] = lambda s: str(s)[:1].upper() + str(s)[1:]
     return env
@@ -58,8 +64,11 @@ def new_plot(inp: ProfileInputs) -> Any:
     from shnro_lib.profiles.figures import TrendPlot
 
     cfg = inp.settings
-    return TrendPlot((cfg.figure.width, cfg.figure.height), float(stats.norm.ppf(0.5 + cfg.ci_level / 2)),
-                     synthetic=bool(inp.region.synthetic))
+    return TrendPlot(
+        (cfg.figure.width, cfg.figure.height),
+        float(stats.norm.ppf(0.5 + cfg.ci_level / 2)),
+        synthetic=bool(inp.region.synthetic),
+    )
 
 
 def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dict[str, Any]:
@@ -79,103 +88,178 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         return f"[{fmt_num(lo, digits, signed=True)}; {fmt_num(hi, digits, signed=True)}]"
 
     view: dict[str, Any] = {
-        "school_id": prof["school_id"], "name": _txt(school.get("name")), "year": prof["year"],
-        "municipality": _txt(school.get("municipality")), "school_type": _txt(school.get("school_type")),
-        "locality": _txt(school.get("locality")), "locality_type": _txt(school.get("locality_type")),
-        "category": prof["category"], "category_reason": prof["category_reason"], "level": level,
-        "min_n": inp.min_n, "min_similar": cfg.problem_zones.min_similar_schools,
+        "school_id": prof["school_id"],
+        "name": _txt(school.get("name")),
+        "year": prof["year"],
+        "municipality": _txt(school.get("municipality")),
+        "school_type": _txt(school.get("school_type")),
+        "locality": _txt(school.get("locality")),
+        "locality_type": _txt(school.get("locality_type")),
+        "category": prof["category"],
+        "category_reason": prof["category_reason"],
+        "level": level,
+        "min_n": inp.min_n,
+        "min_similar": cfg.problem_zones.min_similar_schools,
         "low_excess": fmt_num(cfg.problem_zones.low_share_excess * 100, 0),
     }
     # programme participation by year
     prog = prof["programme"]
     if prog is None:
-        view["programme"], view["programme_note"] = [], "нет данных о программе: " + reasons.get("programme", "—")
+        view["programme"], view["programme_note"] = (
+            [],
+            "нет данных о программе: " + reasons.get("programme", "—"),
+        )
         view["programme_names"] = view["programme_cohort"] = view["programme_partner"] = "—"
     else:
-        view["programme"] = [{"year": str(int(r["year"])), "name": _txt(r.get("programme")),
-                              "in": "да" if r.get("in_programme") is True or r.get("in_programme") == 1 else
-                              ("—" if _isna(r.get("in_programme")) else "нет"),
-                              "cohort": _txt(r.get("cohort")), "partner": _txt(r.get("partner_school_id"))}
-                             for r in prog.to_dict("records")]
+        view["programme"] = [
+            {
+                "year": str(int(r["year"])),
+                "name": _txt(r.get("programme")),
+                "in": "да"
+                if r.get("in_programme") is True or r.get("in_programme") == 1
+                else ("—" if _isna(r.get("in_programme")) else "нет"),
+                "cohort": _txt(r.get("cohort")),
+                "partner": _txt(r.get("partner_school_id")),
+            }
+            for r in prog.to_dict("records")
+        ]
         view["programme_note"] = "" if len(prog) else "в программе поддержки школа не участвовала"
         view["programme_names"] = "; ".join(sorted({p["name"] for p in view["programme"]} - {"—"})) or "—"
         view["programme_cohort"] = ", ".join(sorted({p["cohort"] for p in view["programme"]} - {"—"})) or "—"
-        view["programme_partner"] = ", ".join(sorted({p["partner"] for p in view["programme"]} - {"—"})) or "—"
+        view["programme_partner"] = (
+            ", ".join(sorted({p["partner"] for p in view["programme"]} - {"—"})) or "—"
+        )
     # «проблемные зоны»
     zones = prof["zones"]
     rows = []
     note = ""
     view["zones_small"] = ""
     if zones is None or not len(zones):
-        view["zones_note"] = reasons.get("zones") or f"нет результатов оценочных процедур за {prof['year']} год"
+        view["zones_note"] = (
+            reasons.get("zones") or f"нет результатов оценочных процедур за {prof['year']} год"
+        )
     else:
         view["zones_note"] = ""
         small_rows = zones[zones["small"]]
         if len(small_rows):
             # small groups: named in one line, no values (a page must fit 2-3 A4 sheets); the wording is
             # the shared suppression note of every other output (shnro_lib.report.suppress_small)
-            note = suppress_small(small_rows[["participants", "pct"]], "participants", ["pct"],
-                                  min_n=inp.min_n).attrs["note"]
-            view["zones_small"] = "; ".join(f"{r['procedure']} — {r['subject']}, {int(r['grade'])} кл."
-                                            for r in small_rows.to_dict("records"))
+            note = suppress_small(
+                small_rows[["participants", "pct"]], "participants", ["pct"], min_n=inp.min_n
+            ).attrs["note"]
+            view["zones_small"] = "; ".join(
+                f"{r['procedure']} — {r['subject']}, {int(r['grade'])} кл."
+                for r in small_rows.to_dict("records")
+            )
         for orig in zones[~zones["small"]].to_dict("records"):
             small = False
-            rows.append({
-                "procedure": _txt(orig["procedure"]), "subject": _txt(orig["subject"]), "grade": _txt(orig["grade"]),
-                "n": _int(orig["participants"]),
-                "pct": SUPPRESSED if small else fmt_num(orig["pct"], 1),
-                "pct_ci": "" if small else interval(orig["pct_low"], orig["pct_high"]),
-                "region": SUPPRESSED if small else fmt_num(orig["region_pct"], 1),
-                "gap_region": SUPPRESSED if small else fmt_num(orig["gap_region"], 1, signed=True),
-                "gap_region_ci": "" if small else interval(orig["gap_region_low"], orig["gap_region_high"]),
-                "similar": SUPPRESSED if small else fmt_num(orig["similar_pct"], 1),
-                "gap_similar": SUPPRESSED if small else fmt_num(orig["gap_similar"], 1, signed=True),
-                "gap_similar_ci": "" if small else interval(orig["gap_similar_low"], orig["gap_similar_high"]),
-                "low": SUPPRESSED if small else fmt_pct(orig["share_low"]),
-                "region_low": SUPPRESSED if small else fmt_pct(orig["region_share_low"]),
-                "weak": bool(orig["weak"]), "weak_region": bool(orig["weak_region"]),
-                "weak_similar": bool(orig["weak_similar"]), "low_out": bool(orig["low_stands_out"]),
-            })
+            rows.append(
+                {
+                    "procedure": _txt(orig["procedure"]),
+                    "subject": _txt(orig["subject"]),
+                    "grade": _txt(orig["grade"]),
+                    "n": _int(orig["participants"]),
+                    "pct": SUPPRESSED if small else fmt_num(orig["pct"], 1),
+                    "pct_ci": "" if small else interval(orig["pct_low"], orig["pct_high"]),
+                    "region": SUPPRESSED if small else fmt_num(orig["region_pct"], 1),
+                    "gap_region": SUPPRESSED if small else fmt_num(orig["gap_region"], 1, signed=True),
+                    "gap_region_ci": ""
+                    if small
+                    else interval(orig["gap_region_low"], orig["gap_region_high"]),
+                    "similar": SUPPRESSED if small else fmt_num(orig["similar_pct"], 1),
+                    "gap_similar": SUPPRESSED if small else fmt_num(orig["gap_similar"], 1, signed=True),
+                    "gap_similar_ci": ""
+                    if small
+                    else interval(orig["gap_similar_low"], orig["gap_similar_high"]),
+                    "low": SUPPRESSED if small else fmt_pct(orig["share_low"]),
+                    "region_low": SUPPRESSED if small else fmt_pct(orig["region_share_low"]),
+                    "weak": bool(orig["weak"]),
+                    "weak_region": bool(orig["weak_region"]),
+                    "weak_similar": bool(orig["weak_similar"]),
+                    "low_out": bool(orig["low_stands_out"]),
+                }
+            )
     view["zones"], view["zones_suppressed_note"] = rows, note
     view["weak_areas"], view["low_areas"] = prof["weak_areas"], prof["low_areas"]
-    view["similar_note"] = "" if "similar" in inp.tables else "похожие школы не подобраны: " + reasons.get("similar", "—")
+    view["similar_note"] = (
+        "" if "similar" in inp.tables else "похожие школы не подобраны: " + reasons.get("similar", "—")
+    )
     # trend and context
     ctx = prof["context"]
-    expected = float(ctx["expected_result"]) if ctx is not None and not _isna(ctx.get("expected_result")) else np.nan
+    expected = (
+        float(ctx["expected_result"]) if ctx is not None and not _isna(ctx.get("expected_result")) else np.nan
+    )
     view["trend_img"] = trend_data_uri(plot or new_plot(inp), prof["trend"], expected, prof["year"])
     tr = prof["trend"]
-    view["trend"] = [] if tr is None else [
-        {"year": str(int(r["year"])), "index": fmt_num(r["result_index"], 2, signed=True),
-         "ci": interval(r["result_index"] - z * r["result_index_se"], r["result_index"] + z * r["result_index_se"], 2),
-         "n": _int(r["participants"])} for r in tr.to_dict("records")]
+    view["trend"] = (
+        []
+        if tr is None
+        else [
+            {
+                "year": str(int(r["year"])),
+                "index": fmt_num(r["result_index"], 2, signed=True),
+                "ci": interval(
+                    r["result_index"] - z * r["result_index_se"],
+                    r["result_index"] + z * r["result_index_se"],
+                    2,
+                ),
+                "n": _int(r["participants"]),
+            }
+            for r in tr.to_dict("records")
+        ]
+    )
     if ctx is None:
         view["context"] = None
-        view["context_note"] = "ожидаемый результат не рассчитан: " + reasons.get("context", "нет данных о контексте")
+        view["context_note"] = "ожидаемый результат не рассчитан: " + reasons.get(
+            "context", "нет данных о контексте"
+        )
     else:
         view["context"] = {
-            "cluster": _txt(ctx.get("cluster_name")), "expected": fmt_num(ctx.get("expected_result"), 2, signed=True),
+            "cluster": _txt(ctx.get("cluster_name")),
+            "expected": fmt_num(ctx.get("expected_result"), 2, signed=True),
             "index": fmt_num(ctx.get("result_index"), 2, signed=True),
             "residual": fmt_num(ctx.get("residual"), 2, signed=True),
             "residual_ci": interval(ctx.get("residual_ci_low"), ctx.get("residual_ci_high"), 2),
-            "status": _txt(ctx.get("context_status")), "band": _txt(ctx.get("residual_band")),
-            "band_colour": BAND_COLOURS.get(str(ctx.get("residual_band")), "#FFFFFF")}
-        view["context_note"] = "" if not _isna(ctx.get("expected_result")) else _txt(ctx.get("context_missing_reason"))
+            "status": _txt(ctx.get("context_status")),
+            "band": _txt(ctx.get("residual_band")),
+            "band_colour": BAND_COLOURS.get(str(ctx.get("residual_band")), "#FFFFFF"),
+        }
+        view["context_note"] = (
+            "" if not _isna(ctx.get("expected_result")) else _txt(ctx.get("context_missing_reason"))
+        )
     # risks, indices
     risks = prof["risks"]
-    view["risks"] = [] if risks is None else [{"risk": _txt(r["risk"]), "level": _txt(r["level"])}
-                                              for r in risks.to_dict("records")]
-    view["risks_note"] = (reasons.get("risk_profile", "") if risks is None else
-                          ("" if len(risks) else "рисковый профиль для школы не заполнен"))
+    view["risks"] = (
+        []
+        if risks is None
+        else [{"risk": _txt(r["risk"]), "level": _txt(r["level"])} for r in risks.to_dict("records")]
+    )
+    view["risks_note"] = (
+        reasons.get("risk_profile", "")
+        if risks is None
+        else ("" if len(risks) else "рисковый профиль для школы не заполнен")
+    )
     view["risks_year"] = str(int(risks["year"].iloc[0])) if risks is not None and len(risks) else ""
     view["indices"] = []
     for ix in prof["indices"].values():
-        comps = [{"label": c["label"], "value": _component(c["column"], c["value"]),
-                  "median": _component(c["column"], c["median"]),
-                  "direction": "больше — лучше" if c["direction"] > 0 else "больше — хуже"}
-                 for c in ix["components"].to_dict("records")]
-        view["indices"].append({"title": ix["title"], "value": fmt_num(ix["value"], 2, signed=True),
-                                "year": str(ix["year"]) if ix["year"] else "—", "components": comps,
-                                "note": ix["reason"] if ix["year"] is None else ""})
+        comps = [
+            {
+                "label": c["label"],
+                "value": _component(c["column"], c["value"]),
+                "median": _component(c["column"], c["median"]),
+                "direction": "больше — лучше" if c["direction"] > 0 else "больше — хуже",
+            }
+            for c in ix["components"].to_dict("records")
+        ]
+        view["indices"].append(
+            {
+                "title": ix["title"],
+                "value": fmt_num(ix["value"], 2, signed=True),
+                "year": str(ix["year"]) if ix["year"] else "—",
+                "components": comps,
+                "note": ix["reason"] if ix["year"] is None else "",
+            }
+        )
     # diagnostics
     diag = prof["diagnostics"]
     if diag is None:
@@ -191,35 +275,70 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
             cells = []
             for w in waves:
                 n = r.get(f"n:{w}")
-                cells.append("—" if _isna(n) else (SUPPRESSED if float(n) < inp.min_n else
-                                                   f"{fmt_num(r[f'pct:{w}'], 1)} ({_int(n)})"))
+                cells.append(
+                    "—"
+                    if _isna(n)
+                    else (SUPPRESSED if float(n) < inp.min_n else f"{fmt_num(r[f'pct:{w}'], 1)} ({_int(n)})")
+                )
             view["diag"].append({"subject": _txt(r["subject"]), "grade": _txt(r["grade"]), "cells": cells})
         view["diag_note"] = ""
     # leader school, schools it could support, similar schools
     led = prof["leader"]
     if led is None:
         view["leader"] = None
-        view["leader_note"] = ("школа-лидер предлагается только выявленным школам" if "partners" in inp.tables
-                               else "партнёрства не рассчитаны: " + reasons.get("partners", "—"))
+        view["leader_note"] = (
+            "школа-лидер предлагается только выявленным школам"
+            if "partners" in inp.tables
+            else "партнёрства не рассчитаны: " + reasons.get("partners", "—")
+        )
     else:
-        view["leader"] = {"id": _txt(led.get("leader_id")), "name": _txt(led.get("leader_name")), "municipality": _txt(led.get("leader_municipality")),
-                          "index": fmt_num(led.get("leader_result_index"), 2, signed=True),
-                          "distance": "—" if _isna(led.get("distance_km")) else f"{fmt_num(led['distance_km'], 0)} км",
-                          "reason": _txt(led.get("reason"))}
+        view["leader"] = {
+            "id": _txt(led.get("leader_id")),
+            "name": _txt(led.get("leader_name")),
+            "municipality": _txt(led.get("leader_municipality")),
+            "index": fmt_num(led.get("leader_result_index"), 2, signed=True),
+            "distance": "—" if _isna(led.get("distance_km")) else f"{fmt_num(led['distance_km'], 0)} км",
+            "reason": _txt(led.get("reason")),
+        }
         view["leader_note"] = ""
     lead = prof["led"]
-    view["led"] = [] if lead is None else [{"id": _txt(r.get("school_id")), "name": _txt(r.get("school_name")),
-                                            "category": _txt(r.get("category"))}
-                                           for r in lead.sort_values("school_id").to_dict("records")]
+    view["led"] = (
+        []
+        if lead is None
+        else [
+            {
+                "id": _txt(r.get("school_id")),
+                "name": _txt(r.get("school_name")),
+                "category": _txt(r.get("category")),
+            }
+            for r in lead.sort_values("school_id").to_dict("records")
+        ]
+    )
     sim = prof["similar"]
-    view["similar"] = [] if sim is None else [{"rank": _int(r["rank"]), "name": _txt(r.get("name")),
-                                               "id": _txt(r.get("similar_id")),
-                                               "municipality": _txt(r.get("municipality")),
-                                               "distance": fmt_num(r["distance"], 2)} for r in sim.to_dict("records")]
+    view["similar"] = (
+        []
+        if sim is None
+        else [
+            {
+                "rank": _int(r["rank"]),
+                "name": _txt(r.get("name")),
+                "id": _txt(r.get("similar_id")),
+                "municipality": _txt(r.get("municipality")),
+                "distance": fmt_num(r["distance"], 2),
+            }
+            for r in sim.to_dict("records")
+        ]
+    )
     w = prof["worth"]
-    view["worth"] = None if w is None else {"route": _txt(w["route"]),
-                                            "gain": fmt_num(w["gain"], 2, signed=True),
-                                            "gain_ci": interval(w["gain"] - z * w["gain_se"], w["gain"] + z * w["gain_se"], 2)}
+    view["worth"] = (
+        None
+        if w is None
+        else {
+            "route": _txt(w["route"]),
+            "gain": fmt_num(w["gain"], 2, signed=True),
+            "gain_ci": interval(w["gain"] - z * w["gain_se"], w["gain"] + z * w["gain_se"], 2),
+        }
+    )
     return view
 
 
@@ -235,9 +354,15 @@ def _component(column: str, v: Any) -> str:
     return fmt_num(v, 2 if abs(float(v)) < 10 else 0)
 
 
-def render_school_page(inp: ProfileInputs, school_id: str, env: Any = None, index_href: str = "",
-                       plot: Any = None, site: dict[str, Any] | None = None,
-                       hrefs: dict[str, str] | None = None) -> str:
+def render_school_page(
+    inp: ProfileInputs,
+    school_id: str,
+    env: Any = None,
+    index_href: str = "",
+    plot: Any = None,
+    site: dict[str, Any] | None = None,
+    hrefs: dict[str, str] | None = None,
+) -> str:
     """The HTML of one school's page (``env``, ``plot``: reuse them across pages for speed).
 
     ``site``: the page's ``head`` tags and ``crumbs`` in a report folder (:mod:`shnro_lib.site`);
@@ -253,24 +378,46 @@ def render_school_page(inp: ProfileInputs, school_id: str, env: Any = None, inde
     meta = inp.region.meta
     banner = synthetic_banner(meta.get("synthetic_note", "")) if inp.region.synthetic else ""
     return env.get_template("school.html.j2").render(
-        v=view, css=Markup(PAGE_CSS), banner=Markup(banner), footer=Markup(footer_html(meta)),
-        index_href=index_href, site=site, hrefs=hrefs or {})
+        v=view,
+        css=Markup(PAGE_CSS),
+        banner=Markup(banner),
+        footer=Markup(footer_html(meta)),
+        index_href=index_href,
+        site=site,
+        hrefs=hrefs or {},
+    )
 
 
-def _list_page(env: Any, region: Any, title: str, groups: list[tuple[str, list[tuple[str, str, str, str]]]],
-               site: dict[str, Any] | None = None) -> str:
+def _list_page(
+    env: Any,
+    region: Any,
+    title: str,
+    groups: list[tuple[str, list[tuple[str, str, str, str]]]],
+    site: dict[str, Any] | None = None,
+) -> str:
     from markupsafe import Markup
 
     from shnro_lib.report import PAGE_CSS, footer_html, synthetic_banner
 
     banner = synthetic_banner(region.meta.get("synthetic_note", "")) if region.synthetic else ""
-    return env.get_template("list.html.j2").render(title=title, groups=groups, css=Markup(PAGE_CSS),
-                                                   banner=Markup(banner), footer=Markup(footer_html(region.meta)),
-                                                   site=site)
+    return env.get_template("list.html.j2").render(
+        title=title,
+        groups=groups,
+        css=Markup(PAGE_CSS),
+        banner=Markup(banner),
+        footer=Markup(footer_html(region.meta)),
+        site=site,
+    )
 
 
-def _page_site(site_root: str | Path | None, path: Path, out: Path, municipality: str | None,
-               school: str | None, reports: dict[str, str]) -> dict[str, Any] | None:
+def _page_site(
+    site_root: str | Path | None,
+    path: Path,
+    out: Path,
+    municipality: str | None,
+    school: str | None,
+    reports: dict[str, str],
+) -> dict[str, Any] | None:
     """Shared tags and breadcrumbs (index › municipal report › school list › school) of a page."""
     if site_root is None:
         return None
@@ -289,9 +436,16 @@ def _page_site(site_root: str | Path | None, path: Path, out: Path, municipality
     return {"head": head_html(root), "crumbs": crumbs_html(items)}
 
 
-def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_ids: Sequence[str] | None = None,
-                        progress: bool = True, config: Any = None, site_root: str | Path | None = None,
-                        reports: dict[str, str] | None = None) -> list[Path]:
+def render_school_pages(
+    region: Any,
+    dataset: Any,
+    out_dir: str | Path,
+    school_ids: Sequence[str] | None = None,
+    progress: bool = True,
+    config: Any = None,
+    site_root: str | Path | None = None,
+    reports: dict[str, str] | None = None,
+) -> list[Path]:
     """Write a profile page for every school (or ``school_ids``), the municipality lists and the index.
 
     Parameters
@@ -332,34 +486,68 @@ def render_school_pages(region: Any, dataset: Any, out_dir: str | Path, school_i
     names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
     for sid, path in iterator:
         rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
-        site = _page_site(site_root, path, out, str(names.at[sid, "municipality"]), str(names.at[sid, "name"]),
-                          reports or {})
-        atomic_write_text(path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site,
-                                                   hrefs=hrefs))
+        site = _page_site(
+            site_root,
+            path,
+            out,
+            str(names.at[sid, "municipality"]),
+            str(names.at[sid, "name"]),
+            reports or {},
+        )
+        atomic_write_text(
+            path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site, hrefs=hrefs)
+        )
         written.append(path)
     sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
     ident = region.table("identify")
-    cats = ident.set_index(ident["school_id"].astype(str))["category"] if ident is not None else pd.Series(dtype=str)
+    cats = (
+        ident.set_index(ident["school_id"].astype(str))["category"]
+        if ident is not None
+        else pd.Series(dtype=str)
+    )
     groups: dict[str, list[tuple[str, str, str, str]]] = {}
     for sid, path in paths.items():
         m = str(sch.at[sid, "municipality"])
-        groups.setdefault(m, []).append((str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name))
+        groups.setdefault(m, []).append(
+            (str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name)
+        )
     year = region.year
     all_groups = []
     for m in sorted(groups):
         mpage = municipality_page_path(out, m, region)
-        atomic_write_text(mpage, _list_page(env, region, f"Профили школ: {m}, {year}", [(m, groups[m])],
-                                            _page_site(site_root, mpage, out, m, None, reports or {})))
+        atomic_write_text(
+            mpage,
+            _list_page(
+                env,
+                region,
+                f"Профили школ: {m}, {year}",
+                [(m, groups[m])],
+                _page_site(site_root, mpage, out, m, None, reports or {}),
+            ),
+        )
         all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
-    atomic_write_text(out / "index.html", _list_page(env, region, f"Профили школ, {year}", all_groups,
-                                                     _page_site(site_root, out / "index.html", out, None, None, {})))
+    atomic_write_text(
+        out / "index.html",
+        _list_page(
+            env,
+            region,
+            f"Профили школ, {year}",
+            all_groups,
+            _page_site(site_root, out / "index.html", out, None, None, {}),
+        ),
+    )
     return written
 
 
-def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
-                         municipalities: Sequence[str] | None = None, progress: bool = True,
-                         site_root: str | Path | None = None,
-                         reports: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+def write_school_outputs(
+    region: Any,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    municipalities: Sequence[str] | None = None,
+    progress: bool = True,
+    site_root: str | Path | None = None,
+    reports: dict[str, str] | None = None,
+) -> list[tuple[str, str, str]]:
     """What the report batch writes for schools: every profile page and the «практики» workbook.
 
     Loads the data set (the pages need subject results and the school tables that the region
@@ -380,9 +568,12 @@ def write_school_outputs(region: Any, data_dir: str | Path, out_dir: str | Path,
     ids = None
     if municipalities is not None:
         ids = [sid for m in sorted(set(municipalities)) for sid in region.school_ids(m)]
-    pages = render_school_pages(region, ds, out, school_ids=ids, progress=progress, site_root=site_root,
-                                reports=reports)
+    pages = render_school_pages(
+        region, ds, out, school_ids=ids, progress=progress, site_root=site_root, reports=reports
+    )
     xlsx = out / "practices.xlsx"
     write_worth_learning_sheet(listed_practices(region, ds), xlsx)
-    return [(f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
-            ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), "")]
+    return [
+        (f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
+        ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), ""),
+    ]

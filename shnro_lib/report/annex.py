@@ -23,7 +23,9 @@ def method_texts(region: Any, methods_dir: Path = METHODS_DIR) -> list[str]:
     A file may use ``{{ settings.<key> }}`` (``report.yaml``) and ``{{ computed("<stage>") }}`` — the
     method text the analysis wrote for the settings actually used (or why it is unavailable).
     """
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)  # Markdown, escaped when rendered
+    env = Environment(
+        undefined=StrictUndefined, keep_trailing_newline=True
+    )  # Markdown, escaped when rendered
 
     def computed(stage: str) -> str:
         if region.methods.get(stage):
@@ -31,8 +33,10 @@ def method_texts(region: Any, methods_dir: Path = METHODS_DIR) -> list[str]:
         reason = region.reason(stage) or "модуль не предоставил описание"
         return f"*Описание метода недоступно: {reason}.*"
 
-    return [env.from_string(p.read_text(encoding="utf-8")).render(settings=region.settings, computed=computed)
-            for p in sorted(methods_dir.glob("*.md"))]
+    return [
+        env.from_string(p.read_text(encoding="utf-8")).render(settings=region.settings, computed=computed)
+        for p in sorted(methods_dir.glob("*.md"))
+    ]
 
 
 def method_annex(region: Any) -> Section:
@@ -50,9 +54,12 @@ def _table_ru(name: Any) -> str:
 
 def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
     """The load report: tables read, rows used and excluded, problems found."""
-    parts = [text(
-        "Каждая прочитанная строка либо использована, либо исключена с указанием причины. "
-        f"Ошибок: {region.meta.get('n_errors', 0)}, предупреждений: {region.meta.get('n_warnings', 0)}.")]
+    parts = [
+        text(
+            "Каждая прочитанная строка либо использована, либо исключена с указанием причины. "
+            f"Ошибок: {region.meta.get('n_errors', 0)}, предупреждений: {region.meta.get('n_warnings', 0)}."
+        )
+    ]
     lt = region.table("load_tables")
     if has_rows(lt):
         # a table by its Russian title (the file name beside it is the user's own)
@@ -62,8 +69,11 @@ def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
     if has_rows(lp):
         cols = [c for c in ["level", "file", "row", "column", "value", "message"] if c in lp.columns]
         t = lp[cols].copy()
-        t["level"] = t["level"].map({"error": "ошибка", "warning": "предупреждение", "info": "сведение"}).fillna(
-            t["level"])
+        t["level"] = (
+            t["level"]
+            .map({"error": "ошибка", "warning": "предупреждение", "info": "сведение"})
+            .fillna(t["level"])
+        )
         parts.append(table(t, caption="Замечания загрузчика", max_rows=_rows(region)))
     le = region.table("load_excluded")
     if has_rows(le):
@@ -77,9 +87,28 @@ def data_quality_annex(region: Any, municipality: str | None = None) -> Section:
             names = _names(region)
             t = pd.DataFrame({"school_id": missing, "name": [names.get(i) for i in missing]})
             parts.append(table(t, caption=f"Школы без результатов в {region.year} г."))
-    miss = sorted(set(["context", "staff", "resources", "territories", "outcomes", "programme", "process",
-                       "diagnostics", "risk_profile"]) - set(region.meta.get("tables_present", [])))
+    miss = sorted(
+        set(
+            [
+                "context",
+                "staff",
+                "resources",
+                "territories",
+                "outcomes",
+                "programme",
+                "process",
+                "diagnostics",
+                "risk_profile",
+            ]
+        )
+        - set(region.meta.get("tables_present", []))
+    )
     if miss:
-        parts.append(note("Нет необязательных таблиц: " + ", ".join(f"«{_table_ru(t)}»" for t in miss)
-                               + " — зависящие от них разделы недоступны."))
+        parts.append(
+            note(
+                "Нет необязательных таблиц: "
+                + ", ".join(f"«{_table_ru(t)}»" for t in miss)
+                + " — зависящие от них разделы недоступны."
+            )
+        )
     return Section(parts)

@@ -25,21 +25,32 @@ def collection_title(region: Any) -> Section:
     """The title page: what the collection is, for which region and year, and its four figures."""
     ident = region.table("identify")
     name = str(region.meta.get("dataset_name") or "регион")
-    lines = [f"{name}, {region.year} год.",
-             "Методы выявления школ с низкими результатами и школ в сложных социальных условиях, списки по "
-             "муниципальным образованиям, школы, чьи практики стоит изучить, и методика расчётов."]
+    lines = [
+        f"{name}, {region.year} год.",
+        "Методы выявления школ с низкими результатами и школ в сложных социальных условиях, списки по "
+        "муниципальным образованиям, школы, чьи практики стоит изучить, и методика расчётов.",
+    ]
     blocks: list[Any] = [text(*lines)]
     if ident is not None and "category" in ident.columns:
         counts = ident["category"].astype("string").value_counts()
-        blocks.append(cards([(fmt_int(int(counts.get(c, 0))), c, "школ в отчётном году") for c in LIST_CATEGORIES]))
+        blocks.append(
+            cards([(fmt_int(int(counts.get(c, 0))), c, "школ в отчётном году") for c in LIST_CATEGORIES])
+        )
     return Section(blocks)
 
 
 def glossary_section(region: Any) -> Section:
     """Every quantity a reader meets, with its one name, unit, direction and a plain definition."""
-    rows = [{"Показатель": q.name.format(share="N"), "Что означает": q.definition, "Единица": q.unit or "—",
-             "Как читать": DIRECTION_RU[q.direction], "Раздел методики": q.annex}
-            for q in vocabulary().values()]
+    rows = [
+        {
+            "Показатель": q.name.format(share="N"),
+            "Что означает": q.definition,
+            "Единица": q.unit or "—",
+            "Как читать": DIRECTION_RU[q.direction],
+            "Раздел методики": q.annex,
+        }
+        for q in vocabulary().values()
+    ]
     return Section([table(pd.DataFrame(rows), caption="Показатели сборника и отчётов")])
 
 
@@ -68,17 +79,28 @@ def worked_example_section(region: Any) -> Section:
         return Section([unavailable(region.reason("identify"))])
     school = _example_school(ident)
     if school is None:
-        return Section([text("В отчётном году ни одна школа не вошла в списки, поэтому пример не приводится.")])
+        return Section(
+            [text("В отчётном году ни одна школа не вошла в списки, поэтому пример не приводится.")]
+        )
     crit = [c for c in ident.columns if c.startswith("crit_")]
     titles = criterion_titles(str(region.meta.get("rules", "")), crit)
     verdict = {True: "выполнен", False: "не выполнен"}
-    rows = [{"Критерий": titles.get(c, "критерий набора правил"),
-             "Итог": "не оценено" if pd.isna(school[c]) else verdict[bool(school[c])]} for c in crit]
-    figures = [f"Школа «{school['name']}» (код ОО {school['school_id']}, {school['municipality']}).",
-               f"Индекс результатов за окно идентификации: {fmt_num(school.get('result_index'), 2, True)}; "
-               f"с поправкой на надёжность: {fmt_num(school.get('shrunken_index'), 2, True)}.",
-               f"Итог: {school['category']}. {school['explanation']}"]
-    return Section([text(*figures), table(pd.DataFrame(rows), caption="Критерии набора правил для этой школы")])
+    rows = [
+        {
+            "Критерий": titles.get(c, "критерий набора правил"),
+            "Итог": "не оценено" if pd.isna(school[c]) else verdict[bool(school[c])],
+        }
+        for c in crit
+    ]
+    figures = [
+        f"Школа «{school['name']}» (код ОО {school['school_id']}, {school['municipality']}).",
+        f"Индекс результатов за окно идентификации: {fmt_num(school.get('result_index'), 2, True)}; "
+        f"с поправкой на надёжность: {fmt_num(school.get('shrunken_index'), 2, True)}.",
+        f"Итог: {school['category']}. {school['explanation']}",
+    ]
+    return Section(
+        [text(*figures), table(pd.DataFrame(rows), caption="Критерии набора правил для этой школы")]
+    )
 
 
 def lists_by_municipality_section(region: Any) -> Section:

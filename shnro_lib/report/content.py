@@ -194,8 +194,14 @@ class Section:
 # --------------------------------------------------------------------------- constructors
 
 
-def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, formats: Mapping[str, Any] | None = None,
-          max_rows: int | None = None, caption: str | None = None, note: str | None = None) -> Table:
+def table(
+    df: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    formats: Mapping[str, Any] | None = None,
+    max_rows: int | None = None,
+    caption: str | None = None,
+    note: str | None = None,
+) -> Table:
     """A table with Russian headers and number formats (see :func:`~shnro_lib.report.format.display_frame`).
 
     A suppression note left by :func:`~shnro_lib.report.format.suppress_small` and ``note`` are
@@ -205,7 +211,9 @@ def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, formats: Ma
     shown = df
     if max_rows is not None and len(df) > max_rows:
         shown = df.iloc[:max_rows]
-        notes.append(f"Показаны первые {fmt_int(max_rows)} строк из {fmt_int(len(df))}; полный список — в Excel.")
+        notes.append(
+            f"Показаны первые {fmt_int(max_rows)} строк из {fmt_int(len(df))}; полный список — в Excel."
+        )
     frame = display_frame(shown, {**LABELS_RU, **dict(labels or {})}, formats)
     return Table(frame=frame, caption=caption or "", notes=notes, data=df)
 
@@ -215,7 +223,9 @@ def figure(fig: Any, alt: str, caption: str = "", synthetic: bool = False, dpi: 
     import matplotlib.pyplot as plt
 
     if synthetic:
-        fig.text(0.995, 0.005, SYNTHETIC_TEXT, ha="right", va="bottom", fontsize=7, color="#b00020", alpha=0.8)
+        fig.text(
+            0.995, 0.005, SYNTHETIC_TEXT, ha="right", va="bottom", fontsize=7, color="#b00020", alpha=0.8
+        )
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)  # the notebook shows the block, not the open figure

@@ -15,11 +15,37 @@ from shnro_lib.report.helpers import min_n as _min_n
 from shnro_lib.vocabulary import name_ru
 
 # the monitoring table's status is the indicator's state against its target, not a school's status
-MONITORING_COLUMNS = {"title_ru": "title_ru", "year": "year", "value": "value", "unit": "unit",
-                      "n_schools": "n_schools", "target": "target", "status_ru": "target_status_ru", "note": "note"}
-PARTNER_COLUMNS = ["school_id", "school_name", "category", "leader_id", "leader_name", "leader_municipality",
-                   "distance_km", "context_distance", "result_gap", "reason"]
-PROGRAMME_COLUMNS = ["school_id", "year", "programme", "in_programme", "cohort", "partner_school_id", "cost_rub"]
+MONITORING_COLUMNS = {
+    "title_ru": "title_ru",
+    "year": "year",
+    "value": "value",
+    "unit": "unit",
+    "n_schools": "n_schools",
+    "target": "target",
+    "status_ru": "target_status_ru",
+    "note": "note",
+}
+PARTNER_COLUMNS = [
+    "school_id",
+    "school_name",
+    "category",
+    "leader_id",
+    "leader_name",
+    "leader_municipality",
+    "distance_km",
+    "context_distance",
+    "result_gap",
+    "reason",
+]
+PROGRAMME_COLUMNS = [
+    "school_id",
+    "year",
+    "programme",
+    "in_programme",
+    "cohort",
+    "partner_school_id",
+    "cost_rub",
+]
 SHEET_LABELS_RU = {"target_status_ru": "Выполнение цели"}
 
 
@@ -34,12 +60,15 @@ def programme_sheets(region: Any, municipality: str) -> dict[str, pd.DataFrame]:
         sheets["Мониторинг"] = mon.sort_values(["title_ru", "year"], kind="stable").reset_index(drop=True)
     pairs = region.for_municipality("partners", municipality) if region.ok("partners") else None
     if pairs is not None and len(pairs):
-        sheets["Партнёрства"] = pairs[[c for c in PARTNER_COLUMNS if c in pairs.columns]].reset_index(drop=True)
+        sheets["Партнёрства"] = pairs[[c for c in PARTNER_COLUMNS if c in pairs.columns]].reset_index(
+            drop=True
+        )
     prog = region.for_municipality("programme", municipality)
     if prog is not None and len(prog):
         prog = prog[[c for c in PROGRAMME_COLUMNS if c in prog.columns]]
-        sheets["Программа"] = with_names(region, prog.sort_values(["school_id", "year"], kind="stable")
-                                         .reset_index(drop=True))
+        sheets["Программа"] = with_names(
+            region, prog.sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
+        )
     return sheets
 
 
@@ -75,14 +104,19 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     sheets.update(programme_sheets(region, municipality))
     crit_cols = [c for df in sheets.values() for c in df.columns if str(c).startswith("crit_")]
     rules = region.meta.get("rules", "lo_2018")
-    labels = {**LABELS_RU, **money_labels(region.currency), **criterion_labels(rules), **SHEET_LABELS_RU,
-              **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()}}
-    note = (f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
-            f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны.")
+    labels = {
+        **LABELS_RU,
+        **money_labels(region.currency),
+        **criterion_labels(rules),
+        **SHEET_LABELS_RU,
+        **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()},
+    }
+    note = (
+        f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
+        f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны."
+    )
     if region.synthetic:
         note = f"{SYNTHETIC_TEXT}. " + note
     if region.failures:
         note += " Недоступно: " + ", ".join(sorted(region.failures)) + "."
     return write_workbook(sheets, path, notes={k: note for k in sheets}, column_labels=labels)
-
-

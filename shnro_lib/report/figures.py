@@ -26,8 +26,10 @@ def pyplot_styled() -> Any:
     import matplotlib.pyplot as pyplot
     import seaborn as sns
 
-    sns.set_theme(style="ticks", rc={"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                                     "svg.hashsalt": "shnro"})
+    sns.set_theme(
+        style="ticks",
+        rc={"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "shnro"},
+    )
     return pyplot
 
 
@@ -41,16 +43,34 @@ def distribution_figure(region: Any, ss: pd.DataFrame, municipality: str | None)
         years = sorted(int(v) for v in d["year"].unique())
         reg_data = [d.loc[d["year"] == y, "pct"].dropna().to_numpy() for y in years]
         pos = np.arange(len(years))
-        ax.boxplot(reg_data, positions=pos - (0.18 if municipality else 0), widths=0.32, showfliers=False,
-                   patch_artist=True, boxprops={"facecolor": "#d7dee8", "color": "#8795a8"},
-                   medianprops={"color": "#44546a"}, whiskerprops={"color": "#8795a8"}, capprops={"color": "#8795a8"})
+        ax.boxplot(
+            reg_data,
+            positions=pos - (0.18 if municipality else 0),
+            widths=0.32,
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "#d7dee8", "color": "#8795a8"},
+            medianprops={"color": "#44546a"},
+            whiskerprops={"color": "#8795a8"},
+            capprops={"color": "#8795a8"},
+        )
         if municipality:
-            mun = [d.loc[(d["year"] == y) & (d["municipality"] == municipality), "pct"].dropna().to_numpy()
-                   for y in years]
+            mun = [
+                d.loc[(d["year"] == y) & (d["municipality"] == municipality), "pct"].dropna().to_numpy()
+                for y in years
+            ]
             mun = [m if len(m) else np.array([np.nan]) for m in mun]
-            ax.boxplot(mun, positions=pos + 0.18, widths=0.32, showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": "#7fb0dd", "color": "#1f5f99"}, medianprops={"color": "#0b2e50"},
-                       whiskerprops={"color": "#1f5f99"}, capprops={"color": "#1f5f99"})
+            ax.boxplot(
+                mun,
+                positions=pos + 0.18,
+                widths=0.32,
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": "#7fb0dd", "color": "#1f5f99"},
+                medianprops={"color": "#0b2e50"},
+                whiskerprops={"color": "#1f5f99"},
+                capprops={"color": "#1f5f99"},
+            )
         ax.set_xticks(pos)
         ax.set_xticklabels([str(y) for y in years], fontsize=8)
         ax.set_title(p)
@@ -58,13 +78,24 @@ def distribution_figure(region: Any, ss: pd.DataFrame, municipality: str | None)
     if municipality:
         from matplotlib.patches import Patch
 
-        axes[0][-1].legend(handles=[Patch(facecolor="#d7dee8", label="регион"),
-                                    Patch(facecolor="#7fb0dd", label="муниципалитет")], fontsize=7, loc="lower right")
+        axes[0][-1].legend(
+            handles=[
+                Patch(facecolor="#d7dee8", label="регион"),
+                Patch(facecolor="#7fb0dd", label="муниципалитет"),
+            ],
+            fontsize=7,
+            loc="lower right",
+        )
     fig.tight_layout()
     who = "школ муниципалитета (синие) и региона (серые)" if municipality else "школ региона"
-    return figure(fig, alt=f"Распределение средних баллов {who} по процедурам и годам",
-                       caption=f"Распределение средних баллов {who} по процедурам и годам (ящик — 50% школ, "
-                               "линия — медиана).", synthetic=region.synthetic, dpi=_dpi(region))
+    return figure(
+        fig,
+        alt=f"Распределение средних баллов {who} по процедурам и годам",
+        caption=f"Распределение средних баллов {who} по процедурам и годам (ящик — 50% школ, "
+        "линия — медиана).",
+        synthetic=region.synthetic,
+        dpi=_dpi(region),
+    )
 
 
 def similar_schools_figure(region: Any, municipality: str, max_schools: int = 6) -> Figure | None:
@@ -94,23 +125,39 @@ def similar_schools_figure(region: Any, municipality: str, max_schools: int = 6)
     for ax, sid_ in zip(axes.ravel(), focus["school_id"].astype(str), strict=False):
         peers = sim.loc[sim["school_id"].astype(str) == sid_, "similar_id"].astype(str)
         peer_vals = piv.reindex(peers)[years]
-        ax.fill_between(years, peer_vals.quantile(0.25).to_numpy(dtype=float),
-                        peer_vals.quantile(0.75).to_numpy(dtype=float), color="#c9d6e6", label="похожие: 25–75%")
-        ax.plot(years, peer_vals.mean().to_numpy(dtype=float), color="#6b7f99", lw=1, label="похожие: среднее")
-        own = piv.reindex([sid_])[years].iloc[0].to_numpy(dtype=float) if sid_ in piv.index else np.full(len(years), np.nan)
+        ax.fill_between(
+            years,
+            peer_vals.quantile(0.25).to_numpy(dtype=float),
+            peer_vals.quantile(0.75).to_numpy(dtype=float),
+            color="#c9d6e6",
+            label="похожие: 25–75%",
+        )
+        ax.plot(
+            years, peer_vals.mean().to_numpy(dtype=float), color="#6b7f99", lw=1, label="похожие: среднее"
+        )
+        own = (
+            piv.reindex([sid_])[years].iloc[0].to_numpy(dtype=float)
+            if sid_ in piv.index
+            else np.full(len(years), np.nan)
+        )
         ax.plot(years, own, marker="o", color="#c05020", lw=1.5, label="школа")
         ax.axhline(0, color="#999999", lw=0.6, ls="--")
         ax.set_title(f"{sid_}: {short_school_name(names.get(sid_, ''))}"[:48], fontsize=7)
         ax.set_xticks(years)
         ax.tick_params(labelsize=6)
-    for ax in axes.ravel()[len(focus):]:
+    for ax in axes.ravel()[len(focus) :]:
         ax.axis("off")
     axes[0][0].legend(fontsize=6, loc="lower left")
     fig.tight_layout()
-    return figure(fig, "Выявленные школы и похожие на них по контексту школы региона",
-                       "Индекс результатов школы по годам (красная линия) против похожих по социальному контексту "
-                       f"школ региона (среднее и межквартильный размах). Годы, где у школы меньше {min_n} "
-                       "участников, не показаны.", region.synthetic, _dpi(region))
+    return figure(
+        fig,
+        "Выявленные школы и похожие на них по контексту школы региона",
+        "Индекс результатов школы по годам (красная линия) против похожих по социальному контексту "
+        f"школ региона (среднее и межквартильный размах). Годы, где у школы меньше {min_n} "
+        "участников, не показаны.",
+        region.synthetic,
+        _dpi(region),
+    )
 
 
 def costs_figure(region: Any, municipality: str | None) -> Figure | None:
@@ -135,14 +182,29 @@ def costs_figure(region: Any, municipality: str | None) -> Figure | None:
     plain_log_axis(ax.xaxis)
     ax.set_xlabel(f"Расходы на одного обучающегося, тыс. {region.currency} (логарифмическая шкала)")
     ax.set_ylabel("Результат относительно ожидаемого по контексту")
-    for tx, ty, text in ((0.02, 0.95, "дешевле и лучше"), (0.75, 0.95, "дороже и лучше"),
-                         (0.02, 0.03, "дешевле и хуже"), (0.75, 0.03, "дороже и хуже")):
-        ax.text(tx, ty, text, transform=ax.transAxes, fontsize=9, color="#44546a", va="top" if ty > 0.5 else "bottom")
+    for tx, ty, text in (
+        (0.02, 0.95, "дешевле и лучше"),
+        (0.75, 0.95, "дороже и лучше"),
+        (0.02, 0.03, "дешевле и хуже"),
+        (0.75, 0.03, "дороже и хуже"),
+    ):
+        ax.text(
+            tx,
+            ty,
+            text,
+            transform=ax.transAxes,
+            fontsize=9,
+            color="#44546a",
+            va="top" if ty > 0.5 else "bottom",
+        )
     # below the axes, so that it never covers points
     ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.tight_layout()
-    return figure(fig, "«Цена–качество»: расходы на обучающегося и результат с учётом контекста",
-                       "Квадранты: расходы выше/ниже медианы региона; результат выше/ниже ожидаемого по "
-                       "социальному контексту.", region.synthetic, _dpi(region))
-
-
+    return figure(
+        fig,
+        "«Цена–качество»: расходы на обучающегося и результат с учётом контекста",
+        "Квадранты: расходы выше/ниже медианы региона; результат выше/ниже ожидаемого по "
+        "социальному контексту.",
+        region.synthetic,
+        _dpi(region),
+    )

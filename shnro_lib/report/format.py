@@ -70,7 +70,12 @@ def auto_format(col: str, s: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(s) and not plain_integer_column(col):
         return s.map(fmt_int, na_action=None)
     if pd.api.types.is_float_dtype(s):
-        if col.startswith("share") or col.startswith("p_") or col.endswith("_share") or col.startswith("region_share"):
+        if (
+            col.startswith("share")
+            or col.startswith("p_")
+            or col.endswith("_share")
+            or col.startswith("region_share")
+        ):
             return s.map(fmt_pct, na_action=None)
         if "rub" in col or col.startswith("spending") or col in ("distance_km", "participants"):
             return s.map(lambda v: "—" if isna(v) else fmt_int(round(float(v))), na_action=None)
@@ -78,8 +83,9 @@ def auto_format(col: str, s: pd.Series) -> pd.Series:
     return s.map(lambda v: "—" if isna(v) else str(v), na_action=None)
 
 
-def display_frame(df: pd.DataFrame, labels: Mapping[str, str], formats: Mapping[str, Any] | None = None
-                  ) -> pd.DataFrame:
+def display_frame(
+    df: pd.DataFrame, labels: Mapping[str, str], formats: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """The text form of a table: Russian headers, Russian number formats, «—» for missing.
 
     ``formats`` maps a column to a function value -> text; text cells (e.g. «скрыто*» left by
@@ -94,7 +100,9 @@ def display_frame(df: pd.DataFrame, labels: Mapping[str, str], formats: Mapping[
         if fn is not None:
             out[head] = s.map(lambda v, f=fn: v if isinstance(v, str) else ("—" if isna(v) else f(v)))
         elif s.dtype == object and s.map(lambda v: isinstance(v, str)).any():
-            out[head] = s.map(lambda v, c=col: v if isinstance(v, str) else auto_format(c, pd.Series([v])).iloc[0])
+            out[head] = s.map(
+                lambda v, c=col: v if isinstance(v, str) else auto_format(c, pd.Series([v])).iloc[0]
+            )
         else:
             out[head] = auto_format(str(col), s)
     return out
@@ -118,12 +126,16 @@ def suppress_small(df: pd.DataFrame, count_col: str, value_cols: Sequence[str], 
             if col not in out.columns:
                 continue
             out[col] = auto_format(col, out[col]).where(~small, SUPPRESSED).astype(object)
-        out.attrs["note"] = (f"* Значения скрыты в {fmt_int(n)} {plural_ru(n, 'строке', 'строках', 'строках')}: "
-                             f"в группе меньше {min_n} участников "
-                             "(защита персональных данных и ненадёжность оценок по малым группам).")
+        out.attrs["note"] = (
+            f"* Значения скрыты в {fmt_int(n)} {plural_ru(n, 'строке', 'строках', 'строках')}: "
+            f"в группе меньше {min_n} участников "
+            "(защита персональных данных и ненадёжность оценок по малым группам)."
+        )
     elif len(out) and counts.isna().all():
-        out.attrs["note"] = (f"Число участников в данных не указано: значения малых групп (меньше {min_n} "
-                             "участников) не скрыты — их нельзя распознать.")
+        out.attrs["note"] = (
+            f"Число участников в данных не указано: значения малых групп (меньше {min_n} "
+            "участников) не скрыты — их нельзя распознать."
+        )
     out.attrs["n_suppressed"] = n
     return out
 
@@ -135,9 +147,13 @@ def procedure_order(values: Iterable[str]) -> list[str]:
     return [p for p in known if p in vals] + [p for p in vals if p not in known]
 
 
-_SHORT_NAMES = (("средняя общеобразовательная школа", "СОШ"), ("основная общеобразовательная школа", "ООШ"),
-                ("начальная общеобразовательная школа", "НОШ"), ("с углублённым изучением отдельных предметов",
-                                                                  "с УИОП"), ("общеобразовательная", "общеобр."))
+_SHORT_NAMES = (
+    ("средняя общеобразовательная школа", "СОШ"),
+    ("основная общеобразовательная школа", "ООШ"),
+    ("начальная общеобразовательная школа", "НОШ"),
+    ("с углублённым изучением отдельных предметов", "с УИОП"),
+    ("общеобразовательная", "общеобр."),
+)
 
 
 def short_school_name(name: str) -> str:

@@ -64,7 +64,9 @@ def municipal_index(region: Any, municipality: str | None, year: int) -> tuple[f
     w = n if n.notna().any() else pd.Series(1.0, index=sub.index)
     if w.sum() <= 0:
         return float("nan"), 0
-    return float((sub["result_index"].astype(float) * w).sum() / w.sum()), (int(n.sum()) if n.notna().any() else None)
+    return float((sub["result_index"].astype(float) * w).sum() / w.sum()), (
+        int(n.sum()) if n.notna().any() else None
+    )
 
 
 def municipality_table(region: Any) -> pd.DataFrame:

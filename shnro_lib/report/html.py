@@ -24,8 +24,14 @@ def page_css() -> str:
     return (TEMPLATES_DIR / TEMPLATE_NAME / "shnro.css").read_text(encoding="utf-8")
 
 
-def html_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, formats: Mapping[str, Any] | None = None,
-               max_rows: int | None = None, caption: str | None = None, note: str | None = None) -> str:
+def html_table(
+    df: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    formats: Mapping[str, Any] | None = None,
+    max_rows: int | None = None,
+    caption: str | None = None,
+    note: str | None = None,
+) -> str:
     """An escaped table with Russian headers and formats (see :func:`~.content.table`)."""
     return table(df, labels, formats, max_rows, caption, note)._repr_html_()
 
@@ -44,7 +50,8 @@ def paragraphs_html(text: str) -> str:
 @lru_cache(maxsize=1)
 def _section_template() -> Any:
     return Environment(autoescape=True).from_string(
-        '<section id="{{ sid }}" class="sec"><h{{ level }}>{{ title }}</h{{ level }}>{{ body }}</section>')
+        '<section id="{{ sid }}" class="sec"><h{{ level }}>{{ title }}</h{{ level }}>{{ body }}</section>'
+    )
 
 
 def section_html(sid: str, title: str, body: str, level: int = 2) -> str:

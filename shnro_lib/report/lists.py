@@ -15,7 +15,11 @@ import pandas as pd
 from shnro_lib.report.format import SYNTHETIC_TEXT
 
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
-CATEGORY_SHEETS = {"ШНРО": ("ШНРО", "ШНРО и ШНСУ"), "ШНСУ": ("ШНСУ", "ШНРО и ШНСУ"), "Зона риска": ("зона риска",)}
+CATEGORY_SHEETS = {
+    "ШНРО": ("ШНРО", "ШНРО и ШНСУ"),
+    "ШНСУ": ("ШНСУ", "ШНРО и ШНСУ"),
+    "Зона риска": ("зона риска",),
+}
 ALL_SHEET = "Все школы списков"
 LISTS_TITLE = "Списки ШНРО, ШНСУ и «зона риска» (Excel)"
 _ORDER = {"ШНРО и ШНСУ": 0, "ШНРО": 1, "ШНСУ": 2, "зона риска": 3}
@@ -32,8 +36,9 @@ def _years(panel: pd.DataFrame | None, categories: tuple[str, ...]) -> pd.DataFr
         return pd.DataFrame(columns=["school_id", "years", "n"])
     sub = panel[panel["category"].isin(categories)]
     g = sub.groupby("school_id")["year"]
-    return pd.DataFrame({"years": g.apply(lambda s: ", ".join(str(int(y)) for y in sorted(set(s)))),
-                         "n": g.nunique()}).reset_index()
+    return pd.DataFrame(
+        {"years": g.apply(lambda s: ", ".join(str(int(y)) for y in sorted(set(s)))), "n": g.nunique()}
+    ).reset_index()
 
 
 def lists_table(identify: pd.DataFrame, panel: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -54,13 +59,15 @@ def lists_table(identify: pd.DataFrame, panel: pd.DataFrame | None = None) -> pd
     t = identify[identify["category"].isin((*LISTED, "зона риска"))].copy()
     listed = _years(panel, LISTED).set_index("school_id")
     risk = _years(panel, ("зона риска",)).set_index("school_id")
-    out = pd.DataFrame({
-        "Код ОО": t["school_id"].astype(str).to_numpy(),
-        "Наименование ОО": t["name"].to_numpy(),
-        "Муниципальное образование": t["municipality"].to_numpy(),
-        "Категория": t["category"].to_numpy(),
-        "Основание": t["explanation"].to_numpy() if "explanation" in t.columns else "—",
-    })
+    out = pd.DataFrame(
+        {
+            "Код ОО": t["school_id"].astype(str).to_numpy(),
+            "Наименование ОО": t["name"].to_numpy(),
+            "Муниципальное образование": t["municipality"].to_numpy(),
+            "Категория": t["category"].to_numpy(),
+            "Основание": t["explanation"].to_numpy() if "explanation" in t.columns else "—",
+        }
+    )
     ids = out["Код ОО"]
     out["Годы в списке ШНРО/ШНСУ"] = ids.map(listed["years"]).fillna("—").to_numpy()
     out["Лет в списке"] = ids.map(listed["n"]).fillna(0).astype(int).to_numpy()
@@ -93,8 +100,10 @@ def lists_workbook(region: Any, path: str | Path) -> Path | None:
         rules = load_rules(rules)["title_ru"]
     except Exception:  # noqa: BLE001 - the title is a courtesy; the note still names the year and data
         pass
-    note = (f"Списки ШНРО, ШНСУ и «зона риска» на {year} г.; правила: {rules}; "
-            f"отпечаток данных: {region.fingerprint}")
+    note = (
+        f"Списки ШНРО, ШНСУ и «зона риска» на {year} г.; правила: {rules}; "
+        f"отпечаток данных: {region.fingerprint}"
+    )
     if region.synthetic:
         note = f"{SYNTHETIC_TEXT}. " + note
     sheets = lists_sheets(table)

@@ -33,9 +33,14 @@ def _env() -> Environment:
 def footer_data(meta: Mapping[str, Any]) -> dict[str, Any]:
     """What the footer shows: fingerprint, year, rules, parameters hash, threshold, version (no timestamps)."""
     params = meta.get("report_parameters", {}) or {}
-    return {"fingerprint": meta.get("fingerprint", ""), "year": meta.get("year", ""), "rules": meta.get("rules", ""),
-            "parameters_hash": meta.get("parameters_hash", ""), "min_group_size": params.get("min_group_size", ""),
-            "version": meta.get("version", __version__)}
+    return {
+        "fingerprint": meta.get("fingerprint", ""),
+        "year": meta.get("year", ""),
+        "rules": meta.get("rules", ""),
+        "parameters_hash": meta.get("parameters_hash", ""),
+        "min_group_size": params.get("min_group_size", ""),
+        "version": meta.get("version", __version__),
+    }
 
 
 def synthetic_banner(note: str = "") -> str:
@@ -45,7 +50,9 @@ def synthetic_banner(note: str = "") -> str:
 
 def footer_html(meta: Mapping[str, Any]) -> str:
     """The footer (escaped HTML)."""
-    return str(_env().get_template("fragments.j2").module.footer(footer_data(meta), bool(meta.get("synthetic"))))
+    return str(
+        _env().get_template("fragments.j2").module.footer(footer_data(meta), bool(meta.get("synthetic")))
+    )
 
 
 def page_html(title: str, body: str) -> str:
@@ -81,8 +88,11 @@ def prepare_notebook(nb: Any) -> Any:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     return nb
 
 
@@ -91,7 +101,9 @@ def read_meta(cache_entry: str | Path) -> dict[str, Any]:
     return dict(json.loads((Path(cache_entry) / "meta.json").read_text(encoding="utf-8"))["meta"])
 
 
-def notebook_to_html(nb: Any, title: str, meta: Mapping[str, Any], site: Mapping[str, Any] | None = None) -> str:
+def notebook_to_html(
+    nb: Any, title: str, meta: Mapping[str, Any], site: Mapping[str, Any] | None = None
+) -> str:
     """Self-contained HTML of an executed report notebook in the ``shnro`` template.
 
     ``site``: the page's place in a report folder (:mod:`shnro_lib.site`) — ``head`` (shared
@@ -100,12 +112,23 @@ def notebook_to_html(nb: Any, title: str, meta: Mapping[str, Any], site: Mapping
     from nbconvert import HTMLExporter
 
     nb = prepare_notebook(nb)
-    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            exclude_raw=True)
-    resources = {"shnro": {"title": title, "synthetic": bool(meta.get("synthetic")),
-                           "synthetic_note": _banner_note(str(meta.get("synthetic_note", ""))),
-                           "toc": toc_entries(nb), "footer": footer_data(meta),
-                           "site": dict(site) if site else None}}
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_raw=True,
+    )
+    resources = {
+        "shnro": {
+            "title": title,
+            "synthetic": bool(meta.get("synthetic")),
+            "synthetic_note": _banner_note(str(meta.get("synthetic_note", ""))),
+            "toc": toc_entries(nb),
+            "footer": footer_data(meta),
+            "site": dict(site) if site else None,
+        }
+    }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body

@@ -25,9 +25,14 @@ def regional_summary_section(region: Any) -> Section:
     sch = region.table("schools")
     idx, part = municipal_index(region, None, region.year)
     mt = municipality_table(region)
-    items = [(fmt_int(len(sch)), "школ", f"в {len(region.municipalities)} муниципальных образованиях"),
-             (fmt_int(part), f"участников оценочных процедур в {region.year} г.",
-              "" if part is not None else "не указано: в данных нет числа участников")]
+    items = [
+        (fmt_int(len(sch)), "школ", f"в {len(region.municipalities)} муниципальных образованиях"),
+        (
+            fmt_int(part),
+            f"участников оценочных процедур в {region.year} г.",
+            "" if part is not None else "не указано: в данных нет числа участников",
+        ),
+    ]
     if "n_identified" in mt.columns:
         items.append((fmt_int(mt["n_identified"].sum()), "выявленных школ", "ШНРО, ШНСУ, зона риска"))
     if "n_resilient" in mt.columns:
@@ -52,8 +57,11 @@ def regional_compare_section(region: Any) -> Section:
     for m in mt["municipality"]:
         sub = ib[(ib["year"] == region.year) & (ib["municipality"] == m)]
         wts = sub["participants"].astype(float)
-        ses.append(float(np.sqrt(((wts * sub["result_index_se"].astype(float)) ** 2).sum()) / wts.sum())
-                   if wts.sum() > 0 else np.nan)
+        ses.append(
+            float(np.sqrt(((wts * sub["result_index_se"].astype(float)) ** 2).sum()) / wts.sum())
+            if wts.sum() > 0
+            else np.nan
+        )
     y = np.arange(len(mt))
     ax.barh(y, mt["mean_index"], xerr=1.96 * np.array(ses), color="#7fb0dd", ecolor="#44546a")
     ax.set_yticks(y)
@@ -61,27 +69,45 @@ def regional_compare_section(region: Any) -> Section:
     ax.axvline(0, color="#44546a", lw=1)
     ax.set_xlabel(f"Средний индекс результатов, {region.year} г. (0 — регион)")
     fig.tight_layout()
-    parts = [figure(fig, "Средний индекс результатов по муниципальным образованиям",
-                         "Средний индекс результатов муниципальных образований с 95% интервалами (выборочная "
-                         "погрешность).", region.synthetic, _dpi(region))]
-    parts.append(table(mt.sort_values("mean_index", ascending=False),
-                            caption="Муниципальные образования", formats={"mean_index": lambda v: fmt_num(v, 2, True)}))
+    parts = [
+        figure(
+            fig,
+            "Средний индекс результатов по муниципальным образованиям",
+            "Средний индекс результатов муниципальных образований с 95% интервалами (выборочная "
+            "погрешность).",
+            region.synthetic,
+            _dpi(region),
+        )
+    ]
+    parts.append(
+        table(
+            mt.sort_values("mean_index", ascending=False),
+            caption="Муниципальные образования",
+            formats={"mean_index": lambda v: fmt_num(v, 2, True)},
+        )
+    )
     return Section(parts)
 
 
 def regional_participation_section(region: Any) -> Section:
     """Participation by procedure and year for the region and by municipality."""
     part = region.table("participation")
-    tot = part.groupby(["procedure", "year"], observed=True).agg(
-        schools=("schools", "sum"), participants=("participants", "sum")).reset_index()
+    tot = (
+        part.groupby(["procedure", "year"], observed=True)
+        .agg(schools=("schools", "sum"), participants=("participants", "sum"))
+        .reset_index()
+    )
     procs = procedure_order(tot["procedure"])
     disp = pd.DataFrame({"procedure": procs})
     for y in sorted(int(v) for v in tot["year"].unique()):
         vals = []
         for p in procs:
             r = tot[(tot["procedure"] == p) & (tot["year"] == y)]
-            vals.append(f"{fmt_int(r['participants'].iloc[0])} уч. / {fmt_int(r['schools'].iloc[0])} шк."
-                        if len(r) else "—")
+            vals.append(
+                f"{fmt_int(r['participants'].iloc[0])} уч. / {fmt_int(r['schools'].iloc[0])} шк."
+                if len(r)
+                else "—"
+            )
         disp[str(y)] = vals
     parts = [table(disp, caption="Участники и школы по процедурам и годам (регион)")]
     cur = part[part["year"] == region.year]
@@ -106,8 +132,11 @@ def regional_identified_section(region: Any) -> Section:
         return Section([unavailable(region.reason("identify"))])
     ident = region.table("identify")
     if "municipality" not in ident.columns:
-        ident = ident.assign(municipality=ident["school_id"].astype(str).map(
-            region.table("schools").set_index("school_id")["municipality"]))
+        ident = ident.assign(
+            municipality=ident["school_id"]
+            .astype(str)
+            .map(region.table("schools").set_index("school_id")["municipality"])
+        )
     if "category" not in ident.columns:
         return Section([table(ident, max_rows=_rows(region))])
     ct = pd.crosstab(ident["municipality"], ident["category"].astype("string").fillna("не определена"))
@@ -125,21 +154,38 @@ def regional_sensitivity_section(region: Any) -> Section:
 
     tab = region.table("sensitivity")
     kappa = region.table("sensitivity_kappa")
-    parts = [text(*sensitivity_sentences(tab, region.year)),
-             table(tab, caption=f"Список {region.year} г. при других вариантах правил",
-                   formats={"κ с основным": lambda v: fmt_num(v, 2)},
-                   note="κ (каппа Коэна) — согласие с основным списком с поправкой на случайное совпадение: "
-                        "1 — полное совпадение, 0 — не лучше случайного.")]
+    parts = [
+        text(*sensitivity_sentences(tab, region.year)),
+        table(
+            tab,
+            caption=f"Список {region.year} г. при других вариантах правил",
+            formats={"κ с основным": lambda v: fmt_num(v, 2)},
+            note="κ (каппа Коэна) — согласие с основным списком с поправкой на случайное совпадение: "
+            "1 — полное совпадение, 0 — не лучше случайного.",
+        ),
+    ]
     if kappa is not None and len(kappa) > 1:
-        parts.append(table(kappa, caption="Согласие наборов правил по ШНРО (κ)",
-                           formats={c: (lambda v: fmt_num(v, 2)) for c in kappa.columns[1:]}))
+        parts.append(
+            table(
+                kappa,
+                caption="Согласие наборов правил по ШНРО (κ)",
+                formats={c: (lambda v: fmt_num(v, 2)) for c in kappa.columns[1:]},
+            )
+        )
     return Section(parts)
 
 
-STABILITY_LABELS_RU = {"year": "Год", "listed": "Школ в списке", "entered": "Вошли", "left": "Вышли",
-                       "turnover": "Смена списка", "reentered": "Вернулись в список",
-                       "flip_rate": "Вышли и вернулись", "rule": "Правило устойчивости",
-                       "mean_turnover": "Средняя смена списка"}
+STABILITY_LABELS_RU = {
+    "year": "Год",
+    "listed": "Школ в списке",
+    "entered": "Вошли",
+    "left": "Вышли",
+    "turnover": "Смена списка",
+    "reentered": "Вернулись в список",
+    "flip_rate": "Вышли и вернулись",
+    "rule": "Правило устойчивости",
+    "mean_turnover": "Средняя смена списка",
+}
 
 
 def regional_stability_section(region: Any) -> Section:
@@ -155,17 +201,31 @@ def regional_stability_section(region: Any) -> Section:
     fr = c["flip_rate"].copy()
     fr["year"] = fr["year"].map(lambda v: "все годы" if pd.isna(v) else str(int(v)))
     pct = {col: fmt_pct for col in ("turnover", "flip_rate", "mean_turnover")}
-    return Section([text(*c["sentences"]),
-                    table(fr, STABILITY_LABELS_RU, pct, caption="Смена списка ШНРО/ШНСУ по годам"),
-                    table(c["persistence"], STABILITY_LABELS_RU, pct,
-                          caption=f"Правило «k из n лет»: школ в списке {region.year} г. и устойчивость списка",
-                          note="«k из n лет» — школа в списке, если выявлялась не менее k раз за последние n лет.")])
+    return Section(
+        [
+            text(*c["sentences"]),
+            table(fr, STABILITY_LABELS_RU, pct, caption="Смена списка ШНРО/ШНСУ по годам"),
+            table(
+                c["persistence"],
+                STABILITY_LABELS_RU,
+                pct,
+                caption=f"Правило «k из n лет»: школ в списке {region.year} г. и устойчивость списка",
+                note="«k из n лет» — школа в списке, если выявлялась не менее k раз за последние n лет.",
+            ),
+        ]
+    )
 
 
 def regional_effects_section(region: Any) -> Section:
     """Programme effects and the cost–quality summary of the region."""
-    return Section([heading("Эффекты программ"), *effects_section(region, None).blocks,
-                    heading("Цена и качество"), *costs_section(region, None).blocks])
+    return Section(
+        [
+            heading("Эффекты программ"),
+            *effects_section(region, None).blocks,
+            heading("Цена и качество"),
+            *costs_section(region, None).blocks,
+        ]
+    )
 
 
 def regional_monitoring_section(region: Any) -> Section:
@@ -179,18 +239,27 @@ def regional_monitoring_section(region: Any) -> Section:
     dpi = _dpi(region)
     try:
         fig = mon_mod.plot_status_grid(mon, region.year, synthetic=region.synthetic)
-        parts.append(figure(fig, "Сетка статусов «муниципалитет × показатель»",
-                                 "Цвет — статус относительно целевой траектории (зелёный — в графике, жёлтый — "
-                                 "риск, красный — отставание, серый — цели нет); в ячейке — значение и "
-                                 "стрелка изменения к прошлому году.", region.synthetic, dpi))
+        parts.append(
+            figure(
+                fig,
+                "Сетка статусов «муниципалитет × показатель»",
+                "Цвет — статус относительно целевой траектории (зелёный — в графике, жёлтый — "
+                "риск, красный — отставание, серый — цели нет); в ячейке — значение и "
+                "стрелка изменения к прошлому году.",
+                region.synthetic,
+                dpi,
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - a figure must not stop the report
         parts.append(unavailable(f"сетка статусов не построена: {reason_ru(exc)}"))
     try:
         wide = mon_mod.monitoring_wide(mon)
         units = mon.drop_duplicates("indicator").set_index("indicator")["unit"].astype(str)
         for col in [c for c in wide.columns if c not in ("indicator", "title_ru")]:
-            wide[col] = [fmt_pct(v) if units.get(i) == "share" else fmt_num(v, 2 if units.get(i) != "count" else 0)
-                         for i, v in zip(wide["indicator"], wide[col], strict=True)]
+            wide[col] = [
+                fmt_pct(v) if units.get(i) == "share" else fmt_num(v, 2 if units.get(i) != "count" else 0)
+                for i, v in zip(wide["indicator"], wide[col], strict=True)
+            ]
         parts.append(table(wide.drop(columns=["indicator"]), caption="Показатели по региону по годам"))
     except Exception as exc:  # noqa: BLE001
         parts.append(unavailable(f"таблица показателей не построена: {reason_ru(exc)}"))
@@ -199,14 +268,24 @@ def regional_monitoring_section(region: Any) -> Section:
         from shnro_lib.identify import flip_rate
 
         total = flip_rate(panel).iloc[-1]
-        parts.append(text(f"Устойчивость списка ШНРО/ШНСУ: из {fmt_int(total['listed'])} школ, хотя бы раз "
-                          f"попавших в список, вышли и вернулись {fmt_pct(total['flip_rate'])}; средняя годовая "
-                          f"смена списка — {fmt_pct(total['turnover'])}."))
+        parts.append(
+            text(
+                f"Устойчивость списка ШНРО/ШНСУ: из {fmt_int(total['listed'])} школ, хотя бы раз "
+                f"попавших в список, вышли и вернулись {fmt_pct(total['flip_rate'])}; средняя годовая "
+                f"смена списка — {fmt_pct(total['turnover'])}."
+            )
+        )
         try:
             fig = mon_mod.plot_transitions_flow(panel, synthetic=region.synthetic)
-            parts.append(figure(fig, "Переходы школ между категориями по годам",
-                                     "Ширина потока — число школ, перешедших из категории в категорию.",
-                                     region.synthetic, dpi))
+            parts.append(
+                figure(
+                    fig,
+                    "Переходы школ между категориями по годам",
+                    "Ширина потока — число школ, перешедших из категории в категорию.",
+                    region.synthetic,
+                    dpi,
+                )
+            )
         except Exception as exc:  # noqa: BLE001
             parts.append(unavailable(f"схема переходов не построена: {reason_ru(exc)}"))
     if region.ok("trajectories"):

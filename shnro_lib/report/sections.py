@@ -44,10 +44,22 @@ def subtitle(region: Any, municipality: str | None = None) -> Section:
     ds_name = region.meta.get("dataset_name") or "набор данных"
     years = ", ".join(map(str, region.meta.get("years", [])))
     if municipality is None:
-        return Section([text(f"Сравнение {len(region.municipalities)} муниципальных образований. Источник: "
-                             f"{ds_name}; годы данных: {years}.")])
-    return Section([text(f"Муниципальный отчёт по программе поддержки ШНРО и ШНСУ. Источник: {ds_name}; "
-                         f"годы данных: {years}.")])
+        return Section(
+            [
+                text(
+                    f"Сравнение {len(region.municipalities)} муниципальных образований. Источник: "
+                    f"{ds_name}; годы данных: {years}."
+                )
+            ]
+        )
+    return Section(
+        [
+            text(
+                f"Муниципальный отчёт по программе поддержки ШНРО и ШНСУ. Источник: {ds_name}; "
+                f"годы данных: {years}."
+            )
+        ]
+    )
 
 
 def summary_section(region: Any, municipality: str) -> Section:
@@ -61,8 +73,13 @@ def summary_section(region: Any, municipality: str) -> Section:
     rank_txt = f"место {int(rank[0]) + 1} из {len(reg_tab)} по региону" if len(rank) else ""
     items = [
         (fmt_int(len(ids)), "школ в муниципалитете", f"из {fmt_int(len(sch))} в регионе"),
-        (fmt_int(part), f"участников оценочных процедур в {year} г.",
-         "сумма по процедурам и предметам" if part is not None else "не указано: в данных нет числа участников"),
+        (
+            fmt_int(part),
+            f"участников оценочных процедур в {year} г.",
+            "сумма по процедурам и предметам"
+            if part is not None
+            else "не указано: в данных нет числа участников",
+        ),
         (fmt_num(idx, 2, signed=True), "средний индекс результатов", rank_txt + "; 0 — среднее по региону"),
     ]
     reasons = []
@@ -78,15 +95,25 @@ def summary_section(region: Any, municipality: str) -> Section:
     if region.ok("context"):
         ctx = region.for_municipality("context", municipality)
         if "resilient" in ctx.columns:
-            items.append((fmt_int(int(ctx["resilient"].fillna(False).astype(bool).sum())), "резильентных школ",
-                          "результаты выше ожидаемых по контексту"))
+            items.append(
+                (
+                    fmt_int(int(ctx["resilient"].fillna(False).astype(bool).sum())),
+                    "резильентных школ",
+                    "результаты выше ожидаемых по контексту",
+                )
+            )
     else:
         reasons.append(f"контекст — {region.reason('context')}")
     prog = region.table("programme")
     if prog is not None and "in_programme" in prog.columns:
         sub = prog[(prog["year"] == year) & prog["school_id"].astype(str).isin(ids)]
-        items.append((fmt_int(int(sub["in_programme"].fillna(False).astype(bool).sum())),
-                      f"школ в программе поддержки в {year} г.", ""))
+        items.append(
+            (
+                fmt_int(int(sub["in_programme"].fillna(False).astype(bool).sum())),
+                f"школ в программе поддержки в {year} г.",
+                "",
+            )
+        )
     parts = [cards(items)]
     if reasons:
         parts.append(note("Пока недоступно: " + "; ".join(reasons) + ".", "warn"))
@@ -114,7 +141,9 @@ def overview_section(region: Any, municipality: str) -> Section:
             ct = ct.reset_index().rename(columns={"school_type": "Тип ОО"})
             ct.columns = [str(c) for c in ct.columns]
             parts.append(table(ct, caption="Школы по типу и типу населённого пункта"))
-        cols = [c for c in ["school_id", "name", "locality", "locality_type", "school_type"] if c in sch.columns]
+        cols = [
+            c for c in ["school_id", "name", "locality", "locality_type", "school_type"] if c in sch.columns
+        ]
         parts.append(table(sch[cols], caption="Список школ", max_rows=_rows(region)))
     else:
         parts.append(note("В таблице школ нет школ этого муниципалитета."))
@@ -122,19 +151,31 @@ def overview_section(region: Any, municipality: str) -> Section:
     parts.append(heading("Участие в оценочных процедурах"))
     part = region.for_municipality("participation", municipality)
     if has_rows(part):
-        piv = part.pivot_table(index="procedure", columns="year", values="participants", dropna=False,
-                               aggfunc=lambda s: s.sum(min_count=1))
+        piv = part.pivot_table(
+            index="procedure",
+            columns="year",
+            values="participants",
+            dropna=False,
+            aggfunc=lambda s: s.sum(min_count=1),
+        )
         piv_s = part.pivot_table(index="procedure", columns="year", values="schools", aggfunc="sum")
         procs = procedure_order(piv.index)
         disp = pd.DataFrame({"procedure": procs})
         for y in piv.columns:
             disp[str(int(y))] = [
                 f"{fmt_int(piv.loc[p, y])} уч. / {fmt_int(piv_s.loc[p, y])} шк."
-                if not (isna(piv.loc[p, y]) and isna(piv_s.loc[p, y])) else "—"
-                for p in procs]
-        parts.append(table(disp, caption="Число участников и школ по процедурам и годам",
-                                note="«—» — процедура в этом году не проводилась или данных нет "
-                                     "(например, ОГЭ 2020 г. отменён)."))
+                if not (isna(piv.loc[p, y]) and isna(piv_s.loc[p, y]))
+                else "—"
+                for p in procs
+            ]
+        parts.append(
+            table(
+                disp,
+                caption="Число участников и школ по процедурам и годам",
+                note="«—» — процедура в этом году не проводилась или данных нет "
+                "(например, ОГЭ 2020 г. отменён).",
+            )
+        )
     else:
         parts.append(note("Нет результатов оценочных процедур по школам муниципалитета."))
 
@@ -147,34 +188,72 @@ def overview_section(region: Any, municipality: str) -> Section:
             for y in sorted(int(v) for v in ss.loc[ss["procedure"] == p, "year"].unique()):
                 reg = ss[(ss["procedure"] == p) & (ss["year"] == y)]
                 mun = reg[reg["municipality"] == municipality]
-                rows.append({"procedure": p, "year": y, "schools": len(mun),
-                             "participants": mun["participants"].astype(float).sum(min_count=1),
-                             "median_pct": mun["pct"].median() if len(mun) else np.nan,
-                             "region_median_pct": reg["pct"].median(),
-                             "share_low": _weighted_share(mun["share_low"], mun["participants"]),
-                             "region_share_low": _weighted_share(reg["share_low"], reg["participants"])})
+                rows.append(
+                    {
+                        "procedure": p,
+                        "year": y,
+                        "schools": len(mun),
+                        "participants": mun["participants"].astype(float).sum(min_count=1),
+                        "median_pct": mun["pct"].median() if len(mun) else np.nan,
+                        "region_median_pct": reg["pct"].median(),
+                        "share_low": _weighted_share(mun["share_low"], mun["participants"]),
+                        "region_share_low": _weighted_share(reg["share_low"], reg["participants"]),
+                    }
+                )
         t = pd.DataFrame(rows)
         t["year"] = t["year"].astype("Int64")
         t["schools"] = t["schools"].astype("Int64")
         t["participants"] = t["participants"].round().astype("Int64")
         t = suppress_small(t, "participants", ["median_pct", "share_low"], min_n)
-        parts.append(table(t, labels={"median_pct": "Медиана школ, % от максимума",
-                                           "region_median_pct": "Медиана по региону, %",
-                                           "share_low": "Доля низких результатов",
-                                           "region_share_low": "Регион: доля низких"},
-                                caption="Результаты школ по процедурам и годам"))
+        parts.append(
+            table(
+                t,
+                labels={
+                    "median_pct": "Медиана школ, % от максимума",
+                    "region_median_pct": "Медиана по региону, %",
+                    "share_low": "Доля низких результатов",
+                    "region_share_low": "Регион: доля низких",
+                },
+                caption="Результаты школ по процедурам и годам",
+            )
+        )
     sub = region.for_municipality("subject_scores", municipality)
     if has_rows(sub):
         cur = sub[sub["year"] == year].copy()
         if len(cur):
             cur["diff_pct"] = cur["pct"] - cur["region_pct"]
-            cur = cur.sort_values(["procedure", "grade", "subject"], key=lambda s: s.map(
-                {p: i for i, p in enumerate(procedure_order(cur["procedure"]))}) if s.name == "procedure" else s)
-            cols = ["procedure", "subject", "grade", "participants", "pct", "region_pct", "diff_pct", "share_low"]
-            t = suppress_small(cur[cols].reset_index(drop=True), "participants", ["pct", "diff_pct", "share_low"], min_n)
-            parts.append(table(t, caption=f"Результаты по предметам в {year} г. в сравнении с регионом",
-                                    formats={"pct": lambda v: fmt_num(v, 1), "region_pct": lambda v: fmt_num(v, 1),
-                                             "diff_pct": lambda v: fmt_num(v, 1, signed=True)}))
+            cur = cur.sort_values(
+                ["procedure", "grade", "subject"],
+                key=lambda s: (
+                    s.map({p: i for i, p in enumerate(procedure_order(cur["procedure"]))})
+                    if s.name == "procedure"
+                    else s
+                ),
+            )
+            cols = [
+                "procedure",
+                "subject",
+                "grade",
+                "participants",
+                "pct",
+                "region_pct",
+                "diff_pct",
+                "share_low",
+            ]
+            t = suppress_small(
+                cur[cols].reset_index(drop=True), "participants", ["pct", "diff_pct", "share_low"], min_n
+            )
+            parts.append(
+                table(
+                    t,
+                    caption=f"Результаты по предметам в {year} г. в сравнении с регионом",
+                    formats={
+                        "pct": lambda v: fmt_num(v, 1),
+                        "region_pct": lambda v: fmt_num(v, 1),
+                        "diff_pct": lambda v: fmt_num(v, 1, signed=True),
+                    },
+                )
+            )
     return Section(parts)
 
 
@@ -187,35 +266,66 @@ def identified_section(region: Any, municipality: str) -> Section:
     method = region.meta.get("rules", "")
     parts.append(text(f"Правила идентификации: {method} (подробнее — в приложении А)."))
     if "category" in ident.columns and len(ident):
-        counts = ident["category"].astype("string").fillna("не определена").value_counts().rename_axis(
-            "category").reset_index(name="schools")
+        counts = (
+            ident["category"]
+            .astype("string")
+            .fillna("не определена")
+            .value_counts()
+            .rename_axis("category")
+            .reset_index(name="schools")
+        )
         counts["schools"] = counts["schools"].astype("Int64")
         parts.append(table(counts, caption="Школы по категориям"))
         fl = ident.loc[flagged_mask(ident["category"]).to_numpy()]
     else:
         fl = ident
-    cols = [c for c in ["school_id", "name", "category", "result_index", "result_index_se", "shrunken_index",
-                        "p_bottom_quartile", "social_wellbeing_index", "explanation"] if c in fl.columns]
+    cols = [
+        c
+        for c in [
+            "school_id",
+            "name",
+            "category",
+            "result_index",
+            "result_index_se",
+            "shrunken_index",
+            "p_bottom_quartile",
+            "social_wellbeing_index",
+            "explanation",
+        ]
+        if c in fl.columns
+    ]
     if len(fl):
         rule_labels = criterion_labels(region.meta.get("rules", "lo_2018"))
-        parts.append(table(fl[cols].reset_index(drop=True), rule_labels, caption="Выявленные школы и основания"))
+        parts.append(
+            table(fl[cols].reset_index(drop=True), rule_labels, caption="Выявленные школы и основания")
+        )
         crit = [c for c in fl.columns if c.startswith("crit_")]
         if crit:
             titles = criterion_titles(region.meta.get("rules", "lo_2018"), crit)
             short = {c: f"К{i}" for i, c in enumerate(crit, start=1)}
             legend = "; ".join(f"{short[c]} — {titles[c]}" for c in crit)
-            parts.append(table(fl[["school_id", "name", *crit]].reset_index(drop=True),
-                                    caption="Выполнение отдельных критериев (да — выполнен, нет — не выполнен, "
-                                            "«—» — нет данных для проверки)",
-                                    labels=short, note=legend))
+            parts.append(
+                table(
+                    fl[["school_id", "name", *crit]].reset_index(drop=True),
+                    caption="Выполнение отдельных критериев (да — выполнен, нет — не выполнен, "
+                    "«—» — нет данных для проверки)",
+                    labels=short,
+                    note=legend,
+                )
+            )
     else:
         parts.append(note("В муниципалитете нет школ, отнесённых к ШНРО, ШНСУ или зоне риска."))
     if region.ok("identification_changes"):
         ch = region.for_municipality("identification_changes", municipality)
         if has_rows(ch):
             ch = ch.drop(columns=[c for c in ("municipality",) if c in ch.columns])
-            parts.append(table(with_names(region, ch), caption="Изменения по сравнению с прошлым годом",
-                                    max_rows=_rows(region)))
+            parts.append(
+                table(
+                    with_names(region, ch),
+                    caption="Изменения по сравнению с прошлым годом",
+                    max_rows=_rows(region),
+                )
+            )
     return Section(parts)
 
 
@@ -241,30 +351,65 @@ def context_section(region: Any, municipality: str) -> Section:
         ax.scatter(ctx_all["context_index"], actual, s=9, color="#b8c3d1", label="школы региона")
         ids = set(region.school_ids(municipality))
         m = ctx_all["school_id"].astype(str).isin(ids).to_numpy()
-        ax.scatter(ctx_all.loc[m, "context_index"], actual[m], s=22, color="#1f5f99", label="школы муниципалитета")
+        ax.scatter(
+            ctx_all.loc[m, "context_index"], actual[m], s=22, color="#1f5f99", label="школы муниципалитета"
+        )
         order = np.argsort(ctx_all["context_index"].to_numpy(dtype=float))
-        ax.plot(ctx_all["context_index"].to_numpy(dtype=float)[order],
-                ctx_all["expected_result"].to_numpy(dtype=float)[order], color="#c05020", lw=1, label="ожидаемый")
+        ax.plot(
+            ctx_all["context_index"].to_numpy(dtype=float)[order],
+            ctx_all["expected_result"].to_numpy(dtype=float)[order],
+            color="#c05020",
+            lw=1,
+            label="ожидаемый",
+        )
         ax.set_xlabel("Индекс социального контекста")
         ax.set_ylabel("Индекс результатов")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        parts.append(figure(fig, "Результаты школ в зависимости от социального контекста",
-                                 "Фактический и ожидаемый по контексту результат школ.", region.synthetic,
-                                 _dpi(region)))
-    cols = [c for c in ["school_id", "name", "cluster_name", "context_index", "expected_result", "residual",
-                        "residual_ci_low", "residual_ci_high", "residual_band", "resilient"] if c in ctx.columns]
-    parts.append(table(ctx[cols], caption="Положение школ относительно ожидаемого по контексту",
-                       max_rows=_rows(region), note=_band_note(region)))
+        parts.append(
+            figure(
+                fig,
+                "Результаты школ в зависимости от социального контекста",
+                "Фактический и ожидаемый по контексту результат школ.",
+                region.synthetic,
+                _dpi(region),
+            )
+        )
+    cols = [
+        c
+        for c in [
+            "school_id",
+            "name",
+            "cluster_name",
+            "context_index",
+            "expected_result",
+            "residual",
+            "residual_ci_low",
+            "residual_ci_high",
+            "residual_band",
+            "resilient",
+        ]
+        if c in ctx.columns
+    ]
+    parts.append(
+        table(
+            ctx[cols],
+            caption="Положение школ относительно ожидаемого по контексту",
+            max_rows=_rows(region),
+            note=_band_note(region),
+        )
+    )
     if region.ok("similar"):
         parts.append(similar_schools_figure(region, municipality))
         sim = region.for_municipality("similar", municipality)
         if has_rows(sim):
             sim = with_names(region, sim)
-            sim.insert(sim.columns.get_loc("similar_id") + 1, "similar_name",
-                       sim["similar_id"].astype(str).map(_names(region)))
-            parts.append(table(sim, caption="Похожие по контексту школы региона",
-                                    max_rows=_rows(region)))
+            sim.insert(
+                sim.columns.get_loc("similar_id") + 1,
+                "similar_name",
+                sim["similar_id"].astype(str).map(_names(region)),
+            )
+            parts.append(table(sim, caption="Похожие по контексту школы региона", max_rows=_rows(region)))
     else:
         parts.append(unavailable(f"похожие школы — {region.reason('similar')}"))
     return Section(parts)
@@ -287,16 +432,24 @@ def dynamics_section(region: Any, municipality: str) -> Section:
     ax.set_ylabel("Средний индекс результатов")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    parts = [figure(fig, "Динамика среднего индекса результатов муниципалитета",
-                         "Индекс результатов: стандартизованный средний балл по всем процедурам года "
-                         "(0 — среднее по региону, взвешенное по участникам).", region.synthetic,
-                         _dpi(region))]
+    parts = [
+        figure(
+            fig,
+            "Динамика среднего индекса результатов муниципалитета",
+            "Индекс результатов: стандартизованный средний балл по всем процедурам года "
+            "(0 — среднее по региону, взвешенное по участникам).",
+            region.synthetic,
+            _dpi(region),
+        )
+    ]
     sub = ib[(ib["municipality"] == municipality) & ib["year"].isin(years)]
     if len(sub):
         sub = sub.copy()
         min_n = _min_n(region)
-        sub["text"] = [("скрыто*" if (p is not pd.NA and p < min_n) else fmt_num(v, 2, signed=True))
-                       for v, p in zip(sub["result_index"], sub["participants"], strict=True)]
+        sub["text"] = [
+            ("скрыто*" if (p is not pd.NA and p < min_n) else fmt_num(v, 2, signed=True))
+            for v, p in zip(sub["result_index"], sub["participants"], strict=True)
+        ]
         piv = sub.pivot_table(index="school_id", columns="year", values="text", aggfunc="first")
         piv.columns = [str(int(c)) for c in piv.columns]
         piv = piv.reset_index()
@@ -304,30 +457,45 @@ def dynamics_section(region: Any, municipality: str) -> Section:
         foot = None
         if (sub["participants"] < min_n).fillna(False).any():
             foot = f"* Индекс скрыт: в этот год у школы меньше {min_n} участников."
-        parts.append(table(piv.fillna("—"), caption=f"{name_ru('year_result_index')} по годам", note=foot,
-                                max_rows=_rows(region)))
+        parts.append(
+            table(
+                piv.fillna("—"),
+                caption=f"{name_ru('year_result_index')} по годам",
+                note=foot,
+                max_rows=_rows(region),
+            )
+        )
     return Section(parts)
 
 
 def _effects_conclusion(eff: pd.DataFrame, estimator_ru) -> str:
     """What the reader may conclude from the effects table: the recommended estimate or the range."""
+
     def ci(r) -> str:
         return f"от {fmt_num(r.get('ci_low_pp'), 2, signed=True)} до {fmt_num(r.get('ci_high_pp'), 2, signed=True)} п. п."
 
     est = eff.get("estimator", pd.Series(dtype=object)).astype(str)
-    pref = eff[eff["preferred"].astype(str).str.lower().isin(["true", "1"])] if "preferred" in eff else eff.iloc[:0]
+    pref = (
+        eff[eff["preferred"].astype(str).str.lower().isin(["true", "1"])]
+        if "preferred" in eff
+        else eff.iloc[:0]
+    )
     if len(pref):
         r = pref.iloc[0]
-        text = (f"Что можно заключить: по методу «{estimator_ru(r['estimator'])}», прошедшему проверку на "
-                f"собственном плане данных, эффект программы — {fmt_num(r['estimate_pp'], 2, signed=True)} п. п. "
-                f"(95% ДИ {ci(r)}).")
+        text = (
+            f"Что можно заключить: по методу «{estimator_ru(r['estimator'])}», прошедшему проверку на "
+            f"собственном плане данных, эффект программы — {fmt_num(r['estimate_pp'], 2, signed=True)} п. п. "
+            f"(95% ДИ {ci(r)})."
+        )
         if r["ci_low_pp"] <= 0 <= r["ci_high_pp"]:
             text += " Интервал включает ноль: эффект не отличим от нулевого."
         return text
     rng = eff[est == "range_valid"]
     if len(rng):
-        return ("Что можно заключить: ни одна оценка не прошла проверку на собственном плане данных, поэтому "
-                f"единственной надёжной оценки нет; допустимые методы дают интервалы {ci(rng.iloc[0])}.")
+        return (
+            "Что можно заключить: ни одна оценка не прошла проверку на собственном плане данных, поэтому "
+            f"единственной надёжной оценки нет; допустимые методы дают интервалы {ci(rng.iloc[0])}."
+        )
     return "Что можно заключить: надёжной оценки эффекта программы на этих данных нет (см. примечания)."
 
 
@@ -352,11 +520,15 @@ def effects_section(region: Any, municipality: str | None) -> Section:
     if municipality and prog is not None and "in_programme" in prog.columns:
         sub = prog[(prog["municipality"] == municipality) & prog["in_programme"].fillna(False).astype(bool)]
         if len(sub):
-            cols = [c for c in ["school_id", "year", "programme", "cohort", "partner_school_id", "cost_rub"]
-                    if c in sub.columns]
+            cols = [
+                c
+                for c in ["school_id", "year", "programme", "cohort", "partner_school_id", "cost_rub"]
+                if c in sub.columns
+            ]
             t = with_names(region, sub[cols].sort_values(["school_id", "year"]).reset_index(drop=True))
-            parts.append(table(t, caption="Школы муниципалитета в программе поддержки",
-                                    max_rows=_rows(region)))
+            parts.append(
+                table(t, caption="Школы муниципалитета в программе поддержки", max_rows=_rows(region))
+            )
         else:
             parts.append(note("Школы муниципалитета в программе поддержки не участвовали."))
     return Section(parts)
@@ -370,23 +542,58 @@ def costs_section(region: Any, municipality: str | None) -> Section:
     if has_rows(df) and "school_id" in df.columns:
         df = with_names(region, df)
     if municipality is None and has_rows(df) and "municipality" in df.columns:
-        agg = df.groupby("municipality").agg(
-            n_schools=("school_id", "size"), spending_per_pupil=("spending_per_pupil", "median"),
-            residual=("residual", "mean"), efficiency=("efficiency", "mean")).reset_index()
+        agg = (
+            df.groupby("municipality")
+            .agg(
+                n_schools=("school_id", "size"),
+                spending_per_pupil=("spending_per_pupil", "median"),
+                residual=("residual", "mean"),
+                efficiency=("efficiency", "mean"),
+            )
+            .reset_index()
+        )
         if "quadrant" in df.columns:
             q = pd.crosstab(df["municipality"], df["quadrant"]).reset_index()
             q.columns = [str(c) for c in q.columns]
             agg = agg.merge(q, on="municipality", how="left")
-        tab = table(agg, caption="«Цена–качество» по муниципальным образованиям (медиана расходов, "
-                                        "среднее отклонение от ожидаемого, средняя эффективность, школы по квадрантам)",
-                           labels={"spending_per_pupil": f"Медиана расходов на ученика, {region.currency}",
-                                   "residual": "Среднее отклонение от ожидаемого",
-                                   "efficiency": "Средняя эффективность (DEA)"})
+        tab = table(
+            agg,
+            caption="«Цена–качество» по муниципальным образованиям (медиана расходов, "
+            "среднее отклонение от ожидаемого, средняя эффективность, школы по квадрантам)",
+            labels={
+                "spending_per_pupil": f"Медиана расходов на ученика, {region.currency}",
+                "residual": "Среднее отклонение от ожидаемого",
+                "efficiency": "Средняя эффективность (DEA)",
+            },
+        )
         return Section([costs_figure(region, None), tab])
-    cols = [c for c in ["school_id", "name", "spending_per_pupil", "result_index", "expected_result", "residual",
-                        "efficiency", "efficiency_ci_low", "efficiency_ci_high", "quadrant"] if c in df.columns]
-    return Section([costs_figure(region, municipality), table(
-        df[cols], labels=money_labels(region.currency), caption="Расходы и результаты", max_rows=_rows(region))])
+    cols = [
+        c
+        for c in [
+            "school_id",
+            "name",
+            "spending_per_pupil",
+            "result_index",
+            "expected_result",
+            "residual",
+            "efficiency",
+            "efficiency_ci_low",
+            "efficiency_ci_high",
+            "quadrant",
+        ]
+        if c in df.columns
+    ]
+    return Section(
+        [
+            costs_figure(region, municipality),
+            table(
+                df[cols],
+                labels=money_labels(region.currency),
+                caption="Расходы и результаты",
+                max_rows=_rows(region),
+            ),
+        ]
+    )
 
 
 def partners_section(region: Any, municipality: str) -> Section:
@@ -401,10 +608,25 @@ def partners_section(region: Any, municipality: str) -> Section:
         for c in id_cols:
             mask |= df[c].astype(str).isin(ids).to_numpy()
         df = with_names(region, df.loc[mask].reset_index(drop=True))
-    cols = [c for c in ["school_id", "school_name", "leader_id", "leader_name", "leader_municipality",
-                        "result_gap", "distance_km", "reason"] if c in df.columns]
-    body = table(df[cols] if cols else df, caption="Предлагаемые пары «школа — школа-лидер»") if len(df) else note(
-        "Для школ муниципалитета партнёрства не предложены.")
+    cols = [
+        c
+        for c in [
+            "school_id",
+            "school_name",
+            "leader_id",
+            "leader_name",
+            "leader_municipality",
+            "result_gap",
+            "distance_km",
+            "reason",
+        ]
+        if c in df.columns
+    ]
+    body = (
+        table(df[cols] if cols else df, caption="Предлагаемые пары «школа — школа-лидер»")
+        if len(df)
+        else note("Для школ муниципалитета партнёрства не предложены.")
+    )
     return Section([body])
 
 
@@ -435,20 +657,30 @@ def monitoring_section(region: Any, municipality: str) -> Section:
         rows.append(row)
     parts = []
     if rows:
-        parts.append(table(pd.DataFrame(rows), labels={"region": f"Регион, {region.year}"},
-                                caption="Показатели мониторинга по годам"))
+        parts.append(
+            table(
+                pd.DataFrame(rows),
+                labels={"region": f"Регион, {region.year}"},
+                caption="Показатели мониторинга по годам",
+            )
+        )
     if region.ok("trajectories"):
         tr = region.for_municipality("trajectories", municipality)
         if has_rows(tr):
             listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
             counts = listed["status_ru"].value_counts().rename_axis("status_ru").reset_index(name="schools")
-            parts.append(table(counts, caption="Школы, бывшие в списке ШНРО/ШНСУ: состояние на "
-                                                    f"{region.year} г."))
+            parts.append(
+                table(counts, caption=f"Школы, бывшие в списке ШНРО/ШНСУ: состояние на {region.year} г.")
+            )
             cols = ["school_id", "name", "path", "status_ru"]
             t = with_names(region, listed)
-            parts.append(table(t[[c for c in cols if c in t.columns]].reset_index(drop=True),
-                                    caption="Путь школ по категориям",
-                                    max_rows=_rows(region)))
+            parts.append(
+                table(
+                    t[[c for c in cols if c in t.columns]].reset_index(drop=True),
+                    caption="Путь школ по категориям",
+                    max_rows=_rows(region),
+                )
+            )
     return Section(parts)
 
 
@@ -463,13 +695,27 @@ def school_links_section(region: Any, municipality: str, pages_href: str = "../s
     if not paths:
         return Section([note("В муниципалитете нет школ в справочнике.")])
     ident = region.table("identify")
-    cats = ({} if ident is None or "category" not in ident.columns else
-            dict(zip(ident["school_id"].astype(str), ident["category"].astype("string").fillna("—"), strict=True)))
+    cats = (
+        {}
+        if ident is None or "category" not in ident.columns
+        else dict(
+            zip(ident["school_id"].astype(str), ident["category"].astype("string").fillna("—"), strict=True)
+        )
+    )
     sch = region.table("schools")
     names = sch.set_index(sch["school_id"].astype(str))["name"]
     base = pages_href.rstrip("/")
-    return Section([
-        text("Страница каждой школы: «проблемные зоны» по предметам и классам, динамика, рисковый профиль, "
-             "кадры и ресурсы, предлагаемая школа-лидер."),
-        links([(f"{base}/{p.parent.name}/{p.name}", str(names.get(s, s)), str(cats.get(s, "—")))
-               for s, p in paths.items()])])
+    return Section(
+        [
+            text(
+                "Страница каждой школы: «проблемные зоны» по предметам и классам, динамика, рисковый профиль, "
+                "кадры и ресурсы, предлагаемая школа-лидер."
+            ),
+            links(
+                [
+                    (f"{base}/{p.parent.name}/{p.name}", str(names.get(s, s)), str(cats.get(s, "—")))
+                    for s, p in paths.items()
+                ]
+            ),
+        ]
+    )

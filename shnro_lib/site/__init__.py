@@ -32,8 +32,13 @@ def script_json(obj: Any) -> str:
     """JSON safe inside a ``<script>`` element or a ``.js`` file: ``<``, ``>``, ``&`` and the line
     separators are written as ``\\u`` escapes, so no value can close the element or start markup."""
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, rep in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(ch, rep)
     return text
 
@@ -52,15 +57,19 @@ def root_prefix(page_dir: str | Path, out_dir: str | Path) -> str:
 def head_html(root: str) -> Markup:
     """The ``<head>`` tags of the shared stylesheet, school data and script (``root``: prefix to the site)."""
     r = escape(root)
-    return Markup(f'<link rel="stylesheet" href="{r}{SITE_DIR}/site.css">\n'
-                  f'<script src="{r}{SITE_DIR}/{DATA_FILE}" defer></script>\n'
-                  f'<script src="{r}{SITE_DIR}/site.js" defer></script>')
+    return Markup(
+        f'<link rel="stylesheet" href="{r}{SITE_DIR}/site.css">\n'
+        f'<script src="{r}{SITE_DIR}/{DATA_FILE}" defer></script>\n'
+        f'<script src="{r}{SITE_DIR}/site.js" defer></script>'
+    )
 
 
 def crumbs_html(items: Sequence[tuple[str, str | None]]) -> Markup:
     """Breadcrumbs ``(label, href or None)`` — the last item is the current page."""
-    parts = [f'<span><a href="{escape(h)}">{escape(t)}</a></span>' if h else f"<span>{escape(t)}</span>"
-             for t, h in items]
+    parts = [
+        f'<span><a href="{escape(h)}">{escape(t)}</a></span>' if h else f"<span>{escape(t)}</span>"
+        for t, h in items
+    ]
     return Markup('<nav class="crumbs" aria-label="Навигация">' + "".join(parts) + "</nav>")
 
 
@@ -94,8 +103,9 @@ def categories(region: Any) -> dict[str, str]:
     return {str(k): _text(v) or "—" for k, v in zip(ident["school_id"], ident["category"], strict=True)}
 
 
-def school_records(region: Any, out_dir: str | Path, pages: Mapping[str, Path],
-                   reports: Mapping[str, str | Path]) -> list[dict[str, Any]]:
+def school_records(
+    region: Any, out_dir: str | Path, pages: Mapping[str, Path], reports: Mapping[str, str | Path]
+) -> list[dict[str, Any]]:
     """One record per school for the search, the map and the links, sorted by code.
 
     Keys: ``c`` code, ``n`` name, ``m`` municipality, ``l`` locality, ``t`` school type, ``k`` category,
@@ -111,11 +121,20 @@ def school_records(region: Any, out_dir: str | Path, pages: Mapping[str, Path],
         sid = str(r["school_id"])
         m = _text(r.get("municipality"))
         page, rep = pages.get(sid), reports.get(m)
-        out.append({"c": sid, "n": _text(r.get("name")) or sid, "m": m, "l": _text(r.get("locality")),
-                    "t": _text(r.get("school_type")),
-                    "k": cats.get(sid, "—"), "h": rel_href(page, out_dir) if page else "",
-                    "r": rel_href(rep, out_dir) if rep else "",
-                    "lat": _coord(r.get("lat")), "lon": _coord(r.get("lon"))})
+        out.append(
+            {
+                "c": sid,
+                "n": _text(r.get("name")) or sid,
+                "m": m,
+                "l": _text(r.get("locality")),
+                "t": _text(r.get("school_type")),
+                "k": cats.get(sid, "—"),
+                "h": rel_href(page, out_dir) if page else "",
+                "r": rel_href(rep, out_dir) if rep else "",
+                "lat": _coord(r.get("lat")),
+                "lon": _coord(r.get("lon")),
+            }
+        )
     return sorted(out, key=lambda d: d["c"])
 
 
@@ -138,17 +157,34 @@ def write_assets(out_dir: str | Path, records: Sequence[Mapping[str, Any]]) -> l
     return written
 
 
-__all__ = ["ASSETS", "CATEGORY_COLOURS", "DATA_FILE", "SITE_DIR", "categories", "crumbs_html", "ensure_assets",
-           "head_html", "map_html", "rel_href", "report_page_site", "root_prefix", "school_records", "script_json",
-           "write_assets"]
+__all__ = [
+    "ASSETS",
+    "CATEGORY_COLOURS",
+    "DATA_FILE",
+    "SITE_DIR",
+    "categories",
+    "crumbs_html",
+    "ensure_assets",
+    "head_html",
+    "map_html",
+    "rel_href",
+    "report_page_site",
+    "root_prefix",
+    "school_records",
+    "script_json",
+    "write_assets",
+]
 
 
-MAP_CAPTION = ("Точка — школа (координаты из данных), цвет — категория; серый контур — выпуклая оболочка "
-               "точек, а не граница. Наведите на точку, чтобы увидеть название; щелчок открывает профиль школы.")
+MAP_CAPTION = (
+    "Точка — школа (координаты из данных), цвет — категория; серый контур — выпуклая оболочка "
+    "точек, а не граница. Наведите на точку, чтобы увидеть название; щелчок открывает профиль школы."
+)
 
 
-def report_page_site(region: Any, kind: str, name: str, html_path: str | Path, out_dir: str | Path,
-                     pages: Mapping[str, Path]) -> dict[str, Any]:
+def report_page_site(
+    region: Any, kind: str, name: str, html_path: str | Path, out_dir: str | Path, pages: Mapping[str, Path]
+) -> dict[str, Any]:
     """What a report page of the folder gets (:func:`shnro_lib.report.notebook_to_html`'s ``site``).
 
     The shared tags, breadcrumbs back to the index and, for a municipal report, the map of its
@@ -156,8 +192,12 @@ def report_page_site(region: Any, kind: str, name: str, html_path: str | Path, o
     """
     root = root_prefix(Path(html_path).parent, out_dir)
     label = {"municipal": name, "collection": "Методический сборник"}.get(kind, "Региональный отчёт")
-    site: dict[str, Any] = {"head": head_html(root), "name": Path(html_path).stem, "map": Markup(""),
-                            "crumbs": crumbs_html([("Все отчёты", root + "index.html"), (label, None)])}
+    site: dict[str, Any] = {
+        "head": head_html(root),
+        "name": Path(html_path).stem,
+        "map": Markup(""),
+        "crumbs": crumbs_html([("Все отчёты", root + "index.html"), (label, None)]),
+    }
     if kind == "municipal" and region is not None:
         ids = {str(s) for s in region.school_ids(name)}
         recs = [r for r in school_records(region, out_dir, pages, {}) if r["c"] in ids]

@@ -15,8 +15,13 @@ from typing import Any
 from markupsafe import Markup, escape
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies
-CATEGORY_COLOURS = {"ШНРО": "#D55E00", "ШНСУ": "#0072B2", "ШНРО и ШНСУ": "#CC79A7", "зона риска": "#E69F00",
-                    "нет": "#999999"}
+CATEGORY_COLOURS = {
+    "ШНРО": "#D55E00",
+    "ШНСУ": "#0072B2",
+    "ШНРО и ШНСУ": "#CC79A7",
+    "зона риска": "#E69F00",
+    "нет": "#999999",
+}
 OTHER_COLOUR = "#F0E442"
 # the legend's words for a category that is not self-explanatory on a map
 LEGEND_RU = {"нет": "не выявлена", "—": "не оценено"}
@@ -81,8 +86,9 @@ def map_html(records: Sequence[Mapping[str, Any]], root: str = "", caption: str 
     if len(hull) >= 3:
         parts.append('<polygon class="hull" points="' + " ".join(f"{x},{y}" for x, y in hull) + '"/>')
     # listed schools drawn last so they stay on top of the others
-    order = sorted(range(len(pts)), key=lambda i: (pts[i]["k"] in CATEGORY_COLOURS and pts[i]["k"] != "нет",
-                                                   pts[i]["c"]))
+    order = sorted(
+        range(len(pts)), key=lambda i: (pts[i]["k"] in CATEGORY_COLOURS and pts[i]["k"] != "нет", pts[i]["c"])
+    )
     counts: dict[str, int] = {}
     for i in order:
         r = pts[i]
@@ -90,11 +96,20 @@ def map_html(records: Sequence[Mapping[str, Any]], root: str = "", caption: str 
         x, y = coords[i]
         rad = 3.2 if r["k"] == "нет" else 4.6
         tip = escape(f"{r['n']} — {LEGEND_RU.get(r['k'], r['k'])}")
-        dot = (f'<circle cx="{x}" cy="{y}" r="{rad}" fill="{colour(r["k"])}" data-code="{escape(r["c"])}">'
-               f"<title>{tip}</title></circle>")
+        dot = (
+            f'<circle cx="{x}" cy="{y}" r="{rad}" fill="{colour(r["k"])}" data-code="{escape(r["c"])}">'
+            f"<title>{tip}</title></circle>"
+        )
         parts.append(f'<a href="{escape(root + r["h"])}">{dot}</a>' if r.get("h") else dot)
     parts.append("</svg>")
-    known = [k for k in CATEGORY_COLOURS if k in counts] + sorted(k for k in counts if k not in CATEGORY_COLOURS)
-    legend = "".join(f'<li><i style="background:{colour(k)}"></i>{escape(LEGEND_RU.get(k, k))}: {counts[k]}</li>' for k in known)
+    known = [k for k in CATEGORY_COLOURS if k in counts] + sorted(
+        k for k in counts if k not in CATEGORY_COLOURS
+    )
+    legend = "".join(
+        f'<li><i style="background:{colour(k)}"></i>{escape(LEGEND_RU.get(k, k))}: {counts[k]}</li>'
+        for k in known
+    )
     cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return Markup(f'<figure class="site-map">{"".join(parts)}<ul class="map-legend">{legend}</ul>{cap}</figure>')
+    return Markup(
+        f'<figure class="site-map">{"".join(parts)}<ul class="map-legend">{legend}</ul>{cap}</figure>'
+    )

@@ -17,19 +17,47 @@ RULES = "lo_2018"
 
 # stage -> (sort key, columns pinned); floats are rounded to DIGITS places
 PINNED: dict[str, tuple[list[str], list[str]]] = {
-    "identify": (["school_id"], ["school_id", "category", "result_index", "result_index_se", "shrunken_index",
-                                 "p_bottom_quartile", "social_wellbeing_index", "staff_index", "resources_index"]),
+    "identify": (
+        ["school_id"],
+        [
+            "school_id",
+            "category",
+            "result_index",
+            "result_index_se",
+            "shrunken_index",
+            "p_bottom_quartile",
+            "social_wellbeing_index",
+            "staff_index",
+            "resources_index",
+        ],
+    ),
     "identification_changes": (["school_id"], ["school_id", "category", "category_prev", "change"]),
-    "context": (["school_id"], ["school_id", "cluster", "expected_result", "residual", "residual_se",
-                                "resilient", "context_status"]),
+    "context": (
+        ["school_id"],
+        ["school_id", "cluster", "expected_result", "residual", "residual_se", "resilient", "context_status"],
+    ),
     "similar": (["school_id", "rank"], ["school_id", "similar_id", "rank", "distance"]),
-    "effects": (["estimator"], ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "n_treated",
-                                "n_control", "preferred"]),
-    "costs": (["school_id"], ["school_id", "efficiency", "efficiency_bc", "efficiency_ci_low",
-                              "efficiency_ci_high", "residual", "quadrant"]),
+    "effects": (
+        ["estimator"],
+        ["estimator", "estimate_pp", "ci_low_pp", "ci_high_pp", "n_treated", "n_control", "preferred"],
+    ),
+    "costs": (
+        ["school_id"],
+        [
+            "school_id",
+            "efficiency",
+            "efficiency_bc",
+            "efficiency_ci_low",
+            "efficiency_ci_high",
+            "residual",
+            "quadrant",
+        ],
+    ),
     "partners": (["school_id"], ["school_id", "leader_id", "category"]),
-    "monitoring": (["indicator", "level", "municipality", "year"],
-                   ["indicator", "level", "municipality", "year", "value", "target", "status"]),
+    "monitoring": (
+        ["indicator", "level", "municipality", "year"],
+        ["indicator", "level", "municipality", "year", "value", "target", "status"],
+    ),
     "trajectories": (["school_id"], ["school_id", "path", "status"]),
 }
 DIGITS = 6

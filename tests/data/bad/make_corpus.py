@@ -27,8 +27,19 @@ SCHOOLS = [
     ["0102", "МБОУ «ООШ с. Берёзовка»", "Лесной район", "ООШ"],
     ["0201", "МБОУ «Гимназия № 2»", "Озёрный район", "гимназия"],
 ]
-RESULTS_HEADER = ["Код ОО", "Год", "Процедура", "Предмет", "Класс", "Число участников", "Средний балл",
-                  "Максимальный балл", "Доля низких результатов", "Качество знаний", "Доля высоких результатов"]
+RESULTS_HEADER = [
+    "Код ОО",
+    "Год",
+    "Процедура",
+    "Предмет",
+    "Класс",
+    "Число участников",
+    "Средний балл",
+    "Максимальный балл",
+    "Доля низких результатов",
+    "Качество знаний",
+    "Доля высоких результатов",
+]
 
 
 def results_rows() -> list[list]:
@@ -36,8 +47,21 @@ def results_rows() -> list[list]:
     rows = []
     for i, sid in enumerate(("0101", "0102", "0201")):
         for year in (2023, 2024):
-            rows.append([sid, str(year), "ОГЭ", "Математика", "9", str(10 + i), f"{14 + i},5", "31",
-                         f"0,{i + 1}", f"0,{i + 4}", "0,1"])
+            rows.append(
+                [
+                    sid,
+                    str(year),
+                    "ОГЭ",
+                    "Математика",
+                    "9",
+                    str(10 + i),
+                    f"{14 + i},5",
+                    "31",
+                    f"0,{i + 1}",
+                    f"0,{i + 4}",
+                    "0,1",
+                ]
+            )
     return rows
 
 
@@ -58,7 +82,9 @@ def typed(row: list) -> list:
     return out
 
 
-def write_csv(path: Path, header: list | None, rows: list[list], encoding: str = "utf-8", delimiter: str = ",") -> None:
+def write_csv(
+    path: Path, header: list | None, rows: list[list], encoding: str = "utf-8", delimiter: str = ","
+) -> None:
     with open(path, "w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter)
         if header is not None:
@@ -66,8 +92,12 @@ def write_csv(path: Path, header: list | None, rows: list[list], encoding: str =
         w.writerows(rows)
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None,
-               hidden_cols: dict[str, list[str]] | None = None) -> None:
+def write_xlsx(
+    path: Path,
+    sheets: dict[str, list[list]],
+    merges: dict[str, list[str]] | None = None,
+    hidden_cols: dict[str, list[str]] | None = None,
+) -> None:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for title, rows in sheets.items():
@@ -86,8 +116,12 @@ def schools_csv(folder: Path, rows: list[list] | None = None) -> None:
 
 
 def results_csv(folder: Path, rows: list[list] | None = None, header: list | None = None, **kw) -> None:
-    write_csv(folder / "results.csv", RESULTS_HEADER if header is None else header,
-              results_rows() if rows is None else rows, **kw)
+    write_csv(
+        folder / "results.csv",
+        RESULTS_HEADER if header is None else header,
+        results_rows() if rows is None else rows,
+        **kw,
+    )
 
 
 def _set(rows: list[list], i: int, col: str, value: object) -> list[list]:
@@ -110,13 +144,20 @@ def first_sheet_empty(d: Path) -> None:
 def table_on_two_sheets(d: Path) -> None:
     schools_csv(d)
     rows = [typed(r) for r in results_rows()]
-    write_xlsx(d / "results.xlsx", {"2023": [RESULTS_HEADER, *rows[0::2]], "2024": [RESULTS_HEADER, *rows[1::2]]})
+    write_xlsx(
+        d / "results.xlsx", {"2023": [RESULTS_HEADER, *rows[0::2]], "2024": [RESULTS_HEADER, *rows[1::2]]}
+    )
 
 
 def title_rows_above_header(d: Path) -> None:
     schools_csv(d)
-    rows = [["Результаты ОГЭ по математике"], ["Ленинградская область, 2023–2024"], [], RESULTS_HEADER,
-            *map(typed, results_rows())]
+    rows = [
+        ["Результаты ОГЭ по математике"],
+        ["Ленинградская область, 2023–2024"],
+        [],
+        RESULTS_HEADER,
+        *map(typed, results_rows()),
+    ]
     write_xlsx(d / "results.xlsx", {"Лист1": rows})
 
 
@@ -131,10 +172,12 @@ def merged_header(d: Path) -> None:
 
 def merged_cells_in_data(d: Path) -> None:
     # the municipality is written once and merged down over its schools
-    rows = [SCHOOLS_HEADER,
-            ["0101", "МБОУ «СОШ № 1»", "Лесной район", "СОШ"],
-            ["0102", "МБОУ «ООШ с. Берёзовка»", None, "ООШ"],
-            ["0201", "МБОУ «Гимназия № 2»", "Озёрный район", "гимназия"]]
+    rows = [
+        SCHOOLS_HEADER,
+        ["0101", "МБОУ «СОШ № 1»", "Лесной район", "СОШ"],
+        ["0102", "МБОУ «ООШ с. Берёзовка»", None, "ООШ"],
+        ["0201", "МБОУ «Гимназия № 2»", "Озёрный район", "гимназия"],
+    ]
     write_xlsx(d / "schools.xlsx", {"Лист1": rows}, merges={"Лист1": ["C2:C3"]})
     results_csv(d)
 
@@ -353,10 +396,15 @@ def booleans_excel_and_words(d: Path) -> None:
     schools_csv(d)
     results_csv(d)
     header = ["Код ОО", "Год", "Малокомплектная"]
-    write_xlsx(d / "context.xlsx", {"Лист1": [header, ["0101", 2024, True], ["0102", 2024, False],
-                                              ["0201", 2024, None]]})
-    write_csv(d / "resources.csv", ["Код ОО", "Год", "В плане реновации", "В плане капстроительства"],
-              [["0101", "2024", "да", "Нет"], ["0102", "2024", "нет", "ИСТИНА"], ["0201", "2024", "ДА", "ЛОЖЬ"]])
+    write_xlsx(
+        d / "context.xlsx",
+        {"Лист1": [header, ["0101", 2024, True], ["0102", 2024, False], ["0201", 2024, None]]},
+    )
+    write_csv(
+        d / "resources.csv",
+        ["Код ОО", "Год", "В плане реновации", "В плане капстроительства"],
+        [["0101", "2024", "да", "Нет"], ["0102", "2024", "нет", "ИСТИНА"], ["0201", "2024", "ДА", "ЛОЖЬ"]],
+    )
 
 
 def school_year_span(d: Path) -> None:
@@ -390,7 +438,7 @@ def excel_bool_in_number(d: Path) -> None:
 def missing_required_column(d: Path) -> None:
     schools_csv(d)
     i = RESULTS_HEADER.index("Максимальный балл")
-    results_csv(d, [r[:i] + r[i + 1:] for r in results_rows()], RESULTS_HEADER[:i] + RESULTS_HEADER[i + 1:])
+    results_csv(d, [r[:i] + r[i + 1 :] for r in results_rows()], RESULTS_HEADER[:i] + RESULTS_HEADER[i + 1 :])
 
 
 def utf8_truncated_mid_char(d: Path) -> None:
@@ -403,18 +451,56 @@ def utf8_truncated_mid_char(d: Path) -> None:
     (d / "results.csv").write_bytes(data[:cut])
 
 
-CASES: dict[str, Callable[[Path], None]] = {f.__name__: f for f in (
-    data_on_second_sheet, first_sheet_empty, table_on_two_sheets, title_rows_above_header, merged_header,
-    merged_cells_in_data, totals_rows, hidden_columns, hidden_filtered_rows, formula_without_value, excel_error_values,
-    date_in_number_column, codes_lost_leading_zeros, codes_lost_zeros_ambiguous, same_code_two_names,
-    merged_school_old_code, renamed_school_same_code, municipality_spellings, encoding_cp1251,
-    encoding_utf8_bom, encoding_utf16_unicode_text, semicolon_separator, tab_separator, empty_sheets,
-    empty_file, empty_xlsx_zero_bytes, truncated_xlsx, header_only, number_formats,
-    comma_decimals_excel_text, unicode_minus, old_xls_file, two_files_one_table, unknown_extra_column,
-    duplicated_header_same_values, two_headers_one_column_conflict, negative_share, share_140,
-    booleans_excel_and_words, school_year_span, grade_as_text, grade_with_letter, excel_bool_in_number,
-    missing_required_column, utf8_truncated_mid_char,
-)}
+CASES: dict[str, Callable[[Path], None]] = {
+    f.__name__: f
+    for f in (
+        data_on_second_sheet,
+        first_sheet_empty,
+        table_on_two_sheets,
+        title_rows_above_header,
+        merged_header,
+        merged_cells_in_data,
+        totals_rows,
+        hidden_columns,
+        hidden_filtered_rows,
+        formula_without_value,
+        excel_error_values,
+        date_in_number_column,
+        codes_lost_leading_zeros,
+        codes_lost_zeros_ambiguous,
+        same_code_two_names,
+        merged_school_old_code,
+        renamed_school_same_code,
+        municipality_spellings,
+        encoding_cp1251,
+        encoding_utf8_bom,
+        encoding_utf16_unicode_text,
+        semicolon_separator,
+        tab_separator,
+        empty_sheets,
+        empty_file,
+        empty_xlsx_zero_bytes,
+        truncated_xlsx,
+        header_only,
+        number_formats,
+        comma_decimals_excel_text,
+        unicode_minus,
+        old_xls_file,
+        two_files_one_table,
+        unknown_extra_column,
+        duplicated_header_same_values,
+        two_headers_one_column_conflict,
+        negative_share,
+        share_140,
+        booleans_excel_and_words,
+        school_year_span,
+        grade_as_text,
+        grade_with_letter,
+        excel_bool_in_number,
+        missing_required_column,
+        utf8_truncated_mid_char,
+    )
+}
 
 
 def main() -> None:
