@@ -56,7 +56,7 @@ class PeakRSS:
 
 def run_size(n_schools: int, workdir: Path) -> dict:
     """Generate, then time each stage, in this process."""
-    from shnro_lib.demo_national import generate_national
+    from shnro_lib.demo.national import generate_national
 
     out: dict = {"n_schools": n_schools}
     data_dir = workdir / f"n{n_schools}"

@@ -31,7 +31,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shnro_lib.batch_manifest import Manifest  # noqa: E402
+from shnro_lib.batch.manifest import Manifest  # noqa: E402
 
 
 def command(data: Path, year: int, out: Path, cache: Path, munis: list[str], workers: int) -> list[str]:

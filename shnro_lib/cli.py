@@ -108,7 +108,7 @@ def demo_data(
             typer.echo(f"Ошибка: {exc}", err=True)
             raise typer.Exit(2) from None
     elif scale == "national":
-        from shnro_lib.demo_national import generate_national
+        from shnro_lib.demo.national import generate_national
 
         out = generate_national(out_dir, seed=seed)
     else:

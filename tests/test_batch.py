@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from shnro_lib.batch import build_tasks, find_chromium, make_tasks, run_batch, strip_notebook
-from shnro_lib.batch_manifest import MANIFEST_NAME, Manifest, stamp
-from shnro_lib.batch_process import SCRATCH_DIR, Owner, watch_owner
+from shnro_lib.batch.manifest import MANIFEST_NAME, Manifest, stamp
+from shnro_lib.batch.process import SCRATCH_DIR, Owner, watch_owner
 from shnro_lib.outputs import unique_slugs
 
 pytestmark = pytest.mark.slow
@@ -352,7 +352,7 @@ def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -
     owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     code = (
         "import subprocess, sys, time\n"
-        "from shnro_lib.batch_process import Owner, watch_owner\n"
+        "from shnro_lib.batch.process import Owner, watch_owner\n"
         f"o = Owner(host={Owner.current().host!r}, pid={owner.pid}, started={psutil.Process(owner.pid).create_time()})\n"
         "kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         f"open({str(tmp_path / 'kid')!r}, 'w').write(str(kid.pid))\n"
@@ -407,7 +407,7 @@ def test_stop_while_the_region_is_computed_caches_nothing(demo, tmp_path) -> Non
 
 
 def test_error_ru_never_shows_a_raw_python_message() -> None:
-    from shnro_lib.batch_render import error_ru
+    from shnro_lib.batch.render import error_ru
 
     class CellError(Exception):
         ename, evalue = "KeyError", "'share_low'"

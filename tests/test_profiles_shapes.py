@@ -1,4 +1,4 @@
-"""Every command on every shape of data a real region brings (shnro_lib.demo_profiles).
+"""Every command on every shape of data a real region brings (shnro_lib.demo.profiles).
 
 Each command either produces results (exit 0) or says precisely what it could not do
 («не оценено: причина», exit 4) — and writes its outputs either way; no raw Python message, no
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from shnro_lib.cli import app
 from shnro_lib.commands._common import EXIT_NOT_ASSESSED
-from shnro_lib.demo_profiles import PROFILES, generate_profiles
+from shnro_lib.demo.profiles import PROFILES, generate_profiles
 
 pytestmark = pytest.mark.slow
 

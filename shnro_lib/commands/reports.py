@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         Ctrl+C (или SIGTERM) останавливает пакет, готовые отчёты сохраняются.
         """
         from shnro_lib.batch import BatchInterrupted, run_batch
-        from shnro_lib.batch_process import FolderBusy, remove_temporary
+        from shnro_lib.batch.process import FolderBusy, remove_temporary
         from shnro_lib.identify.models import read_config
         from shnro_lib.io import DataError
         from shnro_lib.settings import SettingsError

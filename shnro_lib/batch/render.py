@@ -4,7 +4,7 @@
 notebook in a lean Jupyter kernel, execution metadata is stripped (same inputs, same bytes),
 the HTML and the Excel are written atomically and made readable by all, and their SHA-256
 go back to the main process for the resume manifest.  papermill's logging and warnings go to
-the batch log.  While the task runs, the worker's watchdog (:mod:`shnro_lib.batch_process`)
+the batch log.  While the task runs, the worker's watchdog (:mod:`shnro_lib.batch.process`)
 knows its scratch folder and outputs, so a batch killed mid-task leaves no temporary files.
 """
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shnro_lib.batch_manifest import file_sha256
-from shnro_lib.batch_process import Owner, watch_owner
+from shnro_lib.batch.manifest import file_sha256
+from shnro_lib.batch.process import Owner, watch_owner
 
 FILE_MODE = 0o644
 # a lean, quiet kernel: no history database, no log noise on stderr

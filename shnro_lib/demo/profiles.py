@@ -148,7 +148,7 @@ def generate_profiles(
     A profile of :data:`PROGRAMME_PROFILE` is cut from a demo of that programme design, generated with
     the same seed under ``out_root/demo_<design>`` (its planted truth in ``demo_<design>_truth``).
     """
-    from shnro_lib.demo import generate_demo
+    from shnro_lib.demo.generator import generate_demo
 
     root = Path(out_root)
     wanted = names or sorted(PROFILES)

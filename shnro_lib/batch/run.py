@@ -1,29 +1,4 @@
-"""Report batches: every municipal report, the regional report and the collection in one run.
-
-:func:`run_batch` computes the region-level results once (:mod:`shnro_lib.pipeline`,
-cached), then executes the municipal notebooks in parallel.  Each work item is
-a picklable :class:`NotebookTask` handled by the top-level :func:`render_notebook`
-(papermill execution, metadata stripped, HTML export, Excel), so any
-:class:`concurrent.futures.Executor` runs the batch — a process pool by default,
-or a Dask ``distributed.Client`` (its :meth:`get_executor` is used).  A failing
-municipality does not stop the others: its executed notebook is kept under
-``OUT/_failed/`` and the reason is reported in Russian.
-
-* **Same bytes.**  Every file is written atomically (temporary file + rename) and
-  the same inputs give the same bytes whatever the hash seed or the number of workers:
-  results are put back in task order, the manifest is written with sorted keys.
-* **Resume.**  ``OUT/.shnro_manifest.json`` (:mod:`shnro_lib.batch_manifest`) records for each
-  finished file its hash and the stamp of its inputs; a re-run rebuilds only what is
-  missing or out of date (``force=True`` rebuilds everything).
-* **Stop and no orphans.**  SIGINT/SIGTERM stop the batch within seconds and raise
-  :class:`BatchInterrupted` (what was finished, how to continue); workers and their
-  Jupyter kernels end with the main process even when it is killed
-  (:mod:`shnro_lib.batch_process`).  Temporary files live in ``OUT/.shnro-tmp`` and are
-  removed on every exit path (and at the start of the next run after a SIGKILL).
-* **Quiet.**  papermill's and the workers' logging go to ``OUT/reports.log``; the console
-  shows only the progress bar and the summary.  Output files are readable by all (0644,
-  folders 0755).
-"""
+"""Running a batch: compute the region once, render every report on the executor, stop on request."""
 
 from __future__ import annotations
 
@@ -35,13 +10,12 @@ import signal
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shnro_lib.batch_manifest import Manifest, stamp
-from shnro_lib.batch_pages import chromium_args, find_chromium, html_to_pdf, index_html
-from shnro_lib.batch_process import (
+from shnro_lib.batch.finish import DIR_MODE, finish, write_school_pages
+from shnro_lib.batch.manifest import Manifest
+from shnro_lib.batch.process import (
     SCRATCH_DIR,
     BatchStop,
     Owner,
@@ -52,93 +26,21 @@ from shnro_lib.batch_process import (
     remove_temporary,
     terminate_workers,
 )
-from shnro_lib.batch_render import (
+from shnro_lib.batch.render import (
     FILE_MODE,
-    LEAN_KERNEL_ARGS,
     LOG_NAME,
     NotebookTask,
     TaskResult,
     error_ru,
     log_failure,
     log_to_file,
-    notebook_to_html,
-    publish,
     render_notebook,
-    strip_notebook,
 )
-from shnro_lib.batch_tasks import COLLECTION_NAME, NOTEBOOKS_DIR, REGIONAL_NAME, make_tasks, task_stamp
+from shnro_lib.batch.result import BatchResult
+from shnro_lib.batch.tasks import make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
-__all__ = [
-    "LEAN_KERNEL_ARGS",
-    "NOTEBOOKS_DIR",
-    "BatchInterrupted",
-    "BatchResult",
-    "NotebookTask",
-    "TaskResult",
-    "build_tasks",
-    "chromium_args",
-    "find_chromium",
-    "html_to_pdf",
-    "index_html",
-    "make_tasks",
-    "notebook_to_html",
-    "render_notebook",
-    "run_batch",
-    "strip_notebook",
-]
-
-DIR_MODE = 0o755
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
-
-
-@dataclass
-class BatchResult:
-    """The outcome of a batch."""
-
-    out_dir: Path
-    results: list[TaskResult]
-    index_html: Path | None = None
-    regional_html: Path | None = None
-    collection_html: Path | None = None
-    collection_pdf: Path | None = None
-    warnings: list[str] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
-    n_tasks: int = 0
-    extra: list = field(default_factory=list)  # (label, path, note) links of the index's «Регион» part
-
-    @property
-    def failed(self) -> list[TaskResult]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def n_reused(self) -> int:
-        return sum(r.ok and r.reused for r in self.results)
-
-    @property
-    def n_built(self) -> int:
-        return sum(r.ok and not r.reused for r in self.results)
-
-    def counts_ru(self) -> str:
-        total = self.n_tasks or len(self.results)
-        return (
-            f"готово отчётов: {self.n_built + self.n_reused} из {total} (построено: {self.n_built}, "
-            f"взято готовыми из прошлого запуска: {self.n_reused})"
-        )
-
-    def summary_ru(self) -> str:
-        lines = [f"{self.counts_ru()[0].upper()}{self.counts_ru()[1:]}; папка: {self.out_dir}"]
-        if self.n_reused:
-            lines.append("  Готовые отчёты совпадают с данными и параметрами; построить все заново: --force")
-        for r in self.failed:
-            where = f" (тетрадь сохранена: {r.failed_notebook})" if r.failed_notebook else ""
-            lines.append(f"  ✗ {r.name}: {r.error_ru}{where}")
-        lines += [f"  ! {w}" for w in self.warnings]
-        return "\n".join(lines)
 
 
 class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an error
@@ -271,7 +173,7 @@ def run_batch(
         When a requested municipality is not in the data.
     BatchInterrupted
         When SIGINT/SIGTERM stopped the batch (finished outputs are kept and recorded).
-    shnro_lib.batch_process.FolderBusy
+    shnro_lib.batch.process.FolderBusy
         When another batch is writing to the same output folder.
     """
     from shnro_lib.pipeline import compute_region
@@ -292,10 +194,10 @@ def run_batch(
         )
         _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
         t_notebooks = time.perf_counter() - t0 - t_region
-        _finish(batch, tasks, region, munis, out, regional, pdf, force)
+        finish(batch, tasks, region, munis, out, regional, pdf, force)
         t_pages = time.perf_counter()
         if school_pages:
-            _school_pages(batch, region, data, munis, progress)
+            write_school_pages(batch, region, data, munis, progress)
         t_pages = time.perf_counter() - t_pages
     batch.timings = {
         "region": round(t_region, 3),
@@ -435,122 +337,3 @@ def _run_all(
         stop.soft = False
     if stop.requested:
         raise BatchStop(stop.signum or signal.SIGINT)
-
-
-def _finish(
-    batch: BatchResult,
-    tasks: list[NotebookTask],
-    region: Any,
-    munis: list[str],
-    out: Path,
-    regional: bool,
-    pdf: bool,
-    force: bool,
-) -> None:
-    """Results in task order, the collection (HTML, PDF reused when its HTML is unchanged), the index."""
-    order = {t.slug: i for i, t in enumerate(tasks)}
-    batch.results.sort(key=lambda r: order.get(r.slug, 0))
-    results = batch.results
-    extra: list[tuple[str, str, str]] = []
-    reg = next((r for r in results if r.kind == "regional"), None)
-    if reg is not None and reg.ok:
-        batch.regional_html = Path(reg.html_path)
-        extra.append((REGIONAL_NAME + " (HTML)", reg.html_path, ""))
-    col = next((r for r in results if r.kind == "collection"), None)
-    if regional and col is not None and col.ok:
-        coll = Path(col.html_path)
-        coll_hash = publish(coll)
-        batch.collection_html = coll
-        extra.append((COLLECTION_NAME + " (HTML)", str(coll), ""))
-        if pdf:
-            _collection_pdf(batch, coll, coll_hash, region, force, extra)
-    _lists_workbook(batch, region, extra)
-    batch.extra = extra
-    _write_index(batch, region)
-
-
-def _lists_workbook(batch: BatchResult, region: Any, extra: list[tuple[str, str, str]]) -> None:
-    """The regional workbook of the lists (the order approving the lists attaches it)."""
-    from shnro_lib.report.lists import LISTS_TITLE, lists_file_name, lists_workbook
-
-    try:
-        made = lists_workbook(region, batch.out_dir / lists_file_name(region.year))
-    except Exception as exc:  # noqa: BLE001 - the reports are written even if the lists workbook fails
-        batch.warnings.append(f"Книга списков не записана: {exc}")
-        return
-    if made is not None:
-        os.chmod(made, FILE_MODE)
-        extra.append((LISTS_TITLE, str(made), ""))
-
-
-def _write_index(batch: BatchResult, region: Any) -> None:
-    from shnro_lib.batch_pages import site_records
-    from shnro_lib.outputs import atomic_write_text
-    from shnro_lib.site import write_assets
-
-    idx = batch.out_dir / "index.html"
-    records = site_records(region, batch.results, batch.out_dir)
-    write_assets(batch.out_dir, records)
-    atomic_write_text(idx, index_html(region, batch.results, batch.out_dir, batch.extra, records))
-    publish(idx)
-    batch.index_html = idx
-
-
-def _school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str], progress: bool) -> None:
-    """Profile pages of the schools (rewritten each run), readable by all, linked from the index."""
-    from shnro_lib.profiles import write_school_outputs
-
-    folder = batch.out_dir / "schools"
-    try:
-        reports = {
-            r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path
-        }
-        links = write_school_outputs(
-            region,
-            data,
-            folder,
-            municipalities=munis,
-            progress=progress,
-            site_root=batch.out_dir,
-            reports=reports,
-        )
-    except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
-        batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
-        return
-    for p in [folder, *folder.rglob("*")]:
-        os.chmod(p, DIR_MODE if p.is_dir() else FILE_MODE)
-    batch.extra += links
-    _write_index(batch, region)
-
-
-def _collection_pdf(
-    batch: BatchResult,
-    coll: Path,
-    coll_hash: str,
-    region: Any,
-    force: bool,
-    extra: list[tuple[str, str, str]],
-) -> None:
-    pdf_path = batch.out_dir / "collection.pdf"
-    manifest = Manifest.load(batch.out_dir)
-    st = stamp(
-        region.fingerprint,
-        {"collection_html": coll_hash},
-        region.meta.get("rules", ""),
-        region.year,
-        code_version(),
-    )
-    try:
-        if force or not manifest.is_current([pdf_path], st):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                made = html_to_pdf(coll, pdf_path)
-            if not made:
-                batch.warnings += [str(w.message) for w in caught]
-                return
-            manifest.record(pdf_path, publish(pdf_path), st)
-            manifest.save()
-        batch.collection_pdf = pdf_path
-        extra.append((COLLECTION_NAME + " (PDF)", str(pdf_path), ""))
-    except Exception as exc:  # noqa: BLE001
-        batch.warnings.append(f"PDF сборника не создан: {type(exc).__name__}: {exc}")

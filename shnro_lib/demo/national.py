@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from shnro_lib.config import load_yaml, parameters_dir
-from shnro_lib.demo import DemoOutput, generate_demo
+from shnro_lib.demo.generator import DemoOutput, generate_demo
 
 
 def national_municipalities(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from shnro_lib.batch_manifest import stamp
-from shnro_lib.batch_render import NotebookTask
+from shnro_lib.batch.manifest import stamp
+from shnro_lib.batch.render import NotebookTask
 
 __all__ = ["COLLECTION_NAME", "NOTEBOOKS_DIR", "REGIONAL_NAME", "make_tasks", "task_stamp"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent / "notebooks"
+NOTEBOOKS_DIR = Path(str(resources.files("shnro_lib") / "notebooks"))
 MUNICIPAL_NOTEBOOK = "municipal_report.ipynb"
 REGIONAL_NOTEBOOK = "regional_report.ipynb"
 REGIONAL_NAME = "Региональный отчёт"

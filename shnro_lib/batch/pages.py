@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: int = 180)
 
 # --------------------------------------------------------------------------- index
 
-SITE_TEMPLATES = Path(__file__).resolve().parent / "site" / "templates"
+SITE_TEMPLATES = Path(str(resources.files("shnro_lib.site") / "templates"))
 
 
 def site_records(region: Any, results: list[Any], out_dir: Path) -> list[dict[str, Any]]:
