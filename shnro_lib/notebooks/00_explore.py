@@ -35,7 +35,7 @@ from shnro_lib.pipeline import dataset_metadata, overview_tables
 
 ds = load_dataset(data_dir)
 meta = dataset_metadata(ds, data_dir)
-synthetic = bool(meta.get("synthetic"))
+synthetic = ds.is_synthetic
 if synthetic:
     display(HTML(report.synthetic_banner(meta.get("note", ""))))
 print(ds.report.summary_ru())

@@ -52,7 +52,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     ds = load_dataset(data_dir)
 r = load_rules(rules)
-synthetic = bool(getattr(ds, "metadata", {}).get("synthetic"))
+synthetic = ds.is_synthetic
 mark = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " if synthetic else ""
 if synthetic:
     display(Markdown("**СИНТЕТИЧЕСКИЕ ДАННЫЕ**: демонстрационный регион, не реальные школы."))

@@ -36,7 +36,7 @@ from shnro_lib.io import load_dataset
 
 warnings.simplefilter("ignore")
 ds = load_dataset(data_dir)
-synthetic = bool(ds.metadata.get("synthetic"))
+synthetic = ds.is_synthetic
 if synthetic:
     print("СИНТЕТИЧЕСКИЕ ДАННЫЕ: демонстрационный регион, не реальные школы")
 

@@ -39,7 +39,7 @@ from shnro_lib.io import load_dataset
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     ds = load_dataset(data_dir)
-synthetic = bool(ds.metadata.get("synthetic"))
+synthetic = ds.is_synthetic
 if synthetic:
     display(Markdown("**СИНТЕТИЧЕСКИЕ ДАННЫЕ: демонстрационный регион, не реальные школы.**"))
 
