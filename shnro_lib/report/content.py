@@ -14,42 +14,25 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader
 
 from shnro_lib.labels import LABELS_RU
 from shnro_lib.report.format import SYNTHETIC_TEXT, display_frame, fmt_int
 
-_BLOCKS = r"""
-{%- macro table(b) -%}
-<div class="tblwrap">{% if b.caption %}<div class="tcaption">{{ b.caption }}</div>{% endif %}
-{%- if b.frame is none or b.frame|length == 0 %}<p class="empty">Нет данных для отображения.</p>
-{%- else %}{{ b.html }}{% endif %}
-{%- for n in b.notes %}<p class="tnote">{{ n }}</p>{% endfor %}</div>
-{%- endmacro -%}
-{%- macro cards(b) -%}
-<div class="cards">{% for v, k, s in b.items %}<div class="card"><div class="v">{{ v }}</div><div class="k">{{ k }}</div>
-<div class="s">{{ s }}</div></div>{% endfor %}</div>
-{%- endmacro -%}
-{%- macro text(b) -%}{% for p in b.paragraphs %}<p>{{ p }}</p>{% endfor %}{%- endmacro -%}
-{%- macro links(b) -%}<ul class="links">{% for href, label, sub in b.items %}<li><a href="{{ href }}">{{ label }}</a>
-{%- if sub %} — {{ sub }}{% endif %}</li>{% endfor %}</ul>{%- endmacro -%}
-{%- macro bullets(b) -%}<ul>{% for p in b.items %}<li>{{ p }}</li>{% endfor %}</ul>{%- endmacro -%}
-{%- macro note(b) -%}<div class="note note-{{ b.css }}">{{ b.text }}</div>{%- endmacro -%}
-{%- macro heading(b) -%}<h{{ b.level }}>{{ b.text }}</h{{ b.level }}>{%- endmacro -%}
-{%- macro figure(b) -%}
-<figure><img src="data:image/png;base64,{{ b.b64 }}" alt="{{ b.alt }}">
-{%- if b.caption %}<figcaption>{{ b.caption }}</figcaption>{% endif %}</figure>
-{%- endmacro -%}
-"""
+# how each kind of block is written in HTML: a template beside the page templates
+BLOCKS_TEMPLATES = resources.files("shnro_lib.report") / "templates" / "shnro"
 
 
 @lru_cache(maxsize=1)
 def _macros() -> Any:
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(_BLOCKS).module
+    env = Environment(
+        loader=FileSystemLoader(str(BLOCKS_TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    return env.get_template("blocks.j2").module
 
 
 class Block:
