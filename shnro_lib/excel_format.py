@@ -13,7 +13,8 @@ import re
 import numpy as np
 import pandas as pd
 
-MINUS = "\u2212"
+from shnro_lib.russian import MINUS
+
 # a year, a grade or a code: a whole number shown as it is, never «2 022»
 _PLAIN_INT = re.compile(r"(^|_)(year|years|cohort|grade|class|rank|since|listed|left_year)($|_)")
 _PLAIN_WORDS = ("год", "класс", "ранг", "впервые", "последний год")

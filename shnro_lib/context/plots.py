@@ -14,6 +14,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 
+from shnro_lib.russian import fmt_num, fmt_pct
+
 from .clusters import ClusterResult
 
 SYNTHETIC_MARK = " — СИНТЕТИЧЕСКИЕ ДАННЫЕ"
@@ -48,8 +50,8 @@ def plot_cluster_map(clusters: ClusterResult, year: int, synthetic: bool = False
         ax.arrow(0, 0, dx, dy, color="k", alpha=0.6, head_width=0.08)
         ax.text(dx * 1.08, dy * 1.08, clusters.context.labels.get(f, f), fontsize=9)
     share = pca.explained_variance_ratio_
-    ax.set_xlabel(f"Главная компонента 1 ({share[0]:.0%} дисперсии)".replace(".", ","))
-    ax.set_ylabel(f"Главная компонента 2 ({share[1]:.0%} дисперсии)".replace(".", ","))
+    ax.set_xlabel(f"Главная компонента 1 ({fmt_pct(share[0], 0)} дисперсии)")
+    ax.set_ylabel(f"Главная компонента 2 ({fmt_pct(share[1], 0)} дисперсии)")
     ax.set_title(f"Школы в пространстве признаков контекста, {year} г.{_mark(synthetic)}")
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
@@ -62,7 +64,7 @@ def plot_cluster_profiles(clusters: ClusterResult, synthetic: bool = False) -> F
     heat.columns = [clusters.context.labels.get(f, f) for f in clusters.features]
     heat.index.name = None
     fig, ax = plt.subplots(figsize=(11, 0.6 * len(heat) + 3))
-    labels = heat.map(lambda v: f"{v:+.1f}".replace("-", "−").replace(".", ","))
+    labels = heat.map(lambda v: fmt_num(v, 1, signed=True))
     sns.heatmap(
         heat,
         ax=ax,

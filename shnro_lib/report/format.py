@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -11,10 +10,8 @@ from typing import Any
 import pandas as pd
 
 from shnro_lib.excel_format import plain_integer_column
-from shnro_lib.russian import plural_ru
+from shnro_lib.russian import fmt_int, fmt_num, fmt_pct, isna, plural_ru
 
-NBSP_THIN = "\u202f"
-MINUS = "\u2212"
 SYNTHETIC_TEXT = "СИНТЕТИЧЕСКИЕ ДАННЫЕ"
 SUPPRESSED = "скрыто*"
 
@@ -22,45 +19,6 @@ SUPPRESSED = "скрыто*"
 def esc(text: Any) -> str:
     """HTML-escape any value (quotes included)."""
     return html.escape("" if text is None else str(text), quote=True)
-
-
-def isna(x: Any) -> bool:
-    """True for None, NA and NaN (never raises)."""
-    try:
-        return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_num(x: Any, digits: int = 1, signed: bool = False) -> str:
-    """Russian number format: thin-space thousands, decimal comma, true minus; ``—`` for missing.
-
-    >>> fmt_num(12345.678, 1)
-    '12\u202f345,7'
-    """
-    if isna(x):
-        return "—"
-    v = float(x)
-    if digits == 0:
-        v = round(v)
-    s = f"{abs(v):,.{digits}f}".replace(",", NBSP_THIN).replace(".", ",")
-    if v < 0 and s.strip("0,\u202f"):
-        s = MINUS + s
-    elif signed and v > 0:
-        s = "+" + s
-    return s
-
-
-def fmt_int(x: Any) -> str:
-    """An integer in Russian format (``1 234``)."""
-    return fmt_num(x, 0)
-
-
-def fmt_pct(share: Any, digits: int = 1) -> str:
-    """A share in [0, 1] as percent: ``0.123 -> '12,3 %'``."""
-    if isna(share):
-        return "—"
-    return f"{fmt_num(float(share) * 100, digits)}{NBSP_THIN}%"
 
 
 def auto_format(col: str, s: pd.Series) -> pd.Series:
