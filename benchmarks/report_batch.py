@@ -5,7 +5,8 @@ Region: ``compute_region`` (no cache) of the code at ``--before`` (a git ref, de
 one run, each in a fresh interpreter, so both see the same machine load.
 
 Batch: ``run_batch`` — region results computed once and cached, notebooks only select and
-draw, executed in parallel (2 workers), lean kernel, HTML export in the worker.
+draw, executed in parallel (2 workers), one lean kernel per worker kept across its notebooks,
+HTML export in the worker; the CPU time of the workers and their kernels is printed per report.
 Naive (``--naive``): for each municipality, ``papermill`` (no cache entry and an empty cache folder of
 its own: the notebook loads the data and computes everything itself) then ``jupyter nbconvert --to
 html --no-input``, one after another.
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -125,6 +127,37 @@ def compare_region(before_ref: str, data: Path, year: int, repeats: int, tmp: Pa
     b, a = statistics.median(times["before"]), statistics.median(times["after"])
     print(f"Региональные расчёты: до ({before_ref}) {b:.1f} с, после {a:.1f} с, после/до = {a / b:.0%}")
     return b, a
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished descendants: workers and their kernels."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def warm_batch(data: Path, year: int, munis: list[str], workers: int, tmp: Path) -> tuple[Any, float]:
+    """The batch again on its computed cache (``force``): its result and the CPU seconds of its
+    workers and their kernels (joblib's idle workers are ended first, so only the batch's count)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+    cpu0 = children_cpu()
+    res = run_batch(
+        data,
+        year,
+        tmp / "batch",
+        municipalities=munis,
+        workers=workers,
+        cache_dir=tmp / "cache",
+        progress=False,
+        pdf=False,
+        force=True,
+        school_pages=False,
+    )
+    assert res.ok, res.summary_ru()
+    return res, children_cpu() - cpu0
 
 
 def kernel_costs() -> tuple[float, float]:
@@ -242,14 +275,30 @@ def main() -> None:
         load_region(entry)
         cache_read = time.perf_counter() - t1
         print("\nПредельное время одного муниципального отчёта в пакете (на один процесс):")
+        # a worker keeps its kernel: the kernel's start and the imports are paid once per worker
+        once = (k_start + k_imports) * min(args.workers, n + 1) / (n + 1)
         print(
-            f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с, импорты ≈{k_imports:.2f} с,"
-            f" чтение кэша ≈{cache_read:.2f} с, таблицы, рисунки и прочее ≈"
-            f"{max(0.0, ex - k_start - k_imports - cache_read):.2f} с"
+            f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с и импорты ≈{k_imports:.2f} с "
+            f"один раз на процесс (≈{once:.2f} с на отчёт), чтение кэша ≈{cache_read:.2f} с, "
+            f"таблицы, рисунки и прочее ≈{max(0.0, ex - once - cache_read):.2f} с"
         )
         print(f"  экспорт в HTML {exp:.2f} с; Excel {xl:.2f} с; итого {ex + exp + xl:.2f} с")
         print(
             f"  при {args.workers} процессах: {(res.timings['notebooks']) / (n + 1):.2f} с на отчёт по стене"
+        )
+        first, rest = (
+            max(r.timings.get("execute", 0) for r in mun),
+            statistics.median(r.timings.get("execute", 0) for r in mun),
+        )
+        print(
+            f"  выполнение тетради в первом пакете: медиана {rest:.2f} с, наибольшее {first:.2f} с "
+            f"(первая тетрадь процесса запускает ядро)"
+        )
+        warm, cpu_reports = warm_batch(data, args.year, munis, args.workers, tmp)
+        print(
+            f"  пакет ещё раз (кэш рассчитан, --force): тетради {warm.timings['notebooks']:.1f} с по стене, "
+            f"{warm.timings['notebooks'] / (n + 1):.2f} с на отчёт; процессорное время процессов пакета "
+            f"и их ядер {cpu_reports:.1f} с, {cpu_reports / (n + 1):.2f} с на отчёт"
         )
         if args.naive:
             t_naive = naive(data, args.year, munis, tmp / "naive")

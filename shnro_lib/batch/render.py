@@ -1,7 +1,8 @@
 """The worker side of a report batch: execute one notebook, export HTML and Excel.
 
 :func:`render_notebook` runs in a worker process (local pool or Dask): papermill executes the
-notebook in a lean Jupyter kernel, execution metadata is stripped (same inputs, same bytes),
+notebook in a lean Jupyter kernel that the worker keeps for its next notebooks (cleaned before
+each one, replaced after a failure: :mod:`shnro_lib.batch_kernel`), execution metadata is stripped (same inputs, same bytes),
 the HTML and the Excel are written atomically and made readable by all, and their SHA-256
 go back to the main process for the resume manifest.  papermill's logging and warnings go to
 the batch log.  While the task runs, the worker's watchdog (:mod:`shnro_lib.batch.process`)
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shnro_lib.batch.kernel import execute_in_worker_kernel
 from shnro_lib.batch.manifest import file_sha256
 from shnro_lib.batch.process import Owner, watch_owner
 
@@ -169,9 +171,12 @@ def log_to_file(log_path: str, tag: str) -> Iterator[None]:
 
 
 def render_notebook(task: NotebookTask) -> TaskResult:
-    """Execute one notebook with papermill, export it to HTML and write the Excel (runs in a worker)."""
+    """Execute one notebook with papermill in this worker's kernel, export it to HTML and write the Excel.
+
+    The kernel is kept for the worker's next notebook (:mod:`shnro_lib.batch_kernel`): cleaned
+    before each one, replaced after a failure.
+    """
     import nbformat
-    import papermill as pm
 
     from shnro_lib.outputs import atomic_write_text
 
@@ -190,17 +195,13 @@ def render_notebook(task: NotebookTask) -> TaskResult:
     try:
         with log_to_file(task.log_path, task.slug):
             try:
-                pm.execute_notebook(
+                execute_in_worker_kernel(
                     task.notebook,
                     str(out_nb),
-                    parameters=dict(task.parameters),
-                    kernel_name=task.kernel_name,
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    execution_timeout=task.timeout,
-                    cwd=str(Path(task.notebook).parent),
-                    extra_arguments=LEAN_KERNEL_ARGS,
+                    task.parameters,
+                    task.kernel_name,
+                    LEAN_KERNEL_ARGS,
+                    task.timeout,
                 )
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the batch goes on
                 res.error_ru = error_ru(exc)
