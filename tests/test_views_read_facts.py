@@ -100,3 +100,21 @@ def test_the_summary_counts_are_the_municipality_facts(region) -> None:
     reg = replace(region, tables={**region.tables, "municipality_facts": m})
     html = summary_section(reg, muni).to_html()
     assert "777" in html and "55" in html
+
+
+def test_table_headers_carry_the_vocabularys_definition_as_a_tooltip(region, small_demo) -> None:
+    from html import unescape
+
+    from shnro_lib.profiles import profile_inputs, render_school_page
+    from shnro_lib.report.sections import identified_section
+    from shnro_lib.vocabulary import name_ru, vocabulary
+
+    sid = listed_school(region)
+    muni = str(region.table("schools").set_index("school_id").loc[sid, "municipality"])
+    html = unescape(identified_section(region, muni).to_html())
+    for qid in ("result_index", "shrunken_index", "category"):
+        q = vocabulary()[qid]
+        assert f'<th title="{q.definition}">{name_ru(qid)}</th>' in html, qid
+    page = unescape(render_school_page(profile_inputs(region, small_demo), sid))
+    assert f'title="{vocabulary()["status_ru"].definition}"' in page
+    assert f'title="{vocabulary()["year_result_index"].definition}"' in page

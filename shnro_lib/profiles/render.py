@@ -21,6 +21,7 @@ from scipy import stats
 from shnro_lib.bands import BAND_COLOURS
 from shnro_lib.outputs import municipality_page_path, school_page_paths
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
+from shnro_lib.vocabulary import vocabulary
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUPPRESSED = "скрыто*"
@@ -98,6 +99,8 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         "category": prof["category"],
         "category_reason": prof["category_reason"],
         "status": _txt(prof["facts"].get("status_ru")),
+        # tooltips: the vocabulary's one-line definitions of the quantities shown
+        "defs": {qid: q.definition for qid, q in vocabulary().items()},
         "level": level,
         "min_n": inp.min_n,
         "min_similar": cfg.problem_zones.min_similar_schools,
