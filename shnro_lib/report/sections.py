@@ -351,7 +351,10 @@ def context_section(region: Any, municipality: str) -> Section:
     if not region.ok("context"):
         return Section([unavailable(region.reason("context"))])
     ctx_all = region.table("context")
-    ctx = with_names(region, region.for_municipality("context", municipality))
+    ctx = with_names(
+        region,
+        with_facts(region.for_municipality("context", municipality), region_facts_now(region, municipality)),
+    )
     parts = []
     if {"context_index", "expected_result", "residual"} <= set(ctx_all.columns):
         plt = _plt()
@@ -550,7 +553,7 @@ def costs_section(region: Any, municipality: str | None) -> Section:
         return Section([unavailable(region.reason("costs"))])
     df = region.for_municipality("costs", municipality) if municipality else region.table("costs")
     if has_rows(df) and "school_id" in df.columns:
-        df = with_names(region, df)
+        df = with_names(region, with_facts(df, region_facts_now(region, municipality)))
     if municipality is None and has_rows(df) and "municipality" in df.columns:
         agg = (
             df.groupby("municipality")
@@ -617,7 +620,7 @@ def partners_section(region: Any, municipality: str) -> Section:
         mask = np.zeros(len(df), dtype=bool)
         for c in id_cols:
             mask |= df[c].astype(str).isin(ids).to_numpy()
-        df = with_names(region, df.loc[mask].reset_index(drop=True))
+        df = with_names(region, with_facts(df.loc[mask].reset_index(drop=True), region_facts_now(region)))
     cols = [
         c
         for c in [
