@@ -22,6 +22,8 @@ from shnro_lib.profiles.diagnostics import diagnostics_wide
 from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
 
 CELL = ["procedure", "subject", "grade"]
+# the yearly quantities of the trend (the school facts' columns)
+TREND_FACTS = ("year", "year_result_index", "year_result_index_se", "participants")
 # the context quantities a page shows, as the school facts hold them
 CONTEXT_FACTS = (
     "cluster_name",
@@ -333,7 +335,9 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
 
     Keys: ``school`` (Series: name, municipality, type, locality), ``category``, ``category_reason``,
     ``programme`` (year rows), ``zones`` (procedure × subject × grade), ``weak_areas`` (sentences),
-    ``trend`` (year, result_index, result_index_se), ``context`` (Series or None), ``risks``,
+    ``trend`` (the school facts' ``year, year_result_index, year_result_index_se, participants``),
+    ``context`` (dict or None), ``risks``, ``facts`` (the school's report-year facts row), ``status``
+    on the page from ``facts['status_ru']``,
     ``indices`` (key -> dict(value, components DataFrame)), ``diagnostics`` (wide: вход/выход),
     ``leader`` (Series or None), ``led`` (schools this one is proposed to support), ``similar``
     (names and distances), ``worth`` (Series or None), ``reasons`` (section -> why it is empty).
@@ -391,7 +395,8 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
     )
     trend = inp.of("facts", sid)
     # the years with results (``participants`` known); a small group's index is missing in the facts
-    trend = trend[trend["participants"].notna()] if trend is not None else None
+    if trend is not None:
+        trend = trend.loc[trend["participants"].notna(), list(TREND_FACTS)]
     out["trend"] = trend.sort_values("year") if trend is not None and len(trend) else None
     ctx = inp.one("context", sid)
     out["context"] = None if ctx is None else {**ctx, **{c: fact.get(c) for c in CONTEXT_FACTS}}
