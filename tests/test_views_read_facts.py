@@ -118,3 +118,14 @@ def test_table_headers_carry_the_vocabularys_definition_as_a_tooltip(region, sma
     page = unescape(render_school_page(profile_inputs(region, small_demo), sid))
     assert f'title="{vocabulary()["status_ru"].definition}"' in page
     assert f'title="{vocabulary()["year_result_index"].definition}"' in page
+
+
+def test_the_monitoring_table_heads_an_indicators_target_state_not_as_a_school_status(region) -> None:
+    from shnro_lib.report.sections import monitoring_section
+    from shnro_lib.vocabulary import name_ru
+
+    muni = str(region.table("schools")["municipality"].iloc[0])
+    indicators = next(t for t in monitoring_section(region, muni).tables if "title_ru" in t.columns)
+    shown = monitoring_section(region, muni).blocks[0].frame
+    assert "target_status_ru" in indicators.columns and "Выполнение цели" in shown.columns
+    assert name_ru("status_ru") not in shown.columns

@@ -665,7 +665,8 @@ def monitoring_section(region: Any, municipality: str) -> Section:
             row[str(y)] = fmt(g["value"].get(y, np.nan))
         cur = g.loc[region.year] if region.year in g.index else None
         row["target"] = fmt(cur["target"]) if cur is not None else "—"
-        row["status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
+        # the indicator's state against its target: not a school's status (an id of its own)
+        row["target_status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
         row["region"] = fmt(reg["value"].get(ind, np.nan) if ind in reg.index else np.nan)
         rows.append(row)
     parts = []
