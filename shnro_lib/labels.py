@@ -52,6 +52,7 @@ LABELS_RU: dict[str, str] = {
     "status_ru": "Состояние",
     "title_ru": "Показатель",
     "target": "Цель",
+    "target_status_ru": "Выполнение цели",
     "change": "Изменение",
     "borderline": "Пограничная",
     "shrunken_index": "Сжатый индекс",

@@ -296,6 +296,16 @@ def test_cli_monitoring(small_demo_dir, tmp_path):
     assert {"Регион по годам", "Статус целей", "Траектории школ", "Переходы"} <= set(wb.sheetnames)
     assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in str(wb["Статус целей"]["A1"].value)
 
+    def header(sheet: str) -> list[str]:
+        rows = list(wb[sheet].iter_rows(values_only=True))
+        return [str(c) for c in next(r for r in rows if "Год" in r or "Код ОО" in r) if c is not None]
+
+    # a school's status under the vocabulary's one name; an indicator's target state under its own
+    from shnro_lib.vocabulary import name_ru
+
+    assert name_ru("status_ru") in header("Траектории школ")
+    assert "Выполнение цели" in header("Показатели 2024") and name_ru("status_ru") not in header("Все годы")
+
 
 def test_without_targets_the_status_says_so_not_a_fabricated_target():
     t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))

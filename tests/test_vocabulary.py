@@ -68,3 +68,18 @@ def test_reader_files_take_their_headers_from_the_vocabulary():
         "Направление",
     ]
     assert out.iloc[0].tolist()[1:] == ["да", "разрывная регрессия", "больше — лучше"]
+
+
+def test_a_commands_csv_names_a_quantity_by_the_vocabulary_whatever_its_own_labels(tmp_path):
+    import pandas as pd
+
+    from shnro_lib.commands._common import write_reader_csv
+
+    df = pd.DataFrame({"school_id": ["01"], "result_index": [0.5], "status_ru": ["остаётся в списке"]})
+    own = {"result_index": "Индекс", "status_ru": "Статус", "school_id": "Код"}
+    write_reader_csv(df, tmp_path / "r.csv", own)
+    header = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(",") == ["Код", name_ru("result_index"), name_ru("status_ru")]
+    write_reader_csv(df, tmp_path / "ids.csv", own, ids=True)
+    ids = (tmp_path / "ids.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert ids.split(",") == ["school_id", "result_index", "status_ru"]

@@ -130,13 +130,19 @@ def write_reader_csv(
     df: Any, path: Path, column_labels: dict[str, str] | None = None, ids: bool = False
 ) -> Path:
     """Write a command's CSV as a reader opens it (Russian headers, «да»/«нет», coded values in words,
-    numbers rounded to 4 decimals), or with the library's ids when ``ids`` (``--ids``)."""
+    numbers rounded to 4 decimals), or with the library's ids when ``ids`` (``--ids``).
+
+    A quantity of the vocabulary (:mod:`shnro_lib.vocabulary`) is headed by its one name whatever
+    ``column_labels`` say: a command's CSV cannot name a quantity otherwise than the reports do.
+    """
     from shnro_lib.outputs import write_csv
     from shnro_lib.readable import readable, rounded
+    from shnro_lib.vocabulary import labels_ru
 
     if ids:
         return write_csv(df, path)
-    return write_csv(rounded(readable(df, column_labels, drop_codes=False)), path)
+    labels = {**dict(column_labels or {}), **labels_ru()}
+    return write_csv(rounded(readable(df, labels, drop_codes=False)), path)
 
 
 def plain_lines(markdown: str) -> list[str]:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import typer
 
+# the monitoring table's columns that are an indicator's, not a school's (see the workbook's headers)
+INDICATOR_COLUMNS = {"status_ru": "target_status_ru", "change": "value_change"}
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``monitoring`` sub-command."""
@@ -37,6 +40,7 @@ def register(app: typer.Typer) -> None:
             run_stages,
         )
         from shnro_lib.outputs import atomic_write, write_workbook
+        from shnro_lib.vocabulary import name_ru
 
         overrides = batch_overrides(config)
         try:
@@ -61,19 +65,27 @@ def register(app: typer.Typer) -> None:
         if synthetic:
             note = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + note
         region = mon.monitoring_wide(table)
-        cur = table[table["year"] == year].drop(columns=["status"])
-        grid = cur.pivot(index="municipality", columns="title_ru", values="status_ru")
+        # an indicator's state against its target and its change are not a school's status or the
+        # change of its category: ids of their own, so no header of the vocabulary's quantities
+        shown = table.rename(columns=INDICATOR_COLUMNS)
+        cur = shown[shown["year"] == year].drop(columns=["status"])
+        grid = cur.pivot(index="municipality", columns="title_ru", values="target_status_ru")
         region_label = str(cfg["region_label"])
         grid = grid.reindex([region_label] + sorted(m for m in grid.index if m != region_label)).reset_index()
         trajectories = run.values["trajectories"].copy()
         names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]
         trajectories.insert(1, "name", trajectories["school_id"].map(names))
-        traj_labels = dict(mon.COLUMN_LABELS_RU, status_ru="Статус", status="Статус (код)")
+        traj_labels = {
+            "status_ru": name_ru("status_ru"),
+            "status": f"{name_ru('status_ru')} (код)",
+            "target_status_ru": "Выполнение цели",
+            "value_change": mon.COLUMN_LABELS_RU["change"],
+        }
         sheets = {
             "Регион по годам": region,
             f"Показатели {year}": cur,
             "Статус целей": grid,
-            "Все годы": table.drop(columns=["status"]),
+            "Все годы": shown.drop(columns=["status"]),
             "Траектории школ": trajectories,
         }
         notes = dict.fromkeys(sheets, note)

@@ -16,6 +16,7 @@ assessed is missing (``NA``) and its reason is in the stage's failure, not a zer
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,24 @@ def school_year_facts(
         out.loc[mine, "category"] = out.loc[mine, "category_report"]
         out = out.drop(columns="category_report")
     return out.sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def region_school_facts(region: Any, missing: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The ``school_facts`` stage's table of ``region`` (:class:`~shnro_lib.pipeline.RegionResults`).
+
+    Results assembled without that stage (by hand, as in tests) get it built here from the tables they
+    have, with the region's report settings, and ``missing`` for the stage tables they lack (e.g. the
+    ``worth_learning`` list a view computed): a view always selects from one facts table.
+    """
+    facts = region.table("school_facts")
+    if facts is not None:
+        return facts
+    from shnro_lib.monitoring.config import load_monitoring_config
+
+    listed = tuple(load_monitoring_config(None)["list_categories"])
+    min_n = int(region.settings.get("min_group_size", 0))
+    tables = {**dict(missing or {}), **region.tables}
+    return school_year_facts(tables, region.year, min_n, listed)
 
 
 def _school_years(tables: Mapping[str, pd.DataFrame], sch: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -17,10 +17,35 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from shnro_lib.indicators.scale import has_scale, pct_of_range
+from shnro_lib.facts import region_school_facts
+from shnro_lib.profiles.diagnostics import diagnostics_wide
 from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
 
 CELL = ["procedure", "subject", "grade"]
+# the yearly quantities of the trend (the school facts' columns)
+TREND_FACTS = ("year", "year_result_index", "year_result_index_se", "participants")
+# the context quantities a page shows, as the school facts hold them
+CONTEXT_FACTS = (
+    "cluster_name",
+    "result_index",
+    "expected_result",
+    "residual",
+    "residual_ci_low",
+    "residual_ci_high",
+    "context_status",
+    "residual_band",
+)
+
+
+def _flag(v: Any) -> bool:
+    return not _missing(v) and bool(v)
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return v is None or v is pd.NA or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -178,9 +203,7 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
         "context",
         "similar",
         "partners",
-        "trajectories",
         "programme",
-        "index_by_year",
     ):
         t = region.table(name)
         if t is not None:
@@ -211,11 +234,16 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
     tables["zones"] = zones
     worth = listed_practices(region, dataset, cfg)
     tables["worth"] = worth
+    # every index, SE, probability, band, category and the status come from the school facts; the
+    # stage tables are read only for what is not a quantity (criteria met, reasons, names, links)
+    tables["facts"] = region_school_facts(region, {"worth_learning": worth})
     if "diagnostics" in tables:
         tables["diagnostics"] = diagnostics_wide(tables["diagnostics"])
     records = {}
-    for name in ("schools", "identify", "context", "partners", "worth"):
+    for name in ("schools", "identify", "context", "partners", "worth", "facts"):
         t = tables.get(name)
+        if name == "facts":
+            t = t[t["year"] == year]
         if t is not None and "school_id" in t.columns:
             # dict rows: a page reads a few fields of one row, far cheaper than a pandas row per page
             d = t.drop_duplicates("school_id", keep="first")
@@ -307,7 +335,9 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
 
     Keys: ``school`` (Series: name, municipality, type, locality), ``category``, ``category_reason``,
     ``programme`` (year rows), ``zones`` (procedure × subject × grade), ``weak_areas`` (sentences),
-    ``trend`` (year, result_index, result_index_se), ``context`` (Series or None), ``risks``,
+    ``trend`` (the school facts' ``year, year_result_index, year_result_index_se, participants``),
+    ``context`` (dict or None), ``risks``, ``facts`` (the school's report-year facts row), ``status``
+    on the page from ``facts['status_ru']``,
     ``indices`` (key -> dict(value, components DataFrame)), ``diagnostics`` (wide: вход/выход),
     ``leader`` (Series or None), ``led`` (schools this one is proposed to support), ``similar``
     (names and distances), ``worth`` (Series or None), ``reasons`` (section -> why it is empty).
@@ -318,14 +348,21 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
     school = inp.one("schools", sid)
     if school is None:
         raise KeyError(f"Школа с кодом {sid} не найдена в результатах региона")
+    fact = inp.one("facts", sid) or {}
+    category = fact.get("category")
+    category = None if _missing(category) else str(category)
     ident = inp.one("identify", sid)
+    if ident is not None:
+        # the criteria met are the identify stage's; the category is the facts'
+        ident = {**ident, "category": category}
     out: dict[str, Any] = {
         "school_id": sid,
         "school": school,
         "year": year,
-        "category": str(ident["category"]) if ident is not None else "—",
+        "category": category if ident is not None and category is not None else "—",
         "category_reason": category_reason(ident, inp.criteria_titles),
         "ident": ident,
+        "facts": fact,
     }
     prog = inp.of("programme", sid)
     out["programme"] = (
@@ -356,9 +393,13 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
             if r.low_stands_out
         ]
     )
-    trend = inp.of("index_by_year", sid)
-    out["trend"] = trend.sort_values("year") if trend is not None else None
-    out["context"] = inp.one("context", sid)
+    trend = inp.of("facts", sid)
+    # the years with results (``participants`` known); a small group's index is missing in the facts
+    if trend is not None:
+        trend = trend.loc[trend["participants"].notna(), list(TREND_FACTS)]
+    out["trend"] = trend.sort_values("year") if trend is not None and len(trend) else None
+    ctx = inp.one("context", sid)
+    out["context"] = None if ctx is None else {**ctx, **{c: fact.get(c) for c in CONTEXT_FACTS}}
     risks = inp.of("risk_profile", sid)
     if risks is not None and len(risks):
         ly = _latest_year(risks, year)
@@ -368,7 +409,7 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
             else risks.iloc[0:0]
         )
     out["risks"] = risks
-    out["indices"] = _indices(inp, sid, ident, year)
+    out["indices"] = _indices(inp, sid, fact, year)
     diag = inp.of("diagnostics", sid)
     if diag is not None:
         diag = diag.dropna(axis=1, how="all")
@@ -377,8 +418,22 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
         ]
     out["diagnostics"] = diag
     out["process"] = inp.of("process", sid)
-    out["leader"] = inp.one("partners", sid)
+    leader = inp.one("partners", sid)
+    if leader is not None:
+        lid = leader.get("leader_id")
+        of_leader = inp.one("facts", str(lid)) or {} if not _missing(lid) else {}
+        leader = {
+            **leader,
+            "leader_id": fact.get("partner_id"),
+            "leader_name": fact.get("partner_name"),
+            "distance_km": fact.get("partner_distance_km"),
+            "leader_result_index": of_leader.get("result_index"),
+        }
+    out["leader"] = leader
     led = inp.of("partners_led", sid, key="leader_id")
+    if led is not None and len(led):
+        cats = {k: r.get("category") for k, r in inp.records.get("facts", {}).items()}
+        led = led.assign(category=led["school_id"].astype(str).map(cats))
     out["led"] = led
     sim = inp.of("similar", sid)
     if sim is not None and len(sim):
@@ -388,15 +443,17 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
             municipality=lambda d: d["similar_id"].astype("string").map(names["municipality"]),
         )
     out["similar"] = sim
-    out["worth"] = inp.one("worth", sid)
+    # on the list only where the facts mark it, with the test the facts name
+    worth = inp.one("worth", sid) if _flag(fact.get("worth_learning")) else None
+    out["worth"] = None if worth is None else {**worth, "route": fact.get("worth_learning_route")}
     out["reasons"] = reasons
     return out
 
 
-def _indices(inp: ProfileInputs, sid: str, ident: dict | None, year: int) -> dict[str, dict]:
+def _indices(inp: ProfileInputs, sid: str, fact: dict, year: int) -> dict[str, dict]:
     out = {}
     for key, spec in inp.index_specs.items():
-        value = ident.get(key) if ident is not None else np.nan
+        value = fact.get(key, np.nan)
         tname = spec["components"][0]["table"]
         rows = inp.of(tname, sid)
         comps = []
@@ -423,38 +480,3 @@ def _indices(inp: ProfileInputs, sid: str, ident: dict | None, year: int) -> dic
             "reason": inp.reasons.get(tname, ""),
         }
     return out
-
-
-def diagnostics_wide(d: pd.DataFrame) -> pd.DataFrame:
-    """Diagnostics of every school, one row per school × subject × grade: ``pct:<wave>``, ``n:<wave>``.
-
-    ``attrs['waves']`` lists the waves in the order they were written (by date where the data have it).
-    """
-    d = d[has_scale(d).to_numpy()].copy()
-    d["pct"] = pct_of_range(d)
-    # waves in the order they were written (by date where the data have it), then by name
-    first = (
-        d.groupby(d["wave"].astype(str))["date"].min()
-        if "date" in d.columns
-        else pd.Series(pd.NaT, index=sorted(d["wave"].dropna().astype(str).unique()))
-    )
-    waves = sorted(first.index, key=lambda w: (pd.isna(first[w]), first[w] if pd.notna(first[w]) else 0, w))
-    d["school_id"] = d["school_id"].astype("string")
-    wide = d.pivot_table(
-        index=["school_id", "subject", "grade"],
-        columns="wave",
-        values=["pct", "participants"],
-        aggfunc="first",
-        observed=True,
-    )
-    res = pd.DataFrame(index=wide.index)
-    for wname in waves:
-        res[f"pct:{wname}"] = wide[("pct", wname)] if ("pct", wname) in wide.columns else np.nan
-        res[f"n:{wname}"] = (
-            wide[("participants", wname)] if ("participants", wname) in wide.columns else np.nan
-        )
-    res = (
-        res.reset_index().sort_values(["school_id", "subject", "grade"], kind="stable").reset_index(drop=True)
-    )
-    res.attrs["waves"] = waves
-    return res

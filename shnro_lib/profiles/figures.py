@@ -53,13 +53,17 @@ class TrendPlot:
             )
 
     def draw(self, trend: pd.DataFrame | None, expected: float, year: int) -> bool:
-        """Update the figure for one school; False when there is no year to draw."""
-        if trend is None or not len(trend) or trend["result_index"].notna().sum() == 0:
+        """Update the figure for one school; False when there is no year to draw.
+
+        ``trend``: the school's rows of the school facts (``year, year_result_index,
+        year_result_index_se``).
+        """
+        if trend is None or not len(trend) or trend["year_result_index"].notna().sum() == 0:
             return False
-        t = trend.dropna(subset=["result_index"]).sort_values("year")
+        t = trend.dropna(subset=["year_result_index"]).sort_values("year")
         x = t["year"].astype(int).to_numpy()
-        y = t["result_index"].astype(float).to_numpy()
-        se = t["result_index_se"].astype(float).fillna(0.0).to_numpy()
+        y = t["year_result_index"].astype(float).to_numpy()
+        se = t["year_result_index_se"].astype(float).fillna(0.0).to_numpy()
         lo, hi = y - self.z * se, y + self.z * se
         self.band.set_xy(np.column_stack([np.concatenate([x, x[::-1]]), np.concatenate([lo, hi[::-1]])]))
         self.line.set_data(x, y)

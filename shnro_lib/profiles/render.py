@@ -21,6 +21,7 @@ from scipy import stats
 from shnro_lib.bands import BAND_COLOURS
 from shnro_lib.outputs import municipality_page_path, school_page_paths
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
+from shnro_lib.vocabulary import vocabulary
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUPPRESSED = "скрыто*"
@@ -97,6 +98,9 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         "locality_type": _txt(school.get("locality_type")),
         "category": prof["category"],
         "category_reason": prof["category_reason"],
+        "status": _txt(prof["facts"].get("status_ru")),
+        # tooltips: the vocabulary's one-line definitions of the quantities shown
+        "defs": {qid: q.definition for qid, q in vocabulary().items()},
         "level": level,
         "min_n": inp.min_n,
         "min_similar": cfg.problem_zones.min_similar_schools,
@@ -197,10 +201,10 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         else [
             {
                 "year": str(int(r["year"])),
-                "index": fmt_num(r["result_index"], 2, signed=True),
+                "index": fmt_num(r["year_result_index"], 2, signed=True),
                 "ci": interval(
-                    r["result_index"] - z * r["result_index_se"],
-                    r["result_index"] + z * r["result_index_se"],
+                    r["year_result_index"] - z * r["year_result_index_se"],
+                    r["year_result_index"] + z * r["year_result_index_se"],
                     2,
                 ),
                 "n": _int(r["participants"]),
@@ -499,11 +503,12 @@ def render_school_pages(
         )
         written.append(path)
     sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
-    ident = region.table("identify")
-    cats = (
-        ident.set_index(ident["school_id"].astype(str))["category"]
-        if ident is not None
-        else pd.Series(dtype=str)
+    # the list pages' categories: the school facts' (as on the pages), «—» where not identified
+    cats = pd.Series(
+        {sid: _txt(r.get("category")) for sid, r in inp.records.get("facts", {}).items()}
+        if region.table("identify") is not None
+        else {},
+        dtype=object,
     )
     groups: dict[str, list[tuple[str, str, str, str]]] = {}
     for sid, path in paths.items():

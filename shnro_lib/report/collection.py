@@ -21,9 +21,17 @@ DIRECTION_RU = {"higher_better": "больше — лучше", "lower_better": 
 LIST_CATEGORIES = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ", "зона риска")
 
 
+def _identify(region: Any) -> pd.DataFrame | None:
+    """The identify stage's table with its quantities (category, indices, reasons) from the school facts."""
+    from shnro_lib.facts.select import region_facts_now, with_facts
+
+    ident = region.table("identify")
+    return None if ident is None else with_facts(ident, region_facts_now(region))
+
+
 def collection_title(region: Any) -> Section:
     """The title page: what the collection is, for which region and year, and its four figures."""
-    ident = region.table("identify")
+    ident = _identify(region)
     name = str(region.meta.get("dataset_name") or "регион")
     lines = [
         f"{name}, {region.year} год.",
@@ -74,7 +82,7 @@ def _example_school(ident: pd.DataFrame) -> pd.Series | None:
 
 def worked_example_section(region: Any) -> Section:
     """One school from its figures to its category: each criterion, whether it holds, and the outcome."""
-    ident = region.table("identify")
+    ident = _identify(region)
     if ident is None or "category" not in ident.columns:
         return Section([unavailable(region.reason("identify"))])
     school = _example_school(ident)
@@ -105,7 +113,7 @@ def worked_example_section(region: Any) -> Section:
 
 def lists_by_municipality_section(region: Any) -> Section:
     """How many schools of each category every municipality has, with the total row."""
-    ident = region.table("identify")
+    ident = _identify(region)
     if ident is None or "category" not in ident.columns:
         return Section([unavailable(region.reason("identify"))])
     cat = ident["category"].astype("string").fillna("не оценено")

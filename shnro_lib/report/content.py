@@ -52,6 +52,7 @@ class Table(Block):
     caption: str = ""
     notes: list[str] = field(default_factory=list)
     data: pd.DataFrame | None = None
+    titles: dict[str, str] = field(default_factory=dict)
     kind = "table"
 
     @property
@@ -59,7 +60,22 @@ class Table(Block):
         from markupsafe import Markup
 
         # DataFrame.to_html escapes every cell and header (escape=True)
-        return Markup(self.frame.to_html(escape=True, index=False, border=0, na_rep="—", classes="tbl"))
+        out = self.frame.to_html(escape=True, index=False, border=0, na_rep="—", classes="tbl")
+        return Markup(header_titles(out, self.titles))
+
+
+def header_titles(html: str, titles: Mapping[str, str]) -> str:
+    """``html`` (a ``DataFrame.to_html`` table) whose header cells named in ``titles`` carry the
+    text as a ``title`` attribute (the tooltip: the vocabulary's one-line definition)."""
+    from markupsafe import escape
+
+    if not titles or "</thead>" not in html:
+        return html
+    head, rest = html.split("</thead>", 1)
+    for name, title in titles.items():
+        cell = f"<th>{escape(name)}</th>"
+        head = head.replace(cell, f'<th title="{escape(title)}">{escape(name)}</th>')
+    return head + "</thead>" + rest
 
 
 @dataclass
@@ -197,8 +213,19 @@ def table(
         notes.append(
             f"Показаны первые {fmt_int(max_rows)} строк из {fmt_int(len(df))}; полный список — в Excel."
         )
-    frame = display_frame(shown, {**LABELS_RU, **dict(labels or {})}, formats)
-    return Table(frame=frame, caption=caption or "", notes=notes, data=df)
+    heads = {**LABELS_RU, **dict(labels or {})}
+    frame = display_frame(shown, heads, formats)
+    return Table(
+        frame=frame, caption=caption or "", notes=notes, data=df, titles=definitions(df.columns, heads)
+    )
+
+
+def definitions(columns: Iterable[Any], heads: Mapping[str, str]) -> dict[str, str]:
+    """``{header: one-line definition}`` of the ``columns`` that are quantities of the vocabulary."""
+    from shnro_lib.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    return {heads.get(c, str(c)): vocab[c].definition for c in columns if isinstance(c, str) and c in vocab}
 
 
 def figure(fig: Any, alt: str, caption: str = "", synthetic: bool = False, dpi: int = 100) -> Figure:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from shnro_lib import __version__
+from shnro_lib.facts import region_school_facts
+from shnro_lib.facts.select import facts_of_year, region_facts_now, with_facts
 from shnro_lib.labels import LABELS_RU, money_labels
 from shnro_lib.report.format import SYNTHETIC_TEXT
 from shnro_lib.report.helpers import criterion_labels, criterion_titles, with_names
@@ -60,6 +61,7 @@ def programme_sheets(region: Any, municipality: str) -> dict[str, pd.DataFrame]:
         sheets["Мониторинг"] = mon.sort_values(["title_ru", "year"], kind="stable").reset_index(drop=True)
     pairs = region.for_municipality("partners", municipality) if region.ok("partners") else None
     if pairs is not None and len(pairs):
+        pairs = with_facts(pairs, region_facts_now(region, municipality))
         sheets["Партнёрства"] = pairs[[c for c in PARTNER_COLUMNS if c in pairs.columns]].reset_index(
             drop=True
         )
@@ -78,25 +80,18 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
 
     year = region.year
     sch = region.for_municipality("schools", municipality)
-    ib = region.table("index_by_year")
     min_n = _min_n(region)
-    # small groups: the index of a school-year with fewer than min_n participants is not shown
-    ib = ib.copy()
-    small = (ib["participants"].fillna(0) < min_n).to_numpy()
-    ib.loc[small, ["result_index", "result_index_se"]] = np.nan
-    cur = ib[(ib["year"] == year)][["school_id", "result_index", "result_index_se", "participants"]]
-    # the report year's own index: a quantity of its own, not the identification window's index
-    cur = cur.rename(columns={"result_index": "year_result_index", "result_index_se": "year_result_index_se"})
-    schools = sch.merge(cur, on="school_id", how="left")
+    # every shown quantity is the school facts' (a small group's index is missing there already)
+    facts = region_school_facts(region)
+    facts = facts[(facts["municipality"] == municipality).fillna(False).to_numpy()]
+    now = facts_of_year(facts, year)
+    cur = now[["school_id", "year_result_index", "year_result_index_se", "participants"]]
+    schools = sch.assign(school_id=sch["school_id"].astype("string")).merge(cur, on="school_id", how="left")
     sheets: dict[str, pd.DataFrame] = {"Школы": schools}
-    if region.ok("identify"):
-        sheets["Идентификация"] = with_names(region, region.for_municipality("identify", municipality))
-    if region.ok("context"):
-        sheets["Контекст"] = with_names(region, region.for_municipality("context", municipality))
-    if region.ok("costs"):
-        sheets["Цена–качество"] = with_names(region, region.for_municipality("costs", municipality))
-    sub = ib[ib["municipality"] == municipality]
-    piv = sub.pivot_table(index="school_id", columns="year", values="result_index", aggfunc="first")
+    for stage, sheet in (("identify", "Идентификация"), ("context", "Контекст"), ("costs", "Цена–качество")):
+        if region.ok(stage):
+            sheets[sheet] = with_names(region, with_facts(region.for_municipality(stage, municipality), now))
+    piv = facts.pivot_table(index="school_id", columns="year", values="year_result_index", aggfunc="first")
     piv.columns = [f"{name_ru('year_result_index')}, {int(c)}" for c in piv.columns]
     sheets["Индексы по годам"] = with_names(region, piv.reset_index())
     part = region.for_municipality("participation", municipality)

@@ -74,16 +74,22 @@ def municipality_table(region: Any) -> pd.DataFrame:
     year = region.year
     sch = region.table("schools")
     rows = []
-    ident = region.table("identify") if region.ok("identify") else None
+    from shnro_lib.facts.select import level_row, region_facts_now
+
+    now = region_facts_now(region) if region.ok("identify") else None
     ctx = region.table("context") if region.ok("context") else None
     prog = region.table("programme")
     for m in region.municipalities:
         ids = set(sch.loc[sch["municipality"] == m, "school_id"].astype(str))
         idx, part = municipal_index(region, m, year)
-        row = {"municipality": m, "n_schools": len(ids), "participants": part, "mean_index": idx}
-        if ident is not None and "category" in ident.columns:
-            sub = ident[ident["school_id"].astype(str).isin(ids)]
-            row["n_identified"] = int(flagged_mask(sub["category"]).sum())
+        # the counts of schools are the municipality facts' own
+        facts = level_row(region, m)
+        n = int(facts["schools"]) if facts is not None else len(ids)
+        row = {"municipality": m, "n_schools": n, "participants": part, "mean_index": idx}
+        if now is not None and facts is not None:
+            row["n_identified"] = int(facts["schools_listed"] + facts["schools_risk"])
+        elif now is not None:
+            row["n_identified"] = int(flagged_mask(now.loc[now["school_id"].isin(ids), "category"]).sum())
         if ctx is not None and "resilient" in ctx.columns:
             sub = ctx[ctx["school_id"].astype(str).isin(ids)]
             row["n_resilient"] = int(sub["resilient"].fillna(False).astype(bool).sum())

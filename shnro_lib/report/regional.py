@@ -130,7 +130,9 @@ def regional_identified_section(region: Any) -> Section:
     """Identified schools per municipality and category."""
     if not region.ok("identify"):
         return Section([unavailable(region.reason("identify"))])
-    ident = region.table("identify")
+    from shnro_lib.facts.select import region_facts_now, with_facts
+
+    ident = with_facts(region.table("identify"), region_facts_now(region))
     if "municipality" not in ident.columns:
         ident = ident.assign(
             municipality=ident["school_id"]
@@ -289,7 +291,9 @@ def regional_monitoring_section(region: Any) -> Section:
         except Exception as exc:  # noqa: BLE001
             parts.append(unavailable(f"схема переходов не построена: {reason_ru(exc)}"))
     if region.ok("trajectories"):
-        tr = region.table("trajectories")
+        from shnro_lib.facts.select import region_facts_now, with_facts
+
+        tr = with_facts(region.table("trajectories"), region_facts_now(region))
         listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
         ct = pd.crosstab(listed["municipality"], listed["status_ru"]).reset_index()
         ct.columns = [str(c) for c in ct.columns]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.bands import band_legend_ru
+from shnro_lib.facts.select import level_row, region_facts_now, with_facts
 from shnro_lib.labels import money_labels
 from shnro_lib.outputs import school_page_paths
 from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
@@ -71,8 +72,12 @@ def summary_section(region: Any, municipality: str) -> Section:
     reg_tab = municipality_table(region).sort_values("mean_index", ascending=False).reset_index(drop=True)
     rank = reg_tab.index[reg_tab["municipality"] == municipality]
     rank_txt = f"место {int(rank[0]) + 1} из {len(reg_tab)} по региону" if len(rank) else ""
+    # the counts of schools are the municipality and region facts' own
+    mine, whole = level_row(region, municipality), level_row(region)
+    n_mine = mine["schools"] if mine is not None else len(ids)
+    n_all = whole["schools"] if whole is not None else len(sch)
     items = [
-        (fmt_int(len(ids)), "школ в муниципалитете", f"из {fmt_int(len(sch))} в регионе"),
+        (fmt_int(n_mine), "школ в муниципалитете", f"из {fmt_int(n_all)} в регионе"),
         (
             fmt_int(part),
             f"участников оценочных процедур в {year} г.",
@@ -84,12 +89,16 @@ def summary_section(region: Any, municipality: str) -> Section:
     ]
     reasons = []
     if region.ok("identify"):
-        ident = region.for_municipality("identify", municipality)
-        if "category" in ident.columns:
-            fl = flagged_mask(ident["category"])
-            counts = ident.loc[fl.to_numpy(), "category"].astype(str).value_counts()
-            sub = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "нет выявленных школ"
-            items.append((fmt_int(int(fl.sum())), "выявленных школ (ШНРО/ШНСУ/риск)", sub))
+        now = region_facts_now(region, municipality)
+        fl = flagged_mask(now["category"])
+        counts = now.loc[fl.to_numpy(), "category"].astype(str).value_counts()
+        sub = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "нет выявленных школ"
+        n_flagged = int(mine["schools_listed"] + mine["schools_risk"]) if mine is not None else int(fl.sum())
+        items.append((fmt_int(n_flagged), "выявленных школ (ШНРО/ШНСУ/риск)", sub))
+        if mine is not None and int(mine["schools_not_assessed"]):
+            items.append(
+                (fmt_int(mine["schools_not_assessed"]), "школ не оценено", "категория не определена")
+            )
     else:
         reasons.append(f"выявление школ — {region.reason('identify')}")
     if region.ok("context"):
@@ -261,7 +270,8 @@ def identified_section(region: Any, municipality: str) -> Section:
     """Identified schools of the municipality with the reasons (criteria) of each flag."""
     if not region.ok("identify"):
         return Section([unavailable(region.reason("identify"))])
-    ident = with_names(region, region.for_municipality("identify", municipality))
+    now = region_facts_now(region, municipality)
+    ident = with_names(region, with_facts(region.for_municipality("identify", municipality), now))
     parts = []
     method = region.meta.get("rules", "")
     parts.append(text(f"Правила идентификации: {method} (подробнее — в приложении А)."))
@@ -341,7 +351,10 @@ def context_section(region: Any, municipality: str) -> Section:
     if not region.ok("context"):
         return Section([unavailable(region.reason("context"))])
     ctx_all = region.table("context")
-    ctx = with_names(region, region.for_municipality("context", municipality))
+    ctx = with_names(
+        region,
+        with_facts(region.for_municipality("context", municipality), region_facts_now(region, municipality)),
+    )
     parts = []
     if {"context_index", "expected_result", "residual"} <= set(ctx_all.columns):
         plt = _plt()
@@ -540,7 +553,7 @@ def costs_section(region: Any, municipality: str | None) -> Section:
         return Section([unavailable(region.reason("costs"))])
     df = region.for_municipality("costs", municipality) if municipality else region.table("costs")
     if has_rows(df) and "school_id" in df.columns:
-        df = with_names(region, df)
+        df = with_names(region, with_facts(df, region_facts_now(region, municipality)))
     if municipality is None and has_rows(df) and "municipality" in df.columns:
         agg = (
             df.groupby("municipality")
@@ -607,7 +620,7 @@ def partners_section(region: Any, municipality: str) -> Section:
         mask = np.zeros(len(df), dtype=bool)
         for c in id_cols:
             mask |= df[c].astype(str).isin(ids).to_numpy()
-        df = with_names(region, df.loc[mask].reset_index(drop=True))
+        df = with_names(region, with_facts(df.loc[mask].reset_index(drop=True), region_facts_now(region)))
     cols = [
         c
         for c in [
@@ -652,7 +665,8 @@ def monitoring_section(region: Any, municipality: str) -> Section:
             row[str(y)] = fmt(g["value"].get(y, np.nan))
         cur = g.loc[region.year] if region.year in g.index else None
         row["target"] = fmt(cur["target"]) if cur is not None else "—"
-        row["status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
+        # the indicator's state against its target: not a school's status (an id of its own)
+        row["target_status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
         row["region"] = fmt(reg["value"].get(ind, np.nan) if ind in reg.index else np.nan)
         rows.append(row)
     parts = []
@@ -667,6 +681,8 @@ def monitoring_section(region: Any, municipality: str) -> Section:
     if region.ok("trajectories"):
         tr = region.for_municipality("trajectories", municipality)
         if has_rows(tr):
+            # the status and the path are the school facts' (one status model for every view)
+            tr = with_facts(tr, region_facts_now(region, municipality))
             listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
             counts = listed["status_ru"].value_counts().rename_axis("status_ru").reset_index(name="schools")
             parts.append(
@@ -694,12 +710,12 @@ def school_links_section(region: Any, municipality: str, pages_href: str = "../s
     paths = school_page_paths(region, ".", region.school_ids(municipality))
     if not paths:
         return Section([note("В муниципалитете нет школ в справочнике.")])
-    ident = region.table("identify")
+    now = region_facts_now(region) if region.table("identify") is not None else None
     cats = (
         {}
-        if ident is None or "category" not in ident.columns
+        if now is None
         else dict(
-            zip(ident["school_id"].astype(str), ident["category"].astype("string").fillna("—"), strict=True)
+            zip(now["school_id"].astype(str), now["category"].astype("string").fillna("—"), strict=True)
         )
     )
     sch = region.table("schools")
