@@ -60,6 +60,11 @@ def test_workbook_has_the_problem_zones_of_the_municipality(small_demo, tmp_path
     assert headers[:2] == ["Код ОО", "Школа"]
     assert {"Процедура", "Предмет", "Класс", "Участников", "Разница с регионом, п. п."} <= set(headers)
     assert not [h for h in headers if "_" in str(h) or str(h).isascii()]
+    # the interval's level is the school pages' (profiles.yaml: ci_level)
+    from shnro_lib.config import load_yaml, parameters_dir
+
+    level = round(float(load_yaml(parameters_dir() / "profiles.yaml")["ci_level"]) * 100)
+    assert f"Разница с регионом: нижняя граница {level}-процентного интервала, п. п." in headers
     # frozen header and a filter over the table, like the other sheets
     assert (
         ws.freeze_panes == "A4"

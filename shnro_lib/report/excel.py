@@ -204,6 +204,10 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
 
 def _ci_level(region: Any) -> float:
     """The interval level of the school pages and of the «проблемные зоны» (``profiles.yaml: ci_level``)."""
-    from shnro_lib.profiles.settings import load_profiles_settings
+    # read from the parameters, not through the profiles package (the reports never import it)
+    from shnro_lib.config import load_yaml, parameters_dir
 
-    return float(load_profiles_settings((region.meta.get("overrides") or {}).get("profiles")).ci_level)
+    override = ((region.meta.get("overrides") or {}).get("profiles") or {}).get("ci_level")
+    return float(
+        override if override is not None else load_yaml(parameters_dir() / "profiles.yaml")["ci_level"]
+    )
