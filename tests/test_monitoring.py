@@ -363,10 +363,10 @@ def test_no_school_to_count_is_zero_or_no_schools_never_no_data():
     t = mon.evaluate_indicators(
         mon.build_panel(_dataset(), _no_listed_in_m1()), {"indicators": {"shnsu_up": shnsu}}
     )
-    # a count over no school is a true 0, the note saying why
+    # a count over no school is a true 0, the status saying why (no target to meet or miss there)
     r = _val(t, "methodical_covered_count", muni=M1)
-    assert r["value"] == 0 and r["value_ru"] == "0" and r["status"] != "no_data"
-    assert r["note"] == "в муниципалитете нет школ ШНРО и ШНСУ" and "нет данных" not in r["status_ru"]
+    assert r["value"] == 0 and r["value_ru"] == "0" and r["status"] == "no_schools"
+    assert r["note"] == r["status_ru"] == "в муниципалитете нет школ ШНРО и ШНСУ"
     # a share over no school: «нет школ …», not «нет данных»
     r = _val(t, "gia_pass_share", muni=M1)
     assert math.isnan(r["value"]) and r["status"] == "no_schools"

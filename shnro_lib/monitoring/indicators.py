@@ -228,8 +228,8 @@ def evaluate_indicators(
         both["status"] = [
             target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"], strict=True)
         ]
-        if not counted:
-            both.loc[none, "status"] = "no_schools"
+        # a target cannot be met or missed where there is no school to count
+        both.loc[none, "status"] = "no_schools"
         status_ru = {**labels, "no_target": labels["no_target"] if tgt else labels["no_target_facts"]}
         if not tgt:  # no value and no target: both said
             status_ru["no_data"] = f"{labels['no_data']}; {labels['no_target_facts']}"
@@ -238,8 +238,7 @@ def evaluate_indicators(
         both["note"] = np.where((both["n_used"] == 0) & (note == ""), "нет данных для расчёта", note)
         nobody = [no_schools_text(spec, lv) for lv in both.loc[none, "level"]]
         both.loc[none, "note"] = nobody
-        if not counted:
-            both.loc[none, "status_ru"] = nobody
+        both.loc[none, "status_ru"] = nobody
         both.loc[thin & (both["n_used"] > 0), "note"] = [
             f"не оценено: данные есть только у {u} из {n} школ (нужно не менее {float(min_cov):.0%})"
             for u, n in zip(

@@ -120,7 +120,7 @@ def with_reader_text(
     out = table.copy()
     values = []
     for r in out[["indicator", "unit", "value", "numerator", "n_used", "status", "note"]].itertuples():
-        if r.status == "no_schools":
+        if r.status == "no_schools" and pd.isna(r.value):  # a share over no school (a count is 0)
             values.append(str(r.note))
         elif str(r.unit) == "share":
             values.append(
