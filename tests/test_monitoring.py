@@ -283,6 +283,13 @@ def test_figures_and_method():
     assert len(fig2.axes[0].patches) > 10
     text = mon.monitoring_method_ru()
     assert "эффективный режим" in text and "Доля ШНРО среди всех школ" in text
+    # a column's name in lower case, an abbreviation as it is
+    assert "числитель: ШНРО (признак)" in text and "шНРО" not in text
+    # the grid's cells: a small share with its schools, «нет школ» where there is none to count
+    none = mon.evaluate_indicators(mon.build_panel(_dataset(), _no_listed_in_m1()))
+    cells = [x.get_text() for x in mon.plot_status_grid(none, 2023).axes[0].texts]
+    # (0 of the first municipality's 2 schools is ШНРО in 2023, down from 1: the arrow says so)
+    assert "0\u202f% (0 из 2) ▼" in cells and any(c.startswith("нет школ") for c in cells)
 
 
 def test_cli_monitoring(small_demo_dir, tmp_path):
