@@ -401,7 +401,6 @@ def plot_status_grid(
                 # the reader's text (a small share with its number of schools); «нет школ» for a share
                 # over no school, the legend saying what that means
                 shown = row["value_ru"] if "value_ru" in row.index else _fmt_value(row["value"], row["unit"])
-                shown = "нет школ" if status == "no_schools" else shown
                 text = shown + _arrow(row["change"], row["direction"])
             else:
                 status, text = "no_data", "—"

@@ -16,6 +16,8 @@ from shnro_lib.russian import plural_ru
 
 NBSP_THIN = "\u202f"
 MINUS = "\u2212"
+# the value of a share over no school (the status names them: «в муниципалитете нет школ ШНСУ»)
+NO_SCHOOLS_VALUE = "нет школ"
 # the tables an indicator may require, by the names the data contract gives them
 TABLES_RU = {
     "results": "«Результаты оценочных процедур»",
@@ -120,8 +122,9 @@ def with_reader_text(
     out = table.copy()
     values = []
     for r in out[["indicator", "unit", "value", "numerator", "n_used", "status", "note"]].itertuples():
-        if r.status == "no_schools" and pd.isna(r.value):  # a share over no school (a count is 0)
-            values.append(str(r.note))
+        if r.status == "no_schools" and pd.isna(r.value):
+            # a share over no school (a count is 0): short in a value's cell, the status says which
+            values.append(NO_SCHOOLS_VALUE)
         elif str(r.unit) == "share":
             values.append(
                 share_with_n(r.value, r.numerator, int(r.n_used), bool(of_schools.get(r.indicator)), below)
