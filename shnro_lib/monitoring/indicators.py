@@ -277,7 +277,8 @@ def evaluate_indicators(
         return pd.DataFrame(columns=[*cols, "value_ru", "target_ru"])
     out = pd.concat(parts, ignore_index=True)[cols]
     out["year"] = out["year"].astype("Int64")
-    flags = {n: numerator_is_flag(_filtered(panel, specs[n]), specs[n]) for n in names}
+    # whether a column is a yes/no does not depend on the filter (which may name a table that is absent)
+    flags = {n: numerator_is_flag(panel, specs[n]) for n in names}
     out = with_reader_text(out, flags, {n for n in names if (targets or {}).get(n)}, cfg["share_n_below"])
     return out.reset_index(drop=True)
 
