@@ -26,6 +26,12 @@ def _signed(body: str, plus: bool = False) -> str:
     return f'{pos};"{MINUS}"{body};{body}'
 
 
+def signed_format(body: str, plus: bool = False) -> str:
+    """The Excel format ``body`` (e.g. ``"0.0"``) with a true minus, and ``+`` before positive values
+    when ``plus``: for a caller that knows a quantity's decimals."""
+    return _signed(body, plus)
+
+
 VOCABULARY_FORMATS = {
     "index": _signed("0.00", plus=True),
     "number2": _signed("0.00"),

@@ -191,6 +191,7 @@ def write_workbook(
     notes: Mapping[str, str] | None = None,
     column_labels: Mapping[str, str] | None = None,
     landscape: bool = True,
+    number_formats: Mapping[str, str] | None = None,
 ) -> Path:
     """Write an Excel workbook for people who filter and print.
 
@@ -203,6 +204,8 @@ def write_workbook(
     column_labels : column id -> Russian header, over the shared vocabulary
         (:func:`shnro_lib.readable.readable`: every id column gets its Russian header).
     landscape : print the sheets on A4 landscape (portrait otherwise).
+    number_formats : column id -> Excel number format code, over the one chosen from the column's
+        quantity and values (a quantity whose decimals the caller knows, e.g. percent points with one).
 
     Every sheet gets Russian headers, «да»/«нет» for booleans, a number format on every
     numeric cell (:mod:`shnro_lib.excel_format`), «—» in an empty cell, a bold, frozen
@@ -227,7 +230,8 @@ def write_workbook(
             kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
             frame = neutralise_frame(readable(kept, column_labels))
             formats = [
-                number_format(kept.iloc[:, j], kept.columns[j], frame.columns[j])
+                (number_formats or {}).get(str(kept.columns[j]))
+                or number_format(kept.iloc[:, j], kept.columns[j], frame.columns[j])
                 for j in range(kept.shape[1])
             ]
             row0 = 1

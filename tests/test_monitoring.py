@@ -183,7 +183,9 @@ def test_custom_indicator_from_yaml_without_code():
 def test_missing_table_is_reported_not_zero():
     t = mon.evaluate_indicators(mon.build_panel(_dataset(with_process=False), IDENT))
     r = _val(t, "teachers_diagnosed_share")
-    assert math.isnan(r["value"]) and "process" in r["note"] and r["status"] == "no_data"
+    assert math.isnan(r["value"]) and r["status"] == "no_data"
+    # the table by its Russian name, not its id
+    assert r["note"] == "в наборе данных нет таблицы «Процесс программы»"
 
 
 def test_target_interpolation_and_status():
@@ -281,6 +283,13 @@ def test_figures_and_method():
     assert len(fig2.axes[0].patches) > 10
     text = mon.monitoring_method_ru()
     assert "эффективный режим" in text and "Доля ШНРО среди всех школ" in text
+    # a column's name in lower case, an abbreviation as it is
+    assert "числитель: ШНРО (признак)" in text and "шНРО" not in text
+    # the grid's cells: a small share with its schools, «нет школ» where there is none to count
+    none = mon.evaluate_indicators(mon.build_panel(_dataset(), _no_listed_in_m1()))
+    cells = [x.get_text() for x in mon.plot_status_grid(none, 2023).axes[0].texts]
+    # (0 of the first municipality's 2 schools is ШНРО in 2023, down from 1: the arrow says so)
+    assert "0\u202f% (0 из 2) ▼" in cells and "нет школ" in cells
 
 
 def test_cli_monitoring(small_demo_dir, tmp_path):
@@ -348,3 +357,120 @@ def test_category_the_identification_could_not_decide_is_missing():
     panel = mon.build_panel(_dataset(), ident).set_index(["school_id", "year"])
     assert math.isnan(panel.loc[("B", 2023), "is_shnro"]) and panel.loc[("B", 2023), "is_shnsu"] == 0.0
     assert panel.loc[("A", 2023), "is_shnro"] == 1.0
+
+
+# --------------------------------------------------------------------------- what a reader sees
+
+
+def _no_listed_in_m1() -> pd.DataFrame:
+    """2023: no school of the first municipality in the list (A and B «нет»); the second has C, D."""
+    ident = IDENT.copy()
+    ident.loc[(ident["year"] == 2023) & ident["school_id"].isin(["A", "B"]), "category"] = "нет"
+    return ident
+
+
+def test_no_school_to_count_is_zero_or_no_schools_never_no_data():
+    shnsu = {
+        "title_ru": "Доля ШНСУ с положительной динамикой",
+        "filter": {"category": ["ШНСУ"]},
+        "numerator": "result_up",
+        "aggregation": "mean",
+        "unit": "share",
+    }
+    t = mon.evaluate_indicators(
+        mon.build_panel(_dataset(), _no_listed_in_m1()), {"indicators": {"shnsu_up": shnsu}}
+    )
+    # a count over no school is a true 0, the status saying why (no target to meet or miss there)
+    r = _val(t, "methodical_covered_count", muni=M1)
+    assert r["value"] == 0 and r["value_ru"] == "0" and r["status"] == "no_schools"
+    assert r["note"] == r["status_ru"] == "в муниципалитете нет школ ШНРО и ШНСУ"
+    # a share over no school: «нет школ …», not «нет данных»
+    r = _val(t, "gia_pass_share", muni=M1)
+    assert math.isnan(r["value"]) and r["status"] == "no_schools"
+    assert r["status_ru"] == r["note"] == "в муниципалитете нет школ ШНРО" and r["value_ru"] == "нет школ"
+    r = _val(t, "shnsu_up", muni=M1)
+    assert r["status_ru"] == "в муниципалитете нет школ ШНСУ"
+    assert _val(t, "shnsu_up", muni="Регион")["status_ru"] == "в регионе нет школ ШНСУ"
+    # the previous year's list: «не было»
+    assert _val(t, "dynamics_positive_share", 2023, M1)["status"] != "no_schools"
+    # where the categories themselves are unknown, it is «нет данных» (a lack of data, not a 0)
+    unknown = _no_listed_in_m1()
+    unknown = unknown[~((unknown["year"] == 2023) & unknown["school_id"].isin(["A", "B"]))]
+    t2 = mon.evaluate_indicators(mon.build_panel(_dataset(), unknown))
+    r = _val(t2, "methodical_covered_count", muni=M1)
+    assert math.isnan(r["value"]) and r["status"] == "no_data" and r["value_ru"] == "—"
+    assert r["status_ru"].startswith("нет данных")
+
+
+def test_share_of_few_schools_shows_their_number():
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT), targets=mon.targets_from_facts(FACTS))
+    # 1 of the first municipality's 2 schools is ШНРО in 2023: a share of schools, «k из n»
+    assert _val(t, "shnro_share", muni=M1)["value_ru"] == "50\u202f% (1 из 2)"
+    # a share of teachers over one school: the number of schools it stands on
+    assert _val(t, "teachers_diagnosed_share", muni=M1)["value_ru"] == "50\u202f% (по 1 школе)"
+    assert _val(t, "teachers_diagnosed_share")["value_ru"] == "88\u202f% (по 2 школам)"
+    # a count has no share to qualify
+    assert _val(t, "targeted_help_count")["value_ru"] == "2"
+    # from share_n_below schools on, the share alone (with its tenths)
+    wide = mon.evaluate_indicators(
+        mon.build_panel(_dataset(), IDENT), {"share_n_below": 2}, targets=mon.targets_from_facts(FACTS)
+    )
+    assert _val(wide, "shnro_share", muni=M1)["value_ru"] == "50,0\u202f%"
+    assert _val(wide, "teachers_diagnosed_share", muni=M1)["value_ru"] == "50\u202f% (по 1 школе)"
+
+
+def test_every_indicator_has_a_target_or_says_where_to_set_it():
+    t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT), targets=mon.targets_from_facts(FACTS))
+    with_target = t[t["indicator"] == "shnro_share"]
+    assert (with_target["target_ru"] == "17,0\u202f%").any()
+    none = t[t["indicator"] != "shnro_share"]
+    assert (none["target_ru"] == "не задана").all()
+    said = none["status_ru"].where(none["status"] != "no_schools")
+    where = "цель не задана (её задают в описании набора данных, раздел целей мониторинга)"
+    assert said.dropna().str.contains(where, regex=False).all()
+    # no value and no target: both are said
+    nodata = t[(t["status"] == "no_data") & (t["indicator"] != "shnro_share")]
+    assert len(nodata) and nodata["status_ru"].str.startswith("нет данных; цель не задана").all()
+    # before a trajectory's first point: «нет на этот год», not «не задана»
+    early = mon.targets_from_facts(
+        parse_facts({"monitoring": {"targets": {"shnro_share": {"trajectory": {2023: 0.2}}}}})
+    )
+    t2 = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT), targets=early)
+    assert _val(t2, "shnro_share", 2022)["target_ru"] == "нет на этот год"
+    assert ".yaml" not in " ".join(t["status_ru"].tolist() + t["note"].tolist())
+
+
+def _mon_region(table: pd.DataFrame):
+    from shnro_lib.pipeline import RegionResults, report_settings
+
+    schools = _dataset().get("schools")
+    meta = {
+        "year": 2023,
+        "rules": "lo_2018",
+        "municipalities": [M1, M2],
+        "report_parameters": report_settings().model_dump(mode="json"),
+    }
+    return RegionResults(meta=meta, tables={"monitoring": table, "schools": schools})
+
+
+def test_reports_show_targets_status_and_the_number_of_schools():
+    from shnro_lib.report import monitoring_section, regional_indicator_table, regional_monitoring_section
+
+    t = mon.evaluate_indicators(
+        mon.build_panel(_dataset(), _no_listed_in_m1()), targets=mon.targets_from_facts(FACTS)
+    )
+    region = _mon_region(t)
+    html = monitoring_section(region, M1).to_html()
+    assert "Выполнение цели" in html and "<th>Цель</th>" in html.replace(' class="num"', "")
+    # no ШНРО in the municipality: said, and the count of covered schools is 0, not «нет данных»
+    assert "в муниципалитете нет школ ШНРО" in html and "нет данных" not in html
+    assert "раздел целей мониторинга" in html and ".yaml" not in html
+    # the regional table: every indicator with its target and its status of the report year
+    reg = regional_indicator_table(region)
+    assert {"title_ru", "2022", "2023", "target", "target_status_ru"} <= set(reg.columns)
+    assert len(reg) == t["indicator"].nunique()
+    row = reg.set_index("title_ru").loc["Доля ШНРО среди всех школ"]
+    assert row["target"] == "17,0\u202f%" and row["target_status_ru"] == "отставание"
+    assert row["2023"] == "50\u202f% (2 из 4)"
+    page = regional_monitoring_section(region).to_html()
+    assert "Цель, 2023" in page and "Выполнение цели" in page

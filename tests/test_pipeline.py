@@ -58,6 +58,7 @@ def test_every_stage_runs_and_identification_is_computed_once_per_year(counted, 
         "monitoring",
         "trajectories",
         "sensitivity",
+        "problem_zones",
     ):
         assert stage in region.tables, stage
     years = [y for y in small_demo.years if y <= 2024]
@@ -85,6 +86,22 @@ def test_similar_schools_use_the_context_key(counted) -> None:
     sim = region.table("similar")
     assert sim.groupby("school_id").size().max() == k
     assert "similar_schools_k" not in report_settings().model_dump()
+
+
+def test_problem_zones_are_a_stage_against_the_similar_stage(counted, small_demo) -> None:
+    from shnro_lib.pipeline.graph import run_graph
+    from shnro_lib.profiles import problem_zones
+
+    region, *_ = counted
+    zones = region.table("problem_zones")
+    min_n = report_settings().min_group_size
+    # the similar stage's neighbours, not a second similar-schools computation
+    direct = problem_zones(small_demo.results, region.table("similar"), 2024, min_n)
+    pd.testing.assert_frame_equal(zones, direct)
+    assert zones["similar_pct"].notna().any() and zones["weak"].any()
+    # asked alone, the stage runs with the stages it uses and nothing else
+    run = run_graph(small_demo, 2024, targets=["problem_zones"])
+    assert set(run.values) == {"context", "similar", "problem_zones"}
 
 
 def test_partners_follow_the_rules(small_demo) -> None:
@@ -144,6 +161,10 @@ def test_failure_is_russian_and_dependents_are_skipped(monkeypatch, tmp_path) ->
     for reason in f.values():  # no raw Python message
         assert "Error" not in reason and "division" not in reason
     assert "participation" in region.tables
+    # no similar schools: the problem zones are still computed, against the region only
+    assert "problem_zones" not in f
+    zones = region.table("problem_zones")
+    assert len(zones) == 3 and zones["similar_pct"].isna().all() and not zones["weak_similar"].any()
 
 
 def test_failure_detail_goes_to_the_log(monkeypatch, tmp_path) -> None:

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shnro_lib.pipeline import RegionResults
+from shnro_lib.pipeline.stages import problem_zones as problem_zones_stage
 from shnro_lib.profiles import (
     precision_recall,
     profile_inputs,
@@ -40,6 +42,7 @@ def region(small_demo):
     tables["identify"] = identify_schools(small_demo, 2024)
     tables["context"] = context_table(small_demo, 2024)
     tables["similar"] = similar_schools(small_demo, 2024)  # k: context.yaml similar.k
+    tables["problem_zones"] = problem_zones_stage(small_demo, 2024, tables["similar"], None, None)
     tables["partners"] = partner_pairs(small_demo, 2024)
     panel = identification_panel(small_demo, small_demo.years, "lo_2018")
     tables["trajectories"] = school_trajectories(panel, 2024)
@@ -119,6 +122,31 @@ def test_sections_without_tables_say_why(region, small_demo) -> None:
     assert "В наборе данных нет таблицы «Рисковый профиль» (risk_profile)" in html
     assert "нет таблицы «Диагностики вход/выход» (diagnostics)" in html
     assert "нет таблицы «Кадровый потенциал» (staff)" in html
+
+
+def test_pages_take_the_zones_from_the_stage(region, small_demo) -> None:
+    """The pages show the problem_zones stage's rows as they are (not recomputed from the data)."""
+    zones = region.table("problem_zones")
+    sid = str(zones.loc[~zones["small"], "school_id"].iloc[0])
+    mine = zones[zones["school_id"] == sid].copy()
+    # a marker value no computation gives: the page must show it
+    mine["pct"] = 12.3456
+    mine["small"] = False
+    mine["weak"] = mine["weak_region"] = mine["weak_similar"] = False
+    other = RegionResults(meta=region.meta, tables={**region.tables, "problem_zones": mine})
+    inp = profile_inputs(other, small_demo)
+    pd.testing.assert_frame_equal(inp.zones, mine)
+    prof = school_profile(inp, sid)
+    assert len(prof["zones"]) == len(mine) and prof["weak_areas"] == []
+    assert "12,3" in render_school_page(inp, sid)
+    # a region whose stage failed: the page says the stage's reason
+    failed = RegionResults(
+        meta=region.meta,
+        tables={k: v for k, v in region.tables.items() if k != "problem_zones"},
+        failures={"problem_zones": "нет результатов оценочных процедур отчётного года"},
+    )
+    html = render_school_page(profile_inputs(failed, small_demo), sid)
+    assert "Раздел недоступен: нет результатов оценочных процедур отчётного года" in html
 
 
 # --------------------------------------------------------------------------- pages

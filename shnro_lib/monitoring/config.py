@@ -12,12 +12,13 @@ from shnro_lib.config import load_yaml
 from shnro_lib.settings import SettingsError, StrictSettings, load_settings, parse_settings
 
 AGGREGATIONS = ("count", "sum", "mean", "ratio")
-STATUS_KEYS = ("on_track", "at_risk", "off_track", "no_target", "no_data")
+STATUS_KEYS = ("on_track", "at_risk", "off_track", "no_target", "no_schools", "no_data")
 STATUS_COLOURS = {
     "on_track": "#5cb85c",
     "at_risk": "#f0ad4e",
     "off_track": "#d9534f",
     "no_target": "#dfe6ee",
+    "no_schools": "#f2f2f2",
     "no_data": "#ffffff",
 }
 
@@ -65,6 +66,7 @@ class StatusLabels(StrictSettings):
     no_target_facts: str
     no_data: str
     not_assessed: str
+    no_schools: str
 
 
 class Transitions(StrictSettings):
@@ -86,6 +88,7 @@ class MonitoringSettings(StrictSettings):
     gia: GiaSettings
     indicators: dict[str, IndicatorSpec]
     status_labels: StatusLabels
+    share_n_below: int = Field(ge=1)
     transitions: Transitions
 
 

@@ -14,6 +14,7 @@ from shnro_lib.identify.stability import identification_panel
 
 from .config import STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
 from .panel import build_panel
+from .text import known_schools, no_schools_text, numerator_is_flag, tables_missing_text, with_reader_text
 
 GRID_WIDTH_IN = 10.5  # width of the report page at the figure dpi, inches
 GRID_FONT_PT = 9
@@ -163,7 +164,10 @@ def evaluate_indicators(
     Long DataFrame: ``indicator, section, title_ru, unit, direction, municipality`` (the region
     row carries ``region_label``), ``level`` (``регион``/``муниципалитет``), ``year, value,
     numerator, denominator, n_schools, n_used, change`` (against the previous data year),
-    ``target, status`` (key) ``status_ru`` and ``note``.
+    ``target, status`` (key) ``status_ru``, ``note`` and the reader's texts ``value_ru`` (with the
+    number of schools behind a small share) and ``target_ru`` (:mod:`.text`).  Where no school passes
+    an indicator's filter although the schools' categories are known, a count is 0 and a share is
+    ``no_schools`` («в муниципалитете нет школ ШНСУ»), not «нет данных».
     """
     cfg = load_monitoring_config(config)
     specs = cfg["indicators"]
@@ -184,23 +188,30 @@ def evaluate_indicators(
             index=False
         )
         if lacking:
-            reg = grid_r.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
-            mun = grid_m.assign(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0)
-            note = "нет таблицы: " + ", ".join(lacking)
+            empty = dict(value=np.nan, numerator=np.nan, denominator=np.nan, n_schools=0, n_used=0, n_known=0)
+            reg, mun = grid_r.assign(**empty), grid_m.assign(**empty)
+            note = tables_missing_text(lacking)
         else:
             reg = grid_r.merge(evaluate_indicator(panel, spec, ["year"]), on="year", how="left")
-            mun = grid_m.merge(
-                evaluate_indicator(panel, spec, ["year", "municipality"]),
-                on=["year", "municipality"],
-                how="left",
-            )
+            reg = reg.merge(known_schools(panel, spec, ["year"]), on="year", how="left")
+            by_m = ["year", "municipality"]
+            mun = grid_m.merge(evaluate_indicator(panel, spec, by_m), on=by_m, how="left")
+            mun = mun.merge(known_schools(panel, spec, by_m), on=by_m, how="left")
             note = ""
         reg["municipality"] = region
         reg["level"] = "регион"
         mun["level"] = "муниципалитет"
         both = pd.concat([reg, mun], ignore_index=True)
-        both[["n_schools", "n_used"]] = both[["n_schools", "n_used"]].fillna(0).astype(int)
+        both[["n_schools", "n_used", "n_known"]] = (
+            both[["n_schools", "n_used", "n_known"]].fillna(0).astype(int)
+        )
         both = both.sort_values(["municipality", "year"], kind="stable")
+        # no school passes the filter although the schools' categories are known: a true 0 for a count,
+        # «нет школ …» for a share — never «нет данных»
+        none = (both["n_schools"] == 0) & (both["n_known"] > 0)
+        counted = spec["aggregation"] in ("count", "sum")
+        if counted:
+            both.loc[none, ["value", "numerator"]] = 0.0
         min_cov = spec.get("min_coverage")
         thin = pd.Series(False, index=both.index)
         if min_cov is not None and not lacking:
@@ -217,10 +228,17 @@ def evaluate_indicators(
         both["status"] = [
             target_status(v, t, direction, tol) for v, t in zip(both["value"], both["target"], strict=True)
         ]
+        # a target cannot be met or missed where there is no school to count
+        both.loc[none, "status"] = "no_schools"
         status_ru = {**labels, "no_target": labels["no_target"] if tgt else labels["no_target_facts"]}
+        if not tgt:  # no value and no target: both said
+            status_ru["no_data"] = f"{labels['no_data']}; {labels['no_target_facts']}"
         both["status_ru"] = both["status"].map(status_ru)
         both.loc[thin, "status_ru"] = labels["not_assessed"]
         both["note"] = np.where((both["n_used"] == 0) & (note == ""), "нет данных для расчёта", note)
+        nobody = [no_schools_text(spec, lv) for lv in both.loc[none, "level"]]
+        both.loc[none, "note"] = nobody
+        both.loc[none, "status_ru"] = nobody
         both.loc[thin & (both["n_used"] > 0), "note"] = [
             f"не оценено: данные есть только у {u} из {n} школ (нужно не менее {float(min_cov):.0%})"
             for u, n in zip(
@@ -256,9 +274,12 @@ def evaluate_indicators(
         "note",
     ]
     if not parts:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=[*cols, "value_ru", "target_ru"])
     out = pd.concat(parts, ignore_index=True)[cols]
     out["year"] = out["year"].astype("Int64")
+    # whether a column is a yes/no does not depend on the filter (which may name a table that is absent)
+    flags = {n: numerator_is_flag(panel, specs[n]) for n in names}
+    out = with_reader_text(out, flags, {n for n in names if (targets or {}).get(n)}, cfg["share_n_below"])
     return out.reset_index(drop=True)
 
 
@@ -378,7 +399,10 @@ def plot_status_grid(
             if (m, n) in cell.index:
                 row = cell.loc[(m, n)]
                 status = row["status"]
-                text = _fmt_value(row["value"], row["unit"]) + _arrow(row["change"], row["direction"])
+                # the reader's text (a small share with its number of schools); «нет школ» for a share
+                # over no school, the legend saying what that means
+                shown = row["value_ru"] if "value_ru" in row.index else _fmt_value(row["value"], row["unit"])
+                text = shown + _arrow(row["change"], row["direction"])
             else:
                 status, text = "no_data", "—"
             ax.add_patch(

@@ -20,7 +20,9 @@ def _column_ru(column: str) -> str:
     title = LABELS_RU.get(column) or LABELS_RU.get(base) or contract.get(column) or contract.get(base)
     if title is None:
         return f"«{column}»"
-    title = title[0].lower() + title[1:]
+    # lower case but for an abbreviation («ШНРО (признак)» stays, not «шНРО»)
+    if not title[1:2].isupper():
+        title = title[0].lower() + title[1:]
     return title + (" в прошлом году" if column != base and column not in LABELS_RU else "")
 
 

@@ -132,6 +132,14 @@ def _stages() -> list[Stage]:
             input_table=True,
         ),
         Stage("similar", lambda i: S.similar(i.values["context"], i.year), ("context",)),
+        # «проблемные зоны» once per batch: the school pages and the municipal workbook read this table
+        Stage(
+            "problem_zones",
+            lambda i: S.problem_zones(
+                i.ds, i.year, i.values.get("similar"), i.overrides, i.config("profiles")
+            ),
+            uses=("similar",),
+        ),
         Stage(
             "effects",
             lambda i: S.effects(i.ds, i.config("effects")),

@@ -25,6 +25,7 @@ STAGE_TITLES_RU = {
     "identification_changes": "изменения списка",
     "context": "социальный контекст",
     "similar": "похожие школы",
+    "problem_zones": "проблемные зоны",
     "effects": "эффекты программ",
     "costs": "цена и качество",
     "partners": "партнёрства",

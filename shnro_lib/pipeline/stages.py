@@ -94,6 +94,21 @@ def similar(reports: Mapping[int, ContextReport], year: int) -> pd.DataFrame:
     return reports[year].similar
 
 
+def problem_zones(
+    ds: Any,
+    year: int,
+    similar: pd.DataFrame | None,
+    overrides: Mapping[str, Any] | None,
+    config: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """«Проблемные зоны» of every school of the report year (procedure × subject × grade) against the
+    region and its similar schools (``similar``: the similar stage's table, ``None`` when it failed:
+    then against the region only); groups smaller than ``min_group_size`` keep their row, marked small."""
+    from shnro_lib.profiles.zones import problem_zones as zones
+
+    return zones(ds.results, similar, year, report_settings(overrides).min_group_size, config)
+
+
 def expected_table(report: ContextReport) -> pd.DataFrame:
     """Expected results of a context analysis as :func:`shnro_lib.context.expected_results` gives them."""
     return report.model.table.assign(model_used=report.model.model_used, context_r2=round(report.model.r2, 4))

@@ -6,7 +6,7 @@
   of schools that truly improved, with their programme and process records (descriptive, not causal).
 """
 
-from shnro_lib.profiles.content import ProfileInputs, problem_zones, profile_inputs, school_profile
+from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
 from shnro_lib.profiles.practices import (
     DESCRIPTIVE_NOTE_RU,
     listed_practices,
@@ -24,6 +24,7 @@ from shnro_lib.profiles.render import (
     school_page_paths,
     write_school_outputs,
 )
+from shnro_lib.profiles.zones import problem_zones
 
 __all__ = [
     "DESCRIPTIVE_NOTE_RU",

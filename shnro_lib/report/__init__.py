@@ -27,6 +27,11 @@ from shnro_lib.report.format import (
 )
 from shnro_lib.report.helpers import flagged_mask, municipal_index, municipality_table
 from shnro_lib.report.html import html_table, note_html, page_css, paragraphs_html, section_html, show
+from shnro_lib.report.monitoring import (
+    monitoring_section,
+    regional_indicator_table,
+    regional_monitoring_section,
+)
 from shnro_lib.report.page import footer_html, notebook_to_html, page_html, read_meta, synthetic_banner
 from shnro_lib.report.regional import (
     municipal_summaries,
@@ -34,7 +39,6 @@ from shnro_lib.report.regional import (
     regional_distributions_section,
     regional_effects_section,
     regional_identified_section,
-    regional_monitoring_section,
     regional_participation_section,
     regional_sensitivity_section,
     regional_stability_section,
@@ -47,7 +51,6 @@ from shnro_lib.report.sections import (
     dynamics_section,
     effects_section,
     identified_section,
-    monitoring_section,
     overview_section,
     partners_section,
     school_links_section,
@@ -99,6 +102,7 @@ __all__ = [
     "regional_distributions_section",
     "regional_effects_section",
     "regional_identified_section",
+    "regional_indicator_table",
     "regional_monitoring_section",
     "regional_participation_section",
     "regional_sensitivity_section",

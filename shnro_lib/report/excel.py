@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shnro_lib import __version__
+from shnro_lib.excel_format import signed_format
 from shnro_lib.facts import region_school_facts
 from shnro_lib.facts.select import facts_of_year, region_facts_now, with_facts
 from shnro_lib.labels import LABELS_RU, money_labels
+from shnro_lib.pipeline.log import STAGE_TITLES_RU
 from shnro_lib.report.format import SYNTHETIC_TEXT
 from shnro_lib.report.helpers import criterion_labels, criterion_titles, with_names
 from shnro_lib.report.helpers import min_n as _min_n
@@ -48,6 +51,77 @@ PROGRAMME_COLUMNS = [
     "cost_rub",
 ]
 SHEET_LABELS_RU = {"target_status_ru": "Выполнение цели"}
+# «проблемные зоны»: percent of the maximum and percent points, one decimal (as the school pages show)
+ZONE_PCT = [
+    "pct",
+    "pct_low",
+    "pct_high",
+    "region_pct",
+    "gap_region",
+    "gap_region_low",
+    "gap_region_high",
+    "similar_pct",
+    "gap_similar",
+    "gap_similar_low",
+    "gap_similar_high",
+]
+ZONE_SHARES = {"share_low": "zone_share_low", "region_share_low": "zone_region_share_low"}
+ZONE_FLAGS = ["weak_region", "weak_similar", "low_stands_out", "small"]
+ZONE_COLUMNS = [
+    "school_id",
+    "procedure",
+    "subject",
+    "grade",
+    "participants",
+    *ZONE_PCT,
+    "n_similar",
+    *ZONE_SHARES.values(),
+    *ZONE_FLAGS,
+]
+
+
+def zone_labels(level: float, min_n: int) -> dict[str, str]:
+    """Russian headers of the «Проблемные зоны» sheet (``level``: the interval's level, e.g. 0.95)."""
+    ci = f"{round(level * 100)}-процентного интервала"
+    return {
+        "pct": "Средний балл школы, % от максимума",
+        "pct_low": f"Балл школы: нижняя граница {ci}",
+        "pct_high": f"Балл школы: верхняя граница {ci}",
+        "region_pct": "Средний балл по региону, % от максимума",
+        "gap_region": "Разница с регионом, п. п.",
+        "gap_region_low": f"Разница с регионом: нижняя граница {ci}, п. п.",
+        "gap_region_high": f"Разница с регионом: верхняя граница {ci}, п. п.",
+        "similar_pct": "Средний балл похожих школ, % от максимума",
+        "n_similar": "Похожих школ с результатами",
+        "gap_similar": "Разница с похожими школами, п. п.",
+        "gap_similar_low": f"Разница с похожими: нижняя граница {ci}, п. п.",
+        "gap_similar_high": f"Разница с похожими: верхняя граница {ci}, п. п.",
+        "zone_share_low": "Доля низких результатов школы, %",
+        "zone_region_share_low": "Доля низких результатов по региону, %",
+        "weak_region": "Значимо ниже региона",
+        "weak_similar": "Значимо ниже похожих школ",
+        "low_stands_out": "Доля низких результатов выделяется",
+        "small": f"Меньше {min_n} участников: значения скрыты",
+    }
+
+
+def zones_sheet(region: Any, municipality: str) -> pd.DataFrame | None:
+    """The «проблемные зоны» of the municipality's schools as the ``problem_zones`` stage computed them
+    (``None`` when the stage did not run): shares in percent, values of small groups hidden."""
+    zones = region.for_municipality("problem_zones", municipality) if region.ok("problem_zones") else None
+    if zones is None or not len(zones):
+        return None
+    z = zones.rename(columns=ZONE_SHARES).copy()
+    for col in ZONE_SHARES.values():
+        z[col] = z[col].astype(float) * 100
+    # the same rule as the school pages: a group smaller than min_group_size shows no values
+    small = z["small"].fillna(True).astype(bool).to_numpy()
+    hidden = [*ZONE_PCT, *ZONE_SHARES.values()]
+    z[hidden] = z[hidden].astype(float)
+    z.loc[small, hidden] = np.nan
+    z = z[[c for c in ZONE_COLUMNS if c in z.columns]]
+    z = z.sort_values(["school_id", "procedure", "subject", "grade"], kind="stable").reset_index(drop=True)
+    return with_names(region, z)
 
 
 def programme_sheets(region: Any, municipality: str) -> dict[str, pd.DataFrame]:
@@ -71,6 +145,9 @@ def programme_sheets(region: Any, municipality: str) -> dict[str, pd.DataFrame]:
         sheets["Программа"] = with_names(
             region, prog.sort_values(["school_id", "year"], kind="stable").reset_index(drop=True)
         )
+    zones = zones_sheet(region, municipality)
+    if zones is not None:
+        sheets["Проблемные зоны"] = zones
     return sheets
 
 
@@ -104,6 +181,7 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
         **money_labels(region.currency),
         **criterion_labels(rules),
         **SHEET_LABELS_RU,
+        **zone_labels(_ci_level(region), min_n),
         **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()},
     }
     note = (
@@ -113,5 +191,19 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
     if region.synthetic:
         note = f"{SYNTHETIC_TEXT}. " + note
     if region.failures:
-        note += " Недоступно: " + ", ".join(sorted(region.failures)) + "."
-    return write_workbook(sheets, path, notes={k: note for k in sheets}, column_labels=labels)
+        note += " Недоступно: " + ", ".join(sorted(STAGE_TITLES_RU.get(s, s) for s in region.failures)) + "."
+    formats = {c: signed_format("0.0", plus=c.startswith("gap_")) for c in [*ZONE_PCT, *ZONE_SHARES.values()]}
+    return write_workbook(
+        sheets, path, notes={k: note for k in sheets}, column_labels=labels, number_formats=formats
+    )
+
+
+def _ci_level(region: Any) -> float:
+    """The interval level of the school pages and of the «проблемные зоны» (``profiles.yaml: ci_level``)."""
+    # read from the parameters, not through the profiles package (the reports never import it)
+    from shnro_lib.config import load_yaml, parameters_dir
+
+    override = ((region.meta.get("overrides") or {}).get("profiles") or {}).get("ci_level")
+    return float(
+        override if override is not None else load_yaml(parameters_dir() / "profiles.yaml")["ci_level"]
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnro_lib.pipeline.log import STAGE_TITLES_RU, reason_ru
+from shnro_lib.pipeline.log import STAGE_TITLES_RU
 from shnro_lib.report.content import Section, cards, figure, heading, note, table, text, unavailable
 from shnro_lib.report.figures import distribution_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
@@ -228,77 +228,6 @@ def regional_effects_section(region: Any) -> Section:
             *costs_section(region, None).blocks,
         ]
     )
-
-
-def regional_monitoring_section(region: Any) -> Section:
-    """Status grid municipality x indicator, the region's indicators and the flow between categories."""
-    if not region.ok("monitoring"):
-        return Section([unavailable(region.reason("monitoring"))])
-    from shnro_lib import monitoring as mon_mod
-
-    mon = region.table("monitoring")
-    parts = []
-    dpi = _dpi(region)
-    try:
-        fig = mon_mod.plot_status_grid(mon, region.year, synthetic=region.synthetic)
-        parts.append(
-            figure(
-                fig,
-                "Сетка статусов «муниципалитет × показатель»",
-                "Цвет — статус относительно целевой траектории (зелёный — в графике, жёлтый — "
-                "риск, красный — отставание, серый — цели нет); в ячейке — значение и "
-                "стрелка изменения к прошлому году.",
-                region.synthetic,
-                dpi,
-            )
-        )
-    except Exception as exc:  # noqa: BLE001 - a figure must not stop the report
-        parts.append(unavailable(f"сетка статусов не построена: {reason_ru(exc)}"))
-    try:
-        wide = mon_mod.monitoring_wide(mon)
-        units = mon.drop_duplicates("indicator").set_index("indicator")["unit"].astype(str)
-        for col in [c for c in wide.columns if c not in ("indicator", "title_ru")]:
-            wide[col] = [
-                fmt_pct(v) if units.get(i) == "share" else fmt_num(v, 2 if units.get(i) != "count" else 0)
-                for i, v in zip(wide["indicator"], wide[col], strict=True)
-            ]
-        parts.append(table(wide.drop(columns=["indicator"]), caption="Показатели по региону по годам"))
-    except Exception as exc:  # noqa: BLE001
-        parts.append(unavailable(f"таблица показателей не построена: {reason_ru(exc)}"))
-    if region.ok("ident_panel") and region.table("ident_panel")["year"].nunique() > 1:
-        panel = region.table("ident_panel")
-        from shnro_lib.identify import flip_rate
-
-        total = flip_rate(panel).iloc[-1]
-        parts.append(
-            text(
-                f"Устойчивость списка ШНРО/ШНСУ: из {fmt_int(total['listed'])} школ, хотя бы раз "
-                f"попавших в список, вышли и вернулись {fmt_pct(total['flip_rate'])}; средняя годовая "
-                f"смена списка — {fmt_pct(total['turnover'])}."
-            )
-        )
-        try:
-            fig = mon_mod.plot_transitions_flow(panel, synthetic=region.synthetic)
-            parts.append(
-                figure(
-                    fig,
-                    "Переходы школ между категориями по годам",
-                    "Ширина потока — число школ, перешедших из категории в категорию.",
-                    region.synthetic,
-                    dpi,
-                )
-            )
-        except Exception as exc:  # noqa: BLE001
-            parts.append(unavailable(f"схема переходов не построена: {reason_ru(exc)}"))
-    if region.ok("trajectories"):
-        from shnro_lib.facts.select import region_facts_now, with_facts
-
-        tr = with_facts(region.table("trajectories"), region_facts_now(region))
-        listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
-        ct = pd.crosstab(listed["municipality"], listed["status_ru"]).reset_index()
-        ct.columns = [str(c) for c in ct.columns]
-        parts.append(table(ct, caption=f"Школы, бывшие в списке: состояние на {region.year} г."))
-    return Section(parts)
 
 
 def municipal_summaries(region: Any) -> Section:

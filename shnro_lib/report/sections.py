@@ -16,7 +16,7 @@ from shnro_lib.outputs import school_page_paths
 from shnro_lib.report.content import Section, cards, figure, heading, links, note, table, text, unavailable
 from shnro_lib.report.figures import costs_figure, distribution_figure, similar_schools_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
-from shnro_lib.report.format import fmt_int, fmt_num, fmt_pct, isna, procedure_order, suppress_small
+from shnro_lib.report.format import fmt_int, fmt_num, isna, procedure_order, suppress_small
 from shnro_lib.report.helpers import (
     criterion_labels,
     criterion_titles,
@@ -641,63 +641,6 @@ def partners_section(region: Any, municipality: str) -> Section:
         else note("Для школ муниципалитета партнёрства не предложены.")
     )
     return Section([body])
-
-
-def monitoring_section(region: Any, municipality: str) -> Section:
-    """Annual monitoring indicators of the municipality against the region and targets, and school paths."""
-    if not region.ok("monitoring"):
-        return Section([unavailable(region.reason("monitoring"))])
-    mon = region.table("monitoring")
-    years = sorted(int(y) for y in mon["year"].dropna().unique())
-    last = [y for y in years if y <= region.year][-3:]
-    mine = mon[(mon["municipality"] == municipality) & mon["year"].isin(last)]
-    reg = mon[(mon["level"] == "регион") & (mon["year"] == region.year)].set_index("indicator")
-    rows = []
-    for ind, g in mine.groupby("indicator", sort=False):
-        g = g.set_index("year")
-        row = {"title_ru": g["title_ru"].iloc[0]}
-        unit = str(g["unit"].iloc[0])
-
-        def fmt(v: Any, unit: str = unit) -> Section:
-            return fmt_pct(v) if unit == "share" else fmt_num(v, 0 if unit == "count" else 2)
-
-        for y in last:
-            row[str(y)] = fmt(g["value"].get(y, np.nan))
-        cur = g.loc[region.year] if region.year in g.index else None
-        row["target"] = fmt(cur["target"]) if cur is not None else "—"
-        # the indicator's state against its target: not a school's status (an id of its own)
-        row["target_status_ru"] = cur["status_ru"] if cur is not None else "нет данных"
-        row["region"] = fmt(reg["value"].get(ind, np.nan) if ind in reg.index else np.nan)
-        rows.append(row)
-    parts = []
-    if rows:
-        parts.append(
-            table(
-                pd.DataFrame(rows),
-                labels={"region": f"Регион, {region.year}"},
-                caption="Показатели мониторинга по годам",
-            )
-        )
-    if region.ok("trajectories"):
-        tr = region.for_municipality("trajectories", municipality)
-        if has_rows(tr):
-            # the status and the path are the school facts' (one status model for every view)
-            tr = with_facts(tr, region_facts_now(region, municipality))
-            listed = tr[tr["years_listed"].fillna(0).astype(int) > 0]
-            counts = listed["status_ru"].value_counts().rename_axis("status_ru").reset_index(name="schools")
-            parts.append(
-                table(counts, caption=f"Школы, бывшие в списке ШНРО/ШНСУ: состояние на {region.year} г.")
-            )
-            cols = ["school_id", "name", "path", "status_ru"]
-            t = with_names(region, listed)
-            parts.append(
-                table(
-                    t[[c for c in cols if c in t.columns]].reset_index(drop=True),
-                    caption="Путь школ по категориям",
-                    max_rows=_rows(region),
-                )
-            )
-    return Section(parts)
 
 
 def school_links_section(region: Any, municipality: str, pages_href: str = "../schools") -> Section:
