@@ -25,7 +25,7 @@ import pandas as pd
 
 from shnro_lib.config import load_yaml
 from shnro_lib.labels import LABELS_RU
-from shnro_lib.partners_settings import PartnersSettings
+from shnro_lib.partners.settings import PartnersSettings
 from shnro_lib.settings import load_settings, parse_settings
 
 EARTH_RADIUS_KM = 6371.0088
