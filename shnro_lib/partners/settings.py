@@ -1,10 +1,15 @@
-"""Typed settings of ``parameters/partners.yaml`` (validated by :mod:`shnro_lib.settings`)."""
+"""Typed settings of ``parameters/partners.yaml`` (validated by :mod:`shnro_lib.settings`), their loader."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from pydantic import Field
 
-from shnro_lib.settings import StrictSettings
+from shnro_lib.config import load_yaml
+from shnro_lib.settings import StrictSettings, load_settings, parse_settings
 
 
 class LeaderSettings(StrictSettings):
@@ -37,8 +42,28 @@ class PartnersSettings(StrictSettings):
     """``parameters/partners.yaml``."""
 
     pair_categories: list[str]
+    second_round_categories: list[str] = []
     leaders: LeaderSettings
     weights: WeightSettings
     result_gap: ResultGapSettings
     unpaired: UnpairedSettings
     missing_context_quantile: float = Field(ge=0, le=1)
+    max_locality_spread_km: float = Field(default=30.0, gt=0)
+
+
+def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
+    """The pairing configuration: ``parameters/partners.yaml`` validated by :class:`PartnersSettings`.
+
+    Parameters
+    ----------
+    config : a complete YAML file (path) or a dict merged over the shipped file (a user's
+        ``--config`` section ``partners:``); unknown keys are errors naming the file and the key.
+
+    Returns
+    -------
+    dict
+        The validated settings as a plain dict.
+    """
+    if isinstance(config, (str, Path)):
+        return parse_settings(PartnersSettings, load_yaml(config), Path(config).name).model_dump()
+    return load_settings(PartnersSettings, "partners", dict(config) if config else None).model_dump()
