@@ -150,7 +150,7 @@ def unpaired_reason(
 def no_pair_note(category: object, paired_categories: Sequence[str] | None = None) -> str:
     """For a school page without a proposed leader: the plain reason by the school's category."""
     cat = "" if category is None or pd.isna(category) else str(category)
-    if not cat or cat == "нет":
+    if not cat or cat in ("нет", "—"):
         return "школа-лидер предлагается только школам из списков (ШНРО, ШНСУ)"
     if cat == "зона риска":
         return "школа в зоне риска, но не в списке: школа-лидер ей не подбиралась"
