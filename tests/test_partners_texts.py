@@ -118,3 +118,29 @@ def test_shnsu_school_gets_a_free_place_or_the_reason():
         "для школ категории «ШНСУ» школа-лидер не подбиралась "
         "(по настройкам пара подбирается категориям «ШНРО», «ШНРО и ШНСУ»)"
     )
+
+
+def test_a_primary_school_is_no_leader_for_a_secondary_school():
+    ids = ["S", "P", "C"]
+    schools = pd.DataFrame(
+        {
+            "school_id": ids,
+            "name": ["Средняя", "Начальная", "Другая средняя"],
+            "municipality": ["М1"] * 3,
+            "school_type": ["СОШ", "НОШ", "лицей"],
+            "lat": [59.0, 59.01, 59.3],
+            "lon": [30.0, 30.0, 30.0],
+        }
+    )
+    ident = pd.DataFrame(
+        {"school_id": ids, "category": ["ШНРО", "нет", "нет"], "result_index": [-1.0, -0.2, -0.3]}
+    )
+    leaders = pd.DataFrame({"leader_id": ["P", "C"], "result_index": [-0.2, -0.3], "capacity": [1, 1]})
+    feats = pd.DataFrame({"a": [0.0, 0.1, 0.5]}, index=pd.Index(ids, name="school_id"))
+    res = pt.pair_schools(ident, leaders, feats, schools, {}, year=2024)
+    assert res.pairs.set_index("school_id").at["S", "leader_id"] == "C"
+    # without the level term the nearer primary school would lead, and the reason says its level is lower
+    flat = pt.pair_schools(ident, leaders, feats, schools, {"weights": {"lower_level": 0.0}}, year=2024)
+    row = flat.pairs.set_index("school_id").loc["S"]
+    assert row["leader_id"] == "P" and "уровень школы-лидера ниже уровня школы" in row["reason"]
+    assert "уровень" not in res.pairs["reason"].iloc[0]

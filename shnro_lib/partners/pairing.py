@@ -4,6 +4,7 @@ The cost of pairing school i with leader j (``parameters/partners.yaml``)::
 
     cost = w_context · context distance + w_result · (|gap − target_gap| + penalty·[gap < min_gap])
          + w_km · distance in km + w_other_municipality · [different municipality]
+         + w_lower_level · [the leader's level below the school's]
 
 Schools of ``pair_categories`` are paired first; schools of ``second_round_categories`` are then
 offered the places the leaders still have. Each round is solved exactly by
@@ -84,6 +85,7 @@ class _Costs:
     gap: np.ndarray  # leader's result index − school's
     km: np.ndarray
     total: np.ndarray
+    lower: np.ndarray  # 1 where the leader's level is below the school's
     s_ri: np.ndarray  # result index of the schools
     l_ri: np.ndarray  # and of the leaders
 
@@ -184,7 +186,13 @@ def _geo_notes(sch: pd.DataFrame, geo: pd.DataFrame, ids: set[str], max_km: floa
     return notes
 
 
-def _costs(need, ld, features, munis, geo, cfg, notes) -> _Costs:
+def _levels(types: pd.Series, ids: list[str], cfg: Mapping) -> np.ndarray:
+    """Each school's level number by ``school_type`` (``school_levels``); NaN where unknown."""
+    levels = cfg.get("school_levels") or {}
+    return np.array([levels.get(str(types.get(s, "")).strip(), np.nan) for s in ids], dtype=float)
+
+
+def _costs(need, ld, features, munis, types, geo, cfg, notes) -> _Costs:
     """Every cost term of the school × leader matrix and their weighted sum."""
     s_ids, l_ids = need["school_id"].tolist(), ld["leader_id"].tolist()
     n, m = len(s_ids), len(l_ids)
@@ -198,13 +206,16 @@ def _costs(need, ld, features, munis, geo, cfg, notes) -> _Costs:
     s_mun = np.array([munis.get(s, None) for s in s_ids], dtype=object)
     l_mun = np.array([munis.get(s, None) for s in l_ids], dtype=object)
     other = (s_mun[:, None] != l_mun[None, :]).astype(float) if n and m else np.zeros((n, m))
+    s_lv, l_lv = _levels(types, s_ids, cfg), _levels(types, l_ids, cfg)
+    lower = (l_lv[None, :] < s_lv[:, None]).astype(float)  # NaN compares False: unknown levels cost nothing
     total = (
         float(w["context"]) * ctx_cost
         + float(w["result"]) * gap_cost
         + float(w["km"]) * np.where(np.isfinite(km), km, 0.0)
         + float(w["other_municipality"]) * other
+        + float(w["lower_level"]) * lower
     )
-    return _Costs(ctx=ctx, gap=gap, km=km, total=total, s_ri=s_ri, l_ri=l_ri)
+    return _Costs(ctx=ctx, gap=gap, km=km, total=total, lower=lower, s_ri=s_ri, l_ri=l_ri)
 
 
 def assign_in_rounds(
@@ -257,6 +268,8 @@ def _paired_row(i, j, need, ld, c: _Costs, names, munis, src) -> dict:
     )
     l_ri = float(c.l_ri[j])
     gap = texts.gap_words(g, l_ri, float(c.s_ri[i])) if np.isfinite(g) else None
+    if c.lower[i, j]:
+        gap = "; ".join(x for x in (gap, "уровень школы-лидера ниже уровня школы") if x)
     note = "; ".join(x for x in (src.get(sid, ""), src.get(lid, "")) if x and x != OWN_COORDINATES)
     second = texts.second_round_note(need.at[i, "category"]) if need.at[i, "round"] == 2 else ""
     return {
@@ -339,7 +352,8 @@ def pair_schools(
     geo = fill_coordinates(sch).set_index("school_id")
     ids = set(need["school_id"]) | set(ld["leader_id"])
     notes += _geo_notes(sch, geo, ids, float(cfg["max_locality_spread_km"]))
-    c = _costs(need, ld, features, munis, geo, cfg, notes)
+    types = by_id["school_type"] if "school_type" in by_id.columns else pd.Series(dtype="string")
+    c = _costs(need, ld, features, munis, types, geo, cfg, notes)
     caps = ld["capacity"].astype(int).to_numpy() if m else np.zeros(0, int)
     need_w = float(cfg["unpaired"]["need_weight"])
     s_ri, rounds = c.s_ri, need["round"].to_numpy()

@@ -26,6 +26,7 @@ class WeightSettings(StrictSettings):
     result: float = Field(ge=0)
     km: float = Field(ge=0)
     other_municipality: float = Field(ge=0)
+    lower_level: float = Field(default=0.0, ge=0)
 
 
 class ResultGapSettings(StrictSettings):
@@ -49,6 +50,7 @@ class PartnersSettings(StrictSettings):
     unpaired: UnpairedSettings
     missing_context_quantile: float = Field(ge=0, le=1)
     max_locality_spread_km: float = Field(default=30.0, gt=0)
+    school_levels: dict[str, int] = {}
 
 
 def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
