@@ -144,3 +144,11 @@ def test_a_primary_school_is_no_leader_for_a_secondary_school():
     row = flat.pairs.set_index("school_id").loc["S"]
     assert row["leader_id"] == "P" and "уровень школы-лидера ниже уровня школы" in row["reason"]
     assert "уровень" not in res.pairs["reason"].iloc[0]
+
+
+def test_no_coordinates_anywhere_says_unknown_once():
+    ident, leaders, feats, schools = _village_case()
+    res = pt.pair_schools(ident, leaders, feats, schools.drop(columns=["lat", "lon"]), {}, year=2024)
+    reason = res.pairs["reason"].iloc[0]
+    assert "расстояние неизвестно (нет координат)" in reason and "приближённо" not in reason
+    assert res.pairs["distance_km"].isna().all()

@@ -270,7 +270,9 @@ def _paired_row(i, j, need, ld, c: _Costs, names, munis, src) -> dict:
     gap = texts.gap_words(g, l_ri, float(c.s_ri[i])) if np.isfinite(g) else None
     if c.lower[i, j]:
         gap = "; ".join(x for x in (gap, "уровень школы-лидера ниже уровня школы") if x)
-    note = "; ".join(x for x in (src.get(sid, ""), src.get(lid, "")) if x and x != OWN_COORDINATES)
+    # how an approximate distance was estimated (each source once); nothing to say when it is unknown
+    sources = dict.fromkeys(x for x in (src.get(sid, ""), src.get(lid, "")) if x and x != OWN_COORDINATES)
+    note = "; ".join(sources) if np.isfinite(d_km) else ""
     second = texts.second_round_note(need.at[i, "category"]) if need.at[i, "round"] == 2 else ""
     return {
         "leader_id": lid,
