@@ -206,8 +206,36 @@ def test_similar_schools_k_excluding_self(demo):
     counts = sim.groupby("school_id").size()
     assert (counts == 7).all()
     assert not (sim["school_id"] == sim["similar_id"]).any()
-    assert (sim.groupby("school_id")["distance"].apply(lambda d: d.is_monotonic_increasing)).all()
     assert list(sim.columns) == ["school_id", "similar_id", "rank", "distance"]
+    # schools of the school's own level (НОШ/ООШ/средняя) first, nearest first; others only fill up
+    levels = C.load_context_config()["similar"]["levels"]
+    level = demo.schools.set_index("school_id")["school_type"].map(levels)
+    sim = sim.assign(own=sim["school_id"].map(level).to_numpy() == sim["similar_id"].map(level).to_numpy())
+    assert sim.groupby("school_id")["own"].apply(lambda o: o.is_monotonic_decreasing).all()
+    assert sim.groupby(["school_id", "own"])["distance"].apply(lambda d: d.is_monotonic_increasing).all()
+    assert sim["own"].mean() > 0.95
+    secondary = sim[(sim["rank"] == 1) & (sim["school_id"].map(level) == "средняя")]
+    assert len(secondary) and (secondary["similar_id"].map(level) == "средняя").all()
+    # without levels: the plain nearest neighbours, nearest first
+    plain = C.similar_schools(demo, 2024, k=7, config={"similar": {"levels": None}})
+    assert (plain.groupby("school_id")["distance"].apply(lambda d: d.is_monotonic_increasing)).all()
+
+
+def test_same_level_first_on_a_hand_made_case():
+    from shnro_lib.context.similar import _same_level_first, school_levels
+
+    schools = pd.DataFrame({"school_id": ["a", "b", "c", "d"], "school_type": ["СОШ", "НОШ", "лицей", "X"]})
+    level = school_levels(
+        schools, {"СОШ": "средняя", "НОШ": "начальная", "лицей": "средняя"}, pd.Index(list("abcd"))
+    )
+    assert level.tolist()[:3] == ["средняя", "начальная", "средняя"] and pd.isna(level["d"])
+    X = np.array([[0.0], [0.1], [3.0], [0.25]])
+    got = _same_level_first(X, level.to_numpy(object), 2)
+    # a (СОШ): the lyceum c first although b (НОШ) is nearer; then the nearest of any level
+    assert [j for _, j in got[0]] == [2, 1]
+    assert got[0][0][0] == pytest.approx(3.0)
+    # b (НОШ) has no other primary school: its nearest of any level; d (no level) likewise
+    assert [j for _, j in got[1]] == [0, 3] and [j for _, j in got[3]] == [1, 0]
 
 
 def test_reproducible(demo):

@@ -52,6 +52,17 @@ def test_demo_realistic_mix(demo_dataset):
     assert (res["mean_score"].dropna() <= res.loc[res["mean_score"].notna(), "max_score"]).all()
 
 
+def test_demo_schools_of_one_settlement_lie_close(demo_dataset):
+    from shnro_lib.partners import scattered_localities
+
+    sch = demo_dataset.schools
+    # a village's schools within 5 km of each other, a town's within 30 km: distances to a leader agree
+    villages = sch[sch["locality_type"] == "село/деревня"]
+    assert villages.duplicated(["municipality", "locality"]).any()
+    assert scattered_localities(villages, 5).empty
+    assert scattered_localities(sch, 30).empty
+
+
 def test_demo_programme_is_staggered(demo_dataset):
     prog = demo_dataset.get("programme")
     cohorts = prog.groupby("school_id")["cohort"].first().value_counts()

@@ -102,11 +102,14 @@ def test_pairing_is_optimal_for_its_cost_and_explained():
     ld = pt.select_leaders(ident, ctx, 2024, cfg)
     res = pt.pair_schools(ident, ld, feats, schools, cfg, year=2024)
     pairs = res.pairs.set_index("school_id")
-    assert len(pairs) == 4 and pairs["paired"].all()
+    # four ШНРО first, then the ШНСУ school Z on a place left over
+    assert len(pairs) == 5 and pairs["paired"].all()
     assert pairs["leader_id"].value_counts().max() <= 2
-    cost = res.cost.to_numpy()
-    chosen = sum(res.cost.at[s, pairs.at[s, "leader_id"]] for s in pairs.index)
+    first = ["S1", "S2", "S3", "S4"]
+    cost = res.cost.loc[first].to_numpy()
+    chosen = sum(res.cost.at[s, pairs.at[s, "leader_id"]] for s in first)
     assert chosen == pytest.approx(_brute(cost, 2))
+    assert "категории «ШНСУ»" in pairs.at["Z", "reason"] and "свободным" in pairs.at["Z", "reason"]
     # the cost terms reported are the ones used
     s1 = pairs.loc["S1"]
     lid = s1["leader_id"]
@@ -128,10 +131,13 @@ def test_more_schools_than_places_reports_unpaired():
     }
     ld = pt.select_leaders(ident, ctx, 2024, cfg)
     res = pt.pair_schools(ident, ld, feats, schools, cfg)
-    assert len(res.paired) == 3 and len(res.unpaired) == 1
-    # a strong need weight leaves the school with the highest result (S4, −0.5) unpaired
-    assert res.unpaired["school_id"].tolist() == ["S4"]
+    assert len(res.paired) == 3 and len(res.unpaired) == 2
+    # a strong need weight leaves the school with the highest result (S4, −0.5) unpaired,
+    # and the ШНСУ school Z finds no place left: each says why
+    assert res.unpaired["school_id"].tolist() == ["S4", "Z"]
     assert "места у школ-лидеров заняты" in res.unpaired["reason"].iloc[0]
+    assert "свободных мест не осталось (3 школы-лидера × ёмкость = 3 места)" in res.unpaired["reason"].iloc[1]
+    assert any("1 школа остаётся без пары" in n for n in res.notes)
     assert res.leaders["n_assigned"].tolist() == [1, 1, 1]
     # no leaders at all
     none = pt.pair_schools(ident, ld.iloc[0:0], feats, schools, cfg)

@@ -112,6 +112,33 @@ def test_school_profile_content(inputs, region) -> None:
         school_profile(inputs, "нет-такой-школы")
 
 
+def test_partnership_on_the_page_names_schools_and_says_why(inputs, region, small_demo) -> None:
+    from markupsafe import escape
+
+    from shnro_lib.profiles.partnership import school_names
+
+    ident = region.table("identify")
+    pairs = region.table("partners").set_index(region.table("partners")["school_id"].astype(str))
+    names = school_names(region.table("schools"))
+    shnsu = sorted(ident.loc[ident["category"] == "ШНСУ", "school_id"].astype(str))
+    assert shnsu
+    for sid in shnsu[:3]:
+        html = render_school_page(inputs, sid)
+        assert "только выявленным школам" not in html
+        if bool(pairs.at[sid, "paired"]):
+            lid = pairs.at[sid, "leader_id"]
+            assert f"(код ОО {lid}; " in html and "«ШНСУ» (низкие результаты не выявлены)" in html
+        else:
+            assert "Школа-лидер не предложена: " in html
+    # the programme's current partner by name and «Код ОО», never a bare code
+    prog = small_demo.get("programme").dropna(subset=["partner_school_id"])
+    sid, partner = str(prog["school_id"].iloc[0]), str(prog["partner_school_id"].iloc[0])
+    html = render_school_page(inputs, sid)
+    assert "код школы-партнёра" not in html
+    label = f"школа-партнёр: {names[partner]} (код ОО {partner})"
+    assert str(escape(label)) in html  # names escaped as the page escapes them
+
+
 def test_sections_without_tables_say_why(region, small_demo) -> None:
     from shnro_lib.io import Dataset
 

@@ -87,6 +87,7 @@ class ResilientSettings(StrictSettings):
 class SimilarSettings(StrictSettings):
     k: int = Field(ge=1)
     features: list[str] | None
+    levels: dict[str, str] | None = None
 
 
 class BandSettings(StrictSettings):

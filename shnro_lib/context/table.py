@@ -115,6 +115,18 @@ _METHOD_RU = {
 }
 
 
+def _levels_text(cfg: Mapping) -> str:
+    """The sentence of the method on school levels (``similar.levels``), empty without them."""
+    levels = (cfg["similar"].get("levels") or {}).values()
+    if not levels:
+        return ""
+    names = ", ".join(dict.fromkeys(levels))
+    return (
+        f" Сначала берутся школы того же уровня ({names} — по типу школы): средняя школа сравнивается "
+        "со средними; школы другого уровня только дополняют список, если своих не хватает."
+    )
+
+
 def context_method_ru(config: str | Path | Mapping | None = None) -> str:
     """The method annex (markdown, Russian): features, clustering, model and assumptions."""
     cfg = load_context_config(config)
@@ -221,7 +233,7 @@ def context_method_ru(config: str | Path | Mapping | None = None) -> str:
 {float(rcfg["top_share"]):.0%} и интервал целиком ниже нуля.
 
 **Похожие школы** — для каждой школы {int(cfg["similar"]["k"])} ближайших по
-стандартизованным признакам контекста (евклидово расстояние), как в австралийской системе My School.
+стандартизованным признакам контекста (евклидово расстояние), как в австралийской системе My School.{_levels_text(cfg)}
 
 ### Допущения и ограничения
 - Модель описывает связь результатов с контекстом, а не причинное влияние; неучтённые особенности

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,20 @@ def _assign_localities(rng: np.random.Generator, towns: list[str], group: str) -
     if rng.random() < 0.3 and len(towns) > 2:
         return towns[-1], "посёлок"
     return VILLAGES[int(rng.integers(0, len(VILLAGES)))], "село/деревня"
+
+
+def _locality_anchor(
+    municipality: str, locality: str, lat0: float, lon0: float, centre: bool
+) -> tuple[float, float]:
+    """The point of a settlement: the municipality's centre for its main town, else a fixed draw around it.
+
+    Drawn from a stream seeded by the names (not the generator's), so every settlement keeps its
+    place and every other draw of the demo stays as it was.
+    """
+    if centre:
+        return lat0, lon0
+    g = np.random.default_rng(zlib.crc32(f"{municipality}|{locality}".encode()))
+    return lat0 + g.normal(0, 0.3), lon0 + g.normal(0, 0.3 * 1.8)
 
 
 def make_schools(
@@ -77,7 +93,9 @@ def make_schools(
             else:
                 name = f"МОУ «{adj} средняя общеобразовательная школа №{num}»"
             sid = f"{m:02d}{len(rows) + 1:04d}"
-            spread = 0.05 if ltype == "город" else 0.35
+            anchor_lat, anchor_lon = _locality_anchor(mname, locality, lat0, lon0, locality == towns[0])
+            # schools of one settlement lie a few km around its point (a village: hundreds of metres)
+            spread = 0.02 if locality in towns else 0.004
             rows.append(
                 {
                     "school_id": sid,
@@ -86,8 +104,8 @@ def make_schools(
                     "locality": locality,
                     "locality_type": ltype,
                     "school_type": stype,
-                    "lat": round(lat0 + rng.normal(0, spread), 5),
-                    "lon": round(lon0 + rng.normal(0, spread * 1.8), 5),
+                    "lat": round(anchor_lat + rng.normal(0, spread), 5),
+                    "lon": round(anchor_lon + rng.normal(0, spread * 1.8), 5),
                 }
             )
             stat.append(

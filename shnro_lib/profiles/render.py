@@ -21,6 +21,7 @@ from scipy import stats
 from shnro_lib.bands import BAND_COLOURS
 from shnro_lib.outputs import municipality_page_path, school_page_paths
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
+from shnro_lib.profiles.partnership import leader_view, led_view, partner_labels, school_names
 from shnro_lib.vocabulary import vocabulary
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -130,8 +131,8 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         view["programme_note"] = "" if len(prog) else "в программе поддержки школа не участвовала"
         view["programme_names"] = "; ".join(sorted({p["name"] for p in view["programme"]} - {"—"})) or "—"
         view["programme_cohort"] = ", ".join(sorted({p["cohort"] for p in view["programme"]} - {"—"})) or "—"
-        view["programme_partner"] = (
-            ", ".join(sorted({p["partner"] for p in view["programme"]} - {"—"})) or "—"
+        view["programme_partner"] = partner_labels(
+            [p["partner"] for p in view["programme"]], school_names(inp.tables.get("schools"))
         )
     # «проблемные зоны»
     zones = prof["zones"]
@@ -286,38 +287,11 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
                 )
             view["diag"].append({"subject": _txt(r["subject"]), "grade": _txt(r["grade"]), "cells": cells})
         view["diag_note"] = ""
-    # leader school, schools it could support, similar schools
-    led = prof["leader"]
-    if led is None:
-        view["leader"] = None
-        view["leader_note"] = (
-            "школа-лидер предлагается только выявленным школам"
-            if "partners" in inp.tables
-            else "партнёрства не рассчитаны: " + reasons.get("partners", "—")
-        )
-    else:
-        view["leader"] = {
-            "id": _txt(led.get("leader_id")),
-            "name": _txt(led.get("leader_name")),
-            "municipality": _txt(led.get("leader_municipality")),
-            "index": fmt_num(led.get("leader_result_index"), 2, signed=True),
-            "distance": "—" if _isna(led.get("distance_km")) else f"{fmt_num(led['distance_km'], 0)} км",
-            "reason": _txt(led.get("reason")),
-        }
-        view["leader_note"] = ""
-    lead = prof["led"]
-    view["led"] = (
-        []
-        if lead is None
-        else [
-            {
-                "id": _txt(r.get("school_id")),
-                "name": _txt(r.get("school_name")),
-                "category": _txt(r.get("category")),
-            }
-            for r in lead.sort_values("school_id").to_dict("records")
-        ]
+    # leader school (or the plain reason there is none), schools it could support, similar schools
+    view.update(
+        leader_view(prof["leader"], prof["category"], "partners" in inp.tables, reasons.get("partners", "—"))
     )
+    view["led"] = led_view(prof["led"])
     sim = prof["similar"]
     view["similar"] = (
         []

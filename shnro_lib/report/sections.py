@@ -626,6 +626,7 @@ def partners_section(region: Any, municipality: str) -> Section:
         for c in [
             "school_id",
             "school_name",
+            "category",
             "leader_id",
             "leader_name",
             "leader_municipality",
