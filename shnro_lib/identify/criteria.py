@@ -7,7 +7,7 @@ import pandas as pd
 
 from shnro_lib import indicators as ind
 from shnro_lib.identify.constants import COMPARE, EPS
-from shnro_lib.identify.sources import _Ctx, freeze, indicator
+from shnro_lib.identify.sources import _Ctx, freeze, indicator, spec_read
 
 
 def _bool_array(fired: pd.Series, evaluable: pd.Series) -> pd.Series:
@@ -75,8 +75,9 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
 
 def criterion_key(ctx: _Ctx, c: dict) -> tuple:
     """What the evaluation of criterion ``c`` reads besides the data set and the year: the criterion
-    itself and, for the result index, the rule set's ``result_index`` section (its method)."""
-    return (freeze(c), freeze(ctx.rules["result_index"]) if c["indicator"] == "result_index" else "")
+    itself and what its indicator reads of the rule set or the index spec (for the result index
+    the ``result_index`` section, its method included)."""
+    return (freeze(c), spec_read(ctx, c["indicator"]))
 
 
 def evaluate_criterion(ctx: _Ctx, name: str, year: int) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def freeze(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=repr, ensure_ascii=False)
 
 
-def _spec_read(ctx: _Ctx, name: str) -> str:
+def spec_read(ctx: _Ctx, name: str) -> str:
     """The part of the rule set or the index spec that indicator ``name`` reads, as a key."""
     if name == "result_index":
         return freeze(ctx.rules["result_index"])
@@ -100,7 +100,7 @@ def indicator(ctx: _Ctx, name: str, year: int, window: int, params: dict) -> pd.
     all of them are in the key, so a shared memo gives what a separate call would.  The frame
     returned is shared: callers must not modify it.
     """
-    key = ("indicator", name, int(year), int(window), freeze(params or {}), _spec_read(ctx, name))
+    key = ("indicator", name, int(year), int(window), freeze(params or {}), spec_read(ctx, name))
     return ctx.memoised(key, lambda: INDICATORS[name](ctx, year, window, params))
 
 
