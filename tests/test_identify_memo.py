@@ -35,6 +35,7 @@ def _same(shared: pd.DataFrame, alone: pd.DataFrame) -> None:
     for key in ("notes", "unassessed", "absent"):
         assert shared.attrs[key] == alone.attrs[key]
     assert str(shared.attrs["cutoffs"]) == str(alone.attrs["cutoffs"])
+    pd.testing.assert_frame_equal(shared.attrs["coverage"], alone.attrs["coverage"], check_exact=True)
 
 
 def _indicator_keys(memo: dict) -> set:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib import indicators as ind
+from shnro_lib.identify.assessed import coverage_table, unassessed_categories
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
 from shnro_lib.identify.criteria import criterion_key, evaluate_criterion
 from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
@@ -354,7 +355,7 @@ def identify_schools(
         "explanation",
     ]
     out = out[cols].reset_index()
-    unassessed = _unassessed(r, undecided, clauses, absent)
+    unassessed = unassessed_categories(r, undecided, clauses, absent)
     out.attrs.update(
         {
             "rules": r["name"],
@@ -362,7 +363,7 @@ def identify_schools(
             "notes": notes,
             "unassessed": unassessed,
             "absent": absent,
-            "coverage": _coverage(r, evals, absent, len(out)),
+            "coverage": coverage_table(ctx, evals, absent, year),
             "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()},
         }
     )
@@ -474,62 +475,3 @@ def _risk_zone(
     for sid in out.index[upper.to_numpy(dtype=bool)]:
         reasons[sid] = []
     return reasons
-
-
-def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> pd.DataFrame:
-    rows = []
-    for name, c in r["criteria"].items():
-        if name in absent:
-            # a criterion nobody can check is not «met by 0 schools»
-            rows.append(
-                {
-                    "criterion": name,
-                    "title": c["title_ru"],
-                    "assessed": 0,
-                    "not_assessable": n_schools,
-                    "fired": f"не оценено: {absent[name]}",
-                    "why": absent[name],
-                }
-            )
-            continue
-        e = evals[name]
-        na = e["fired"].isna()
-        no_value = na & e["value"].isna()
-        small = na & e["value"].notna()
-        why = [f"нет значения у школы — {int(no_value.sum())}"] if no_value.any() else []
-        if small.any():
-            why.append(f"мала группа (менее {c['min_n']:g}) или данных не за все годы — {int(small.sum())}")
-        rows.append(
-            {
-                "criterion": name,
-                "title": c["title_ru"],
-                "assessed": int((~na).sum()),
-                "not_assessable": int(na.sum()),
-                "fired": int(e["fired"].fillna(False).astype(bool).sum()),
-                "why": "; ".join(why) or "—",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _unassessed(
-    r: dict, undecided: dict[str, pd.Series], clauses: dict, absent: dict[str, str]
-) -> dict[str, str]:
-    """{category: reason} for the categories that could not be decided for most schools."""
-    out = {}
-    for cat, und in undecided.items():
-        share = float(und.mean()) if len(und) else 1.0
-        if share > 1 - float(r["coverage_min_share"]) + EPS:
-            crit = sorted(
-                {c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
-                key=list(r["criteria"]).index,
-            )
-            why = list(dict.fromkeys(absent[c] for c in crit if c in absent))  # each missing source once
-            if not clauses[cat]:
-                reason = "ни одно условие не проверяется: " + "; ".join(why)
-            else:
-                reason = f"для {share * 100:.0f} % школ нет данных для проверки условий" + (
-                    f" ({'; '.join(why)})" if why else ""
-                )
-            out[cat] = reason
-    return out

@@ -137,11 +137,14 @@ def school_result_index(
     ``n_years``.
     """
     z = standardised if standardised is not None else standardised_results(results)
-    z = z[z["z"].notna()]
+    # one mask and one copy of the columns used (not a copy of the whole table per condition)
+    keep = z["z"].notna().to_numpy(dtype=bool)
     if years is not None:
-        z = z[z["year"].isin(list(years))]
+        keep = keep & z["year"].isin(list(years)).to_numpy(dtype=bool)
     if procedures is not None:
-        z = z[z["procedure"].isin(list(procedures))]
+        keep = keep & z["procedure"].isin(list(procedures)).to_numpy(dtype=bool)
+    used = ["school_id", "year", "grade", "procedure", "weight", "participants", "z", "z_se"]
+    z = z.loc[keep, [c for c in used if c in z.columns]]
     w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
     if year_weights:
         w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
