@@ -124,3 +124,20 @@ def test_the_graph_shares_one_memo_and_gives_the_separate_results(small_demo) ->
     pd.testing.assert_frame_equal(
         run.tables["ident_panel"], identification_panel(small_demo, years, "lo_2018"), check_exact=True
     )
+
+
+@pytest.mark.parametrize("kind", ["pct", "pct2", "points", "count", "number", "number2", "signed", "bool"])
+def test_a_column_formatted_at_once_equals_each_value_formatted(kind) -> None:
+    from shnro_lib.identify.explain import _fmt, _fmt_many
+
+    values = [0.0, -0.0, 0.125, -0.125, 2.675, -1.005, 1e6, -3.14159, 0.3333, float("nan"), float("inf")]
+    column = pd.Series(
+        values if kind != "bool" else [True, False, None], dtype=None if kind != "bool" else object
+    )
+    many = _fmt_many(column, kind)
+    assert many == [_fmt(v, kind) for v in column.tolist()]
+    if kind == "number2":
+        assert many[3] == "\u22120,12" and many[-1] == many[-2] == "нет данных"
+    # a nullable column goes value by value and says the same
+    nullable = pd.Series([0.5, None], dtype="Float64")
+    assert _fmt_many(nullable, kind) == [_fmt(v, kind) for v in nullable.tolist()]
