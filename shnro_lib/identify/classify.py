@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnro_lib import indicators as ind
 from shnro_lib.identify.assessed import coverage_table, unassessed_categories
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
 from shnro_lib.identify.criteria import criterion_key, evaluate_criterion
@@ -22,7 +21,14 @@ from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
 from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.risk_inputs import index_decline, risk_profiles
 from shnro_lib.identify.rules import load_rules
-from shnro_lib.identify.sources import _Ctx, absent_reason, freeze, indicator, result_procedures
+from shnro_lib.identify.sources import (
+    _Ctx,
+    absent_reason,
+    freeze,
+    indicator,
+    result_procedures,
+    standardised_for_identification,
+)
 from shnro_lib.schema import TABLES
 
 
@@ -388,7 +394,7 @@ def identify_each_year(
     override = override or {}
     r = load_rules(rules, override.get("criteria"))
     spec = load_indices(None, override.get("indices"))
-    std = standardised if standardised is not None else ind.standardised_results(ds.results)
+    std = standardised if standardised is not None else standardised_for_identification(ds.results)
     memo = memo if memo is not None else {}
     return {int(y): identify_schools(ds, int(y), r, spec, standardised=std, memo=memo) for y in sorted(years)}
 

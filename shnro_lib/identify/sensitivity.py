@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from shnro_lib import indicators as ind
 from shnro_lib.identify.classify import LISTED, identify_schools
 from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import available_rules, load_rules
+from shnro_lib.identify.sources import standardised_for_identification
 
 IS_LOW = ("ШНРО", "ШНРО и ШНСУ")
 
@@ -86,7 +86,7 @@ def sensitivity_runs(
         computes no indicator again, and another rule set only the indicators it reads otherwise.
     """
     # what every run shares is read and computed once: the index spec, the standardised results
-    std = standardised if standardised is not None else ind.standardised_results(ds.results)
+    std = standardised if standardised is not None else standardised_for_identification(ds.results)
     spec = load_indices(None, (override or {}).get("indices"))
     variants = rule_variants(rules, (override or {}).get("criteria"))
     memo = memo if memo is not None else {}

@@ -54,7 +54,7 @@ class _Ctx:
     def std(self) -> pd.DataFrame:
         if self.standardised is None:
             self.standardised = self.memoised(
-                ("standardised",), lambda: ind.standardised_results(self.ds.results)
+                ("standardised",), lambda: standardised_for_identification(self.ds.results)
             )
         return self.standardised
 
@@ -73,6 +73,38 @@ class _Ctx:
 
 
 _DATA_SET = ("data set",)
+
+# the columns of the results that the standardised results are made from and that the
+# identification reads of them (the result index, the score gap)
+STANDARDISED_INPUTS = (
+    "school_id",
+    "procedure",
+    "subject",
+    "grade",
+    "year",
+    "participants",
+    "mean_score",
+    "min_score",
+    "max_score",
+)
+
+
+def standardised_for_identification(results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`shnro_lib.indicators.standardised_results` of the results' columns the identification
+    uses (:data:`STANDARDISED_INPUTS`): the same values in those columns, without a copy of the
+    results' other columns.
+
+    Parameters
+    ----------
+    results : the data set's canonical ``results`` table.
+
+    Returns
+    -------
+    DataFrame
+        The standardised rows with ``pct``, ``weight``, ``cell_mean``, ``cell_sd``, ``z``,
+        ``student_sd_pct`` and ``z_se`` beside the input columns present.
+    """
+    return ind.standardised_results(results[[c for c in STANDARDISED_INPUTS if c in results.columns]])
 
 
 def freeze(obj: Any) -> str:

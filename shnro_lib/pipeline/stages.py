@@ -28,7 +28,7 @@ from shnro_lib.identify import (
     sensitivity_runs,
     sensitivity_table,
 )
-from shnro_lib.indicators import standardised_results
+from shnro_lib.identify.sources import standardised_for_identification
 from shnro_lib.monitoring import (
     load_monitoring_config,
     monitoring_method_ru,
@@ -57,8 +57,9 @@ class IdentInputs:
 
 
 def ident_inputs(ds: Any) -> IdentInputs:
-    """The standardised results of the data set, computed once for every identification stage."""
-    return IdentInputs(standardised=standardised_results(ds.results))
+    """The standardised results of the data set (the columns identification reads), computed once
+    for every identification stage."""
+    return IdentInputs(standardised=standardised_for_identification(ds.results))
 
 
 def identify_years(
