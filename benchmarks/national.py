@@ -11,12 +11,18 @@ Usage::
     .venv/bin/python benchmarks/national.py                 # 1x, 4x, 16x
     .venv/bin/python benchmarks/national.py --national      # ... and 40 000 schools
     .venv/bin/python benchmarks/national.py --sizes 1 4     # chosen multiples
+    # the ``shnro identify`` command itself (default sheets: sensitivity and stability included),
+    # wall time and peak RSS, on the national demo, beside the code of another git revision:
+    .venv/bin/python benchmarks/national.py --identify --data /tmp/national --before main
+    .venv/bin/python benchmarks/national.py --identify --scale region --before HEAD~1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,17 +127,131 @@ def run_size(n_schools: int, workdir: Path) -> dict:
     return out
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def time_identify(data_dir: Path, out: Path, code: Path, year: int) -> dict:
+    """Wall time and peak RSS of ``shnro identify`` (default sheets) run with the package at ``code``.
+
+    The command runs in its own process; its peak resident set is the kernel's ``ru_maxrss`` of
+    that process (``os.wait4``), so nothing is sampled and nothing is missed between samples.
+    Its output goes to files beside ``out`` (a pipe left unread could block it).
+    """
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "shnro_lib",
+        "identify",
+        str(data_dir),
+        "--year",
+        str(year),
+        "--out",
+        str(out),
+    ]
+    log_out, log_err = out.with_suffix(".stdout.txt"), out.with_suffix(".stderr.txt")
+    with log_out.open("w") as fo, log_err.open("w") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=code, stdout=fo, stderr=fe, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = rc = os.waitstatus_to_exitcode(status)
+    stdout, stderr = log_out.read_text(), log_err.read_text()
+    if rc not in (0, 3):
+        raise RuntimeError(f"shnro identify failed ({rc}): {stderr[-1500:]}")
+    return {
+        "seconds": wall,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "headline": next((ln for ln in stdout.splitlines() if "Итог" in ln), ""),
+    }
+
+
+def _last_year(data_dir: Path) -> int:
+    import pandas as pd
+
+    res = data_dir / "results.parquet"
+    if res.exists():
+        return int(pd.read_parquet(res, columns=["year"])["year"].max())
+    sys.path.insert(0, str(REPO))
+    from shnro_lib.io import load_dataset
+
+    return int(max(load_dataset(data_dir).years))
+
+
+def identify_benchmark(args: argparse.Namespace) -> None:
+    """``shnro identify`` on the national (or the region) demo, this tree and optionally ``--before``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = args.data
+        if data is None or not (data / "dataset.yaml").exists():
+            data = data or tmp / f"demo_{args.scale}"
+            print(f"... генерация демо ({args.scale}) в {data}", file=sys.stderr, flush=True)
+            subprocess.run(
+                [sys.executable, "-m", "shnro_lib", "demo-data", "--scale", args.scale, str(data)],
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                cwd=REPO,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        year = args.year or _last_year(data)
+        trees = []
+        if args.before:
+            old = tmp / "before"
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "add", "--detach", str(old), args.before],
+                check=True,
+                capture_output=True,
+            )
+            trees.append((f"до ({args.before})", old))
+        trees.append(("после (это дерево)", REPO))
+        rows = []
+        try:
+            for label, code in trees:
+                print(f"... shnro identify: {label}", file=sys.stderr, flush=True)
+                out = tmp / f"identify_{len(rows)}.xlsx"
+                rows.append((label, time_identify(data, out, code, year)))
+        finally:
+            if args.before:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tmp / "before")],
+                    check=False,
+                    capture_output=True,
+                )
+                shutil.rmtree(tmp / "before", ignore_errors=True)
+    print(f"shnro identify {data} --year {year} (листы по умолчанию), {os.cpu_count()} ядра")
+    print(f"{'код':<28} {'время, с':>9} {'ЦП, с':>8} {'пик ОЗУ, МиБ':>13}")
+    for label, r in rows:
+        print(f"{label:<28} {r['seconds']:>9.1f} {r['cpu_s']:>8.1f} {r['peak_mib']:>13.0f}")
+    if len({r["headline"] for _, r in rows}) > 1:
+        print("ВНИМАНИЕ: итоги различаются:", *[r["headline"] for _, r in rows], sep="\n  ")
+    elif rows:
+        print(rows[-1][1]["headline"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
         "--sizes", type=int, nargs="*", default=[1, 4, 16], help="multiples of a region (350 schools)"
     )
     ap.add_argument("--national", action="store_true", help="also run ~40 000 schools")
+    ap.add_argument(
+        "--identify",
+        action="store_true",
+        help="time the `shnro identify` command (default sheets) instead of the stages",
+    )
+    ap.add_argument("--scale", choices=["national", "region"], default="national", help="demo for --identify")
+    ap.add_argument("--data", type=Path, help="an existing data set for --identify (generated otherwise)")
+    ap.add_argument("--year", type=int, help="identification year for --identify (the last one by default)")
+    ap.add_argument("--before", help="git revision to time beside this tree with --identify (e.g. main)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(run_size(args.child, args.workdir)))
+        return
+    if args.identify:
+        identify_benchmark(args)
         return
     sizes = [REGION_SCHOOLS * k for k in args.sizes] + ([40000] if args.national else [])
     rows = []

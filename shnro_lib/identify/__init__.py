@@ -17,7 +17,6 @@ from shnro_lib.identify.classify import (
     NOT_ASSESSED,
     identify_each_year,
     identify_schools,
-    index_decline,
 )
 from shnro_lib.identify.constants import CATEGORIES, CATEGORY_VALUES, INDEX_NAMES, METHODS, OPS, RuleError
 from shnro_lib.identify.criteria import evaluate_criterion
@@ -30,6 +29,7 @@ from shnro_lib.identify.explain import (
 )
 from shnro_lib.identify.method import identification_method_ru
 from shnro_lib.identify.models import IndicesSettings, RuleSettings, load_indices, read_config
+from shnro_lib.identify.risk_inputs import index_decline
 from shnro_lib.identify.rules import available_rules, load_rules, rules_path, validate_rules
 from shnro_lib.identify.sensitivity import (
     rule_set_kappa,

@@ -14,13 +14,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnro_lib import indicators as ind
+from shnro_lib.identify.assessed import coverage_table, unassessed_categories
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
-from shnro_lib.identify.criteria import evaluate_criterion
+from shnro_lib.identify.criteria import criterion_key, evaluate_criterion
 from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
 from shnro_lib.identify.models import load_indices
+from shnro_lib.identify.risk_inputs import index_decline, risk_profiles
 from shnro_lib.identify.rules import load_rules
-from shnro_lib.identify.sources import INDICATORS, _Ctx, _result_index, absent_reason, result_procedures
+from shnro_lib.identify.sources import (
+    _Ctx,
+    absent_reason,
+    freeze,
+    indicator,
+    result_procedures,
+    standardised_for_identification,
+)
 from shnro_lib.schema import TABLES
 
 
@@ -53,74 +61,6 @@ def _with_unassessed(sentence: str, unassessed: Any, categories: list[str]) -> s
         sentence = f"Не отнесена к {' и '.join(done)}." if done else ""
     tail = f"{', '.join(und)}: не оценено — нет данных для проверки условий."
     return f"{sentence} {tail}".strip()
-
-
-def _risk_profiles(ds: Any, year: int, levels: dict) -> pd.DataFrame:
-    rp = ds.get("risk_profile")
-    if rp is None or rp.empty:
-        return pd.DataFrame(columns=["risks_high", "risks_medium"])
-    rp = rp[rp["year"] <= year]
-    if rp.empty:
-        return pd.DataFrame(columns=["risks_high", "risks_medium"])
-    last = rp.groupby("school_id")["year"].transform("max")
-    rp = rp[rp["year"] == last]
-
-    def level(v: Any) -> str:
-        s = str(v).strip().lower()
-        try:
-            x = float(s.replace(",", "."))
-        except ValueError:
-            return s
-        return "высокий" if x >= levels["high"] else "средний" if x >= levels["medium"] else "низкий"
-
-    rp = rp.assign(lv=rp["level"].map(level))
-    high = rp[rp["lv"] == "высокий"].groupby("school_id")["risk"].agg(lambda s: "; ".join(sorted(s)))
-    med = rp[rp["lv"] == "средний"].groupby("school_id")["risk"].agg(lambda s: "; ".join(sorted(s)))
-    return pd.DataFrame({"risks_high": high, "risks_medium": med})
-
-
-def index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
-    """The yearly result index of ``year`` minus that of ``year - years_back`` (or the nearest
-    earlier data year at least that far back), with the standard error of the difference.
-
-    Returns
-    -------
-    DataFrame indexed by ``school_id``: ``drop`` (negative = decline), ``drop_se``, ``from_year``,
-    ``sustained`` (the yearly index fell in every year of the span).
-    """
-    earlier = [y for y in ctx.ds.years if y <= year - years_back]
-    if not earlier:
-        return pd.DataFrame(columns=["drop", "drop_se", "from_year", "sustained"])
-    y0 = max(earlier)
-    procs, pw = result_procedures(ctx), ctx.rules["result_index"]["procedure_weights"]
-    steps = [y for y in ctx.ds.years if y0 <= y <= year]
-    span = [y0, *steps[1:-1], year]
-    # every year's index of the span in one grouping; a year without rows has no schools
-    by_year = ind.school_result_index(
-        ctx.ds.results, years=span, procedures=procs, standardised=ctx.std, procedure_weights=pw, by_year=True
-    )
-    held = set(by_year.index.get_level_values("year"))
-    empty = by_year.iloc[:0].droplevel("year")
-
-    def of(y: int) -> pd.DataFrame:
-        return by_year.xs(y, level="year") if y in held else empty
-
-    first, last = of(y0), of(year)
-    out = pd.DataFrame(
-        {
-            "drop": last["result_index"] - first["result_index"],
-            "drop_se": np.sqrt(last["result_index_se"] ** 2 + first["result_index_se"] ** 2),
-        }
-    )
-    out["from_year"] = y0
-    # a decline «over the years» falls in every step: a school whose index fell and half recovered
-    # (or rose and fell back) is noise around its level, not a trend
-    yearly = [of(y)["result_index"] for y in span]
-    sustained = pd.Series(True, index=out.index)
-    for prev, cur in zip(yearly[:-1], yearly[1:], strict=True):
-        sustained &= (cur.reindex(out.index) < prev.reindex(out.index)).fillna(False)
-    out["sustained"] = sustained
-    return out.dropna(subset=["drop"])
 
 
 def _group_of(r: dict) -> dict[str, str]:
@@ -240,6 +180,7 @@ def identify_schools(
     indices: str | Path | Mapping | None = None,
     override: Mapping[str, Any] | None = None,
     standardised: pd.DataFrame | None = None,
+    memo: dict | None = None,
 ) -> pd.DataFrame:
     """Identify ШНРО / ШНСУ / «зона риска» for one year.
 
@@ -253,6 +194,10 @@ def identify_schools(
         ``criteria`` section overrides the rule set, its ``indices`` section the indices.
     standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``, when
         the caller identifies several years or variants of one data set (computed here otherwise).
+    memo : a dict shared by several identifications of one data set (other years, the sensitivity
+        variants, other rule sets): each indicator, criterion evaluation and index decline is
+        computed once per everything it reads and reused by the other calls, which give what
+        separate calls give (:func:`shnro_lib.identify.sources.indicator`).
 
     Returns
     -------
@@ -269,7 +214,7 @@ def identify_schools(
     override = override or {}
     r = load_rules(rules, override.get("criteria"))
     spec = load_indices(indices, override.get("indices"))
-    ctx = _Ctx(ds=ds, rules=r, indices=spec, standardised=standardised)
+    ctx = _Ctx(ds=ds, rules=r, indices=spec, standardised=standardised, memo=memo)
     ri = r["result_index"]
     notes: list[str] = []
     sch = ds.schools.set_index("school_id")
@@ -290,7 +235,7 @@ def identify_schools(
             f"Индекс результатов: в данных нет процедур {', '.join(p for p in wanted if p not in used)}; "
             f"использованы {', '.join(used) or '—'}."
         )
-    idx = _result_index(ctx, year, int(r["window"]), {})
+    idx = indicator(ctx, "result_index", year, int(r["window"]), {})
     if len(idx) and idx["result_index_se"].isna().all() and idx["result_index"].notna().any():
         notes.append(
             "Индекс результатов: в данных нет числа участников — результаты взвешены поровну; "
@@ -307,7 +252,7 @@ def identify_schools(
     ranking = idx["value"]
     lower_half = {"result_index": ranking <= ranking.median()} if ranking.notna().any() else {}
     for name in INDEX_NAMES:
-        f = INDICATORS[name](ctx, year, 1, {})
+        f = indicator(ctx, name, year, 1, {})
         out[name] = f["value"]
         out[f"{name}_coverage"] = f["coverage"]
         title = spec[name]["title_ru"]
@@ -354,9 +299,7 @@ def identify_schools(
 
     # every criterion's phrase for every school, formatted once: the risk reasons and the
     # explanations both quote them
-    phrases = {
-        n: dict(zip(out.index, criterion_phrases(n, evals, r).reindex(out.index), strict=True)) for n in evals
-    }
+    phrases = {n: _phrases(ctx, n, evals, year) for n in evals}
     reasons = _risk_zone(
         ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет", phrases
     )
@@ -382,7 +325,8 @@ def identify_schools(
     )
     out["unassessed_categories"] = pd.Series(_joined(und, cat_names, ", "), index=out.index, dtype="string")
 
-    rp = _risk_profiles(ds, year, r["risk_profile_levels"])
+    levels = r["risk_profile_levels"]
+    rp = ctx.memoised(("risk_profiles", int(year), freeze(levels)), lambda: risk_profiles(ds, year, levels))
     identified = out["category"].isin([*LISTED, "зона риска"])
     for c in ("risks_high", "risks_medium"):
         out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
@@ -417,7 +361,7 @@ def identify_schools(
         "explanation",
     ]
     out = out[cols].reset_index()
-    unassessed = _unassessed(r, undecided, clauses, absent)
+    unassessed = unassessed_categories(r, undecided, clauses, absent)
     out.attrs.update(
         {
             "rules": r["name"],
@@ -425,7 +369,7 @@ def identify_schools(
             "notes": notes,
             "unassessed": unassessed,
             "absent": absent,
-            "coverage": _coverage(r, evals, absent, len(out)),
+            "coverage": coverage_table(ctx, evals, absent, year),
             "cutoffs": {n: e.attrs.get("cut") for n, e in evals.items()},
         }
     )
@@ -437,17 +381,35 @@ def identify_each_year(
     years: Sequence[int],
     rules: str | Path | Mapping = "lo_2018",
     override: Mapping[str, Any] | None = None,
+    standardised: pd.DataFrame | None = None,
+    memo: dict | None = None,
 ) -> dict[int, pd.DataFrame]:
     """:func:`identify_schools` of every year in ``years``, ``{year: table}`` in year order.
 
     The rule set, the index spec and the standardised results do not depend on the year: they
-    are read and computed once and handed to every year's identification.
+    are read and computed once and handed to every year's identification, with one memo
+    (``memo``: the caller's, to share it further, e.g. with the sensitivity runs; ``standardised``:
+    computed here when not given).
     """
     override = override or {}
     r = load_rules(rules, override.get("criteria"))
     spec = load_indices(None, override.get("indices"))
-    std = ind.standardised_results(ds.results)
-    return {int(y): identify_schools(ds, int(y), r, spec, standardised=std) for y in sorted(years)}
+    std = standardised if standardised is not None else standardised_for_identification(ds.results)
+    memo = memo if memo is not None else {}
+    return {int(y): identify_schools(ds, int(y), r, spec, standardised=std, memo=memo) for y in sorted(years)}
+
+
+def _phrases(ctx: _Ctx, name: str, evals: dict, year: int) -> dict[str, str]:
+    """``{school_id: phrase}`` of criterion ``name`` (:func:`criterion_phrases`), once per evaluation:
+    the phrase reads the criterion, its evaluation and (the result index) the rule set's method,
+    all in the evaluation's key."""
+    c = ctx.rules["criteria"][name]
+    index = ctx.school_ids()
+
+    def compute() -> dict[str, str]:
+        return dict(zip(index, criterion_phrases(name, evals, ctx.rules).reindex(index), strict=True))
+
+    return ctx.memoised(("phrases", *criterion_key(ctx, c), int(year)), compute)
 
 
 def _risk_zone(
@@ -519,62 +481,3 @@ def _risk_zone(
     for sid in out.index[upper.to_numpy(dtype=bool)]:
         reasons[sid] = []
     return reasons
-
-
-def _coverage(r: dict, evals: dict, absent: dict[str, str], n_schools: int) -> pd.DataFrame:
-    rows = []
-    for name, c in r["criteria"].items():
-        if name in absent:
-            # a criterion nobody can check is not «met by 0 schools»
-            rows.append(
-                {
-                    "criterion": name,
-                    "title": c["title_ru"],
-                    "assessed": 0,
-                    "not_assessable": n_schools,
-                    "fired": f"не оценено: {absent[name]}",
-                    "why": absent[name],
-                }
-            )
-            continue
-        e = evals[name]
-        na = e["fired"].isna()
-        no_value = na & e["value"].isna()
-        small = na & e["value"].notna()
-        why = [f"нет значения у школы — {int(no_value.sum())}"] if no_value.any() else []
-        if small.any():
-            why.append(f"мала группа (менее {c['min_n']:g}) или данных не за все годы — {int(small.sum())}")
-        rows.append(
-            {
-                "criterion": name,
-                "title": c["title_ru"],
-                "assessed": int((~na).sum()),
-                "not_assessable": int(na.sum()),
-                "fired": int(e["fired"].fillna(False).astype(bool).sum()),
-                "why": "; ".join(why) or "—",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _unassessed(
-    r: dict, undecided: dict[str, pd.Series], clauses: dict, absent: dict[str, str]
-) -> dict[str, str]:
-    """{category: reason} for the categories that could not be decided for most schools."""
-    out = {}
-    for cat, und in undecided.items():
-        share = float(und.mean()) if len(und) else 1.0
-        if share > 1 - float(r["coverage_min_share"]) + EPS:
-            crit = sorted(
-                {c for cl in r["categories"][cat]["any_of"] for c in cl["criteria"]},
-                key=list(r["criteria"]).index,
-            )
-            why = list(dict.fromkeys(absent[c] for c in crit if c in absent))  # each missing source once
-            if not clauses[cat]:
-                reason = "ни одно условие не проверяется: " + "; ".join(why)
-            else:
-                reason = f"для {share * 100:.0f} % школ нет данных для проверки условий" + (
-                    f" ({'; '.join(why)})" if why else ""
-                )
-            out[cat] = reason
-    return out

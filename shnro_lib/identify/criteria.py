@@ -7,7 +7,7 @@ import pandas as pd
 
 from shnro_lib import indicators as ind
 from shnro_lib.identify.constants import COMPARE, EPS
-from shnro_lib.identify.sources import INDICATORS, _Ctx
+from shnro_lib.identify.sources import _Ctx, freeze, indicator, spec_read
 
 
 def _bool_array(fired: pd.Series, evaluable: pd.Series) -> pd.Series:
@@ -20,7 +20,7 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
     """One criterion in one year: value, fired (nullable), near (risk margin), cut-off."""
     params = c["params"] or {}
     window = int(c["window"])
-    f = INDICATORS[c["indicator"]](ctx, year, window, params)
+    f = indicator(ctx, c["indicator"], year, window, params)
     value = f["value"]
     evaluable = value.notna()
     if c["min_n"] is not None:
@@ -73,18 +73,38 @@ def _evaluate_once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
     return out
 
 
+def criterion_key(ctx: _Ctx, c: dict) -> tuple:
+    """What the evaluation of criterion ``c`` reads besides the data set and the year: the criterion
+    itself and what its indicator reads of the rule set or the index spec (for the result index
+    the ``result_index`` section, its method included)."""
+    return (freeze(c), spec_read(ctx, c["indicator"]))
+
+
 def evaluate_criterion(ctx: _Ctx, name: str, year: int) -> pd.DataFrame:
-    """A criterion with its «k of n years» persistence, if any."""
+    """A criterion with its «k of n years» persistence, if any (once per criterion and year for the
+    identifications sharing ``ctx.memo``; the frame is shared: callers must not modify it)."""
     c = ctx.rules["criteria"][name]
+    return ctx.memoised(
+        ("criterion", *criterion_key(ctx, c), int(year)), lambda: _evaluate_persistent(ctx, name, c, year)
+    )
+
+
+def _once(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
+    """:func:`_evaluate_once`, once per criterion and year (the persistence of later years reads it again)."""
+    key = ("criterion once", *criterion_key(ctx, c), int(year))
+    return ctx.memoised(key, lambda: _evaluate_once(ctx, name, c, year))
+
+
+def _evaluate_persistent(ctx: _Ctx, name: str, c: dict, year: int) -> pd.DataFrame:
     pers = c["persistence"]
-    now = _evaluate_once(ctx, name, c, year)
+    now = _once(ctx, name, c, year)
     if not pers:
         return now
-    yrs = ind.window_years(ctx.ds.years, year, int(pers["n"]))
+    yrs = ind.window_years(ctx.data_years, year, int(pers["n"]))
     hits = pd.Series(0, index=now.index)
     unknown = pd.Series(0, index=now.index)
     for y in yrs:
-        e = now if y == year else _evaluate_once(ctx, name, c, y)
+        e = now if y == year else _once(ctx, name, c, y)
         hits += e["fired"].fillna(False).astype(int)
         unknown += e["fired"].isna().astype(int)
     k = int(pers["k"])

@@ -39,6 +39,33 @@ def _fmt(v: Any, kind: str) -> str:
     return s.replace(".", ",").replace("-", "\u2212")
 
 
+# the printf form of each numeric kind of _fmt (``"%.2f" % v`` is ``f"{v:.2f}"``) and its suffix
+_NUMBER_FORMS = {
+    "pct": ("%.1f", 100.0, " %"),
+    "pct2": ("%.2f", 100.0, " %"),
+    "points": ("%.1f", None, " балла"),
+    "count": ("%.0f", None, ""),
+    "number": ("%.1f", None, ""),
+    "number2": ("%.2f", None, ""),
+}
+
+
+def _fmt_many(values: pd.Series, kind: str) -> list[str]:
+    """:func:`_fmt` of every value of a column: a float column is formatted in one pass (the
+    same printf formatting and the same missing text), any other one value by value."""
+    if kind == "bool" or values.dtype != np.float64:
+        return [_fmt(v, kind) for v in values.tolist()]
+    form, scale, suffix = _NUMBER_FORMS.get(kind, ("%+.2f", None, ""))
+    x = values.to_numpy(dtype=np.float64)
+    finite = np.isfinite(x).tolist()
+    xs = (x * scale if scale is not None else x).tolist()
+    minus = "\u2212"
+    return [
+        (form % v + suffix).replace(".", ",").replace("-", minus) if ok else "нет данных"
+        for v, ok in zip(xs, finite, strict=True)
+    ]
+
+
 def _threshold_ru(c: dict, cut: float = np.nan) -> str:
     op, kind = c["op"], c["format"]
     if op == "is_true":
@@ -117,9 +144,9 @@ def criterion_phrases(name: str, evals: dict, r: dict) -> pd.Series:
     tail = f" (порог: {_threshold_ru(c, e.attrs.get('cut', np.nan))})"
     # the same values as _value_ru reads cell by cell, taken as one list (the threshold text is shared)
     if "shown" in e.columns:
-        values = [f" {_fmt(v, 'number2')} к региону" for v in e["shown"].tolist()]
+        values = [f" {v} к региону" for v in _fmt_many(e["shown"], "number2")]
     else:
-        values = [f" {_fmt(v, c['format'])}" for v in e["value"].tolist()]
+        values = [f" {v}" for v in _fmt_many(e["value"], c["format"])]
     short = _short_ru(c, r)
     return pd.Series([f"{short}{v}{tail}" for v in values], index=e.index, dtype=object)
 

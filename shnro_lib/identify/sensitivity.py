@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from shnro_lib import indicators as ind
 from shnro_lib.identify.classify import LISTED, identify_schools
 from shnro_lib.identify.models import load_indices
 from shnro_lib.identify.rules import available_rules, load_rules
+from shnro_lib.identify.sources import standardised_for_identification
 
 IS_LOW = ("ШНРО", "ШНРО и ШНСУ")
 
@@ -70,6 +70,7 @@ def sensitivity_runs(
     override: Mapping | None = None,
     base: pd.DataFrame | None = None,
     standardised: pd.DataFrame | None = None,
+    memo: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Identification tables under every variant and every other shipped rule set, by label.
 
@@ -80,19 +81,27 @@ def sensitivity_runs(
         (:func:`identify_schools`); used as the first run instead of identifying again.
     standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``
         (computed once here otherwise); every run shares it, as it depends on the data only.
+    memo : the identification memo of :func:`identify_schools` (e.g. the one the base run filled);
+        every run shares one, so a variant that changes only how criteria combine (k of a clause)
+        computes no indicator again, and another rule set only the indicators it reads otherwise.
     """
     # what every run shares is read and computed once: the index spec, the standardised results
-    std = standardised if standardised is not None else ind.standardised_results(ds.results)
+    std = standardised if standardised is not None else standardised_for_identification(ds.results)
     spec = load_indices(None, (override or {}).get("indices"))
     variants = rule_variants(rules, (override or {}).get("criteria"))
+    memo = memo if memo is not None else {}
     runs = {}
     for i, (label, r) in enumerate(variants):
         runs[label] = (
-            base if i == 0 and base is not None else identify_schools(ds, year, r, spec, standardised=std)
+            base
+            if i == 0 and base is not None
+            else identify_schools(ds, year, r, spec, standardised=std, memo=memo)
         )
     for name in available_rules():
         if name != variants[0][1]["name"]:
-            runs[f"набор правил: {name}"] = identify_schools(ds, year, name, spec, standardised=std)
+            runs[f"набор правил: {name}"] = identify_schools(
+                ds, year, name, spec, standardised=std, memo=memo
+            )
     return runs
 
 

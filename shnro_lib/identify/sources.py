@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,29 +16,124 @@ from shnro_lib.identify.constants import EPS, INDEX_NAMES
 
 @dataclass
 class _Ctx:
-    """Per-call cache: the data set, rules, indices spec and the standardised results.
+    """Per-call context: the data set, rules, indices spec, the standardised results and a memo.
 
     ``standardised`` may be handed in (:func:`shnro_lib.indicators.standardised_results` of the
     data set's results): it depends on the data only, so several identifications share it.
+    ``memo`` may be handed in too: a dict shared by several identifications of one data set (the
+    years of a panel, the sensitivity variants, other rule sets), holding each indicator once per
+    everything it reads (:func:`indicator`); without one, a dict of this call alone is used.
     """
 
     ds: Any
     rules: dict
     indices: dict
     standardised: pd.DataFrame | None = None
-    cache: dict = field(default_factory=dict)
+    memo: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.memo is None:
+            self.memo = {}
+        # a memo belongs to one data set: its frames are that data set's
+        owner = self.memo.setdefault(_DATA_SET, self.ds)
+        if owner is not self.ds:
+            raise ValueError("an identification memo is shared by the identifications of one data set only")
+
+    def memoised(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per ``key`` across the identifications sharing :attr:`memo`.
+
+        ``key`` must hold everything the value reads besides the data set (years, window,
+        parameters, the parts of the rule set and index spec it uses).
+        """
+        memo = self.memo
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     @property
     def std(self) -> pd.DataFrame:
         if self.standardised is None:
-            self.standardised = ind.standardised_results(self.ds.results)
+            self.standardised = self.memoised(
+                ("standardised",), lambda: standardised_for_identification(self.ds.results)
+            )
         return self.standardised
 
+    @property
+    def data_years(self) -> list[int]:
+        """The data set's years (read from the results once, not per indicator)."""
+        return self.memoised(("data_years",), lambda: list(self.ds.years))
+
     def years(self, year: int, window: int) -> list[int]:
-        return ind.window_years(self.ds.years, year, window)
+        return ind.window_years(self.data_years, year, window)
 
     def school_ids(self) -> pd.Index:
-        return pd.Index(self.ds.schools["school_id"], name="school_id")
+        return self.memoised(
+            ("school_ids",), lambda: pd.Index(self.ds.schools["school_id"], name="school_id")
+        )
+
+
+_DATA_SET = ("data set",)
+
+# the columns of the results that the standardised results are made from and that the
+# identification reads of them (the result index, the score gap)
+STANDARDISED_INPUTS = (
+    "school_id",
+    "procedure",
+    "subject",
+    "grade",
+    "year",
+    "participants",
+    "mean_score",
+    "min_score",
+    "max_score",
+)
+
+
+def standardised_for_identification(results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`shnro_lib.indicators.standardised_results` of the results' columns the identification
+    uses (:data:`STANDARDISED_INPUTS`): the same values in those columns, without a copy of the
+    results' other columns.
+
+    Parameters
+    ----------
+    results : the data set's canonical ``results`` table.
+
+    Returns
+    -------
+    DataFrame
+        The standardised rows with ``pct``, ``weight``, ``cell_mean``, ``cell_sd``, ``z``,
+        ``student_sd_pct`` and ``z_se`` beside the input columns present.
+    """
+    return ind.standardised_results(results[[c for c in STANDARDISED_INPUTS if c in results.columns]])
+
+
+def freeze(obj: Any) -> str:
+    """A canonical text of a (nested) rule or spec value, so that equal choices give equal keys."""
+    return json.dumps(obj, sort_keys=True, default=repr, ensure_ascii=False)
+
+
+def spec_read(ctx: _Ctx, name: str) -> str:
+    """The part of the rule set or the index spec that indicator ``name`` reads, as a key."""
+    if name == "result_index":
+        return freeze(ctx.rules["result_index"])
+    if name in INDEX_NAMES:
+        return freeze(ctx.indices[name])
+    if name in TERRITORY_INDICATORS:
+        return freeze(ctx.indices["territory_flags"])
+    return ""
+
+
+def indicator(ctx: _Ctx, name: str, year: int, window: int, params: dict) -> pd.DataFrame:
+    """``INDICATORS[name]`` of ``year`` over ``window`` years, computed once for every identification
+    sharing ``ctx.memo``.
+
+    An indicator reads the data set, its ``params``, and (the result index) the rule set's
+    ``result_index`` section or (a composite index, a territory flag) its part of the index spec:
+    all of them are in the key, so a shared memo gives what a separate call would.  The frame
+    returned is shared: callers must not modify it.
+    """
+    key = ("indicator", name, int(year), int(window), freeze(params or {}), spec_read(ctx, name))
+    return ctx.memoised(key, lambda: INDICATORS[name](ctx, year, window, params))
 
 
 def _frame(values: pd.Series | pd.DataFrame, ctx: _Ctx, n: pd.Series | None = None) -> pd.DataFrame:
@@ -53,7 +149,7 @@ def result_procedures(ctx: _Ctx) -> list[str] | None:
     wanted = ctx.rules["result_index"]["procedures"]
     if wanted is None:
         return None
-    held = held_procedures(ctx.ds)
+    held = ctx.memoised(("held_procedures",), lambda: held_procedures(ctx.ds))
     return [p for p in wanted if p in held]
 
 
@@ -64,9 +160,6 @@ def held_procedures(ds: Any) -> set[str]:
 
 
 def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-    key = ("result_index", year, window)
-    if key in ctx.cache:
-        return ctx.cache[key]
     ri = ctx.rules["result_index"]
     yrs = ctx.years(year, window)
     weights = None
@@ -97,7 +190,6 @@ def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
         out[c] = sh[c].reindex(out.index)
     out.attrs.update(sh.attrs)
     out.attrs["years"] = yrs
-    ctx.cache[key] = out
     return out
 
 
@@ -139,16 +231,13 @@ def _low_quality(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFram
 
 def _composite(name: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-        key = (name, year, window)
-        if key not in ctx.cache:
-            spec = ctx.indices[name]
-            data = ind.index_inputs(ctx.ds.tables, spec, year, ctx.years(year, window) or [year])
-            t = ind.composite_index_table(data, spec)
-            out = _frame(t["value"], ctx)
-            out["coverage"] = t["coverage"].reindex(out.index)
-            out.attrs.update(t.attrs)
-            ctx.cache[key] = out
-        return ctx.cache[key]
+        spec = ctx.indices[name]
+        data = ind.index_inputs(ctx.ds.tables, spec, year, ctx.years(year, window) or [year])
+        t = ind.composite_index_table(data, spec)
+        out = _frame(t["value"], ctx)
+        out["coverage"] = t["coverage"].reindex(out.index)
+        out.attrs.update(t.attrs)
+        return out
 
     return fn
 
@@ -166,11 +255,11 @@ def _resource_flag(column: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame
 
 def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-        if "territory" not in ctx.cache:
-            ctx.cache["territory"] = ind.territory_indicators(
-                ctx.ds.schools, ctx.ds.get("territories"), ctx.indices["territory_flags"]
-            )
-        t = ctx.cache["territory"]
+        flags = ctx.indices["territory_flags"]
+        t = ctx.memoised(
+            ("territory", freeze(flags)),
+            lambda: ind.territory_indicators(ctx.ds.schools, ctx.ds.get("territories"), flags),
+        )
         out = _frame(t[column], ctx)
         if shown:
             out["shown"] = t[shown].reindex(out.index)
@@ -180,12 +269,11 @@ def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict
 
 
 def _procedure_low_shares(ctx: _Ctx, params: dict) -> pd.DataFrame:
-    key = ("proc_low", tuple(params.get("procedures") or ()))
-    if key not in ctx.cache:
-        ctx.cache[key] = ind.low_results_share(
-            ctx.ds.results, None, params.get("procedures"), by=("procedure", "year")
-        )
-    return ctx.cache[key]
+    procs = params.get("procedures")
+    return ctx.memoised(
+        ("proc_low", freeze(procs)),
+        lambda: ind.low_results_share(ctx.ds.results, None, procs, by=("procedure", "year")),
+    )
 
 
 def _n_procedures_low(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
@@ -264,6 +352,9 @@ INDICATORS: dict[str, Callable[[_Ctx, int, int, dict], pd.DataFrame]] = {
 }
 
 
+# the indicators that read the index spec's territory flags
+TERRITORY_INDICATORS = ("is_monotown", "high_pension", "high_unemployment")
+
 # ---------------------------------------------------------------------------
 # What the data hold: a criterion whose source is absent from the data set is
 # dropped for every school with one note, never counted as a per-school gap.
@@ -324,7 +415,7 @@ def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
         else None
     )
     if procs:
-        held = held_procedures(ctx.ds)
+        held = ctx.memoised(("held_procedures",), lambda: held_procedures(ctx.ds))
         if not held & set(procs):
             return f"в данных нет процедур {', '.join(procs)} (есть: {', '.join(sorted(held)) or '—'})"
     return None

@@ -23,6 +23,8 @@ def identification_panel(
     rules: str | Path | Mapping = "lo_2018",
     override: Mapping[str, Any] | None = None,
     runs: Mapping[int, pd.DataFrame] | None = None,
+    standardised: pd.DataFrame | None = None,
+    memo: dict | None = None,
 ) -> pd.DataFrame:
     """:func:`identify_schools` for every year: the school × year categories.
 
@@ -34,6 +36,10 @@ def identification_panel(
     override : a user's ``criteria`` (merged over the rule set) and ``indices`` sections.
     runs : year -> identification table already computed with the same rules and override; those
         years are reused as they are, the others are identified here.
+    standardised : :func:`shnro_lib.indicators.standardised_results` of ``ds.results``, shared by
+        the years identified here (computed once otherwise).
+    memo : the identification memo of :func:`identify_schools`, shared by the years identified
+        here (a criterion's «k of n years» persistence reads the earlier years again).
 
     Returns
     -------
@@ -44,9 +50,14 @@ def identification_panel(
     """
     r = load_rules(rules, (override or {}).get("criteria"))
     indices = {"indices": (override or {}).get("indices")}
+    memo = memo if memo is not None else {}
     parts = []
     for y in sorted(int(v) for v in (years if years is not None else ds.years)):
-        t = runs[y] if runs is not None and y in runs else identify_schools(ds, y, r, override=indices)
+        t = (
+            runs[y]
+            if runs is not None and y in runs
+            else identify_schools(ds, y, r, override=indices, standardised=standardised, memo=memo)
+        )
         part = pd.DataFrame(
             {
                 "school_id": t["school_id"].astype("string"),

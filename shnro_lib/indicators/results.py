@@ -137,19 +137,25 @@ def school_result_index(
     ``n_years``.
     """
     z = standardised if standardised is not None else standardised_results(results)
-    z = z[z["z"].notna()]
+    # one mask and one copy of the columns used (not a copy of the whole table per condition)
+    keep = z["z"].notna().to_numpy(dtype=bool)
     if years is not None:
-        z = z[z["year"].isin(list(years))]
+        keep = keep & z["year"].isin(list(years)).to_numpy(dtype=bool)
     if procedures is not None:
-        z = z[z["procedure"].isin(list(procedures))]
+        keep = keep & z["procedure"].isin(list(procedures)).to_numpy(dtype=bool)
+    used = ["school_id", "year", "grade", "procedure", "weight", "participants", "z", "z_se"]
+    z = z.loc[keep, [c for c in used if c in z.columns]]
     w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
     if year_weights:
         w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
     if procedure_weights:
         w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
+    # schools as integer codes in the order of their ids: every grouping below hashes integers, not
+    # the id strings again (the same groups, in the same order, as grouping by the ids themselves)
+    codes, ids = pd.factorize(z["school_id"], sort=True)
     frame = pd.DataFrame(
         {
-            "school_id": z["school_id"],
+            "school_id": codes,
             "year": z["year"],
             "w": w,
             "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
@@ -160,7 +166,7 @@ def school_result_index(
             "se_unknown": z["z_se"].isna(),
         }
     )
-    frame = frame[frame["w"] > 0]
+    frame = frame[(frame["w"] > 0) & (frame["school_id"] >= 0)]  # a row without a school id has no school
     keys = ["school_id", "year"] if by_year else ["school_id"]
     agg = frame.groupby(keys).agg(
         wsum=("w", "sum"),
@@ -178,6 +184,14 @@ def school_result_index(
     shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
     out = pd.DataFrame(index=agg.index)
+    # the codes back to the school ids
+    school = pd.Index(ids.take(agg.index.get_level_values("school_id").to_numpy()), name="school_id")
+    out.index = (
+        pd.MultiIndex.from_arrays([school, agg.index.get_level_values("year")], names=keys)
+        if by_year
+        else school
+    )
+    agg.index = shared.index = out.index
     out["result_index"] = agg["wz"] / agg["wsum"]
     # a row without a participant count has no sampling error: the school's SE is unknown, not 0
     out["result_index_se"] = (np.sqrt((1 - rho) * agg["w2se2"] + rho * shared) / agg["wsum"]).where(

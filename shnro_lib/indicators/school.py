@@ -17,12 +17,21 @@ def _window(df: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _scored(
-    results: pd.DataFrame, years: Sequence[int] | None, procedures: Sequence[str] | None
+    results: pd.DataFrame,
+    years: Sequence[int] | None,
+    procedures: Sequence[str] | None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    r = _window(results, years)
+    """The rows of the window and procedures with participants (only ``columns``, when given):
+    one mask and one copy, not a copy of the whole table per condition."""
+    keep = (results["participants"].fillna(0) > 0).to_numpy(dtype=bool)
+    if years is not None:
+        keep = keep & results["year"].isin([int(y) for y in years]).fillna(False).to_numpy(dtype=bool)
     if procedures is not None:
-        r = r[r["procedure"].isin(list(procedures)).fillna(False)]
-    return r.loc[(r["participants"].fillna(0) > 0).to_numpy()]
+        keep = keep & results["procedure"].isin(list(procedures)).fillna(False).to_numpy(dtype=bool)
+    if columns is None:
+        return results.loc[keep]
+    return results.loc[keep, list(dict.fromkeys(columns))]
 
 
 def score_gap(
@@ -45,7 +54,7 @@ def score_gap(
     (participant-weighted over all rows) and ``score_gap_n`` (participants).
     """
     z = standardised if standardised is not None else standardised_results(results)
-    z = _scored(z, years, procedures)
+    z = _scored(z, years, procedures, ["school_id", "procedure", "cell_mean", "pct", "participants"])
     z = z.assign(gap=z["cell_mean"] - z["pct"], w=z["participants"].astype(float))
     z = z.assign(wg=z["w"] * z["gap"])
     by_proc = z.groupby(["school_id", "procedure"], observed=True)[["wg", "w"]].sum()
@@ -78,9 +87,9 @@ def low_results_share(
     ``low_n`` (participants in rows where ``share_low`` is known). Rows without
     ``share_low`` are ignored, never counted as zero.
     """
-    r = _scored(results, years, procedures)
-    r = r[r["share_low"].notna()]
     keys = ["school_id", *by]
+    r = _scored(results, years, procedures, [*keys, "participants", "share_low"])
+    r = r[r["share_low"].notna()]
     w = r["participants"].astype(float)
     frame = pd.DataFrame({**{k: r[k] for k in keys}, "w": w, "wl": w * r["share_low"].astype(float)})
     g = frame.groupby(keys, observed=True)[["w", "wl"]].sum()
@@ -94,9 +103,9 @@ def failing_counts(
     by: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Number of failing results (``participants * share_low``) per school (and ``by``)."""
-    r = _scored(results, years, procedures)
-    r = r[r["share_low"].notna()]
     keys = ["school_id", *by]
+    r = _scored(results, years, procedures, [*keys, "participants", "share_low"])
+    r = r[r["share_low"].notna()]
     frame = pd.DataFrame(
         {
             **{k: r[k] for k in keys},
@@ -121,7 +130,9 @@ def quality_by_monitoring(
     Tidy DataFrame with ``school_id``, ``procedure``, ``subject``, ``share_quality``,
     ``participants``.
     """
-    r = _scored(results, years, procedures)
+    r = _scored(
+        results, years, procedures, ["school_id", "procedure", "subject", "participants", "share_quality"]
+    )
     r = r[r["share_quality"].notna()]
     w = r["participants"].astype(float)
     frame = pd.DataFrame(

@@ -95,7 +95,7 @@ def _stages() -> list[Stage]:
 
     def identify(i: GraphInputs) -> dict[int, pd.DataFrame]:
         years = sorted({int(y) for y in i.ds.years if y <= i.year} | {i.year}) if i.history else [i.year]
-        return S.identify_years(i.ds, years, i.rules, ident_over(i))
+        return S.identify_years(i.ds, years, i.rules, ident_over(i), i.values["ident_inputs"])
 
     def context(i: GraphInputs) -> dict:
         return S.context_years(i.ds, [i.year], i.config("context"), stability=i.cluster_stability)
@@ -106,7 +106,14 @@ def _stages() -> list[Stage]:
 
     return [
         Stage("overview", lambda i: overview_tables(i.ds, i.year), tables=lambda v: v),
-        Stage("identify", identify, tables=lambda runs: {"identify": runs[max(runs)]} if runs else {}),
+        # the standardised results and the indicator memo, shared by every identification of the run
+        Stage("ident_inputs", lambda i: S.ident_inputs(i.ds), tables=lambda v: {}),
+        Stage(
+            "identify",
+            identify,
+            ("ident_inputs",),
+            tables=lambda runs: {"identify": runs[max(runs)]} if runs else {},
+        ),
         Stage(
             "identification_changes",
             lambda i: S.changes(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]),
@@ -114,14 +121,18 @@ def _stages() -> list[Stage]:
         ),
         Stage(
             "ident_panel",
-            lambda i: S.ident_panel(i.ds, i.year, i.rules, ident_over(i), i.values["identify"]),
-            ("identify",),
+            lambda i: S.ident_panel(
+                i.ds, i.year, i.rules, ident_over(i), i.values["identify"], i.values["ident_inputs"]
+            ),
+            ("identify", "ident_inputs"),
         ),
         # the other choices of the rule set; its main choice is the identify stage's table of the year
         Stage(
             "sensitivity",
-            lambda i: S.sensitivity(i.ds, i.year, i.rules, ident_over(i), report_year(i, "identify")),
-            ("identify",),
+            lambda i: S.sensitivity(
+                i.ds, i.year, i.rules, ident_over(i), report_year(i, "identify"), i.values["ident_inputs"]
+            ),
+            ("identify", "ident_inputs"),
             tables=lambda v: v,
         ),
         # context of the report year: clusters, expected results, similar schools — fitted once

@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 # Russian stage names for the reasons of skipped stages
 STAGE_TITLES_RU = {
+    "ident_inputs": "подготовка результатов к выявлению",
     "identify": "выявление школ",
     "identification_changes": "изменения списка",
     "context": "социальный контекст",

@@ -9,6 +9,7 @@ that reads them.  :class:`~shnro_lib.pipeline.log.StageLog` runs them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,7 @@ from shnro_lib.identify import (
     sensitivity_runs,
     sensitivity_table,
 )
+from shnro_lib.identify.sources import standardised_for_identification
 from shnro_lib.monitoring import (
     load_monitoring_config,
     monitoring_method_ru,
@@ -44,11 +46,28 @@ def identify_override(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict
     return {k: dict(v) for k, v in (overrides or {}).items() if k in ("criteria", "indices") and v}
 
 
+@dataclass
+class IdentInputs:
+    """What every identification of one data set shares (the years, the sensitivity variants,
+    other rule sets, the panel): the standardised results and the memo of indicators
+    (:func:`shnro_lib.identify.identify_schools`), each computed once per run."""
+
+    standardised: pd.DataFrame | None
+    memo: dict = field(default_factory=dict)
+
+
+def ident_inputs(ds: Any) -> IdentInputs:
+    """The standardised results of the data set (the columns identification reads), computed once
+    for every identification stage."""
+    return IdentInputs(standardised=standardised_for_identification(ds.results))
+
+
 def identify_years(
-    ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any]
+    ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any], shared: IdentInputs | None = None
 ) -> dict[int, pd.DataFrame]:
     """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
-    return identify_each_year(ds, years, rules, override)
+    shared = shared if shared is not None else ident_inputs(ds)
+    return identify_each_year(ds, years, rules, override, standardised=shared.standardised, memo=shared.memo)
 
 
 def changes(
@@ -59,20 +78,38 @@ def changes(
 
 
 def ident_panel(
-    ds: Any, year: int, rules: str, override: Mapping[str, Any], runs: Mapping[int, pd.DataFrame]
+    ds: Any,
+    year: int,
+    rules: str,
+    override: Mapping[str, Any],
+    runs: Mapping[int, pd.DataFrame],
+    shared: IdentInputs | None = None,
 ) -> pd.DataFrame:
     """School × year categories up to ``year`` (monitoring and transitions read it)."""
-    return identification_panel(ds, [y for y in ds.years if y <= year], rules, override, runs=runs)
+    shared = shared if shared is not None else IdentInputs(standardised=None)
+    years = [y for y in ds.years if y <= year]
+    return identification_panel(
+        ds, years, rules, override, runs=runs, standardised=shared.standardised, memo=shared.memo
+    )
 
 
 def sensitivity(
-    ds: Any, year: int, rules: str, override: Mapping[str, Any], base: pd.DataFrame
+    ds: Any,
+    year: int,
+    rules: str,
+    override: Mapping[str, Any],
+    base: pd.DataFrame,
+    shared: IdentInputs | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The identification of ``year`` under the rule set's other reasonable choices and the other
     shipped rule sets: the comparison table and κ between rule sets (computed once, several
     identifications, so not in the notebook).  ``base`` is the identify stage's table of ``year``
-    (the main choice, not identified again)."""
-    runs = sensitivity_runs(ds, year, rules, override, base=base)
+    (the main choice, not identified again); ``shared``: the identify stage's standardised results
+    and memo, so that the variants compute only what differs from it."""
+    shared = shared if shared is not None else ident_inputs(ds)
+    runs = sensitivity_runs(
+        ds, year, rules, override, base=base, standardised=shared.standardised, memo=shared.memo
+    )
     return {"sensitivity": sensitivity_table(runs), "sensitivity_kappa": rule_set_kappa(runs)}
 
 
