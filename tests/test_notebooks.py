@@ -17,6 +17,7 @@ CASES = {
     "03_programme_effects.ipynb": {},
     "04_cost_quality.ipynb": {"year": 2024, "bootstrap_reps": 5},
     "05_monitoring.ipynb": {"year": 2024, "rules": "lo_2018"},
+    "06_school_profile.ipynb": {"year": 2024, "rules": "lo_2018"},
 }
 
 
@@ -24,6 +25,11 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_notebook_executes(name, small_demo_dir, tmp_path):
     params = {"data_dir": str(small_demo_dir), **CASES[name]}
+    if name == "06_school_profile.ipynb":  # one school of this region, its region computed in tmp
+        from shnro_lib.io import load_dataset
+
+        params["school"] = str(load_dataset(small_demo_dir).schools["school_id"].iloc[0])
+        params["cache_dir"] = str(tmp_path / "cache")
     out = tmp_path / name
     pm.execute_notebook(
         str(NOTEBOOKS / name),
