@@ -69,7 +69,8 @@ def _sheet(path, name: str) -> list[dict]:
 
 def test_the_workbook_and_the_report_tables_show_the_facts_values(region, tmp_path) -> None:
     from shnro_lib.report import municipal_workbook
-    from shnro_lib.report.sections import identified_section, monitoring_section
+    from shnro_lib.report.monitoring import monitoring_section
+    from shnro_lib.report.sections import identified_section
     from shnro_lib.vocabulary import name_ru
 
     sid = listed_school(region)
@@ -121,7 +122,7 @@ def test_table_headers_carry_the_vocabularys_definition_as_a_tooltip(region, sma
 
 
 def test_the_monitoring_table_heads_an_indicators_target_state_not_as_a_school_status(region) -> None:
-    from shnro_lib.report.sections import monitoring_section
+    from shnro_lib.report.monitoring import monitoring_section
     from shnro_lib.vocabulary import name_ru
 
     muni = str(region.table("schools")["municipality"].iloc[0])
