@@ -1,0 +1,36 @@
+"""The method texts are rendered from template files (prose outside Python): key sentences, no Jinja left."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from shnro_lib.costs import costs_method_ru
+
+
+def _no_jinja(text: str) -> None:
+    assert "{{" not in text and "{%" not in text and "{#" not in text
+
+
+def test_costs_method_from_template():
+    text = costs_method_ru()
+    _no_jinja(text)
+    assert text.startswith("### «Цена–качество»")
+    assert "бутстреп Симара–Вильсона (1998; " in text
+    assert "Квадранты: расходы выше/ниже медианы региона" in text
+    assert "не более благоприятном контексте (контекст — неуправляемый вход" in text
+    alt = costs_method_ru({"quadrant_split": "mean", "dea": {"use_context_input": False}})
+    assert "выше/ниже среднего региона" in alt and "работающих в любом контексте" in alt
+    # the words live in the template, not in the module
+    source = resources.files("shnro_lib.costs").joinpath("method.py").read_text(encoding="utf-8")
+    assert "Симара" not in source
+
+
+def test_missing_value_fails_loudly():
+    from jinja2 import UndefinedError
+
+    from shnro_lib.prose import render_prose
+
+    with pytest.raises(UndefinedError):
+        render_prose("shnro_lib.costs", "method.md.j2", settings=None, computed={})
