@@ -34,3 +34,23 @@ def test_missing_value_fails_loudly():
 
     with pytest.raises(UndefinedError):
         render_prose("shnro_lib.costs", "method.md.j2", settings=None, computed={})
+
+
+def test_effects_method_from_template(demo_dataset):
+    from shnro_lib.effects import effects_method_ru
+
+    text = effects_method_ru()
+    _no_jinja(text)
+    assert text.startswith("### Оценка эффектов программы поддержки")
+    assert "**Правило выбора оценки.** (1) Если у каждой когорты есть чистый год" in text
+    assert "**Проверка на собственном плане данных (самопроверка).**" in text
+    assert "кластеризация по школам." in text and "(rdrobust, MSE-оптимальная полоса" in text
+    assert "**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):" in text
+    alt = effects_method_ru({"did": {"cluster": "municipality"}, "rdd": {"use_rdrobust": False}})
+    assert "кластеризация по муниципалитетам." in alt and "(полоса по кросс-валидации)" in alt
+    demo = effects_method_ru(dataset=demo_dataset)
+    _no_jinja(demo)
+    assert "**План программы в этих данных.**" in demo and "Класс плана: " in demo
+    assert "**Приложение: имитации других регионов (справочно).**" in demo
+    source = resources.files("shnro_lib.effects").joinpath("method.py").read_text(encoding="utf-8")
+    assert "Ашенфельтера" not in source
