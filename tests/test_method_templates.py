@@ -54,3 +54,20 @@ def test_effects_method_from_template(demo_dataset):
     assert "**Приложение: имитации других регионов (справочно).**" in demo
     source = resources.files("shnro_lib.effects").joinpath("method.py").read_text(encoding="utf-8")
     assert "Ашенфельтера" not in source
+
+
+def test_context_method_from_template():
+    from shnro_lib.context import context_method_ru
+
+    text = context_method_ru()
+    _no_jinja(text)
+    assert text.startswith("## Методика: контекст школ")
+    assert "Признаки кластеризации:\n- " in text and "— таблица «" in text
+    assert "**Резильентные школы** — индекс контекста в нижних " in text
+    ward = context_method_ru({"clustering": {"method": "ward", "k": 4}})
+    assert "Метод: иерархическая кластеризация методом Уорда; число кластеров задано: 4;" in ward
+    pca = context_method_ru({"context_index": {"method": "pca"}, "model": {"use_prior_score": False}})
+    assert "Индекс контекста: первая главная компонента" in pca
+    assert "Предшествующий результат в модель не включается" in pca
+    source = resources.files("shnro_lib.context").joinpath("table.py").read_text(encoding="utf-8")
+    assert "Резильентные" not in source
