@@ -71,3 +71,34 @@ def test_context_method_from_template():
     assert "Предшествующий результат в модель не включается" in pca
     source = resources.files("shnro_lib.context").joinpath("table.py").read_text(encoding="utf-8")
     assert "Резильентные" not in source
+
+
+@pytest.mark.parametrize("rules", ["lo_2018", "federal_low_results", "hse_disadvantaged"])
+def test_identification_method_from_template(rules):
+    from shnro_lib.identify import identification_method_ru
+
+    text = identification_method_ru(rules)
+    _no_jinja(text)
+    assert text.startswith("## Методика идентификации: ")
+    for heading in (
+        "### Критерии",
+        "### Отнесение к категориям",
+        "### Зона риска",
+        "### Выборы, сделанные там, где источник молчит",
+    ):
+        assert f"\n{heading}\n" in text
+    assert "«не оценено» с причиной, а не «0 выявленных»" in text
+    assert "Правило отбора: **" in text and text.endswith("(раздел территориальных признаков).\n")
+
+
+def test_identification_method_follows_settings():
+    from shnro_lib.identify import identification_method_ru
+
+    plain = identification_method_ru("lo_2018", {"criteria": {"result_index": {"method": "plain"}}})
+    assert "Правило отбора: **простое** — нижняя доля школ по наблюдаемому индексу." in plain
+    sig = identification_method_ru(
+        "lo_2018", {"criteria": {"result_index": {"method": "significant_and_bottom"}}}
+    )
+    assert "(как IDSR в Англии): z ≤ −" in sig
+    source = resources.files("shnro_lib.identify").joinpath("method.py").read_text(encoding="utf-8")
+    assert "источник молчит" not in source
