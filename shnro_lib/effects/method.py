@@ -49,7 +49,11 @@ def _simulation_values(design, cfg) -> dict:
     from shnro_lib.effects.table import NAMES_RU
 
     if design is not None:
-        return {"simulation_design": simulation_markdown(closest_design(design), cfg), "simulation_rows": []}
+        return {
+            "simulation_design": simulation_markdown(closest_design(design), cfg),
+            "simulation_run": True,
+            "simulation_rows": [],
+        }
     tab = simulation_table(config=cfg)
     th = cfg.identifiability
     rows = [
@@ -61,7 +65,7 @@ def _simulation_values(design, cfg) -> dict:
         }
         for _, r in (tab[tab["picked"].astype(bool)].iterrows() if len(tab) else [])
     ]
-    return {"simulation_design": None, "simulation_rows": rows}
+    return {"simulation_design": None, "simulation_run": bool(len(tab)), "simulation_rows": rows}
 
 
 def effects_method_ru(config=None, dataset=None, design=None) -> str:
