@@ -1,4 +1,5 @@
-"""The method annex of the effects workbook (Russian markdown), written from the design."""
+"""The method annex of the effects workbook: ``templates/method.md.j2`` and ``templates/self_check.md``
+rendered with the settings and the design (Python passes values only)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from jinja2 import Template
 
 from shnro_lib.effects.settings import load_effects_config
+from shnro_lib.prose import render_prose
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -24,154 +26,78 @@ def self_check_text(cfg) -> str:
     return text.strip()
 
 
-def _design_paragraph(design) -> str:
+def _design_values(design) -> dict | None:
+    """The design's description for the template (``None`` without cohorts)."""
     from shnro_lib.effects.design import KIND_RU, choose_estimator
     from shnro_lib.effects.table import NAMES_RU
 
+    if design is None or not design.cohorts:
+        return None
     picked, valid = choose_estimator(design)
-    text = (
-        f"**План программы в этих данных.** {design.describe_ru()}. Класс плана: {KIND_RU[design.kind]}; "
-        f"по правилу выбора выбрана оценка «{NAMES_RU[picked]}», допустимы: "
-        f"{', '.join(NAMES_RU[v] for v in valid)}."
-    )
-    if design.assumptions:
-        text += " Допущения: " + " ".join(design.assumptions)
-    return text
+    return {
+        "describe": design.describe_ru(),
+        "kind": KIND_RU[design.kind],
+        "picked": NAMES_RU[picked],
+        "valid": ", ".join(NAMES_RU[v] for v in valid),
+        "assumptions": " ".join(design.assumptions),
+    }
 
 
-def _simulation_paragraph(design, cfg) -> str:
+def _simulation_values(design, cfg) -> dict:
+    """The simulation table for the template: the closest design's table, or every design's picked row."""
     from shnro_lib.effects.simulation import DESIGNS_RU, closest_design, simulation_markdown, simulation_table
     from shnro_lib.effects.table import NAMES_RU
 
     if design is not None:
-        return (
-            "**Приложение: имитации других регионов (справочно).** Вывод о методе делается по проверке на "
-            "собственном плане данных; таблица ниже — имитации типового региона похожего плана. "
-            + simulation_markdown(closest_design(design), cfg)
-        )
+        return {
+            "simulation_design": simulation_markdown(closest_design(design), cfg),
+            "simulation_run": True,
+            "simulation_rows": [],
+        }
     tab = simulation_table(config=cfg)
-    if not len(tab):
-        return "**Приложение: проверка на имитациях.** Таблица имитаций: — (имитации не проводились)."
-    lines = [
-        "**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):",
-        "",
-        "| План | Выбранная оценка | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Эффект идентифицируется |",
-        "|---|---|---|---|---|---|",
-    ]
     th = cfg.identifiability
-    for _, r in tab[tab["picked"].astype(bool)].iterrows():
-        ok = abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage
-        nums = f"{r['bias_pp']:+.2f} | {r['rmse_pp']:.2f} | {r['coverage']:.0%}".replace(".", ",")
-        lines.append(
-            f"| {DESIGNS_RU.get(r['design'], r['design'])} | {NAMES_RU.get(r['estimator'], r['estimator'])} | "
-            f"{nums} | {'да' if ok else 'нет: показывается диапазон допустимых оценок'} |"
-        )
-    return "\n".join(lines)
+    rows = [
+        {
+            "design": DESIGNS_RU.get(r["design"], r["design"]),
+            "estimator": NAMES_RU.get(r["estimator"], r["estimator"]),
+            "numbers": f"{r['bias_pp']:+.2f} | {r['rmse_pp']:.2f} | {r['coverage']:.0%}".replace(".", ","),
+            "identified": bool(abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage),
+        }
+        for _, r in (tab[tab["picked"].astype(bool)].iterrows() if len(tab) else [])
+    ]
+    return {"simulation_design": None, "simulation_run": bool(len(tab)), "simulation_rows": rows}
 
 
 def effects_method_ru(config=None, dataset=None, design=None) -> str:
-    """Markdown for the report's method annex: each estimator, its assumptions, the choice rule and
-    the simulation table — for the design closest to ``dataset``'s (or ``design``), else for every
-    simulated design (Russian)."""
+    """Markdown for the report's method annex (``templates/method.md.j2``): each estimator, its
+    assumptions, the choice rule and the simulation table — for the design closest to ``dataset``'s (or
+    ``design``), else for every simulated design (Russian).
+
+    Parameters
+    ----------
+    config : str, Path, Mapping or None
+        The effects settings; ``None`` for the defaults.
+    dataset : Dataset, optional
+        The data set whose programme design the text describes.
+    design : ProgrammeDesign, optional
+        The design itself (instead of ``dataset``).
+
+    Returns
+    -------
+    str
+        The rendered Markdown.
+    """
     cfg = load_effects_config(config)
     if design is None and dataset is not None and dataset.has("programme"):
         from shnro_lib.effects.design import programme_design
 
         design = programme_design(dataset, cfg)
-    plan = _design_paragraph(design) if design is not None and design.cohorts else ""
-    sim = _simulation_paragraph(design if design is not None and design.cohorts else None, cfg)
-    lvl = cfg.ci_level
-    cluster = "школам" if cfg.did.cluster == "school_id" else "муниципалитетам"
-    rdd_how = (
-        "rdrobust, MSE-оптимальная полоса и робастный интервал с поправкой на смещение"
-        if cfg.rdd.use_rdrobust
-        else "полоса по кросс-валидации"
-    )
-    return f"""### Оценка эффектов программы поддержки
-
-**Показатель результата.** Для каждой школы и года — индекс результатов: средневзвешенное по числу
-участников стандартизованное отклонение (в пределах процедуры × предмета × класса × года); эффекты даны
-в SD этого индекса и в процентных пунктах от максимального балла (отклонение от среднего по ячейке,
-усреднённое по процедурам).
-
-**Почему простое сравнение «до–после» завышает эффект.** Школы отбирались в программу по правилу
-«нижние доли по наблюдаемым результатам» в годы отбора. Наблюдаемый результат = устойчивое качество +
-случайная удача года; отобранные школы в годы отбора были в среднем «неудачливы» и без всякой поддержки
-улучшились бы (регрессия к среднему; провал результатов в годы отбора — «провал Ашенфельтера»).
-
-{plan}
-
-**Правило выбора оценки.** (1) Если у каждой когорты есть чистый год — до её лет отбора и вне лет отбора
-прежних когорт, — выбирается событийный анализ (разность разностей с этой базой, pyfixest), проверка —
-Каллауэй–Сант'Анна с той же базой; (2) иначе, если отбор — чёткое пороговое правило по известному индексу
-(правило объясняет участие не менее {cfg.selection.min_compliance:.0%} школ), — регрессионная поправка на
-индекс отбора, проверка — разрывная регрессия; (3) иначе — сопоставление, с оговоркой, что его допущение
-не проверяемо. Правило отбора берётся из описания набора данных; если его там нет, годы и порог
-выводятся из данных, и это указывается. Выбранная оценка считается предпочтительной, только если она
-проходит проверку на собственном плане данных (ниже); иначе эффект объявляется неидентифицируемым (или
-сказано, что установить это не удалось) и показывается диапазон допустимых оценок.
-
-{self_check_text(cfg)}
-
-**Модель «вход–выход».** Парное изменение результатов входной и выходной диагностик (в % от максимума) по
-предметам и в целом; стандартизованный эффект Хеджеса g (парный, по средней из двух дисперсий, с поправкой на малую выборку,
-дисперсия по Borenstein et al., 2009); доля улучшивших результат школ; то же для школ сравнения
-и разница групп (снимает общий для всех школ прирост между волнами). Допущение: школы сравнения
-различаются со школами программы только участием; при отборе по низким результатам это не так.
-
-**Модель «вход–процесс–выход».** Регрессия изменения результатов на интенсивность процесса (доля
-педагогов, прошедших диагностику и обучение, часы, выезды, партнёрство, тьюторство) с контролем
-результатов лет отбора и контекста; ошибки кластеризованы по {"муниципалитетам" if cfg.dose_response.cluster == "municipality" else "школам"}. Интенсивность не
-распределялась случайно: коэффициенты — связи, а не доказанные причинные эффекты.
-
-**Оценки эффекта программы (таблица оценок).** Эффект — среднее по школо-годам поддержки (ATT), кроме
-разрывной регрессии (эффект первого года у порога).
-- *Наивная «до–после»*: среднее изменение школ программы от лет отбора к годам поддержки. Допущение:
-  без поддержки результаты не изменились бы. Нарушено отбором — оценка завышена; рядом показана
-  ожидаемая регрессия к среднему (в п.п.) и превышение над предпочтительной оценкой.
-- *Поправка на регрессию к среднему*: из наивной оценки вычитается ожидаемое изменение
-  −(1 − надёжность) × (отклонение индекса в годы отбора от среднего); надёжность — доля устойчивой
-  дисперсии по годам до программы. Допущения: одна надёжность для всех школ, независимость удачи по
-  годам. У малых школ надёжность ниже, результаты одних и тех же учеников переходят из года в год —
-  поправка неточна; это иллюстрация величины регрессии к среднему, а не оценка эффекта.
-- *Регрессионная поправка на индекс отбора*: отбор — пороговое правило по
-  наблюдаемому индексу (нижние доли), поэтому при одинаковом индексе участие не связано с будущими
-  результатами (отбор по наблюдаемым). Для каждой когорты и года поддержки результат года
-  регрессируется на участие и на точный индекс отбора, по которому ранжировало правило (та же
-  стандартизация и взвешивание), с взаимодействиями с размером школы (логарифм числа участников):
-  индекс малой школы шумнее, её ожидаемый результат сильнее «возвращается к среднему», поэтому
-  единая линия для всех школ неверна; и на социальный контекст до программы (к какому среднему
-  «возвращается» школа, зависит от её контекста). Поэтапный старт: сравнение только со школами, не участвовавшими
-  до старта когорты; для поздней когорты учитываются индексы обоих отборов (её школы сравнения —
-  не прошедшие ни один отбор); школы поздней когорты остаются в сравнении для ранней с вычетом их
-  собственного оценённого эффекта, чтобы группа сравнения не была усечена по второму отбору.
-  Стандартные ошибки — по функциям влияния, кластеризация по {cluster}.
-  Допущение: ожидаемый результат без поддержки гладко (линейно по индексу при данном размере)
-  продолжается через порог отбора. Допустима только при чётком правиле отбора.
-- *Разрывная регрессия (RDD)*: локальная проверка — сравнение школ чуть ниже и чуть выше порога отбора;
-  локальная линейная регрессия с треугольным ядром ({rdd_how});
-  проверки: ложные пороги, плотность у порога, соответствие правилу. Оценивает эффект первого года
-  поддержки для школ у порога. Допущение: ничего, кроме участия, не меняется скачком на пороге.
-  Несмещена, но шумна: используется как проверка, а не как основная оценка.
-- *Разность разностей (did2s, Gardner)*: фиксированные эффекты школы и года оцениваются по
-  школо-годам без поддержки, включая годы отбора. Допущение параллельных трендов нарушено отбором:
-  провал результатов отобранных школ в годы отбора попадает в базу, и оценка смещена вверх
-  («провал Ашенфельтера»). Показана для контраста.
-- *Событийный анализ (разность разностей на чистой базе)*: фиксированные эффекты школы и года
-  оцениваются только по чистым школо-годам (никогда не участвовавшие школы и чистые годы школ
-  программы); годы отбора показаны отдельными коэффициентами (на графике виден провал). Оцениваются
-  только когорты, у которых есть чистый год; для поздней когорты годы отбора прежних когорт не чистые
-  (её школы тогда не были отобраны, то есть им «повезло»). Допущение: параллельные тренды от базы.
-- *Сопоставление (matching)*: ближайшие соседи по результатам до программы и контексту внутри
-  контекстного кластера с регрессионной поправкой; таблица баланса (стандартизованные разности средних
-  до и после). Допущение: сопоставимость при равных признаках; перекрытия по индексу отбора нет —
-  оценка опирается на экстраполяцию.
-- *Каллауэй–Сант'Анна (moderndid)*: проверка устойчивости; база совпадает с базой событийного
-  анализа (годы отбора учитываются как «упреждение»), если у всех когорт есть чистый год; иначе база —
-  год перед стартом, и оценка наследует провал Ашенфельтера.
-
-Доверительные интервалы — {lvl:.0%}. Кроме проверки на собственном плане, методы проверены на
-имитациях типовых регионов с известным эффектом для нескольких планов программы (справочно).
-
-{sim}
-"""
+    plan = _design_values(design)
+    computed = {
+        "design": plan,
+        "min_compliance": f"{cfg.selection.min_compliance:.0%}",
+        "ci_level": f"{cfg.ci_level:.0%}",
+        "self_check": self_check_text(cfg),
+        **_simulation_values(design if plan is not None else None, cfg),
+    }
+    return render_prose("shnro_lib.effects", "method.md.j2", settings=cfg, computed=computed)

@@ -1,0 +1,104 @@
+"""The method texts are rendered from template files (prose outside Python): key sentences, no Jinja left."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from shnro_lib.costs import costs_method_ru
+
+
+def _no_jinja(text: str) -> None:
+    assert "{{" not in text and "{%" not in text and "{#" not in text
+
+
+def test_costs_method_from_template():
+    text = costs_method_ru()
+    _no_jinja(text)
+    assert text.startswith("### «Цена–качество»")
+    assert "бутстреп Симара–Вильсона (1998; " in text
+    assert "Квадранты: расходы выше/ниже медианы региона" in text
+    assert "не более благоприятном контексте (контекст — неуправляемый вход" in text
+    alt = costs_method_ru({"quadrant_split": "mean", "dea": {"use_context_input": False}})
+    assert "выше/ниже среднего региона" in alt and "работающих в любом контексте" in alt
+    # the words live in the template, not in the module
+    source = resources.files("shnro_lib.costs").joinpath("method.py").read_text(encoding="utf-8")
+    assert "Симара" not in source
+
+
+def test_missing_value_fails_loudly():
+    from jinja2 import UndefinedError
+
+    from shnro_lib.prose import render_prose
+
+    with pytest.raises(UndefinedError):
+        render_prose("shnro_lib.costs", "method.md.j2", settings=None, computed={})
+
+
+def test_effects_method_from_template(demo_dataset):
+    from shnro_lib.effects import effects_method_ru
+
+    text = effects_method_ru()
+    _no_jinja(text)
+    assert text.startswith("### Оценка эффектов программы поддержки")
+    assert "**Правило выбора оценки.** (1) Если у каждой когорты есть чистый год" in text
+    assert "**Проверка на собственном плане данных (самопроверка).**" in text
+    assert "кластеризация по школам." in text and "(rdrobust, MSE-оптимальная полоса" in text
+    assert "**Приложение: проверка на имитациях** (выбранная правилом оценка в каждом плане):" in text
+    alt = effects_method_ru({"did": {"cluster": "municipality"}, "rdd": {"use_rdrobust": False}})
+    assert "кластеризация по муниципалитетам." in alt and "(полоса по кросс-валидации)" in alt
+    demo = effects_method_ru(dataset=demo_dataset)
+    _no_jinja(demo)
+    assert "**План программы в этих данных.**" in demo and "Класс плана: " in demo
+    assert "**Приложение: имитации других регионов (справочно).**" in demo
+    source = resources.files("shnro_lib.effects").joinpath("method.py").read_text(encoding="utf-8")
+    assert "Ашенфельтера" not in source
+
+
+def test_context_method_from_template():
+    from shnro_lib.context import context_method_ru
+
+    text = context_method_ru()
+    _no_jinja(text)
+    assert text.startswith("## Методика: контекст школ")
+    assert "Признаки кластеризации:\n- " in text and "— таблица «" in text
+    assert "**Резильентные школы** — индекс контекста в нижних " in text
+    ward = context_method_ru({"clustering": {"method": "ward", "k": 4}})
+    assert "Метод: иерархическая кластеризация методом Уорда; число кластеров задано: 4;" in ward
+    pca = context_method_ru({"context_index": {"method": "pca"}, "model": {"use_prior_score": False}})
+    assert "Индекс контекста: первая главная компонента" in pca
+    assert "Предшествующий результат в модель не включается" in pca
+    source = resources.files("shnro_lib.context").joinpath("table.py").read_text(encoding="utf-8")
+    assert "Резильентные" not in source
+
+
+@pytest.mark.parametrize("rules", ["lo_2018", "federal_low_results", "hse_disadvantaged"])
+def test_identification_method_from_template(rules):
+    from shnro_lib.identify import identification_method_ru
+
+    text = identification_method_ru(rules)
+    _no_jinja(text)
+    assert text.startswith("## Методика идентификации: ")
+    for heading in (
+        "### Критерии",
+        "### Отнесение к категориям",
+        "### Зона риска",
+        "### Выборы, сделанные там, где источник молчит",
+    ):
+        assert f"\n{heading}\n" in text
+    assert "«не оценено» с причиной, а не «0 выявленных»" in text
+    assert "Правило отбора: **" in text and text.endswith("(раздел территориальных признаков).\n")
+
+
+def test_identification_method_follows_settings():
+    from shnro_lib.identify import identification_method_ru
+
+    plain = identification_method_ru("lo_2018", {"criteria": {"result_index": {"method": "plain"}}})
+    assert "Правило отбора: **простое** — нижняя доля школ по наблюдаемому индексу." in plain
+    sig = identification_method_ru(
+        "lo_2018", {"criteria": {"result_index": {"method": "significant_and_bottom"}}}
+    )
+    assert "(как IDSR в Англии): z ≤ −" in sig
+    source = resources.files("shnro_lib.identify").joinpath("method.py").read_text(encoding="utf-8")
+    assert "источник молчит" not in source
