@@ -94,12 +94,10 @@ def _shift_facts(facts: dict, shift: int, years: set[int]) -> dict:
     return out
 
 
-def build(shape: Shape, tmp_dir: Path, out: Path) -> tuple[Path, int, str]:
-    """Write the shape's data folder; returns (folder, report year, one municipality)."""
-    rng = np.random.default_rng(shape.seed)
-    base = base_tables(shape.source, tmp_dir)
+def _pick_schools(rng: np.random.Generator, shape: Shape, base: dict[str, pd.DataFrame]):
+    """The shape's schools (only schools with results) and its last years."""
     schools = base["schools"].copy()
-    results = base["results"].copy()
+    results = base["results"]
     # schools with results only, so every kept school can be assessed in principle
     with_results = sorted(set(results["school_id"]))
     n = min(shape.n_schools, len(with_results))
@@ -107,40 +105,46 @@ def build(shape: Shape, tmp_dir: Path, out: Path) -> tuple[Path, int, str]:
     schools = schools[schools["school_id"].isin(ids)].reset_index(drop=True)
     all_years = sorted(int(y) for y in results["year"].unique())
     years = all_years[-min(shape.n_years, len(all_years)) :]
-    orig_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
-    if shape.munis == "one":
+    return schools, ids, years
+
+
+def _regroup_municipalities(schools: pd.DataFrame, munis: str) -> None:
+    """One municipality, one school per municipality, or a third of the schools alone (in place)."""
+    if munis == "one":
         schools["municipality"] = schools["municipality"].iloc[0]
-    elif shape.munis in ("singletons", "mixed"):
-        k = len(schools) if shape.munis == "singletons" else max(1, len(schools) // 3)
+    elif munis in ("singletons", "mixed"):
+        k = len(schools) if munis == "singletons" else max(1, len(schools) // 3)
         rename = {sid: f"Округ {i + 1}" for i, sid in enumerate(schools["school_id"].iloc[:k])}
         schools["municipality"] = [
             rename.get(s, m) for s, m in zip(schools["school_id"], schools["municipality"], strict=True)
         ]
-    new_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
 
-    tables: dict[str, pd.DataFrame] = {"schools": schools, "results": results}
-    for name in shape.tables:
-        if name in base:
-            tables[name] = base[name].copy()
+
+def _keep_rows(tables: dict[str, pd.DataFrame], ids: list[str], years: list[int]) -> None:
+    """Keep the chosen schools' rows of the chosen years in every table (in place)."""
     for name, frame in list(tables.items()):
         if "school_id" in frame.columns:
             frame = frame[frame["school_id"].isin(ids)]
         if "year" in frame.columns and name != "schools":
             frame = frame[frame["year"].astype(int).isin(years)]
         tables[name] = frame.reset_index(drop=True)
-    if "territories" in tables:
-        terr = tables["territories"]
-        rows = [terr[terr["municipality"] == "__region__"]]
-        for m in sorted(set(new_muni.values())):
-            origs = {orig_muni[s] for s, nm in new_muni.items() if nm == m}
-            part = terr[terr["municipality"].isin(origs)].drop_duplicates("municipality").copy()
-            if "locality" in part.columns:
-                part = part[part["locality"].isna()] if part["locality"].isna().any() else part.head(1)
-            part["municipality"] = m
-            rows.append(part.head(1))
-        tables["territories"] = pd.concat(rows, ignore_index=True)
 
-    res = tables["results"]
+
+def _territories(terr: pd.DataFrame, orig_muni: dict, new_muni: dict) -> pd.DataFrame:
+    """The region's row and one row per new municipality, taken from one of its original ones."""
+    rows = [terr[terr["municipality"] == "__region__"]]
+    for m in sorted(set(new_muni.values())):
+        origs = {orig_muni[s] for s, nm in new_muni.items() if nm == m}
+        part = terr[terr["municipality"].isin(origs)].drop_duplicates("municipality").copy()
+        if "locality" in part.columns:
+            part = part[part["locality"].isna()] if part["locality"].isna().any() else part.head(1)
+        part["municipality"] = m
+        rows.append(part.head(1))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _shape_results(res: pd.DataFrame, shape: Shape) -> pd.DataFrame:
+    """Results without shares or participants, or on a scale with a floor, as the shape asks."""
     if not shape.shares:
         res = res.drop(columns=[c for c in SHARES if c in res.columns])
     if shape.participants == "drop" and "participants" in res.columns:
@@ -151,23 +155,52 @@ def build(shape: Shape, tmp_dir: Path, out: Path) -> tuple[Path, int, str]:
         res["min_score"] = shape.floor
         res["mean_score"] = res["mean_score"] + shape.floor
         res["max_score"] = res["max_score"] + shape.floor
-    tables["results"] = res
-    for col in shape.drop_columns:
+    return res
+
+
+def _drop_columns(tables: dict[str, pd.DataFrame], columns: tuple[str, ...] | list[str]) -> None:
+    """Drop the optional ``table.column`` columns asked for (keys and required columns stay)."""
+    for col in columns:
         table, _, column = col.partition(".")
         spec = TABLES.get(table)
         required = {c.name for c in spec.columns if c.required} if spec is not None else set()
         if table in tables and column in tables[table].columns and column not in KEYS | required:
             tables[table] = tables[table].drop(columns=[column])
+
+
+def _shift_years(tables: dict[str, pd.DataFrame], shift: int) -> None:
+    """Move every year, cohort and diagnostic date by ``shift`` years (in place)."""
+    for name, frame in tables.items():
+        if "year" in frame.columns and name != "schools":
+            frame["year"] = frame["year"].astype(int) + shift
+        if "cohort" in frame.columns:
+            frame["cohort"] = pd.to_numeric(frame["cohort"], errors="coerce") + shift
+            frame["cohort"] = frame["cohort"].astype("Int64")
+        if name == "diagnostics" and "date" in frame.columns:
+            d = pd.to_datetime(frame["date"], errors="coerce")
+            frame["date"] = (d + pd.DateOffset(years=shift)).dt.date
+
+
+def build(shape: Shape, tmp_dir: Path, out: Path) -> tuple[Path, int, str]:
+    """Write the shape's data folder; returns (folder, report year, one municipality)."""
+    rng = np.random.default_rng(shape.seed)
+    base = base_tables(shape.source, tmp_dir)
+    schools, ids, years = _pick_schools(rng, shape, base)
+    orig_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
+    _regroup_municipalities(schools, shape.munis)
+    new_muni = dict(zip(schools["school_id"], schools["municipality"], strict=True))
+
+    tables: dict[str, pd.DataFrame] = {"schools": schools, "results": base["results"].copy()}
+    for name in shape.tables:
+        if name in base:
+            tables[name] = base[name].copy()
+    _keep_rows(tables, ids, years)
+    if "territories" in tables:
+        tables["territories"] = _territories(tables["territories"], orig_muni, new_muni)
+    tables["results"] = _shape_results(tables["results"], shape)
+    _drop_columns(tables, shape.drop_columns)
     if shape.year_shift:
-        for name, frame in tables.items():
-            if "year" in frame.columns and name != "schools":
-                frame["year"] = frame["year"].astype(int) + shape.year_shift
-            if "cohort" in frame.columns:
-                frame["cohort"] = pd.to_numeric(frame["cohort"], errors="coerce") + shape.year_shift
-                frame["cohort"] = frame["cohort"].astype("Int64")
-            if name == "diagnostics" and "date" in frame.columns:
-                d = pd.to_datetime(frame["date"], errors="coerce")
-                frame["date"] = (d + pd.DateOffset(years=shape.year_shift)).dt.date
+        _shift_years(tables, shape.year_shift)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=False)

@@ -13,6 +13,7 @@ import pandas as pd
 from shnro_lib.config import deep_merge, load_yaml, parameters_dir
 from shnro_lib.settings import SettingsError, parse_settings
 
+from .missing import exclude_incomplete, impute
 from .settings import ContextSettings
 
 ALLOWED_TABLES = ("context", "staff", "resources", "territories", "schools")
@@ -216,6 +217,130 @@ def _territory_values(schools: pd.DataFrame, terr: pd.DataFrame, column: str) ->
     return out
 
 
+def _year_rows(
+    dataset, table: str, year: int, fallback: Any, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A yearly table's latest row per school up to ``year``, and which year each school's row is.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame or None)
+        The rows by school and the ``school_id``, ``table``, ``year_used`` frame (``None`` when no
+        school has a row); a note on earlier years used goes to ``notes``.
+    """
+    latest = _latest_rows(dataset.get(table), year, fallback)
+    if not len(latest):
+        return latest, None
+    used = pd.DataFrame({"school_id": latest.index, "table": table, "year_used": latest["year"].to_numpy()})
+    n_fb = int((latest["year"] < int(year)).sum())
+    if n_fb:
+        notes.append(
+            f"Таблица «{table}»: нет данных за {year} г. у школ: {n_fb}; "
+            f"взяты последние более ранние (самый ранний — {int(latest['year'].min())} г.)."
+        )
+    return latest, used
+
+
+def _collect_features(
+    dataset, year: int, cfg: Mapping[str, Any], schools: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame, list[str], list[str], list[pd.DataFrame]]:
+    """The raw features of ``year`` by school, and the features not collected or empty that year.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded data set.
+    year : int
+        The analysis year.
+    cfg : mapping
+        The context configuration.
+    schools : pandas.DataFrame
+        The schools by ``school_id``.
+    notes : list of str
+        Receives the notes on earlier years used.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str, list of str, list of pandas.DataFrame)
+        The features with a value (columns in configuration order), the features absent from the
+        data set, those without a value this year, and the years used per yearly table.
+    """
+    catalog = cfg["features"]
+    raw = pd.DataFrame(index=schools.index)
+    year_used_parts: list[pd.DataFrame] = []
+    latest_cache: dict[str, pd.DataFrame] = {}
+    absent: list[str] = []  # not collected in this data set (table or column missing, or all empty)
+    empty_year: list[str] = []  # collected, but no value for this year or earlier
+    for f in _used_features(cfg):
+        spec = catalog[f]
+        table, column = spec["table"], spec["column"]
+        if not _column_present(dataset, table, column):
+            absent.append(f)
+            continue
+        if table == "schools":
+            values = _transform(schools[column], spec)
+        elif table == "territories":
+            values = _transform(_territory_values(schools, dataset.get("territories"), column), spec)
+        else:
+            if table not in latest_cache:
+                latest_cache[table], used = _year_rows(dataset, table, year, cfg["year_fallback"], notes)
+                if used is not None:
+                    year_used_parts.append(used)
+            latest = latest_cache[table]
+            col = latest[column] if len(latest) else pd.Series(dtype=float)
+            values = _transform(col.reindex(schools.index), spec)
+        if not values.notna().any():
+            empty_year.append(f)
+            continue
+        raw[f] = values
+    return raw, absent, empty_year, year_used_parts
+
+
+def _note_unused(
+    dataset,
+    year: int,
+    catalog: Mapping[str, Any],
+    n_feats: int,
+    absent: list[str],
+    empty_year: list[str],
+    notes: list[str],
+) -> None:
+    """Notes on the features not collected and on those without a value this year."""
+    if absent:
+        notes.append(
+            f"Признаки, не собранные в этом наборе данных, не используются ({len(absent)} из {n_feats}): "
+            + _absent_ru(dataset, catalog, absent)
+            + "."
+        )
+    if empty_year:
+        notes.append(
+            f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
+            + "; ".join(catalog[f]["label"] for f in empty_year)
+            + "."
+        )
+
+
+def _standardise(
+    imputed: pd.DataFrame, reference: ContextFeatures | None, catalog: Mapping[str, Any], notes: list[str]
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Mean, SD (this year's or the reference year's) and the z-scores; constant features dropped."""
+    if reference is not None:
+        mean = reference.mean.reindex(imputed.columns)
+        sd = reference.sd.reindex(imputed.columns)
+    else:
+        mean = imputed.mean()
+        sd = imputed.std(ddof=0)
+    sd_safe = sd.where(sd > 1e-12)
+    z = (imputed - mean) / sd_safe
+    const = z.columns[z.isna().all()]
+    if len(const):
+        notes.append(
+            "Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + "."
+        )
+        z = z.drop(columns=const)
+    return mean, sd, z.fillna(0.0)
+
+
 def context_features(
     dataset, year: int, config: str | Path | Mapping | None = None, reference: ContextFeatures | None = None
 ) -> ContextFeatures:
@@ -235,158 +360,28 @@ def context_features(
     """
     cfg = load_context_config(config)
     catalog = cfg["features"]
-    feats = _used_features(cfg)
     schools = dataset.schools.drop_duplicates("school_id", keep="first").set_index("school_id")
     notes: list[str] = []
-    raw = pd.DataFrame(index=schools.index)
-    year_used_parts = []
-    kept_feats: list[str] = []
-    latest_cache: dict[str, pd.DataFrame] = {}
-    absent: list[str] = []  # not collected in this data set (table or column missing, or all empty)
-    empty_year: list[str] = []  # collected, but no value for this year or earlier
-    for f in feats:
-        spec = catalog[f]
-        table, column = spec["table"], spec["column"]
-        if not _column_present(dataset, table, column):
-            absent.append(f)
-            continue
-        if table == "schools":
-            values = _transform(schools[column], spec)
-        elif table == "territories":
-            values = _transform(_territory_values(schools, dataset.get("territories"), column), spec)
-        else:
-            if table not in latest_cache:
-                latest = _latest_rows(dataset.get(table), year, cfg["year_fallback"])
-                latest_cache[table] = latest
-                if len(latest):
-                    year_used_parts.append(
-                        pd.DataFrame(
-                            {
-                                "school_id": latest.index,
-                                "table": table,
-                                "year_used": latest["year"].to_numpy(),
-                            }
-                        )
-                    )
-                    n_fb = int((latest["year"] < int(year)).sum())
-                    if n_fb:
-                        notes.append(
-                            f"Таблица «{table}»: нет данных за {year} г. у школ: {n_fb}; "
-                            f"взяты последние более ранние (самый ранний — {int(latest['year'].min())} г.)."
-                        )
-            latest = latest_cache[table]
-            col = latest[column] if len(latest) else pd.Series(dtype=float)
-            values = _transform(col.reindex(schools.index), spec)
-        if not values.notna().any():
-            empty_year.append(f)
-            continue
-        raw[f] = values
-        kept_feats.append(f)
-    if absent:
-        notes.append(
-            f"Признаки, не собранные в этом наборе данных, не используются ({len(absent)} из {len(feats)}): "
-            + _absent_ru(dataset, catalog, absent)
-            + "."
-        )
-    if empty_year:
-        notes.append(
-            f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
-            + "; ".join(catalog[f]["label"] for f in empty_year)
-            + "."
-        )
-    if not kept_feats:
+    raw, absent, empty_year, year_used_parts = _collect_features(dataset, year, cfg, schools, notes)
+    _note_unused(dataset, year, catalog, len(_used_features(cfg)), absent, empty_year, notes)
+    if raw.columns.empty:
         raise ContextNotAssessed(
             "в наборе данных нет ни одного признака контекста из параметров (context.yaml): "
             + _absent_ru(dataset, catalog, absent + empty_year)
         )
-    raw = raw[kept_feats].astype(float)
-
-    # --- missing values: exclusion rule
-    mcfg = cfg["missing"]
-    max_share = float(mcfg["max_share"])
-    miss = raw.isna()
-    share = miss.mean(axis=1)
-    reasons = pd.Series("", index=raw.index, dtype=object)
-    over = share > max_share
-    reasons[over] = [
-        f"нет данных по {int(miss.loc[s].sum())} из {len(kept_feats)} признаков контекста "
-        f"(допустимо не более {max_share:.0%})"
-        for s in raw.index[over]
-    ]
-    if mcfg["per_table"]:
-        by_table: dict[str, list[str]] = {}
-        for f in kept_feats:
-            by_table.setdefault(catalog[f]["table"], []).append(f)
-        for table, fs in by_table.items():
-            if len(fs) < 2:
-                continue
-            tshare = miss[fs].mean(axis=1)
-            bad = (tshare > max_share) & ~over
-            for s in raw.index[bad]:
-                reasons[s] = (
-                    f"в таблице «{table}» нет данных по {int(miss.loc[s, fs].sum())} из {len(fs)} "
-                    f"признаков (допустимо не более {max_share:.0%})"
-                )
-            over = over | bad
-    excluded = pd.DataFrame(
-        {
-            "school_id": raw.index[over],
-            "municipality": schools.loc[over, "municipality"].astype(str).to_numpy(),
-            "n_missing": miss.loc[over].sum(axis=1).astype(int).to_numpy(),
-            "share_missing": share[over].round(3).to_numpy(),
-            "reason": reasons[over].to_numpy(),
-        }
-    )
+    raw = raw.astype(float)
+    excluded, over = exclude_incomplete(raw, schools, catalog, cfg["missing"])
     kept = raw.loc[~over].copy()
     muni = schools.loc[kept.index, "municipality"].astype(str)
-
-    # --- imputation: municipality median, else region median
-    imputed = kept.copy()
-    counts = kept.isna().sum()
-    if counts.sum():
-        by_muni = mcfg["impute"] == "municipality_median"
-        if by_muni:
-            imputed = imputed.fillna(kept.groupby(muni).transform("median"))
-        imputed = imputed.fillna(kept.median())
-        still = imputed.columns[imputed.isna().any()]
-        if len(still):
-            notes.append(
-                "Признаки без единого значения у включённых школ исключены: "
-                + ", ".join(catalog[f]["label"] for f in still)
-                + "."
-            )
-            imputed = imputed.drop(columns=still)
-            kept_feats = [f for f in kept_feats if f not in still]
-        where = "муниципалитета (или региона)" if by_muni else "региона"
-        notes.append(
-            f"Пропуски заполнены медианой {where}: значений — {int(counts.sum())}, "
-            f"школ — {int(kept.isna().any(axis=1).sum())}."
-        )
+    imputed, counts = impute(kept, muni, catalog, cfg["missing"]["impute"], notes)
     if len(excluded):
         notes.append(f"Не включены в анализ из-за пропусков контекста школ: {len(excluded)}.")
-
-    # --- standardisation
-    if reference is not None:
-        mean = reference.mean.reindex(imputed.columns)
-        sd = reference.sd.reindex(imputed.columns)
-    else:
-        mean = imputed.mean()
-        sd = imputed.std(ddof=0)
-    sd_safe = sd.where(sd > 1e-12)
-    z = (imputed - mean) / sd_safe
-    const = z.columns[z.isna().all()]
-    if len(const):
-        notes.append(
-            "Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + "."
-        )
-        z = z.drop(columns=const)
-    z = z.fillna(0.0)
+    mean, sd, z = _standardise(imputed, reference, catalog, notes)
     year_used = (
         pd.concat(year_used_parts, ignore_index=True)
         if year_used_parts
         else pd.DataFrame(columns=["school_id", "table", "year_used"])
     )
-    labels = {f: catalog[f]["label"] for f in kept_feats}
     return ContextFeatures(
         year=int(year),
         raw=raw,
@@ -399,13 +394,16 @@ def context_features(
         mean=mean,
         sd=sd,
         notes=notes,
-        labels=labels,
+        labels={f: catalog[f]["label"] for f in imputed.columns},
         absent=[catalog[f]["label"] for f in absent + empty_year],
     )
 
 
 def _select(cf: ContextFeatures, feats: list[str]) -> pd.DataFrame:
-    """The standardised features of a role that the data hold; :class:`ContextNotAssessed` when none or no school."""
+    """The standardised features of a role that the data hold.
+
+    Raises :class:`ContextNotAssessed` when there is none, or no school.
+    """
     cols = [f for f in feats if f in cf.z.columns]
     if len(cf.z) == 0:
         reasons = cf.excluded["reason"].value_counts() if len(cf.excluded) else pd.Series(dtype=int)

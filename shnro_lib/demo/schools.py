@@ -36,15 +36,71 @@ def _locality_anchor(
     return lat0 + g.normal(0, 0.3), lon0 + g.normal(0, 0.3 * 1.8)
 
 
-def make_schools(
-    rng: np.random.Generator, n: int, cfg: dict, munis: list
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    weights = np.array([m[3] for m in munis])
+def _school_counts(weights: np.ndarray, n: int) -> np.ndarray:
+    """Schools per municipality: proportional to ``weights``, at least 4, ``n`` in all."""
     counts = np.maximum(4, np.round(weights / weights.sum() * n)).astype(int)
     while counts.sum() > n:
         counts[np.argmax(counts)] -= 1
     while counts.sum() < n:
         counts[np.argmax(weights - counts / n)] += 1
+    return counts
+
+
+def _school_type(rng: np.random.Generator, group: str) -> str:
+    """A school type typical of the context group (one draw)."""
+    if group == "urban_advantaged":
+        return "гимназия" if rng.random() < 0.5 else "лицей"
+    if group == "rural_small":
+        u = rng.random()
+        return "ООШ" if u < 0.35 else ("НОШ" if u < 0.42 else "СОШ")
+    if group == "urban_mass":
+        return "СОШ с УИОП" if rng.random() < 0.15 else "СОШ"
+    return "школа-интернат" if rng.random() < 0.06 else "СОШ"
+
+
+def _school_name(rng: np.random.Generator, stype: str, adj: str, num: int) -> str:
+    """The school's official name (a gymnasium or lyceum takes one draw for its form)."""
+    if stype in ("гимназия", "лицей"):
+        return (
+            f"МОУ «{adj} {stype} №{num}»" if rng.random() < 0.5 else f"МБОУ «{stype.capitalize()} г. {adj}»"
+        )
+    if stype == "СОШ с УИОП":
+        return (
+            f"МОУ «{adj} средняя общеобразовательная школа №{num} "
+            "с углублённым изучением отдельных предметов»"
+        )
+    if stype == "ООШ":
+        return f"МОУ «{adj} основная общеобразовательная школа»"
+    if stype == "НОШ":
+        return f"МОУ «{adj} начальная общеобразовательная школа»"
+    if stype == "школа-интернат":
+        return f"ГБОУ ЛО «{adj} школа-интернат»"
+    return f"МОУ «{adj} средняя общеобразовательная школа №{num}»"
+
+
+def make_schools(
+    rng: np.random.Generator, n: int, cfg: dict, munis: list
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo region's schools and their fixed (static) traits.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The generator's random stream (the draws' order is part of the demo's output).
+    n : int
+        Number of schools.
+    cfg : dict
+        The generator's settings (``context_groups`` and their shares, enrolments, context).
+    munis : list
+        Municipalities as ``(name, lat, lon, weight, towns)``.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        The schools table (by ``school_id``) and the static traits behind the planted truth.
+    """
+    weights = np.array([m[3] for m in munis])
+    counts = _school_counts(weights, n)
     groups = list(cfg["context_groups"])
     gshare = np.array([cfg["context_groups"][g]["share"] for g in groups])
     rows, stat = [], []
@@ -61,37 +117,14 @@ def make_schools(
             gc = cfg["context_groups"][g]
             locality, ltype = _assign_localities(rng, towns, g)
             enrol = int(rng.uniform(*gc["enrolment"]))
-            if g == "urban_advantaged":
-                stype = "гимназия" if rng.random() < 0.5 else "лицей"
-            elif g == "rural_small":
-                u = rng.random()
-                stype = "ООШ" if u < 0.35 else ("НОШ" if u < 0.42 else "СОШ")
-            elif g == "urban_mass":
-                stype = "СОШ с УИОП" if rng.random() < 0.15 else "СОШ"
-            else:
-                stype = "школа-интернат" if rng.random() < 0.06 else "СОШ"
+            stype = _school_type(rng, g)
             if stype == "НОШ":
                 enrol = min(enrol, 60)
             key = (m, locality)
             type_counter[key] = type_counter.get(key, 0) + 1
             num = type_counter[key]
             adj = locality
-            if stype in ("гимназия", "лицей"):
-                name = (
-                    f"МОУ «{adj} {stype} №{num}»"
-                    if rng.random() < 0.5
-                    else f"МБОУ «{stype.capitalize()} г. {adj}»"
-                )
-            elif stype == "СОШ с УИОП":
-                name = f"МОУ «{adj} средняя общеобразовательная школа №{num} с углублённым изучением отдельных предметов»"
-            elif stype == "ООШ":
-                name = f"МОУ «{adj} основная общеобразовательная школа»"
-            elif stype == "НОШ":
-                name = f"МОУ «{adj} начальная общеобразовательная школа»"
-            elif stype == "школа-интернат":
-                name = f"ГБОУ ЛО «{adj} школа-интернат»"
-            else:
-                name = f"МОУ «{adj} средняя общеобразовательная школа №{num}»"
+            name = _school_name(rng, stype, adj, num)
             sid = f"{m:02d}{len(rows) + 1:04d}"
             anchor_lat, anchor_lon = _locality_anchor(mname, locality, lat0, lon0, locality == towns[0])
             # schools of one settlement lie a few km around its point (a village: hundreds of metres)

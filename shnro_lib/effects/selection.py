@@ -76,6 +76,146 @@ def _selection_basis(cov: pd.DataFrame, cohorts: list[int], degree: int) -> np.n
     return np.column_stack(cols) if cols else np.empty((len(cov), 0))
 
 
+Cell = tuple[int, int]
+
+
+def _cell_effect(
+    wide: pd.DataFrame,
+    g: int,
+    t: int,
+    pre: list[int],
+    later: list[int],
+    coh: np.ndarray,
+    B: np.ndarray,
+    muni: pd.Series | None,
+    tau: dict[Cell, float],
+    inf: dict[Cell, np.ndarray],
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The effect of cohort ``g`` in year ``t``, its influence function, and who entered the fit.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        The outcome by school (rows, in ``coh``'s order) and year.
+    g, t : int
+        The cohort and the support year.
+    pre : list of int
+        Years before ``g`` whose outcomes enter as controls (empty: none).
+    later : list of int
+        Later cohorts supported in ``t``, whose effects (already in ``tau``) are removed.
+    coh : numpy.ndarray
+        Each school's cohort (0: never supported).
+    B : numpy.ndarray
+        The selection basis of ``g`` and the earlier cohorts.
+    muni : pandas.Series or None
+        Each school's municipality, for municipality effects; ``None``: none.
+    tau, inf : dict
+        The effects and influence functions of the cells solved so far.
+
+    Returns
+    -------
+    tuple or None
+        ``(effect, influence function over all schools, positions fitted, participation)``, or
+        ``None`` when the cell cannot be estimated (too few schools, a later cell missing).
+    """
+    pop = ((coh == 0) | (coh >= g)) & np.isfinite(wide[t].to_numpy(float))
+    pop &= np.isfinite(B).all(axis=1)
+    if pre:
+        pop &= np.isfinite(wide[pre].to_numpy(float)).all(axis=1)
+    D = (coh == g).astype(float)
+    if D[pop].sum() < 2 or (pop & (D == 0)).sum() < B.shape[1] + 5:
+        return None
+    if any((h, t) not in tau for h in later):
+        return None
+    idx = np.where(pop)[0]
+    y = wide[t].to_numpy(float)[idx].copy()
+    for h in later:
+        y -= tau[(h, t)] * (coh[idx] == h)
+    cols = [np.ones(len(idx)), D[idx], B[idx]]
+    if pre:
+        cols.append(wide[pre].to_numpy(float)[idx])
+    if muni is not None:
+        cols.append(pd.get_dummies(muni.to_numpy()[idx], drop_first=True, dtype=float).to_numpy())
+    X = np.column_stack(cols)
+    XtX_inv = np.linalg.pinv(X.T @ X)
+    A = XtX_inv @ X.T
+    beta = A @ y
+    e = y - X @ beta
+    k = int(np.linalg.matrix_rank(X))
+    dof = np.sqrt(len(idx) / max(len(idx) - k, 1))
+    a = A[1]
+    f = np.zeros(len(coh))
+    f[idx] = a * e * dof
+    for h in later:
+        f -= float(a @ (coh[idx] == h).astype(float)) * inf[(h, t)]
+    return float(beta[1]), f, idx, D
+
+
+def _cluster_se(f: np.ndarray, clus: np.ndarray) -> float:
+    """Standard error from an influence function summed within clusters (small-sample factor G/(G-1))."""
+    by = pd.Series(f).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
+    G = len(by)
+    return float(np.sqrt(G / max(G - 1, 1) * (by**2).sum()))
+
+
+def _unit_cells(
+    wide: pd.DataFrame, cov: pd.DataFrame, coh: np.ndarray, muni: pd.Series, years: list[int], acfg
+) -> tuple[dict[Cell, float], dict[Cell, np.ndarray], dict[Cell, int], set, set]:
+    """Every estimable cell of one outcome, solved from the last cohort back.
+
+    Returns
+    -------
+    tuple
+        Effects, influence functions and treated counts by ``(cohort, year)``, and the treated and
+        comparison schools that entered any cell.
+    """
+    ids = cov.index
+    cohorts = sorted(set(coh) - {0})
+    tau: dict[Cell, float] = {}
+    inf: dict[Cell, np.ndarray] = {}
+    ntr: dict[Cell, int] = {}
+    treated_ids, control_ids = set(), set()
+    for g in sorted(cohorts, reverse=True):
+        earlier = [k for k in cohorts if k <= g]
+        B = _selection_basis(cov, earlier, acfg.size_degree)
+        pre = [y for y in years if y < g] if acfg.pre_year_indices else []
+        for t in [y for y in years if y >= g]:
+            later = [h for h in cohorts if g < h <= t]
+            fit = _cell_effect(
+                wide, g, t, pre, later, coh, B, muni if acfg.municipality_effects else None, tau, inf
+            )
+            if fit is None:
+                continue
+            tau[(g, t)], inf[(g, t)], idx, D = fit
+            ntr[(g, t)] = int(D[idx].sum())
+            treated_ids |= set(ids[idx][D[idx] == 1])
+            control_ids |= set(ids[idx][D[idx] == 0])
+    return tau, inf, ntr, treated_ids, control_ids
+
+
+def _unit_summary(
+    tau: dict[Cell, float], inf: dict[Cell, np.ndarray], ntr: dict[Cell, int], clus: np.ndarray, z: float
+) -> tuple[tuple[float, float, float], pd.DataFrame]:
+    """The treated-weighted average effect with its interval, and the table of cells."""
+    keys = sorted(tau)
+    w = np.array([ntr[c] for c in keys], dtype=float)
+    w = w / w.sum()
+    att = float(sum(wi * tau[c] for wi, c in zip(w, keys, strict=True)))
+    f = sum(wi * inf[c] for wi, c in zip(w, keys, strict=True))
+    se = _cluster_se(f, clus)
+    cells = pd.DataFrame(
+        {
+            "cohort": [c[0] for c in keys],
+            "year": [c[1] for c in keys],
+            "estimate": [tau[c] for c in keys],
+            "se": [_cluster_se(inf[c], clus) for c in keys],
+            "n_treated": [ntr[c] for c in keys],
+            "weight": w,
+        }
+    )
+    return (att, att - z * se, att + z * se), cells
+
+
 def selection_adjusted(
     panel: pd.DataFrame,
     config=None,
@@ -109,7 +249,6 @@ def selection_adjusted(
     """
     cfg = load_effects_config(config)
     acfg = cfg.selection_adjusted
-    degree, use_pre, muni_fe = acfg.size_degree, acfg.pre_year_indices, acfg.municipality_effects
     cluster = cfg.did.cluster
     z = cfg.z
     if covariates is None:
@@ -126,7 +265,6 @@ def selection_adjusted(
     coh = panel.groupby("school_id")["cohort"].first().reindex(ids).fillna(0).astype(int).to_numpy()
     muni = panel.groupby("school_id")["municipality"].first().reindex(ids).astype("string")
     clus = (pd.Series(ids, index=ids) if cluster == "school_id" else muni).to_numpy()
-    cohorts = sorted(set(coh) - {0})
     years = sorted(panel["year"].unique())
     out, cells_out = {}, {}
     n_t = n_c = 0
@@ -134,76 +272,10 @@ def selection_adjusted(
         wide = wide.copy()
         wide.index = wide.index.astype("string")
         wide = wide.reindex(ids)
-        tau: dict[tuple[int, int], float] = {}
-        inf: dict[tuple[int, int], np.ndarray] = {}
-        ntr: dict[tuple[int, int], int] = {}
-        treated_ids, control_ids = set(), set()
-        for g in sorted(cohorts, reverse=True):
-            earlier = [k for k in cohorts if k <= g]
-            B = _selection_basis(cov, earlier, degree)
-            pre = [y for y in years if y < g] if use_pre else []
-            for t in [y for y in years if y >= g]:
-                later = [h for h in cohorts if g < h <= t]
-                pop = ((coh == 0) | (coh >= g)) & np.isfinite(wide[t].to_numpy(float))
-                pop &= np.isfinite(B).all(axis=1)
-                if pre:
-                    pop &= np.isfinite(wide[pre].to_numpy(float)).all(axis=1)
-                D = (coh == g).astype(float)
-                if D[pop].sum() < 2 or (pop & (D == 0)).sum() < B.shape[1] + 5:
-                    continue
-                if any((h, t) not in tau for h in later):
-                    continue
-                idx = np.where(pop)[0]
-                y = wide[t].to_numpy(float)[idx].copy()
-                for h in later:
-                    y -= tau[(h, t)] * (coh[idx] == h)
-                cols = [np.ones(len(idx)), D[idx], B[idx]]
-                if pre:
-                    cols.append(wide[pre].to_numpy(float)[idx])
-                if muni_fe:
-                    cols.append(pd.get_dummies(muni.to_numpy()[idx], drop_first=True, dtype=float).to_numpy())
-                X = np.column_stack(cols)
-                XtX_inv = np.linalg.pinv(X.T @ X)
-                A = XtX_inv @ X.T
-                beta = A @ y
-                e = y - X @ beta
-                k = int(np.linalg.matrix_rank(X))
-                dof = np.sqrt(len(idx) / max(len(idx) - k, 1))
-                a = A[1]
-                f = np.zeros(len(ids))
-                f[idx] = a * e * dof
-                for h in later:
-                    f -= float(a @ (coh[idx] == h).astype(float)) * inf[(h, t)]
-                tau[(g, t)] = float(beta[1])
-                inf[(g, t)] = f
-                ntr[(g, t)] = int(D[idx].sum())
-                treated_ids |= set(ids[idx][D[idx] == 1])
-                control_ids |= set(ids[idx][D[idx] == 0])
+        tau, inf, ntr, treated_ids, control_ids = _unit_cells(wide, cov, coh, muni, years, acfg)
         if not tau:
             continue
-        keys = sorted(tau)
-        w = np.array([ntr[c] for c in keys], dtype=float)
-        w = w / w.sum()
-        att = float(sum(wi * tau[c] for wi, c in zip(w, keys, strict=True)))
-        f = sum(wi * inf[c] for wi, c in zip(w, keys, strict=True))
-        by = pd.Series(f).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
-        G = len(by)
-        se = float(np.sqrt(G / max(G - 1, 1) * (by**2).sum()))
-        out[unit] = (att, att - z * se, att + z * se)
-        cse = []
-        for c in keys:
-            bc = pd.Series(inf[c]).groupby(pd.factorize(pd.Series(clus).astype("string"))[0]).sum().to_numpy()
-            cse.append(float(np.sqrt(G / max(G - 1, 1) * (bc**2).sum())))
-        cells_out[unit] = pd.DataFrame(
-            {
-                "cohort": [c[0] for c in keys],
-                "year": [c[1] for c in keys],
-                "estimate": [tau[c] for c in keys],
-                "se": cse,
-                "n_treated": [ntr[c] for c in keys],
-                "weight": w,
-            }
-        )
+        out[unit], cells_out[unit] = _unit_summary(tau, inf, ntr, clus, z)
         n_t, n_c = len(treated_ids), len(control_ids)
     res = {"estimate": out, "n_treated": n_t, "n_control": n_c}
     if return_cells:

@@ -142,6 +142,83 @@ def _candidates(
     return scored[:limit]
 
 
+def _match_by_code(
+    code: object, exact: list[tuple], by_id: pd.DataFrame, res: dict, notes: list[str]
+) -> None:
+    """Match a row by its school code, unless the name points to another school.
+
+    Parameters
+    ----------
+    code : object
+        The row's code (nothing happens unless a non-empty text).
+    exact : list of tuple
+        The schools whose name key equals the row's.
+    by_id : pandas.DataFrame
+        The registry's schools indexed by ``school_id``.
+    res : dict
+        The row's result, updated in place.
+    notes : list of str
+        Receives the note on a code not in the registry.
+    """
+    if not isinstance(code, str) or not code:
+        return
+    if code not in by_id.index:
+        notes.append(f"код «{code}» не найден в «Школы»")
+        return
+    if len(exact) == 1 and exact[0][0] != code:
+        res.update(
+            status=REVIEW,
+            reason=f"код {code} и наименование указывают на разные школы",
+            candidates=[
+                (code, by_id.at[code, "name"], by_id.at[code, "municipality"], 1.0),
+                (*exact[0][:3], 1.0),
+            ],
+        )
+    else:
+        res.update(status=MATCHED, school_id=code, method="код ОО")
+
+
+def _match_by_name(
+    name_key: str, exact: list[tuple], pool: list[tuple], in_muni: bool, res: dict, settings: MatchingSettings
+) -> None:
+    """Match a row by its name: one exact name matches, several or similar ones go to review.
+
+    Parameters
+    ----------
+    name_key : str
+        The row's normalised name.
+    exact : list of tuple
+        The schools of ``pool`` whose name key equals ``name_key``.
+    pool : list of tuple
+        ``(school_id, name, municipality, name key)`` of the schools searched.
+    in_muni : bool
+        Whether ``pool`` is the row's municipality (else the region), for the reason.
+    res : dict
+        The row's result, updated in place.
+    settings : MatchingSettings
+        How many candidates to list and the lowest score of a plausible one.
+    """
+    where = "в муниципалитете" if in_muni else "в регионе"
+    if len(exact) == 1:
+        res.update(status=MATCHED, school_id=exact[0][0], method=f"наименование {where}")
+    elif len(exact) > 1:
+        res.update(
+            status=REVIEW,
+            reason=f"несколько школ с таким наименованием {where} ({len(exact)})",
+            candidates=[(*t[:3], 1.0) for t in exact],
+        )
+    else:
+        min_score = settings.min_candidate_score
+        cands = _candidates(name_key, pool, settings.candidates)
+        good = [c for c in cands if c[3] >= min_score]
+        res.update(
+            status=REVIEW if good else UNMATCHED,
+            candidates=cands,
+            reason=f"наименование не найдено {where}"
+            + ("" if good else f" (нет похожих: сходство ниже {min_score:g})"),
+        )
+
+
 def match_rows(
     rows: pd.DataFrame, registry: Registry, confirmed: Confirmed, settings: MatchingSettings
 ) -> pd.DataFrame:
@@ -150,8 +227,6 @@ def match_rows(
     Returns ``rows`` with ``status`` (matched / review / unmatched), ``school_id``, ``method``,
     ``reason`` and ``candidates`` (list of (school_id, name, municipality, score), best first).
     """
-    limit = settings.candidates
-    min_score = settings.min_candidate_score
     s = registry.schools
     by_id = s.set_index("school_id")
     # (school_id, name, municipality, name key) per municipality and for the region, in school_id order
@@ -171,45 +246,13 @@ def match_rows(
         notes = []
         if muni_key and muni is None:
             notes.append(f"муниципалитет «{raw_muni}» не найден в «Школы»")
-        code = rec.get("code")
-        if isinstance(code, str) and code:
-            if code in by_id.index:
-                if len(exact) == 1 and exact[0][0] != code:
-                    res.update(
-                        status=REVIEW,
-                        reason=f"код {code} и наименование указывают на разные школы",
-                        candidates=[
-                            (code, by_id.at[code, "name"], by_id.at[code, "municipality"], 1.0),
-                            (*exact[0][:3], 1.0),
-                        ],
-                    )
-                else:
-                    res.update(status=MATCHED, school_id=code, method="код ОО")
-            else:
-                notes.append(f"код «{code}» не найден в «Школы»")
+        _match_by_code(rec.get("code"), exact, by_id, res, notes)
         if res["status"] is None:
             sid = confirmed.lookup(name_key, muni_key)
             if sid is not None:
                 res.update(status=MATCHED, school_id=sid, method="подтверждённое сопоставление")
         if res["status"] is None and name_key:
-            where = "в муниципалитете" if muni else "в регионе"
-            if len(exact) == 1:
-                res.update(status=MATCHED, school_id=exact[0][0], method=f"наименование {where}")
-            elif len(exact) > 1:
-                res.update(
-                    status=REVIEW,
-                    reason=f"несколько школ с таким наименованием {where} ({len(exact)})",
-                    candidates=[(*t[:3], 1.0) for t in exact],
-                )
-            else:
-                cands = _candidates(name_key, pool, limit)
-                good = [c for c in cands if c[3] >= min_score]
-                res.update(
-                    status=REVIEW if good else UNMATCHED,
-                    candidates=cands,
-                    reason=f"наименование не найдено {where}"
-                    + ("" if good else f" (нет похожих: сходство ниже {min_score:g})"),
-                )
+            _match_by_name(name_key, exact, pool, bool(muni), res, settings)
         if res["status"] is None:
             res.update(status=UNMATCHED, reason="нет наименования ОО")
         if notes:

@@ -100,7 +100,7 @@ def _has_number(row: list) -> bool:
 
 
 def find_header(g: Grid, recipe: Recipe) -> tuple[int, int, int] | None:
-    """(first header row, last header row, name column), 0-based; None when the recipe's name header is absent.
+    """(first header row, last header row, name column), 0-based; None without the name header.
 
     The header ends where the merged name cell ends; when it is not merged, at the last row
     below it whose name cell is empty, which holds no numbers and has text right of the name
@@ -174,78 +174,87 @@ def _clean_subject(text: str) -> str:
     return " ".join(s.split()).strip(" ,;:-")
 
 
-def resolve_columns(
-    grid: list[list], top: int, bottom: int, recipe: Recipe, where: str
-) -> tuple[dict[str, int], list[MetricColumn], list[str], list[str]]:
-    """Fixed columns (role -> index), metric columns, ignored column labels, errors."""
-    width = len(grid[0]) if grid else 0
-    levels = [[_text(grid[r][c]) for r in range(top, bottom + 1)] for c in range(width)]
-    fixed: dict[str, int] = {}
-    metrics: list[MetricColumn] = []
-    ignored: list[str] = []
-    errors: list[str] = []
-    # subject headers merged over their metrics may be unmerged with the text in the first cell only
-    carry = [""] * (bottom - top + 1)
-    for c in range(width):
-        texts = [t for t in levels[c] if t]
-        if not texts:
-            carry = [""] * len(carry)
-            continue
-        role = recipe.column_role(texts[0])
-        if role is not None:
-            carry = [""] * len(carry)
-            if role != "ignore":
-                if role in fixed:
-                    errors.append(
-                        f"{where}: столбец «{texts[0]}» встречается дважды "
-                        f"({column_letter(fixed[role])} и {column_letter(c)})"
-                    )
-                fixed[role] = c
-            continue
-        lv = list(levels[c])
-        last = max(i for i, t in enumerate(lv) if t)
-        for i in range(last):
-            if lv[i]:
-                carry[i] = lv[i]
-            else:
-                lv[i] = carry[i]
-        metric = recipe.metrics.get(header_key(lv[last]))
-        label = f"{column_letter(c)} «{' / '.join(dict.fromkeys(t for t in lv if t))}»"
-        if metric is None:
-            ignored.append(label)
-            continue
-        above = [t for t in dict.fromkeys(lv[:last]) if t and header_key(t) not in recipe.group_levels]
-        subject_text = " ".join(above)
-        max_score = None
-        if recipe.max_pattern:
-            m = re.search(recipe.max_pattern, subject_text, re.IGNORECASE)
-            if m:
-                max_score = float(m.group(1))
-                subject_text = subject_text[: m.start()] + " " + subject_text[m.end() :]
-        grade = recipe.grade
-        if recipe.grade_pattern:
-            m = re.search(recipe.grade_pattern, subject_text, re.IGNORECASE)
-            if m:
-                grade = int(m.group(1))
-                subject_text = subject_text[: m.start()] + " " + subject_text[m.end() :]
-        subject = recipe.subject_name(_clean_subject(subject_text))
-        if not subject:
-            errors.append(f"{where}, столбец {label}: над показателем нет названия предмета")
-            continue
-        if grade is None:
-            errors.append(f"{where}, столбец {label}: в заголовке не найден класс (ожидается «N класс»)")
-            continue
-        if max_score is None:
-            max_score = recipe.max_score_for(subject)
-        if max_score is None:
-            errors.append(
-                f"{where}, столбец {label}: неизвестен максимальный балл предмета «{subject}» — "
-                f"укажите его в рецепте (max_score.subjects) или в заголовке"
-            )
-            continue
-        metrics.append(MetricColumn(c, label, subject, grade, metric, max_score))
-    if "name" not in fixed:
-        errors.append(f"{where}: не найден столбец с наименованием ОО")
+def _take_pattern(pattern: str | None, text: str) -> tuple[str | None, str]:
+    """The first group of ``pattern`` found in ``text`` and the text without the match."""
+    if not pattern:
+        return None, text
+    m = re.search(pattern, text, re.IGNORECASE)
+    if not m:
+        return None, text
+    return m.group(1), text[: m.start()] + " " + text[m.end() :]
+
+
+def _fill_levels(levels: list[str], carry: list[str]) -> tuple[list[str], int]:
+    """A column's header levels with empty upper cells taken from the last text seen on the left.
+
+    Subject headers merged over their metrics may be unmerged with the text in the first cell
+    only; ``carry`` keeps those texts and is updated in place.
+
+    Returns
+    -------
+    tuple of (list of str, int)
+        The filled levels and the index of the lowest non-empty one.
+    """
+    lv = list(levels)
+    last = max(i for i, t in enumerate(lv) if t)
+    for i in range(last):
+        if lv[i]:
+            carry[i] = lv[i]
+        else:
+            lv[i] = carry[i]
+    return lv, last
+
+
+def _metric_column(
+    c: int, lv: list[str], last: int, label: str, metric: str, recipe: Recipe, where: str
+) -> MetricColumn | str:
+    """The metric column described by a header, or the error that prevents it.
+
+    Parameters
+    ----------
+    c : int
+        The column's index.
+    lv : list of str
+        The column's header levels (filled), the metric in ``lv[last]``.
+    last : int
+        Index of the metric's level.
+    label : str
+        The column as shown in messages.
+    metric : str
+        The canonical metric.
+    recipe : Recipe
+        The shape's recipe: subject names, grade and maximum score patterns, known maxima.
+    where : str
+        The sheet, for the messages.
+
+    Returns
+    -------
+    MetricColumn or str
+        The column, or the Russian error message.
+    """
+    above = [t for t in dict.fromkeys(lv[:last]) if t and header_key(t) not in recipe.group_levels]
+    max_text, subject_text = _take_pattern(recipe.max_pattern, " ".join(above))
+    max_score = float(max_text) if max_text is not None else None
+    grade_text, subject_text = _take_pattern(recipe.grade_pattern, subject_text)
+    grade = int(grade_text) if grade_text is not None else recipe.grade
+    subject = recipe.subject_name(_clean_subject(subject_text))
+    if not subject:
+        return f"{where}, столбец {label}: над показателем нет названия предмета"
+    if grade is None:
+        return f"{where}, столбец {label}: в заголовке не найден класс (ожидается «N класс»)"
+    if max_score is None:
+        max_score = recipe.max_score_for(subject)
+    if max_score is None:
+        return (
+            f"{where}, столбец {label}: неизвестен максимальный балл предмета «{subject}» — "
+            f"укажите его в рецепте (max_score.subjects) или в заголовке"
+        )
+    return MetricColumn(c, label, subject, grade, metric, max_score)
+
+
+def _duplicate_metrics(metrics: list[MetricColumn], where: str) -> list[str]:
+    """Errors for a metric of one subject and grade given twice (the count of high results may repeat)."""
+    errors = []
     seen: dict[tuple[str, int, str], str] = {}
     for mc in metrics:
         key = (mc.subject, mc.grade, mc.metric)
@@ -255,7 +264,67 @@ def resolve_columns(
                 f"встречается дважды: {seen[key]} и {mc.label}"
             )
         seen.setdefault(key, mc.label)
-    return fixed, metrics, ignored, errors
+    return errors
+
+
+def resolve_columns(
+    grid: list[list], top: int, bottom: int, recipe: Recipe, where: str
+) -> tuple[dict[str, int], list[MetricColumn], list[str], list[str]]:
+    """Fixed columns (role -> index), metric columns, ignored column labels, errors.
+
+    Parameters
+    ----------
+    grid : list of list
+        The sheet's cells.
+    top, bottom : int
+        The header's first and last rows.
+    recipe : Recipe
+        The shape's recipe (column roles, metrics, subjects).
+    where : str
+        The sheet, for the messages.
+
+    Returns
+    -------
+    tuple of (dict, list of MetricColumn, list of str, list of str)
+        ``{role: column index}``, the metric columns, the labels of the columns ignored and the
+        errors.
+    """
+    width = len(grid[0]) if grid else 0
+    levels = [[_text(grid[r][c]) for r in range(top, bottom + 1)] for c in range(width)]
+    fixed: dict[str, int] = {}
+    metrics: list[MetricColumn] = []
+    ignored: list[str] = []
+    errors: list[str] = []
+    carry = [""] * (bottom - top + 1)
+    for c in range(width):
+        texts = [t for t in levels[c] if t]
+        role = recipe.column_role(texts[0]) if texts else None
+        if not texts or role is not None:
+            carry = [""] * len(carry)
+        if not texts or role == "ignore":
+            continue
+        if role is not None:
+            if role in fixed:
+                errors.append(
+                    f"{where}: столбец «{texts[0]}» встречается дважды "
+                    f"({column_letter(fixed[role])} и {column_letter(c)})"
+                )
+            fixed[role] = c
+            continue
+        lv, last = _fill_levels(levels[c], carry)
+        metric = recipe.metrics.get(header_key(lv[last]))
+        label = f"{column_letter(c)} «{' / '.join(dict.fromkeys(t for t in lv if t))}»"
+        if metric is None:
+            ignored.append(label)
+            continue
+        found = _metric_column(c, lv, last, label, metric, recipe, where)
+        if isinstance(found, str):
+            errors.append(found)
+        else:
+            metrics.append(found)
+    if "name" not in fixed:
+        errors.append(f"{where}: не найден столбец с наименованием ОО")
+    return fixed, metrics, ignored, errors + _duplicate_metrics(metrics, where)
 
 
 def parse_sheet(

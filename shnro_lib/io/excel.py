@@ -42,10 +42,14 @@ def _has_formulas(path: Path) -> bool:
     return False
 
 
-def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[int, list]], str, SheetMeta]:
-    import openpyxl
-    from openpyxl.utils import column_index_from_string
+def _check_workbook_file(path: Path) -> None:
+    """Refuse an empty file, an old ``.xls`` book named ``.xlsx`` and a file that is not a zip.
 
+    Raises
+    ------
+    ReadError
+        With the Russian reason.
+    """
     if path.stat().st_size == 0:
         raise ReadError("файл пуст (0 байт): нет ни заголовка, ни данных")
     if not zipfile.is_zipfile(path):
@@ -56,6 +60,100 @@ def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[i
                 "это книга старого формата .xls под именем .xlsx — сохраните её в Excel как .xlsx"
             )
         raise ReadError("файл повреждён или не является книгой Excel .xlsx (возможно, он обрезан)")
+
+
+def _choose_sheet(
+    filled: list[tuple[object, list[list]]], table: str, mapper: Mapper
+) -> tuple[object, list[list]]:
+    """The sheet named after the table, else the one whose header maps most columns.
+
+    Parameters
+    ----------
+    filled : list of (worksheet, rows)
+        The non-empty sheets and their cells.
+    table : str
+        The table's canonical name.
+    mapper : Mapper
+        Maps sheet names and headers to canonical names.
+
+    Returns
+    -------
+    tuple of (worksheet, rows)
+        The sheet to read.
+
+    Raises
+    ------
+    ReadError
+        When several sheets hold the table's headers equally well.
+    """
+    chosen = next(((ws, rows) for ws, rows in filled if mapper.table_for(ws.title) == table), None)
+    if chosen is not None:
+        return chosen
+    scores = [(_header_score(rows, table, mapper), k) for k, (_, rows) in enumerate(filled)]
+    best = max(scores)[0]
+    top = [k for sc, k in scores if sc == best]
+    if best and len(top) > 1:
+        names = ", ".join(f"«{filled[k][0].title}»" for k in top)
+        raise ReadError(
+            f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
+            "объедините данные на одном листе или удалите лишние листы"
+        )
+    return filled[top[0]]
+
+
+def _fill_merged(ws, rows: list[list], meta: SheetMeta) -> None:
+    """Give every cell of a merged range the value of its top-left cell; note the ranges."""
+    for rng in ws.merged_cells.ranges:
+        top_v = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
+        for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if c - 1 < len(rows[r - 1]):
+                    rows[r - 1][c - 1] = top_v
+        meta.merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col, rng.coord))
+
+
+def _hidden_columns(ws) -> set[int]:
+    """0-based indices of the sheet's hidden columns."""
+    from openpyxl.utils import column_index_from_string
+
+    hidden: set[int] = set()
+    for key, dim in ws.column_dimensions.items():
+        if dim.hidden:
+            try:
+                lo = column_index_from_string(key)
+            except ValueError:
+                continue
+            hi = max(lo, dim.max or lo) if dim.min else lo
+            hidden.update(range(lo - 1, hi))
+    return hidden
+
+
+def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[int, list]], str, SheetMeta]:
+    """The cell grid of the sheet that holds ``table`` in an ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The workbook.
+    table : str
+        The table's canonical name.
+    mapper : Mapper
+        Maps sheet names and headers to canonical names.
+
+    Returns
+    -------
+    tuple of (list of (int, list), str, SheetMeta)
+        Sheet row numbers and cells (merged ranges filled, formulas without a saved value marked
+        :class:`Unevaluated`), the sheet's title, and what was seen besides the values.
+
+    Raises
+    ------
+    ReadError
+        When the file is empty, not an ``.xlsx`` book, cannot be opened, or the sheet is unclear.
+    """
+    import openpyxl
+
+    _check_workbook_file(path)
     meta = SheetMeta()
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
@@ -66,19 +164,7 @@ def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[i
         filled = [(ws, rows) for ws, rows in sheets if any(not blank(v) for r in rows for v in r)]
         if not filled:
             raise ReadError("файл пуст: во всех листах нет данных")
-        chosen = next(((ws, rows) for ws, rows in filled if mapper.table_for(ws.title) == table), None)
-        if chosen is None:
-            scores = [(_header_score(rows, table, mapper), k) for k, (_, rows) in enumerate(filled)]
-            best = max(scores)[0]
-            top = [k for sc, k in scores if sc == best]
-            chosen = filled[top[0]]
-            if best and len(top) > 1:
-                names = ", ".join(f"«{filled[k][0].title}»" for k in top)
-                raise ReadError(
-                    f"таблица найдена на нескольких листах ({names}) — непонятно, какой читать; "
-                    "объедините данные на одном листе или удалите лишние листы"
-                )
-        ws, rows = chosen
+        ws, rows = _choose_sheet(filled, table, mapper)
         first = wb.worksheets[0]
         if ws is not first:
             empty_first = not any(not blank(v) for r in sheets[0][1] for v in r)
@@ -86,21 +172,8 @@ def read_xlsx_grid(path: Path, table: str, mapper: Mapper) -> tuple[list[tuple[i
             meta.notes.append(
                 ("info", None, f"данные взяты с листа «{ws.title}» (лист «{first.title}» {why})")
             )
-        for rng in ws.merged_cells.ranges:
-            top_v = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
-            for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if c - 1 < len(rows[r - 1]):
-                        rows[r - 1][c - 1] = top_v
-            meta.merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col, rng.coord))
-        for key, dim in ws.column_dimensions.items():
-            if dim.hidden:
-                try:
-                    lo = column_index_from_string(key)
-                except ValueError:
-                    continue
-                hi = max(lo, dim.max or lo) if dim.min else lo
-                meta.hidden_cols.update(range(lo - 1, hi))
+        _fill_merged(ws, rows, meta)
+        meta.hidden_cols.update(_hidden_columns(ws))
         meta.hidden_rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
         title = ws.title
         index = wb.worksheets.index(ws)
