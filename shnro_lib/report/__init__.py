@@ -15,6 +15,7 @@ The order of the sections and the narrative live in the notebooks
 
 from shnro_lib.report.annex import data_quality_annex, method_annex, method_texts
 from shnro_lib.report.content import Figure, Section, Table, markdown_html, table
+from shnro_lib.report.effects import effects_section
 from shnro_lib.report.excel import municipal_workbook
 from shnro_lib.report.format import (
     SYNTHETIC_TEXT,
@@ -49,7 +50,6 @@ from shnro_lib.report.sections import (
     context_section,
     costs_section,
     dynamics_section,
-    effects_section,
     identified_section,
     overview_section,
     partners_section,
