@@ -156,7 +156,7 @@ def index_html(
     lists = {}
     for m in region.municipalities:
         try:
-            from shnro_lib.profiles.render import municipality_page_path
+            from shnro_lib.outputs import municipality_page_path
 
             p = municipality_page_path(out_dir / "schools", m, region)
             if p.exists():

@@ -7,6 +7,7 @@
 """
 
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
+from shnro_lib.profiles.pages import render_school_pages, school_page_paths, write_school_outputs
 from shnro_lib.profiles.practices import (
     DESCRIPTIVE_NOTE_RU,
     listed_practices,
@@ -18,12 +19,7 @@ from shnro_lib.profiles.practices import (
     worth_learning_sentences,
     write_worth_learning_sheet,
 )
-from shnro_lib.profiles.render import (
-    render_school_page,
-    render_school_pages,
-    school_page_paths,
-    write_school_outputs,
-)
+from shnro_lib.profiles.render import render_school_page
 from shnro_lib.profiles.zones import problem_zones
 
 __all__ = [

@@ -1,16 +1,12 @@
-"""School profile pages: a view of :func:`~shnro_lib.profiles.content.school_profile` rendered by Jinja2.
+"""One school's profile page: a view of :func:`~shnro_lib.profiles.content.school_profile` rendered by Jinja2.
 
-:func:`render_school_pages` builds the region-wide inputs once and writes one self-contained
-HTML page per school (``OUT/<municipality>/<school>.html``, names from :func:`shnro_lib.outputs.slugify`),
-a list page per municipality and ``OUT/index.html``, each atomically.  The template
+:mod:`shnro_lib.profiles.pages` writes every school's page, the list pages and the index.  The template
 (``templates/school.html.j2``) has autoescaping on: every text from the data is escaped; the only
 markup passed in unescaped is the report's own footer, banner and CSS and our base64 figure.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from shnro_lib.bands import BAND_COLOURS
-from shnro_lib.outputs import municipality_page_path, school_page_paths
-from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
+from shnro_lib.profiles.content import ProfileInputs, school_profile
 from shnro_lib.profiles.partnership import leader_view, led_view, partner_labels, school_names
 from shnro_lib.vocabulary import vocabulary
 
@@ -28,7 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUPPRESSED = "скрыто*"
 
 
-def _env() -> Any:
+def templates_env() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -51,7 +46,7 @@ def _isna(v: Any) -> bool:
         return False
 
 
-def _txt(v: Any) -> str:
+def plain_text(v: Any) -> str:
     return "—" if _isna(v) or str(v).strip() == "" else str(v)
 
 
@@ -91,15 +86,15 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
 
     view: dict[str, Any] = {
         "school_id": prof["school_id"],
-        "name": _txt(school.get("name")),
+        "name": plain_text(school.get("name")),
         "year": prof["year"],
-        "municipality": _txt(school.get("municipality")),
-        "school_type": _txt(school.get("school_type")),
-        "locality": _txt(school.get("locality")),
-        "locality_type": _txt(school.get("locality_type")),
+        "municipality": plain_text(school.get("municipality")),
+        "school_type": plain_text(school.get("school_type")),
+        "locality": plain_text(school.get("locality")),
+        "locality_type": plain_text(school.get("locality_type")),
         "category": prof["category"],
         "category_reason": prof["category_reason"],
-        "status": _txt(prof["facts"].get("status_ru")),
+        "status": plain_text(prof["facts"].get("status_ru")),
         # tooltips: the vocabulary's one-line definitions of the quantities shown
         "defs": {qid: q.definition for qid, q in vocabulary().items()},
         "level": level,
@@ -119,12 +114,12 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         view["programme"] = [
             {
                 "year": str(int(r["year"])),
-                "name": _txt(r.get("programme")),
+                "name": plain_text(r.get("programme")),
                 "in": "да"
                 if r.get("in_programme") is True or r.get("in_programme") == 1
                 else ("—" if _isna(r.get("in_programme")) else "нет"),
-                "cohort": _txt(r.get("cohort")),
-                "partner": _txt(r.get("partner_school_id")),
+                "cohort": plain_text(r.get("cohort")),
+                "partner": plain_text(r.get("partner_school_id")),
             }
             for r in prog.to_dict("records")
         ]
@@ -160,9 +155,9 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
             small = False
             rows.append(
                 {
-                    "procedure": _txt(orig["procedure"]),
-                    "subject": _txt(orig["subject"]),
-                    "grade": _txt(orig["grade"]),
+                    "procedure": plain_text(orig["procedure"]),
+                    "subject": plain_text(orig["subject"]),
+                    "grade": plain_text(orig["grade"]),
                     "n": _int(orig["participants"]),
                     "pct": SUPPRESSED if small else fmt_num(orig["pct"], 1),
                     "pct_ci": "" if small else interval(orig["pct_low"], orig["pct_high"]),
@@ -220,24 +215,26 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         )
     else:
         view["context"] = {
-            "cluster": _txt(ctx.get("cluster_name")),
+            "cluster": plain_text(ctx.get("cluster_name")),
             "expected": fmt_num(ctx.get("expected_result"), 2, signed=True),
             "index": fmt_num(ctx.get("result_index"), 2, signed=True),
             "residual": fmt_num(ctx.get("residual"), 2, signed=True),
             "residual_ci": interval(ctx.get("residual_ci_low"), ctx.get("residual_ci_high"), 2),
-            "status": _txt(ctx.get("context_status")),
-            "band": _txt(ctx.get("residual_band")),
+            "status": plain_text(ctx.get("context_status")),
+            "band": plain_text(ctx.get("residual_band")),
             "band_colour": BAND_COLOURS.get(str(ctx.get("residual_band")), "#FFFFFF"),
         }
         view["context_note"] = (
-            "" if not _isna(ctx.get("expected_result")) else _txt(ctx.get("context_missing_reason"))
+            "" if not _isna(ctx.get("expected_result")) else plain_text(ctx.get("context_missing_reason"))
         )
     # risks, indices
     risks = prof["risks"]
     view["risks"] = (
         []
         if risks is None
-        else [{"risk": _txt(r["risk"]), "level": _txt(r["level"])} for r in risks.to_dict("records")]
+        else [
+            {"risk": plain_text(r["risk"]), "level": plain_text(r["level"])} for r in risks.to_dict("records")
+        ]
     )
     view["risks_note"] = (
         reasons.get("risk_profile", "")
@@ -285,7 +282,9 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
                     if _isna(n)
                     else (SUPPRESSED if float(n) < inp.min_n else f"{fmt_num(r[f'pct:{w}'], 1)} ({_int(n)})")
                 )
-            view["diag"].append({"subject": _txt(r["subject"]), "grade": _txt(r["grade"]), "cells": cells})
+            view["diag"].append(
+                {"subject": plain_text(r["subject"]), "grade": plain_text(r["grade"]), "cells": cells}
+            )
         view["diag_note"] = ""
     # leader school (or the plain reason there is none), schools it could support, similar schools
     view.update(
@@ -299,9 +298,9 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         else [
             {
                 "rank": _int(r["rank"]),
-                "name": _txt(r.get("name")),
-                "id": _txt(r.get("similar_id")),
-                "municipality": _txt(r.get("municipality")),
+                "name": plain_text(r.get("name")),
+                "id": plain_text(r.get("similar_id")),
+                "municipality": plain_text(r.get("municipality")),
                 "distance": fmt_num(r["distance"], 2),
             }
             for r in sim.to_dict("records")
@@ -312,7 +311,7 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         None
         if w is None
         else {
-            "route": _txt(w["route"]),
+            "route": plain_text(w["route"]),
             "gain": fmt_num(w["gain"], 2, signed=True),
             "gain_ci": interval(w["gain"] - z * w["gain_se"], w["gain"] + z * w["gain_se"], 2),
         }
@@ -350,7 +349,7 @@ def render_school_page(
 
     from shnro_lib.report import PAGE_CSS, footer_html, synthetic_banner
 
-    env = env or _env()
+    env = env or templates_env()
     prof = school_profile(inp, school_id)
     view = page_view(inp, prof, plot)
     meta = inp.region.meta
@@ -364,195 +363,3 @@ def render_school_page(
         site=site,
         hrefs=hrefs or {},
     )
-
-
-def _list_page(
-    env: Any,
-    region: Any,
-    title: str,
-    groups: list[tuple[str, list[tuple[str, str, str, str]]]],
-    site: dict[str, Any] | None = None,
-) -> str:
-    from markupsafe import Markup
-
-    from shnro_lib.report import PAGE_CSS, footer_html, synthetic_banner
-
-    banner = synthetic_banner(region.meta.get("synthetic_note", "")) if region.synthetic else ""
-    return env.get_template("list.html.j2").render(
-        title=title,
-        groups=groups,
-        css=Markup(PAGE_CSS),
-        banner=Markup(banner),
-        footer=Markup(footer_html(region.meta)),
-        site=site,
-    )
-
-
-def _page_site(
-    site_root: str | Path | None,
-    path: Path,
-    out: Path,
-    municipality: str | None,
-    school: str | None,
-    reports: dict[str, str],
-) -> dict[str, Any] | None:
-    """Shared tags and breadcrumbs (index › municipal report › school list › school) of a page."""
-    if site_root is None:
-        return None
-    from shnro_lib.site import crumbs_html, head_html, rel_href, root_prefix
-
-    root = root_prefix(path.parent, site_root)
-    items: list[tuple[str, str | None]] = [("Все отчёты", root + "index.html")]
-    if municipality is None:
-        items.append(("Профили школ", None))
-    else:
-        rep = reports.get(municipality)
-        items.append((f"Отчёт: {municipality}", rel_href(rep, path.parent)) if rep else (municipality, None))
-        items.append((f"Школы: {municipality}", "index.html" if school else None))
-    if school is not None:
-        items.append((school, None))
-    return {"head": head_html(root), "crumbs": crumbs_html(items)}
-
-
-def render_school_pages(
-    region: Any,
-    dataset: Any,
-    out_dir: str | Path,
-    school_ids: Sequence[str] | None = None,
-    progress: bool = True,
-    config: Any = None,
-    site_root: str | Path | None = None,
-    reports: dict[str, str] | None = None,
-) -> list[Path]:
-    """Write a profile page for every school (or ``school_ids``), the municipality lists and the index.
-
-    Parameters
-    ----------
-    region : :class:`~shnro_lib.pipeline.RegionResults`.
-    dataset : the loaded data set (subject results, risk profile, staff, resources, diagnostics, process).
-    out_dir : folder of the pages (``<municipality>/<school>.html``, ``<municipality>/index.html``,
-        ``index.html``).
-    school_ids : only these schools (default: all schools of the region).
-    progress : show a tqdm progress bar.
-    config : overrides of ``parameters/profiles.yaml``.
-    site_root : the report folder the pages belong to (shared assets, breadcrumbs; :mod:`shnro_lib.site`).
-    reports : ``municipality -> municipal report path`` for the breadcrumbs.
-
-    Returns
-    -------
-    list of Path
-        The school pages written, in the order of the schools table (municipality, name, code).
-    """
-    from shnro_lib.outputs import atomic_write_text
-
-    out = Path(out_dir)
-    inp = profile_inputs(region, dataset, config)
-    env = _env()
-    plot = new_plot(inp)
-    paths = school_page_paths(region, out, school_ids)
-    missing = sorted(set(map(str, school_ids or [])) - set(paths))
-    if missing:
-        raise KeyError("Нет в результатах региона школ с кодами: " + ", ".join(missing))
-    iterator: Any = paths.items()
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, total=len(paths), desc="Профили школ", unit="шк.")
-    written = []
-    # every page is one folder below ``out``: a link to another page is the same from all of them
-    hrefs = {sid: f"../{p.parent.name}/{p.name}" for sid, p in paths.items()}
-    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
-    for sid, path in iterator:
-        rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
-        site = _page_site(
-            site_root,
-            path,
-            out,
-            str(names.at[sid, "municipality"]),
-            str(names.at[sid, "name"]),
-            reports or {},
-        )
-        atomic_write_text(
-            path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site, hrefs=hrefs)
-        )
-        written.append(path)
-    sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
-    # the list pages' categories: the school facts' (as on the pages), «—» where not identified
-    cats = pd.Series(
-        {sid: _txt(r.get("category")) for sid, r in inp.records.get("facts", {}).items()}
-        if region.table("identify") is not None
-        else {},
-        dtype=object,
-    )
-    groups: dict[str, list[tuple[str, str, str, str]]] = {}
-    for sid, path in paths.items():
-        m = str(sch.at[sid, "municipality"])
-        groups.setdefault(m, []).append(
-            (str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name)
-        )
-    year = region.year
-    all_groups = []
-    for m in sorted(groups):
-        mpage = municipality_page_path(out, m, region)
-        atomic_write_text(
-            mpage,
-            _list_page(
-                env,
-                region,
-                f"Профили школ: {m}, {year}",
-                [(m, groups[m])],
-                _page_site(site_root, mpage, out, m, None, reports or {}),
-            ),
-        )
-        all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
-    atomic_write_text(
-        out / "index.html",
-        _list_page(
-            env,
-            region,
-            f"Профили школ, {year}",
-            all_groups,
-            _page_site(site_root, out / "index.html", out, None, None, {}),
-        ),
-    )
-    return written
-
-
-def write_school_outputs(
-    region: Any,
-    data_dir: str | Path,
-    out_dir: str | Path,
-    municipalities: Sequence[str] | None = None,
-    progress: bool = True,
-    site_root: str | Path | None = None,
-    reports: dict[str, str] | None = None,
-) -> list[tuple[str, str, str]]:
-    """What the report batch writes for schools: every profile page and the «практики» workbook.
-
-    Loads the data set (the pages need subject results and the school tables that the region
-    results do not keep), renders :func:`render_school_pages` into ``out_dir`` and writes
-    ``out_dir/practices.xlsx`` (:func:`~shnro_lib.profiles.practices.write_worth_learning_sheet`).
-    ``municipalities`` limits the pages to those municipalities' schools (the list stays regional).
-
-    Returns
-    -------
-    list of (label, path, note)
-        Links for the batch's index page (Russian labels).
-    """
-    from shnro_lib.io import load_dataset
-    from shnro_lib.profiles.practices import listed_practices, write_worth_learning_sheet
-
-    ds = load_dataset(data_dir)
-    out = Path(out_dir)
-    ids = None
-    if municipalities is not None:
-        ids = [sid for m in sorted(set(municipalities)) for sid in region.school_ids(m)]
-    pages = render_school_pages(
-        region, ds, out, school_ids=ids, progress=progress, site_root=site_root, reports=reports
-    )
-    xlsx = out / "practices.xlsx"
-    write_worth_learning_sheet(listed_practices(region, ds), xlsx)
-    return [
-        (f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
-        ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), ""),
-    ]
