@@ -33,7 +33,8 @@ import json, sys, time
 from shnro_lib.pipeline import compute_region
 t = time.perf_counter()
 r = compute_region(sys.argv[1], int(sys.argv[2]), cache_dir=None)
-print(json.dumps({"total": time.perf_counter() - t, "stages": r.meta["timings"], "failures": sorted(r.failures)}))
+print(json.dumps({"total": time.perf_counter() - t, "stages": r.meta["timings"], \
+"failures": sorted(r.failures)}))
 """
 
 

@@ -72,7 +72,8 @@ def main() -> int:
                 failed.append((page, why))
     dt = time.perf_counter() - t0
     print(
-        f"pages checked: {len(pages)}, failed: {len(failed)}, {dt:.0f} s ({dt / max(len(pages), 1):.2f} s/page)"
+        f"pages checked: {len(pages)}, failed: {len(failed)}, "
+        f"{dt:.0f} s ({dt / max(len(pages), 1):.2f} s/page)"
     )
     for page, why in failed[:10]:
         print(f"  {page.relative_to(args.out_dir)}: {why}")

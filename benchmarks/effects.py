@@ -169,7 +169,8 @@ def selfcheck_replicate(args: tuple[str, int, int]) -> dict:
 
 
 def judge_selfcheck(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per design: the truth about the picked estimator over the regions and how often the verdict is right."""
+    """Per design: the truth about the picked estimator over the regions and how often the verdict is
+    right."""
     from shnro_lib.effects.selfcheck import _wilson
     from shnro_lib.effects.settings import load_effects_config
 

@@ -161,7 +161,8 @@ def list_checks(data_dir: Path, truth_dir: Path, rules: str) -> None:
     lo = t["category"].isin(["ШНРО", "ШНРО и ШНСУ"])
     union = t["category"].isin(LISTED)
     print(
-        f"ШНРО ∪ ШНСУ: {union.sum()} ({union.mean():.1%}); зона риска: {(t['category'] == 'зона риска').mean():.1%}"
+        f"ШНРО ∪ ШНСУ: {union.sum()} ({union.mean():.1%}); "
+        f"зона риска: {(t['category'] == 'зона риска').mean():.1%}"
     )
     top = (t["result_index"].rank(pct=True) > 0.75) & (t["social_wellbeing_index"].rank(pct=True) > 0.5)
     print(

@@ -81,7 +81,8 @@ import json, sys, time
 from shnro_lib.pipeline import compute_region
 t = time.perf_counter()
 r = compute_region(sys.argv[1], int(sys.argv[2]), cache_dir=None)
-print(json.dumps({"total": time.perf_counter() - t, "stages": r.meta["timings"], "failures": sorted(r.failures)}))
+print(json.dumps({"total": time.perf_counter() - t, "stages": r.meta["timings"], \
+"failures": sorted(r.failures)}))
 """
 
 
@@ -262,7 +263,8 @@ def main() -> None:
         files = [p for p in (tmp / "batch").rglob("*") if p.is_file() and not p.name.startswith(".")]
         size = sum(p.stat().st_size for p in files)
         print(
-            f"Папка отчётов: {size / 1e6:.2f} МБ, файлов: {len(files)} (школьные страницы {res.timings['school_pages']:.1f} с)"
+            f"Папка отчётов: {size / 1e6:.2f} МБ, файлов: {len(files)} "
+            f"(школьные страницы {res.timings['school_pages']:.1f} с)"
         )
 
         mun = [r for r in res.results if r.kind == "municipal"]
@@ -278,7 +280,8 @@ def main() -> None:
         # a worker keeps its kernel: the kernel's start and the imports are paid once per worker
         once = (k_start + k_imports) * min(args.workers, n + 1) / (n + 1)
         print(
-            f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с и импорты ≈{k_imports:.2f} с "
+            f"  выполнение тетради {ex:.2f} с, из них: запуск ядра ≈{k_start:.2f} с "
+            f"и импорты ≈{k_imports:.2f} с "
             f"один раз на процесс (≈{once:.2f} с на отчёт), чтение кэша ≈{cache_read:.2f} с, "
             f"таблицы, рисунки и прочее ≈{max(0.0, ex - once - cache_read):.2f} с"
         )

@@ -150,7 +150,8 @@ def main() -> None:
         t_orphans = time.perf_counter() - t0
 
     print(
-        f"data: {data}, {len(munis)} municipal reports + regional, {a.workers} workers, cpu count {os.cpu_count()}"
+        f"data: {data}, {len(munis)} municipal reports + regional, {a.workers} workers, "
+        f"cpu count {os.cpu_count()}"
     )
     print(f"region computation (once, cached for all runs)  {t_region:7.1f} s")
     print(f"full batch                                      {t_full:7.1f} s")

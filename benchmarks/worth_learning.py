@@ -49,7 +49,8 @@ def main() -> None:
         for tlabel, t in (("заложенные улучшившиеся", planted), ("любой истинный рост", planted | programme)):
             pr = precision_recall(listed, t)
             print(
-                f"{label:>15} × {tlabel:<24} точность {pr['precision']:.2f} ({pr['n_hit']}/{pr['n_listed']}), "
+                f"{label:>15} × {tlabel:<24} "
+                f"точность {pr['precision']:.2f} ({pr['n_hit']}/{pr['n_listed']}), "
                 f"полнота {pr['recall']:.2f} ({pr['n_hit']}/{pr['n_true']})"
             )
 

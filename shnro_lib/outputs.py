@@ -164,7 +164,8 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def fix_zip_timestamps(path: str | Path) -> None:
-    """Rewrite a zip-based file (``.xlsx``) with fixed entry timestamps, so equal content gives equal bytes."""
+    """Rewrite a zip-based file (``.xlsx``) with fixed entry timestamps, so equal content gives equal
+    bytes."""
     import zipfile
 
     p = Path(path)

@@ -353,7 +353,8 @@ def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -
     code = (
         "import subprocess, sys, time\n"
         "from shnro_lib.batch.process import Owner, watch_owner\n"
-        f"o = Owner(host={Owner.current().host!r}, pid={owner.pid}, started={psutil.Process(owner.pid).create_time()})\n"
+        f"o = Owner(host={Owner.current().host!r}, pid={owner.pid}, "
+        f"started={psutil.Process(owner.pid).create_time()})\n"
         "kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         f"open({str(tmp_path / 'kid')!r}, 'w').write(str(kid.pid))\n"
         "watch_owner(o, interval=0.1, exit_when_idle=True)\n"

@@ -129,7 +129,8 @@ def test_selection_creates_regression_to_the_mean(tmp_path, seed):
 
 
 def test_cli_programme_profile(tmp_path):
-    """`shnro demo-data DIR --programme-profile NAME` writes that design's selection rule; a wrong name is refused."""
+    """`shnro demo-data DIR --programme-profile NAME` writes that design's selection rule; a wrong name is
+    refused."""
     import yaml
     from typer.testing import CliRunner
 

@@ -73,7 +73,8 @@ def _panel(tmp_path_factory, name: str, **kw) -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["two_year_mean", "single_clean"])
 def panel(request, tmp_path_factory) -> pd.DataFrame:
-    """Panels of two designs: two cohorts chosen on two-year means (the demo's), one cohort with a clean base."""
+    """Panels of two designs: two cohorts chosen on two-year means (the demo's), one cohort with a clean
+    base."""
     kw = {} if request.param == "two_year_mean" else {"programme_profile": "single_clean"}
     return _panel(tmp_path_factory, request.param, **kw)
 

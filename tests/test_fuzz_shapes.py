@@ -271,7 +271,8 @@ REGRESSIONS: list[tuple[Shape, bool, str]] = [
     (
         Shape(source="demo", n_years=1, n_schools=5, shares=False),
         True,
-        "identify exit 3 said «не оценено — …» (fixed); context/partners --xlsx not written on exit 4 (fixed)",
+        "identify exit 3 said «не оценено — …» (fixed); "
+        "context/partners --xlsx not written on exit 4 (fixed)",
     ),
     (
         Shape(source="calapi", n_years=1, n_schools=5, shares=False),

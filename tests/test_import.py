@@ -423,7 +423,8 @@ def test_unmerged_header_block_titles_percent_text_and_municipality_spelling(tmp
 
 
 def test_own_recipe_for_a_new_shape(one_year, small_demo_dir, tmp_path):
-    """A region whose ЕГЭ table says «Сдавали ЕГЭ» and «Высокобалльники»: a copied recipe, two lines changed."""
+    """A region whose ЕГЭ table says «Сдавали ЕГЭ» and «Высокобалльники»: a copied recipe, two lines
+    changed."""
     import yaml
 
     from shnro_lib.config import parameters_dir

@@ -1,4 +1,5 @@
-"""Indicators for identification: gap, low shares, quality, outcomes, composite indices, territories, shrinkage."""
+"""Indicators for identification: gap, low shares, quality, outcomes, composite indices, territories,
+shrinkage."""
 
 from __future__ import annotations
 

@@ -185,7 +185,8 @@ def _python_in_outputs(run, strict_names: bool, only=lambda f: True) -> list[str
 
 
 def test_outputs_have_no_python_text(real_run):
-    """No traceback, ``File "…"`` frame or exception name in any output (HTML text, Excel cell, CSV header)."""
+    """No traceback, ``File "…"`` frame or exception name in any output (HTML text, Excel cell, CSV
+    header)."""
     bad = _python_in_outputs(real_run, strict_names=False)
     assert not bad, "\n".join(bad)
 

@@ -220,7 +220,8 @@ def test_every_page_links_home_school_names_link_to_pages_no_errors_no_outside_r
             home = pg.locator("nav.crumbs a", has_text="Все отчёты").get_attribute("href")
             assert (page.parent / home).resolve() == (site / "index.html").resolve(), page
         cells = pg.evaluate("""() => {
-          const re = /^(школа|наименование|образовательная организация|похожая школа|похожая по контексту школа|школа-лидер|название)$/i;
+          const re = /^(школа|наименование|образовательная организация|похожая школа|\
+похожая по контексту школа|школа-лидер|название)$/i;
           const out = [];
           for (const t of document.querySelectorAll('table')) {
             const hr = t.tHead && t.tHead.rows[t.tHead.rows.length - 1];
@@ -326,7 +327,8 @@ TABLE_PAGE = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><titl
 <script src="site/site.js" defer></script></head><body data-site-name="test">
 <table class="tbl" id="small"><thead><tr><th>Код ОО</th><th>Школа</th><th>Индекс</th></tr></thead><tbody>
 {small}</tbody></table>
-<table class="tbl" id="long"><thead><tr><th>Номер</th><th>Значение</th></tr></thead><tbody>{long}</tbody></table>
+<table class="tbl" id="long"><thead><tr><th>Номер</th><th>Значение</th></tr></thead><tbody>\
+{long}</tbody></table>
 </body></html>"""
 
 

@@ -174,7 +174,8 @@ class WorkerKernel:
             return False
 
     def run_silent(self, code: str, timeout: float = CLEAN_TIMEOUT) -> None:
-        """Execute ``code`` silently (no history, no execution count); raise :class:`KernelNotClean` if it fails."""
+        """Execute ``code`` silently (no history, no execution count); raise :class:`KernelNotClean` if it
+        fails."""
 
         async def run() -> dict:
             msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)

@@ -302,7 +302,8 @@ def remove_temporary(out_dir: Path) -> int:
 
 @contextlib.contextmanager
 def folder_lock(out_dir: Path):
-    """One batch per output folder: ``.shnro.lock`` holds the owner's pid; a dead owner's lock is taken over."""
+    """One batch per output folder: ``.shnro.lock`` holds the owner's pid; a dead owner's lock is taken
+    over."""
     lock = out_dir / ".shnro.lock"
     for _ in range(2):
         try:

@@ -2,11 +2,12 @@
 
 :func:`render_notebook` runs in a worker process (local pool or Dask): papermill executes the
 notebook in a lean Jupyter kernel that the worker keeps for its next notebooks (cleaned before
-each one, replaced after a failure: :mod:`shnro_lib.batch_kernel`), execution metadata is stripped (same inputs, same bytes),
-the HTML and the Excel are written atomically and made readable by all, and their SHA-256
-go back to the main process for the resume manifest.  papermill's logging and warnings go to
-the batch log.  While the task runs, the worker's watchdog (:mod:`shnro_lib.batch.process`)
-knows its scratch folder and outputs, so a batch killed mid-task leaves no temporary files.
+each one, replaced after a failure: :mod:`shnro_lib.batch_kernel`), execution metadata is stripped
+(same inputs, same bytes), the HTML and the Excel are written atomically and made readable by all,
+and their SHA-256 go back to the main process for the resume manifest.  papermill's logging and
+warnings go to the batch log.  While the task runs, the worker's watchdog
+(:mod:`shnro_lib.batch.process`) knows its scratch folder and outputs, so a batch killed mid-task
+leaves no temporary files.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def strip_notebook(nb: Any) -> Any:
 
 
 def notebook_to_html(nb: Any, title: str, meta: dict | None = None, site: dict | None = None) -> str:
-    """Self-contained HTML of an executed notebook (the ``shnro`` nbconvert template: markdown and outputs)."""
+    """Self-contained HTML of an executed notebook (the ``shnro`` nbconvert template: markdown and
+    outputs)."""
     from shnro_lib.report import notebook_to_html as to_html
 
     return to_html(strip_notebook(nb), title, meta or {}, site)

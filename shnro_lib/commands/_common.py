@@ -38,7 +38,8 @@ def not_assessed(reason: str) -> typer.Exit:
 
 
 def settings_override(config: Path | None, name: str) -> dict[str, Any]:
-    """The user's ``--config`` section for ``parameters/<name>.yaml`` (exit 1 with a Russian message if invalid)."""
+    """The user's ``--config`` section for ``parameters/<name>.yaml`` (exit 1 with a Russian message if
+    invalid)."""
     from shnro_lib.settings import SettingsError, read_overrides
 
     try:

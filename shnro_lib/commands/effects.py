@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         ),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
     ) -> None:
-        """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу отбора)."""
+        """Оценить эффект программы поддержки: метод выбирается по плану программы (годам и правилу
+        отбора)."""
         import pandas as pd
 
         from shnro_lib.commands._common import (

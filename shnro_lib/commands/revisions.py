@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
         csv: Path = typer.Option(None, "--csv", help="Сохранить полный список пересмотров в CSV"),
         limit: int = typer.Option(20, "--limit", help="Сколько пересмотров показать на экране"),
     ) -> None:
-        """Сравнить две версии данных: код 0 — прошлые годы не изменились, 3 — найдены пересмотры, 1 — ошибка данных."""
+        """Сравнить две версии данных: код 0 — прошлые годы не изменились, 3 — найдены пересмотры, 1 — ошибка
+        данных."""
         from shnro_lib.io import DataError, load_dataset
         from shnro_lib.outputs import write_csv
         from shnro_lib.revisions import COLUMN_LABELS_RU, compare_datasets, summary_ru

@@ -105,7 +105,8 @@ def similar_schools(
 
 
 def yearly_result_index(dataset, school_ids: list[str] | None = None) -> pd.DataFrame:
-    """Result index of every school in every single year: ``school_id, year, result_index, result_index_se``."""
+    """Result index of every school in every single year: ``school_id, year, result_index,
+    result_index_se``."""
     z = standardised_results(dataset.results)
     parts = []
     for y in dataset.years:

@@ -15,7 +15,8 @@ from shnro_lib.plot_ticks import plain_log_axis
 
 
 def _expected(dataset, year: int, er: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Expected results from the context model (:func:`shnro_lib.context.expected_results`; ``er`` if given)."""
+    """Expected results from the context model (:func:`shnro_lib.context.expected_results`; ``er`` if
+    given)."""
     from shnro_lib.context import expected_results
 
     try:
@@ -72,7 +73,8 @@ def _quadrant(spend_above: bool, result_above: bool, basis: str) -> str:
 
 
 def _context_free(dataset, win: list[int], reason: str, split: str) -> tuple[pd.DataFrame, list[str]]:
-    """The result index alone (no expected result): what :func:`cost_quality` compares without a context model."""
+    """The result index alone (no expected result): what :func:`cost_quality` compares without a context
+    model."""
     ri = school_result_index(dataset.results, years=win)
     er = pd.DataFrame(
         {
@@ -125,7 +127,8 @@ def cost_quality(
         er, notes = _context_free(dataset, win, str(exc).removeprefix("не оценено: "), cfg.quadrant_split)
         with_context = False
     z = standardised_results(dataset.results[dataset.results["year"].isin(win).fillna(False)])
-    # the output measure: mean share of the scale's range ((mean - min) / (max - min)), weighted as the index is
+    # the output measure: mean share of the scale's range ((mean - min) / (max - min)),
+    # weighted as the index is
     wp = (z["pct"] * z["weight"]).groupby(z["school_id"]).sum() / z["weight"].groupby(z["school_id"]).sum()
     d = er.join(spend.rename("spending_per_pupil"), how="inner").join(wp.rename("mean_pct"), how="inner")
     d = d.dropna(subset=["spending_per_pupil", "residual" if with_context else "result_index", "mean_pct"])
@@ -213,7 +216,10 @@ def plot_cost_quality(table: pd.DataFrame, synthetic: bool = False, ax=None, cur
         by_mean = bool(table["quadrant"].str.contains(SPLIT_RU["mean"]).any())
         ri = table["result_index"]
         y = ri - (ri.mean() if by_mean else ri.median())
-        ylabel = f"Индекс результатов относительно {SPLIT_RU['mean' if by_mean else 'median']}, SD (без учёта контекста)"
+        ylabel = (
+            f"Индекс результатов относительно {SPLIT_RU['mean' if by_mean else 'median']}, "
+            "SD (без учёта контекста)"
+        )
     colors = ["tab:green", "tab:blue", "tab:orange", "tab:red"]
     # colours by position: cheaper/dearer × better/worse, whatever the basis of «better»
     for (cheap, better), color in zip(

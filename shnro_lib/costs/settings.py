@@ -38,7 +38,8 @@ class CostsSettings(StrictSettings):
 
 
 def load_costs_config(config: str | Path | Mapping[str, Any] | CostsSettings | None = None) -> CostsSettings:
-    """``parameters/costs.yaml`` with ``config`` (overrides, or the path of a YAML with them) merged, validated."""
+    """``parameters/costs.yaml`` with ``config`` (overrides, or the path of a YAML with them) merged,
+    validated."""
     if isinstance(config, CostsSettings):
         return config
     if isinstance(config, (str, Path)):

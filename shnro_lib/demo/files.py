@@ -206,7 +206,8 @@ def write_truth(
     eff.merge(sh, on=["school_id", "year"]).to_csv(truth_dir / "truth_school_years.csv", index=False)
     (truth_dir / "README.txt").write_text(
         "Планted truth of the synthetic demo region (СИНТЕТИЧЕСКИЕ ДАННЫЕ). The library never reads it.\n"
-        "Effects are in student-level SD units of each procedure's score; *_pp in percentage points of max.\n",
+        "Effects are in student-level SD units of each procedure's score; "
+        "*_pp in percentage points of max.\n",
         encoding="utf-8",
     )
 

@@ -101,7 +101,9 @@ PROFILE_RU = {
     "context_2_features": "контекст: 2 из 9 признаков",
     "no_context": "нет таблицы контекста",
     "spending_no_programme": "расходы без программы",
-    "single_year_selection": "программа: одна волна, отбор по результатам одного года, более ранние годы чистые",
+    "single_year_selection": (
+        "программа: одна волна, отбор по результатам одного года, более ранние годы чистые"
+    ),
 }
 # profiles whose source demo has another programme design (``programme.profiles`` in parameters/demo.yaml);
 # the others are cut from the default demo
@@ -114,7 +116,8 @@ def read_tables(folder: str | Path) -> Tables:
 
 
 def _facts(demo_dir: Path, tables: Tables) -> dict:
-    """The demo's facts reduced to what a shaped set still carries: no targets (a real set seldom has them)."""
+    """The demo's facts reduced to what a shaped set still carries: no targets (a real set seldom has
+    them)."""
     facts = yaml.safe_load((demo_dir / "dataset.yaml").read_text(encoding="utf-8")) or {}
     keep = {k: facts[k] for k in ("name", "synthetic", "note") if k in facts}
     if "programme" in tables and "programme" in facts:

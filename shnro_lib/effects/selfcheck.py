@@ -37,12 +37,18 @@ from shnro_lib.effects.twins import Frame, event_twin, naive_twin, selection_twi
 CHECKED = ["naive_pre_post", "selection_adjusted", "event_study"]
 NOT_CHECKED_RU = {
     "naive_pre_post": "не оценено: проверка на собственном плане не проводилась",
-    "selection_adjusted": "не оценено: правило отбора не чёткое или неизвестно — метод при этом плане недопустим",
+    "selection_adjusted": (
+        "не оценено: правило отбора не чёткое или неизвестно — метод при этом плане недопустим"
+    ),
     "event_study": "не оценено: ни у одной когорты нет чистого года до отбора",
     "rtm_adjusted": "не оценено: поправка — иллюстрация регрессии к среднему, а не оценка эффекта",
-    "rdd": "не оценено: метод оценивает эффект первого года у порога (локальная проверка), имитацией не проверяется",
-    "did_unadjusted": "не оценено: смещение «провалом Ашенфельтера» следует из устройства метода, имитацией не "
-    "проверяется",
+    "rdd": (
+        "не оценено: метод оценивает эффект первого года у порога (локальная проверка), "
+        "имитацией не проверяется"
+    ),
+    "did_unadjusted": (
+        "не оценено: смещение «провалом Ашенфельтера» следует из устройства метода, имитацией не проверяется"
+    ),
     "matching": "не оценено: подбор соседей по контексту слишком долог для сотен повторений",
     "callaway_santanna": "не оценено: расчёт moderndid слишком долог для сотен повторений",
 }
@@ -289,7 +295,8 @@ def self_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -
     draws: list[dict] = []
     done, target = 0, sc.replications
     while True:
-        # the first batch checks every estimator; further ones only the picked estimator, whose verdict is open
+        # the first batch checks every estimator; further ones only the picked estimator,
+        # whose verdict is open
         only = picked if done else None
         for _ in range(target - done):
             draws += _replicate(model, fr, design, rng, effects, z, only)

@@ -70,7 +70,8 @@ class ImportOutcome:
         lines = [f"Импорт «{workbook}»", ""]
         for rec in self.accounting.to_dict("records"):
             lines.append(
-                f"{rec['file']}, лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. (рецепт {rec['recipe']}):"
+                f"{rec['file']}, лист «{rec['sheet']}» — {rec['procedure']}, {rec['year']} г. "
+                f"(рецепт {rec['recipe']}):"
             )
             lines.append(
                 f"  строк после заголовка: {rec['rows']} = школ сопоставлено {rec[MATCHED]} + на проверку "
@@ -88,7 +89,8 @@ class ImportOutcome:
         ]
         if c[REVIEW] or c[UNMATCHED]:
             lines.append(
-                "Несопоставленные строки НЕ вошли в results.csv: они перечислены в review.xlsx с кандидатами; "
+                "Несопоставленные строки НЕ вошли в results.csv: "
+                "они перечислены в review.xlsx с кандидатами; "
                 "подтвердите код ОО в matches_to_confirm.csv и сохраните его как confirmed_matches.csv."
             )
         methods = self.rows.loc[self.rows["status"] == MATCHED, "method"].value_counts().sort_index()
@@ -361,7 +363,8 @@ def load_schools(data_dir: str | Path) -> pd.DataFrame:
 
 
 def combine(outcomes: list[ImportOutcome]) -> ImportOutcome:
-    """Several workbooks' imports as one (one ``results.csv``); a result given in two workbooks is an error."""
+    """Several workbooks' imports as one (one ``results.csv``); a result given in two workbooks is an
+    error."""
     if len(outcomes) == 1:
         return outcomes[0]
     results = pd.concat([o.results for o in outcomes], ignore_index=True)

@@ -6,10 +6,10 @@ Every analysis that puts a mean score on a common scale goes through :func:`pct_
 weight is its number of participants where the source gives it; where it does not, every
 result counts equally (:func:`result_weight`) and no count is invented.
 
-    >>> import pandas as pd
-    >>> r = pd.DataFrame({"mean_score": [720.0, 30.0], "max_score": [840.0, 100.0], "min_score": [600.0, None]})
-    >>> pct_of_range(r).round(1).tolist()
-    [50.0, 30.0]
+>>> import pandas as pd
+>>> r = pd.DataFrame({"mean_score": [720.0, 30.0], "max_score": [840.0, 100.0], "min_score": [600.0, None]})
+>>> pct_of_range(r).round(1).tolist()
+[50.0, 30.0]
 """
 
 from __future__ import annotations

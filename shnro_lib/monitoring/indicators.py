@@ -52,7 +52,8 @@ def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = (
     DataFrame with the ``by`` columns and ``value, numerator, denominator, n_schools`` (school-years
     passing the filter) and ``n_used`` (of those, with the data the formula needs).
     Aggregations: ``count`` — schools whose numerator is true / non-zero (all filtered schools if
-    no numerator) and, if given, the ``where`` condition holds; ``sum``; ``mean`` (numerator = sum, denominator = number of schools with data);
+    no numerator) and, if given, the ``where`` condition holds; ``sum``; ``mean`` (numerator = sum,
+    denominator = number of schools with data);
     ``ratio`` — Σ numerator / Σ denominator over the schools with both known. For aggregations
     other than ``count`` the ``where`` condition selects the schools.
     """
@@ -99,7 +100,8 @@ def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = (
 
 
 def target_value(target: Mapping | None, year: int, municipality: str | None = None) -> float:
-    """The target of ``year`` on a linear trajectory (NaN before its first point; the last value holds after)."""
+    """The target of ``year`` on a linear trajectory (NaN before its first point; the last value holds
+    after)."""
     if not target:
         return float("nan")
     bym = target.get("by_municipality") or {}

@@ -108,7 +108,8 @@ def monitoring_method_ru(
     else:
         lines.append(
             "Цели — факты набора данных (раздел целей мониторинга в описании набора данных), а не "
-            f"параметры метода; если их там нет, статус не оценивается и показано «{cfg['status_labels']['no_target_facts']}»."
+            "параметры метода; если их там нет, статус не оценивается и показано "
+            f"«{cfg['status_labels']['no_target_facts']}»."
         )
     sl = cfg["status_labels"]
     lines += [

@@ -90,6 +90,145 @@ def _year_state(category: str | None, listed: set[str], risk: set[str]) -> str |
     return "listed" if category in listed else ("risk" if category in risk else "clear")
 
 
+def _unlisted_run(seq: list[tuple[int, str | None]], lst: list[bool | None]) -> tuple[int, int | None]:
+    """The current run of identified, unlisted years up to the last year.
+
+    Parameters
+    ----------
+    seq : list of (int, str or None)
+        ``(year, category)`` of one school, in year order (``None``: no identification).
+    lst : list of bool or None
+        Per year: listed, not listed, or ``None`` (no identification).
+
+    Returns
+    -------
+    tuple of (int, int or None)
+        The length of the run and its first year (``None`` if the run is empty).
+    """
+    run, left_year = 0, None
+    for (y, _), flag in zip(reversed(seq), reversed(lst), strict=True):
+        if flag is None or flag:
+            break
+        run += 1
+        left_year = y
+    return run, left_year
+
+
+def _clear_run(states: list[str | None]) -> int:
+    """The number of consecutive «clear» years (neither listed nor at risk) up to the last year.
+
+    Parameters
+    ----------
+    states : list of str or None
+        Per year: ``"listed"``, ``"risk"``, ``"clear"`` or ``None`` (see :func:`_year_state`).
+
+    Returns
+    -------
+    int
+        The length of the clear run at the end of ``states``.
+    """
+    clear_run = 0
+    for st in reversed(states):
+        if st != "clear":
+            break
+        clear_run += 1
+    return clear_run
+
+
+def _trajectory_status(
+    states: list[str | None], lst: list[bool | None], n_listed: int, run: int, clear_run: int, n_eff: int
+) -> str:
+    """The status key of a school in its last year (precedence of :data:`TRAJECTORY_STATUS_RU`).
+
+    Parameters
+    ----------
+    states : list of str or None
+        Per year: ``"listed"``, ``"risk"``, ``"clear"`` or ``None``.
+    lst : list of bool or None
+        Per year: listed, not listed, or ``None`` (no identification).
+    n_listed : int
+        The number of listed years.
+    run : int
+        The current run of identified, unlisted years (:func:`_unlisted_run`).
+    clear_run : int
+        The current run of clear years (:func:`_clear_run`).
+    n_eff : int
+        Clear years needed for «перешла в эффективный режим».
+
+    Returns
+    -------
+    str
+        A key of :data:`TRAJECTORY_STATUS_RU`.
+    """
+    last = states[-1]
+    prev = lst[-2] if len(lst) > 1 else None
+    ever_before = any(f for f in lst[:-1] if f)
+    if last is None:
+        return "unknown"
+    if last == "listed":
+        return "stayed" if prev else ("reentered" if ever_before else "entered")
+    if last == "risk":
+        return "risk_after_list" if n_listed else "risk"
+    if not n_listed:
+        return "never"
+    # clear in the last year; was the school identified every year since it left the list?
+    start = len(lst) - run
+    before = lst[start - 1] if start >= 1 else None
+    if before and clear_run >= n_eff:
+        return "effective"
+    if before:
+        return "left"
+    return "out"
+
+
+def _trajectory_row(
+    sid: object, cats: pd.Series, years: list, listed_cats: set[str], risk_cats: set[str], n_eff: int
+) -> dict:
+    """One school's row of :func:`school_trajectories`.
+
+    Parameters
+    ----------
+    sid : object
+        The school's ``school_id``.
+    cats : Series
+        The school's category by year (NaN: no identification).
+    years : list
+        The years of ``cats``, in order.
+    listed_cats, risk_cats : set of str
+        The categories of the list and of the risk zone.
+    n_eff : int
+        Clear years needed for «перешла в эффективный режим».
+
+    Returns
+    -------
+    dict
+        The row (columns of :func:`school_trajectories` without ``municipality``).
+    """
+    seq = [(y, None if pd.isna(c) else str(c)) for y, c in cats.items()]
+    states = [_year_state(c, listed_cats, risk_cats) for _, c in seq]
+    lst = [None if st is None else st == "listed" for st in states]
+    listed_years = [y for (y, _), flag in zip(seq, lst, strict=True) if flag]
+    run, left_year = _unlisted_run(seq, lst)
+    clear_run = _clear_run(states)
+    status = _trajectory_status(states, lst, len(listed_years), run, clear_run, n_eff)
+    last = states[-1]
+    eff_since = None
+    if status == "effective":
+        eff_since = years[len(years) - clear_run + n_eff - 1]
+    return {
+        "school_id": sid,
+        "path": " → ".join(f"{y}: {c if c is not None else 'нет данных'}" for y, c in seq),
+        "status": status,
+        "status_ru": TRAJECTORY_STATUS_RU[status],
+        "years_listed": len(listed_years),
+        "first_listed": listed_years[0] if listed_years else None,
+        "last_listed": listed_years[-1] if listed_years else None,
+        "years_out": run,
+        "effective_since": eff_since,
+        "left_year": left_year if (listed_years and last not in (None, "listed")) else None,
+    }
+
+
 def school_trajectories(
     ident: pd.DataFrame,
     year: int | None = None,
@@ -129,61 +268,7 @@ def school_trajectories(
         if "municipality" in idt.columns
         else None
     )
-    rows = []
-    for sid, cats in w.iterrows():
-        seq = [(y, None if pd.isna(c) else str(c)) for y, c in cats.items()]
-        states = [_year_state(c, listed_cats, risk_cats) for _, c in seq]
-        lst = [None if st is None else st == "listed" for st in states]
-        listed_years = [y for (y, _), flag in zip(seq, lst, strict=True) if flag]
-        run, left_year = 0, None
-        for (y, _), flag in zip(reversed(seq), reversed(lst), strict=True):
-            if flag is None or flag:
-                break
-            run += 1
-            left_year = y
-        clear_run = 0
-        for st in reversed(states):
-            if st != "clear":
-                break
-            clear_run += 1
-        last = states[-1]
-        prev = lst[-2] if len(lst) > 1 else None
-        ever_before = any(f for f in lst[:-1] if f)
-        if last is None:
-            status = "unknown"
-        elif last == "listed":
-            status = "stayed" if prev else ("reentered" if ever_before else "entered")
-        elif last == "risk":
-            status = "risk_after_list" if listed_years else "risk"
-        elif not listed_years:
-            status = "never"
-        else:
-            # clear in the last year; was the school identified every year since it left the list?
-            start = len(lst) - run
-            before = lst[start - 1] if start >= 1 else None
-            if before and clear_run >= n_eff:
-                status = "effective"
-            elif before:
-                status = "left"
-            else:
-                status = "out"
-        eff_since = None
-        if status == "effective":
-            eff_since = years[len(years) - clear_run + n_eff - 1]
-        rows.append(
-            {
-                "school_id": sid,
-                "path": " → ".join(f"{y}: {c if c is not None else 'нет данных'}" for y, c in seq),
-                "status": status,
-                "status_ru": TRAJECTORY_STATUS_RU[status],
-                "years_listed": len(listed_years),
-                "first_listed": listed_years[0] if listed_years else None,
-                "last_listed": listed_years[-1] if listed_years else None,
-                "years_out": run,
-                "effective_since": eff_since,
-                "left_year": left_year if (listed_years and last not in (None, "listed")) else None,
-            }
-        )
+    rows = [_trajectory_row(sid, cats, years, listed_cats, risk_cats, n_eff) for sid, cats in w.iterrows()]
     out = pd.DataFrame(rows)
     for c in ("first_listed", "last_listed", "effective_since", "left_year"):
         out[c] = pd.array(out[c].tolist(), dtype="Int64")

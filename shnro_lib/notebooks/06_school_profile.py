@@ -48,7 +48,8 @@ if region.synthetic:
 inp = profile_inputs(region, ds)
 prof = school_profile(inp, str(school))
 print(
-    f"{prof['school']['name']} ({prof['school']['municipality']}): {prof['category']}. {prof['category_reason']}"
+    f"{prof['school']['name']} ({prof['school']['municipality']}): "
+    f"{prof['category']}. {prof['category_reason']}"
 )
 
 # %% [markdown]

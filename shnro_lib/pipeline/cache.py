@@ -2,9 +2,9 @@
 
 The key combines a hash of the data files, the report year, the rules, a hash of every file
 in ``parameters/``, the user's overrides and a hash of the library's own files (its code, templates
-and method texts), so a change of any of them — a fix included — gives a new entry.  An entry holds every stage table (parquet; pickle where parquet cannot
-hold a table), ``meta.json`` (meta, failures, method texts) and ``stages.log`` (the technical
-detail of failed stages, never shown in a report).
+and method texts), so a change of any of them — a fix included — gives a new entry.  An entry holds
+every stage table (parquet; pickle where parquet cannot hold a table), ``meta.json`` (meta, failures,
+method texts) and ``stages.log`` (the technical detail of failed stages, never shown in a report).
 """
 
 from __future__ import annotations

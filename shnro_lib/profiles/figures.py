@@ -20,7 +20,8 @@ COLOURS = {"school": "#1f5f99", "region": "#5b6776", "expected": "#c0392b"}
 
 
 class TrendPlot:
-    """A reusable figure: result index by year with its interval band, the regional mean and the expected result.
+    """A reusable figure: result index by year with its interval band, the regional mean and the expected
+    result.
 
     Parameters
     ----------

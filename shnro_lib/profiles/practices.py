@@ -214,7 +214,8 @@ def rtm_gains(
 
 
 def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
-    """Programme years, diagnostics waves, methodical visits and partnership per school (where the data have them)."""
+    """Programme years, diagnostics waves, methodical visits and partnership per school (where the data have
+    them)."""
     out = pd.DataFrame(index=ids)
     for col in ("in_programme_years", "diagnostics", "methodical_visits", "has_partner", "process_note"):
         out[col] = pd.Series(pd.NA, index=ids, dtype="object")
@@ -459,7 +460,8 @@ def worth_learning_sentences(table: pd.DataFrame) -> list[str]:
 
 
 def write_worth_learning_sheet(table: pd.DataFrame, path: Any) -> Any:
-    """The list as an Excel workbook (one sheet, Russian headers) via :func:`shnro_lib.outputs.write_workbook`."""
+    """The list as an Excel workbook (one sheet, Russian headers) via
+    :func:`shnro_lib.outputs.write_workbook`."""
     from shnro_lib.outputs import write_workbook
 
     sheet = "Практики стоит изучить"

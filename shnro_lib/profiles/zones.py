@@ -21,7 +21,8 @@ CELL = ["procedure", "subject", "grade"]
 def problem_zones(
     results: pd.DataFrame, similar: pd.DataFrame | None, year: int, min_n: int, config: Any = None
 ) -> pd.DataFrame:
-    """Every school's result per procedure × subject × grade of ``year`` against the region and its similar schools.
+    """Every school's result per procedure × subject × grade of ``year`` against the region and its similar
+    schools.
 
     Parameters
     ----------
@@ -67,7 +68,8 @@ def problem_zones(
     out["similar_se"] = np.nan
     if similar is not None and len(similar):
         pairs = similar[["school_id", "similar_id"]].astype("string")
-        # only similar schools whose own group is large enough count (small groups are not shown elsewhere either)
+        # only similar schools whose own group is large enough count
+        # (small groups are not shown elsewhere either)
         peer = out.loc[
             out["participants"] >= min_n, ["school_id", *CELL, "participants", "pct", "se"]
         ].rename(columns={"school_id": "similar_id"})

@@ -46,7 +46,8 @@ class Block:
 
 @dataclass
 class Table(Block):
-    """A table: the data (``data``, as computed) and its display form (``frame``: Russian headers and formats)."""
+    """A table: the data (``data``, as computed) and its display form (``frame``: Russian headers and
+    formats)."""
 
     frame: pd.DataFrame | None
     caption: str = ""

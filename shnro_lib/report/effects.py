@@ -68,7 +68,10 @@ def _effects_conclusion(eff: pd.DataFrame, estimator_ru) -> str:
     """What the reader may conclude from the effects table: the recommended estimate or the range."""
 
     def ci(r) -> str:
-        return f"от {fmt_num(r.get('ci_low_pp'), 2, signed=True)} до {fmt_num(r.get('ci_high_pp'), 2, signed=True)} п. п."
+        return (
+            f"от {fmt_num(r.get('ci_low_pp'), 2, signed=True)} "
+            f"до {fmt_num(r.get('ci_high_pp'), 2, signed=True)} п. п."
+        )
 
     est = eff.get("estimator", pd.Series(dtype=object)).astype(str)
     pref = (

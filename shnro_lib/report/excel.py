@@ -185,7 +185,8 @@ def municipal_workbook(region: Any, municipality: str, path: Any) -> Any:
         **{c: f"Критерий: {t}" for c, t in criterion_titles(rules, crit_cols).items()},
     }
     note = (
-        f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; правила: {region.meta.get('rules')}; "
+        f"{municipality}, {year} г. Отпечаток данных: {region.fingerprint}; "
+        f"правила: {region.meta.get('rules')}; "
         f"shnro {__version__}. Индексы школ с числом участников меньше {min_n} не показаны."
     )
     if region.synthetic:

@@ -1,4 +1,5 @@
-"""Figures of the reports: matplotlib (seaborn style), returned as :class:`~shnro_lib.report.content.Figure`."""
+"""Figures of the reports: matplotlib (seaborn style), returned as
+:class:`~shnro_lib.report.content.Figure`."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ def _env() -> Environment:
 
 
 def footer_data(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """What the footer shows: fingerprint, year, rules, parameters hash, threshold, version (no timestamps)."""
+    """What the footer shows: fingerprint, year, rules, parameters hash, threshold, version (no
+    timestamps)."""
     params = meta.get("report_parameters", {}) or {}
     return {
         "fingerprint": meta.get("fingerprint", ""),

@@ -1,4 +1,5 @@
-"""A map of schools without tiles: points (by category, colourblind-safe) over the hull of all points, inline SVG.
+"""A map of schools without tiles: points (by category, colourblind-safe) over the hull of all points, inline
+SVG.
 
 Coordinates are projected equirectangularly with the longitude scaled by the cosine of the mean
 latitude (true enough for a region); the grey outline is the convex hull of the schools drawn, not a
