@@ -272,7 +272,7 @@ def test_notes_written_from_the_design(clean_table):
     diff = t.loc["naive_pre_post", "estimate_pp"] - t.loc["event_study", "estimate_pp"]
     assert bool(t.loc["event_study", "preferred"]) and diff > 0
     assert "Превышает предпочтительн" in t.loc["naive_pre_post", "note"]
-    assert f"{abs(diff):.2f} п.п." in t.loc["naive_pre_post", "note"]
+    assert f"{abs(diff):.2f} п. п.".replace(".", ",", 1) in t.loc["naive_pre_post", "note"]
 
 
 def test_simulation_table_and_annex(clean_ds):

@@ -27,7 +27,7 @@ def plot_event_study(coefs: pd.DataFrame, unit: str = "pp", synthetic: bool = Fa
             capsize=3,
         )
     ax.set_xlabel("Год относительно начала поддержки")
-    ax.set_ylabel("Эффект, п.п. от максимума" if unit == "pp" else "Эффект, SD индекса")
+    ax.set_ylabel("Эффект, п. п. от максимума" if unit == "pp" else "Эффект, SD индекса")
     title = "Событийный анализ (красным — годы отбора: «провал Ашенфельтера»)"
     if synthetic:
         title = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title
@@ -49,7 +49,7 @@ def plot_rdd(data: pd.DataFrame, unit: str = "pp", synthetic: bool = False, bins
     ax.scatter(mids, b.to_numpy(), c=["tab:red" if m >= 0 else "tab:blue" for m in mids], s=18)
     ax.axvline(0, color="black", ls="--")
     ax.set_xlabel("Порог отбора − индекс отбора (справа — школы программы)")
-    ax.set_ylabel("Изменение в первый год, п.п." if unit == "pp" else "Изменение в первый год, SD")
+    ax.set_ylabel("Изменение в первый год, п. п." if unit == "pp" else "Изменение в первый год, SD")
     title = "Разрывная регрессия у порога отбора"
     ax.set_title(("СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + title) if synthetic else title, fontsize=10)
     return ax

@@ -387,7 +387,7 @@ def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None)
         _log.debug("placebo failed", exc_info=True)
         plac, why = {}, "плацебо не оценено: на этих данных его не удалось рассчитать"
     rule = (
-        f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п.п., "
+        f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п. п., "
         f"нижняя граница покрытия не ниже {th.min_coverage:.0%}"
     )
     row = tab.set_index("estimator").loc[picked] if picked in set(tab["estimator"]) else None
@@ -408,8 +408,8 @@ def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None)
     if np.isfinite(row["bias_pp"]):
         note = (
             f"Проверка на собственном плане данных (повторений: {int(row['reps'])}; заложенные эффекты 0 и "
-            f"{_fmt(sc.planted_effect_pp, '.1f')} п.п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
-            f"{_fmt(row['bias_mc_se_pp'], '.2f')} п.п., покрытие 95-процентных интервалов "
+            f"{_fmt(sc.planted_effect_pp, '.1f')} п. п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
+            f"{_fmt(row['bias_mc_se_pp'], '.2f')} п. п., покрытие 95-процентных интервалов "
             f"{row['coverage']:.0%} — {VERDICT_RU[v]} ({rule})."
         )
     else:

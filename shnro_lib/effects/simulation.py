@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.effects.settings import load_effects_config
+from shnro_lib.russian import fmt_num, fmt_pct
 
 DESIGNS_RU = {
     "single_clean": "одна когорта, отбор по одному году, есть чистый год раньше",
@@ -84,14 +85,15 @@ def picked_check(sim_design: str | None, picked: str, config=None) -> dict:
     ok = bool(abs(r["bias_pp"]) < th.max_abs_bias_pp and r["coverage"] >= th.min_coverage)
     txt = (
         f"На имитациях плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(r['n_reps'])}): "
-        f"смещение {r['bias_pp']:+.2f} п.п., покрытие {r['coverage']:.0%} 95-процентных интервалов"
+        f"смещение {fmt_num(r['bias_pp'], 2, signed=True)} п. п., покрытие {fmt_pct(r['coverage'], 0)} "
+        "95-процентных интервалов"
     )
     if ok:
         txt += "."
     else:
         txt += (
-            f" — не проходит порог (|смещение| < {th.max_abs_bias_pp:.1f} п.п., покрытие ≥ "
-            f"{th.min_coverage:.0%})."
+            f" — не проходит порог (|смещение| < {fmt_num(th.max_abs_bias_pp, 1)} п. п., покрытие ≥ "
+            f"{fmt_pct(th.min_coverage, 0)})."
         )
     return {"identifiable": ok, "row": r, "note": txt}
 
@@ -107,7 +109,7 @@ def simulation_markdown(sim_design: str | None, config=None) -> str:
         f"Имитации плана «{DESIGNS_RU.get(sim_design, sim_design)}» (повторений: {int(tab['n_reps'].max())}, "
         f"школ в регионе: {int(tab['n_schools'].max())}):",
         "",
-        "| Метод | Смещение, п.п. | RMSE, п.п. | Покрытие 95 % ДИ | Выбран правилом |",
+        "| Метод | Смещение, п. п. | RMSE, п. п. | Покрытие 95 % ДИ | Выбран правилом |",
         "|---|---|---|---|---|",
     ]
 

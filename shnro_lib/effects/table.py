@@ -26,6 +26,7 @@ from shnro_lib.effects.selection import selection_adjusted
 from shnro_lib.effects.selfcheck import check_columns, design_check
 from shnro_lib.effects.settings import load_effects_config
 from shnro_lib.labels import ESTIMATORS_RU
+from shnro_lib.russian import fmt_num
 
 _log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
         det["rtm_component"] = comp
         extra = (
             f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
-            f"{comp['pp']:+.2f} п.п. ({comp['sd']:+.3f} SD)."
+            f"{fmt_num(comp['pp'], 2, signed=True)} п. п. ({fmt_num(comp['sd'], 3, signed=True)} SD)."
             if np.isfinite([comp["pp"], comp["sd"]]).all()
             else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности."
         )
@@ -284,7 +285,7 @@ def programme_effects(
         diff = float(tab.at[i, "estimate_pp"]) - p_pp
         if np.isfinite(diff):
             word = "Превышает предпочтительную оценку" if diff > 0 else "Ниже предпочтительной оценки"
-            tab.at[i, "note"] += f" {word} на {abs(diff):.2f} п.п."
+            tab.at[i, "note"] += f" {word} на {fmt_num(abs(diff), 2)} п. п."
     if not check["identifiable"]:
         ok = tab[tab["estimator"].isin(valid) & tab["estimate_sd"].notna()]
         if len(ok):

@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 
 from shnro_lib import effects as E
 from shnro_lib.io import load_dataset
+from shnro_lib.russian import fmt_num
 
 warnings.simplefilter("ignore")
 ds = load_dataset(data_dir)
@@ -84,12 +85,12 @@ E.simulation_table(E.closest_design(design))
 # %%
 naive = table.set_index("estimator").loc["naive_pre_post"]
 print(
-    f"Наивная оценка: {naive['estimate_pp']:.2f} п.п.; ожидаемая регрессия к среднему: "
-    f"{details['rtm_component']['pp']:+.2f} п.п."
+    f"Наивная оценка: {fmt_num(naive['estimate_pp'], 2)} п. п.; ожидаемая регрессия к среднему: "
+    f"{fmt_num(details['rtm_component']['pp'], 2, signed=True)} п. п."
 )
 
 # %% [markdown]
-# ### Регрессионная поправка на индекс отбора по когортам и годам поддержки (п.п.)
+# ### Регрессионная поправка на индекс отбора по когортам и годам поддержки (п. п.)
 
 # %%
 details.get("selection_adjusted_cells", {}).get("pp")
