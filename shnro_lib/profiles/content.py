@@ -87,6 +87,87 @@ def _positions(df: pd.DataFrame, key: str) -> dict[str, np.ndarray]:
     return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
 
 
+# the data set's tables a page reads, by their Russian names (a missing one is named in its reason)
+DATASET_TABLES_RU = {
+    "risk_profile": "«Рисковый профиль»",
+    "staff": "«Кадровый потенциал»",
+    "resources": "«Ресурсная обеспеченность»",
+    "diagnostics": "«Диагностики вход/выход»",
+    "process": "«Процесс программы»",
+}
+
+
+def _stage_tables(region: Any, tables: dict, reasons: dict) -> None:
+    """The region's stage tables a page reads; a missing one leaves its reason."""
+    for name in ("schools", "identify", "context", "similar", "partners", "programme"):
+        t = region.table(name)
+        if t is not None:
+            tables[name] = t
+        else:
+            reasons[name] = region.reason(name) or "результаты этого раздела не рассчитывались"
+    # computed once by the problem_zones stage of the batch; a region without it says why
+    zones = region.table("problem_zones")
+    if zones is None:
+        zones = pd.DataFrame(columns=["school_id", *CELL])
+        reasons["zones"] = region.reason("problem_zones")
+    tables["zones"] = zones
+
+
+def _dataset_tables(dataset: Any, tables: dict, reasons: dict) -> None:
+    """The data set's own tables a page reads (risk profile, staff, resources, diagnostics, process)."""
+    for name, label in DATASET_TABLES_RU.items():
+        t = dataset.get(name) if dataset is not None else None
+        if t is not None and len(t) > 0:
+            tables[name] = t
+        else:
+            reasons[name] = f"в наборе данных нет таблицы {label}"
+    if "diagnostics" in tables:
+        tables["diagnostics"] = diagnostics_wide(tables["diagnostics"])
+
+
+def _records(tables: dict, year: int) -> dict[str, dict[str, dict]]:
+    """One dict row per school of the tables a page reads field by field."""
+    records = {}
+    for name in ("schools", "identify", "context", "partners", "worth", "facts"):
+        t = tables.get(name)
+        if name == "facts":
+            t = t[t["year"] == year]
+        if t is not None and "school_id" in t.columns:
+            # dict rows: a page reads a few fields of one row, far cheaper than a pandas row per page
+            d = t.drop_duplicates("school_id", keep="first")
+            records[name] = dict(zip(d["school_id"].astype(str), d.to_dict("records"), strict=True))
+    return records
+
+
+def _row_positions(tables: dict) -> dict[str, dict[str, np.ndarray]]:
+    """Row positions of every school in every table (and of every leader in the partnerships)."""
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    for name, t in tables.items():
+        if "school_id" in t.columns and len(t):
+            rows[f"{name}:school_id"] = _positions(t, "school_id")
+    if "partners" in tables and "leader_id" in tables["partners"].columns:
+        lt = tables["partners"].dropna(subset=["leader_id"])
+        tables["partners_led"] = lt
+        rows["partners_led:leader_id"] = _positions(lt, "leader_id") if len(lt) else {}
+    return rows
+
+
+def _index_means(tables: dict, year: int) -> tuple[dict, dict[str, pd.Series]]:
+    """The staff and resources index specs and the region's median of each of their components."""
+    from shnro_lib.config import load_yaml, parameters_dir
+
+    specs = load_yaml(parameters_dir() / "indices.yaml") or {}
+    index_specs = {k: specs[k] for k in ("staff_index", "resources_index") if k in specs}
+    means: dict[str, pd.Series] = {}
+    for key, spec in index_specs.items():
+        t = tables.get(spec["components"][0]["table"])
+        if t is not None:
+            ty = t[t["year"] == _latest_year(t, year)]
+            cols = [c["column"] for c in spec["components"] if c["column"] in ty.columns]
+            means[key] = ty[cols].apply(pd.to_numeric, errors="coerce").astype(float).median()
+    return index_specs, means
+
+
 def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInputs:
     """Build the region-wide inputs once (see the module docstring).
 
@@ -97,89 +178,28 @@ def profile_inputs(region: Any, dataset: Any, config: Any = None) -> ProfileInpu
         diagnostics, process); ``None`` leaves those sections with their reason.
     config : overrides of ``parameters/profiles.yaml``.
     """
-    from shnro_lib.config import load_yaml, parameters_dir
     from shnro_lib.profiles.practices import listed_practices
 
     cfg = load_profiles_settings(config)
-    min_n = int(region.settings["min_group_size"])
     year = int(region.year)
     reasons: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}
-    for name in (
-        "schools",
-        "identify",
-        "context",
-        "similar",
-        "partners",
-        "programme",
-    ):
-        t = region.table(name)
-        if t is not None:
-            tables[name] = t
-        else:
-            reasons[name] = region.reason(name) or "результаты этого раздела не рассчитывались"
-
-    def has(n: str) -> bool:
-        return dataset is not None and dataset.get(n) is not None and len(dataset.get(n)) > 0
-
-    labels = {
-        "risk_profile": "«Рисковый профиль» (risk_profile)",
-        "staff": "«Кадровый потенциал» (staff)",
-        "resources": "«Ресурсная обеспеченность» (resources)",
-        "diagnostics": "«Диагностики вход/выход» (diagnostics)",
-        "process": "«Процесс программы» (process)",
-    }
-    for name, label in labels.items():
-        if has(name):
-            tables[name] = dataset.get(name)
-        else:
-            reasons[name] = f"в наборе данных нет таблицы {label}"
-    # computed once by the problem_zones stage of the batch; a region without it says why
-    zones = region.table("problem_zones")
-    if zones is None:
-        zones = pd.DataFrame(columns=["school_id", *CELL])
-        reasons["zones"] = region.reason("problem_zones")
-    tables["zones"] = zones
+    _stage_tables(region, tables, reasons)
+    _dataset_tables(dataset, tables, reasons)
     worth = listed_practices(region, dataset, cfg)
     tables["worth"] = worth
     # every index, SE, probability, band, category and the status come from the school facts; the
     # stage tables are read only for what is not a quantity (criteria met, reasons, names, links)
     tables["facts"] = region_school_facts(region, {"worth_learning": worth})
-    if "diagnostics" in tables:
-        tables["diagnostics"] = diagnostics_wide(tables["diagnostics"])
-    records = {}
-    for name in ("schools", "identify", "context", "partners", "worth", "facts"):
-        t = tables.get(name)
-        if name == "facts":
-            t = t[t["year"] == year]
-        if t is not None and "school_id" in t.columns:
-            # dict rows: a page reads a few fields of one row, far cheaper than a pandas row per page
-            d = t.drop_duplicates("school_id", keep="first")
-            records[name] = dict(zip(d["school_id"].astype(str), d.to_dict("records"), strict=True))
-    rows: dict[str, dict[str, np.ndarray]] = {}
-    for name, t in tables.items():
-        if "school_id" in t.columns and len(t):
-            rows[f"{name}:school_id"] = _positions(t, "school_id")
-    if "partners" in tables and "leader_id" in tables["partners"].columns:
-        lt = tables["partners"].dropna(subset=["leader_id"])
-        tables["partners_led"] = lt
-        rows["partners_led:leader_id"] = _positions(lt, "leader_id") if len(lt) else {}
-    specs = load_yaml(parameters_dir() / "indices.yaml") or {}
-    index_specs = {k: specs[k] for k in ("staff_index", "resources_index") if k in specs}
-    means: dict[str, pd.Series] = {}
-    for key, spec in index_specs.items():
-        tname = spec["components"][0]["table"]
-        t = tables.get(tname)
-        if t is not None:
-            ty = t[t["year"] == _latest_year(t, year)]
-            cols = [c["column"] for c in spec["components"] if c["column"] in ty.columns]
-            means[key] = ty[cols].apply(pd.to_numeric, errors="coerce").astype(float).median()
+    records = _records(tables, year)
+    rows = _row_positions(tables)
+    index_specs, means = _index_means(tables, year)
     return ProfileInputs(
         region=region,
         dataset=dataset,
         settings=cfg,
-        min_n=min_n,
-        zones=zones,
+        min_n=int(region.settings["min_group_size"]),
+        zones=tables["zones"],
         worth=worth,
         rows=rows,
         tables=tables,
