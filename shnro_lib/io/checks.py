@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from ..schema import TableSpec
@@ -13,6 +14,7 @@ from .checks_rows import (
     check_range,
     check_required,
     check_scores,
+    distinct_values,
     normalise_procedures,
     normalise_waves,
 )
@@ -190,31 +192,29 @@ def _check_refs(chk: _Checked, school_ids: set[str], problems: list[Problem]) ->
     for col in chk.spec.refs_school:
         if chk.df is None or col not in chk.df.columns:
             continue
-        values = chk.df[col].tolist()
+        codes, given, first = distinct_values(chk.df[col])
+        fixed = list(given)
         repaired: dict[str, tuple[str, int, int]] = {}  # given -> (school id, first pos, count)
-        for pos, v in enumerate(values):
-            if v is pd.NA or v is None:
-                continue
+        errors: dict[int, str] = {}  # distinct value -> message
+        counts = np.bincount(codes[codes >= 0], minlength=len(given))
+        for k, v in enumerate(given):
             if v in school_ids:
                 continue
             cands = sorted(by_digits.get(v.lstrip("0"), [])) if v.isdigit() else []
             if len(cands) == 1:
-                sid, first, cnt = repaired.get(v, (cands[0], pos, 0))
-                repaired[v] = (sid, first, cnt + 1)
-                values[pos] = cands[0]
+                fixed[k] = cands[0]
+                repaired[v] = (cands[0], int(first[k]), int(counts[k]))
             elif len(cands) > 1:
-                ctx.add(
-                    "error",
-                    pos,
-                    col,
-                    v,
+                errors[k] = (
                     "код ОО не найден в таблице «Школы» (schools); без учёта ведущих нулей подходят "
-                    f"несколько кодов: {', '.join(cands)} — сохраните столбец кодов как текст",
+                    f"несколько кодов: {', '.join(cands)} — сохраните столбец кодов как текст"
                 )
             else:
-                ctx.add("error", pos, col, v, "код ОО не найден в таблице «Школы» (schools)")
+                errors[k] = "код ОО не найден в таблице «Школы» (schools)"
+        for pos in np.isin(codes, list(errors)).nonzero()[0] if errors else ():
+            ctx.add("error", int(pos), col, given[codes[pos]], errors[int(codes[pos])])
         if repaired:
-            chk.df[col] = pd.array(values, dtype="string")
+            chk.df[col] = pd.array(fixed, dtype="string").take(codes, allow_fill=True)
             total = sum(c for _, _, c in repaired.values())
             examples = ", ".join(f"{g} → {sid}" for g, (sid, _, _) in list(repaired.items())[:5])
             first = min(p for _, p, _ in repaired.values())

@@ -131,6 +131,21 @@ def check_scores(df: pd.DataFrame, ctx: _Ctx) -> None:
     _flag_rows(ctx, "warning", zero, "mean_score", mean, lambda p: "средний балл указан при нуле участников")
 
 
+def distinct_values(column: pd.Series) -> tuple[np.ndarray, list, np.ndarray]:
+    """A column's distinct present values, each row's code into them (−1: missing) and each
+    value's first row position: checks that depend only on the value run once per value.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    seen, first = np.unique(codes, return_index=True)
+    first = first[seen >= 0]  # factorize numbers the values by first appearance: ``first`` ascends
+    return codes, list(np.asarray(uniques, dtype=object)), first
+
+
+def _taken(codes: np.ndarray, values: list) -> pd.arrays.ArrowStringArray:
+    """Each row's value from the per-value list (missing where the code is −1)."""
+    return pd.array(values, dtype="string").take(codes, allow_fill=True)
+
+
 def normalise_procedures(df: pd.DataFrame, chk: _Checked, ctx: _Ctx) -> None:
     """Spell the procedures as the standard ones (ЕГЭ, ОГЭ, ВПР, РДР); note unknown ones.
 
@@ -145,21 +160,19 @@ def normalise_procedures(df: pd.DataFrame, chk: _Checked, ctx: _Ctx) -> None:
     """
     if "procedure" not in df.columns or not len(df):
         return
+    codes, given, first = distinct_values(df["procedure"])
     norm = []
     unknown: dict[str, int] = {}
-    for pos, v in enumerate(df["procedure"].tolist()):
-        if v is pd.NA or v is None:
-            norm.append(None)
-            continue
+    for v, pos in zip(given, first, strict=True):
         p = _PROC_UPPER.get(v.upper())
         if p is None:
             p = v.upper() if _ABBR.fullmatch(v) else v
-            unknown.setdefault(p, pos)
+            unknown[p] = min(unknown.get(p, int(pos)), int(pos))
         norm.append(p)
-    if any(a != b for a, b in zip(norm, df["procedure"].tolist(), strict=True) if a is not None):
+    if any(a != b for a, b in zip(norm, given, strict=True)):
         chk.conversions.append("procedure: написание процедур приведено к стандартному (ЕГЭ, ОГЭ, ВПР, РДР)")
-    df["procedure"] = pd.array(norm, dtype="string")
-    for p, pos in unknown.items():
+    df["procedure"] = _taken(codes, norm)
+    for p, pos in sorted(unknown.items(), key=lambda item: item[1]):
         ctx.add("info", pos, "procedure", p, f"неизвестная процедура «{p}» принята как отдельный мониторинг")
 
 
@@ -175,16 +188,13 @@ def normalise_waves(df: pd.DataFrame, ctx: _Ctx) -> None:
     """
     if "wave" not in df.columns or not len(df):
         return
-    norm = []
-    for pos, v in enumerate(df["wave"].tolist()):
-        if v is pd.NA or v is None:
-            norm.append(None)
-            continue
-        w = v.casefold().replace("ё", "е")
-        if w not in WAVES:
-            ctx.add("error", pos, "wave", v, f"срез должен быть одним из: {', '.join(WAVES)}")
-        norm.append(w)
-    df["wave"] = pd.array(norm, dtype="string")
+    codes, given, _ = distinct_values(df["wave"])
+    norm = [v.casefold().replace("ё", "е") for v in given]
+    bad = [k for k, w in enumerate(norm) if w not in WAVES]
+    for pos in np.isin(codes, bad).nonzero()[0] if bad else ():
+        v = given[codes[pos]]
+        ctx.add("error", int(pos), "wave", v, f"срез должен быть одним из: {', '.join(WAVES)}")
+    df["wave"] = _taken(codes, norm)
 
 
 def check_keys(df: pd.DataFrame, raw: RawTable, spec: TableSpec, ctx: _Ctx) -> None:

@@ -31,6 +31,8 @@ def convert(raw: pd.Series, col: Column) -> Converted:
     fast = _fast_convert(raw, col)
     if fast is not None:
         return fast
+    if raw.dtype != object:  # a typed column (parquet) the fast path declined: value by value
+        raw = raw.astype(object).where(raw.notna(), None)
     return _convert_exact(raw, col)
 
 

@@ -108,9 +108,9 @@ def _fast_str_distinct(raw: pd.Series, col: Column) -> Converted | None | bool:
     sub = fast_convert(distinct, col)
     if sub is None:
         return None
-    vals = sub.series.astype(object).to_numpy()
-    taken = np.where(codes >= 0, vals[np.maximum(codes, 0)], None)
-    series = pd.Series(pd.array(taken, dtype="string"), index=raw.index)
+    # an Arrow take: no Python object per row (a results column has millions)
+    taken = pd.array(sub.series, dtype="string").take(codes, allow_fill=True)
+    series = pd.Series(taken, index=raw.index)
     n_space = 0
     if sub.conversions:
         changed = (distinct.astype("string") != sub.series).fillna(

@@ -7,6 +7,7 @@ duplicate columns, short rows and the sheet's hidden or merged cells are noted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -35,7 +36,7 @@ class RawTable:
     delimiter: str | None = None
     header_row: int | None = None
     data: pd.DataFrame = field(default_factory=pd.DataFrame)  # canonical columns, object values
-    rownums: list[int] = field(default_factory=list)
+    rownums: Sequence[int] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # canonical -> original header
     rows_read: int = 0
     rows_empty: int = 0

@@ -117,10 +117,20 @@ def read_csv_grid(path: Path) -> tuple[list[tuple[int, list]], str, str, list[tu
     return grid, enc, delim, notes
 
 
+def _as_cells(column: pd.Series) -> list:
+    """A column's values as Python scalars, missing as ``None`` (what a cell of a sheet holds)."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
 def frame_to_raw(df: pd.DataFrame, mapper: Mapper, table: str, file: str) -> RawTable:
-    """Parquet / in-memory frames: headers are mapped, rows numbered from 1."""
+    """Parquet / in-memory frames: headers are mapped, rows numbered from 1.
+
+    The columns keep the frame's dtypes (numbers stay numbers, texts stay Arrow strings): the
+    vectorised conversion reads them as they are, and only a column it declines is turned into
+    Python scalars (:func:`shnro_lib.io.convert.convert`), so a clean typed file of millions of
+    rows is never copied into Python objects.
+    """
     raw = RawTable(table=table, file=file)
-    obj = df.astype(object).where(df.notna(), None) if len(df.columns) else df.astype(object)
     cols: dict[str, int] = {}
     for j, c in enumerate(df.columns):
         canon = mapper.column_for(table, c)
@@ -128,33 +138,37 @@ def frame_to_raw(df: pd.DataFrame, mapper: Mapper, table: str, file: str) -> Raw
             raw.unknown.append(str(c))
             continue
         if canon in cols:
-            a, b = obj.iloc[:, cols[canon]].tolist(), obj.iloc[:, j].tolist()
-            diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if _cell_text(x) != _cell_text(y)]
-            if all(blank(v) for v in b) or not diff:
-                raw.notes.append(("warning", str(c), f"столбец тоже соответствует «{canon}» и пропущен"))
-            else:
-                first = raw.headers[canon]
-                for i in diff:
-                    raw.row_issues.append(
-                        (
-                            i,
-                            "error",
-                            canon,
-                            str(c),
-                            _cell_text(b[i]) or "пусто",
-                            f"столбцы «{first}» и «{c}» оба соответствуют «{canon}» и "
-                            "различаются в этой строке — оставьте один столбец",
-                        )
-                    )
+            _note_duplicate(raw, canon, str(c), _as_cells(df.iloc[:, cols[canon]]), _as_cells(df.iloc[:, j]))
             continue
         cols[canon] = j
         raw.headers[canon] = str(c)
-    data = pd.DataFrame({k: obj.iloc[:, j].tolist() for k, j in cols.items()}, dtype=object)
+    data = pd.DataFrame({k: df.iloc[:, j].reset_index(drop=True) for k, j in cols.items()})
     data.index = range(len(df))
     raw.data = data
-    raw.rownums = list(range(1, len(df) + 1))
+    raw.rownums = range(1, len(df) + 1)
     raw.rows_read = len(df)
     return raw
+
+
+def _note_duplicate(raw: RawTable, canon: str, header: str, a: list, b: list) -> None:
+    """A second column mapped to ``canon``: skipped when it agrees, an error on each row where not."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if _cell_text(x) != _cell_text(y)]
+    if all(blank(v) for v in b) or not diff:
+        raw.notes.append(("warning", header, f"столбец тоже соответствует «{canon}» и пропущен"))
+        return
+    first = raw.headers[canon]
+    for i in diff:
+        raw.row_issues.append(
+            (
+                i,
+                "error",
+                canon,
+                header,
+                _cell_text(b[i]) or "пусто",
+                f"столбцы «{first}» и «{header}» оба соответствуют «{canon}» и "
+                "различаются в этой строке — оставьте один столбец",
+            )
+        )
 
 
 TEXT_EXTS = (".csv", ".txt", ".tsv")
