@@ -218,7 +218,8 @@ def fast_convert(raw: pd.Series, col: Column) -> Converted | None:
     raw : pandas.Series
         The raw column as read from the file.
     col : Column
-        The canonical column; kinds ``str``, ``int``, ``float``, ``share`` and ``date`` are handled.
+        The canonical column; kinds ``str``, ``int``, ``float``, ``share`` and ``date`` are handled, and
+        ``bool`` when the column is already of a boolean dtype.
 
     Returns
     -------
@@ -233,4 +234,6 @@ def fast_convert(raw: pd.Series, col: Column) -> Converted | None:
         return _fast_str(raw, col)
     if col.kind in ("int", "float", "share"):
         return _fast_number(raw, col)
+    if col.kind == "bool" and pd.api.types.is_bool_dtype(raw):  # a typed yes/no column (parquet)
+        return Converted(pd.Series(pd.array(raw, dtype="boolean"), index=raw.index), [], [])
     return None
