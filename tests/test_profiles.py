@@ -277,7 +277,7 @@ def test_rtm_gains_exclude_small_schools_and_short_series() -> None:
 
 
 def rtm_gains_of(region) -> dict[str, float]:
-    from shnro_lib.profiles.practices import rtm_gains
+    from shnro_lib.profiles.rtm import rtm_gains
 
     ctx = region.table("context")
     g = rtm_gains(

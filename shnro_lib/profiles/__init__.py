@@ -3,7 +3,8 @@
 - :func:`profile_inputs`, :func:`school_profile` — the content of a school's page (DataFrames, text);
 - :func:`render_school_pages` — every page of a region, rendered from the stage results (no kernel);
 - :func:`worth_learning`, :func:`worth_learning_sentences`, :func:`write_worth_learning_sheet` — the list
-  of schools that truly improved, with their programme and process records (descriptive, not causal).
+  of schools that truly improved, with their programme and process records (descriptive, not causal);
+  :func:`rtm_gains` (:mod:`.rtm`) — the rise beyond regression to the mean, one of its two routes.
 """
 
 from shnro_lib.profiles.content import ProfileInputs, profile_inputs, school_profile
@@ -13,13 +14,13 @@ from shnro_lib.profiles.practices import (
     listed_practices,
     precision_recall,
     regional_practices_section,
-    rtm_gains,
     worth_learning,
     worth_learning_excel_frame,
     worth_learning_sentences,
     write_worth_learning_sheet,
 )
 from shnro_lib.profiles.render import render_school_page
+from shnro_lib.profiles.rtm import rtm_gains
 from shnro_lib.profiles.zones import problem_zones
 
 __all__ = [

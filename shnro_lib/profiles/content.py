@@ -258,21 +258,8 @@ def category_reason(row: dict | None, titles: dict[str, str]) -> str:
     return f"{cat}: выполнены критерии " + ", ".join(fired) + "." if fired else f"Категория: {cat}."
 
 
-def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
-    """Everything shown on one school's page (DataFrames, numbers and Russian text; no HTML).
-
-    Keys: ``school`` (Series: name, municipality, type, locality), ``category``, ``category_reason``,
-    ``programme`` (year rows), ``zones`` (procedure × subject × grade), ``weak_areas`` (sentences),
-    ``trend`` (the school facts' ``year, year_result_index, year_result_index_se, participants``),
-    ``context`` (dict or None), ``risks``, ``facts`` (the school's report-year facts row), ``status``
-    on the page from ``facts['status_ru']``,
-    ``indices`` (key -> dict(value, components DataFrame)), ``diagnostics`` (wide: вход/выход),
-    ``leader`` (Series or None), ``led`` (schools this one is proposed to support), ``similar``
-    (names and distances), ``worth`` (Series or None), ``reasons`` (section -> why it is empty).
-    """
-    sid = str(school_id)
-    year = int(inp.region.year)
-    reasons = dict(inp.reasons)
+def _identity(inp: ProfileInputs, sid: str) -> dict[str, Any]:
+    """The school, its category (the facts') with the reason, the identify row and the facts row."""
     school = inp.one("schools", sid)
     if school is None:
         raise KeyError(f"Школа с кодом {sid} не найдена в результатах региона")
@@ -283,51 +270,44 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
     if ident is not None:
         # the criteria met are the identify stage's; the category is the facts'
         ident = {**ident, "category": category}
-    out: dict[str, Any] = {
+    return {
         "school_id": sid,
         "school": school,
-        "year": year,
+        "year": int(inp.region.year),
         "category": category if ident is not None and category is not None else "—",
         "category_reason": category_reason(ident, inp.criteria_titles),
         "ident": ident,
         "facts": fact,
     }
+
+
+def _programme(inp: ProfileInputs, sid: str) -> pd.DataFrame | None:
     prog = inp.of("programme", sid)
-    out["programme"] = (
-        prog.sort_values("year")[
-            [
-                c
-                for c in ("year", "programme", "in_programme", "cohort", "partner_school_id")
-                if c in prog.columns
-            ]
-        ]
-        if prog is not None
-        else None
-    )
-    zones = inp.of("zones", sid)
-    out["zones"] = zones
-    weak = (
-        []
-        if zones is None
-        else [f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if r.weak]
-    )
-    out["weak_areas"] = weak
-    out["low_areas"] = (
-        []
-        if zones is None
-        else [
-            f"{r.procedure}, {r.subject}, {int(r.grade)} класс"
-            for r in zones.itertuples()
-            if r.low_stands_out
-        ]
-    )
+    if prog is None:
+        return None
+    cols = ("year", "programme", "in_programme", "cohort", "partner_school_id")
+    return prog.sort_values("year")[[c for c in cols if c in prog.columns]]
+
+
+def _zone_areas(zones: pd.DataFrame | None, flag: str) -> list[str]:
+    """«ОГЭ, Математика, 9 класс» for every cell where ``flag`` is set."""
+    if zones is None:
+        return []
+    return [
+        f"{r.procedure}, {r.subject}, {int(r.grade)} класс" for r in zones.itertuples() if getattr(r, flag)
+    ]
+
+
+def _trend(inp: ProfileInputs, sid: str) -> pd.DataFrame | None:
     trend = inp.of("facts", sid)
     # the years with results (``participants`` known); a small group's index is missing in the facts
     if trend is not None:
         trend = trend.loc[trend["participants"].notna(), list(TREND_FACTS)]
-    out["trend"] = trend.sort_values("year") if trend is not None and len(trend) else None
-    ctx = inp.one("context", sid)
-    out["context"] = None if ctx is None else {**ctx, **{c: fact.get(c) for c in CONTEXT_FACTS}}
+    return trend.sort_values("year") if trend is not None and len(trend) else None
+
+
+def _risks(inp: ProfileInputs, sid: str, year: int) -> pd.DataFrame | None:
+    """The risk profile's rows of the latest year up to ``year``."""
     risks = inp.of("risk_profile", sid)
     if risks is not None and len(risks):
         ly = _latest_year(risks, year)
@@ -336,33 +316,46 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
             if ly
             else risks.iloc[0:0]
         )
-    out["risks"] = risks
-    out["indices"] = _indices(inp, sid, fact, year)
+    return risks
+
+
+def _diagnostics(inp: ProfileInputs, sid: str) -> pd.DataFrame | None:
     diag = inp.of("diagnostics", sid)
     if diag is not None:
         diag = diag.dropna(axis=1, how="all")
         diag.attrs["waves"] = [
             w for w in inp.tables["diagnostics"].attrs["waves"] if f"n:{w}" in diag.columns
         ]
-    out["diagnostics"] = diag
-    out["process"] = inp.of("process", sid)
+    return diag
+
+
+def _leader(inp: ProfileInputs, sid: str, fact: dict) -> dict | None:
+    """The proposed leader school: the partnership row with the facts' leader, name and distance."""
     leader = inp.one("partners", sid)
-    if leader is not None:
-        lid = leader.get("leader_id")
-        of_leader = inp.one("facts", str(lid)) or {} if not _missing(lid) else {}
-        leader = {
-            **leader,
-            "leader_id": fact.get("partner_id"),
-            "leader_name": fact.get("partner_name"),
-            "distance_km": fact.get("partner_distance_km"),
-            "leader_result_index": of_leader.get("result_index"),
-        }
-    out["leader"] = leader
+    if leader is None:
+        return None
+    lid = leader.get("leader_id")
+    of_leader = inp.one("facts", str(lid)) or {} if not _missing(lid) else {}
+    return {
+        **leader,
+        "leader_id": fact.get("partner_id"),
+        "leader_name": fact.get("partner_name"),
+        "distance_km": fact.get("partner_distance_km"),
+        "leader_result_index": of_leader.get("result_index"),
+    }
+
+
+def _led(inp: ProfileInputs, sid: str) -> pd.DataFrame | None:
+    """The schools this one is proposed to support, with their categories."""
     led = inp.of("partners_led", sid, key="leader_id")
     if led is not None and len(led):
         cats = {k: r.get("category") for k, r in inp.records.get("facts", {}).items()}
         led = led.assign(category=led["school_id"].astype(str).map(cats))
-    out["led"] = led
+    return led
+
+
+def _similar(inp: ProfileInputs, sid: str) -> pd.DataFrame | None:
+    """The similar schools by rank, with their names and municipalities."""
     sim = inp.of("similar", sid)
     if sim is not None and len(sim):
         names = inp.tables["schools"].set_index(inp.tables["schools"]["school_id"].astype("string"))
@@ -370,7 +363,54 @@ def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
             name=lambda d: d["similar_id"].astype("string").map(names["name"]),
             municipality=lambda d: d["similar_id"].astype("string").map(names["municipality"]),
         )
-    out["similar"] = sim
+    return sim
+
+
+def school_profile(inp: ProfileInputs, school_id: str) -> dict[str, Any]:
+    """Everything shown on one school's page (DataFrames, numbers and Russian text; no HTML).
+
+    Parameters
+    ----------
+    inp : the region-wide inputs (:func:`profile_inputs`).
+    school_id : the school's «Код ОО».
+
+    Returns
+    -------
+    dict
+        Keys: ``school`` (Series: name, municipality, type, locality), ``category``, ``category_reason``,
+        ``programme`` (year rows), ``zones`` (procedure × subject × grade), ``weak_areas`` (sentences),
+        ``trend`` (the school facts' ``year, year_result_index, year_result_index_se, participants``),
+        ``context`` (dict or None), ``risks``, ``facts`` (the school's report-year facts row), ``status``
+        on the page from ``facts['status_ru']``,
+        ``indices`` (key -> dict(value, components DataFrame)), ``diagnostics`` (wide: вход/выход),
+        ``leader`` (Series or None), ``led`` (schools this one is proposed to support), ``similar``
+        (names and distances), ``worth`` (Series or None), ``reasons`` (section -> why it is empty).
+
+    Raises
+    ------
+    KeyError
+        The school is not in the region's results (Russian message).
+    """
+    sid = str(school_id)
+    year = int(inp.region.year)
+    reasons = dict(inp.reasons)
+    out = _identity(inp, sid)
+    fact = out["facts"]
+    out["programme"] = _programme(inp, sid)
+    zones = inp.of("zones", sid)
+    out["zones"] = zones
+    out["weak_areas"] = _zone_areas(zones, "weak")
+    out["low_areas"] = _zone_areas(zones, "low_stands_out")
+    out["trend"] = _trend(inp, sid)
+    ctx = inp.one("context", sid)
+    out["context"] = None if ctx is None else {**ctx, **{c: fact.get(c) for c in CONTEXT_FACTS}}
+    out["risks"] = _risks(inp, sid, year)
+    out["indices"] = _indices(inp, sid, fact, year)
+    out["diagnostics"] = _diagnostics(inp, sid)
+    out["process"] = inp.of("process", sid)
+    out["leader"] = _leader(inp, sid, fact)
+    out["led"] = _led(inp, sid)
+    out["similar"] = _similar(inp, sid)
     # on the list only where the facts mark it, with the test the facts name
     worth = inp.one("worth", sid) if _flag(fact.get("worth_learning")) else None
     out["worth"] = None if worth is None else {**worth, "route": fact.get("worth_learning_route")}

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from shnro_lib.outputs import municipality_page_path, school_page_paths
-from shnro_lib.profiles.content import profile_inputs
+from shnro_lib.profiles.content import ProfileInputs, profile_inputs
 from shnro_lib.profiles.render import new_plot, plain_text, render_school_page, templates_env
 
 
@@ -67,6 +67,85 @@ def _page_site(
     return {"head": head_html(root), "crumbs": crumbs_html(items)}
 
 
+def _write_pages(
+    inp: ProfileInputs,
+    env: Any,
+    paths: dict[str, Path],
+    out: Path,
+    progress: bool,
+    site_root: str | Path | None,
+    reports: dict[str, str],
+) -> list[Path]:
+    """Write one page per school of ``paths``; returns the pages written, in that order."""
+    from shnro_lib.outputs import atomic_write_text
+
+    region = inp.region
+    plot = new_plot(inp)
+    iterator: Any = paths.items()
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, total=len(paths), desc="Профили школ", unit="шк.")
+    written = []
+    # every page is one folder below ``out``: a link to another page is the same from all of them
+    hrefs = {sid: f"../{p.parent.name}/{p.name}" for sid, p in paths.items()}
+    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
+    for sid, path in iterator:
+        rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
+        site = _page_site(
+            site_root, path, out, str(names.at[sid, "municipality"]), str(names.at[sid, "name"]), reports
+        )
+        atomic_write_text(
+            path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site, hrefs=hrefs)
+        )
+        written.append(path)
+    return written
+
+
+def _list_groups(inp: ProfileInputs, paths: dict[str, Path]) -> dict[str, list[tuple[str, str, str, str]]]:
+    """``municipality -> [(code, name, category, file name)]`` of the list pages."""
+    region = inp.region
+    sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
+    # the list pages' categories: the school facts' (as on the pages), «—» where not identified
+    cats = pd.Series(
+        {sid: plain_text(r.get("category")) for sid, r in inp.records.get("facts", {}).items()}
+        if region.table("identify") is not None
+        else {},
+        dtype=object,
+    )
+    groups: dict[str, list[tuple[str, str, str, str]]] = {}
+    for sid, path in paths.items():
+        m = str(sch.at[sid, "municipality"])
+        groups.setdefault(m, []).append(
+            (str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name)
+        )
+    return groups
+
+
+def _write_lists(
+    env: Any,
+    region: Any,
+    groups: dict[str, list[tuple[str, str, str, str]]],
+    out: Path,
+    site_root: str | Path | None,
+    reports: dict[str, str],
+) -> None:
+    """Write a list page per municipality and the index of all schools."""
+    from shnro_lib.outputs import atomic_write_text
+
+    year = region.year
+    all_groups = []
+    for m in sorted(groups):
+        mpage = municipality_page_path(out, m, region)
+        site = _page_site(site_root, mpage, out, m, None, reports)
+        atomic_write_text(
+            mpage, _list_page(env, region, f"Профили школ: {m}, {year}", [(m, groups[m])], site)
+        )
+        all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
+    site = _page_site(site_root, out / "index.html", out, None, None, {})
+    atomic_write_text(out / "index.html", _list_page(env, region, f"Профили школ, {year}", all_groups, site))
+
+
 def render_school_pages(
     region: Any,
     dataset: Any,
@@ -96,78 +175,15 @@ def render_school_pages(
     list of Path
         The school pages written, in the order of the schools table (municipality, name, code).
     """
-    from shnro_lib.outputs import atomic_write_text
-
     out = Path(out_dir)
     inp = profile_inputs(region, dataset, config)
-    env = templates_env()
-    plot = new_plot(inp)
     paths = school_page_paths(region, out, school_ids)
     missing = sorted(set(map(str, school_ids or [])) - set(paths))
     if missing:
         raise KeyError("Нет в результатах региона школ с кодами: " + ", ".join(missing))
-    iterator: Any = paths.items()
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, total=len(paths), desc="Профили школ", unit="шк.")
-    written = []
-    # every page is one folder below ``out``: a link to another page is the same from all of them
-    hrefs = {sid: f"../{p.parent.name}/{p.name}" for sid, p in paths.items()}
-    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
-    for sid, path in iterator:
-        rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
-        site = _page_site(
-            site_root,
-            path,
-            out,
-            str(names.at[sid, "municipality"]),
-            str(names.at[sid, "name"]),
-            reports or {},
-        )
-        atomic_write_text(
-            path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site, hrefs=hrefs)
-        )
-        written.append(path)
-    sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
-    # the list pages' categories: the school facts' (as on the pages), «—» where not identified
-    cats = pd.Series(
-        {sid: plain_text(r.get("category")) for sid, r in inp.records.get("facts", {}).items()}
-        if region.table("identify") is not None
-        else {},
-        dtype=object,
-    )
-    groups: dict[str, list[tuple[str, str, str, str]]] = {}
-    for sid, path in paths.items():
-        m = str(sch.at[sid, "municipality"])
-        groups.setdefault(m, []).append(
-            (str(sid), str(sch.at[sid, "name"]), str(cats.get(sid, "—")), path.name)
-        )
-    year = region.year
-    all_groups = []
-    for m in sorted(groups):
-        mpage = municipality_page_path(out, m, region)
-        atomic_write_text(
-            mpage,
-            _list_page(
-                env,
-                region,
-                f"Профили школ: {m}, {year}",
-                [(m, groups[m])],
-                _page_site(site_root, mpage, out, m, None, reports or {}),
-            ),
-        )
-        all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
-    atomic_write_text(
-        out / "index.html",
-        _list_page(
-            env,
-            region,
-            f"Профили школ, {year}",
-            all_groups,
-            _page_site(site_root, out / "index.html", out, None, None, {}),
-        ),
-    )
+    env = templates_env()
+    written = _write_pages(inp, env, paths, out, progress, site_root, reports or {})
+    _write_lists(env, region, _list_groups(inp, paths), out, site_root, reports or {})
     return written
 
 

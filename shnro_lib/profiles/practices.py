@@ -4,17 +4,10 @@ Two routes into the list (the regional plan's «выявление и распр
 
 - the school **left the list and stayed out** (status «перешла в эффективный режим» of
   :func:`shnro_lib.monitoring.school_trajectories`);
-- its **context-adjusted result rose beyond regression to the mean**: with ``r = index − expected``
-  (the one-year result index minus the context model's expected result), the change from the
-  «до» years to the «после» years is compared with what regression to the mean predicts.  As in
-  the effects module's ``rtm_adjusted`` (:mod:`shnro_lib.effects`), the reliability comes from the
-  cross-year covariance of the «до» years (the persistent part ``c``); here it is per school,
-  ``λ = c / (c + noise)`` with the school's own sampling variance (``result_index_se²``) plus the
-  school-year shock variance, so a small school's good years are discounted more.  Without a
-  real change the «после» mean is expected at ``λ · r̄_до``; the gain is ``r̄_после − λ · r̄_до``
-  with the prediction SE ``sqrt(c(1 − λ) + noise_после)``.  Every «после» year must be above the
-  prediction, and the one-sided p-values are controlled for the false discovery rate
-  (Benjamini–Hochberg, statsmodels).
+- its **context-adjusted result rose beyond regression to the mean**
+  (:func:`shnro_lib.profiles.rtm.rtm_gains`: the change from the «до» years to the «после» years of
+  the result index minus the context model's expected result, against what regression to the mean
+  predicts, with the false discovery rate controlled).
 
 Descriptive, not causal: the list says where results rose, not why.
 """
@@ -25,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from shnro_lib.profiles.rtm import rtm_gains
 from shnro_lib.profiles.settings import ProfilesSettings, load_profiles_settings
 from shnro_lib.russian import plural_ru
 
@@ -87,130 +80,6 @@ WORTH_LABELS_RU = {
     "has_partner": "Школа-партнёр",
     "process_note": "Записи о процессе",
 }
-
-
-def _years_split(years: list[int], year: int, cfg: ProfilesSettings) -> tuple[list[int], list[int]]:
-    w = cfg.worth_learning
-    ys = sorted(y for y in years if y <= year)[-w.window_years :]
-    post = ys[-w.post_years :] if len(ys) > w.post_years else []
-    pre = [y for y in ys if y not in post][: w.pre_years]
-    return pre, post
-
-
-def rtm_gains(
-    index_by_year: pd.DataFrame, expected: pd.Series, year: int, config: Any = None
-) -> pd.DataFrame:
-    """Context-adjusted change beyond regression to the mean, per school.
-
-    Parameters
-    ----------
-    index_by_year : ``school_id, year, result_index, result_index_se`` (one-year indices).
-    expected : the context model's expected result, indexed by ``school_id``.
-    year : report year (the last «после» year).
-    config : :class:`ProfilesSettings` or overrides of ``parameters/profiles.yaml``.
-
-    Returns
-    -------
-    DataFrame, one row per school with an expected result and at least ``min_participants`` in every
-    «до» and «после» year: ``school_id, pre_residual, post_residual, reliability, expected_post, gain,
-    gain_se, p_value, q_value, all_post_above, rose_beyond_rtm``; ``attrs`` carry ``pre_years``,
-    ``post_years``, ``persistent_var`` and ``shock_var``.  Empty (with ``attrs['reason_ru']``)
-    when there are too few years.
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    cfg = load_profiles_settings(config)
-    ib = index_by_year.dropna(subset=["result_index"]).copy()
-    ib["school_id"] = ib["school_id"].astype("string")
-    ib["year"] = ib["year"].astype(int)
-    pre, post = _years_split(sorted(ib["year"].unique().tolist()), int(year), cfg)
-    cols = [
-        "school_id",
-        "pre_residual",
-        "post_residual",
-        "reliability",
-        "expected_post",
-        "gain",
-        "gain_se",
-        "p_value",
-        "q_value",
-        "all_post_above",
-        "rose_beyond_rtm",
-    ]
-    empty = pd.DataFrame({c: pd.Series(dtype="string" if c == "school_id" else float) for c in cols})
-    if not pre or not post:
-        empty.attrs["reason_ru"] = (
-            f"нужно не меньше {cfg.worth_learning.post_years + 1} лет результатов до "
-            f"{int(year)} года включительно"
-        )
-        return empty
-    # schools too small in any «до»/«после» year are not assessed (their yearly index is mostly cohort noise)
-    n = ib[ib["year"].isin(pre + post)].pivot_table(
-        index="school_id", columns="year", values="participants", aggfunc="sum"
-    )
-    small = n.reindex(columns=pre + post).fillna(0).lt(cfg.worth_learning.min_participants).any(axis=1)
-    ib = ib[~ib["school_id"].isin(small.index[small.to_numpy()])]
-    exp = pd.Series(expected, dtype=float)
-    exp.index = exp.index.astype("string")
-    ib["r"] = ib["result_index"].astype(float) - ib["school_id"].map(exp).astype(float)
-    ib["se2"] = ib["result_index_se"].astype(float) ** 2
-    r = ib.pivot_table(index="school_id", columns="year", values="r", aggfunc="mean")
-    se2 = ib.pivot_table(index="school_id", columns="year", values="se2", aggfunc="mean")
-    r = r.dropna(subset=post)
-    r = r[r[pre].notna().any(axis=1)] if all(y in r.columns for y in pre) else r.iloc[0:0]
-    # persistent variance: mean covariance of two «до» years (as in effects.rtm); with one «до» year,
-    # the covariance of the «до» year and the first «после» year (a conservative stand-in)
-    pairs = [(a, b) for i, a in enumerate(pre) for b in pre[i + 1 :]] or [(pre[0], post[0])]
-    covs = [
-        np.cov(r[[a, b]].dropna().to_numpy(float).T)[0, 1]
-        for a, b in pairs
-        if r[[a, b]].dropna().shape[0] > 2
-    ]
-    if not covs or len(r) < 3:
-        empty.attrs["reason_ru"] = "слишком мало школ с результатами во все нужные годы"
-        return empty
-    c = max(float(np.mean(covs)), 1e-9)
-    v = float(np.mean([np.nanvar(r[y].to_numpy(float)) for y in pre]))
-    mean_se2 = float(np.nanmean(se2.reindex(r.index)[pre].to_numpy(float)))
-    shock = max(0.0, v - c - mean_se2)
-    s2 = se2.reindex(index=r.index)
-    n_pre = r[pre].notna().sum(axis=1).astype(float)
-    noise_pre = (s2[pre].where(r[pre].notna()).sum(axis=1) + n_pre * shock) / n_pre**2
-    noise_post = (s2[post].sum(axis=1) + len(post) * shock) / len(post) ** 2
-    lam = c / (c + noise_pre)
-    pre_r = r[pre].mean(axis=1)
-    post_r = r[post].mean(axis=1)
-    expected_post = lam * pre_r
-    gain = post_r - expected_post
-    gain_se = np.sqrt(c * (1 - lam) + noise_post)
-    p = pd.Series(stats.norm.sf(gain / gain_se), index=r.index)
-    q = pd.Series(multipletests(p.to_numpy(), method="fdr_bh")[1], index=r.index)
-    above = r[post].sub(expected_post, axis=0).gt(0).all(axis=1)
-    out = pd.DataFrame(
-        {
-            "pre_residual": pre_r,
-            "post_residual": post_r,
-            "reliability": lam,
-            "expected_post": expected_post,
-            "gain": gain,
-            "gain_se": gain_se,
-            "p_value": p,
-            "q_value": q,
-            "all_post_above": above,
-        }
-    )
-    out["rose_beyond_rtm"] = (
-        (out["q_value"] <= cfg.worth_learning.fdr_q) & out["all_post_above"] & (out["gain"] > 0)
-    )
-    out = (
-        out.rename_axis("school_id")
-        .reset_index()
-        .sort_values("school_id", kind="stable")
-        .reset_index(drop=True)
-    )
-    out["school_id"] = out["school_id"].astype("string")
-    out.attrs.update({"pre_years": pre, "post_years": post, "persistent_var": c, "shock_var": shock})
-    return out
 
 
 def _process_records(dataset: Any, ids: pd.Index, year: int) -> pd.DataFrame:
@@ -300,6 +169,100 @@ def _route_ru(row: Any) -> str:
     return "; ".join(parts)
 
 
+# the gain's figures a listed school carries (NaN where the rise was not assessed)
+GAIN_FIGURES = (
+    "pre_residual",
+    "post_residual",
+    "reliability",
+    "expected_post",
+    "gain",
+    "gain_se",
+    "p_value",
+    "q_value",
+)
+
+
+def _context_gains(region: Any, cfg: ProfilesSettings, reasons: list[str]) -> pd.DataFrame:
+    """The route «рост сверх регрессии к среднему» (:func:`rtm_gains`); why it is not assessed goes to
+    ``reasons``."""
+    ctx = region.table("context")
+    if ctx is None or "expected_result" not in ctx.columns:
+        reasons.append("нет ожидаемых результатов по контексту: " + (region.reason("context") or "—"))
+        return pd.DataFrame(columns=["school_id"])
+    exp = ctx.set_index(ctx["school_id"].astype("string"))["expected_result"]
+    gains = rtm_gains(region.table("index_by_year"), exp, int(region.year), cfg)
+    if "reason_ru" in gains.attrs:
+        reasons.append("рост сверх регрессии к среднему не оценивается: " + gains.attrs["reason_ru"])
+    return gains
+
+
+def _effective_exits(region: Any, cfg: ProfilesSettings, reasons: list[str]) -> pd.Index:
+    """Schools that left the list and stayed out (the trajectories' «effective»), when that route is on."""
+    traj = region.table("trajectories")
+    if not cfg.worth_learning.include_effective_exits:
+        return pd.Index([], dtype="string")
+    if traj is None:
+        reasons.append("нет траекторий школ по списку: " + (region.reason("trajectories") or "—"))
+        return pd.Index([], dtype="string")
+    return pd.Index(traj.loc[traj["status"] == "effective", "school_id"].astype("string"))
+
+
+def _routes(gains: pd.DataFrame, eff: pd.Index, reasons: list[str]) -> tuple[pd.Index, pd.Index]:
+    """The schools whose rise is significant and the exits the school's own figures do not contradict."""
+    none = pd.Index([], dtype="string")
+    rose = (
+        pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string"))
+        if len(gains)
+        else none
+    )
+    # an exit is a route in only if the school's own figures do not contradict it: a context-adjusted
+    # result that fell below what regression to the mean predicts is not a practice to learn from
+    fell = (
+        pd.Index(gains.loc[gains["gain"].astype(float) < 0, "school_id"].astype("string"))
+        if len(gains)
+        else none
+    )
+    dropped = eff.intersection(fell)
+    if len(dropped):
+        reasons.append(
+            f"{_schools_ru(len(dropped))} вышли из списка и остаются вне его, но их результат с "
+            "поправкой на контекст ниже ожидаемого после регрессии к среднему, поэтому в список не "
+            "включены"
+        )
+    return rose, eff.difference(fell)
+
+
+def _listed(region: Any, gains: pd.DataFrame, rose: pd.Index, eff: pd.Index) -> pd.DataFrame:
+    """One row per listed school (indexed by ``school_id``): names, the gain's figures, the route, the
+    years, the category and the path by years."""
+    sch = region.table("schools").copy()
+    sch["school_id"] = sch["school_id"].astype("string")
+    sch = sch.set_index("school_id")
+    ids = pd.Index(sorted(set(rose) | set(eff)), dtype="string")
+    out = pd.DataFrame(index=ids)
+    out["name"] = sch["name"].reindex(ids)
+    out["municipality"] = sch["municipality"].reindex(ids)
+    g = gains.set_index("school_id") if len(gains) else pd.DataFrame(index=pd.Index([], dtype="string"))
+    for col in GAIN_FIGURES:
+        out[col] = g[col].reindex(ids).astype(float) if col in g.columns else np.nan
+    out["rose_beyond_rtm"] = ids.isin(rose)
+    out["left_and_stayed_out"] = ids.isin(eff)
+    out["route"] = [_route_ru(r) for r in out.itertuples()]
+    pre, post = gains.attrs.get("pre_years", []), gains.attrs.get("post_years", [])
+    out["pre_years"] = ", ".join(str(y) for y in pre) or "—"
+    out["post_years"] = ", ".join(str(y) for y in post) or "—"
+    ident, traj = region.table("identify"), region.table("trajectories")
+    out["category"] = (
+        ident.set_index(ident["school_id"].astype("string"))["category"].reindex(ids)
+        if ident is not None
+        else pd.NA
+    )
+    out["trajectory"] = (
+        traj.set_index(traj["school_id"].astype("string"))["path"].reindex(ids) if traj is not None else pd.NA
+    )
+    return out
+
+
 def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.DataFrame:
     """The «школы, чьи практики стоит изучить» table (see the module docstring).
 
@@ -316,80 +279,12 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
     (descending) and ``school_id``; ``attrs['reasons_ru']`` lists why a route could not be used.
     """
     cfg = load_profiles_settings(config)
-    year = int(region.year)
     reasons: list[str] = []
-    sch = region.table("schools").copy()
-    sch["school_id"] = sch["school_id"].astype("string")
-    sch = sch.set_index("school_id")
-    ctx = region.table("context")
-    gains = pd.DataFrame(columns=["school_id"])
-    if ctx is None or "expected_result" not in ctx.columns:
-        reasons.append("нет ожидаемых результатов по контексту: " + (region.reason("context") or "—"))
-    else:
-        exp = ctx.set_index(ctx["school_id"].astype("string"))["expected_result"]
-        gains = rtm_gains(region.table("index_by_year"), exp, year, cfg)
-        if "reason_ru" in gains.attrs:
-            reasons.append("рост сверх регрессии к среднему не оценивается: " + gains.attrs["reason_ru"])
-    traj = region.table("trajectories")
-    eff = pd.Index([], dtype="string")
-    if not cfg.worth_learning.include_effective_exits:
-        pass
-    elif traj is None:
-        reasons.append("нет траекторий школ по списку: " + (region.reason("trajectories") or "—"))
-    else:
-        eff = pd.Index(traj.loc[traj["status"] == "effective", "school_id"].astype("string"))
-    rose = (
-        pd.Index(gains.loc[gains["rose_beyond_rtm"].fillna(False).astype(bool), "school_id"].astype("string"))
-        if len(gains)
-        else pd.Index([], dtype="string")
-    )
-    # an exit is a route in only if the school's own figures do not contradict it: a context-adjusted
-    # result that fell below what regression to the mean predicts is not a practice to learn from
-    fell = (
-        pd.Index(gains.loc[gains["gain"].astype(float) < 0, "school_id"].astype("string"))
-        if len(gains)
-        else pd.Index([], dtype="string")
-    )
-    dropped = eff.intersection(fell)
-    eff = eff.difference(fell)
-    if len(dropped):
-        reasons.append(
-            f"{_schools_ru(len(dropped))} вышли из списка и остаются вне его, но их результат с "
-            "поправкой на контекст ниже ожидаемого после регрессии к среднему, поэтому в список не "
-            "включены"
-        )
-    ids = pd.Index(sorted(set(rose) | set(eff)), dtype="string")
-    out = pd.DataFrame(index=ids)
-    out["name"] = sch["name"].reindex(ids)
-    out["municipality"] = sch["municipality"].reindex(ids)
-    g = gains.set_index("school_id") if len(gains) else pd.DataFrame(index=pd.Index([], dtype="string"))
-    for col in (
-        "pre_residual",
-        "post_residual",
-        "reliability",
-        "expected_post",
-        "gain",
-        "gain_se",
-        "p_value",
-        "q_value",
-    ):
-        out[col] = g[col].reindex(ids).astype(float) if col in g.columns else np.nan
-    out["rose_beyond_rtm"] = ids.isin(rose)
-    out["left_and_stayed_out"] = ids.isin(eff)
-    out["route"] = [_route_ru(r) for r in out.itertuples()]
-    pre, post = gains.attrs.get("pre_years", []), gains.attrs.get("post_years", [])
-    out["pre_years"] = ", ".join(str(y) for y in pre) or "—"
-    out["post_years"] = ", ".join(str(y) for y in post) or "—"
-    ident = region.table("identify")
-    out["category"] = (
-        ident.set_index(ident["school_id"].astype("string"))["category"].reindex(ids)
-        if ident is not None
-        else pd.NA
-    )
-    out["trajectory"] = (
-        traj.set_index(traj["school_id"].astype("string"))["path"].reindex(ids) if traj is not None else pd.NA
-    )
-    out = out.join(_process_records(dataset, ids, year))
+    gains = _context_gains(region, cfg, reasons)
+    eff = _effective_exits(region, cfg, reasons)
+    rose, eff = _routes(gains, eff, reasons)
+    out = _listed(region, gains, rose, eff)
+    out = out.join(_process_records(dataset, out.index, int(region.year)))
     out = out.rename_axis("school_id").reset_index()
     out["_o"] = (~out["rose_beyond_rtm"]).astype(int)
     out = (
@@ -403,8 +298,8 @@ def worth_learning(region: Any, dataset: Any = None, config: Any = None) -> pd.D
     out.attrs.update(
         {
             "reasons_ru": reasons,
-            "pre_years": pre,
-            "post_years": post,
+            "pre_years": gains.attrs.get("pre_years", []),
+            "post_years": gains.attrs.get("post_years", []),
             "min_participants": cfg.worth_learning.min_participants,
         }
     )

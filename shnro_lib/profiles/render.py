@@ -68,23 +68,22 @@ def new_plot(inp: ProfileInputs) -> Any:
     )
 
 
-def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dict[str, Any]:
-    """Formatted values of one page (strings, lists of rows); the template only lays them out."""
-    from shnro_lib.profiles.figures import trend_data_uri
-    from shnro_lib.report import fmt_num, fmt_pct, suppress_small
+def _interval(lo: Any, hi: Any, digits: int = 1) -> str:
+    """«[−1,2; +3,4]» (signed, decimal comma); «» when either end is missing."""
+    from shnro_lib.report import fmt_num
+
+    if _isna(lo) or _isna(hi):
+        return ""
+    return f"[{fmt_num(lo, digits, signed=True)}; {fmt_num(hi, digits, signed=True)}]"
+
+
+def _head_view(inp: ProfileInputs, prof: dict[str, Any]) -> dict[str, Any]:
+    """The page's heading: the school, its category and status, and the page's thresholds."""
+    from shnro_lib.report import fmt_num
 
     cfg = inp.settings
-    z = float(stats.norm.ppf(0.5 + cfg.ci_level / 2))
-    level = f"{cfg.ci_level * 100:.0f} %"
-    reasons = prof["reasons"]
     school = prof["school"]
-
-    def interval(lo: Any, hi: Any, digits: int = 1) -> str:
-        if _isna(lo) or _isna(hi):
-            return ""
-        return f"[{fmt_num(lo, digits, signed=True)}; {fmt_num(hi, digits, signed=True)}]"
-
-    view: dict[str, Any] = {
+    return {
         "school_id": prof["school_id"],
         "name": plain_text(school.get("name")),
         "year": prof["year"],
@@ -97,108 +96,118 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
         "status": plain_text(prof["facts"].get("status_ru")),
         # tooltips: the vocabulary's one-line definitions of the quantities shown
         "defs": {qid: q.definition for qid, q in vocabulary().items()},
-        "level": level,
+        "level": f"{cfg.ci_level * 100:.0f} %",
         "min_n": inp.min_n,
         "min_similar": cfg.problem_zones.min_similar_schools,
         "low_excess": fmt_num(cfg.problem_zones.low_share_excess * 100, 0),
     }
-    # programme participation by year
+
+
+def _programme_view(inp: ProfileInputs, prof: dict[str, Any]) -> dict[str, Any]:
+    """Programme participation by year, its names, cohorts and the current partners."""
     prog = prof["programme"]
     if prog is None:
-        view["programme"], view["programme_note"] = (
-            [],
-            "нет данных о программе: " + reasons.get("programme", "—"),
-        )
-        view["programme_names"] = view["programme_cohort"] = view["programme_partner"] = "—"
-    else:
-        view["programme"] = [
-            {
-                "year": str(int(r["year"])),
-                "name": plain_text(r.get("programme")),
-                "in": "да"
-                if r.get("in_programme") is True or r.get("in_programme") == 1
-                else ("—" if _isna(r.get("in_programme")) else "нет"),
-                "cohort": plain_text(r.get("cohort")),
-                "partner": plain_text(r.get("partner_school_id")),
-            }
-            for r in prog.to_dict("records")
-        ]
-        view["programme_note"] = "" if len(prog) else "в программе поддержки школа не участвовала"
-        view["programme_names"] = "; ".join(sorted({p["name"] for p in view["programme"]} - {"—"})) or "—"
-        view["programme_cohort"] = ", ".join(sorted({p["cohort"] for p in view["programme"]} - {"—"})) or "—"
-        view["programme_partner"] = partner_labels(
-            [p["partner"] for p in view["programme"]], school_names(inp.tables.get("schools"))
-        )
-    # «проблемные зоны»
+        note = "нет данных о программе: " + prof["reasons"].get("programme", "—")
+        return {
+            "programme": [],
+            "programme_note": note,
+            "programme_names": "—",
+            "programme_cohort": "—",
+            "programme_partner": "—",
+        }
+    rows = [
+        {
+            "year": str(int(r["year"])),
+            "name": plain_text(r.get("programme")),
+            "in": "да"
+            if r.get("in_programme") is True or r.get("in_programme") == 1
+            else ("—" if _isna(r.get("in_programme")) else "нет"),
+            "cohort": plain_text(r.get("cohort")),
+            "partner": plain_text(r.get("partner_school_id")),
+        }
+        for r in prog.to_dict("records")
+    ]
+    return {
+        "programme": rows,
+        "programme_note": "" if len(prog) else "в программе поддержки школа не участвовала",
+        "programme_names": "; ".join(sorted({p["name"] for p in rows} - {"—"})) or "—",
+        "programme_cohort": ", ".join(sorted({p["cohort"] for p in rows} - {"—"})) or "—",
+        "programme_partner": partner_labels(
+            [p["partner"] for p in rows], school_names(inp.tables.get("schools"))
+        ),
+    }
+
+
+def _zone_row(orig: dict[str, Any]) -> dict[str, Any]:
+    """One shown «проблемная зона» cell (a group large enough to show its values)."""
+    from shnro_lib.report import fmt_num, fmt_pct
+
+    return {
+        "procedure": plain_text(orig["procedure"]),
+        "subject": plain_text(orig["subject"]),
+        "grade": plain_text(orig["grade"]),
+        "n": _int(orig["participants"]),
+        "pct": fmt_num(orig["pct"], 1),
+        "pct_ci": _interval(orig["pct_low"], orig["pct_high"]),
+        "region": fmt_num(orig["region_pct"], 1),
+        "gap_region": fmt_num(orig["gap_region"], 1, signed=True),
+        "gap_region_ci": _interval(orig["gap_region_low"], orig["gap_region_high"]),
+        "similar": fmt_num(orig["similar_pct"], 1),
+        "gap_similar": fmt_num(orig["gap_similar"], 1, signed=True),
+        "gap_similar_ci": _interval(orig["gap_similar_low"], orig["gap_similar_high"]),
+        "low": fmt_pct(orig["share_low"]),
+        "region_low": fmt_pct(orig["region_share_low"]),
+        "weak": bool(orig["weak"]),
+        "weak_region": bool(orig["weak_region"]),
+        "weak_similar": bool(orig["weak_similar"]),
+        "low_out": bool(orig["low_stands_out"]),
+    }
+
+
+def _zones_view(inp: ProfileInputs, prof: dict[str, Any]) -> dict[str, Any]:
+    """The «проблемные зоны» table; the small groups named in one line, without values."""
+    from shnro_lib.report import suppress_small
+
     zones = prof["zones"]
-    rows = []
-    note = ""
-    view["zones_small"] = ""
     if zones is None or not len(zones):
-        view["zones_note"] = (
-            reasons.get("zones") or f"нет результатов оценочных процедур за {prof['year']} год"
+        note = prof["reasons"].get("zones") or f"нет результатов оценочных процедур за {prof['year']} год"
+        return {"zones_small": "", "zones_note": note, "zones": [], "zones_suppressed_note": ""}
+    view: dict[str, Any] = {"zones_small": "", "zones_note": ""}
+    note = ""
+    small_rows = zones[zones["small"]]
+    if len(small_rows):
+        # small groups: named in one line, no values (a page must fit 2-3 A4 sheets); the wording is
+        # the shared suppression note of every other output (shnro_lib.report.suppress_small)
+        note = suppress_small(
+            small_rows[["participants", "pct"]], "participants", ["pct"], min_n=inp.min_n
+        ).attrs["note"]
+        view["zones_small"] = "; ".join(
+            f"{r['procedure']} — {r['subject']}, {int(r['grade'])} кл." for r in small_rows.to_dict("records")
         )
-    else:
-        view["zones_note"] = ""
-        small_rows = zones[zones["small"]]
-        if len(small_rows):
-            # small groups: named in one line, no values (a page must fit 2-3 A4 sheets); the wording is
-            # the shared suppression note of every other output (shnro_lib.report.suppress_small)
-            note = suppress_small(
-                small_rows[["participants", "pct"]], "participants", ["pct"], min_n=inp.min_n
-            ).attrs["note"]
-            view["zones_small"] = "; ".join(
-                f"{r['procedure']} — {r['subject']}, {int(r['grade'])} кл."
-                for r in small_rows.to_dict("records")
-            )
-        for orig in zones[~zones["small"]].to_dict("records"):
-            small = False
-            rows.append(
-                {
-                    "procedure": plain_text(orig["procedure"]),
-                    "subject": plain_text(orig["subject"]),
-                    "grade": plain_text(orig["grade"]),
-                    "n": _int(orig["participants"]),
-                    "pct": SUPPRESSED if small else fmt_num(orig["pct"], 1),
-                    "pct_ci": "" if small else interval(orig["pct_low"], orig["pct_high"]),
-                    "region": SUPPRESSED if small else fmt_num(orig["region_pct"], 1),
-                    "gap_region": SUPPRESSED if small else fmt_num(orig["gap_region"], 1, signed=True),
-                    "gap_region_ci": ""
-                    if small
-                    else interval(orig["gap_region_low"], orig["gap_region_high"]),
-                    "similar": SUPPRESSED if small else fmt_num(orig["similar_pct"], 1),
-                    "gap_similar": SUPPRESSED if small else fmt_num(orig["gap_similar"], 1, signed=True),
-                    "gap_similar_ci": ""
-                    if small
-                    else interval(orig["gap_similar_low"], orig["gap_similar_high"]),
-                    "low": SUPPRESSED if small else fmt_pct(orig["share_low"]),
-                    "region_low": SUPPRESSED if small else fmt_pct(orig["region_share_low"]),
-                    "weak": bool(orig["weak"]),
-                    "weak_region": bool(orig["weak_region"]),
-                    "weak_similar": bool(orig["weak_similar"]),
-                    "low_out": bool(orig["low_stands_out"]),
-                }
-            )
-    view["zones"], view["zones_suppressed_note"] = rows, note
-    view["weak_areas"], view["low_areas"] = prof["weak_areas"], prof["low_areas"]
-    view["similar_note"] = (
-        "" if "similar" in inp.tables else "похожие школы не подобраны: " + reasons.get("similar", "—")
-    )
-    # trend and context
+    view["zones"] = [_zone_row(orig) for orig in zones[~zones["small"]].to_dict("records")]
+    view["zones_suppressed_note"] = note
+    return view
+
+
+def _trend_view(inp: ProfileInputs, prof: dict[str, Any], z: float, plot: Any) -> dict[str, Any]:
+    """The trend figure (with the expected result) and the yearly index with its interval."""
+    from shnro_lib.profiles.figures import trend_data_uri
+    from shnro_lib.report import fmt_num
+
     ctx = prof["context"]
     expected = (
         float(ctx["expected_result"]) if ctx is not None and not _isna(ctx.get("expected_result")) else np.nan
     )
-    view["trend_img"] = trend_data_uri(plot or new_plot(inp), prof["trend"], expected, prof["year"])
+    img = trend_data_uri(plot or new_plot(inp), prof["trend"], expected, prof["year"])
     tr = prof["trend"]
-    view["trend"] = (
+    rows = (
         []
         if tr is None
         else [
             {
                 "year": str(int(r["year"])),
                 "index": fmt_num(r["year_result_index"], 2, signed=True),
-                "ci": interval(
+                "ci": _interval(
                     r["year_result_index"] - z * r["year_result_index_se"],
                     r["year_result_index"] + z * r["year_result_index_se"],
                     2,
@@ -208,41 +217,58 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
             for r in tr.to_dict("records")
         ]
     )
+    return {"trend_img": img, "trend": rows}
+
+
+def _context_view(prof: dict[str, Any]) -> dict[str, Any]:
+    """The school against its expected result by context (or why it was not computed)."""
+    from shnro_lib.report import fmt_num
+
+    ctx = prof["context"]
     if ctx is None:
-        view["context"] = None
-        view["context_note"] = "ожидаемый результат не рассчитан: " + reasons.get(
-            "context", "нет данных о контексте"
-        )
-    else:
-        view["context"] = {
+        reason = prof["reasons"].get("context", "нет данных о контексте")
+        return {"context": None, "context_note": "ожидаемый результат не рассчитан: " + reason}
+    return {
+        "context": {
             "cluster": plain_text(ctx.get("cluster_name")),
             "expected": fmt_num(ctx.get("expected_result"), 2, signed=True),
             "index": fmt_num(ctx.get("result_index"), 2, signed=True),
             "residual": fmt_num(ctx.get("residual"), 2, signed=True),
-            "residual_ci": interval(ctx.get("residual_ci_low"), ctx.get("residual_ci_high"), 2),
+            "residual_ci": _interval(ctx.get("residual_ci_low"), ctx.get("residual_ci_high"), 2),
             "status": plain_text(ctx.get("context_status")),
             "band": plain_text(ctx.get("residual_band")),
             "band_colour": BAND_COLOURS.get(str(ctx.get("residual_band")), "#FFFFFF"),
-        }
-        view["context_note"] = (
+        },
+        "context_note": (
             "" if not _isna(ctx.get("expected_result")) else plain_text(ctx.get("context_missing_reason"))
-        )
-    # risks, indices
+        ),
+    }
+
+
+def _risks_view(prof: dict[str, Any]) -> dict[str, Any]:
+    """The risk profile of the latest year (or why there is none)."""
     risks = prof["risks"]
-    view["risks"] = (
+    rows = (
         []
         if risks is None
         else [
             {"risk": plain_text(r["risk"]), "level": plain_text(r["level"])} for r in risks.to_dict("records")
         ]
     )
-    view["risks_note"] = (
-        reasons.get("risk_profile", "")
+    note = (
+        prof["reasons"].get("risk_profile", "")
         if risks is None
         else ("" if len(risks) else "рисковый профиль для школы не заполнен")
     )
-    view["risks_year"] = str(int(risks["year"].iloc[0])) if risks is not None and len(risks) else ""
-    view["indices"] = []
+    year = str(int(risks["year"].iloc[0])) if risks is not None and len(risks) else ""
+    return {"risks": rows, "risks_note": note, "risks_year": year}
+
+
+def _indices_view(prof: dict[str, Any]) -> list[dict[str, Any]]:
+    """The staff and resources indices with their components against the region's medians."""
+    from shnro_lib.report import fmt_num
+
+    out = []
     for ix in prof["indices"].values():
         comps = [
             {
@@ -253,7 +279,7 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
             }
             for c in ix["components"].to_dict("records")
         ]
-        view["indices"].append(
+        out.append(
             {
                 "title": ix["title"],
                 "value": fmt_num(ix["value"], 2, signed=True),
@@ -262,60 +288,102 @@ def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dic
                 "note": ix["reason"] if ix["year"] is None else "",
             }
         )
-    # diagnostics
+    return out
+
+
+def _diag_view(inp: ProfileInputs, prof: dict[str, Any]) -> dict[str, Any]:
+    """The «вход–выход» diagnostics by subject and grade, one cell per wave (small groups hidden)."""
+    from shnro_lib.report import fmt_num
+
     diag = prof["diagnostics"]
     if diag is None:
-        view["diag"], view["diag_waves"] = [], []
-        view["diag_note"] = reasons.get("diagnostics", "")
-    elif not len(diag):
-        view["diag"], view["diag_waves"], view["diag_note"] = [], [], "у школы нет диагностик «вход–выход»"
-    else:
-        waves = diag.attrs["waves"]
-        view["diag_waves"] = waves
-        view["diag"] = []
-        for r in diag.to_dict("records"):
-            cells = []
-            for w in waves:
-                n = r.get(f"n:{w}")
-                cells.append(
-                    "—"
-                    if _isna(n)
-                    else (SUPPRESSED if float(n) < inp.min_n else f"{fmt_num(r[f'pct:{w}'], 1)} ({_int(n)})")
-                )
-            view["diag"].append(
-                {"subject": plain_text(r["subject"]), "grade": plain_text(r["grade"]), "cells": cells}
+        return {"diag": [], "diag_waves": [], "diag_note": prof["reasons"].get("diagnostics", "")}
+    if not len(diag):
+        return {"diag": [], "diag_waves": [], "diag_note": "у школы нет диагностик «вход–выход»"}
+    waves = diag.attrs["waves"]
+    rows = []
+    for r in diag.to_dict("records"):
+        cells = []
+        for w in waves:
+            n = r.get(f"n:{w}")
+            cells.append(
+                "—"
+                if _isna(n)
+                else (SUPPRESSED if float(n) < inp.min_n else f"{fmt_num(r[f'pct:{w}'], 1)} ({_int(n)})")
             )
-        view["diag_note"] = ""
+        rows.append({"subject": plain_text(r["subject"]), "grade": plain_text(r["grade"]), "cells": cells})
+    return {"diag_waves": waves, "diag": rows, "diag_note": ""}
+
+
+def _similar_view(prof: dict[str, Any]) -> list[dict[str, str]]:
+    """The similar schools by rank, with their municipality and distance."""
+    from shnro_lib.report import fmt_num
+
+    sim = prof["similar"]
+    if sim is None:
+        return []
+    return [
+        {
+            "rank": _int(r["rank"]),
+            "name": plain_text(r.get("name")),
+            "id": plain_text(r.get("similar_id")),
+            "municipality": plain_text(r.get("municipality")),
+            "distance": fmt_num(r["distance"], 2),
+        }
+        for r in sim.to_dict("records")
+    ]
+
+
+def _worth_view(prof: dict[str, Any], z: float) -> dict[str, str] | None:
+    """Why the school is on the «стоит изучить» list, with its gain and interval (``None`` when not)."""
+    from shnro_lib.report import fmt_num
+
+    w = prof["worth"]
+    if w is None:
+        return None
+    return {
+        "route": plain_text(w["route"]),
+        "gain": fmt_num(w["gain"], 2, signed=True),
+        "gain_ci": _interval(w["gain"] - z * w["gain_se"], w["gain"] + z * w["gain_se"], 2),
+    }
+
+
+def page_view(inp: ProfileInputs, prof: dict[str, Any], plot: Any = None) -> dict[str, Any]:
+    """Formatted values of one page (strings, lists of rows); the template only lays them out.
+
+    Parameters
+    ----------
+    inp : the region-wide inputs (:func:`~shnro_lib.profiles.content.profile_inputs`).
+    prof : the school's content (:func:`~shnro_lib.profiles.content.school_profile`).
+    plot : the reusable trend figure (:func:`new_plot`); a new one when ``None``.
+
+    Returns
+    -------
+    dict
+        The page's values by section: heading, programme, «проблемные зоны», trend, context, risks,
+        indices, diagnostics, leader and led schools, similar schools, the «стоит изучить» route.
+    """
+    z = float(stats.norm.ppf(0.5 + inp.settings.ci_level / 2))
+    reasons = prof["reasons"]
+    view = _head_view(inp, prof)
+    view.update(_programme_view(inp, prof))
+    view.update(_zones_view(inp, prof))
+    view["weak_areas"], view["low_areas"] = prof["weak_areas"], prof["low_areas"]
+    view["similar_note"] = (
+        "" if "similar" in inp.tables else "похожие школы не подобраны: " + reasons.get("similar", "—")
+    )
+    view.update(_trend_view(inp, prof, z, plot))
+    view.update(_context_view(prof))
+    view.update(_risks_view(prof))
+    view["indices"] = _indices_view(prof)
+    view.update(_diag_view(inp, prof))
     # leader school (or the plain reason there is none), schools it could support, similar schools
     view.update(
         leader_view(prof["leader"], prof["category"], "partners" in inp.tables, reasons.get("partners", "—"))
     )
     view["led"] = led_view(prof["led"])
-    sim = prof["similar"]
-    view["similar"] = (
-        []
-        if sim is None
-        else [
-            {
-                "rank": _int(r["rank"]),
-                "name": plain_text(r.get("name")),
-                "id": plain_text(r.get("similar_id")),
-                "municipality": plain_text(r.get("municipality")),
-                "distance": fmt_num(r["distance"], 2),
-            }
-            for r in sim.to_dict("records")
-        ]
-    )
-    w = prof["worth"]
-    view["worth"] = (
-        None
-        if w is None
-        else {
-            "route": plain_text(w["route"]),
-            "gain": fmt_num(w["gain"], 2, signed=True),
-            "gain_ci": interval(w["gain"] - z * w["gain_se"], w["gain"] + z * w["gain_se"], 2),
-        }
-    )
+    view["similar"] = _similar_view(prof)
+    view["worth"] = _worth_view(prof, z)
     return view
 
 

@@ -3,7 +3,8 @@
 - :mod:`.format` — Russian numbers, display tables, small-group suppression;
 - :mod:`.content` — what a section returns (:class:`Section` of tables, figures, sentences);
 - :mod:`.figures` — matplotlib/seaborn figures;
-- :mod:`.sections` / :mod:`.regional` / :mod:`.annex` — the municipal and regional sections,
+- :mod:`.sections` (with :mod:`.overview`, :mod:`.context`, :mod:`.costs`, :mod:`.partners`) /
+  :mod:`.regional` / :mod:`.annex` — the municipal and regional sections,
   the method annex (``shnro_lib/report/methods/*.md``) and the data-quality annex;
 - :mod:`.page` — the nbconvert template ``templates/shnro`` (page shell, TOC, banner, footer);
 - :mod:`.excel` — the municipal workbook;
@@ -15,6 +16,8 @@ The order of the sections and the narrative live in the notebooks
 
 from shnro_lib.report.annex import data_quality_annex, method_annex, method_texts
 from shnro_lib.report.content import Figure, Section, Table, markdown_html, table
+from shnro_lib.report.context import context_section
+from shnro_lib.report.costs import costs_section
 from shnro_lib.report.effects import effects_section
 from shnro_lib.report.excel import municipal_workbook
 from shnro_lib.report.format import (
@@ -33,7 +36,9 @@ from shnro_lib.report.monitoring import (
     regional_indicator_table,
     regional_monitoring_section,
 )
+from shnro_lib.report.overview import overview_section
 from shnro_lib.report.page import footer_html, notebook_to_html, page_html, read_meta, synthetic_banner
+from shnro_lib.report.partners import partners_section
 from shnro_lib.report.regional import (
     municipal_summaries,
     regional_compare_section,
@@ -47,12 +52,8 @@ from shnro_lib.report.regional import (
 )
 from shnro_lib.report.sections import (
     check_municipality,
-    context_section,
-    costs_section,
     dynamics_section,
     identified_section,
-    overview_section,
-    partners_section,
     school_links_section,
     subtitle,
     summary_section,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from shnro_lib.pipeline.log import STAGE_TITLES_RU
 from shnro_lib.report.content import Section, cards, figure, heading, note, table, text, unavailable
+from shnro_lib.report.costs import costs_section
 from shnro_lib.report.effects import effects_section
 from shnro_lib.report.figures import distribution_figure
 from shnro_lib.report.figures import pyplot_styled as _plt
@@ -18,7 +19,6 @@ from shnro_lib.report.helpers import dpi as _dpi
 from shnro_lib.report.helpers import max_rows as _rows
 from shnro_lib.report.helpers import municipal_index, municipality_table
 from shnro_lib.report.helpers import size as _size
-from shnro_lib.report.sections import costs_section
 
 
 def regional_summary_section(region: Any) -> Section:
