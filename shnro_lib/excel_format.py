@@ -64,14 +64,20 @@ def number_format(values: pd.Series, column: object = "", header: object = "") -
     column : the column's id (its quantity in the vocabulary, or a year-like name).
     header : the Russian header shown (a year-like header keeps whole numbers plain).
     """
-    nums = pd.to_numeric(
-        pd.Series(values).map(
-            lambda v: (
-                v if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) else np.nan
-            )
-        ),
-        errors="coerce",
-    )
+    values = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        nums = pd.Series(values.to_numpy(dtype="float64", na_value=np.nan))
+    else:
+        nums = pd.to_numeric(
+            values.map(
+                lambda v: (
+                    v
+                    if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
+                    else np.nan
+                )
+            ),
+            errors="coerce",
+        )
     nums = nums[np.isfinite(nums)]
     if nums.empty:
         return None

@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -186,8 +187,37 @@ def fix_zip_timestamps(path: str | Path) -> None:
             zout.writestr(fixed, data)
 
 
+@dataclass(frozen=True)
+class SheetTable:
+    """A table made ready for a sheet once: Russian headers, formula-safe text, number formats.
+
+    Made by :func:`sheet_table`; :meth:`rows` cuts sheets of some of its rows (a municipality's
+    schools) without preparing each again, and with the same number format in every sheet.
+    """
+
+    frame: pd.DataFrame
+    formats: tuple[str | None, ...]
+
+    def rows(self, positions: Sequence[int] | np.ndarray) -> SheetTable:
+        """The sheet of the rows at ``positions`` (in that order)."""
+        return SheetTable(self.frame.iloc[np.asarray(positions, dtype=int)], self.formats)
+
+
+def sheet_table(
+    df: pd.DataFrame,
+    column_labels: Mapping[str, str] | None = None,
+    number_formats: Mapping[str, str] | None = None,
+) -> SheetTable:
+    """Prepare ``df`` for a sheet (the parameters are those of :func:`write_workbook`)."""
+    from shnro_lib.readable import CODE_COLUMNS, readable
+
+    kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
+    frame = neutralise_frame(readable(kept, column_labels))
+    return SheetTable(frame, tuple(_column_formats(kept, frame, number_formats)))
+
+
 def write_workbook(
-    sheets: Mapping[str, pd.DataFrame],
+    sheets: Mapping[str, pd.DataFrame | SheetTable],
     path: str | Path,
     notes: Mapping[str, str] | None = None,
     column_labels: Mapping[str, str] | None = None,
@@ -198,7 +228,8 @@ def write_workbook(
 
     Parameters
     ----------
-    sheets : sheet name -> table; names are cleaned to Excel's rules (31 chars, no ``[]:*?/\\``).
+    sheets : sheet name -> table (or a :class:`SheetTable` prepared once); names are cleaned to
+        Excel's rules (31 chars, no ``[]:*?/\\``).
     path : output ``.xlsx``; written atomically.
     notes : optional sheet name -> a line of text put above the table (e.g. the data
         fingerprint, «СИНТЕТИЧЕСКИЕ ДАННЫЕ»).
@@ -235,7 +266,8 @@ def write_workbook(
         used: set[str] = set()
         for name, df in sheets.items():
             ws = wb.add_worksheet(_sheet_title(name, used))
-            _write_sheet(ws, df, notes.get(name), styles, column_labels, number_formats, landscape)
+            table = df if isinstance(df, SheetTable) else sheet_table(df, column_labels, number_formats)
+            _write_sheet(ws, table, notes.get(name), styles, landscape)
         if not used:
             wb.add_worksheet("Пусто")
         # a fixed timestamp: the same inputs give the same file
@@ -281,21 +313,11 @@ def _is_missing(v: object) -> bool:
     )
 
 
-def _write_sheet(
-    ws: Any,
-    df: pd.DataFrame,
-    note: str | None,
-    styles: _Styles,
-    column_labels: Mapping[str, str] | None,
-    number_formats: Mapping[str, str] | None,
-    landscape: bool,
-) -> None:
+def _write_sheet(ws: Any, table: SheetTable, note: str | None, styles: _Styles, landscape: bool) -> None:
     """One sheet: the note, the bold header row, the cells («—» where empty), widths and printing."""
-    from shnro_lib.readable import CODE_COLUMNS, MISSING, readable
+    from shnro_lib.readable import MISSING
 
-    kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
-    frame = neutralise_frame(readable(kept, column_labels))
-    formats = _column_formats(kept, frame, number_formats)
+    frame, formats = table.frame, table.formats
     row0 = 0
     if note:
         ws.write_string(0, 0, str(neutralise_cell(note)), styles.note)

@@ -7,6 +7,7 @@ category could not be assessed for most schools (the headline says «не оце
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
             read_config,
             stability_section_content,
         )
-        from shnro_lib.outputs import write_workbook
+        from shnro_lib.outputs import sheet_table, write_workbook
         from shnro_lib.settings import SettingsError
 
         try:
@@ -85,10 +86,12 @@ def register(app: typer.Typer) -> None:
         if synthetic:
             note = "СИНТЕТИЧЕСКИЕ ДАННЫЕ. " + note
         labels = column_labels_ru(r)
-        sheets = {"Регион": table}
+        sheets: dict[str, Any] = {"Регион": table}
         notes = {"Регион": note}
-        for m in sorted(table["municipality"].dropna().unique()):
-            sheets[str(m)] = table[table["municipality"] == m].drop(columns="municipality")
+        # the municipal sheets are the region's rows: prepared once, cut per municipality
+        schools = sheet_table(table.drop(columns="municipality"), labels)
+        for m, rows in sorted(table.groupby("municipality").indices.items()):
+            sheets[str(m)] = schools.rows(rows)
             notes[str(m)] = note
         sheets["Размер категорий"] = category_sizes(table, r)
         notes["Размер категорий"] = "Сколько школ в каждой категории против намеченного набором правил"
