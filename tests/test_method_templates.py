@@ -118,6 +118,12 @@ def test_monitoring_method_from_template():
     assert "категория в прошлом году — ШНРО, ШНСУ, ШНРО и ШНСУ" in text
     assert "(по образцу California School Dashboard)" in text and "«в графике» — цель достигнута" in text
     assert "статус не оценивается и показано «" in text and "стандартной ошибки изменения" not in text
+    assert (
+        "взвешенная по числу участников всех процедур, для которых в данных есть доля результатов ниже"
+        in text
+    )
+    named = monitoring_method_ru({"low_index": {"procedures": ["ЕГЭ", "ОГЭ"]}})
+    assert "взвешенная по числу участников процедур ЕГЭ, ОГЭ." in named
     alt = monitoring_method_ru(
         {"positive_change": {"min_change": 0.2, "require_significance": True, "z": 1.96}},
         targets={"shnro_share": {"trajectory": {2024: 0.05, 2022: 0.29}, "tolerance": 0.03}},
@@ -146,6 +152,14 @@ def test_partners_method_from_template():
     )
     assert "**Кому нужна пара.** Школам категорий ШНРО, ШНРО и ШНСУ года идентификации.\n" in alt
     assert "; доверительный интервал отклонения целиком выше нуля." in alt and "процентиля" not in alt
+    # the years checked and the need weight in words, not «предыдущих 1 лет» or «0.0 > 0»
+    assert "в году идентификации и в предыдущем году\nданных;" in text and "предыдущих 1 лет" not in text
+    assert "при весе потребности\n1.0 без пары в первую очередь остаются школы с более высокими" in text
+    one = partners_method_ru({"leaders": {"stable_years": 1}, "unpaired": {"need_weight": 0}})
+    assert "SD в году идентификации; индекс результатов" in one and "предыдущ" not in one
+    assert "при весе потребности\n0 без пары остаются школы, пара для которых обходится дороже всего." in one
+    three = partners_method_ru({"leaders": {"stable_years": 3}})
+    assert "в году идентификации и в каждом из\nпредыдущих 2 лет данных;" in three
     source = resources.files("shnro_lib.partners").joinpath("method.py").read_text(encoding="utf-8")
     assert "гаверсинус" not in source and "Школы-лидеры" not in source
 
