@@ -164,7 +164,7 @@ def costs(ds: Any, year: int, report: ContextReport | None, config: Mapping[str,
 
 def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[int]:
     """The data years whose context the choice of leaders checks (``partners.yaml: leaders.stable_years``)."""
-    n = int((load_partners_config(config).get("leaders") or {})["stable_years"])
+    n = load_partners_config(config).leaders.stable_years
     return [int(y) for y in ds.years if y <= year][-n:]
 
 
