@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shnro_lib.prose import render_prose
 
-from .config import load_monitoring_config
+from .config import IndicatorSpec, MonitoringSettings, load_monitoring_config
 
 # --------------------------------------------------------------------------- method annex
 
@@ -35,20 +35,20 @@ def _where_ru(expr: str) -> str:
     return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: _column_ru(m.group(0)), str(expr))
 
 
-def _indicator_rows(indicators: Mapping[str, Mapping]) -> list[dict]:
+def _indicator_rows(indicators: Mapping[str, IndicatorSpec]) -> list[dict]:
     """The indicator table of the annex: each indicator's columns by their Russian names."""
     rows = []
     for s in indicators.values():
-        num, den = s.get("numerator"), s.get("denominator")
+        num, den = s.numerator, s.denominator
         rows.append(
             {
-                "title": s["title_ru"],
-                "section": s["section"],
+                "title": s.title_ru,
+                "section": s.section,
                 "filter": [
-                    {"column": _column_ru(k), "allowed": list(v)} for k, v in (s.get("filter") or {}).items()
+                    {"column": _column_ru(k), "allowed": list(v)} for k, v in (s.filter or {}).items()
                 ],
-                "where": _where_ru(s["where"]) if s.get("where") else None,
-                "aggregation": s["aggregation"],
+                "where": _where_ru(s.where) if s.where else None,
+                "aggregation": s.aggregation,
                 "numerator": _column_ru(num) if num is not None else None,
                 "denominator": _column_ru(den) if den else None,
             }
@@ -56,11 +56,13 @@ def _indicator_rows(indicators: Mapping[str, Mapping]) -> list[dict]:
     return rows
 
 
-def _target_rows(targets: Mapping[str, Mapping] | None, indicators: Mapping[str, Mapping]) -> list[dict]:
+def _target_rows(
+    targets: Mapping[str, Mapping] | None, indicators: Mapping[str, IndicatorSpec]
+) -> list[dict]:
     """The data set's targets by indicator title: trajectory points (year, value) and the tolerance."""
     return [
         {
-            "title": indicators[name]["title_ru"] if name in indicators else name,
+            "title": indicators[name].title_ru if name in indicators else name,
             "trajectory": sorted(t["trajectory"].items()),
             "tolerance": t.get("tolerance") or 0,
         }
@@ -69,7 +71,8 @@ def _target_rows(targets: Mapping[str, Mapping] | None, indicators: Mapping[str,
 
 
 def monitoring_method_ru(
-    config: str | Path | Mapping | None = None, targets: Mapping[str, Mapping] | None = None
+    config: str | Path | Mapping | MonitoringSettings | None = None,
+    targets: Mapping[str, Mapping] | None = None,
 ) -> str:
     """Markdown (Russian) for the method annex: every indicator's formula, targets, transitions.
 
@@ -87,9 +90,9 @@ def monitoring_method_ru(
     """
     cfg = load_monitoring_config(config)
     computed = {
-        "indicators": _indicator_rows(cfg["indicators"]),
-        "min_change": f"{float(cfg['positive_change']['min_change']):.2f}",
-        "targets": _target_rows(targets, cfg["indicators"]),
+        "indicators": _indicator_rows(cfg.indicators),
+        "min_change": f"{float(cfg.positive_change.min_change):.2f}",
+        "targets": _target_rows(targets, cfg.indicators),
     }
     return render_prose("shnro_lib.monitoring", "method.md.j2", settings=cfg, computed=computed)
 
