@@ -29,7 +29,7 @@ def main(data_dir: Path, truth_csv: Path, year: int) -> None:
     truth = pd.read_csv(truth_csv, dtype={"school_id": str}).set_index("school_id")
     print(f"Данные: {data_dir} (СИНТЕТИЧЕСКИЕ), год {year}, школ {len(ds.schools)}")
     cfg = C.load_context_config()
-    print(f"Метод по умолчанию: {cfg['clustering']['method']}")
+    print(f"Метод по умолчанию: {cfg.clustering.method}")
     for method in ("kmeans", "ward", "gmm"):
         t = time.time()
         res = C.cluster_analysis(ds, year, method)
@@ -55,7 +55,7 @@ def main(data_dir: Path, truth_csv: Path, year: int) -> None:
 
     planted = truth["planted_resilient"].astype(bool)
     good = truth["latent_quality"] > 0
-    for share in (cfg["resilient"]["bottom_share"], 0.5):
+    for share in (cfg.resilient.bottom_share, 0.5):
         rep = C.context_analysis(ds, year, {"resilient": {"bottom_share": share}}, stability=False)
         tab = rep.table.set_index("school_id")
         flag = tab["resilient"].fillna(False).astype(bool).reindex(truth.index, fill_value=False)
@@ -66,7 +66,7 @@ def main(data_dir: Path, truth_csv: Path, year: int) -> None:
             f"precision = {tp / max(int(flag.sum()), 1):.2f}; "
             f"доля отмеченных с латентным качеством > 0 = {(flag & good).sum() / max(int(flag.sum()), 1):.2f}"
         )
-        if share == cfg["resilient"]["bottom_share"]:
+        if share == cfg.resilient.bottom_share:
             em = rep.model
             print(f"Модель: {em.model_used}; R² контекста = {em.r2:.3f}; причина: {em.reason[:160]}")
             d = tab.join(truth)

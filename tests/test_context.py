@@ -208,7 +208,7 @@ def test_similar_schools_k_excluding_self(demo):
     assert not (sim["school_id"] == sim["similar_id"]).any()
     assert list(sim.columns) == ["school_id", "similar_id", "rank", "distance"]
     # schools of the school's own level (НОШ/ООШ/средняя) first, nearest first; others only fill up
-    levels = C.load_context_config()["similar"]["levels"]
+    levels = C.load_context_config().similar.levels
     level = demo.schools.set_index("school_id")["school_type"].map(levels)
     sim = sim.assign(own=sim["school_id"].map(level).to_numpy() == sim["similar_id"].map(level).to_numpy())
     assert sim.groupby("school_id")["own"].apply(lambda o: o.is_monotonic_decreasing).all()
@@ -352,4 +352,16 @@ def test_ignored_looking_options_are_honoured():
     with pytest.raises(ValueError, match="missing.impute"):
         C.load_context_config({"missing": {"impute": "zero"}})
     with pytest.raises(ValueError, match="clustering.metod"):
+        C.load_context_config({"clustering": {"metod": "gmm"}})
+
+
+def test_settings_are_the_typed_model():
+    """The loader hands on the validated model; loaded settings pass through unchanged."""
+    from shnro_lib.context.settings import ContextSettings
+
+    cfg = C.load_context_config({"clustering": {"method": "ward", "k": 4}})
+    assert isinstance(cfg, ContextSettings) and cfg.clustering.method == "ward" and cfg.clustering.k == 4
+    assert C.load_context_config(cfg) is cfg
+    assert cfg.features["share_low_ses"].table in ("context", "schools")
+    with pytest.raises(ValueError, match="metod"):
         C.load_context_config({"clustering": {"metod": "gmm"}})

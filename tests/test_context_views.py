@@ -72,7 +72,7 @@ def test_cluster_profiles_annotate_every_cluster_and_feature(analysis) -> None:
 
 def test_results_and_context_marks_the_resilient_schools(analysis) -> None:
     _, rep = analysis
-    fig = P.plot_results_and_context(rep.table, rep.config["resilient"]["bottom_share"], YEAR)
+    fig = P.plot_results_and_context(rep.table, rep.config.resilient.bottom_share, YEAR)
     ax = fig.axes[0]
     by_label = {c.get_label(): len(c.get_offsets()) for c in ax.collections if c.get_label() != "_nolegend_"}
     assert by_label["резильентные"] == int(rep.table["resilient"].astype(bool).sum())

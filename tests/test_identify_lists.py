@@ -272,10 +272,7 @@ def test_changes_list_changes_only(small_demo) -> None:
 def test_settings_reject_unknown_keys_with_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"indices\.yaml.*staff_index\.min_weigth_share"):
         load_indices(None, {"staff_index": {"min_weigth_share": 0.3}})
-    assert (
-        load_indices(None, {"staff_index": {"min_weight_share": 0.3}})["staff_index"]["min_weight_share"]
-        == 0.3
-    )
+    assert load_indices(None, {"staff_index": {"min_weight_share": 0.3}}).staff_index.min_weight_share == 0.3
     cfg = tmp_path / "my.yaml"
     cfg.write_text("criterii: {}\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="criterii"):

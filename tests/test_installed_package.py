@@ -71,8 +71,17 @@ def test_the_wheel_holds_what_a_run_reads(installed: Path) -> None:
         "effects/templates/self_check.md",
         "site/static/site.js",
         "site/templates/index.html.j2",
+        "monitoring/templates/method.md.j2",
+        "partners/templates/method.md.j2",
     ):
         assert (pkg / rel).is_file(), rel
+    # every method text kept as a template beside its module ships with it
+    prose = sorted(
+        p.relative_to(ROOT / "shnro_lib") for p in (ROOT / "shnro_lib").glob("*/templates/*.md.j2")
+    )
+    assert len(prose) >= 6
+    missing = [str(rel) for rel in prose if not (pkg / rel).is_file()]
+    assert not missing, f"method templates not in the wheel (pyproject package-data): {missing}"
 
 
 def test_commands_and_a_report_run_from_another_folder(

@@ -320,9 +320,9 @@ def test_without_targets_the_status_says_so_not_a_fabricated_target():
     t = mon.evaluate_indicators(mon.build_panel(_dataset(), IDENT))
     r = _val(t, "shnro_share")
     assert math.isnan(r["target"]) and r["status"] == "no_target"
-    assert r["status_ru"] == mon.load_monitoring_config()["status_labels"]["no_target_facts"]
+    assert r["status_ru"] == mon.load_monitoring_config().status_labels.no_target_facts
     assert r["status_ru"].startswith("цель не задана") and ".yaml" not in r["status_ru"]
-    assert "targets" not in mon.load_monitoring_config()
+    assert not hasattr(mon.load_monitoring_config(), "targets")
 
 
 def test_not_assessed_categories_are_missing_not_zero():
@@ -474,3 +474,19 @@ def test_reports_show_targets_status_and_the_number_of_schools():
     assert row["2023"] == "50\u202f% (2 из 4)"
     page = regional_monitoring_section(region).to_html()
     assert "Цель, 2023" in page and "Выполнение цели" in page
+
+
+def test_settings_are_the_typed_model():
+    """The loader hands on the validated model; an indicator's keys not given are None, not absent."""
+    cfg = mon.load_monitoring_config({"transitions": {"effective_years": 3}})
+    assert isinstance(cfg, mon.MonitoringSettings) and cfg.transitions.effective_years == 3
+    assert mon.load_monitoring_config(cfg) is cfg
+    spec = cfg.indicators["shnro_share"]
+    assert isinstance(spec, mon.IndicatorSpec) and spec.where is None and spec.unit == "share"
+    with pytest.raises(ValueError, match="нужен denominator"):
+        mon.load_monitoring_config({"indicators": {"x": {"title_ru": "Икс", "aggregation": "ratio"}}})
+    # a spec given as a mapping is validated the same way
+    with pytest.raises(ValueError, match="aggregation"):
+        mon.evaluate_indicator(
+            mon.build_panel(_dataset(), IDENT), {"title_ru": "Икс", "aggregation": "median"}
+        )

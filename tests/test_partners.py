@@ -170,3 +170,13 @@ def test_cli_partners_writes_csv(small_demo_dir, tmp_path):
     assert len(df) > 0 and df[L["leader_id"]].notna().all()
     assert df[L["school_id"]].is_unique
     assert xlsx.exists()
+
+
+def test_settings_are_the_typed_model():
+    """The loader hands on the validated model (attribute access); loaded settings pass through unchanged."""
+    cfg = pt.load_partners_config({"leaders": {"capacity": 3}})
+    assert isinstance(cfg, pt.PartnersSettings)
+    assert cfg.leaders.capacity == 3 and cfg.weights.km == pt.load_partners_config().weights.km
+    assert pt.load_partners_config(cfg) is cfg
+    with pytest.raises(ValueError, match="capacity"):
+        pt.load_partners_config({"leaders": {"capacity": 0}})

@@ -84,7 +84,7 @@ def _grid_table() -> pd.DataFrame:
 def test_status_grid_readable_at_page_width():
     import matplotlib.pyplot as plt
 
-    cfg_region = monitoring.load_monitoring_config(None)["region_label"]
+    cfg_region = monitoring.load_monitoring_config(None).region_label
     t = _grid_table().replace({"municipality": {"Регион": cfg_region}})
     fig = monitoring.plot_status_grid(t, 2023)
     ax = fig.axes[0]
@@ -106,7 +106,7 @@ def test_status_grid_all_indicators_headers_do_not_collide():
     import matplotlib.pyplot as plt
 
     cfg = monitoring.load_monitoring_config(None)
-    names = list(cfg["indicators"])
+    names = list(cfg.indicators)
     rows = [
         {
             "year": 2023,
@@ -118,7 +118,7 @@ def test_status_grid_all_indicators_headers_do_not_collide():
             "change": -0.1,
             "direction": "higher_better",
         }
-        for m in [cfg["region_label"], "Кировский"]
+        for m in [cfg.region_label, "Кировский"]
         for n in names
     ]
     fig = monitoring.plot_status_grid(pd.DataFrame(rows), 2023)

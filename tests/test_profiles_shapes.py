@@ -118,7 +118,7 @@ def test_monitoring_without_targets_says_so(profiles, fast_config, tmp_path):
     assert "Цели не заданы в dataset.yaml" in r.output
     ws = load_workbook(files[0])[f"Показатели {YEAR}"]
     cells = {str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
-    no_target = mon.load_monitoring_config()["status_labels"]["no_target_facts"]
+    no_target = mon.load_monitoring_config().status_labels.no_target_facts
     assert no_target.startswith("цель не задана") and ".yaml" not in no_target
     assert no_target in cells and "нет цели на этот год" not in cells
 

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         shown = table.rename(columns=INDICATOR_COLUMNS)
         cur = shown[shown["year"] == year].drop(columns=["status"])
         grid = cur.pivot(index="municipality", columns="title_ru", values="target_status_ru")
-        region_label = str(cfg["region_label"])
+        region_label = str(cfg.region_label)
         grid = grid.reindex([region_label] + sorted(m for m in grid.index if m != region_label)).reset_index()
         trajectories = run.values["trajectories"].copy()
         names = ds.schools.drop_duplicates("school_id").set_index("school_id")["name"]

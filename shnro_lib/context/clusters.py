@@ -18,6 +18,7 @@ from .features import (
     load_context_config,
     pca_index,
 )
+from .settings import ClusteringSettings, ContextSettings, FeatureSpec, NamingSettings
 
 _AFTER_PREFIXES = ("с ", "со ", "в ", "на ", "вблизи ")
 
@@ -56,19 +57,19 @@ class ClusterResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
+def _fit(method: str, X: np.ndarray, k: int, ccfg: ClusteringSettings):
     from sklearn.cluster import AgglomerativeClustering, KMeans
     from sklearn.mixture import GaussianMixture
 
-    rs = int(ccfg["random_state"])
-    n_init = int(ccfg["n_init"])
+    rs = int(ccfg.random_state)
+    n_init = int(ccfg.n_init)
     if method == "kmeans":
         m = KMeans(n_clusters=k, n_init=n_init, random_state=rs).fit(X)
         return m.labels_, m
     if method == "ward":
         # Ward needs O(n^2) memory: above `ward_max_n` schools it is fitted on a random subsample
         # and every school is assigned to the nearest subsample cluster centre
-        max_n = int(ccfg["ward_max_n"])
+        max_n = int(ccfg.ward_max_n)
         if len(X) > max_n:
             rng = np.random.default_rng(rs)
             sub = rng.choice(len(X), size=max_n, replace=False)
@@ -79,7 +80,7 @@ def _fit(method: str, X: np.ndarray, k: int, ccfg: dict):
         m = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X)
         return m.labels_, m
     m = GaussianMixture(
-        n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs, covariance_type=ccfg["gmm_covariance"]
+        n_components=k, n_init=max(1, min(n_init, 5)), random_state=rs, covariance_type=ccfg.gmm_covariance
     ).fit(X)
     return m.predict(X), m
 
@@ -88,14 +89,14 @@ def _smallest(labels: np.ndarray) -> int:
     return int(np.bincount(np.unique(labels, return_inverse=True)[1]).min()) if len(labels) else 0
 
 
-def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame]:
+def _choose_k(method: str, X: np.ndarray, ccfg: ClusteringSettings) -> tuple[int, pd.DataFrame]:
     """The number of clusters: the best score among the k whose every cluster has at least
     ``min_cluster_size`` schools (a fixed ``k`` is lowered until it does); 1 when none does."""
     from sklearn.metrics import silhouette_score
 
-    fixed = ccfg["k"]
-    min_size = int(ccfg["min_cluster_size"])
-    lo, hi = ccfg["k_range"]
+    fixed = ccfg.k
+    min_size = int(ccfg.min_cluster_size)
+    lo, hi = ccfg.k_range
     # k clusters of at least min_size schools need k * min_size schools
     hi = min(int(hi), len(X) - 1, len(X) // min_size)
     if fixed:
@@ -112,13 +113,13 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
             rows.append({"k": k, "bic": float(m.bic(X))})
         else:
             # silhouette is O(n^2): on large data it is estimated on a random sample of schools
-            size = int(ccfg["silhouette_sample_size"])
+            size = int(ccfg.silhouette_sample_size)
             sil = (
                 silhouette_score(
                     X,
                     labels,
                     sample_size=size if len(X) > size else None,
-                    random_state=int(ccfg["random_state"]),
+                    random_state=int(ccfg.random_state),
                 )
                 if len(set(labels)) > 1
                 else np.nan
@@ -133,20 +134,22 @@ def _choose_k(method: str, X: np.ndarray, ccfg: dict) -> tuple[int, pd.DataFrame
     return int(scores.loc[scores["silhouette"].idxmax(), "k"]), scores
 
 
-def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> str:
-    max_f = int(ncfg["max_features"]) + extra
-    min_z = float(ncfg["min_abs_z"])
+def _phrase_name(
+    zrow: pd.Series, catalog: Mapping[str, FeatureSpec], ncfg: NamingSettings, extra: int = 0
+) -> str:
+    max_f = int(ncfg.max_features) + extra
+    min_z = float(ncfg.min_abs_z)
     order = zrow.abs().sort_values(ascending=False, kind="stable")
     chosen: list[tuple[str, str]] = []
     for f in order.index:
         if abs(zrow[f]) < min_z or len(chosen) >= max_f:
             break
         spec = catalog[f]
-        phrase = spec["high"] if zrow[f] > 0 else spec["low"]
+        phrase = spec.high if zrow[f] > 0 else spec.low
         if phrase and phrase not in [p for _, p in chosen]:
             chosen.append((f, phrase))
     if not chosen:
-        return ncfg["fallback"]
+        return ncfg.fallback
     feat_order = list(catalog)
     chosen.sort(key=lambda fp: feat_order.index(fp[0]))
     before = [p for _, p in chosen if not p.startswith(_AFTER_PREFIXES)]
@@ -157,22 +160,24 @@ def _phrase_name(zrow: pd.Series, catalog: dict, ncfg: dict, extra: int = 0) -> 
     return name[0].upper() + name[1:]
 
 
-def _bootstrap_ari(method: str, X: np.ndarray, k: int, labels: np.ndarray, ccfg: dict) -> dict[str, float]:
+def _bootstrap_ari(
+    method: str, X: np.ndarray, k: int, labels: np.ndarray, ccfg: ClusteringSettings
+) -> dict[str, float]:
     from sklearn.metrics import adjusted_rand_score
 
-    scfg = ccfg["stability"]
-    n_boot = int(scfg["n_boot"])
+    scfg = ccfg.stability
+    n_boot = int(scfg.n_boot)
     if n_boot <= 0:
         return {"ari_mean": np.nan, "ari_low": np.nan, "ari_high": np.nan, "n_boot": 0}
-    rng = np.random.default_rng(int(ccfg["random_state"]))
+    rng = np.random.default_rng(int(ccfg.random_state))
     aris = []
     for b in range(n_boot):
         idx = np.unique(rng.integers(0, len(X), len(X)))
-        sub_cfg = dict(ccfg, random_state=int(ccfg["random_state"]) + b + 1)
+        sub_cfg = ccfg.model_copy(update={"random_state": int(ccfg.random_state) + b + 1})
         lab_b, _ = _fit(method, X[idx], k, sub_cfg)
         aris.append(adjusted_rand_score(labels[idx], lab_b))
     a = np.array(aris)
-    ci = float(scfg["ci"])
+    ci = float(scfg.ci)
     return {
         "ari_mean": float(a.mean()),
         "ari_low": float(np.quantile(a, (1 - ci) / 2)),
@@ -185,7 +190,7 @@ def cluster_analysis(
     dataset,
     year: int,
     method: str | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
     stability: bool = True,
 ) -> ClusterResult:
     """Cluster the schools of ``year`` by their standardised context.
@@ -197,8 +202,8 @@ def cluster_analysis(
         k, compare with the full-sample clusters on the resampled schools).
     """
     cfg = load_context_config(config)
-    ccfg = dict(cfg["clustering"])
-    method = method or ccfg["method"]
+    ccfg = cfg.clustering
+    method = method or ccfg.method
     if method not in ("kmeans", "ward", "gmm"):
         raise ValueError(f"Неизвестный метод кластеризации «{method}»: допустимы kmeans, ward, gmm")
     cf = context_features(dataset, year, cfg)
@@ -215,11 +220,11 @@ def cluster_analysis(
     remap = {old: new for new, old in enumerate(means.index, start=1)}
     labels = np.array([remap[v] for v in raw_labels])
     zmeans = Xdf.groupby(labels).mean()
-    names = {c: _phrase_name(zmeans.loc[c], cfg["features"], ccfg["naming"]) for c in zmeans.index}
+    names = {c: _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming) for c in zmeans.index}
     for extra in (1, 2):
         dup = pd.Series(names).duplicated(keep=False)
         for c in dup[dup].index:
-            names[c] = _phrase_name(zmeans.loc[c], cfg["features"], ccfg["naming"], extra=extra)
+            names[c] = _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming, extra=extra)
     dup = pd.Series(names).duplicated(keep=False)
     for c in dup[dup].index:
         names[c] = f"{names[c]} (группа {c})"
@@ -264,20 +269,20 @@ def cluster_analysis(
     )
 
 
-def _cluster_notes(n: int, k: int, ccfg: dict) -> list[str]:
+def _cluster_notes(n: int, k: int, ccfg: ClusteringSettings) -> list[str]:
     """Russian notes on clusters of small data (shown with the context output)."""
     from shnro_lib.report.format import fmt_int
 
-    min_size, warn = int(ccfg["min_cluster_size"]), int(ccfg["few_schools_warning"])
+    min_size, warn = int(ccfg.min_cluster_size), int(ccfg.few_schools_warning)
     out = []
     if k == 1:
         out.append(
             f"Кластеры не выделены: школ с данными о контексте {fmt_int(n)}, а в каждом кластере должно "
             f"быть не меньше {fmt_int(min_size)} школ; все школы образуют одну группу."
         )
-    elif ccfg["k"] and k < int(ccfg["k"]):
+    elif ccfg.k and k < int(ccfg.k):
         out.append(
-            f"Число кластеров уменьшено с {fmt_int(ccfg['k'])} до {fmt_int(k)}: в каждом кластере должно "
+            f"Число кластеров уменьшено с {fmt_int(ccfg.k)} до {fmt_int(k)}: в каждом кластере должно "
             f"быть не меньше {fmt_int(min_size)} школ."
         )
     if n < warn:
@@ -289,14 +294,20 @@ def _cluster_notes(n: int, k: int, ccfg: dict) -> list[str]:
 
 
 def cluster_schools(
-    dataset, year: int, method: str | None = None, config: str | Path | Mapping | None = None
+    dataset,
+    year: int,
+    method: str | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
 ) -> pd.DataFrame:
     """``school_id, cluster, cluster_name`` for every clustered school (see :func:`cluster_analysis`)."""
     return cluster_analysis(dataset, year, method, config, stability=False).labels
 
 
 def cluster_profile(
-    dataset, year: int, method: str | None = None, config: str | Path | Mapping | None = None
+    dataset,
+    year: int,
+    method: str | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
 ) -> pd.DataFrame:
     """The profile behind the cluster names (see :attr:`ClusterResult.profile`)."""
     return cluster_analysis(dataset, year, method, config, stability=False).profile
@@ -307,7 +318,7 @@ def clusters_across_years(
     reference_year: int | None = None,
     years: list[int] | None = None,
     method: str | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
 ) -> pd.DataFrame:
     """Assign each year's context to the clusters of the reference year.
 
@@ -325,7 +336,7 @@ def clusters_across_years(
     cfg = load_context_config(config)
     ctx = dataset.get("context")
     ctx_years = sorted(int(y) for y in ctx["year"].dropna().unique()) if ctx is not None else dataset.years
-    ref_year = reference_year or cfg["clustering"]["reference_year"] or min(ctx_years)
+    ref_year = reference_year or cfg.clustering.reference_year or min(ctx_years)
     years = years or [y for y in ctx_years if y >= ref_year] or [ref_year]
     res = cluster_analysis(dataset, ref_year, method, cfg, stability=False)
     ref_z = res.context.z[res.features]

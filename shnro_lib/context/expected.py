@@ -23,6 +23,7 @@ from .features import (
     load_context_config,
     pca_index,
 )
+from .settings import ContextSettings
 
 # --------------------------------------------------------------------------- expected results
 
@@ -73,9 +74,9 @@ MODEL_NAMES_RU = {
 def _mixedlm_attempts(y, X, groups, mcfg) -> tuple[Any, str | None, list[dict]]:
     import statsmodels.api as sm
 
-    min_ratio = float(mcfg["min_re_variance_ratio"])
+    min_ratio = float(mcfg.min_re_variance_ratio)
     attempts: list[dict] = []
-    for opt in mcfg["optimizers"]:
+    for opt in mcfg.optimizers:
         rec = {"optimizer": opt, "converged": False, "re_variance": np.nan, "ok": False, "note": ""}
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -173,7 +174,9 @@ def _with_prior_score(dataset, Xall: pd.DataFrame, window: list[int]) -> tuple[p
     return out, [note]
 
 
-def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None = None) -> ExpectedModel:
+def fit_expected_model(
+    dataset, year: int, config: str | Path | Mapping | ContextSettings | None = None
+) -> ExpectedModel:
     """Model the school result index on context and return expected results and residuals.
 
     The result index (:func:`shnro_lib.indicators.school_result_index`) over the ``window``
@@ -194,14 +197,14 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     import statsmodels.api as sm
 
     cfg = load_context_config(config)
-    mcfg = cfg["model"]
+    mcfg = cfg.model
     cf = context_features(dataset, year, cfg)
-    window = window_years(dataset.years, year, int(mcfg["window"]))
+    window = window_years(dataset.years, year, int(mcfg.window))
     ri = school_result_index(dataset.results, years=window)
     Xall = _select(cf, _role_features(cfg, "model"))
     n_context = Xall.shape[1]
     notes: list[str] = []
-    if mcfg["use_prior_score"]:
+    if mcfg.use_prior_score:
         Xall, notes = _with_prior_score(dataset, Xall, window)
     feats = list(Xall.columns)
     data = Xall.join(ri[["result_index", "result_index_se"]], how="inner")
@@ -265,7 +268,7 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
             )
         ols0 = sm.OLS(y, X).fit()
         w = np.ones_like(y)
-        if mcfg["ols_weighting"] == "precision":
+        if mcfg.ols_weighting == "precision":
             tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se**2)), 1e-6)
             w = 1.0 / (tau2 + se**2)
         cov_kw = (
@@ -280,10 +283,10 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
         bse = np.asarray(fit.bse)
         model_used = "ols_cluster"
     expected = pd.Series(Xfull @ beta, index=Xall.index)
-    if mcfg["include_municipal_effect"]:
+    if mcfg.include_municipal_effect:
         expected = expected + municipal
     pred_var = pd.Series(np.einsum("ij,jk,ik->i", Xfull, cov, Xfull), index=Xall.index)
-    z = stats.norm.ppf(0.5 + float(mcfg["ci_level"]) / 2)
+    z = stats.norm.ppf(0.5 + float(mcfg.ci_level) / 2)
     tab = pd.DataFrame(index=Xall.index)
     tab["municipality"] = cf.municipality.reindex(Xall.index)
     tab["result_index"] = ri["result_index"].reindex(Xall.index)
@@ -291,7 +294,7 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     tab["expected_result"] = expected
     tab["residual"] = tab["result_index"] - tab["expected_result"]
     shock_var = 0.0
-    if mcfg["include_year_shock"] and len(window) >= 2:
+    if mcfg.include_year_shock and len(window) >= 2:
         shock_var, n_years = _year_shock_variance(dataset, window)
         tab["year_shock_var"] = shock_var / n_years.reindex(Xall.index).clip(lower=1)
     else:
@@ -302,8 +305,8 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     tab["municipal_effect"] = municipal
     tab = tab.drop(columns=["year_shock_var"])
     # context index
-    icfg = cfg["context_index"]
-    if icfg["method"] == "pca":
+    icfg = cfg.context_index
+    if icfg.method == "pca":
         ci = pca_index(cf, cfg)
     else:
         # context only: the prior-attainment covariate is not part of a school's context
@@ -342,7 +345,9 @@ def fit_expected_model(dataset, year: int, config: str | Path | Mapping | None =
     )
 
 
-def expected_results(dataset, year: int, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def expected_results(
+    dataset, year: int, config: str | Path | Mapping | ContextSettings | None = None
+) -> pd.DataFrame:
     """Per school: expected result, residual and its interval, context index (see :func:`fit_expected_model`).
 
     The table carries ``model_used`` and ``context_r2`` columns (constant) so a saved file
@@ -355,7 +360,9 @@ def expected_results(dataset, year: int, config: str | Path | Mapping | None = N
     return out
 
 
-def flag_resilient(table: pd.DataFrame, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def flag_resilient(
+    table: pd.DataFrame, config: str | Path | Mapping | ContextSettings | None = None
+) -> pd.DataFrame:
     """Add ``resilient`` and ``underperforming_favourable`` flags and ``context_status`` (Russian).
 
     Resilient: ``context_index`` in the bottom ``resilient.bottom_share`` of schools with a
@@ -363,12 +370,12 @@ def flag_resilient(table: pd.DataFrame, config: str | Path | Mapping | None = No
     in the top ``resilient.top_share`` and the interval entirely below 0.
     """
     cfg = load_context_config(config)
-    rcfg = cfg["resilient"]
+    rcfg = cfg.resilient
     out = table.copy()
     have = out["residual"].notna() & out["context_index"].notna()
     ci = out.loc[have, "context_index"]
-    lo_cut = ci.quantile(float(rcfg["bottom_share"])) if len(ci) else np.nan
-    hi_cut = ci.quantile(1 - float(rcfg["top_share"])) if len(ci) else np.nan
+    lo_cut = ci.quantile(float(rcfg.bottom_share)) if len(ci) else np.nan
+    hi_cut = ci.quantile(1 - float(rcfg.top_share)) if len(ci) else np.nan
     out["resilient"] = (have & (out["context_index"] <= lo_cut) & (out["residual_ci_low"] > 0)).astype(
         "boolean"
     )

@@ -14,7 +14,7 @@ from shnro_lib.config import deep_merge, load_yaml, parameters_dir
 from shnro_lib.settings import SettingsError, parse_settings
 
 from .missing import exclude_incomplete, impute
-from .settings import ContextSettings
+from .settings import ContextSettings, FeatureSpec
 
 ALLOWED_TABLES = ("context", "staff", "resources", "territories", "schools")
 REGION_ROW = "__region__"
@@ -23,20 +23,29 @@ REGION_ROW = "__region__"
 # --------------------------------------------------------------------------- configuration
 
 
-def load_context_config(config: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load_context_config(
+    config: str | Path | Mapping[str, Any] | ContextSettings | None = None,
+) -> ContextSettings:
     """The context configuration: ``parameters/context.yaml`` validated by :class:`ContextSettings`.
 
     Parameters
     ----------
-    config : None (the shipped file), a path to a complete YAML file (used as a whole), or a dict
+    config : None (the shipped file), a path to a complete YAML file (used as a whole), a dict
         merged recursively over the shipped file (lists replace, dicts merge) — e.g. a user's
-        ``--config`` section ``context:``.
+        ``--config`` section ``context:`` —, or settings already loaded (returned as they are).
+
+    Returns
+    -------
+    ContextSettings
+        The validated settings (immutable).
 
     Raises
     ------
     SettingsError
         (a ``ValueError``) with a Russian message naming the file and the key.
     """
+    if isinstance(config, ContextSettings):
+        return config
     if isinstance(config, (str, Path)):
         raw, source = load_yaml(config) or {}, Path(config).name
     else:
@@ -53,33 +62,33 @@ def load_context_config(config: str | Path | Mapping[str, Any] | None = None) ->
                 f"{source}: признак контекста «{name}»: таблица «{table}» недопустима (разрешены "
                 f"{', '.join(ALLOWED_TABLES)}; результаты не могут быть признаками контекста)"
             )
-    return _validate_config(parse_settings(ContextSettings, raw, source).model_dump())
+    return _validate_config(parse_settings(ContextSettings, raw, source))
 
 
-def _validate_config(cfg: dict) -> dict:
+def _validate_config(cfg: ContextSettings) -> ContextSettings:
     for role in ("clustering", "model", "similar", "context_index"):
-        for f in cfg[role]["features"] or []:
-            if f not in cfg["features"]:
+        for f in getattr(cfg, role).features or []:
+            if f not in cfg.features:
                 raise SettingsError(
                     f"context.yaml: раздел «{role}»: признак «{f}» не описан в каталоге «features»"
                 )
     return cfg
 
 
-def _role_features(cfg: dict, role: str) -> list[str]:
-    feats = cfg[role]["features"]
-    return list(feats) if feats else list(cfg["features"])
+def _role_features(cfg: ContextSettings, role: str) -> list[str]:
+    feats = getattr(cfg, role).features
+    return list(feats) if feats else list(cfg.features)
 
 
-def _used_features(cfg: dict) -> list[str]:
+def _used_features(cfg: ContextSettings) -> list[str]:
     used: list[str] = []
     roles = [_role_features(cfg, r) for r in ("clustering", "model", "similar")]
-    idx = cfg["context_index"]["features"]
+    idx = cfg.context_index.features
     if idx:
         roles.append(list(idx))
     for feats in roles:
         used += [f for f in feats if f not in used]
-    return [f for f in cfg["features"] if f in used]
+    return [f for f in cfg.features if f in used]
 
 
 # --------------------------------------------------------------------------- features
@@ -159,11 +168,11 @@ def _column_present(dataset, table: str, column: str) -> bool:
     return df is not None and column in df.columns and bool(df[column].notna().any())
 
 
-def _absent_ru(dataset, catalog: Mapping, feats: list[str]) -> str:
+def _absent_ru(dataset, catalog: Mapping[str, FeatureSpec], feats: list[str]) -> str:
     """Features the data do not hold, grouped by table: «нет таблицы …» or «в таблице … нет: …»."""
     by_table: dict[str, list[str]] = {}
     for f in feats:
-        by_table.setdefault(catalog[f]["table"], []).append(catalog[f]["label"])
+        by_table.setdefault(catalog[f].table, []).append(catalog[f].label)
     parts = []
     for table in sorted(by_table, key=list(TABLES_RU).index):
         name = f"«{TABLES_RU[table]}» ({table})"
@@ -186,11 +195,11 @@ def _latest_rows(df: pd.DataFrame, year: int, fallback: str = "latest_earlier") 
     return d.groupby("school_id", sort=False).tail(1).set_index("school_id")
 
 
-def _transform(values: pd.Series, spec: dict) -> pd.Series:
-    t = spec["transform"]
+def _transform(values: pd.Series, spec: FeatureSpec) -> pd.Series:
+    t = spec.transform
     if t == "indicator":
         s = values.astype("string")
-        return (s == str(spec.get("value"))).astype(float).where(s.notna())
+        return (s == str(spec.value)).astype(float).where(s.notna())
     if t == "bool":
         return values.astype("boolean").astype("Float64").astype(float)
     x = pd.to_numeric(values, errors="coerce").astype(float)
@@ -242,7 +251,7 @@ def _year_rows(
 
 
 def _collect_features(
-    dataset, year: int, cfg: Mapping[str, Any], schools: pd.DataFrame, notes: list[str]
+    dataset, year: int, cfg: ContextSettings, schools: pd.DataFrame, notes: list[str]
 ) -> tuple[pd.DataFrame, list[str], list[str], list[pd.DataFrame]]:
     """The raw features of ``year`` by school, and the features not collected or empty that year.
 
@@ -265,7 +274,7 @@ def _collect_features(
         The features with a value (columns in configuration order), the features absent from the
         data set, those without a value this year, and the years used per yearly table.
     """
-    catalog = cfg["features"]
+    catalog = cfg.features
     raw = pd.DataFrame(index=schools.index)
     year_used_parts: list[pd.DataFrame] = []
     latest_cache: dict[str, pd.DataFrame] = {}
@@ -273,7 +282,7 @@ def _collect_features(
     empty_year: list[str] = []  # collected, but no value for this year or earlier
     for f in _used_features(cfg):
         spec = catalog[f]
-        table, column = spec["table"], spec["column"]
+        table, column = spec.table, spec.column
         if not _column_present(dataset, table, column):
             absent.append(f)
             continue
@@ -283,7 +292,7 @@ def _collect_features(
             values = _transform(_territory_values(schools, dataset.get("territories"), column), spec)
         else:
             if table not in latest_cache:
-                latest_cache[table], used = _year_rows(dataset, table, year, cfg["year_fallback"], notes)
+                latest_cache[table], used = _year_rows(dataset, table, year, cfg.year_fallback, notes)
                 if used is not None:
                     year_used_parts.append(used)
             latest = latest_cache[table]
@@ -299,7 +308,7 @@ def _collect_features(
 def _note_unused(
     dataset,
     year: int,
-    catalog: Mapping[str, Any],
+    catalog: Mapping[str, FeatureSpec],
     n_feats: int,
     absent: list[str],
     empty_year: list[str],
@@ -315,13 +324,16 @@ def _note_unused(
     if empty_year:
         notes.append(
             f"Нет ни одного значения за {year} г. (или ранее) и не используются признаки: "
-            + "; ".join(catalog[f]["label"] for f in empty_year)
+            + "; ".join(catalog[f].label for f in empty_year)
             + "."
         )
 
 
 def _standardise(
-    imputed: pd.DataFrame, reference: ContextFeatures | None, catalog: Mapping[str, Any], notes: list[str]
+    imputed: pd.DataFrame,
+    reference: ContextFeatures | None,
+    catalog: Mapping[str, FeatureSpec],
+    notes: list[str],
 ) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Mean, SD (this year's or the reference year's) and the z-scores; constant features dropped."""
     if reference is not None:
@@ -334,15 +346,16 @@ def _standardise(
     z = (imputed - mean) / sd_safe
     const = z.columns[z.isna().all()]
     if len(const):
-        notes.append(
-            "Признаки без вариации исключены: " + ", ".join(catalog[f]["label"] for f in const) + "."
-        )
+        notes.append("Признаки без вариации исключены: " + ", ".join(catalog[f].label for f in const) + ".")
         z = z.drop(columns=const)
     return mean, sd, z.fillna(0.0)
 
 
 def context_features(
-    dataset, year: int, config: str | Path | Mapping | None = None, reference: ContextFeatures | None = None
+    dataset,
+    year: int,
+    config: str | Path | Mapping | ContextSettings | None = None,
+    reference: ContextFeatures | None = None,
 ) -> ContextFeatures:
     """Build the context features of ``year``.
 
@@ -359,7 +372,7 @@ def context_features(
     ContextFeatures
     """
     cfg = load_context_config(config)
-    catalog = cfg["features"]
+    catalog = cfg.features
     schools = dataset.schools.drop_duplicates("school_id", keep="first").set_index("school_id")
     notes: list[str] = []
     raw, absent, empty_year, year_used_parts = _collect_features(dataset, year, cfg, schools, notes)
@@ -370,10 +383,10 @@ def context_features(
             + _absent_ru(dataset, catalog, absent + empty_year)
         )
     raw = raw.astype(float)
-    excluded, over = exclude_incomplete(raw, schools, catalog, cfg["missing"])
+    excluded, over = exclude_incomplete(raw, schools, catalog, cfg.missing)
     kept = raw.loc[~over].copy()
     muni = schools.loc[kept.index, "municipality"].astype(str)
-    imputed, counts = impute(kept, muni, catalog, cfg["missing"]["impute"], notes)
+    imputed, counts = impute(kept, muni, catalog, cfg.missing.impute, notes)
     if len(excluded):
         notes.append(f"Не включены в анализ из-за пропусков контекста школ: {len(excluded)}.")
     mean, sd, z = _standardise(imputed, reference, catalog, notes)
@@ -394,8 +407,8 @@ def context_features(
         mean=mean,
         sd=sd,
         notes=notes,
-        labels={f: catalog[f]["label"] for f in imputed.columns},
-        absent=[catalog[f]["label"] for f in absent + empty_year],
+        labels={f: catalog[f].label for f in imputed.columns},
+        absent=[catalog[f].label for f in absent + empty_year],
     )
 
 
@@ -419,7 +432,9 @@ def _select(cf: ContextFeatures, feats: list[str]) -> pd.DataFrame:
 
 
 def pca_index(
-    cf: ContextFeatures, config: str | Path | Mapping | None = None, features: list[str] | None = None
+    cf: ContextFeatures,
+    config: str | Path | Mapping | ContextSettings | None = None,
+    features: list[str] | None = None,
 ) -> pd.Series:
     """First principal component of the standardised features, oriented so higher = more favourable.
 
@@ -427,11 +442,11 @@ def pca_index(
     the sum of its loadings times those signs is negative. Scaled to mean 0, SD 1.
     """
     cfg = load_context_config(config)
-    feats = features or cfg["context_index"]["features"] or _role_features(cfg, "clustering")
+    feats = features or cfg.context_index.features or _role_features(cfg, "clustering")
     X = _select(cf, feats)
     u, s, vt = np.linalg.svd(X.to_numpy() - X.to_numpy().mean(axis=0), full_matrices=False)
     load = vt[0]
-    sign = np.array([cfg["features"][c]["favourable"] for c in X.columns], dtype=float)
+    sign = np.array([cfg.features[c].favourable for c in X.columns], dtype=float)
     orient = float(load @ sign)
     if orient < 0 or (orient == 0 and load.sum() < 0):
         load = -load

@@ -7,13 +7,14 @@ feature matrix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
+from .settings import FeatureSpec, MissingSettings
+
 
 def exclude_incomplete(
-    raw: pd.DataFrame, schools: pd.DataFrame, catalog: Mapping[str, Any], mcfg: Mapping[str, Any]
+    raw: pd.DataFrame, schools: pd.DataFrame, catalog: Mapping[str, FeatureSpec], mcfg: MissingSettings
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Schools missing too many features (overall or, optionally, within one table).
 
@@ -23,9 +24,9 @@ def exclude_incomplete(
         The features by school (``NaN``: missing).
     schools : pandas.DataFrame
         The schools by ``school_id`` (their municipality).
-    catalog : mapping
+    catalog : mapping of FeatureSpec
         The feature catalog (each feature's ``table``).
-    mcfg : mapping
+    mcfg : MissingSettings
         The ``missing`` settings: ``max_share`` and ``per_table``.
 
     Returns
@@ -35,7 +36,7 @@ def exclude_incomplete(
         ``reason``) and the boolean mask of exclusion over ``raw``'s index.
     """
     feats = list(raw.columns)
-    max_share = float(mcfg["max_share"])
+    max_share = float(mcfg.max_share)
     miss = raw.isna()
     share = miss.mean(axis=1)
     reasons = pd.Series("", index=raw.index, dtype=object)
@@ -45,10 +46,10 @@ def exclude_incomplete(
         f"(допустимо не более {max_share:.0%})"
         for s in raw.index[over]
     ]
-    if mcfg["per_table"]:
+    if mcfg.per_table:
         by_table: dict[str, list[str]] = {}
         for f in feats:
-            by_table.setdefault(catalog[f]["table"], []).append(f)
+            by_table.setdefault(catalog[f].table, []).append(f)
         for table, fs in by_table.items():
             if len(fs) < 2:
                 continue
@@ -72,7 +73,7 @@ def exclude_incomplete(
 
 
 def impute(
-    kept: pd.DataFrame, muni: pd.Series, catalog: Mapping[str, Any], how: str, notes: list[str]
+    kept: pd.DataFrame, muni: pd.Series, catalog: Mapping[str, FeatureSpec], how: str, notes: list[str]
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Fill the gaps with the municipality's median, else the region's; drop features left empty.
 
@@ -106,7 +107,7 @@ def impute(
     if len(still):
         notes.append(
             "Признаки без единого значения у включённых школ исключены: "
-            + ", ".join(catalog[f]["label"] for f in still)
+            + ", ".join(catalog[f].label for f in still)
             + "."
         )
         imputed = imputed.drop(columns=still)

@@ -11,6 +11,7 @@ import pandas as pd
 from shnro_lib.indicators import school_result_index, standardised_results
 
 from .features import _role_features, _select, context_features, load_context_config
+from .settings import ContextSettings
 
 # --------------------------------------------------------------------------- similar schools
 
@@ -62,7 +63,7 @@ def _same_level_first(X: np.ndarray, level: np.ndarray, k: int) -> list[list[tup
 
 
 def similar_schools(
-    dataset, year: int, k: int | None = None, config: str | Path | Mapping | None = None
+    dataset, year: int, k: int | None = None, config: str | Path | Mapping | ContextSettings | None = None
 ) -> pd.DataFrame:
     """The ``k`` nearest schools of every school by standardised context (like My School / ICSEA).
 
@@ -77,12 +78,12 @@ def similar_schools(
         ``similar.features``); a school is never its own neighbour.
     """
     cfg = load_context_config(config)
-    k = int(k or cfg["similar"]["k"])
+    k = int(k or cfg.similar.k)
     cf = context_features(dataset, year, cfg)
     X = _select(cf, _role_features(cfg, "similar")).sort_index(kind="stable")
     n = len(X)
     kk = min(k, n - 1)
-    level = school_levels(dataset.schools, cfg["similar"].get("levels") or {}, X.index).to_numpy(object)
+    level = school_levels(dataset.schools, cfg.similar.levels or {}, X.index).to_numpy(object)
     found = _same_level_first(X.to_numpy(float), level, kk) if kk > 0 else [[] for _ in range(n)]
     ids = X.index.to_numpy()
     rows_s, rows_n, rows_r, rows_d = [], [], [], []
@@ -125,7 +126,7 @@ def plot_similar_schools(
     school_id: str,
     year: int,
     k: int | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
     ax=None,
     synthetic: bool | None = None,
 ):

@@ -14,6 +14,7 @@ from shnro_lib.prose import render_prose
 from .clusters import ClusterResult, cluster_analysis
 from .expected import ExpectedModel, fit_expected_model, flag_resilient
 from .features import _role_features, load_context_config
+from .settings import ContextSettings
 from .similar import similar_schools
 
 # --------------------------------------------------------------------------- joined table
@@ -28,7 +29,7 @@ class ContextReport:
     model: ExpectedModel
     similar: pd.DataFrame
     excluded: pd.DataFrame
-    config: dict
+    config: ContextSettings
 
     def coverage_ru(self) -> list[str]:
         """Russian lines: which features each analysis used, how many schools were assessed."""
@@ -56,7 +57,7 @@ class ContextReport:
 def context_analysis(
     dataset,
     year: int,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | ContextSettings | None = None,
     method: str | None = None,
     stability: bool = True,
 ) -> ContextReport:
@@ -89,13 +90,15 @@ def context_analysis(
     tab["model_used"] = em.model_used
     tab["context_r2"] = round(em.r2, 4)
     tab["cluster"] = tab["cluster"].astype("Int64")
-    strong = float(cfg["bands"]["strong_sd"])
+    strong = float(cfg.bands.strong_sd)
     tab["result_band"] = estimate_band(tab["result_index"], tab["result_index_se"], strong)
     tab["residual_band"] = interval_band(tab["residual_ci_low"], tab["residual_ci_high"], strong)
     return ContextReport(table=tab, clusters=cl, model=em, similar=sim, excluded=cl.excluded, config=cfg)
 
 
-def context_table(dataset, year: int, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def context_table(
+    dataset, year: int, config: str | Path | Mapping | ContextSettings | None = None
+) -> pd.DataFrame:
     """One row per school of the ``schools`` table: clusters, context index, expected results and flags.
 
     Columns include ``school_id, municipality, cluster, cluster_name, context_index, result_index,
@@ -110,7 +113,7 @@ def context_table(dataset, year: int, config: str | Path | Mapping | None = None
 # --------------------------------------------------------------------------- method annex
 
 
-def context_method_ru(config: str | Path | Mapping | None = None) -> str:
+def context_method_ru(config: str | Path | Mapping | ContextSettings | None = None) -> str:
     """The method annex (markdown, Russian): features, clustering, model and assumptions.
 
     Parameters
@@ -124,20 +127,20 @@ def context_method_ru(config: str | Path | Mapping | None = None) -> str:
         ``shnro_lib/context/templates/method.md.j2`` rendered with the settings.
     """
     cfg = load_context_config(config)
-    cat = cfg["features"]
+    cat = cfg.features
     features = {
         role: [
-            {"label": cat[f]["label"], "table": cat[f]["table"], "transform": cat[f]["transform"]}
+            {"label": cat[f].label, "table": cat[f].table, "transform": cat[f].transform}
             for f in _role_features(cfg, role)
         ]
         for role in ("clustering", "model")
     }
     computed = {
         "features": features,
-        "missing_share": f"{float(cfg['missing']['max_share']):.0%}",
-        "ci_level": f"{float(cfg['model']['ci_level']):.0%}",
-        "bottom_share": f"{float(cfg['resilient']['bottom_share']):.0%}",
-        "top_share": f"{float(cfg['resilient']['top_share']):.0%}",
-        "level_names": ", ".join(dict.fromkeys((cfg["similar"].get("levels") or {}).values())),
+        "missing_share": f"{float(cfg.missing.max_share):.0%}",
+        "ci_level": f"{float(cfg.model.ci_level):.0%}",
+        "bottom_share": f"{float(cfg.resilient.bottom_share):.0%}",
+        "top_share": f"{float(cfg.resilient.top_share):.0%}",
+        "level_names": ", ".join(dict.fromkeys((cfg.similar.levels or {}).values())),
     }
     return render_prose("shnro_lib.context", "method.md.j2", settings=cfg, computed=computed)

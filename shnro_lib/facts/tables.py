@@ -125,7 +125,7 @@ def region_school_facts(region: Any, missing: Mapping[str, pd.DataFrame] | None 
         return facts
     from shnro_lib.monitoring.config import load_monitoring_config
 
-    listed = tuple(load_monitoring_config(None)["list_categories"])
+    listed = tuple(load_monitoring_config(None).list_categories)
     min_n = int(region.settings.get("min_group_size", 0))
     tables = {**dict(missing or {}), **region.tables}
     return school_year_facts(tables, region.year, min_n, listed)

@@ -18,7 +18,7 @@ from shnro_lib.identify.assessed import coverage_table, unassessed_categories
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
 from shnro_lib.identify.criteria import criterion_key, evaluate_criterion
 from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
-from shnro_lib.identify.models import load_indices
+from shnro_lib.identify.models import IndicesSettings, load_indices
 from shnro_lib.identify.risk_inputs import index_decline, risk_profiles
 from shnro_lib.identify.rules import load_rules
 from shnro_lib.identify.sources import (
@@ -177,7 +177,7 @@ def identify_schools(
     ds: Any,
     year: int,
     rules: str | Path | Mapping = "lo_2018",
-    indices: str | Path | Mapping | None = None,
+    indices: str | Path | Mapping | IndicesSettings | None = None,
     override: Mapping[str, Any] | None = None,
     standardised: pd.DataFrame | None = None,
     memo: dict | None = None,
@@ -255,10 +255,10 @@ def identify_schools(
         f = indicator(ctx, name, year, 1, {})
         out[name] = f["value"]
         out[f"{name}_coverage"] = f["coverage"]
-        title = spec[name]["title_ru"]
+        title = getattr(spec, name).title_ru
         if f.attrs.get("absent") and f.attrs.get("used"):
             notes.append(
-                f"{title}: рассчитан по {len(f.attrs['used'])} из {len(spec[name]['components'])} "
+                f"{title}: рассчитан по {len(f.attrs['used'])} из {len(getattr(spec, name).components)} "
                 f"показателей; в данных нет: {', '.join(_column_ru(c) for c in f.attrs['absent'])}."
             )
         if f["value"].notna().any():

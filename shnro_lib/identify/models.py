@@ -215,17 +215,22 @@ class IndicesSettings(StrictSettings):
 
 
 def load_indices(
-    indices: str | Path | Mapping | None = None, override: Mapping[str, Any] | None = None
-) -> dict:
-    """The composite-index spec as a plain dict, validated; ``override`` is a user's ``indices`` section."""
-    if isinstance(indices, Mapping):
+    indices: str | Path | Mapping | IndicesSettings | None = None, override: Mapping[str, Any] | None = None
+) -> IndicesSettings:
+    """The composite-index spec, validated: ``parameters/indices.yaml``, a path, a dict or a spec already
+    loaded (returned as it is unless ``override``, a user's ``indices`` section, changes it)."""
+    if isinstance(indices, IndicesSettings):
+        if not override:
+            return indices
+        raw, src = indices.model_dump(), "indices.yaml"
+    elif isinstance(indices, Mapping):
         raw, src = dict(indices), "indices.yaml (словарь)"
     else:
         path = Path(indices) if indices is not None else parameters_dir() / "indices.yaml"
         raw, src = load_yaml(path) or {}, path.name
     if override:
         raw, src = deep_merge(raw, override), f"{src} (с учётом --config)"
-    return parse_settings(IndicesSettings, raw, src).model_dump()
+    return parse_settings(IndicesSettings, raw, src)
 
 
 def read_config(path: str | Path | None) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from shnro_lib import indicators as ind
 from shnro_lib.identify.constants import EPS, INDEX_NAMES
@@ -27,7 +28,7 @@ class _Ctx:
 
     ds: Any
     rules: dict
-    indices: dict
+    indices: Any  # identify.models.IndicesSettings (not imported: models imports this module)
     standardised: pd.DataFrame | None = None
     memo: dict | None = None
 
@@ -108,7 +109,10 @@ def standardised_for_identification(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def freeze(obj: Any) -> str:
-    """A canonical text of a (nested) rule or spec value, so that equal choices give equal keys."""
+    """A canonical text of a (nested) rule or spec value, so that equal choices give equal keys
+    (a settings model by its values: the memo's keys are the one place it is dumped)."""
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump()
     return json.dumps(obj, sort_keys=True, default=repr, ensure_ascii=False)
 
 
@@ -117,9 +121,9 @@ def spec_read(ctx: _Ctx, name: str) -> str:
     if name == "result_index":
         return freeze(ctx.rules["result_index"])
     if name in INDEX_NAMES:
-        return freeze(ctx.indices[name])
+        return freeze(getattr(ctx.indices, name))
     if name in TERRITORY_INDICATORS:
-        return freeze(ctx.indices["territory_flags"])
+        return freeze(ctx.indices.territory_flags)
     return ""
 
 
@@ -231,7 +235,8 @@ def _low_quality(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFram
 
 def _composite(name: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-        spec = ctx.indices[name]
+        # the indicators layer reads a plain spec (it sits below the settings models)
+        spec = getattr(ctx.indices, name).model_dump()
         data = ind.index_inputs(ctx.ds.tables, spec, year, ctx.years(year, window) or [year])
         t = ind.composite_index_table(data, spec)
         out = _frame(t["value"], ctx)
@@ -255,7 +260,7 @@ def _resource_flag(column: str) -> Callable[[_Ctx, int, int, dict], pd.DataFrame
 
 def _territory(column: str, shown: str | None) -> Callable[[_Ctx, int, int, dict], pd.DataFrame]:
     def fn(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFrame:
-        flags = ctx.indices["territory_flags"]
+        flags = ctx.indices.territory_flags.model_dump()
         t = ctx.memoised(
             ("territory", freeze(flags)),
             lambda: ind.territory_indicators(ctx.ds.schools, ctx.ds.get("territories"), flags),
@@ -398,9 +403,9 @@ def column_present(ds: Any, table: str, column: str) -> bool:
 def absent_reason(ctx: _Ctx, indicator: str, params: dict) -> str | None:
     """Why an indicator cannot be computed for any school of this data set (``None``: it can)."""
     if indicator in INDEX_NAMES:
-        spec = ctx.indices[indicator]
-        if not any(column_present(ctx.ds, c["table"], c["column"]) for c in spec["components"]):
-            return f"в данных нет показателей индекса «{spec['title_ru']}»"
+        spec = getattr(ctx.indices, indicator)
+        if not any(column_present(ctx.ds, c.table, c.column) for c in spec.components):
+            return f"в данных нет показателей индекса «{spec.title_ru}»"
         return None
     for table, column in NEEDS.get(indicator, []):
         if ctx.ds.get(table) is None:

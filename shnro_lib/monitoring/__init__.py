@@ -12,7 +12,14 @@ The identification of every year is an *input* (``school_id, year, category``);
 
 from shnro_lib.identify.stability import identification_panel
 
-from .config import AGGREGATIONS, STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
+from .config import (
+    AGGREGATIONS,
+    STATUS_COLOURS,
+    STATUS_KEYS,
+    IndicatorSpec,
+    MonitoringSettings,
+    load_monitoring_config,
+)
 from .indicators import (
     evaluate_indicator,
     evaluate_indicators,
@@ -36,6 +43,8 @@ from .transitions import (
 __all__ = [
     "AGGREGATIONS",
     "COLUMN_LABELS_RU",
+    "IndicatorSpec",
+    "MonitoringSettings",
     "STATUS_COLOURS",
     "STATUS_KEYS",
     "TRAJECTORY_STATUS_RU",

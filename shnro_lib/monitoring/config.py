@@ -92,28 +92,42 @@ class MonitoringSettings(StrictSettings):
     transitions: Transitions
 
 
-def load_monitoring_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
+def load_monitoring_config(
+    config: str | Path | Mapping[str, Any] | MonitoringSettings | None = None,
+) -> MonitoringSettings:
     """The monitoring configuration: ``parameters/monitoring.yaml`` validated by :class:`MonitoringSettings`.
 
-    ``config`` may be a complete YAML file (path) or a dict merged over the shipped file key by key
-    (a new indicator is added, a listed one changed) — e.g. a user's ``--config`` section ``monitoring:``.
-    Unknown keys are errors naming the file and the key. Indicator keys not given stay absent.
+    Parameters
+    ----------
+    config : a complete YAML file (path), a dict merged over the shipped file key by key (a new
+        indicator is added, a listed one changed) — e.g. a user's ``--config`` section
+        ``monitoring:`` —, or settings already loaded (returned as they are).
+
+    Returns
+    -------
+    MonitoringSettings
+        The validated settings (immutable); an indicator's keys not given are ``None``.
+
+    Raises
+    ------
+    SettingsError
+        Unknown keys, or an aggregation without the numerator or denominator it needs (Russian,
+        naming the file and the key).
     """
+    if isinstance(config, MonitoringSettings):
+        return config
     if isinstance(config, (str, Path)):
         cfg = parse_settings(MonitoringSettings, load_yaml(config), Path(config).name)
     else:
         cfg = load_settings(MonitoringSettings, "monitoring", dict(config) if config else None)
-    out = cfg.model_dump()
-    out["indicators"] = {k: v.model_dump(exclude_none=True) for k, v in cfg.indicators.items()}
-    _validate(out)
-    return out
+    _validate(cfg)
+    return cfg
 
 
-def _validate(cfg: dict) -> None:
-    for name, spec in cfg["indicators"].items():
+def _validate(cfg: MonitoringSettings) -> None:
+    for name, spec in cfg.indicators.items():
         where = f"monitoring.yaml: показатель «{name}»"
-        agg = spec["aggregation"]
-        if agg == "ratio" and not spec.get("denominator"):
+        if spec.aggregation == "ratio" and not spec.denominator:
             raise SettingsError(f"{where}: для aggregation: ratio нужен denominator")
-        if agg in ("sum", "mean") and spec.get("numerator") is None:
-            raise SettingsError(f"{where}: для aggregation: {agg} нужен numerator")
+        if spec.aggregation in ("sum", "mean") and spec.numerator is None:
+            raise SettingsError(f"{where}: для aggregation: {spec.aggregation} нужен numerator")

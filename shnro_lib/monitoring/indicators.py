@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.identify.stability import identification_panel
+from shnro_lib.settings import parse_settings
 
-from .config import STATUS_COLOURS, STATUS_KEYS, load_monitoring_config
+from .config import STATUS_COLOURS, STATUS_KEYS, IndicatorSpec, MonitoringSettings, load_monitoring_config
 from .panel import build_panel
 from .text import known_schools, no_schools_text, numerator_is_flag, tables_missing_text, with_reader_text
 
@@ -34,9 +35,9 @@ def _eval(df: pd.DataFrame, expr: Any) -> pd.Series:
     return pd.Series(out, index=df.index).astype(float)
 
 
-def _filtered(panel: pd.DataFrame, spec: Mapping) -> pd.DataFrame:
+def _filtered(panel: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
     df = panel
-    for col, allowed in (spec.get("filter") or {}).items():
+    for col, allowed in (spec.filter or {}).items():
         if col not in df.columns:
             raise ValueError(f"Фильтр показателя: в панели нет столбца «{col}»")
         vals = allowed if isinstance(allowed, (list, tuple)) else [allowed]
@@ -44,8 +45,12 @@ def _filtered(panel: pd.DataFrame, spec: Mapping) -> pd.DataFrame:
     return df
 
 
-def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = ("year",)) -> pd.DataFrame:
+def evaluate_indicator(
+    panel: pd.DataFrame, spec: IndicatorSpec | Mapping, by: Sequence[str] = ("year",)
+) -> pd.DataFrame:
     """Evaluate one indicator spec on a panel, grouped by ``by``.
+
+    ``spec`` is an indicator of the settings, or a mapping with its keys (validated here).
 
     Returns
     -------
@@ -58,18 +63,18 @@ def evaluate_indicator(panel: pd.DataFrame, spec: Mapping, by: Sequence[str] = (
     other than ``count`` the ``where`` condition selects the schools.
     """
     by = list(by)
-    agg = spec["aggregation"]
+    if not isinstance(spec, IndicatorSpec):
+        spec = parse_settings(IndicatorSpec, spec, "monitoring.yaml: показатель")
+    agg = spec.aggregation
     df = _filtered(panel, spec)
-    where = (_eval(df, spec["where"]).fillna(0) != 0) if spec.get("where") else None
+    where = (_eval(df, spec.where).fillna(0) != 0) if spec.where else None
     if where is not None and agg != "count":
         df = df[where]
-    num = (
-        _eval(df, spec["numerator"]) if spec.get("numerator") is not None else pd.Series(1.0, index=df.index)
-    )
+    num = _eval(df, spec.numerator) if spec.numerator is not None else pd.Series(1.0, index=df.index)
     if where is not None and agg == "count":
         # a count with a condition: schools outside the condition count as 0, not as missing
         num = num * where.astype(float)
-    den = _eval(df, spec["denominator"]) if agg == "ratio" else pd.Series(1.0, index=df.index)
+    den = _eval(df, spec.denominator) if agg == "ratio" else pd.Series(1.0, index=df.index)
     used = num.notna() & den.notna()
     frame = df[by].copy()
     frame["num"] = num.where(used)
@@ -150,7 +155,7 @@ def targets_from_facts(facts: Any) -> dict[str, dict] | None:
 
 def evaluate_indicators(
     panel: pd.DataFrame,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
     indicators: Sequence[str] | None = None,
     targets: Mapping[str, Mapping] | None = None,
 ) -> pd.DataFrame:
@@ -172,19 +177,19 @@ def evaluate_indicators(
     ``no_schools`` («в муниципалитете нет школ ШНСУ»), not «нет данных».
     """
     cfg = load_monitoring_config(config)
-    specs = cfg["indicators"]
+    specs = cfg.indicators
     names = list(indicators) if indicators is not None else list(specs)
     tables = set(panel.attrs.get("tables", ["results", "process", "programme", "staff"]))
     years = sorted(panel["year"].unique().tolist()) if len(panel) else []
     munis = sorted(panel["municipality"].dropna().unique().tolist())
-    region = str(cfg["region_label"])
-    labels = cfg["status_labels"]
+    region = str(cfg.region_label)
+    labels = cfg.status_labels.model_dump()
     parts = []
     for name in names:
         if name not in specs:
             raise ValueError(f"Неизвестный показатель мониторинга «{name}»")
         spec = specs[name]
-        lacking = [t for t in (spec.get("requires") or []) if t not in tables]
+        lacking = [t for t in (spec.requires or []) if t not in tables]
         grid_r = pd.DataFrame({"year": years})
         grid_m = pd.MultiIndex.from_product([years, munis], names=["year", "municipality"]).to_frame(
             index=False
@@ -211,17 +216,17 @@ def evaluate_indicators(
         # no school passes the filter although the schools' categories are known: a true 0 for a count,
         # «нет школ …» for a share — never «нет данных»
         none = (both["n_schools"] == 0) & (both["n_known"] > 0)
-        counted = spec["aggregation"] in ("count", "sum")
+        counted = spec.aggregation in ("count", "sum")
         if counted:
             both.loc[none, ["value", "numerator"]] = 0.0
-        min_cov = spec.get("min_coverage")
+        min_cov = spec.min_coverage
         thin = pd.Series(False, index=both.index)
         if min_cov is not None and not lacking:
             thin = (both["n_schools"] > 0) & (both["n_used"] < float(min_cov) * both["n_schools"])
             both.loc[thin, ["value", "numerator", "denominator"]] = np.nan
         both["change"] = both.groupby("municipality", sort=False)["value"].diff()
         tgt = (targets or {}).get(name)
-        direction = spec["direction"]
+        direction = spec.direction
         tol = float((tgt or {}).get("tolerance") or 0.0)
         both["target"] = [
             target_value(tgt, int(y), None if m == region else m)
@@ -250,9 +255,9 @@ def evaluate_indicators(
             )
         ]
         both.insert(0, "indicator", name)
-        both.insert(1, "section", str(spec["section"]))
-        both.insert(2, "title_ru", spec.get("title_ru", name))
-        both.insert(3, "unit", spec["unit"])
+        both.insert(1, "section", str(spec.section))
+        both.insert(2, "title_ru", spec.title_ru)
+        both.insert(3, "unit", spec.unit)
         both.insert(4, "direction", direction)
         parts.append(both)
     cols = [
@@ -281,7 +286,7 @@ def evaluate_indicators(
     out["year"] = out["year"].astype("Int64")
     # whether a column is a yes/no does not depend on the filter (which may name a table that is absent)
     flags = {n: numerator_is_flag(panel, specs[n]) for n in names}
-    out = with_reader_text(out, flags, {n for n in names if (targets or {}).get(n)}, cfg["share_n_below"])
+    out = with_reader_text(out, flags, {n for n in names if (targets or {}).get(n)}, cfg.share_n_below)
     return out.reset_index(drop=True)
 
 
@@ -305,7 +310,7 @@ def monitoring_table(
     year: int,
     municipality: str | None = None,
     ident: pd.DataFrame | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
     rules: str | Path | dict = "lo_2018",
 ) -> pd.DataFrame:
     """Monitoring indicators for every data year up to ``year`` (the report calls this).
@@ -364,7 +369,7 @@ def plot_status_grid(
     table: pd.DataFrame,
     year: int,
     indicators: Sequence[str] | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
     synthetic: bool = False,
 ):
     """Colour grid municipality × indicator for ``year`` (like the California School Dashboard).
@@ -381,13 +386,13 @@ def plot_status_grid(
     from matplotlib.patches import Patch, Rectangle
 
     cfg = load_monitoring_config(config)
-    labels = cfg["status_labels"]
+    labels = cfg.status_labels.model_dump()
     sub = table[table["year"] == int(year)]
     names = list(indicators) if indicators is not None else list(dict.fromkeys(sub["indicator"]))
-    region = str(cfg["region_label"])
+    region = str(cfg.region_label)
     munis = [region] + sorted(m for m in sub["municipality"].dropna().unique() if m != region)
     cell = sub.set_index(["municipality", "indicator"])
-    short = {n: (cfg["indicators"].get(n) or {}).get("short_ru", n) for n in names}
+    short = {n: (s.short_ru or n) if (s := cfg.indicators.get(n)) else n for n in names}
     # the report page shows about 10,5 inches at the figure's dpi: keep within it so that 9 pt stays 9 pt
     name_w = 2.4
     col_w = min(1.3, (GRID_WIDTH_IN - name_w) / max(1, len(names)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import load_monitoring_config
+from .config import MonitoringSettings, load_monitoring_config
 
 # --------------------------------------------------------------------------- identification input
 
@@ -58,19 +58,19 @@ def _yearly_results(results: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _low_and_gia(results: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def _low_and_gia(results: pd.DataFrame, cfg: MonitoringSettings) -> pd.DataFrame:
     r = results.copy()
     r["school_id"] = r["school_id"].astype("string")
     r["year"] = r["year"].astype(int)
     n = _float(r["participants"])
     sl = _float(r["share_low"]) if "share_low" in r.columns else pd.Series(np.nan, index=r.index)
     ok = sl.notna() & (n > 0)
-    low_procs = cfg["low_index"]["procedures"]
+    low_procs = cfg.low_index.procedures
     m_low = ok & (r["procedure"].isin(low_procs) if low_procs else True)
-    gcfg = cfg["gia"]
-    m_gia = ok & r["procedure"].isin(gcfg["procedures"])
-    if gcfg["subjects"]:
-        m_gia &= r["subject"].isin(gcfg["subjects"])
+    gcfg = cfg.gia
+    m_gia = ok & r["procedure"].isin(gcfg.procedures)
+    if gcfg.subjects:
+        m_gia &= r["subject"].isin(gcfg.subjects)
     frame = pd.DataFrame(
         {
             "school_id": r["school_id"],
@@ -102,7 +102,9 @@ def _table_rows(dataset, name: str, columns: list[str]) -> pd.DataFrame | None:
     return d.drop_duplicates(["school_id", "year"], keep="last")
 
 
-def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | None = None) -> pd.DataFrame:
+def build_panel(
+    dataset, ident: pd.DataFrame, config: str | Path | Mapping | MonitoringSettings | None = None
+) -> pd.DataFrame:
     """The «school × year» panel on which indicators are evaluated.
 
     Parameters
@@ -140,12 +142,12 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     panel = panel.merge(prev, on=["school_id", "year_prev"], how="left")
 
     lists = {
-        "listed": cfg["list_categories"],
-        "is_shnro": cfg["shnro_categories"],
-        "is_shnsu": cfg["shnsu_categories"],
+        "listed": cfg.list_categories,
+        "is_shnro": cfg.shnro_categories,
+        "is_shnsu": cfg.shnsu_categories,
     }
     # a school-year whose category could not be assessed is missing in the flags, never «not listed»
-    unknown = cfg["not_assessed_categories"]
+    unknown = cfg.not_assessed_categories
     assessed = panel["category"].notna() & ~panel["category"].isin(unknown)
     assessed_prev = panel["category_prev"].notna() & ~panel["category_prev"].isin(unknown)
     for col, cats in lists.items():
@@ -185,11 +187,11 @@ def build_panel(dataset, ident: pd.DataFrame, config: str | Path | Mapping | Non
     yr_prev["year_prev"] = yr_prev["year_prev"].astype("Int64")
     panel = panel.merge(yr_prev, on=["school_id", "year_prev"], how="left")
     panel["result_change"] = panel["result_index"] - panel["result_index_prev"]
-    pc = cfg["positive_change"]
-    up = panel["result_change"] > float(pc["min_change"])
-    if pc["require_significance"]:
+    pc = cfg.positive_change
+    up = panel["result_change"] > float(pc.min_change)
+    if pc.require_significance:
         se = np.sqrt(panel["result_index_se"] ** 2 + panel["result_index_se_prev"] ** 2)
-        up &= panel["result_change"] > float(pc["z"]) * se
+        up &= panel["result_change"] > float(pc.z) * se
     panel["result_up"] = up.astype(float).where(panel["result_change"].notna())
 
     panel = panel.merge(_low_and_gia(dataset.results, cfg), on=["school_id", "year"], how="left")

@@ -14,6 +14,8 @@ import pandas as pd
 
 from shnro_lib.russian import plural_ru
 
+from .config import IndicatorSpec
+
 NBSP_THIN = "\u202f"
 MINUS = "\u2212"
 # the value of a share over no school (the status names them: «в муниципалитете нет школ ШНСУ»)
@@ -69,11 +71,11 @@ def category_words(categories: Sequence[str]) -> str:
     return " и ".join(plain)
 
 
-def no_schools_text(spec: Mapping, level: str) -> str:
+def no_schools_text(spec: IndicatorSpec, level: str) -> str:
     """«в муниципалитете нет школ ШНСУ» (``level``: ``регион`` or ``муниципалитет``), from the
     indicator's filter; a filter on other columns: «нет школ, к которым относится показатель»."""
     where = "в регионе" if level == "регион" else "в муниципалитете"
-    filt = dict(spec.get("filter") or {})
+    filt = dict(spec.filter or {})
     if set(filt) == {"category"}:
         return f"{where} нет школ {category_words(filt['category'])}"
     if set(filt) == {"category_prev"}:
@@ -88,19 +90,19 @@ def tables_missing_text(tables: Sequence[str]) -> str:
     return f"в наборе данных нет {word} " + ", ".join(names)
 
 
-def known_schools(panel: pd.DataFrame, spec: Mapping, by: Sequence[str]) -> pd.DataFrame:
+def known_schools(panel: pd.DataFrame, spec: IndicatorSpec, by: Sequence[str]) -> pd.DataFrame:
     """School-years per ``by`` group whose filter columns are known (``n_known``): the schools among
     which «none passes the filter» is a fact, not a lack of data."""
-    cols = [c for c in (spec.get("filter") or {}) if c in panel.columns]
+    cols = [c for c in (spec.filter or {}) if c in panel.columns]
     known = panel[list(by)].copy()
     known["n_known"] = panel[cols].notna().all(axis=1).astype(int) if cols else 1
     return known.groupby(list(by), dropna=False)["n_known"].sum().reset_index()
 
 
-def numerator_is_flag(panel: pd.DataFrame, spec: Mapping) -> bool:
+def numerator_is_flag(panel: pd.DataFrame, spec: IndicatorSpec) -> bool:
     """Whether a mean's numerator is a yes/no of each school (so the share is «k из n» schools)."""
-    num = spec.get("numerator")
-    if spec.get("aggregation") != "mean" or not isinstance(num, str) or num not in panel.columns:
+    num = spec.numerator
+    if spec.aggregation != "mean" or not isinstance(num, str) or num not in panel.columns:
         return False
     vals = pd.to_numeric(panel[num], errors="coerce").dropna()
     return bool(len(vals)) and bool(vals.isin([0, 1]).all())

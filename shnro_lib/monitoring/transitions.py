@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import load_monitoring_config
+from .config import MonitoringSettings, load_monitoring_config
 from .panel import _check_ident
 
 # --------------------------------------------------------------------------- transitions
@@ -19,7 +19,10 @@ def _wide_categories(ident: pd.DataFrame) -> pd.DataFrame:
 
 
 def transition_matrix(
-    ident: pd.DataFrame, year_from: int, year_to: int, config: str | Path | Mapping | None = None
+    ident: pd.DataFrame,
+    year_from: int,
+    year_to: int,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
 ) -> pd.DataFrame:
     """Counts of schools by category in ``year_from`` (rows) and ``year_to`` (columns).
 
@@ -36,7 +39,7 @@ def transition_matrix(
     b = w[int(year_to)].astype(object).where(w[int(year_to)].notna(), missing) if int(year_to) in w else None
     if a is None or b is None:
         raise ValueError(f"Нет идентификации за {year_from} или {year_to} г.")
-    order = list(cfg["category_order"])
+    order = list(cfg.category_order)
     seen = set(a) | set(b)
     order += sorted(c for c in seen if c not in order and c != missing)
     rows = [c for c in order if c in set(a)] + ([missing] if missing in set(a) else [])
@@ -233,7 +236,7 @@ def school_trajectories(
     ident: pd.DataFrame,
     year: int | None = None,
     effective_years: int | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
 ) -> pd.DataFrame:
     """Each school's path through the list up to ``year`` and its status in that year.
 
@@ -250,11 +253,11 @@ def school_trajectories(
     ``effective_years``), ``left_year`` (first year out of the current run).
     """
     cfg = load_monitoring_config(config)
-    n_eff = int(effective_years if effective_years is not None else cfg["transitions"]["effective_years"])
+    n_eff = int(effective_years if effective_years is not None else cfg.transitions.effective_years)
     if n_eff < 1:
         raise ValueError("effective_years должен быть не меньше 1")
-    listed_cats = set(cfg["list_categories"])
-    risk_cats = set(cfg["risk_categories"])
+    listed_cats = set(cfg.list_categories)
+    risk_cats = set(cfg.risk_categories)
     w = _wide_categories(ident)
     years = [y for y in w.columns if year is None or y <= int(year)]
     if not years:
@@ -283,7 +286,7 @@ def school_trajectories(
 def plot_transitions_flow(
     ident: pd.DataFrame,
     years: Sequence[int] | None = None,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | MonitoringSettings | None = None,
     synthetic: bool = False,
 ):
     """Alluvial («Sankey-like») flow of schools between categories across years (matplotlib only).
@@ -303,7 +306,7 @@ def plot_transitions_flow(
     w = _wide_categories(ident)
     ys = [y for y in w.columns if years is None or y in set(int(v) for v in years)]
     w = w[ys]
-    order = list(cfg["category_order"])
+    order = list(cfg.category_order)
     order += sorted({str(c) for c in pd.unique(w.to_numpy().ravel()) if pd.notna(c)} - set(order))
     palette = {
         "ШНРО и ШНСУ": "#8e2c2c",

@@ -91,7 +91,7 @@ if em.reason:
 readable(em.params.drop(columns="feature").round(3))
 
 # %%
-P.plot_results_and_context(tab, rep.config["resilient"]["bottom_share"], year, synthetic)
+P.plot_results_and_context(tab, rep.config.resilient.bottom_share, year, synthetic)
 plt.show()
 
 # %% [markdown]

@@ -9,13 +9,13 @@ import pandas as pd
 
 from .leaders import select_leaders
 from .pairing import PartnerResult, pair_schools
-from .settings import load_partners_config
+from .settings import PartnersSettings, load_partners_config
 
 
 def partner_result(
     dataset,
     year: int,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | PartnersSettings | None = None,
     rules: str | Path | dict = "lo_2018",
     ident: pd.DataFrame | None = None,
     contexts: Mapping[int, pd.DataFrame] | None = None,
@@ -35,7 +35,7 @@ def partner_result(
     if contexts is None:
         from shnro_lib.context import context_table
 
-        n_years = int(cfg["leaders"]["stable_years"])
+        n_years = cfg.leaders.stable_years
         yrs = [y for y in dataset.years if y <= int(year)][-n_years:]
         contexts = {y: context_table(dataset, y, context_config) for y in yrs}
     if features is None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .settings import load_partners_config
+from .settings import PartnersSettings, load_partners_config
 
 
 def select_leaders(
     ident: pd.DataFrame,
     contexts: Mapping[int, pd.DataFrame],
     year: int,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | PartnersSettings | None = None,
 ) -> pd.DataFrame:
     """Leader schools of ``year``.
 
@@ -35,9 +35,9 @@ def select_leaders(
         ``attrs["years"]`` the years checked, ``attrs["notes"]`` Russian notes.
     """
     cfg = load_partners_config(config)
-    lc = cfg["leaders"]
+    lc = cfg.leaders
     years_avail = sorted(int(y) for y in contexts if int(y) <= int(year))
-    n_years = int(lc["stable_years"])
+    n_years = lc.stable_years
     yrs = years_avail[-n_years:]
     notes = []
     if int(year) not in yrs:
@@ -50,8 +50,8 @@ def select_leaders(
     idt = ident.copy()
     idt["school_id"] = idt["school_id"].astype("string")
     idt = idt.set_index("school_id")
-    ok = idt["category"].isin(list(lc["allowed_categories"]))
-    thr = float(lc["min_residual"])
+    ok = idt["category"].isin(list(lc.allowed_categories))
+    thr = float(lc.min_residual)
     res_cols = {}
     for y in yrs:
         t = contexts[y].copy()
@@ -60,11 +60,11 @@ def select_leaders(
         r = pd.to_numeric(t["residual"], errors="coerce").reindex(idt.index)
         res_cols[f"residual_{y}"] = r
         cond = r > thr
-        if lc.get("require_ci_above_zero"):
+        if lc.require_ci_above_zero:
             cond &= pd.to_numeric(t["residual_ci_low"], errors="coerce").reindex(idt.index) > 0
         ok &= cond.fillna(False)
     ri = pd.to_numeric(idt.get("result_index"), errors="coerce")
-    q = float(lc["min_result_quantile"] or 0.0)
+    q = float(lc.min_result_quantile or 0.0)
     if q > 0:
         ok &= (ri >= ri.quantile(q)).fillna(False)
     out = pd.DataFrame({"leader_id": idt.index[ok]})
@@ -73,7 +73,7 @@ def select_leaders(
     out["result_index"] = ri[ok].to_numpy()
     for c, s in res_cols.items():
         out[c] = s[ok].to_numpy()
-    out["capacity"] = int(lc["capacity"])
+    out["capacity"] = lc.capacity
     out["leader_id"] = out["leader_id"].astype("string")
     out = out.sort_values("leader_id", kind="stable").reset_index(drop=True)
     out.attrs["years"] = yrs

@@ -1,4 +1,4 @@
-"""The method annex of the partnership list (Russian Markdown), from the settings in force."""
+"""The method annex of the partnership list: ``templates/method.md.j2`` rendered with the settings."""
 
 from __future__ import annotations
 
@@ -6,64 +6,30 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from shnro_lib.labels import LABELS_RU
+from shnro_lib.prose import render_prose
 
-from .settings import load_partners_config
+from .settings import PartnersSettings, load_partners_config
 
 COLUMN_LABELS_RU = {**LABELS_RU, "reason": "Обоснование"}
 
 
-def partners_method_ru(config: str | Path | Mapping | None = None) -> str:
+def partners_method_ru(config: str | Path | Mapping | PartnersSettings | None = None) -> str:
     """Markdown (Russian) for the method annex: leaders, cost, assignment.
 
     Parameters
     ----------
-    config : see :func:`~shnro_lib.partners.settings.load_partners_config`.
+    config : str, Path, Mapping or None
+        See :func:`~shnro_lib.partners.settings.load_partners_config`.
+
+    Returns
+    -------
+    str
+        The text of ``shnro_lib/partners/templates/method.md.j2`` with the settings' values.
     """
     cfg = load_partners_config(config)
-    lc, w, rg = cfg["leaders"], cfg["weights"], cfg["result_gap"]
-    q = float(lc["min_result_quantile"] or 0)
-    second = ", ".join(cfg.get("second_round_categories") or [])
-    ci = "; доверительный интервал отклонения целиком выше нуля" if lc.get("require_ci_above_zero") else ""
-    quant = f"; индекс результатов не ниже {q:.0%}-го процентиля по региону" if q > 0 else ""
-    second_text = (
-        f" Школам категорий {second} (низкие результаты не выявлены) пара предлагается на места, "
-        "оставшиеся у школ-лидеров после них; если мест не осталось, причина указывается."
-        if second
-        else ""
-    )
-    return f"""## Методика: список сетевого партнёрства
-
-**Кому нужна пара.** Школам категорий {", ".join(cfg["pair_categories"])} года идентификации.{second_text}
-
-**Школы-лидеры.** Школа не входит в список (категория: {", ".join(lc["allowed_categories"])}) и
-показывает высокие и устойчивые результаты с учётом контекста: отклонение фактического результата от
-ожидаемого по контексту больше {lc.get("min_residual")} SD в году идентификации и в каждом из
-предыдущих {int(lc["stable_years"]) - 1} лет данных{ci}{quant}.
-Одна школа-лидер принимает не более {lc.get("capacity")} школ.
-
-**Стоимость пары** (чем меньше, тем лучше):
-- {w.get("context")} × расстояние по контексту — евклидово расстояние между стандартизованными признаками
-  контекста школ (в SD; те же признаки, что в разделе «Контекст»);
-- {w.get("result")} × |разрыв − {rg.get("target_gap")}|, где разрыв = индекс результатов лидера − \
-индекс школы (SD);
-  если разрыв меньше {rg.get("min_gap")} (лидер не впереди), добавляется штраф \
-{rg.get("below_min_gap_penalty")}.
-  Так предпочитается лидер, опережающий школу примерно на {rg.get("target_gap")} SD: достаточно, чтобы было
-  чему научиться, и не настолько, чтобы опыт был непереносим («зона ближайшего развития»);
-- {w.get("km")} × расстояние между школами в км (по формуле гаверсинусов; если координат школы нет, берётся
-  центр её муниципалитета, а если нет и его — центр региона; такие случаи перечисляются; населённые пункты,
-  координаты школ которых расходятся больше чем на {cfg["max_locality_spread_km"]} км, тоже перечисляются);
-- {w.get("other_municipality")}, если школы в разных муниципалитетах;
-- {w.get("lower_level")}, если уровень школы-лидера ниже уровня школы (начальная школа — не лидер для средней:
-  ей нечего передать по ОГЭ и ЕГЭ; уровень — по типу школы).
-
-**Распределение.** Сумма стоимостей всех пар минимизируется точно (венгерский алгоритм,
-`scipy.optimize.linear_sum_assignment`): каждая школа-лидер повторяется в матрице столько раз, какова её
-ёмкость. Если школ больше, чем мест, часть школ остаётся без пары; при весе потребности
-{cfg["unpaired"].get("need_weight")} > 0 без пары в первую очередь остаются школы с более высокими
-результатами. Каждая пара объясняется фразой: школа-лидер по названию и коду ОО, её место среди всех
-школ-лидеров по сходству контекста и по расстоянию, разрыв в результатах, устойчивость лидера.
-
-**Ограничения.** Подбор опирается только на данные; перед утверждением списка (п. 7 дорожной карты)
-пары согласуются с муниципалитетами и школами. Принадлежность к ТОП-500 в данных не отражена.
-"""
+    q = float(cfg.leaders.min_result_quantile or 0)
+    computed = {
+        "quantile_pct": f"{q:.0%}" if q > 0 else None,
+        "years_before": cfg.leaders.stable_years - 1,
+    }
+    return render_prose("shnro_lib.partners", "method.md.j2", settings=cfg, computed=computed)

@@ -25,7 +25,7 @@ from shnro_lib.russian import plural_ru
 from . import texts
 from .assignment import optimal_assignment
 from .geometry import OWN_COORDINATES, fill_coordinates, km_matrix, scattered_localities
-from .settings import load_partners_config
+from .settings import PartnersSettings, ResultGapSettings, load_partners_config
 
 PAIR_COLUMNS = [
     "school_id",
@@ -96,7 +96,7 @@ def _ids(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return out
 
 
-def schools_to_pair(ident: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
+def schools_to_pair(ident: pd.DataFrame, cfg: PartnersSettings) -> pd.DataFrame:
     """The schools that need a leader, with ``round`` 1 (``pair_categories``) or 2 (second round).
 
     Parameters
@@ -110,8 +110,8 @@ def schools_to_pair(ident: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
         The rows of ``ident`` to pair, sorted by ``school_id``, with ``round``.
     """
     idt = _ids(ident, "school_id")
-    first = list(cfg["pair_categories"])
-    second = [c for c in cfg.get("second_round_categories") or [] if c not in first]
+    first = list(cfg.pair_categories)
+    second = [c for c in cfg.second_round_categories if c not in first]
     need = idt[idt["category"].isin(first + second)].copy()
     need["round"] = np.where(need["category"].isin(first), 1, 2)
     return need.sort_values("school_id", kind="stable").reset_index(drop=True)
@@ -151,11 +151,11 @@ def _context_cost(ctx: np.ndarray, s_ids: list[str], l_ids: list[str], q: float,
     return np.where(missing, fill, ctx)
 
 
-def _gap_cost(s_ri: np.ndarray, l_ri: np.ndarray, rg: Mapping) -> tuple[np.ndarray, np.ndarray]:
+def _gap_cost(s_ri: np.ndarray, l_ri: np.ndarray, rg: ResultGapSettings) -> tuple[np.ndarray, np.ndarray]:
     """The result gap and its cost: distance from the target gap plus a penalty below the minimum."""
     gap = l_ri[None, :] - s_ri[:, None]
-    target, min_gap = float(rg["target_gap"]), float(rg["min_gap"])
-    pen = float(rg["below_min_gap_penalty"])
+    target, min_gap = float(rg.target_gap), float(rg.min_gap)
+    pen = float(rg.below_min_gap_penalty)
     return gap, np.where(np.isfinite(gap), np.abs(gap - target) + pen * (gap < min_gap), target + pen)
 
 
@@ -186,9 +186,9 @@ def _geo_notes(sch: pd.DataFrame, geo: pd.DataFrame, ids: set[str], max_km: floa
     return notes
 
 
-def _levels(types: pd.Series, ids: list[str], cfg: Mapping) -> np.ndarray:
+def _levels(types: pd.Series, ids: list[str], cfg: PartnersSettings) -> np.ndarray:
     """Each school's level number by ``school_type`` (``school_levels``); NaN where unknown."""
-    levels = cfg.get("school_levels") or {}
+    levels = cfg.school_levels
     return np.array([levels.get(str(types.get(s, "")).strip(), np.nan) for s in ids], dtype=float)
 
 
@@ -196,24 +196,24 @@ def _costs(need, ld, features, munis, types, geo, cfg, notes) -> _Costs:
     """Every cost term of the school × leader matrix and their weighted sum."""
     s_ids, l_ids = need["school_id"].tolist(), ld["leader_id"].tolist()
     n, m = len(s_ids), len(l_ids)
-    w = cfg["weights"]
+    w = cfg.weights
     km = km_matrix(geo, s_ids, l_ids)
     ctx = context_matrix(features, s_ids, l_ids)
-    ctx_cost = _context_cost(ctx, s_ids, l_ids, float(cfg["missing_context_quantile"]), notes)
+    ctx_cost = _context_cost(ctx, s_ids, l_ids, float(cfg.missing_context_quantile), notes)
     s_ri = pd.to_numeric(need["result_index"], errors="coerce").to_numpy(float)
     l_ri = pd.to_numeric(ld["result_index"], errors="coerce").to_numpy(float)
-    gap, gap_cost = _gap_cost(s_ri, l_ri, cfg["result_gap"])
+    gap, gap_cost = _gap_cost(s_ri, l_ri, cfg.result_gap)
     s_mun = np.array([munis.get(s, None) for s in s_ids], dtype=object)
     l_mun = np.array([munis.get(s, None) for s in l_ids], dtype=object)
     other = (s_mun[:, None] != l_mun[None, :]).astype(float) if n and m else np.zeros((n, m))
     s_lv, l_lv = _levels(types, s_ids, cfg), _levels(types, l_ids, cfg)
     lower = (l_lv[None, :] < s_lv[:, None]).astype(float)  # NaN compares False: unknown levels cost nothing
     total = (
-        float(w["context"]) * ctx_cost
-        + float(w["result"]) * gap_cost
-        + float(w["km"]) * np.where(np.isfinite(km), km, 0.0)
-        + float(w["other_municipality"]) * other
-        + float(w["lower_level"]) * lower
+        float(w.context) * ctx_cost
+        + float(w.result) * gap_cost
+        + float(w.km) * np.where(np.isfinite(km), km, 0.0)
+        + float(w.other_municipality) * other
+        + float(w.lower_level) * lower
     )
     return _Costs(ctx=ctx, gap=gap, km=km, total=total, lower=lower, s_ri=s_ri, l_ri=l_ri)
 
@@ -320,7 +320,7 @@ def pair_schools(
     leaders: pd.DataFrame,
     features: pd.DataFrame | None,
     schools: pd.DataFrame,
-    config: str | Path | Mapping | None = None,
+    config: str | Path | Mapping | PartnersSettings | None = None,
     current_partners: pd.Series | None = None,
     year: int | None = None,
 ) -> PartnerResult:
@@ -353,11 +353,11 @@ def pair_schools(
     n, m = len(need), len(ld)
     geo = fill_coordinates(sch).set_index("school_id")
     ids = set(need["school_id"]) | set(ld["leader_id"])
-    notes += _geo_notes(sch, geo, ids, float(cfg["max_locality_spread_km"]))
+    notes += _geo_notes(sch, geo, ids, float(cfg.max_locality_spread_km))
     types = by_id["school_type"] if "school_type" in by_id.columns else pd.Series(dtype="string")
     c = _costs(need, ld, features, munis, types, geo, cfg, notes)
     caps = ld["capacity"].astype(int).to_numpy() if m else np.zeros(0, int)
-    need_w = float(cfg["unpaired"]["need_weight"])
+    need_w = float(cfg.unpaired.need_weight)
     s_ri, rounds = c.s_ri, need["round"].to_numpy()
     assign = assign_in_rounds(c.total, caps, _unpaired_cost(s_ri, need_w), rounds)
     places, n1 = int(caps.sum()), int((rounds == 1).sum())

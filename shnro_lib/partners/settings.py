@@ -53,19 +53,24 @@ class PartnersSettings(StrictSettings):
     school_levels: dict[str, int] = {}
 
 
-def load_partners_config(config: str | Path | Mapping[str, Any] | None = None) -> dict:
+def load_partners_config(
+    config: str | Path | Mapping[str, Any] | PartnersSettings | None = None,
+) -> PartnersSettings:
     """The pairing configuration: ``parameters/partners.yaml`` validated by :class:`PartnersSettings`.
 
     Parameters
     ----------
-    config : a complete YAML file (path) or a dict merged over the shipped file (a user's
-        ``--config`` section ``partners:``); unknown keys are errors naming the file and the key.
+    config : a complete YAML file (path), a dict merged over the shipped file (a user's
+        ``--config`` section ``partners:``), or settings already loaded (returned as they are);
+        unknown keys are errors naming the file and the key.
 
     Returns
     -------
-    dict
-        The validated settings as a plain dict.
+    PartnersSettings
+        The validated settings (immutable).
     """
+    if isinstance(config, PartnersSettings):
+        return config
     if isinstance(config, (str, Path)):
-        return parse_settings(PartnersSettings, load_yaml(config), Path(config).name).model_dump()
-    return load_settings(PartnersSettings, "partners", dict(config) if config else None).model_dump()
+        return parse_settings(PartnersSettings, load_yaml(config), Path(config).name)
+    return load_settings(PartnersSettings, "partners", dict(config) if config else None)

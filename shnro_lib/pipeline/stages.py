@@ -164,7 +164,7 @@ def costs(ds: Any, year: int, report: ContextReport | None, config: Mapping[str,
 
 def partner_years(ds: Any, year: int, config: Mapping[str, Any] | None) -> list[int]:
     """The data years whose context the choice of leaders checks (``partners.yaml: leaders.stable_years``)."""
-    n = int((load_partners_config(config).get("leaders") or {})["stable_years"])
+    n = load_partners_config(config).leaders.stable_years
     return [int(y) for y in ds.years if y <= year][-n:]
 
 
@@ -231,7 +231,7 @@ def school_facts(
 ) -> pd.DataFrame:
     """School × year facts with each school's status (from the stages before it)."""
 
-    listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
+    listed = tuple(load_monitoring_config(monitoring_config).list_categories)
     return school_year_facts(tables, year, report_settings(overrides).min_group_size, listed)
 
 
@@ -240,7 +240,7 @@ def level_facts(
 ) -> dict[str, pd.DataFrame]:
     """Municipality × year and region × year facts (from the school facts and the monitoring)."""
 
-    listed = tuple(load_monitoring_config(monitoring_config)["list_categories"])
+    listed = tuple(load_monitoring_config(monitoring_config).list_categories)
     return {
         "municipality_facts": municipality_year_facts(facts, monitoring, listed),
         "region_facts": region_year_facts(facts, monitoring, listed),
