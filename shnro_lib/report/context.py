@@ -38,7 +38,7 @@ def _band_note(region: Any) -> str:
     from shnro_lib.context.features import load_context_config
 
     over = (region.meta.get("overrides") or {}).get("context")
-    return band_legend_ru(float(load_context_config(over)["bands"]["strong_sd"]))
+    return band_legend_ru(float(load_context_config(over).bands.strong_sd))
 
 
 def _context_figure(region: Any, ctx_all: pd.DataFrame, municipality: str) -> Figure:
