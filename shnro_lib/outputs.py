@@ -189,18 +189,20 @@ def fix_zip_timestamps(path: str | Path) -> None:
 
 @dataclass(frozen=True)
 class SheetTable:
-    """A table made ready for a sheet once: Russian headers, formula-safe text, number formats.
+    """A table made ready for a sheet once: Russian headers, formula-safe cells, number formats.
 
     Made by :func:`sheet_table`; :meth:`rows` cuts sheets of some of its rows (a municipality's
     schools) without preparing each again, and with the same number format in every sheet.
+    ``cells`` holds Python values, ``None`` where a cell is empty.
     """
 
-    frame: pd.DataFrame
+    headers: tuple[str, ...]
+    cells: np.ndarray
     formats: tuple[str | None, ...]
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> SheetTable:
         """The sheet of the rows at ``positions`` (in that order)."""
-        return SheetTable(self.frame.iloc[np.asarray(positions, dtype=int)], self.formats)
+        return SheetTable(self.headers, self.cells[np.asarray(positions, dtype=int)], self.formats)
 
 
 def sheet_table(
@@ -213,7 +215,11 @@ def sheet_table(
 
     kept = df.drop(columns=[c for c in CODE_COLUMNS if c in df.columns])
     frame = neutralise_frame(readable(kept, column_labels))
-    return SheetTable(frame, tuple(_column_formats(kept, frame, number_formats)))
+    cells = frame.astype(object).where(frame.notna(), None).to_numpy()
+    if cells.ndim != 2:  # a frame without columns
+        cells = cells.reshape(len(frame), 0)
+    headers = tuple(str(neutralise_cell(str(c))) for c in frame.columns)
+    return SheetTable(headers, cells, tuple(_column_formats(kept, frame, number_formats)))
 
 
 def write_workbook(
@@ -317,16 +323,15 @@ def _write_sheet(ws: Any, table: SheetTable, note: str | None, styles: _Styles, 
     """One sheet: the note, the bold header row, the cells («—» where empty), widths and printing."""
     from shnro_lib.readable import MISSING
 
-    frame, formats = table.frame, table.formats
+    formats, width = table.formats, len(table.headers)
     row0 = 0
     if note:
         ws.write_string(0, 0, str(neutralise_cell(note)), styles.note)
         row0 = 2
-    for j, col in enumerate(frame.columns):
-        ws.write_string(row0, j, str(neutralise_cell(str(col))), styles.header)
+    for j, header in enumerate(table.headers):
+        ws.write_string(row0, j, header, styles.header)
     cell_formats = [styles.number(f) if f else None for f in formats]
-    values = frame.astype(object).where(frame.notna(), None).to_numpy()
-    for i, rec in enumerate(values, start=row0 + 1):
+    for i, rec in enumerate(table.cells, start=row0 + 1):
         for j, v in enumerate(rec):
             if hasattr(v, "item"):
                 v = v.item()
@@ -338,11 +343,12 @@ def _write_sheet(ws: Any, table: SheetTable, note: str | None, styles: _Styles, 
                 ws.write_number(i, j, v, cell_formats[j])
             else:
                 ws.write_string(i, j, str(neutralise_cell(v)))
-    for j, col in enumerate(frame.columns):
-        ws.set_column(j, j, _column_width(col, formats[j], frame.iloc[:200, j].tolist()))
+    sample = table.cells[:200]
+    for j, header in enumerate(table.headers):
+        ws.set_column(j, j, _column_width(header, formats[j], sample[:, j].tolist()))
     ws.freeze_panes(row0 + 1, 0)
-    if len(frame.columns):
-        ws.autofilter(row0, 0, row0 + max(len(frame), 1), len(frame.columns) - 1)
+    if width:
+        ws.autofilter(row0, 0, row0 + max(len(table.cells), 1), width - 1)
     if landscape:
         ws.set_landscape()
     else:
