@@ -373,6 +373,19 @@ def test_cli_writes_workbook(tmp_path: Path) -> None:
     header = [c.value for c in wb["Регион"][3]]
     assert "Категория" in header and "Код ОО" in header
     assert (tmp_path / "id.csv").exists()
+    municipal = [n for n in wb.sheetnames if "район" in n.lower() or "округ" in n.lower()]
+    assert municipal  # a sheet per municipality
+    # above the limit the region's sheet stands alone, and says so (on the sheet and the console)
+    few = tmp_path / "few.xlsx"
+    capped = CliRunner().invoke(
+        app,
+        ["identify", str(demo.data_dir), "--year", "2024", "--out", str(few), "--max-municipal-sheets", "1"],
+    )
+    assert capped.exit_code == 0, capped.output
+    wb_few = openpyxl.load_workbook(few)
+    assert not set(municipal) & set(wb_few.sheetnames) and "Критерии" in wb_few.sheetnames
+    assert "листы по муниципалитетам не созданы" in str(wb_few["Регион"]["A1"].value)
+    assert "листы по муниципалитетам не созданы" in capped.output
     bad = CliRunner().invoke(
         app, ["identify", str(demo.data_dir), "--year", "2024", "--rules", "нет_таких", "--out", str(out)]
     )

@@ -14,6 +14,18 @@ import typer
 from shnro_lib.commands._common import IDS_HELP
 
 EXIT_NOT_ASSESSED = 3
+# a workbook of the country would have ~2 300 municipal tabs, which no one can page through (and
+# which doubled its writing time); a region has at most ~130 municipalities
+MAX_MUNICIPAL_SHEETS = 300
+
+
+def _no_municipal_sheets_ru(n: int, limit: int) -> str:
+    from shnro_lib.russian import fmt_int
+
+    return (
+        f"листы по муниципалитетам не созданы: муниципалитетов {fmt_int(n)}, больше "
+        f"{fmt_int(limit)} — отфильтруйте этот лист по столбцу «Муниципалитет»"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +51,12 @@ def register(app: typer.Typer) -> None:
             help="Лист «Чувствительность»: списки при других наборах правил и выборах",
         ),
         ids: bool = typer.Option(False, "--ids", help=IDS_HELP),
+        max_municipal_sheets: int = typer.Option(
+            MAX_MUNICIPAL_SHEETS,
+            "--max-municipal-sheets",
+            help="Листы по муниципалитетам, только если муниципалитетов не больше этого числа "
+            "(иначе лист «Регион» фильтруется по муниципалитету)",
+        ),
     ) -> None:
         """Выявить ШНРО/ШНСУ и «зону риска»: лист по региону, по муниципалитетам, критерии, полнота данных,
         размер категорий и чувствительность. Код выхода 3 — результаты записаны, но категорию не удалось
@@ -88,11 +106,18 @@ def register(app: typer.Typer) -> None:
         labels = column_labels_ru(r)
         sheets: dict[str, Any] = {"Регион": table}
         notes = {"Регион": note}
-        # the municipal sheets are the region's rows: prepared once, cut per municipality
-        schools = sheet_table(table.drop(columns="municipality"), labels)
-        for m, rows in sorted(table.groupby("municipality").indices.items()):
-            sheets[str(m)] = schools.rows(rows)
-            notes[str(m)] = note
+        by_municipality = sorted(table.groupby("municipality").indices.items())
+        if len(by_municipality) > max_municipal_sheets:
+            notes["Регион"] = (
+                note + "; " + _no_municipal_sheets_ru(len(by_municipality), max_municipal_sheets)
+            )
+            typer.echo("Примечание: " + _no_municipal_sheets_ru(len(by_municipality), max_municipal_sheets))
+        else:
+            # the municipal sheets are the region's rows: prepared once, cut per municipality
+            schools = sheet_table(table.drop(columns="municipality"), labels)
+            for m, rows in by_municipality:
+                sheets[str(m)] = schools.rows(rows)
+                notes[str(m)] = note
         sheets["Размер категорий"] = category_sizes(table, r)
         notes["Размер категорий"] = "Сколько школ в каждой категории против намеченного набором правил"
         sheets["Полнота данных"] = criteria_coverage(table).drop(columns="Код", errors="ignore")
