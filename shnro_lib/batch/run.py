@@ -18,13 +18,11 @@ from shnro_lib.batch.manifest import Manifest
 from shnro_lib.batch.process import (
     SCRATCH_DIR,
     BatchStop,
-    Owner,
     StopRequest,
     folder_lock,
     init_pool_worker,
     remove_paths,
     remove_temporary,
-    terminate_workers,
 )
 from shnro_lib.batch.render import (
     FILE_MODE,
@@ -41,6 +39,7 @@ from shnro_lib.batch.tasks import make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
+IDLE_TIMEOUT = 300  # seconds after which an idle worker of the batch's own pool exits
 
 
 class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an error
@@ -74,10 +73,22 @@ def _executor_of(executor: Any) -> cf.Executor:
     return executor
 
 
-def _pool_workers(ex: cf.Executor) -> list[Any]:
-    # the pool's worker processes (CPython keeps them in `_processes`, pid -> Process)
-    procs = getattr(ex, "_processes", None) or {}
-    return [procs[pid] for pid in sorted(procs)]
+def local_pool(workers: int | None, n_tasks: int, log_path: Path) -> cf.Executor:
+    """The batch's own pool: a :class:`loky.ProcessPoolExecutor` of at most ``workers`` processes
+    (default: the cores this process may use), no more than there are tasks.
+
+    Its workers start fresh interpreters (loky's fork+exec, nothing inherited but the listed pipes),
+    are set up by :func:`~shnro_lib.batch.process.init_pool_worker` and exit after
+    :data:`IDLE_TIMEOUT` idle seconds; the caller shuts it down.
+    """
+    import loky
+
+    return loky.ProcessPoolExecutor(
+        max_workers=max(1, min(workers or loky.cpu_count(), n_tasks)),
+        initializer=init_pool_worker,
+        initargs=(os.getpid(), str(log_path)),
+        timeout=IDLE_TIMEOUT,
+    )
 
 
 def _run_tasks(
@@ -90,8 +101,8 @@ def _run_tasks(
 ) -> None:
     """Submit every task and hand each result to ``on_result``; return early when a stop is requested.
 
-    ``cancel``: cancel the futures not done on the way out (not for our own pool: its workers are
-    terminated instead, and CPython 3.11 fails on cancelled futures of a broken pool).
+    ``cancel``: cancel the futures not done on the way out (not for our own pool: its shutdown with
+    ``kill_workers=True`` fails the pending futures itself and must find none cancelled).
     """
     futures = {ex.submit(render_notebook, t): t for t in tasks}
     bar = None
@@ -156,7 +167,8 @@ def run_batch(
         ``.shnro_manifest.json``).
     rules : identification rules.
     municipalities : names to build (default: all).
-    workers : size of the default process pool (default: all cores).
+    workers : size of the default process pool, a :class:`loky.ProcessPoolExecutor` (default: all
+        cores this process may use).
     executor : any ``concurrent.futures.Executor`` or a Dask ``distributed.Client``; the caller owns it.
     cache_dir : cache root of region results (default ``out_dir/.cache``).
     progress : show a tqdm progress bar.
@@ -277,7 +289,6 @@ def _run_all(
     params_hash = parameters_hash()
     manifest = Manifest.load(out)
     version = code_version()
-    owner = Owner.current()
     stamps = {t.slug: task_stamp(t, region, params_hash, version) for t in tasks}
     todo = []
     for t in tasks:
@@ -294,11 +305,7 @@ def _run_all(
                 )
             )
         else:
-            todo.append(
-                dataclasses.replace(
-                    t, owner=owner, log_path=str(log_path), scratch_dir=str(out / SCRATCH_DIR)
-                )
-            )
+            todo.append(dataclasses.replace(t, log_path=str(log_path), scratch_dir=str(out / SCRATCH_DIR)))
 
     def on_result(t: NotebookTask, r: TaskResult) -> None:
         for p in t.outputs:
@@ -315,23 +322,13 @@ def _run_all(
     if not todo:
         return
     own = executor is None
-    ex = (
-        cf.ProcessPoolExecutor(
-            max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))),
-            initializer=init_pool_worker,
-            initargs=(owner, str(log_path)),
-        )
-        if own
-        else _executor_of(executor)
-    )
+    ex = local_pool(workers, len(todo), log_path) if own else _executor_of(executor)
     stop.soft = True  # from here a signal is a flag the loop polls
     try:
         _run_tasks(todo, ex, stop, progress, on_result, cancel=not own)
     finally:
-        if own:
-            if stop.requested:
-                terminate_workers(_pool_workers(ex))
-            ex.shutdown(wait=True)
+        if own:  # a stop kills the workers' process trees (workers and kernels) at once
+            ex.shutdown(wait=True, kill_workers=stop.requested)
         elif ex is not executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks there too
             ex.shutdown(wait=not stop.requested)
         stop.soft = False
