@@ -223,6 +223,42 @@ def test_batch_through_dask_local_cluster_resumes(demo, tmp_path) -> None:
     assert not leftovers(tmp_path / "out")
 
 
+def test_school_pages_on_the_pool_are_the_pages_of_one_process(demo, tmp_path, monkeypatch) -> None:
+    """Chunks on the batch's loky pool (municipalities cut into several chunks: links cross chunks)
+    write the same files, byte for byte, as the pages written in the main process."""
+    from shnro_lib.batch import schools
+    from shnro_lib.batch.finish import write_school_pages
+    from shnro_lib.batch.result import BatchResult
+    from shnro_lib.batch.run import local_pool
+    from shnro_lib.pipeline import compute_region
+
+    data, munis, cache = demo
+    region = compute_region(data, 2024, "lo_2018", cache_dir=cache)
+    monkeypatch.setattr(schools, "CHUNK_SIZE", 2)
+    chunks = schools.school_chunks(region, munis)
+    assert [s for c in chunks for s in c] == [s for m in sorted(munis) for s in region.school_ids(m)]
+    assert max(map(len, chunks)) == 2 and len(chunks) > len(munis)
+    files = {}
+    for how in ("main", "pool"):
+        out = tmp_path / how
+        out.mkdir()
+        batch = BatchResult(out_dir=out, results=[])
+        pool = local_pool(2, len(chunks), out / "log") if how == "pool" else None
+        try:
+            write_school_pages(batch, region, data, munis, False, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        assert not batch.warnings
+        folder = out / "schools"
+        files[how] = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        assert [label for label, _, _ in batch.extra][0].startswith(
+            f"Профили школ (HTML, {sum(map(len, chunks))}"
+        )
+    assert len(files["main"]) == sum(map(len, chunks)) + len(munis) + 2  # pages, lists, index, workbook
+    assert files["pool"] == files["main"]
+
+
 def test_strip_notebook_removes_timings() -> None:
     import nbformat
 

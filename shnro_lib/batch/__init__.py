@@ -28,6 +28,7 @@ municipality does not stop the others: its executed notebook is kept under
 Modules: :mod:`.run` (:func:`run_batch`), :mod:`.tasks` (the work items), :mod:`.render` (one
 notebook to HTML and Excel), :mod:`.process` (workers' lifecycle and stop on request),
 :mod:`.manifest` (resume), :mod:`.finish` (collection, lists workbook, school pages, index),
+:mod:`.schools` (the school pages in chunks on the batch's executor),
 :mod:`.pages` (the index page and PDF printing), :mod:`.result` (the batch's outcome).
 """
 

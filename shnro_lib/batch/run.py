@@ -35,6 +35,7 @@ from shnro_lib.batch.render import (
     render_notebook,
 )
 from shnro_lib.batch.result import BatchResult
+from shnro_lib.batch.schools import school_chunks
 from shnro_lib.batch.tasks import make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
@@ -89,6 +90,46 @@ def local_pool(workers: int | None, n_tasks: int, log_path: Path) -> cf.Executor
         initargs=(os.getpid(), str(log_path)),
         timeout=IDLE_TIMEOUT,
     )
+
+
+class BatchExecutor:
+    """The executor of a batch's work items (notebooks, then school pages), shut down on leaving.
+
+    The caller's ``executor`` (a Dask client is used through its ``get_executor()``), or the batch's
+    own :func:`local_pool`, made on first use for at least ``at_least`` work items.  On leaving, a
+    stop kills the own pool's workers and their kernels at once (``kill_workers=True``) and cancels
+    the Dask client's tasks; otherwise the workers end when their work is done.
+    """
+
+    def __init__(
+        self, executor: Any, workers: int | None, log_path: Path, stop: StopRequest, at_least: int = 0
+    ) -> None:
+        self.executor, self.workers, self.log_path, self.stop = executor, workers, log_path, stop
+        self.at_least = at_least
+        self.own = executor is None
+        self._ex: cf.Executor | None = None
+
+    def get(self, n_jobs: int) -> cf.Executor:
+        """The executor, for ``n_jobs`` work items (they size the own pool when it is made now)."""
+        if self._ex is None:
+            self._ex = (
+                local_pool(self.workers, max(n_jobs, self.at_least), self.log_path)
+                if self.own
+                else _executor_of(self.executor)
+            )
+        return self._ex
+
+    def __enter__(self) -> BatchExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        ex, self._ex = self._ex, None
+        if ex is None:
+            return
+        if self.own:
+            ex.shutdown(wait=True, kill_workers=self.stop.requested)
+        elif ex is not self.executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks too
+            ex.shutdown(wait=not self.stop.requested)
 
 
 def _run_tasks(
@@ -204,13 +245,17 @@ def run_batch(
         tasks = make_tasks(
             region, munis, out, data, cache_root, rules, regional=regional, school_pages=school_pages
         )
-        _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
-        t_notebooks = time.perf_counter() - t0 - t_region
-        finish(batch, tasks, region, munis, out, regional, pdf, force)
-        t_pages = time.perf_counter()
-        if school_pages:
-            write_school_pages(batch, region, data, munis, progress)
-        t_pages = time.perf_counter() - t_pages
+        chunks = len(school_chunks(region, munis)) if school_pages else 0
+        with BatchExecutor(executor, workers, log_path, stop, at_least=chunks) as pool:
+            _run_all(tasks, batch, region, log_path, pool, progress, force, stop)
+            t_notebooks = time.perf_counter() - t0 - t_region
+            finish(batch, tasks, region, munis, out, regional, pdf, force)
+            t_pages = time.perf_counter()
+            if school_pages:
+                write_school_pages(batch, region, data, munis, progress, pool.get(chunks), stop)
+                if stop.requested:
+                    raise BatchStop(stop.signum or signal.SIGINT)
+            t_pages = time.perf_counter() - t_pages
     batch.timings = {
         "region": round(t_region, 3),
         "notebooks": round(t_notebooks, 3),
@@ -237,7 +282,8 @@ def build_tasks(
     """
     out = Path(out_dir).resolve()
     with _batch_scope(out, f"{len(tasks)} тетрадей") as (batch, stop, log_path):
-        _run_all(list(tasks), batch, region, log_path, executor, workers, progress, force, stop)
+        with BatchExecutor(executor, workers, log_path, stop) as pool:
+            _run_all(list(tasks), batch, region, log_path, pool, progress, force, stop)
         order = {t.slug: i for i, t in enumerate(tasks)}
         batch.results.sort(key=lambda r: order.get(r.slug, 0))
     return batch
@@ -272,8 +318,7 @@ def _run_all(
     batch: BatchResult,
     region: Any,
     log_path: Path,
-    executor: Any,
-    workers: int | None,
+    pool: BatchExecutor,
     progress: bool,
     force: bool,
     stop: StopRequest,
@@ -321,16 +366,10 @@ def _run_all(
 
     if not todo:
         return
-    own = executor is None
-    ex = local_pool(workers, len(todo), log_path) if own else _executor_of(executor)
     stop.soft = True  # from here a signal is a flag the loop polls
     try:
-        _run_tasks(todo, ex, stop, progress, on_result, cancel=not own)
+        _run_tasks(todo, pool.get(len(todo)), stop, progress, on_result, cancel=not pool.own)
     finally:
-        if own:  # a stop kills the workers' process trees (workers and kernels) at once
-            ex.shutdown(wait=True, kill_workers=stop.requested)
-        elif ex is not executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks there too
-            ex.shutdown(wait=not stop.requested)
         stop.soft = False
     if stop.requested:
         raise BatchStop(stop.signum or signal.SIGINT)
