@@ -259,6 +259,21 @@ def test_school_pages_on_the_pool_are_the_pages_of_one_process(demo, tmp_path, m
     assert files["pool"] == files["main"]
 
 
+def test_school_pages_stay_in_the_main_process_when_the_own_pool_has_one_worker(tmp_path) -> None:
+    import concurrent.futures as cf
+
+    from shnro_lib.batch.process import StopRequest
+    from shnro_lib.batch.run import BatchExecutor
+
+    stop = StopRequest()
+    with BatchExecutor(None, 1, tmp_path / "log", stop) as one:
+        assert one.for_pages(10) is None
+    with BatchExecutor(None, 2, tmp_path / "log", stop) as two:
+        assert two.for_pages(1) is None and two.for_pages(10) is not None
+    with cf.ThreadPoolExecutor(1) as caller, BatchExecutor(caller, 1, tmp_path / "log", stop) as theirs:
+        assert theirs.for_pages(1) is caller  # the caller's executor is always used
+
+
 def test_strip_notebook_removes_timings() -> None:
     import nbformat
 

@@ -74,6 +74,12 @@ def _executor_of(executor: Any) -> cf.Executor:
     return executor
 
 
+def _cores() -> int:
+    import loky
+
+    return int(loky.cpu_count())
+
+
 def local_pool(workers: int | None, n_tasks: int, log_path: Path) -> cf.Executor:
     """The batch's own pool: a :class:`loky.ProcessPoolExecutor` of at most ``workers`` processes
     (default: the cores this process may use), no more than there are tasks.
@@ -85,7 +91,7 @@ def local_pool(workers: int | None, n_tasks: int, log_path: Path) -> cf.Executor
     import loky
 
     return loky.ProcessPoolExecutor(
-        max_workers=max(1, min(workers or loky.cpu_count(), n_tasks)),
+        max_workers=max(1, min(workers or _cores(), n_tasks)),
         initializer=init_pool_worker,
         initargs=(os.getpid(), str(log_path)),
         timeout=IDLE_TIMEOUT,
@@ -118,6 +124,13 @@ class BatchExecutor:
                 else _executor_of(self.executor)
             )
         return self._ex
+
+    def for_pages(self, n_chunks: int) -> cf.Executor | None:
+        """The executor for the school pages' chunks; None (this process) when the own pool would have
+        one worker: its start and its reading of the data would only add to the same work."""
+        if self.own and min(self.workers or _cores(), n_chunks) < 2:
+            return None
+        return self.get(n_chunks)
 
     def __enter__(self) -> BatchExecutor:
         return self
@@ -252,7 +265,7 @@ def run_batch(
             finish(batch, tasks, region, munis, out, regional, pdf, force)
             t_pages = time.perf_counter()
             if school_pages:
-                write_school_pages(batch, region, data, munis, progress, pool.get(chunks), stop)
+                write_school_pages(batch, region, data, munis, progress, pool.for_pages(chunks), stop)
                 if stop.requested:
                     raise BatchStop(stop.signum or signal.SIGINT)
             t_pages = time.perf_counter() - t_pages
