@@ -251,10 +251,7 @@ def run_batch(
     with _batch_scope(out, f"{data}, {year}, {rules}") as (batch, stop, log_path):
         region = compute_region(data, year, rules, cache_dir=cache_root, force=force, overrides=overrides)
         t_region = time.perf_counter() - t0
-        munis = list(municipalities) if municipalities else region.municipalities
-        unknown = [m for m in munis if m not in region.municipalities]
-        if unknown:
-            raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
+        munis = _municipalities(region, municipalities)
         tasks = make_tasks(
             region, munis, out, data, cache_root, rules, regional=regional, school_pages=school_pages
         )
@@ -265,9 +262,7 @@ def run_batch(
             finish(batch, tasks, region, munis, out, regional, pdf, force)
             t_pages = time.perf_counter()
             if school_pages:
-                write_school_pages(batch, region, data, munis, progress, pool.for_pages(chunks), stop)
-                if stop.requested:
-                    raise BatchStop(stop.signum or signal.SIGINT)
+                _school_pages(batch, region, data, munis, progress, pool.for_pages(chunks), stop)
             t_pages = time.perf_counter() - t_pages
     batch.timings = {
         "region": round(t_region, 3),
@@ -276,6 +271,30 @@ def run_batch(
         "total": round(time.perf_counter() - t0, 3),
     }
     return batch
+
+
+def _municipalities(region: Any, names: Sequence[str] | None) -> list[str]:
+    """The municipalities to build (default: all); a name not in the data is a Russian ``ValueError``."""
+    munis = list(names) if names else region.municipalities
+    unknown = [m for m in munis if m not in region.municipalities]
+    if unknown:
+        raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
+    return munis
+
+
+def _school_pages(
+    batch: BatchResult,
+    region: Any,
+    data: Path,
+    munis: list[str],
+    progress: bool,
+    ex: cf.Executor | None,
+    stop: StopRequest,
+) -> None:
+    """The school pages (on ``ex``, or here when None); raises :class:`BatchStop` when a stop came."""
+    write_school_pages(batch, region, data, munis, progress, ex, stop)
+    if stop.requested:
+        raise BatchStop(stop.signum or signal.SIGINT)
 
 
 def build_tasks(
