@@ -16,7 +16,7 @@ import pytest
 
 from shnro_lib.batch import build_tasks, find_chromium, make_tasks, run_batch, strip_notebook
 from shnro_lib.batch.manifest import MANIFEST_NAME, Manifest, stamp
-from shnro_lib.batch.process import SCRATCH_DIR, Owner, watch_owner
+from shnro_lib.batch.process import SCRATCH_DIR
 from shnro_lib.outputs import unique_slugs
 
 pytestmark = pytest.mark.slow
@@ -223,6 +223,57 @@ def test_batch_through_dask_local_cluster_resumes(demo, tmp_path) -> None:
     assert not leftovers(tmp_path / "out")
 
 
+def test_school_pages_on_the_pool_are_the_pages_of_one_process(demo, tmp_path, monkeypatch) -> None:
+    """Chunks on the batch's loky pool (municipalities cut into several chunks: links cross chunks)
+    write the same files, byte for byte, as the pages written in the main process."""
+    from shnro_lib.batch import schools
+    from shnro_lib.batch.finish import write_school_pages
+    from shnro_lib.batch.result import BatchResult
+    from shnro_lib.batch.run import local_pool
+    from shnro_lib.pipeline import compute_region
+
+    data, munis, cache = demo
+    region = compute_region(data, 2024, "lo_2018", cache_dir=cache)
+    monkeypatch.setattr(schools, "CHUNK_SIZE", 2)
+    chunks = schools.school_chunks(region, munis)
+    assert [s for c in chunks for s in c] == [s for m in sorted(munis) for s in region.school_ids(m)]
+    assert max(map(len, chunks)) == 2 and len(chunks) > len(munis)
+    files = {}
+    for how in ("main", "pool"):
+        out = tmp_path / how
+        out.mkdir()
+        batch = BatchResult(out_dir=out, results=[])
+        pool = local_pool(2, len(chunks), out / "log") if how == "pool" else None
+        try:
+            write_school_pages(batch, region, data, munis, False, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        assert not batch.warnings
+        folder = out / "schools"
+        files[how] = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        assert [label for label, _, _ in batch.extra][0].startswith(
+            f"Профили школ (HTML, {sum(map(len, chunks))}"
+        )
+    assert len(files["main"]) == sum(map(len, chunks)) + len(munis) + 2  # pages, lists, index, workbook
+    assert files["pool"] == files["main"]
+
+
+def test_school_pages_stay_in_the_main_process_when_the_own_pool_has_one_worker(tmp_path) -> None:
+    import concurrent.futures as cf
+
+    from shnro_lib.batch.process import StopRequest
+    from shnro_lib.batch.run import BatchExecutor
+
+    stop = StopRequest()
+    with BatchExecutor(None, 1, tmp_path / "log", stop) as one:
+        assert one.for_pages(10) is None
+    with BatchExecutor(None, 2, tmp_path / "log", stop) as two:
+        assert two.for_pages(1) is None and two.for_pages(10) is not None
+    with cf.ThreadPoolExecutor(1) as caller, BatchExecutor(caller, 1, tmp_path / "log", stop) as theirs:
+        assert theirs.for_pages(1) is caller  # the caller's executor is always used
+
+
 def test_strip_notebook_removes_timings() -> None:
     import nbformat
 
@@ -347,36 +398,96 @@ def test_sigkill_leaves_no_orphans_and_the_rerun_resumes(demo, tmp_path) -> None
     assert not leftovers(out)
 
 
-def test_watchdog_ends_a_worker_and_its_children_when_the_owner_dies(tmp_path) -> None:
-    """The portable path (no parent-death signal): a polling thread notices the owner is gone."""
-    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+# a stand-in batch: a pool of the batch's own kind whose one worker is busy when the main process dies
+POOL_MAIN = """
+import sys, time
+from pathlib import Path
+from shnro_lib.batch.run import local_pool
+import busy
+out = Path(sys.argv[1])
+if sys.argv[2] == "loky alone":
+    import loky
+    pool = loky.ProcessPoolExecutor(max_workers=1)
+else:
+    pool = local_pool(1, 1, str(out / "log"))
+pool.submit(busy.run, str(out))
+time.sleep(600)
+"""
+BUSY = """
+import os, time
+from pathlib import Path
+from shnro_lib.batch.process import tracked_temporaries
+def run(out):
+    scratch = Path(out) / "scratch"
+    scratch.mkdir()
+    (Path(out) / ".page.html.x1.tmp").write_text("half")
+    with tracked_temporaries([scratch, Path(out) / "page.html"]):
+        (Path(out) / "worker").write_text(str(os.getpid()))
+        time.sleep(600)
+"""
+
+
+def _kill_main_of_busy_pool(tmp_path: Path, how: str) -> tuple[int, float]:
+    """Start the stand-in batch, SIGKILL it once its worker is busy; (the worker's pid, seconds waited
+    for it to end, at most 5)."""
+    (tmp_path / "busy.py").write_text(BUSY, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    main = subprocess.Popen([sys.executable, "-c", POOL_MAIN, str(tmp_path), how], env=env)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "worker").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int((tmp_path / "worker").read_text())
+    assert psutil.Process(worker).ppid() == main.pid and not _dead(worker)
+    main.kill()
+    main.wait()
+    t0 = time.monotonic()
+    while not _dead(worker) and time.monotonic() - t0 < 5:
+        time.sleep(0.05)
+    return worker, time.monotonic() - t0
+
+
+def test_a_busy_pool_worker_ends_and_cleans_up_when_the_main_process_is_killed(tmp_path) -> None:
+    """loky alone leaves a busy worker running (its queue never reports the parent gone): the pool's
+    initializer arms the parent-death signal, and the worker removes its task's temporaries."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    worker, _ = _kill_main_of_busy_pool(alone, "loky alone")
+    try:
+        assert not _dead(worker), "loky now ends a busy worker itself: the death signal may be dropped"
+    finally:
+        psutil.Process(worker).kill()
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    worker, gone = _kill_main_of_busy_pool(ours, "the batch's pool")
+    print(f"busy worker gone {gone:.2f} s after SIGKILL of the main process")
+    assert _dead(worker) and gone < 3
+    assert not (ours / "scratch").exists() and not list(ours.glob("*.tmp"))
+
+
+def test_a_kernel_ends_when_its_worker_is_killed_outright(tmp_path) -> None:
+    """No handler runs in a SIGKILLed worker: ipykernel's parent poller ends the worker's kernel."""
     code = (
-        "import subprocess, sys, time\n"
-        "from shnro_lib.batch.process import Owner, watch_owner\n"
-        f"o = Owner(host={Owner.current().host!r}, pid={owner.pid}, "
-        f"started={psutil.Process(owner.pid).create_time()})\n"
-        "kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-        f"open({str(tmp_path / 'kid')!r}, 'w').write(str(kid.pid))\n"
-        "watch_owner(o, interval=0.1, exit_when_idle=True)\n"
-        "time.sleep(60)\n"
+        "import sys, time\n"
+        "from shnro_lib.batch.kernel import worker_kernel\n"
+        "from shnro_lib.batch.render import LEAN_KERNEL_ARGS\n"
+        "wk = worker_kernel('python3', LEAN_KERNEL_ARGS, sys.argv[1])\n"
+        "open(sys.argv[1] + '/kernel', 'w').write(str(wk.km.provisioner.pid))\n"
+        "time.sleep(600)\n"
     )
-    worker = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)})
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "kid").exists() and time.monotonic() < deadline:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], env=env)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "kernel").exists() and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.1)
+    kernel = int((tmp_path / "kernel").read_text())
+    assert "ipykernel" in " ".join(psutil.Process(kernel).cmdline())
+    worker.kill()
+    worker.wait()
+    t0 = time.monotonic()
+    while not _dead(kernel) and time.monotonic() - t0 < 5:
         time.sleep(0.05)
-    time.sleep(0.3)
-    kid = int((tmp_path / "kid").read_text())
-    assert worker.poll() is None and not _dead(kid)
-    owner.kill()
-    owner.wait()
-    worker.wait(timeout=10)
-    deadline = time.monotonic() + 5
-    while not _dead(kid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _dead(kid)
-    assert (
-        watch_owner(Owner(host="another-host", pid=1, started=0.0)) is None
-    )  # remote owners are not watched
+    print(f"kernel gone {time.monotonic() - t0:.2f} s after SIGKILL of its worker")
+    assert _dead(kernel)
 
 
 def test_stop_while_the_region_is_computed_caches_nothing(demo, tmp_path) -> None:

@@ -4,8 +4,8 @@
 cached), then executes the municipal notebooks in parallel.  Each work item is
 a picklable :class:`NotebookTask` handled by the top-level :func:`render_notebook`
 (papermill execution, metadata stripped, HTML export, Excel), so any
-:class:`concurrent.futures.Executor` runs the batch — a process pool by default,
-or a Dask ``distributed.Client`` (its :meth:`get_executor` is used).  A failing
+:class:`concurrent.futures.Executor` runs the batch — a :class:`loky.ProcessPoolExecutor`
+by default, or a Dask ``distributed.Client`` (its :meth:`get_executor` is used).  A failing
 municipality does not stop the others: its executed notebook is kept under
 ``OUT/_failed/`` and the reason is reported in Russian.
 
@@ -17,9 +17,10 @@ municipality does not stop the others: its executed notebook is kept under
   missing or out of date (``force=True`` rebuilds everything).
 * **Stop and no orphans.**  SIGINT/SIGTERM stop the batch within seconds and raise
   :class:`BatchInterrupted` (what was finished, how to continue); workers and their
-  Jupyter kernels end with the main process even when it is killed
-  (:mod:`.process`).  Temporary files live in ``OUT/.shnro-tmp`` and are
-  removed on every exit path (and at the start of the next run after a SIGKILL).
+  Jupyter kernels end with the main process even when it is killed (on Linux: a parent-death
+  signal armed in the pool's initializer, :mod:`.process`).  Temporary files live in
+  ``OUT/.shnro-tmp`` and are removed on every exit path (and at the start of the next run after
+  a SIGKILL).
 * **Quiet.**  papermill's and the workers' logging go to ``OUT/reports.log``; the console
   shows only the progress bar and the summary.  Output files are readable by all (0644,
   folders 0755).
@@ -27,6 +28,7 @@ municipality does not stop the others: its executed notebook is kept under
 Modules: :mod:`.run` (:func:`run_batch`), :mod:`.tasks` (the work items), :mod:`.render` (one
 notebook to HTML and Excel), :mod:`.process` (workers' lifecycle and stop on request),
 :mod:`.manifest` (resume), :mod:`.finish` (collection, lists workbook, school pages, index),
+:mod:`.schools` (the school pages in chunks on the batch's executor),
 :mod:`.pages` (the index page and PDF printing), :mod:`.result` (the batch's outcome).
 """
 

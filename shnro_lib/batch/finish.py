@@ -4,6 +4,7 @@ the school pages and the index page.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ from shnro_lib.batch.manifest import Manifest, stamp
 from shnro_lib.batch.pages import html_to_pdf, index_html
 from shnro_lib.batch.render import FILE_MODE, NotebookTask, publish
 from shnro_lib.batch.result import BatchResult
+from shnro_lib.batch.schools import PagesFailed, PagesTask, run_pages, school_chunks
 from shnro_lib.batch.tasks import COLLECTION_NAME, REGIONAL_NAME
 from shnro_lib.pipeline.cache import code_version
 
@@ -78,31 +80,88 @@ def _write_index(batch: BatchResult, region: Any) -> None:
     batch.index_html = idx
 
 
-def write_school_pages(batch: BatchResult, region: Any, data: Path, munis: list[str], progress: bool) -> None:
-    """Profile pages of the schools (rewritten each run), readable by all, linked from the index."""
-    from shnro_lib.profiles import write_school_outputs
+def write_school_pages(
+    batch: BatchResult,
+    region: Any,
+    data: Path,
+    munis: list[str],
+    progress: bool,
+    ex: cf.Executor | None = None,
+    stop: Any = None,
+) -> None:
+    """Profile pages of the schools (rewritten each run), readable by all, linked from the index.
 
+    With an executor (and a cached region) the pages are written in chunks on it
+    (:mod:`shnro_lib.batch.schools`), the list pages, the index and the «практики» workbook here;
+    without one, all in this process (:func:`shnro_lib.profiles.write_school_outputs`): the same files.
+    ``stop``: the batch's :class:`~shnro_lib.batch.process.StopRequest`, polled between chunks (the
+    caller raises the stop when it is ``requested``).
+    """
     folder = batch.out_dir / "schools"
+    reports = {r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path}
     try:
-        reports = {
-            r.name: r.html_path for r in batch.results if r.kind == "municipal" and r.ok and r.html_path
-        }
-        links = write_school_outputs(
-            region,
-            data,
-            folder,
-            municipalities=munis,
-            progress=progress,
-            site_root=batch.out_dir,
-            reports=reports,
-        )
+        if ex is None or not region.path:
+            from shnro_lib.profiles import write_school_outputs
+
+            links = write_school_outputs(
+                region,
+                data,
+                folder,
+                municipalities=munis,
+                progress=progress,
+                site_root=batch.out_dir,
+                reports=reports,
+            )
+        else:
+            links = _school_pages_on(ex, stop, region, data, munis, folder, batch.out_dir, reports, progress)
     except Exception as exc:  # noqa: BLE001 - the reports are written even if the school pages fail
-        batch.warnings.append(f"Профили школ не построены: {type(exc).__name__}: {exc}")
+        reason = str(exc) if isinstance(exc, PagesFailed) else f"{type(exc).__name__}: {exc}"
+        batch.warnings.append(f"Профили школ не построены: {reason}")
+        return
+    if not links:  # stopped
         return
     for p in [folder, *folder.rglob("*")]:
         os.chmod(p, DIR_MODE if p.is_dir() else FILE_MODE)
     batch.extra += links
     _write_index(batch, region)
+
+
+def _school_pages_on(
+    ex: cf.Executor,
+    stop: Any,
+    region: Any,
+    data: Path,
+    munis: list[str],
+    folder: Path,
+    site_root: Path,
+    reports: dict[str, str],
+    progress: bool,
+) -> list[tuple[str, str, str]]:
+    """The pages in chunks on ``ex``, then the lists, the index and the workbook; [] when stopped."""
+    from shnro_lib.profiles.pages import write_school_lists
+    from shnro_lib.profiles.practices import listed_practices, write_worth_learning_sheet
+
+    ids = [sid for m in sorted(set(munis)) for sid in region.school_ids(m)]
+    tasks = [
+        PagesTask(str(region.path), str(data), str(folder), str(site_root), tuple(ids), chunk, dict(reports))
+        for chunk in school_chunks(region, munis)
+    ]
+    categories = run_pages(tasks, ex, stop, progress)
+    if categories is None:
+        return []
+    write_school_lists(region, folder, ids, categories, site_root=site_root, reports=reports)
+    xlsx = folder / "practices.xlsx"
+    # the region's worth_learning stage is the list; a region without it computes it from the data
+    dataset = None
+    if "worth_learning" not in region.tables:
+        from shnro_lib.io import load_dataset
+
+        dataset = load_dataset(data)
+    write_worth_learning_sheet(listed_practices(region, dataset), xlsx)
+    return [
+        (f"Профили школ (HTML, {len(categories)} стр.)", str(folder / "index.html"), ""),
+        ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), ""),
+    ]
 
 
 def _collection_pdf(

@@ -19,8 +19,11 @@ cell is still reported the same way (``PapermillExecutionError``).
   or when the kernel cannot be cleaned, the kernel is shut down and a new one is started for the
   next notebook: nothing of a failed run leaks into the next report.
 * **No orphans.**  Kernels are shut down when their worker process exits (``atexit`` and
-  ``multiprocessing.util.Finalize``, which also runs in pool workers that end with ``os._exit``);
-  a worker killed outright takes its kernels with it (:mod:`shnro_lib.batch.process`).
+  ``multiprocessing.util.Finalize``, which also runs in a forked worker that ends with
+  ``os._exit``); a worker ended by SIGTERM kills them first (:func:`kill_kernels`,
+  :mod:`shnro_lib.batch.process`), and a worker killed outright loses them within a second:
+  jupyter_client starts each kernel with ``JPY_PARENT_PID``, and ipykernel's parent poller exits
+  the kernel when its parent changes.
 
 The kernel side (:func:`kernel_snapshot`, :func:`kernel_clean`) imports only the standard library
 at module level: the kernel imports this module to run them.
@@ -220,9 +223,21 @@ def shutdown_kernels() -> None:
             wk.shutdown()
 
 
+def kill_kernels() -> None:
+    """SIGKILL every kernel this process started, at once: for a worker ending on a signal (no
+    messages to the kernel, no event loop; a kernel of another provisioner than jupyter_client's
+    local one ends through its parent poller)."""
+    for wk in list(_STARTED):
+        process = getattr(getattr(wk.km, "provisioner", None), "process", None)
+        if wk.pid == os.getpid() and process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
+
+
 def _register_exit_hook() -> None:
     """Shut the kernels down when this process exits: ``atexit`` for a normal interpreter exit,
-    ``multiprocessing.util.Finalize`` for pool workers (which end with ``os._exit``)."""
+    ``multiprocessing.util.Finalize`` for a ``multiprocessing`` worker that ends with ``os._exit``
+    (a forked one); a loky worker runs both (``shutdown_kernels`` does its work once)."""
     from multiprocessing import util
 
     if _EXIT_HOOK and _EXIT_HOOK[0][0] == os.getpid():

@@ -1,21 +1,30 @@
 """Process lifecycle of a report batch: workers that die with the batch, and stop on request.
 
-A batch runs notebooks in worker processes (a local process pool or Dask workers), and each
-notebook runs in a Jupyter kernel started by papermill in that worker.  Two rules hold:
+A batch runs notebooks in worker processes — a :class:`loky.ProcessPoolExecutor` the batch owns, or
+the workers of a Dask cluster — and each notebook runs in a Jupyter kernel the worker started
+(:mod:`shnro_lib.batch.kernel`).  Two rules hold:
 
-* **No orphans.**  A worker watches the batch's main process, identified by pid *and* start
-  time (so a reused pid is never mistaken for it): a daemon thread polls it every
-  ``interval`` seconds and, on Linux, the kernel also sends SIGTERM to a pool worker when its
-  parent dies (``prctl(PR_SET_PDEATHSIG)``).  When the owner is gone the worker kills its own
-  descendants (the Jupyter kernels), removes the current task's temporary files and exits.
-  Kernels have a second line of defence of their own: jupyter_client starts them with
-  ``JPY_PARENT_PID`` set, and ipykernel's parent poller exits the kernel within a second of
-  its worker's death.
+* **No orphans.**  loky itself ends its workers only through its public API (``shutdown`` with
+  ``kill_workers=True`` kills each worker's whole process tree) or after ``timeout`` idle seconds;
+  a worker busy with a notebook when the main process is SIGKILLed keeps running (its task queue
+  stays open: the worker holds both ends of the pipe).  So the pool's public ``initializer``
+  (:func:`init_pool_worker`) asks the Linux kernel to send SIGTERM to the worker when its parent
+  dies (``prctl(PR_SET_PDEATHSIG)``, armed in the worker, checked against a parent that died
+  before it was armed); the worker's SIGTERM handler kills its Jupyter kernels, removes the
+  current task's temporary files (:func:`tracked_temporaries`) and exits.  Kernels have a line of
+  defence of their own: jupyter_client starts them with ``JPY_PARENT_PID`` set and ipykernel's
+  parent poller exits a kernel within a second of its worker's death, however the worker died.
+  Elsewhere than on Linux there is no death signal: an idle worker ends after the pool's
+  ``timeout``, a busy one after its notebook and that timeout.  Dask's worker processes exit
+  when their parent (the nanny, the ``LocalCluster``) is gone; a task of a client that vanished
+  runs to its end on a cluster that lives on (Dask cannot interrupt a running task), writes its
+  files atomically and removes its own temporaries.
 * **Stop on request.**  :class:`StopRequest` turns SIGINT/SIGTERM in the main process into a
   :class:`BatchStop` exception (while the region is computed) or a flag the scheduling loop
-  polls (while notebooks run); :func:`terminate_workers` then ends the workers and kernels.
-  Pool workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group): the main
-  process decides, so a stop is orderly and quiet.
+  polls (while notebooks run); the batch then shuts its pool down with ``kill_workers=True``
+  (workers and kernels get SIGKILL) and removes the temporary files itself.  Pool workers ignore
+  SIGINT (a terminal's Ctrl-C reaches the whole process group): the main process decides, so a
+  stop is orderly and quiet.
 """
 
 from __future__ import annotations
@@ -26,20 +35,19 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-WATCHDOG_NAME = "shnro-owner-watchdog"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 SCRATCH_DIR = ".shnro-tmp"  # per-batch scratch folder inside the output folder
 TEMP_SUFFIX = ".tmp"  # shnro_lib.outputs.atomic_write names its temporary files ".<name>.<random>.tmp"
+_TRACKED: list[Path] = []  # in a worker: the current task's scratch folder and output files
 
 
 class BatchStop(KeyboardInterrupt):  # noqa: N818 - a request, not an error
@@ -59,34 +67,16 @@ class FolderBusy(Exception):  # noqa: N818
     """Another batch is writing to the same output folder."""
 
 
-@dataclass(frozen=True)
-class Owner:
-    """The batch's main process: host, pid and start time (``psutil.Process.create_time``)."""
-
-    host: str = ""
-    pid: int = 0
-    started: float = 0.0
-
-    @classmethod
-    def current(cls) -> Owner:
-        return cls(host=socket.gethostname(), pid=os.getpid(), started=psutil.Process().create_time())
-
-    def is_local(self) -> bool:
-        """True when the owner runs on this machine (a remote Dask worker cannot watch it)."""
-        return bool(self.pid) and self.host == socket.gethostname()
-
-    def alive(self) -> bool:
-        try:
-            return psutil.Process(self.pid).create_time() == self.started
-        except psutil.Error:
-            return False
-
-
 # --------------------------------------------------------------------------- worker side
 
 
 def set_parent_death_signal(sig: int = signal.SIGTERM) -> bool:
-    """Linux only: have the kernel send ``sig`` to this process when its parent dies."""
+    """Linux only: have the kernel send ``sig`` to this process when its parent dies.
+
+    The signal follows the parent *thread* that started the process: loky starts its workers from
+    the thread that submits (the batch's) or from the pool's manager thread, both of which live as
+    long as the pool.
+    """
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -94,18 +84,6 @@ def set_parent_death_signal(sig: int = signal.SIGTERM) -> bool:
         return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-
-
-def kill_descendants() -> None:
-    """SIGKILL every descendant of this process (the Jupyter kernels of a worker)."""
-    try:
-        kids = psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return
-    for k in kids:
-        with contextlib.suppress(psutil.Error):
-            k.kill()
-    psutil.wait_procs(kids, timeout=2)
 
 
 def remove_paths(paths: list[Path]) -> None:
@@ -125,75 +103,36 @@ def temporaries_of(path: Path) -> list[Path]:
     )
 
 
-class Watchdog(threading.Thread):
-    """Daemon thread ending this worker when the batch's main process is gone.
-
-    ``track(paths)`` registers the current task's temporary files, removed on the way out.
-    A pool worker (``exit_when_idle``) exits even between tasks; a Dask worker only while it
-    runs a task of that owner (the worker itself belongs to the cluster).
-    """
-
-    def __init__(self, owner: Owner, interval: float, exit_when_idle: bool) -> None:
-        super().__init__(name=WATCHDOG_NAME, daemon=True)
-        self.owner = owner
-        self.interval = interval
-        self.exit_when_idle = exit_when_idle
-        self.paths: list[Path] = []
-        self.lock = threading.Lock()
-
-    def track(self, owner: Owner, paths: list[Path]) -> None:
-        """Watch ``owner`` while a task runs; ``paths`` are its scratch folder and output files."""
-        with self.lock:
-            self.owner = owner
-            self.paths = list(paths)
-
-    def untrack(self) -> None:
-        with self.lock:
-            self.paths = []
-
-    def run(self) -> None:
-        while True:
-            time.sleep(self.interval)
-            with self.lock:
-                owner, busy = self.owner, bool(self.paths)
-            if (busy or self.exit_when_idle) and not owner.alive():
-                abandon(1)
-
-    def cleanup(self) -> None:
-        """Remove the scratch folder and the atomic-write temporaries of the task's outputs."""
-        with self.lock:
-            paths, self.paths = self.paths, []
-        dirs = [p for p in paths if p.is_dir()]
-        remove_paths(dirs)
-        remove_paths([t for p in paths if p not in dirs for t in temporaries_of(p)])
-        for d in dirs:  # the batch's scratch root, once its last task folder is gone
-            if d.parent.name == SCRATCH_DIR:
-                with contextlib.suppress(OSError):
-                    d.parent.rmdir()
+@contextlib.contextmanager
+def tracked_temporaries(paths: list[Path]) -> Iterator[None]:
+    """While a task runs, its scratch folders and output files (whose atomic-write temporaries a worker
+    ended by SIGTERM removes on the way out, :func:`remove_tracked`)."""
+    _TRACKED[:] = list(paths)
+    try:
+        yield
+    finally:
+        _TRACKED.clear()
 
 
-def find_watchdog() -> Watchdog | None:
-    """This process's watchdog, if one was started (the thread registry holds it, not a global)."""
-    return next((t for t in threading.enumerate() if isinstance(t, Watchdog)), None)
-
-
-def watch_owner(owner: Owner, interval: float = 0.25, exit_when_idle: bool = False) -> Watchdog | None:
-    """Start (once per process) the watchdog of ``owner``; None when the owner is on another host."""
-    if not owner.is_local():
-        return None
-    wd = find_watchdog()
-    if wd is None:
-        wd = Watchdog(owner, interval, exit_when_idle)
-        wd.start()
-    return wd
+def remove_tracked() -> None:
+    """Remove the tracked scratch folders and the atomic-write temporaries of the tracked outputs."""
+    paths = list(_TRACKED)
+    _TRACKED.clear()
+    dirs = [p for p in paths if p.is_dir()]
+    remove_paths(dirs)
+    remove_paths([t for p in paths if p not in dirs for t in temporaries_of(p)])
+    for d in dirs:  # the batch's scratch root, once its last task folder is gone
+        if d.parent.name == SCRATCH_DIR:
+            with contextlib.suppress(OSError):
+                d.parent.rmdir()
 
 
 def abandon(code: int) -> None:
     """Kill this worker's kernels, remove the current task's temporary files and exit at once."""
-    kill_descendants()
-    wd = find_watchdog()
-    if wd is not None:
-        wd.cleanup()
+    from shnro_lib.batch.kernel import kill_kernels
+
+    kill_kernels()
+    remove_tracked()
     os._exit(code)
 
 
@@ -209,15 +148,20 @@ def redirect_output(log_path: str | Path) -> None:
     os.close(fd)
 
 
-def init_pool_worker(owner: Owner, log_path: str) -> None:
-    """``ProcessPoolExecutor`` initializer: quiet, stoppable, tied to the batch's main process."""
+def init_pool_worker(parent_pid: int, log_path: str) -> None:
+    """The pool's ``initializer``: quiet, stoppable, ended by SIGTERM when the batch's main process dies.
+
+    Parameters
+    ----------
+    parent_pid : the batch's main process, the parent of the pool's workers.
+    log_path : the batch log, where the worker's (and its kernels') output goes; "" to keep it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_terminate)
     set_parent_death_signal(signal.SIGTERM)
     if log_path:
         redirect_output(log_path)
-    watch_owner(owner, exit_when_idle=True)
-    if not owner.alive():  # the owner died before the death signal was armed
+    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
         abandon(1)
 
 
@@ -260,34 +204,6 @@ class StopRequest:
     @property
     def requested(self) -> bool:
         return self.signum is not None
-
-
-def terminate_workers(workers: list[Any], grace: float = 3.0) -> None:
-    """End pool workers (``multiprocessing.Process``) and their kernels.
-
-    The workers get SIGTERM (their handler kills their kernels and removes temporaries), the
-    kernels SIGKILL at once; a worker still alive after ``grace`` seconds is killed.  Workers
-    are waited for through ``multiprocessing`` itself, never reaped by psutil: the pool's
-    manager thread must still see their exit status, or it waits for them forever.
-    """
-    kernels = []
-    for w in workers:
-        with contextlib.suppress(psutil.Error, ValueError):
-            kernels += psutil.Process(w.pid).children(recursive=True)
-    for w in workers:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            w.terminate()
-    for k in kernels:
-        with contextlib.suppress(psutil.Error):
-            k.kill()
-    deadline = time.monotonic() + grace
-    for w in workers:
-        with contextlib.suppress(ValueError, AssertionError):
-            w.join(max(0.0, deadline - time.monotonic()))
-            if w.is_alive():
-                w.kill()
-                w.join(grace)
-    psutil.wait_procs(kernels, timeout=grace)  # not our children: polled, not reaped
 
 
 def remove_temporary(out_dir: Path) -> int:

@@ -2,12 +2,12 @@
 
 :func:`render_notebook` runs in a worker process (local pool or Dask): papermill executes the
 notebook in a lean Jupyter kernel that the worker keeps for its next notebooks (cleaned before
-each one, replaced after a failure: :mod:`shnro_lib.batch_kernel`), execution metadata is stripped
+each one, replaced after a failure: :mod:`shnro_lib.batch.kernel`), execution metadata is stripped
 (same inputs, same bytes), the HTML and the Excel are written atomically and made readable by all,
 and their SHA-256 go back to the main process for the resume manifest.  papermill's logging and
-warnings go to the batch log.  While the task runs, the worker's watchdog
-(:mod:`shnro_lib.batch.process`) knows its scratch folder and outputs, so a batch killed mid-task
-leaves no temporary files.
+warnings go to the batch log.  While the task runs, its scratch folder and outputs are tracked
+(:func:`shnro_lib.batch.process.tracked_temporaries`): a pool worker ended because the batch's main
+process died removes their temporary files on its way out.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from shnro_lib.batch.kernel import execute_in_worker_kernel
 from shnro_lib.batch.manifest import file_sha256
-from shnro_lib.batch.process import Owner, watch_owner
+from shnro_lib.batch.process import tracked_temporaries
 
 FILE_MODE = 0o644
 # a lean, quiet kernel: no history database, no log noise on stderr
@@ -53,7 +53,6 @@ class NotebookTask:
     timeout: int  # report.yaml: cell_timeout (seconds per cell)
     xlsx_path: str = ""
     cache_entry: str = ""
-    owner: Owner = Owner()  # the batch's main process, watched by the worker
     log_path: str = ""
     scratch_dir: str = ""
     site_root: str = ""  # the report folder when the page is part of its site (shared assets, links)
@@ -175,7 +174,7 @@ def log_to_file(log_path: str, tag: str) -> Iterator[None]:
 def render_notebook(task: NotebookTask) -> TaskResult:
     """Execute one notebook with papermill in this worker's kernel, export it to HTML and write the Excel.
 
-    The kernel is kept for the worker's next notebook (:mod:`shnro_lib.batch_kernel`): cleaned
+    The kernel is kept for the worker's next notebook (:mod:`shnro_lib.batch.kernel`): cleaned
     before each one, replaced after a failure.
     """
     import nbformat
@@ -189,13 +188,10 @@ def render_notebook(task: NotebookTask) -> TaskResult:
         Path(scratch).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"shnro-{task.slug}-", dir=scratch))
     out_nb = work / f"{task.slug}.ipynb"
-    # if the batch's main process dies, the watchdog kills the kernel and removes these on the way out
+    # if the batch's main process dies, the worker kills the kernel and removes these on the way out
     temps = [work, *(Path(p) for p in task.outputs if p)]
-    watchdog = watch_owner(task.owner)
-    if watchdog is not None:
-        watchdog.track(task.owner, temps)
     try:
-        with log_to_file(task.log_path, task.slug):
+        with tracked_temporaries(temps), log_to_file(task.log_path, task.slug):
             try:
                 execute_in_worker_kernel(
                     task.notebook,
@@ -250,6 +246,4 @@ def render_notebook(task: NotebookTask) -> TaskResult:
             res.ok = True
             return res
     finally:
-        if watchdog is not None:
-            watchdog.untrack()
         shutil.rmtree(work, ignore_errors=True)

@@ -18,13 +18,11 @@ from shnro_lib.batch.manifest import Manifest
 from shnro_lib.batch.process import (
     SCRATCH_DIR,
     BatchStop,
-    Owner,
     StopRequest,
     folder_lock,
     init_pool_worker,
     remove_paths,
     remove_temporary,
-    terminate_workers,
 )
 from shnro_lib.batch.render import (
     FILE_MODE,
@@ -37,10 +35,12 @@ from shnro_lib.batch.render import (
     render_notebook,
 )
 from shnro_lib.batch.result import BatchResult
+from shnro_lib.batch.schools import school_chunks
 from shnro_lib.batch.tasks import make_tasks, task_stamp
 from shnro_lib.pipeline.cache import code_version
 
 SIGNAL_NAMES_RU = {2: "SIGINT (Ctrl+C)", 15: "SIGTERM"}
+IDLE_TIMEOUT = 300  # seconds after which an idle worker of the batch's own pool exits
 
 
 class BatchInterrupted(Exception):  # noqa: N818 - a stop on request, not an error
@@ -74,10 +74,75 @@ def _executor_of(executor: Any) -> cf.Executor:
     return executor
 
 
-def _pool_workers(ex: cf.Executor) -> list[Any]:
-    # the pool's worker processes (CPython keeps them in `_processes`, pid -> Process)
-    procs = getattr(ex, "_processes", None) or {}
-    return [procs[pid] for pid in sorted(procs)]
+def _cores() -> int:
+    import loky
+
+    return int(loky.cpu_count())
+
+
+def local_pool(workers: int | None, n_tasks: int, log_path: Path) -> cf.Executor:
+    """The batch's own pool: a :class:`loky.ProcessPoolExecutor` of at most ``workers`` processes
+    (default: the cores this process may use), no more than there are tasks.
+
+    Its workers start fresh interpreters (loky's fork+exec, nothing inherited but the listed pipes),
+    are set up by :func:`~shnro_lib.batch.process.init_pool_worker` and exit after
+    :data:`IDLE_TIMEOUT` idle seconds; the caller shuts it down.
+    """
+    import loky
+
+    return loky.ProcessPoolExecutor(
+        max_workers=max(1, min(workers or _cores(), n_tasks)),
+        initializer=init_pool_worker,
+        initargs=(os.getpid(), str(log_path)),
+        timeout=IDLE_TIMEOUT,
+    )
+
+
+class BatchExecutor:
+    """The executor of a batch's work items (notebooks, then school pages), shut down on leaving.
+
+    The caller's ``executor`` (a Dask client is used through its ``get_executor()``), or the batch's
+    own :func:`local_pool`, made on first use for at least ``at_least`` work items.  On leaving, a
+    stop kills the own pool's workers and their kernels at once (``kill_workers=True``) and cancels
+    the Dask client's tasks; otherwise the workers end when their work is done.
+    """
+
+    def __init__(
+        self, executor: Any, workers: int | None, log_path: Path, stop: StopRequest, at_least: int = 0
+    ) -> None:
+        self.executor, self.workers, self.log_path, self.stop = executor, workers, log_path, stop
+        self.at_least = at_least
+        self.own = executor is None
+        self._ex: cf.Executor | None = None
+
+    def get(self, n_jobs: int) -> cf.Executor:
+        """The executor, for ``n_jobs`` work items (they size the own pool when it is made now)."""
+        if self._ex is None:
+            self._ex = (
+                local_pool(self.workers, max(n_jobs, self.at_least), self.log_path)
+                if self.own
+                else _executor_of(self.executor)
+            )
+        return self._ex
+
+    def for_pages(self, n_chunks: int) -> cf.Executor | None:
+        """The executor for the school pages' chunks; None (this process) when the own pool would have
+        one worker: its start and its reading of the data would only add to the same work."""
+        if self.own and min(self.workers or _cores(), n_chunks) < 2:
+            return None
+        return self.get(n_chunks)
+
+    def __enter__(self) -> BatchExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        ex, self._ex = self._ex, None
+        if ex is None:
+            return
+        if self.own:
+            ex.shutdown(wait=True, kill_workers=self.stop.requested)
+        elif ex is not self.executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks too
+            ex.shutdown(wait=not self.stop.requested)
 
 
 def _run_tasks(
@@ -90,8 +155,8 @@ def _run_tasks(
 ) -> None:
     """Submit every task and hand each result to ``on_result``; return early when a stop is requested.
 
-    ``cancel``: cancel the futures not done on the way out (not for our own pool: its workers are
-    terminated instead, and CPython 3.11 fails on cancelled futures of a broken pool).
+    ``cancel``: cancel the futures not done on the way out (not for our own pool: its shutdown with
+    ``kill_workers=True`` fails the pending futures itself and must find none cancelled).
     """
     futures = {ex.submit(render_notebook, t): t for t in tasks}
     bar = None
@@ -156,7 +221,8 @@ def run_batch(
         ``.shnro_manifest.json``).
     rules : identification rules.
     municipalities : names to build (default: all).
-    workers : size of the default process pool (default: all cores).
+    workers : size of the default process pool, a :class:`loky.ProcessPoolExecutor` (default: all
+        cores this process may use).
     executor : any ``concurrent.futures.Executor`` or a Dask ``distributed.Client``; the caller owns it.
     cache_dir : cache root of region results (default ``out_dir/.cache``).
     progress : show a tqdm progress bar.
@@ -185,20 +251,19 @@ def run_batch(
     with _batch_scope(out, f"{data}, {year}, {rules}") as (batch, stop, log_path):
         region = compute_region(data, year, rules, cache_dir=cache_root, force=force, overrides=overrides)
         t_region = time.perf_counter() - t0
-        munis = list(municipalities) if municipalities else region.municipalities
-        unknown = [m for m in munis if m not in region.municipalities]
-        if unknown:
-            raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
+        munis = _municipalities(region, municipalities)
         tasks = make_tasks(
             region, munis, out, data, cache_root, rules, regional=regional, school_pages=school_pages
         )
-        _run_all(tasks, batch, region, log_path, executor, workers, progress, force, stop)
-        t_notebooks = time.perf_counter() - t0 - t_region
-        finish(batch, tasks, region, munis, out, regional, pdf, force)
-        t_pages = time.perf_counter()
-        if school_pages:
-            write_school_pages(batch, region, data, munis, progress)
-        t_pages = time.perf_counter() - t_pages
+        chunks = len(school_chunks(region, munis)) if school_pages else 0
+        with BatchExecutor(executor, workers, log_path, stop, at_least=chunks) as pool:
+            _run_all(tasks, batch, region, log_path, pool, progress, force, stop)
+            t_notebooks = time.perf_counter() - t0 - t_region
+            finish(batch, tasks, region, munis, out, regional, pdf, force)
+            t_pages = time.perf_counter()
+            if school_pages:
+                _school_pages(batch, region, data, munis, progress, pool.for_pages(chunks), stop)
+            t_pages = time.perf_counter() - t_pages
     batch.timings = {
         "region": round(t_region, 3),
         "notebooks": round(t_notebooks, 3),
@@ -206,6 +271,30 @@ def run_batch(
         "total": round(time.perf_counter() - t0, 3),
     }
     return batch
+
+
+def _municipalities(region: Any, names: Sequence[str] | None) -> list[str]:
+    """The municipalities to build (default: all); a name not in the data is a Russian ``ValueError``."""
+    munis = list(names) if names else region.municipalities
+    unknown = [m for m in munis if m not in region.municipalities]
+    if unknown:
+        raise ValueError("Нет в данных муниципалитетов: " + ", ".join(f"«{m}»" for m in unknown))
+    return munis
+
+
+def _school_pages(
+    batch: BatchResult,
+    region: Any,
+    data: Path,
+    munis: list[str],
+    progress: bool,
+    ex: cf.Executor | None,
+    stop: StopRequest,
+) -> None:
+    """The school pages (on ``ex``, or here when None); raises :class:`BatchStop` when a stop came."""
+    write_school_pages(batch, region, data, munis, progress, ex, stop)
+    if stop.requested:
+        raise BatchStop(stop.signum or signal.SIGINT)
 
 
 def build_tasks(
@@ -225,7 +314,8 @@ def build_tasks(
     """
     out = Path(out_dir).resolve()
     with _batch_scope(out, f"{len(tasks)} тетрадей") as (batch, stop, log_path):
-        _run_all(list(tasks), batch, region, log_path, executor, workers, progress, force, stop)
+        with BatchExecutor(executor, workers, log_path, stop) as pool:
+            _run_all(list(tasks), batch, region, log_path, pool, progress, force, stop)
         order = {t.slug: i for i, t in enumerate(tasks)}
         batch.results.sort(key=lambda r: order.get(r.slug, 0))
     return batch
@@ -260,8 +350,7 @@ def _run_all(
     batch: BatchResult,
     region: Any,
     log_path: Path,
-    executor: Any,
-    workers: int | None,
+    pool: BatchExecutor,
     progress: bool,
     force: bool,
     stop: StopRequest,
@@ -277,7 +366,6 @@ def _run_all(
     params_hash = parameters_hash()
     manifest = Manifest.load(out)
     version = code_version()
-    owner = Owner.current()
     stamps = {t.slug: task_stamp(t, region, params_hash, version) for t in tasks}
     todo = []
     for t in tasks:
@@ -294,11 +382,7 @@ def _run_all(
                 )
             )
         else:
-            todo.append(
-                dataclasses.replace(
-                    t, owner=owner, log_path=str(log_path), scratch_dir=str(out / SCRATCH_DIR)
-                )
-            )
+            todo.append(dataclasses.replace(t, log_path=str(log_path), scratch_dir=str(out / SCRATCH_DIR)))
 
     def on_result(t: NotebookTask, r: TaskResult) -> None:
         for p in t.outputs:
@@ -314,26 +398,10 @@ def _run_all(
 
     if not todo:
         return
-    own = executor is None
-    ex = (
-        cf.ProcessPoolExecutor(
-            max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))),
-            initializer=init_pool_worker,
-            initargs=(owner, str(log_path)),
-        )
-        if own
-        else _executor_of(executor)
-    )
     stop.soft = True  # from here a signal is a flag the loop polls
     try:
-        _run_tasks(todo, ex, stop, progress, on_result, cancel=not own)
+        _run_tasks(todo, pool.get(len(todo)), stop, progress, on_result, cancel=not pool.own)
     finally:
-        if own:
-            if stop.requested:
-                terminate_workers(_pool_workers(ex))
-            ex.shutdown(wait=True)
-        elif ex is not executor:  # our ClientExecutor of a Dask client: a stop cancels its tasks there too
-            ex.shutdown(wait=not stop.requested)
         stop.soft = False
     if stop.requested:
         raise BatchStop(stop.signum or signal.SIGINT)

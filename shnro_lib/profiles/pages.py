@@ -225,3 +225,89 @@ def write_school_outputs(
         (f"Профили школ (HTML, {len(pages)} стр.)", str(out / "index.html"), ""),
         ("Школы, чьи практики стоит изучить (Excel)", str(xlsx), ""),
     ]
+
+
+def write_school_page_chunk(
+    inp: Any,
+    out_dir: str | Path,
+    school_ids: Sequence[str] | None,
+    chunk: Sequence[str],
+    env: Any = None,
+    plot: Any = None,
+    site_root: str | Path | None = None,
+    reports: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Write the pages of the schools ``chunk`` of the selection ``school_ids``, as
+    :func:`render_school_pages` writes them (same bytes), without the list pages.
+
+    Parameters
+    ----------
+    inp : :func:`~shnro_lib.profiles.content.profile_inputs` of the region and data set.
+    out_dir : folder of the pages.
+    school_ids : the whole selection (default: all schools): the pages link to one another in it.
+    chunk : the schools of the selection whose pages are written here.
+    env, plot : the templates and the trend figure (:func:`templates_env`, :func:`new_plot`), reused.
+    site_root, reports : as for :func:`render_school_pages`.
+
+    Returns
+    -------
+    dict
+        ``school_id -> category`` as the list pages show it («—» where not identified), in chunk order.
+    """
+    from shnro_lib.outputs import atomic_write_text
+
+    region = inp.region
+    out = Path(out_dir)
+    env = env or templates_env()
+    plot = plot or new_plot(inp)
+    paths = school_page_paths(region, out, school_ids)
+    hrefs = {sid: f"../{p.parent.name}/{p.name}" for sid, p in paths.items()}
+    names = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
+    facts = inp.records.get("facts", {}) if region.table("identify") is not None else {}
+    cats = {}
+    for sid in map(str, chunk):
+        path = paths[sid]
+        rel_index = Path(os.path.relpath(out / "index.html", path.parent)).as_posix()
+        muni, name = str(names.at[sid, "municipality"]), str(names.at[sid, "name"])
+        site = _page_site(site_root, path, out, muni, name, reports or {})
+        atomic_write_text(
+            path, render_school_page(inp, sid, env, index_href=rel_index, plot=plot, site=site, hrefs=hrefs)
+        )
+        cats[sid] = plain_text(facts[sid].get("category")) if sid in facts else "—"
+    return cats
+
+
+def write_school_lists(
+    region: Any,
+    out_dir: str | Path,
+    school_ids: Sequence[str] | None,
+    categories: dict[str, str],
+    site_root: str | Path | None = None,
+    reports: dict[str, str] | None = None,
+) -> None:
+    """The list pages of :func:`render_school_pages` (one per municipality, ``index.html``) alone, for
+    pages written by :func:`write_school_page_chunk`; ``categories``: what the chunks returned."""
+    from shnro_lib.outputs import atomic_write_text
+
+    out = Path(out_dir)
+    env = templates_env()
+    paths = school_page_paths(region, out, school_ids)
+    sch = region.table("schools").set_index(region.table("schools")["school_id"].astype(str))
+    groups: dict[str, list[tuple[str, str, str, str]]] = {}
+    for sid, path in paths.items():
+        m = str(sch.at[sid, "municipality"])
+        groups.setdefault(m, []).append(
+            (str(sid), str(sch.at[sid, "name"]), categories.get(sid, "—"), path.name)
+        )
+    all_groups = []
+    for m in sorted(groups):
+        mpage = municipality_page_path(out, m, region)
+        site = _page_site(site_root, mpage, out, m, None, reports or {})
+        atomic_write_text(
+            mpage, _list_page(env, region, f"Профили школ: {m}, {region.year}", [(m, groups[m])], site)
+        )
+        all_groups.append((m, [(i, n, c, f"{mpage.parent.name}/{f}") for i, n, c, f in groups[m]]))
+    site = _page_site(site_root, out / "index.html", out, None, None, {})
+    atomic_write_text(
+        out / "index.html", _list_page(env, region, f"Профили школ, {region.year}", all_groups, site)
+    )
