@@ -186,6 +186,44 @@ def _bootstrap_ari(
     }
 
 
+def _ordered_labels(cf, cfg: ContextSettings, Xdf: pd.DataFrame, raw_labels: np.ndarray) -> np.ndarray:
+    """Clusters numbered by their mean (pure-context) principal-component index, most favourable first."""
+    pc = pca_index(cf, cfg, features=list(Xdf.columns))
+    means = pd.Series(pc.to_numpy()).groupby(raw_labels).mean().sort_values(ascending=False, kind="stable")
+    remap = {old: new for new, old in enumerate(means.index, start=1)}
+    return np.array([remap[v] for v in raw_labels])
+
+
+def _cluster_names(zmeans: pd.DataFrame, cfg: ContextSettings, ccfg: ClusteringSettings) -> dict:
+    """One distinct Russian name per cluster: longer phrases for look-alikes, then the group number."""
+    names = {c: _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming) for c in zmeans.index}
+    for extra in (1, 2):
+        dup = pd.Series(names).duplicated(keep=False)
+        for c in dup[dup].index:
+            names[c] = _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming, extra=extra)
+    dup = pd.Series(names).duplicated(keep=False)
+    for c in dup[dup].index:
+        names[c] = f"{names[c]} (группа {c})"
+    return names
+
+
+def _profile(cf, Xdf: pd.DataFrame, labels: np.ndarray, zmeans: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """Per cluster: name, size, the mean standardised and the mean raw (imputed) value of each feature."""
+    raw_means = cf.imputed.loc[Xdf.index, Xdf.columns].groupby(labels).mean()
+    profile = pd.DataFrame(
+        {
+            "cluster": zmeans.index,
+            "cluster_name": [names[c] for c in zmeans.index],
+            "n_schools": pd.Series(labels).value_counts().reindex(zmeans.index).to_numpy(),
+        }
+    )
+    for f in Xdf.columns:
+        profile[f"z_{f}"] = zmeans[f].round(3).to_numpy()
+    for f in Xdf.columns:
+        profile[f"mean_{f}"] = raw_means[f].round(4).to_numpy()
+    return profile.reset_index(drop=True)
+
+
 def cluster_analysis(
     dataset,
     year: int,
@@ -214,20 +252,9 @@ def cluster_analysis(
     k, scores = _choose_k(method, X, ccfg)
     raw_labels, model = _fit(method, X, k, ccfg)
     notes = _cluster_notes(len(X), k, ccfg)
-    # number clusters by the mean (pure-context) principal-component index, most favourable first
-    pc = pca_index(cf, cfg, features=list(Xdf.columns))
-    means = pd.Series(pc.to_numpy()).groupby(raw_labels).mean().sort_values(ascending=False, kind="stable")
-    remap = {old: new for new, old in enumerate(means.index, start=1)}
-    labels = np.array([remap[v] for v in raw_labels])
+    labels = _ordered_labels(cf, cfg, Xdf, raw_labels)
     zmeans = Xdf.groupby(labels).mean()
-    names = {c: _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming) for c in zmeans.index}
-    for extra in (1, 2):
-        dup = pd.Series(names).duplicated(keep=False)
-        for c in dup[dup].index:
-            names[c] = _phrase_name(zmeans.loc[c], cfg.features, ccfg.naming, extra=extra)
-    dup = pd.Series(names).duplicated(keep=False)
-    for c in dup[dup].index:
-        names[c] = f"{names[c]} (группа {c})"
+    names = _cluster_names(zmeans, cfg, ccfg)
     out = pd.DataFrame(
         {
             "school_id": Xdf.index.astype("string"),
@@ -236,18 +263,6 @@ def cluster_analysis(
         }
     )
     out["cluster"] = out["cluster"].astype("Int64")
-    raw_means = cf.imputed.loc[Xdf.index, Xdf.columns].groupby(labels).mean()
-    profile = pd.DataFrame(
-        {
-            "cluster": zmeans.index,
-            "cluster_name": [names[c] for c in zmeans.index],
-            "n_schools": pd.Series(labels).value_counts().reindex(zmeans.index).to_numpy(),
-        }
-    )
-    for f in Xdf.columns:
-        profile[f"z_{f}"] = zmeans[f].round(3).to_numpy()
-    for f in Xdf.columns:
-        profile[f"mean_{f}"] = raw_means[f].round(4).to_numpy()
     stab = (
         _bootstrap_ari(method, X, k, labels, ccfg)
         if stability and k > 1
@@ -255,7 +270,7 @@ def cluster_analysis(
     )
     return ClusterResult(
         labels=out,
-        profile=profile.reset_index(drop=True),
+        profile=_profile(cf, Xdf, labels, zmeans, names),
         k_scores=scores,
         k=k,
         method=method,

@@ -174,6 +174,167 @@ def _with_prior_score(dataset, Xall: pd.DataFrame, window: list[int]) -> tuple[p
     return out, [note]
 
 
+def _model_data(dataset, cf: ContextFeatures, ri: pd.DataFrame, window: list[int], cfg) -> tuple:
+    """The model's covariates for every school and the schools it is fitted on.
+
+    Returns ``(Xall, n_context, notes, data)``: the context features (and the prior score when used),
+    how many of them are context, the notes on the prior score, and the rows with a result index.
+    Raises :class:`ContextNotAssessed` when too few schools remain for the features.
+    """
+    mcfg = cfg.model
+    Xall = _select(cf, _role_features(cfg, "model"))
+    n_context = Xall.shape[1]
+    notes: list[str] = []
+    if mcfg.use_prior_score:
+        Xall, notes = _with_prior_score(dataset, Xall, window)
+    feats = list(Xall.columns)
+    data = Xall.join(ri[["result_index", "result_index_se"]], how="inner")
+    data = data[data["result_index"].notna()]
+    data["result_index_se"] = data["result_index_se"].fillna(data["result_index_se"].median())
+    if len(data) < len(feats) + 3:
+        # too few schools to fit is a fact of the data set, not an error of the input
+        raise ContextNotAssessed(
+            f"слишком мало школ с результатами и контекстом ({len(data)}) для модели "
+            f"ожидаемых результатов с {len(feats)} признаками (нужно не меньше "
+            f"{len(feats) + 3})"
+        )
+    return Xall, n_context, notes, data
+
+
+def _try_mixedlm(y, X, groups, n_muni: int, mcfg) -> tuple[Any, str | None, list[dict], str]:
+    """The kept MixedLM (or ``None``), its optimiser, the attempts and the Russian reason of the choice."""
+    res, opt, attempts = (None, None, [])
+    reason = ""
+    if n_muni >= 3:
+        res, opt, attempts = _mixedlm_attempts(y, X, groups, mcfg)
+        if res is not None and opt != attempts[0]["optimizer"]:
+            reason = (
+                f"MixedLM с оптимизатором {attempts[0]['optimizer']}: {attempts[0]['note']}; "
+                f"принята подгонка с оптимизатором {opt}."
+            )
+    else:
+        reason = f"Муниципалитетов меньше трёх ({n_muni}): случайный муниципальный эффект не оценивается."
+    if res is None and not reason:
+        reason = (
+            "MixedLM вырожден при всех оптимизаторах ("
+            + "; ".join(f"{a['optimizer']}: {a['note']}" for a in attempts)
+            + "): муниципальный эффект не выявлен, использована МНК-регрессия "
+            "с кластеризованными по муниципалитетам ошибками."
+        )
+    return res, opt, attempts, reason
+
+
+def _mixedlm_fit(res, X: np.ndarray, muni: pd.Series, groups, municipality: pd.Series) -> dict:
+    """Coefficients, their covariance, variance components, R² and municipal effects of a MixedLM."""
+    k = X.shape[1]
+    beta = np.asarray(res.fe_params)
+    re_var = float(np.asarray(res.cov_re)[0, 0])
+    resid_var = float(res.scale)
+    blup = {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}
+    code_of = dict(zip(muni.to_numpy(), groups, strict=True))
+    municipal = municipality.map(lambda m: blup.get(code_of.get(m), 0.0)).astype(float)
+    vf = float(np.var(X @ beta))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pvals = np.asarray(res.pvalues)[:k]
+        bse = np.asarray(res.bse_fe)
+    return {
+        "beta": beta,
+        "cov": np.asarray(res.cov_params())[:k, :k],
+        "re_var": re_var,
+        "resid_var": resid_var,
+        "r2": vf / (vf + re_var + resid_var),
+        "r2_cond": (vf + re_var) / (vf + re_var + resid_var),
+        "pvals": pvals,
+        "bse": bse,
+        "model_used": "mixedlm",
+        "municipal": municipal,
+    }
+
+
+def _ols_fit(y: np.ndarray, X: np.ndarray, se: np.ndarray, groups, n_muni: int, mcfg, index) -> dict:
+    """The OLS fallback (precision-weighted if set) with municipality-clustered (or HC1) errors."""
+    import statsmodels.api as sm
+
+    ols0 = sm.OLS(y, X).fit()
+    w = np.ones_like(y)
+    if mcfg.ols_weighting == "precision":
+        tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se**2)), 1e-6)
+        w = 1.0 / (tau2 + se**2)
+    cov_kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
+    fit = sm.WLS(y, X, weights=w).fit(**cov_kw)
+    beta = np.asarray(fit.params)
+    return {
+        "beta": beta,
+        "cov": np.asarray(fit.cov_params()),
+        "re_var": np.nan,
+        "resid_var": float(np.var(y - X @ beta, ddof=X.shape[1])),
+        "r2": 1.0 - float(np.sum((y - X @ beta) ** 2) / np.sum((y - y.mean()) ** 2)),
+        "r2_cond": np.nan,
+        "pvals": np.asarray(fit.pvalues),
+        "bse": np.asarray(fit.bse),
+        "model_used": "ols_cluster",
+        "municipal": pd.Series(0.0, index=index),
+    }
+
+
+def _residual_table(dataset, cf, ri, Xall, Xfull, fit: dict, window: list[int], mcfg, ci) -> tuple:
+    """Per school: result, expected result, residual with its SE and interval, municipal effect, ``ci``.
+
+    Returns the table (a ``school_id`` column) and the year-shock variance.
+    """
+    idx = Xall.index
+    expected = pd.Series(Xfull @ fit["beta"], index=idx)
+    if mcfg.include_municipal_effect:
+        expected = expected + fit["municipal"]
+    pred_var = pd.Series(np.einsum("ij,jk,ik->i", Xfull, fit["cov"], Xfull), index=idx)
+    z = stats.norm.ppf(0.5 + float(mcfg.ci_level) / 2)
+    tab = pd.DataFrame(index=idx)
+    tab["municipality"] = cf.municipality.reindex(idx)
+    tab["result_index"] = ri["result_index"].reindex(idx)
+    tab["result_index_se"] = ri["result_index_se"].reindex(idx)
+    tab["expected_result"] = expected
+    tab["residual"] = tab["result_index"] - tab["expected_result"]
+    shock_var = 0.0
+    if mcfg.include_year_shock and len(window) >= 2:
+        shock_var, n_years = _year_shock_variance(dataset, window)
+        tab["year_shock_var"] = shock_var / n_years.reindex(idx).clip(lower=1)
+    else:
+        tab["year_shock_var"] = 0.0
+    tab["residual_se"] = np.sqrt(tab["result_index_se"] ** 2 + pred_var + tab["year_shock_var"].fillna(0.0))
+    tab["residual_ci_low"] = tab["residual"] - z * tab["residual_se"]
+    tab["residual_ci_high"] = tab["residual"] + z * tab["residual_se"]
+    tab["municipal_effect"] = fit["municipal"]
+    tab = tab.drop(columns=["year_shock_var"])
+    tab["context_index"] = ci.reindex(idx)
+    tab = tab.rename_axis("school_id").reset_index()
+    tab["school_id"] = tab["school_id"].astype("string")
+    return tab, shock_var
+
+
+def _context_index(cf, cfg, Xfull: np.ndarray, beta: np.ndarray, n_context: int, index) -> pd.Series:
+    """The context index: the PCA index, or the standardised context part of the model's prediction."""
+    if cfg.context_index.method == "pca":
+        return pca_index(cf, cfg)
+    # context only: the prior-attainment covariate is not part of a school's context
+    lp = pd.Series(Xfull[:, : n_context + 1] @ beta[: n_context + 1], index=index)
+    return (lp - lp.mean()) / (lp.std(ddof=0) or 1.0)
+
+
+def _params(cf, feats: list[str], fit: dict) -> pd.DataFrame:
+    beta = fit["beta"]
+    labels = ["Константа"] + [cf.labels.get(f, PRIOR_LABEL_RU if f == "prior_score" else f) for f in feats]
+    return pd.DataFrame(
+        {
+            "feature": ["const"] + feats,
+            "label": labels,
+            "coef": beta,
+            "se": fit["bse"][: len(beta)],
+            "p_value": fit["pvals"][: len(beta)],
+        }
+    )
+
+
 def fit_expected_model(
     dataset, year: int, config: str | Path | Mapping | ContextSettings | None = None
 ) -> ExpectedModel:
@@ -201,141 +362,32 @@ def fit_expected_model(
     cf = context_features(dataset, year, cfg)
     window = window_years(dataset.years, year, int(mcfg.window))
     ri = school_result_index(dataset.results, years=window)
-    Xall = _select(cf, _role_features(cfg, "model"))
-    n_context = Xall.shape[1]
-    notes: list[str] = []
-    if mcfg.use_prior_score:
-        Xall, notes = _with_prior_score(dataset, Xall, window)
+    Xall, n_context, notes, data = _model_data(dataset, cf, ri, window, cfg)
     feats = list(Xall.columns)
-    data = Xall.join(ri[["result_index", "result_index_se"]], how="inner")
-    data = data[data["result_index"].notna()]
-    data["result_index_se"] = data["result_index_se"].fillna(data["result_index_se"].median())
     muni = cf.municipality.reindex(data.index)
     y = data["result_index"].to_numpy(float)
-    se = data["result_index_se"].to_numpy(float)
     X = sm.add_constant(data[feats].to_numpy(float), has_constant="add")
     Xfull = sm.add_constant(Xall.to_numpy(float), has_constant="add")
     n_muni = int(muni.nunique())
-    if len(data) < len(feats) + 3:
-        # too few schools to fit is a fact of the data set, not an error of the input
-        raise ContextNotAssessed(
-            f"слишком мало школ с результатами и контекстом ({len(data)}) для модели "
-            f"ожидаемых результатов с {len(feats)} признаками (нужно не меньше "
-            f"{len(feats) + 3})"
-        )
     groups = pd.Categorical(muni.to_numpy()).codes
-    res, opt, attempts = (None, None, [])
-    reason = ""
-    if n_muni >= 3:
-        res, opt, attempts = _mixedlm_attempts(y, X, groups, mcfg)
-        if res is not None and opt != attempts[0]["optimizer"]:
-            reason = (
-                f"MixedLM с оптимизатором {attempts[0]['optimizer']}: {attempts[0]['note']}; "
-                f"принята подгонка с оптимизатором {opt}."
-            )
-    else:
-        reason = f"Муниципалитетов меньше трёх ({n_muni}): случайный муниципальный эффект не оценивается."
-    re_var = np.nan
-    r2_cond = np.nan
-    municipal = pd.Series(0.0, index=Xall.index)
+    res, opt, attempts, reason = _try_mixedlm(y, X, groups, n_muni, mcfg)
     if res is not None:
-        k = X.shape[1]
-        beta = np.asarray(res.fe_params)
-        cov = np.asarray(res.cov_params())[:k, :k]
-        re_var = float(np.asarray(res.cov_re)[0, 0])
-        resid_var = float(res.scale)
-        blup = {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}
-        code_of = dict(zip(muni.to_numpy(), groups, strict=True))
-        municipal = (
-            cf.municipality.reindex(Xall.index).map(lambda m: blup.get(code_of.get(m), 0.0)).astype(float)
-        )
-        fitted_fixed = X @ beta
-        vf = float(np.var(fitted_fixed))
-        r2 = vf / (vf + re_var + resid_var)
-        r2_cond = (vf + re_var) / (vf + re_var + resid_var)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pvals = np.asarray(res.pvalues)[:k]
-            bse = np.asarray(res.bse_fe)
-        model_used = "mixedlm"
+        fit = _mixedlm_fit(res, X, muni, groups, cf.municipality.reindex(Xall.index))
     else:
-        if not reason:
-            reason = (
-                "MixedLM вырожден при всех оптимизаторах ("
-                + "; ".join(f"{a['optimizer']}: {a['note']}" for a in attempts)
-                + "): муниципальный эффект не выявлен, использована МНК-регрессия "
-                "с кластеризованными по муниципалитетам ошибками."
-            )
-        ols0 = sm.OLS(y, X).fit()
-        w = np.ones_like(y)
-        if mcfg.ols_weighting == "precision":
-            tau2 = max(float(np.var(ols0.resid, ddof=X.shape[1])) - float(np.mean(se**2)), 1e-6)
-            w = 1.0 / (tau2 + se**2)
-        cov_kw = (
-            {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if n_muni >= 2 else {"cov_type": "HC1"}
-        )
-        fit = sm.WLS(y, X, weights=w).fit(**cov_kw)
-        beta = np.asarray(fit.params)
-        cov = np.asarray(fit.cov_params())
-        resid_var = float(np.var(y - X @ beta, ddof=X.shape[1]))
-        r2 = 1.0 - float(np.sum((y - X @ beta) ** 2) / np.sum((y - y.mean()) ** 2))
-        pvals = np.asarray(fit.pvalues)
-        bse = np.asarray(fit.bse)
-        model_used = "ols_cluster"
-    expected = pd.Series(Xfull @ beta, index=Xall.index)
-    if mcfg.include_municipal_effect:
-        expected = expected + municipal
-    pred_var = pd.Series(np.einsum("ij,jk,ik->i", Xfull, cov, Xfull), index=Xall.index)
-    z = stats.norm.ppf(0.5 + float(mcfg.ci_level) / 2)
-    tab = pd.DataFrame(index=Xall.index)
-    tab["municipality"] = cf.municipality.reindex(Xall.index)
-    tab["result_index"] = ri["result_index"].reindex(Xall.index)
-    tab["result_index_se"] = ri["result_index_se"].reindex(Xall.index)
-    tab["expected_result"] = expected
-    tab["residual"] = tab["result_index"] - tab["expected_result"]
-    shock_var = 0.0
-    if mcfg.include_year_shock and len(window) >= 2:
-        shock_var, n_years = _year_shock_variance(dataset, window)
-        tab["year_shock_var"] = shock_var / n_years.reindex(Xall.index).clip(lower=1)
-    else:
-        tab["year_shock_var"] = 0.0
-    tab["residual_se"] = np.sqrt(tab["result_index_se"] ** 2 + pred_var + tab["year_shock_var"].fillna(0.0))
-    tab["residual_ci_low"] = tab["residual"] - z * tab["residual_se"]
-    tab["residual_ci_high"] = tab["residual"] + z * tab["residual_se"]
-    tab["municipal_effect"] = municipal
-    tab = tab.drop(columns=["year_shock_var"])
-    # context index
-    icfg = cfg.context_index
-    if icfg.method == "pca":
-        ci = pca_index(cf, cfg)
-    else:
-        # context only: the prior-attainment covariate is not part of a school's context
-        lp = pd.Series(Xfull[:, : n_context + 1] @ beta[: n_context + 1], index=Xall.index)
-        ci = (lp - lp.mean()) / (lp.std(ddof=0) or 1.0)
-    tab["context_index"] = ci.reindex(Xall.index)
-    tab = tab.rename_axis("school_id").reset_index()
-    tab["school_id"] = tab["school_id"].astype("string")
-    labels = ["Константа"] + [cf.labels.get(f, PRIOR_LABEL_RU if f == "prior_score" else f) for f in feats]
-    params = pd.DataFrame(
-        {
-            "feature": ["const"] + feats,
-            "label": labels,
-            "coef": beta,
-            "se": bse[: len(beta)],
-            "p_value": pvals[: len(beta)],
-        }
-    )
+        fit = _ols_fit(y, X, data["result_index_se"].to_numpy(float), groups, n_muni, mcfg, Xall.index)
+    ci = _context_index(cf, cfg, Xfull, fit["beta"], n_context, Xall.index)
+    tab, shock_var = _residual_table(dataset, cf, ri, Xall, Xfull, fit, window, mcfg, ci)
     return ExpectedModel(
         table=tab,
-        model_used=model_used,
+        model_used=fit["model_used"],
         optimizer=opt,
         reason=reason,
         attempts=pd.DataFrame(attempts),
-        r2=float(r2),
-        r2_conditional=float(r2_cond),
-        re_variance=re_var,
-        residual_variance=float(resid_var),
-        params=params,
+        r2=float(fit["r2"]),
+        r2_conditional=float(fit["r2_cond"]),
+        re_variance=fit["re_var"],
+        residual_variance=float(fit["resid_var"]),
+        params=_params(cf, feats, fit),
         n_schools=int(len(data)),
         n_municipalities=n_muni,
         window=window,

@@ -27,6 +27,95 @@ def _picked_effect(
     return float(est[0]), float((est[2] - est[1]) / (2 * ecfg.z)), int(r.get("n_treated", 0))
 
 
+def _cost_per_pupil(dataset, pg: pd.DataFrame, ctx: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Each programme school's mean yearly programme cost, enrolment, cost per pupil and municipality."""
+    cost = pg.groupby(pg["school_id"].astype("string"))["cost_rub"].mean()
+    enrol = (
+        ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
+    )
+    treated = panel.loc[panel["cohort"] > 0, "school_id"].unique()
+    d = (
+        pd.DataFrame({"cost": cost, "enrolment": enrol})
+        .reindex(pd.Index(sorted(treated), dtype="string"))
+        .dropna()
+    )
+    d = d[d["enrolment"] > 0]
+    d["cost_per_pupil"] = d["cost"] / d["enrolment"]
+    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
+    d["municipality"] = d.index.map(muni)
+    return d
+
+
+def _groups(dataset, d: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """``(level, group, schools)``: the region, each municipality, each kind of support (``has_partner``)."""
+    proc = dataset.get("process")
+    groups = [("Регион", "все школы программы", d)]
+    groups += [("Муниципалитет", m, s) for m, s in sorted(d.groupby("municipality"), key=lambda t: str(t[0]))]
+    if proc is not None and "has_partner" in proc:
+        part = proc.groupby(proc["school_id"].astype("string"))["has_partner"].agg(
+            lambda s: bool(s.fillna(False).any())
+        )
+        d["support"] = d.index.map(part).map({True: "со школой-партнёром", False: "без школы-партнёра"})
+        groups += [("Вид поддержки", k, s) for k, s in sorted(d.groupby("support"), key=lambda t: str(t[0]))]
+    return groups
+
+
+def _not_estimated(s: pd.DataFrame, check: dict, ccfg) -> str | None:
+    """Why the group's ratio is not estimated before its effect is (``None`` when it can be)."""
+    if not check["identifiable"]:
+        why = (
+            "эффект при этом плане программы не идентифицируется"
+            if check["verdict"] == "fail"
+            else "не удалось установить, идентифицируется ли эффект при этом плане программы"
+        )
+        return f"не оценено: {why}"
+    if len(s) < ccfg.min_schools:
+        return f"не оценено: меньше {ccfg.min_schools} школ программы"
+    return None
+
+
+def _group_row(level, name, s: pd.DataFrame, fit, check: dict, ccfg, ecfg, rng) -> dict:
+    """One group's row: cost per pupil, the picked estimator's gain and the ratio with its interval.
+
+    ``fit`` is ``(dataset, panel, picked, cov)``; ``rng`` is shared by the groups (drawn in their order).
+    """
+    dataset, panel, picked, cov = fit
+    row = {
+        "level": level,
+        "group": name,
+        "n_schools": len(s),
+        "cost_per_pupil": float(s["cost_per_pupil"].mean()),
+        "gain_sd": np.nan,
+        "gain_ci_low": np.nan,
+        "gain_ci_high": np.nan,
+        "rub_per_pupil_per_01sd": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "estimator": picked,
+    }
+    why = _not_estimated(s, check, ccfg)
+    if why is not None:
+        return {**row, "note": why}
+    est, se, _n = _picked_effect(dataset, panel, s.index, picked, ecfg, cov)
+    if not np.isfinite(est) or not np.isfinite(se):
+        return {**row, "note": "не оценено: эффект для группы не рассчитывается"}
+    row.update(gain_sd=est, gain_ci_low=est - ecfg.z * se, gain_ci_high=est + ecfg.z * se)
+    if row["gain_ci_low"] <= 0:
+        return {**row, "note": "прирост не отличим от нуля: стоимость единицы эффекта не определена"}
+    alpha = 1 - ecfg.ci_level
+    cpp = s["cost_per_pupil"].to_numpy(float)
+    bc = cpp[rng.integers(0, len(cpp), (ccfg.bootstrap_reps, len(cpp)))].mean(axis=1)
+    be = rng.normal(est, se, ccfg.bootstrap_reps)
+    ratio = np.where(be > 0, bc / (np.maximum(be, 1e-12) / ccfg.per_sd), np.inf)
+    row.update(
+        rub_per_pupil_per_01sd=row["cost_per_pupil"] / (est / ccfg.per_sd),
+        ci_low=float(np.quantile(ratio, alpha / 2)),
+        ci_high=float(np.quantile(ratio, 1 - alpha / 2)),
+        note="",
+    )
+    return row
+
+
 def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> pd.DataFrame:
     """Roubles per pupil per 0.1 SD of gain on the preferred effect estimate, overall and by group.
 
@@ -65,76 +154,9 @@ def programme_cost_effectiveness(dataset, config=None, effects_config=None) -> p
     panel = result_panel(dataset, ecfg, design)
     check = design_check(dataset, panel, design, picked, ecfg)
     cov = selection_covariates(dataset, panel, ecfg, design) if picked == "selection_adjusted" else None
-    cost = pg.groupby(pg["school_id"].astype("string"))["cost_rub"].mean()
-    enrol = (
-        ctx.sort_values("year").groupby(ctx["school_id"].astype("string"))["enrolment"].last().astype(float)
-    )
-    treated = panel.loc[panel["cohort"] > 0, "school_id"].unique()
-    d = (
-        pd.DataFrame({"cost": cost, "enrolment": enrol})
-        .reindex(pd.Index(sorted(treated), dtype="string"))
-        .dropna()
-    )
-    d = d[d["enrolment"] > 0]
-    d["cost_per_pupil"] = d["cost"] / d["enrolment"]
-    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
-    d["municipality"] = d.index.map(muni)
-    proc = dataset.get("process")
-    groups = [("Регион", "все школы программы", d)]
-    groups += [("Муниципалитет", m, s) for m, s in sorted(d.groupby("municipality"), key=lambda t: str(t[0]))]
-    if proc is not None and "has_partner" in proc:
-        part = proc.groupby(proc["school_id"].astype("string"))["has_partner"].agg(
-            lambda s: bool(s.fillna(False).any())
-        )
-        d["support"] = d.index.map(part).map({True: "со школой-партнёром", False: "без школы-партнёра"})
-        groups += [("Вид поддержки", k, s) for k, s in sorted(d.groupby("support"), key=lambda t: str(t[0]))]
+    d = _cost_per_pupil(dataset, pg, ctx, panel)
+    groups = _groups(dataset, d)
     rng = np.random.default_rng(ccfg.seed)
-    alpha = 1 - ecfg.ci_level
-    rows = []
-    for level, name, s in groups:
-        row = {
-            "level": level,
-            "group": name,
-            "n_schools": len(s),
-            "cost_per_pupil": float(s["cost_per_pupil"].mean()),
-            "gain_sd": np.nan,
-            "gain_ci_low": np.nan,
-            "gain_ci_high": np.nan,
-            "rub_per_pupil_per_01sd": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "estimator": picked,
-        }
-        if not check["identifiable"]:
-            why = (
-                "эффект при этом плане программы не идентифицируется"
-                if check["verdict"] == "fail"
-                else "не удалось установить, идентифицируется ли эффект при этом плане программы"
-            )
-            rows.append({**row, "note": f"не оценено: {why}"})
-            continue
-        if len(s) < ccfg.min_schools:
-            rows.append({**row, "note": f"не оценено: меньше {ccfg.min_schools} школ программы"})
-            continue
-        est, se, _n = _picked_effect(dataset, panel, s.index, picked, ecfg, cov)
-        if not np.isfinite(est) or not np.isfinite(se):
-            rows.append({**row, "note": "не оценено: эффект для группы не рассчитывается"})
-            continue
-        row.update(gain_sd=est, gain_ci_low=est - ecfg.z * se, gain_ci_high=est + ecfg.z * se)
-        if row["gain_ci_low"] <= 0:
-            rows.append(
-                {**row, "note": "прирост не отличим от нуля: стоимость единицы эффекта не определена"}
-            )
-            continue
-        cpp = s["cost_per_pupil"].to_numpy(float)
-        bc = cpp[rng.integers(0, len(cpp), (ccfg.bootstrap_reps, len(cpp)))].mean(axis=1)
-        be = rng.normal(est, se, ccfg.bootstrap_reps)
-        ratio = np.where(be > 0, bc / (np.maximum(be, 1e-12) / ccfg.per_sd), np.inf)
-        row.update(
-            rub_per_pupil_per_01sd=row["cost_per_pupil"] / (est / ccfg.per_sd),
-            ci_low=float(np.quantile(ratio, alpha / 2)),
-            ci_high=float(np.quantile(ratio, 1 - alpha / 2)),
-            note="",
-        )
-        rows.append(row)
+    fit = (dataset, panel, picked, cov)
+    rows = [_group_row(level, name, s, fit, check, ccfg, ecfg, rng) for level, name, s in groups]
     return pd.DataFrame(rows)

@@ -93,6 +93,83 @@ def _context_free(dataset, win: list[int], reason: str, split: str) -> tuple[pd.
     return er, notes
 
 
+def _spending(dataset, year: int) -> pd.Series:
+    """Spending per pupil in ``year`` by school (``NotEstimated`` when there is none)."""
+    res = dataset.get("resources")
+    if res is None or "spending_per_pupil" not in res:
+        raise NotEstimated(
+            "не оценено: нет таблицы ресурсов с расходами на обучающегося (resources.spending_per_pupil)"
+        )
+    spend = res[res["year"] == year].set_index("school_id")["spending_per_pupil"].astype(float)
+    if not spend.notna().any():
+        raise NotEstimated(f"не оценено: нет расходов на обучающегося за {year} год")
+    return spend
+
+
+def _mean_pct(dataset, win: list[int]) -> pd.Series:
+    """The DEA output: each school's mean share of the scale's range in the window, weighted as the index."""
+    z = standardised_results(dataset.results[dataset.results["year"].isin(win).fillna(False)])
+    # ((mean - min) / (max - min))
+    return (z["pct"] * z["weight"]).groupby(z["school_id"]).sum() / z["weight"].groupby(z["school_id"]).sum()
+
+
+def _dea_inputs(d: pd.DataFrame, dcfg, with_context: bool, notes: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DEA inputs (spending; the context index when used and known) and the schools that have them."""
+    inputs = d[["spending_per_pupil"]].copy()
+    if dcfg.use_context_input and with_context:
+        inputs["context_index"] = d["context_index"].astype(float)
+        inputs = inputs[inputs["context_index"].notna()]
+        d = d.loc[inputs.index]
+    elif dcfg.use_context_input:
+        notes.append(
+            "Эффективность DEA — только по расходам на обучающегося: контекст как неуправляемый "
+            "вход не учтён, школы сравниваются с любыми школами, тратящими не больше."
+        )
+    return inputs, d
+
+
+def _quadrants(out: pd.DataFrame, split: str, with_context: bool) -> list[str]:
+    """Each school's quadrant: spending above / below the split × residual (or result index) above / below."""
+
+    def split_of(s: pd.Series) -> float:
+        return float(s.median() if split == "median" else s.mean())
+
+    spend_split = split_of(out["spending_per_pupil"])
+    if with_context:
+        return [
+            QUADRANTS[(bool(s > spend_split), bool(r > 0))]
+            for s, r in zip(out["spending_per_pupil"], out["residual"], strict=True)
+        ]
+    res_split = split_of(out["result_index"])
+    return [
+        _quadrant(bool(s > spend_split), bool(r > res_split), SPLIT_RU[split])
+        for s, r in zip(out["spending_per_pupil"], out["result_index"], strict=True)
+    ]
+
+
+def _table(dataset, d: pd.DataFrame, eff: pd.DataFrame, split: str, with_context: bool) -> pd.DataFrame:
+    """The school rows of :func:`cost_quality` (without its ``attrs``)."""
+    out = pd.DataFrame(
+        {
+            "school_id": d.index.astype("string"),
+            "spending_per_pupil": d["spending_per_pupil"].to_numpy(),
+            "result_index": d["result_index"].to_numpy(),
+            "expected_result": d["expected_result"].to_numpy(),
+            "residual": d["residual"].to_numpy(),
+            "mean_pct": d["mean_pct"].to_numpy(),
+            "efficiency": eff["efficiency"].to_numpy(),
+        }
+    )
+    for c in ("efficiency_bc", "efficiency_ci_low", "efficiency_ci_high"):
+        if c in eff:
+            out[c] = eff[c].to_numpy()
+    out["quadrant"] = _quadrants(out, split, with_context)
+    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
+    out.insert(1, "municipality", out["school_id"].map(muni).astype("string"))
+    out["expected_model"] = d["model"].to_numpy()
+    return out.reset_index(drop=True)
+
+
 def cost_quality(
     dataset, year: int, config=None, bootstrap_reps: int | None = None, expected: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -111,14 +188,7 @@ def cost_quality(
     spending and results (and, with a context model, expected results) in ``year``.
     """
     cfg = load_costs_config(config)
-    res = dataset.get("resources")
-    if res is None or "spending_per_pupil" not in res:
-        raise NotEstimated(
-            "не оценено: нет таблицы ресурсов с расходами на обучающегося (resources.spending_per_pupil)"
-        )
-    spend = res[res["year"] == year].set_index("school_id")["spending_per_pupil"].astype(float)
-    if not spend.notna().any():
-        raise NotEstimated(f"не оценено: нет расходов на обучающегося за {year} год")
+    spend = _spending(dataset, year)
     win = window_years(dataset.years, year, cfg.window)
     try:
         er, notes = _expected(dataset, year, expected).set_index("school_id"), []
@@ -126,24 +196,12 @@ def cost_quality(
     except NotEstimated as exc:
         er, notes = _context_free(dataset, win, str(exc).removeprefix("не оценено: "), cfg.quadrant_split)
         with_context = False
-    z = standardised_results(dataset.results[dataset.results["year"].isin(win).fillna(False)])
-    # the output measure: mean share of the scale's range ((mean - min) / (max - min)),
-    # weighted as the index is
-    wp = (z["pct"] * z["weight"]).groupby(z["school_id"]).sum() / z["weight"].groupby(z["school_id"]).sum()
+    wp = _mean_pct(dataset, win)
     d = er.join(spend.rename("spending_per_pupil"), how="inner").join(wp.rename("mean_pct"), how="inner")
     d = d.dropna(subset=["spending_per_pupil", "residual" if with_context else "result_index", "mean_pct"])
     d = d[(d["spending_per_pupil"] > 0) & (d["mean_pct"] > 0)]
     dcfg = cfg.dea
-    inputs = d[["spending_per_pupil"]].copy()
-    if dcfg.use_context_input and with_context:
-        inputs["context_index"] = d["context_index"].astype(float)
-        inputs = inputs[inputs["context_index"].notna()]
-        d = d.loc[inputs.index]
-    elif dcfg.use_context_input:
-        notes.append(
-            "Эффективность DEA — только по расходам на обучающегося: контекст как неуправляемый "
-            "вход не учтён, школы сравниваются с любыми школами, тратящими не больше."
-        )
+    inputs, d = _dea_inputs(d, dcfg, with_context, notes)
     if len(d) < cfg.min_schools:
         what = "ожидаемый по контексту результат" if with_context else "индекс результатов"
         raise NotEstimated(
@@ -159,40 +217,7 @@ def cost_quality(
         n_jobs=dcfg.n_jobs,
         ci_level=dcfg.ci_level,
     )
-
-    def split_of(s: pd.Series) -> float:
-        return float(s.median() if cfg.quadrant_split == "median" else s.mean())
-
-    out = pd.DataFrame(
-        {
-            "school_id": d.index.astype("string"),
-            "spending_per_pupil": d["spending_per_pupil"].to_numpy(),
-            "result_index": d["result_index"].to_numpy(),
-            "expected_result": d["expected_result"].to_numpy(),
-            "residual": d["residual"].to_numpy(),
-            "mean_pct": d["mean_pct"].to_numpy(),
-            "efficiency": eff["efficiency"].to_numpy(),
-        }
-    )
-    for c in ("efficiency_bc", "efficiency_ci_low", "efficiency_ci_high"):
-        if c in eff:
-            out[c] = eff[c].to_numpy()
-    spend_split = split_of(out["spending_per_pupil"])
-    if with_context:
-        out["quadrant"] = [
-            QUADRANTS[(bool(s > spend_split), bool(r > 0))]
-            for s, r in zip(out["spending_per_pupil"], out["residual"], strict=True)
-        ]
-    else:
-        res_split = split_of(out["result_index"])
-        out["quadrant"] = [
-            _quadrant(bool(s > spend_split), bool(r > res_split), SPLIT_RU[cfg.quadrant_split])
-            for s, r in zip(out["spending_per_pupil"], out["result_index"], strict=True)
-        ]
-    muni = dataset.schools.set_index(dataset.schools["school_id"].astype("string"))["municipality"]
-    out.insert(1, "municipality", out["school_id"].map(muni).astype("string"))
-    out["expected_model"] = d["model"].to_numpy()
-    out = out.reset_index(drop=True)
+    out = _table(dataset, d, eff, cfg.quadrant_split, with_context)
     out.attrs["notes"] = notes
     out.attrs["currency"] = currency_label((getattr(dataset, "metadata", None) or {}).get("currency"))
     return out

@@ -38,6 +38,58 @@ class DemoOutput:
     n_result_rows: int
 
 
+def _draw(rng: np.random.Generator, seed: int, n: int, cfg: dict, munis, years: list[int]) -> dict:
+    """Every table and every planted quantity, drawn in the fixed order (the order of the statements)."""
+    t: dict = {}
+    t["schools"], t["context_static"] = make_schools(rng, n, cfg, munis)
+    cs = t["context_static"]
+    t["context"] = make_context(rng, cs, years)
+    t["staff"] = make_staff(rng, cs, years)
+    t["resources"] = make_resources(rng, cs, years)
+    t["territories"] = make_territories(rng, munis)
+    theta, t["context_effect"], t["quality"], t["resilient"] = school_effects(rng, cs, cfg)
+    t["theta"] = theta
+    t["shocks"] = shocks = rng.normal(0, cfg["school_year_shock_sd"], size=(n, len(years)))
+    t["improver"], t["improvement"] = planted_improvers(seed, theta, t["resilient"], t["schools"], years, cfg)
+    t["dose"] = dose = rng.uniform(*cfg["programme"]["dose_range"], size=n)
+    t["results"], t["effect"], t["cohort"] = assign_and_score(
+        rng, t["schools"], cs, theta, shocks, t["improvement"], dose, years, cfg
+    )
+    cohort = t["cohort"]
+    t["outcomes"] = make_outcomes(rng, cs, theta, shocks, years)
+    t["programme"], t["process"] = make_programme(rng, t["schools"], cohort, dose, years, cs, cfg)
+    t["diagnostics"] = make_diagnostics(rng, t["schools"], cohort, dose, theta, cfg)
+    t["risk"] = make_risk_profile(rng, t["schools"], cohort, cs, theta, years)
+    return t
+
+
+# the data set's tables in the order the writers take them (``risk`` is the table ``risk_profile``)
+_TABLES = [
+    "schools",
+    "results",
+    "context",
+    "staff",
+    "resources",
+    "territories",
+    "outcomes",
+    "programme",
+    "process",
+    "diagnostics",
+    "risk",
+]
+_TRUTH = ["context_static", "context_effect", "quality", "theta", "resilient", "cohort", "dose", "effect"]
+
+
+def _write_data(out: Path, fmt: str, t: dict, meta: dict) -> None:
+    """The data set: canonical Parquet tables, or Excel/CSV files with Russian headers (``raw``)."""
+    if fmt == "parquet":
+        tables = {("risk_profile" if k == "risk" else k): t[k] for k in _TABLES}
+        tables["schools"] = t["schools"].reset_index()
+        write_parquet(out, tables, meta)
+    else:
+        write_raw(out, *(t[k] for k in _TABLES), meta)
+
+
 def generate_demo(
     out_dir: str | Path,
     seed: int = 0,
@@ -76,25 +128,7 @@ def generate_demo(
     truth_dir.mkdir(parents=True, exist_ok=True)
     years: list[int] = list(cfg["years"])
     n = int(n_schools or cfg["n_schools"])
-
-    schools, context_static = make_schools(rng, n, cfg, munis)
-    context = make_context(rng, context_static, years)
-    staff = make_staff(rng, context_static, years)
-    resources = make_resources(rng, context_static, years)
-    territories = make_territories(rng, munis)
-    theta, context_effect, quality, resilient = school_effects(rng, context_static, cfg)
-    shocks = rng.normal(0, cfg["school_year_shock_sd"], size=(n, len(years)))
-    improver, improvement = planted_improvers(seed, theta, resilient, schools, years, cfg)
-    dose = rng.uniform(*cfg["programme"]["dose_range"], size=n)
-    results, effect, cohort = assign_and_score(
-        rng, schools, context_static, theta, shocks, improvement, dose, years, cfg
-    )
-
-    outcomes = make_outcomes(rng, context_static, theta, shocks, years)
-    programme, process = make_programme(rng, schools, cohort, dose, years, context_static, cfg)
-    diagnostics = make_diagnostics(rng, schools, cohort, dose, theta, cfg)
-    risk = make_risk_profile(rng, schools, cohort, context_static, theta, years)
-
+    t = _draw(rng, seed, n, cfg, munis, years)
     meta = {
         "name": cfg["region"],
         "synthetic": True,
@@ -104,52 +138,15 @@ def generate_demo(
         + (f" --municipalities {len(munis)} --schools {n}" if n_municipalities is not None else ""),
         **dataset_facts(cfg),
     }
-    if fmt == "parquet":
-        tables = {
-            "schools": schools.reset_index(),
-            "results": results,
-            "context": context,
-            "staff": staff,
-            "resources": resources,
-            "territories": territories,
-            "outcomes": outcomes,
-            "programme": programme,
-            "process": process,
-            "diagnostics": diagnostics,
-            "risk_profile": risk,
-        }
-        write_parquet(out, tables, meta)
-    else:
-        write_raw(
-            out,
-            schools,
-            results,
-            context,
-            staff,
-            resources,
-            territories,
-            outcomes,
-            programme,
-            process,
-            diagnostics,
-            risk,
-            meta,
-        )
+    _write_data(out, fmt, t, meta)
     write_truth(
         truth_dir,
-        schools,
-        context_static,
-        context_effect,
-        quality,
-        theta,
-        resilient,
-        cohort,
-        dose,
-        effect,
-        shocks,
-        results,
+        t["schools"],
+        *(t[k] for k in _TRUTH),
+        t["shocks"],
+        t["results"],
         years,
-        improver,
-        improvement,
+        t["improver"],
+        t["improvement"],
     )
-    return DemoOutput(out, truth_dir, n, len(results))
+    return DemoOutput(out, truth_dir, n, len(t["results"]))

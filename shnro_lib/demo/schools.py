@@ -78,6 +78,68 @@ def _school_name(rng: np.random.Generator, stype: str, adj: str, num: int) -> st
     return f"МОУ «{adj} средняя общеобразовательная школа №{num}»"
 
 
+def _draw_school(rng: np.random.Generator, m: int, muni, g: str, cfg: dict, num_of: dict, sid: str):
+    """One school of municipality ``m`` in context group ``g``: its row and its static traits.
+
+    The draws, in order: locality, enrolment, type, name, position.  ``num_of`` counts the
+    schools per (municipality, locality) for the names' numbers.
+    """
+    mname, lat0, lon0, _, towns = muni
+    gc = cfg["context_groups"][g]
+    locality, ltype = _assign_localities(rng, towns, g)
+    enrol = int(rng.uniform(*gc["enrolment"]))
+    stype = _school_type(rng, g)
+    if stype == "НОШ":
+        enrol = min(enrol, 60)
+    key = (m, locality)
+    num_of[key] = num_of.get(key, 0) + 1
+    name = _school_name(rng, stype, locality, num_of[key])
+    anchor_lat, anchor_lon = _locality_anchor(mname, locality, lat0, lon0, locality == towns[0])
+    # schools of one settlement lie a few km around its point (a village: hundreds of metres)
+    spread = 0.02 if locality in towns else 0.004
+    row = {
+        "school_id": sid,
+        "name": name,
+        "municipality": mname,
+        "locality": locality,
+        "locality_type": ltype,
+        "school_type": stype,
+        "lat": round(anchor_lat + rng.normal(0, spread), 5),
+        "lon": round(anchor_lon + rng.normal(0, spread * 1.8), 5),
+    }
+    stat = {
+        "school_id": sid,
+        "group": g,
+        "enrolment": enrol,
+        "school_type": stype,
+        "municipality": mname,
+        "locality": locality,
+        "municipality_idx": m,
+    }
+    return row, stat
+
+
+_GROUP_CONTEXT = (
+    "low_ses",
+    "low_parent_education",
+    "deviant",
+    "low_motivation",
+    "non_native_russian",
+    "special_needs",
+    "single_parent",
+)
+
+
+def _static_context(rng: np.random.Generator, static: pd.DataFrame, cfg: dict) -> None:
+    """Group-level context draws, fixed per school (slow drift per year comes later), in place."""
+    for col in _GROUP_CONTEXT:
+        mean = static["group"].map(lambda g, c=col: cfg["context_groups"][g][c]).to_numpy()
+        static[col] = np.clip(rng.beta(8, 8, size=len(static)) * 2 * mean, 0, 0.95)
+    static["distance_km"] = [rng.uniform(*cfg["context_groups"][g]["distance_km"]) for g in static["group"]]
+    static["small"] = [rng.random() < cfg["context_groups"][g]["small"] for g in static["group"]]
+    static["multi_grade"] = np.where(static["small"], rng.uniform(0.1, 0.6, len(static)), 0.0)
+
+
 def make_schools(
     rng: np.random.Generator, n: int, cfg: dict, munis: list
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -104,74 +166,24 @@ def make_schools(
     groups = list(cfg["context_groups"])
     gshare = np.array([cfg["context_groups"][g]["share"] for g in groups])
     rows, stat = [], []
-    type_counter: dict[tuple[int, str], int] = {}
+    num_of: dict[tuple[int, str], int] = {}
     for m, k in enumerate(counts):
-        mname, lat0, lon0, _, towns = munis[m]
         # an urban okrug has no rural small schools
         p = gshare.copy()
-        if "городской округ" in mname:
+        if "городской округ" in munis[m][0]:
             p[groups.index("rural_small")] = 0
         p = p / p.sum()
         for _j in range(k):
             g = groups[int(rng.choice(len(groups), p=p))]
-            gc = cfg["context_groups"][g]
-            locality, ltype = _assign_localities(rng, towns, g)
-            enrol = int(rng.uniform(*gc["enrolment"]))
-            stype = _school_type(rng, g)
-            if stype == "НОШ":
-                enrol = min(enrol, 60)
-            key = (m, locality)
-            type_counter[key] = type_counter.get(key, 0) + 1
-            num = type_counter[key]
-            adj = locality
-            name = _school_name(rng, stype, adj, num)
-            sid = f"{m:02d}{len(rows) + 1:04d}"
-            anchor_lat, anchor_lon = _locality_anchor(mname, locality, lat0, lon0, locality == towns[0])
-            # schools of one settlement lie a few km around its point (a village: hundreds of metres)
-            spread = 0.02 if locality in towns else 0.004
-            rows.append(
-                {
-                    "school_id": sid,
-                    "name": name,
-                    "municipality": mname,
-                    "locality": locality,
-                    "locality_type": ltype,
-                    "school_type": stype,
-                    "lat": round(anchor_lat + rng.normal(0, spread), 5),
-                    "lon": round(anchor_lon + rng.normal(0, spread * 1.8), 5),
-                }
-            )
-            stat.append(
-                {
-                    "school_id": sid,
-                    "group": g,
-                    "enrolment": enrol,
-                    "school_type": stype,
-                    "municipality": mname,
-                    "locality": locality,
-                    "municipality_idx": m,
-                }
-            )
+            row, st = _draw_school(rng, m, munis[m], g, cfg, num_of, f"{m:02d}{len(rows) + 1:04d}")
+            rows.append(row)
+            stat.append(st)
     schools = pd.DataFrame(rows).set_index("school_id")
     # a few hard names: quotes, «», <, &
     if len(schools) > 5:
         schools.iloc[3, schools.columns.get_loc("name")] = 'МОУ "Школа искусств & наук" <№3>'
     static = pd.DataFrame(stat).set_index("school_id")
-    # group-level context draws, fixed per school, with slow drift per year below
-    for col in (
-        "low_ses",
-        "low_parent_education",
-        "deviant",
-        "low_motivation",
-        "non_native_russian",
-        "special_needs",
-        "single_parent",
-    ):
-        mean = static["group"].map(lambda g, c=col: cfg["context_groups"][g][c]).to_numpy()
-        static[col] = np.clip(rng.beta(8, 8, size=len(static)) * 2 * mean, 0, 0.95)
-    static["distance_km"] = [rng.uniform(*cfg["context_groups"][g]["distance_km"]) for g in static["group"]]
-    static["small"] = [rng.random() < cfg["context_groups"][g]["small"] for g in static["group"]]
-    static["multi_grade"] = np.where(static["small"], rng.uniform(0.1, 0.6, len(static)), 0.0)
+    _static_context(rng, static, cfg)
     return schools, static
 
 

@@ -151,6 +151,62 @@ def _rule_fit(
     return comp, float(cutoff), share
 
 
+def _stated_rule(dataset, g: int, spec, treated: pd.Series, eligible: pd.Series, weighting, notes: list):
+    """Cohort ``g``'s rule as ``dataset.yaml`` states it: ``(sel, comp, source, share, cutoff, procs)``.
+
+    A cut-off stated by neither share nor value is found from the data (``notes`` says so).
+    """
+    sel = [int(y) for y in spec.selection_years]
+    res = dataset.results
+    if spec.procedures:
+        res = res[res["procedure"].isin(spec.procedures).fillna(False)]
+    S = selection_index(res, sel, weighting)
+    comp, cut, share = _rule_fit(S, treated, eligible, spec.cutoff, spec.bottom_share)
+    bshare, cutoff = spec.bottom_share, spec.cutoff if spec.cutoff is not None else cut
+    procs = tuple(spec.procedures) if spec.procedures else None
+    if spec.bottom_share is None and spec.cutoff is None:
+        bshare = share
+        notes.append(
+            f"Для когорты {g} в описании набора данных не указаны ни доля, ни порог отбора: "
+            f"порог {cut:.2f} выведен из данных (доля {share:.0%})."
+        )
+    return sel, comp, "dataset", bshare, cutoff, procs
+
+
+def _inferred_rule(dataset, g: int, years: list[int], treated, eligible, cfg: EffectsSettings, notes: list):
+    """Cohort ``g``'s rule inferred from the data: ``(sel, comp, source, share, cutoff, procs)``.
+
+    The selection window among the last years before the start that explains participation best;
+    when none explains it well enough, all years before the start are assumed (no clean years).
+    """
+    weighting = cfg.selection.cell_weighting
+    best = None
+    for k in range(1, cfg.selection.infer_max_window + 1):
+        win = [y for y in range(g - k, g) if y in years]
+        if len(win) < k:
+            continue
+        S = selection_index(dataset.results, win, weighting)
+        comp, cut, share = _rule_fit(S, treated, eligible, None, None)
+        if best is None or comp > best[1] + 1e-9:
+            best = (win, comp, cut, share)
+    if best is not None and best[1] >= cfg.selection.min_compliance:
+        sel, comp, cut, share = best
+        notes.append(
+            f"Правило отбора когорты {g} не описано в наборе данных; по данным участие лучше "
+            f"всего объясняет порог {cut:.2f} индекса результатов {_years_ru(sel)} "
+            f"(нижние {share:.0%}, совпадение с фактическим участием {comp:.0%})."
+        )
+        return sel, comp, "inferred", share, cut, None
+    sel = [y for y in years if y < g]
+    comp = best[1] if best is not None else np.nan
+    notes.append(
+        f"Правило отбора когорты {g} не описано в наборе данных, и чёткого порога по "
+        f"результатам последних лет в данных не видно: принято, что отбор мог опираться "
+        f"на все годы до старта ({_years_ru(sel) if sel else '—'}); чистых лет нет."
+    )
+    return sel, comp, "assumed", None, None, None
+
+
 def programme_design(dataset, config=None) -> ProgrammeDesign:
     """The design of every cohort in the programme table: from ``dataset.yaml`` or inferred.
 
@@ -172,66 +228,14 @@ def programme_design(dataset, config=None) -> ProgrammeDesign:
         eligible = ~((coh > 0) & (coh < g))
         spec = stated.get(g)
         if spec is not None:
-            sel = [int(y) for y in spec.selection_years]
-            res = dataset.results
-            if spec.procedures:
-                res = res[res["procedure"].isin(spec.procedures).fillna(False)]
-            S = selection_index(res, sel, weighting)
-            comp, cut, share = _rule_fit(S, treated_by[g], eligible, spec.cutoff, spec.bottom_share)
-            source, bshare, cutoff = (
-                "dataset",
-                spec.bottom_share,
-                spec.cutoff if spec.cutoff is not None else cut,
-            )
-            procs = tuple(spec.procedures) if spec.procedures else None
-            if spec.bottom_share is None and spec.cutoff is None:
-                bshare = share
-                notes.append(
-                    f"Для когорты {g} в описании набора данных не указаны ни доля, ни порог отбора: "
-                    f"порог {cut:.2f} выведен из данных (доля {share:.0%})."
-                )
+            rule = _stated_rule(dataset, g, spec, treated_by[g], eligible, weighting, notes)
         else:
-            best = None
-            for k in range(1, cfg.selection.infer_max_window + 1):
-                win = [y for y in range(g - k, g) if y in years]
-                if len(win) < k:
-                    continue
-                S = selection_index(dataset.results, win, weighting)
-                comp, cut, share = _rule_fit(S, treated_by[g], eligible, None, None)
-                if best is None or comp > best[1] + 1e-9:
-                    best = (win, comp, cut, share)
-            if best is not None and best[1] >= cfg.selection.min_compliance:
-                sel, comp, cut, share = best
-                source, bshare, cutoff, procs = "inferred", share, cut, None
-                notes.append(
-                    f"Правило отбора когорты {g} не описано в наборе данных; по данным участие лучше "
-                    f"всего объясняет порог {cut:.2f} индекса результатов {_years_ru(sel)} "
-                    f"(нижние {share:.0%}, совпадение с фактическим участием {comp:.0%})."
-                )
-            else:
-                sel = [y for y in years if y < g]
-                comp = best[1] if best is not None else np.nan
-                source, bshare, cutoff, procs = "assumed", None, None, None
-                notes.append(
-                    f"Правило отбора когорты {g} не описано в наборе данных, и чёткого порога по "
-                    f"результатам последних лет в данных не видно: принято, что отбор мог опираться "
-                    f"на все годы до старта ({_years_ru(sel) if sel else '—'}); чистых лет нет."
-                )
+            rule = _inferred_rule(dataset, g, years, treated_by[g], eligible, cfg, notes)
+        sel, comp, source, bshare, cutoff, procs = rule
         clean = tuple(y for y in years if y < min(sel) and y not in earlier_sel) if sel else ()
         sharp = bool(np.isfinite(comp) and comp >= cfg.selection.min_compliance and source != "assumed")
-        out.append(
-            CohortDesign(
-                g,
-                tuple(sorted(sel)),
-                bshare,
-                cutoff,
-                procs,
-                source,
-                clean,
-                float(comp) if np.isfinite(comp) else np.nan,
-                sharp,
-            )
-        )
+        comp = float(comp) if np.isfinite(comp) else np.nan
+        out.append(CohortDesign(g, tuple(sorted(sel)), bshare, cutoff, procs, source, clean, comp, sharp))
         earlier_sel |= set(sel)
     return ProgrammeDesign(tuple(out), tuple(notes))
 

@@ -73,6 +73,67 @@ def _combination(fit, names: list[str], weights: np.ndarray) -> tuple[float, flo
     return est, float(se)
 
 
+def _affected_dummies(d: pd.DataFrame, clean: dict) -> tuple[list[str], list[tuple[int, int]]]:
+    """Add a cohort x relative-year dummy for every affected (not clean) treated school-year to ``d``.
+
+    Returns the dummies' names and their ``(cohort, rel_year)`` cells.
+    """
+    is_clean = np.array(
+        [c == 0 or y in clean.get(int(c), []) for c, y in zip(d["cohort"], d["year"], strict=True)]
+    )
+    affected = ~is_clean
+    cells = sorted(
+        {
+            (int(g), int(r))
+            for g, r in zip(d.loc[affected, "cohort"], d.loc[affected, "rel_year"], strict=True)
+        }
+    )
+    names = []
+    for g, r in cells:
+        nm = f"c{g}_{'m' if r < 0 else 'p'}{abs(r)}"
+        d[nm] = (affected & (d["cohort"] == g).to_numpy() & (d["rel_year"] == r).to_numpy()).astype(float)
+        names.append(nm)
+    return names, cells
+
+
+def _coef_row(unit: str, rel_year: int, est: float, lo: float, hi: float, n_obs: int, kind: str) -> dict:
+    return {
+        "unit": unit,
+        "rel_year": rel_year,
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_obs": n_obs,
+        "kind": kind,
+    }
+
+
+def _unit_event_study(pf, d: pd.DataFrame, clean: dict, used: list[int], unit: str, cfg, coef_rows: list):
+    """One outcome's event study: its coefficients appended to ``coef_rows``; returns the ATT interval."""
+    names, cells = _affected_dummies(d, clean)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.feols(
+            "y ~ " + " + ".join(names) + " | school_id + year", data=d, vcov={"CRV1": cfg.did.cluster}
+        )
+    counts = np.array([d[n].sum() for n in names], dtype=float)
+    rels = np.array([r for _, r in cells])
+    for r in sorted(set(rels)):
+        w = np.where(rels == r, counts, 0.0)
+        bb, se = _combination(fit, names, w / w.sum())
+        kind = "поддержка" if r >= 0 else "годы отбора"
+        n_obs = int(counts[rels == r].sum())
+        coef_rows.append(_coef_row(unit, int(r), bb, bb - cfg.z * se, bb + cfg.z * se, n_obs, kind))
+    w = np.where(rels >= 0, counts, 0.0)
+    att, se = _combination(fit, names, w / w.sum())
+    # the clean reference years (0 by construction) for the plot
+    for g in used:
+        for y in clean[g]:
+            if not any(rw["unit"] == unit and rw["rel_year"] == int(y - g) for rw in coef_rows):
+                coef_rows.append(_coef_row(unit, int(y - g), 0.0, 0.0, 0.0, 0, "до отбора (база)"))
+    return ci(att, se, cfg.z)
+
+
 def event_study(panel: pd.DataFrame, config=None) -> dict:
     """Imputation event study whose untreated-outcome model uses only clean school-years.
 
@@ -92,83 +153,15 @@ def event_study(panel: pd.DataFrame, config=None) -> dict:
     clean = panel_clean_years(panel)
     used = [g for g in sorted(clean) if clean[g]]
     dropped = [g for g in sorted(clean) if not clean[g]]
-    empty = {
-        "estimate": {},
-        "coefs": pd.DataFrame(),
-        "cohorts_used": used,
-        "cohorts_dropped": dropped,
-        "n_treated": 0,
-        "n_control": 0,
-    }
+    result = {"cohorts_used": used, "cohorts_dropped": dropped}
     if not used:
-        return empty
+        return {"estimate": {}, "coefs": pd.DataFrame(), **result, "n_treated": 0, "n_control": 0}
     out, coef_rows = {}, []
     p = panel[panel["cohort"].isin([0] + used)]
     for unit, col in OUTCOMES.items():
-        d = _did_frame(p, col)
-        is_clean = np.array(
-            [c == 0 or y in clean.get(int(c), []) for c, y in zip(d["cohort"], d["year"], strict=True)]
-        )
-        affected = ~is_clean
-        cells = sorted(
-            {
-                (int(g), int(r))
-                for g, r in zip(d.loc[affected, "cohort"], d.loc[affected, "rel_year"], strict=True)
-            }
-        )
-        names = []
-        for g, r in cells:
-            nm = f"c{g}_{'m' if r < 0 else 'p'}{abs(r)}"
-            d[nm] = (affected & (d["cohort"] == g).to_numpy() & (d["rel_year"] == r).to_numpy()).astype(float)
-            names.append(nm)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = pf.feols(
-                "y ~ " + " + ".join(names) + " | school_id + year", data=d, vcov={"CRV1": cfg.did.cluster}
-            )
-        counts = np.array([d[n].sum() for n in names], dtype=float)
-        rels = np.array([r for _, r in cells])
-        for r in sorted(set(rels)):
-            w = np.where(rels == r, counts, 0.0)
-            bb, se = _combination(fit, names, w / w.sum())
-            coef_rows.append(
-                {
-                    "unit": unit,
-                    "rel_year": int(r),
-                    "estimate": bb,
-                    "ci_low": bb - cfg.z * se,
-                    "ci_high": bb + cfg.z * se,
-                    "n_obs": int(counts[rels == r].sum()),
-                    "kind": "поддержка" if r >= 0 else "годы отбора",
-                }
-            )
-        w = np.where(rels >= 0, counts, 0.0)
-        att, se = _combination(fit, names, w / w.sum())
-        out[unit] = ci(att, se, cfg.z)
-        # the clean reference years (0 by construction) for the plot
-        for g in used:
-            for y in clean[g]:
-                if not any(rw["unit"] == unit and rw["rel_year"] == int(y - g) for rw in coef_rows):
-                    coef_rows.append(
-                        {
-                            "unit": unit,
-                            "rel_year": int(y - g),
-                            "estimate": 0.0,
-                            "ci_low": 0.0,
-                            "ci_high": 0.0,
-                            "n_obs": 0,
-                            "kind": "до отбора (база)",
-                        }
-                    )
+        out[unit] = _unit_event_study(pf, _did_frame(p, col), clean, used, unit, cfg, coef_rows)
     n_t, n_c = _counts(panel, used)
-    return {
-        "estimate": out,
-        "coefs": pd.DataFrame(coef_rows),
-        "cohorts_used": used,
-        "cohorts_dropped": dropped,
-        "n_treated": n_t,
-        "n_control": n_c,
-    }
+    return {"estimate": out, "coefs": pd.DataFrame(coef_rows), **result, "n_treated": n_t, "n_control": n_c}
 
 
 def callaway_santanna(panel: pd.DataFrame, config=None) -> dict:

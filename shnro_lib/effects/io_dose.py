@@ -53,23 +53,14 @@ def paired_hedges_g(before: np.ndarray, after: np.ndarray, ci_level: float = 0.9
     }
 
 
-def input_output(dataset, config=None) -> pd.DataFrame:
-    """«Вход–выход»: paired change between the entry and exit diagnostics, per subject and overall.
-
-    Scores are percent of the maximum; a school's subject score is the participant-weighted mean over
-    grades, its overall score the participant-weighted mean over subjects.  For programme schools,
-    comparison schools (diagnostics of schools outside the programme) and the difference between the
-    groups (difference of mean changes, Welch interval; it removes the gain every school shows between
-    waves, e.g. from practice).  Returns one row per group × subject.
-    """
-    cfg = load_effects_config(config)
+def _diagnostics(dataset, cfg) -> pd.DataFrame:
+    """The entry and exit diagnostics with enough participants: percent of range, weights, group."""
     icfg = cfg.input_output
     diag = dataset.get("diagnostics")
     if diag is None or diag.empty:
         raise ValueError("Нет таблицы диагностик (diagnostics): анализ «вход–выход» невозможен")
-    w_in, w_out = icfg.wave_in, icfg.wave_out
     d = diag[
-        diag["wave"].isin([w_in, w_out]).fillna(False)
+        diag["wave"].isin([icfg.wave_in, icfg.wave_out]).fillna(False)
         & (diag["participants"].fillna(0) >= icfg.min_participants)
     ].copy()
     d = d[has_scale(d).to_numpy()]
@@ -80,18 +71,76 @@ def input_output(dataset, config=None) -> pd.DataFrame:
     d["group"] = np.where(
         d["school_id"].map(coh).fillna(0).astype(int).to_numpy() > 0, "программа", "сравнение"
     )
+    return d
+
+
+def _per_school(sub: pd.DataFrame, w_in, w_out) -> pd.DataFrame:
+    """Each school's weighted score in both waves (group × school rows, one column per wave)."""
+    a = sub.groupby(["group", "school_id", "wave"])[["wp", "w"]].sum()
+    a = (a["wp"] / a["w"]).unstack("wave")
+    return a.dropna(subset=[w_in, w_out]) if w_in in a and w_out in a else a.iloc[0:0]
+
+
+def _group_row(grp: str, subj: str, res: dict) -> dict:
+    return {
+        "group": grp,
+        "subject": subj,
+        "n_schools": res["n"],
+        "mean_in": res.get("mean_before", np.nan),
+        "mean_out": res.get("mean_after", np.nan),
+        "change_pp": res["mean_change"],
+        "change_ci_low": res.get("change_ci_low", np.nan),
+        "change_ci_high": res.get("change_ci_high", np.nan),
+        "hedges_g": res["g"],
+        "g_ci_low": res["ci_low"],
+        "g_ci_high": res["ci_high"],
+        "share_improved": res.get("share_improved", np.nan),
+    }
+
+
+def _difference_row(a: np.ndarray, b: np.ndarray, subj: str, ci: float) -> dict:
+    """The difference of the groups' mean changes with its Welch interval."""
+    diff = a.mean() - b.mean()
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    t = stats.t.ppf(0.5 + ci / 2, df)
+    sp = np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / (len(a) + len(b) - 2))
+    return {
+        "group": "разница (программа − сравнение)",
+        "subject": subj,
+        "n_schools": len(a) + len(b),
+        "mean_in": np.nan,
+        "mean_out": np.nan,
+        "change_pp": diff,
+        "change_ci_low": diff - t * se,
+        "change_ci_high": diff + t * se,
+        "hedges_g": np.nan,
+        "g_ci_low": np.nan,
+        "g_ci_high": np.nan,
+        "share_improved": np.nan,
+        "diff_std": diff / sp if sp > 0 else np.nan,
+    }
+
+
+def input_output(dataset, config=None) -> pd.DataFrame:
+    """«Вход–выход»: paired change between the entry and exit diagnostics, per subject and overall.
+
+    Scores are percent of the maximum; a school's subject score is the participant-weighted mean over
+    grades, its overall score the participant-weighted mean over subjects.  For programme schools,
+    comparison schools (diagnostics of schools outside the programme) and the difference between the
+    groups (difference of mean changes, Welch interval; it removes the gain every school shows between
+    waves, e.g. from practice).  Returns one row per group × subject.
+    """
+    cfg = load_effects_config(config)
+    w_in, w_out = cfg.input_output.wave_in, cfg.input_output.wave_out
+    d = _diagnostics(dataset, cfg)
     ci = cfg.ci_level
-
-    def per_school(sub: pd.DataFrame) -> pd.DataFrame:
-        a = sub.groupby(["group", "school_id", "wave"])[["wp", "w"]].sum()
-        a = (a["wp"] / a["w"]).unstack("wave")
-        return a.dropna(subset=[w_in, w_out]) if w_in in a and w_out in a else a.iloc[0:0]
-
     rows = []
     subjects = ["Все предметы"] + sorted(d["subject"].dropna().unique())
     for subj in subjects:
         sub = d if subj == "Все предметы" else d[d["subject"] == subj]
-        ps = per_school(sub)
+        ps = _per_school(sub, w_in, w_out)
         changes = {}
         for grp in ("программа", "сравнение"):
             if grp not in ps.index.get_level_values("group"):
@@ -99,53 +148,88 @@ def input_output(dataset, config=None) -> pd.DataFrame:
             s = ps.xs(grp, level="group")
             res = paired_hedges_g(s[w_in].to_numpy(), s[w_out].to_numpy(), ci)
             changes[grp] = (s[w_out] - s[w_in]).to_numpy(float)
-            rows.append(
-                {
-                    "group": grp,
-                    "subject": subj,
-                    "n_schools": res["n"],
-                    "mean_in": res.get("mean_before", np.nan),
-                    "mean_out": res.get("mean_after", np.nan),
-                    "change_pp": res["mean_change"],
-                    "change_ci_low": res.get("change_ci_low", np.nan),
-                    "change_ci_high": res.get("change_ci_high", np.nan),
-                    "hedges_g": res["g"],
-                    "g_ci_low": res["ci_low"],
-                    "g_ci_high": res["ci_high"],
-                    "share_improved": res.get("share_improved", np.nan),
-                }
-            )
+            rows.append(_group_row(grp, subj, res))
         if len(changes) == 2 and min(len(v) for v in changes.values()) >= 3:
-            a, b = changes["программа"], changes["сравнение"]
-            diff = a.mean() - b.mean()
-            va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-            se = np.sqrt(va + vb)
-            df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-            t = stats.t.ppf(0.5 + ci / 2, df)
-            sp = np.sqrt(
-                (a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / (len(a) + len(b) - 2)
-            )
-            rows.append(
-                {
-                    "group": "разница (программа − сравнение)",
-                    "subject": subj,
-                    "n_schools": len(a) + len(b),
-                    "mean_in": np.nan,
-                    "mean_out": np.nan,
-                    "change_pp": diff,
-                    "change_ci_low": diff - t * se,
-                    "change_ci_high": diff + t * se,
-                    "hedges_g": np.nan,
-                    "g_ci_low": np.nan,
-                    "g_ci_high": np.nan,
-                    "share_improved": np.nan,
-                    "diff_std": diff / sp if sp > 0 else np.nan,
-                }
-            )
+            rows.append(_difference_row(changes["программа"], changes["сравнение"], subj, ci))
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- «вход–процесс–выход»
+
+_PROCESS_LABELS = {
+    "share_teachers_diagnosed": "Доля педагогов, прошедших диагностику дефицитов",
+    "share_teachers_trained": "Доля педагогов, прошедших повышение квалификации",
+    "training_hours_per_teacher": "Часы обучения на педагога",
+    "methodical_visits": "Методические выезды",
+    "has_partner": "Есть школа-партнёр",
+    "tutor_hours": "Часы тьюторского сопровождения",
+    "share_teachers_improved": "Доля педагогов с положительной динамикой",
+    "pre": "Индекс результатов в годы отбора",
+}
+_DOSE_COLUMNS = [
+    "term",
+    "label",
+    "per",
+    "coef",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_schools",
+    "n_clusters",
+    "r2",
+]
+
+
+def _school_changes(panel: pd.DataFrame) -> pd.DataFrame:
+    """Each programme school's change from its selection years to its support years (SD units)."""
+    selection = panel_selection_years(panel)
+    rows = []
+    for sid, g in panel[panel["cohort"] > 0].groupby("school_id"):
+        gch = int(g["cohort"].iloc[0])
+        pre = g.loc[g["year"].isin(selection[gch]), "y_sd"].mean()
+        post = g.loc[g["treat"], "y_sd"].mean()
+        rows.append(
+            {
+                "school_id": sid,
+                "dy": post - pre,
+                "pre": pre,
+                "municipality": g["municipality"].iloc[0],
+                "cohort": gch,
+            }
+        )
+    return pd.DataFrame(rows).set_index("school_id")
+
+
+def _dose_data(dataset, cfg, proc: pd.DataFrame, panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """The schools' changes joined with their mean process intensity and context (complete rows only)."""
+    p = proc.copy()
+    p["school_id"] = p["school_id"].astype("string")
+    p = p.merge(panel[["school_id", "cohort"]].drop_duplicates(), on="school_id", how="left")
+    p = p[p["year"].astype(float) >= p["cohort"].astype(float)]
+    agg = p.groupby("school_id")[cols].agg(lambda s: s.astype(float).mean())
+    data = _school_changes(panel).join(agg, how="inner")
+    feats = list(cfg.matching.context_features)
+    Zc, _ = _context_for_matching(dataset, int(data["cohort"].min()) - 1, feats)
+    if len(Zc):
+        data = data.join(Zc.add_prefix("ctx_"), how="left")
+    return data.dropna()
+
+
+def _design_matrix(data: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """The regressors: process columns (standardised), selection-year index, context, cohort dummies.
+
+    ``data`` gains the cohort dummies.
+    """
+    Xcols = cols + ["pre"] + [c for c in data.columns if c.startswith("ctx_")]
+    if data["cohort"].nunique() > 1:
+        for c in sorted(data["cohort"].unique())[1:]:
+            data[f"cohort_{c}"] = (data["cohort"] == c).astype(float)
+            Xcols.append(f"cohort_{c}")
+    X = data[Xcols].astype(float)
+    sds = X[cols].std().replace(0, 1)
+    X[cols] = (X[cols] - X[cols].mean()) / sds
+    return X.loc[:, X.std() > 0]
 
 
 def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
@@ -169,42 +253,9 @@ def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
     if proc is None or proc.empty:
         raise ValueError("Нет таблицы процесса (process): анализ «вход–процесс–выход» невозможен")
     panel = result_panel(dataset, cfg, design)
-    selection = panel_selection_years(panel)
     cols = [c for c in dcfg.process_columns if c in proc.columns]
-    p = proc.copy()
-    p["school_id"] = p["school_id"].astype("string")
-    p = p.merge(panel[["school_id", "cohort"]].drop_duplicates(), on="school_id", how="left")
-    p = p[p["year"].astype(float) >= p["cohort"].astype(float)]
-    agg = p.groupby("school_id")[cols].agg(lambda s: s.astype(float).mean())
-    rows = []
-    for sid, g in panel[panel["cohort"] > 0].groupby("school_id"):
-        gch = int(g["cohort"].iloc[0])
-        pre = g.loc[g["year"].isin(selection[gch]), "y_sd"].mean()
-        post = g.loc[g["treat"], "y_sd"].mean()
-        rows.append(
-            {
-                "school_id": sid,
-                "dy": post - pre,
-                "pre": pre,
-                "municipality": g["municipality"].iloc[0],
-                "cohort": gch,
-            }
-        )
-    data = pd.DataFrame(rows).set_index("school_id").join(agg, how="inner")
-    feats = list(cfg.matching.context_features)
-    Zc, _ = _context_for_matching(dataset, int(data["cohort"].min()) - 1, feats)
-    if len(Zc):
-        data = data.join(Zc.add_prefix("ctx_"), how="left")
-    data = data.dropna()
-    Xcols = cols + ["pre"] + [c for c in data.columns if c.startswith("ctx_")]
-    if data["cohort"].nunique() > 1:
-        for c in sorted(data["cohort"].unique())[1:]:
-            data[f"cohort_{c}"] = (data["cohort"] == c).astype(float)
-            Xcols.append(f"cohort_{c}")
-    X = data[Xcols].astype(float)
-    sds = X[cols].std().replace(0, 1)
-    X[cols] = (X[cols] - X[cols].mean()) / sds
-    X = X.loc[:, X.std() > 0]
+    data = _dose_data(dataset, cfg, proc, panel, cols)
+    X = _design_matrix(data, cols)
     Xm = sm.add_constant(X.to_numpy(float), has_constant="add")
     groups = (
         data["municipality"] if dcfg.cluster == "municipality" else pd.Series(data.index, index=data.index)
@@ -212,37 +263,13 @@ def dose_response(dataset, config=None, design=None) -> pd.DataFrame:
     codes = pd.factorize(groups.astype("string"))[0]
     fit = sm.OLS(data["dy"].to_numpy(float), Xm).fit(cov_type="cluster", cov_kwds={"groups": codes})
     z = cfg.z
-    labels = {
-        "share_teachers_diagnosed": "Доля педагогов, прошедших диагностику дефицитов",
-        "share_teachers_trained": "Доля педагогов, прошедших повышение квалификации",
-        "training_hours_per_teacher": "Часы обучения на педагога",
-        "methodical_visits": "Методические выезды",
-        "has_partner": "Есть школа-партнёр",
-        "tutor_hours": "Часы тьюторского сопровождения",
-        "share_teachers_improved": "Доля педагогов с положительной динамикой",
-        "pre": "Индекс результатов в годы отбора",
-    }
     names = ["const"] + list(X.columns)
     out = pd.DataFrame({"term": names, "coef": fit.params, "se": fit.bse, "p_value": fit.pvalues})
     out["ci_low"] = out["coef"] - z * out["se"]
     out["ci_high"] = out["coef"] + z * out["se"]
-    out["label"] = out["term"].map(lambda t: labels.get(t, "Константа" if t == "const" else t))
+    out["label"] = out["term"].map(lambda t: _PROCESS_LABELS.get(t, "Константа" if t == "const" else t))
     out["per"] = np.where(out["term"].isin(cols), "на 1 SD интенсивности", "")
     out["n_schools"] = len(data)
     out["n_clusters"] = int(len(set(codes)))
     out["r2"] = float(fit.rsquared)
-    return out[
-        [
-            "term",
-            "label",
-            "per",
-            "coef",
-            "se",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "n_schools",
-            "n_clusters",
-            "r2",
-        ]
-    ]
+    return out[_DOSE_COLUMNS]

@@ -105,6 +105,71 @@ def _cv_bandwidth(x: np.ndarray, y: np.ndarray, grid: list[float], min_obs: int)
     return float(best_h)
 
 
+def _rdrobust_fit(x: np.ndarray, y: np.ndarray, coh: np.ndarray, info: dict):
+    """``rdrobust``'s estimate ``((tau, lo, hi), bandwidth, n_left, n_right)``; ``None`` when it fails.
+
+    ``info`` receives the method or the error.
+    """
+    try:
+        from rdrobust import rdrobust
+
+        covs = None
+        if len(np.unique(coh)) > 1:
+            covs = pd.get_dummies(pd.Series(coh), drop_first=True, dtype=float).to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = rdrobust(y, x, c=0.0, kernel="triangular", covs=covs)
+        tau = float(r.coef.iloc[0, 0])
+        lo, hi = float(r.ci.iloc[2, 0]), float(r.ci.iloc[2, 1])
+        fit = (tau, lo, hi), float(r.bws.iloc[0, 0]), int(r.N_h[0]), int(r.N_h[1])
+        info["method"] = "rdrobust (MSE-оптимальная полоса, робастный интервал с поправкой на смещение)"
+        return fit
+    except Exception as exc:  # noqa: BLE001
+        info["rdrobust_error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
+        return None
+
+
+def _local_fit(x: np.ndarray, y: np.ndarray, coh: np.ndarray, rcfg, z: float, info: dict):
+    """The local linear estimate ``((tau, lo, hi), bandwidth, n_left, n_right)``."""
+    h = rcfg.bandwidth
+    if h == "cv":
+        h = _cv_bandwidth(x, y, list(rcfg.bandwidth_grid), rcfg.min_obs_side)
+    tau, se, nl, nr = _local_linear(x, y, float(h), coh)
+    info["method"] = "локальная линейная регрессия, треугольное ядро, полоса по кросс-валидации"
+    return (tau, tau - z * se, tau + z * se), float(h), nl, nr
+
+
+def _placebo_rows(x: np.ndarray, y: np.ndarray, coh: np.ndarray, h: float, unit: str, rcfg, z: float):
+    """Estimates at the placebo cut-offs, each within one side of the true cut-off."""
+    rows = []
+    for shift in rcfg.placebo_cutoffs:
+        c = -float(shift)  # running shift in index units; x = -running
+        side = x >= 0 if c > 0 else x < 0
+        xp, yp = x[side] - c, y[side]
+        try:
+            tp, sp, _, _ = _local_linear(xp, yp, h, coh[side])
+            rows.append(
+                {
+                    "unit": unit,
+                    "cutoff_shift": float(shift),
+                    "estimate": tp,
+                    "ci_low": tp - z * sp,
+                    "ci_high": tp + z * sp,
+                }
+            )
+        except Exception:  # noqa: BLE001
+            pass
+    return rows
+
+
+def _density(x_all: np.ndarray, wdw: float) -> dict:
+    """Schools just below and above the cut-off and the binomial test of equal counts."""
+    n_left = int(((x_all < 0) & (x_all > -wdw)).sum())
+    n_right = int(((x_all >= 0) & (x_all < wdw)).sum())
+    pval = float(stats.binomtest(n_right, n_left + n_right, 0.5).pvalue) if n_left + n_right else np.nan
+    return {"density_left": n_left, "density_right": n_right, "density_p": pval}
+
+
 def rdd_estimate(
     dataset, panel: pd.DataFrame, config=None, data: pd.DataFrame | None = None, design=None
 ) -> dict:
@@ -136,66 +201,10 @@ def rdd_estimate(
         y_all = d[f"dy_{unit}"].to_numpy(float)
         ok = np.isfinite(y_all) & np.isfinite(x_all)
         x, y, coh = x_all[ok], y_all[ok], coh_all[ok]
-        used = False
-        if rcfg.use_rdrobust:
-            try:
-                from rdrobust import rdrobust
-
-                covs = None
-                if len(np.unique(coh)) > 1:
-                    covs = pd.get_dummies(pd.Series(coh), drop_first=True, dtype=float).to_numpy()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    r = rdrobust(y, x, c=0.0, kernel="triangular", covs=covs)
-                tau = float(r.coef.iloc[0, 0])
-                lo, hi = float(r.ci.iloc[2, 0]), float(r.ci.iloc[2, 1])
-                out[unit] = (tau, lo, hi)
-                bw[unit] = float(r.bws.iloc[0, 0])
-                nl, nr = int(r.N_h[0]), int(r.N_h[1])
-                info["method"] = (
-                    "rdrobust (MSE-оптимальная полоса, робастный интервал с поправкой на смещение)"
-                )
-                used = True
-            except Exception as exc:  # noqa: BLE001
-                info["rdrobust_error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
-        if not used:
-            h = rcfg.bandwidth
-            if h == "cv":
-                h = _cv_bandwidth(x, y, list(rcfg.bandwidth_grid), rcfg.min_obs_side)
-            tau, se, nl, nr = _local_linear(x, y, float(h), coh)
-            out[unit] = (tau, tau - z * se, tau + z * se)
-            bw[unit] = float(h)
-            info["method"] = "локальная линейная регрессия, треугольное ядро, полоса по кросс-валидации"
-        # placebo cut-offs: within one side only
-        h = bw[unit]
-        for shift in rcfg.placebo_cutoffs:
-            c = -float(shift)  # running shift in index units; x = -running
-            side = x >= 0 if c > 0 else x < 0
-            xp, yp = x[side] - c, y[side]
-            try:
-                tp, sp, _, _ = _local_linear(xp, yp, h, coh[side])
-                placebo.append(
-                    {
-                        "unit": unit,
-                        "cutoff_shift": float(shift),
-                        "estimate": tp,
-                        "ci_low": tp - z * sp,
-                        "ci_high": tp + z * sp,
-                    }
-                )
-            except Exception:  # noqa: BLE001
-                pass
-    wdw = rcfg.density_window
-    n_left = int(((x_all < 0) & (x_all > -wdw)).sum())
-    n_right = int(((x_all >= 0) & (x_all < wdw)).sum())
-    pval = float(stats.binomtest(n_right, n_left + n_right, 0.5).pvalue) if n_left + n_right else np.nan
-    info.update(
-        {
-            "bandwidth": bw,
-            "density_left": n_left,
-            "density_right": n_right,
-            "density_p": pval,
-            "placebo": pd.DataFrame(placebo),
-        }
-    )
+        fit = _rdrobust_fit(x, y, coh, info) if rcfg.use_rdrobust else None
+        if fit is None:
+            fit = _local_fit(x, y, coh, rcfg, z, info)
+        out[unit], bw[unit], nl, nr = fit
+        placebo += _placebo_rows(x, y, coh, bw[unit], unit, rcfg, z)
+    info.update({"bandwidth": bw, **_density(x_all, rcfg.density_window), "placebo": pd.DataFrame(placebo)})
     return {"estimate": out, "info": info, "n_treated": nr, "n_control": nl, "data": d}

@@ -347,6 +347,40 @@ def _fmt(v: float, f: str) -> str:
     return format(v, f).replace(".", ",").replace("-", "−")
 
 
+def _placebo(dataset, panel: pd.DataFrame, design, cfg) -> tuple[dict, str]:
+    """The placebo in time on the data's own frame; a failure is stated (Russian reason), not raised."""
+    try:
+        fr, Y, extra = frame_of(dataset, panel, cfg, design)
+        S = (
+            {g: extra["cov"][f"S_{g}"].to_numpy(float) for g in sorted(set(extra["coh"]) - {0})}
+            if extra["cov"] is not None
+            else None
+        )
+        return placebo_in_time(panel, fr, Y, extra["coh"], S, cfg.z)
+    except Exception:  # noqa: BLE001 — the placebo is an addition; its failure is stated, not raised
+        _log.debug("placebo failed", exc_info=True)
+        return {}, "плацебо не оценено: на этих данных его не удалось рассчитать"
+
+
+def _verdict_note(row: pd.Series, v: str, cfg) -> str:
+    """The Russian sentence on the picked estimator's self-check: bias, coverage, verdict and the rule."""
+    th, sc = cfg.identifiability, cfg.self_check
+    if not np.isfinite(row["bias_pp"]):
+        return (
+            "Проверка на собственном плане данных: слишком мало удавшихся повторений — не удалось установить."
+        )
+    rule = (
+        f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п. п., "
+        f"нижняя граница покрытия не ниже {th.min_coverage:.0%}"
+    )
+    return (
+        f"Проверка на собственном плане данных (повторений: {int(row['reps'])}; заложенные эффекты 0 и "
+        f"{_fmt(sc.planted_effect_pp, '.1f')} п. п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
+        f"{_fmt(row['bias_mc_se_pp'], '.2f')} п. п., покрытие 95-процентных интервалов "
+        f"{row['coverage']:.0%} — {VERDICT_RU[v]} ({rule})."
+    )
+
+
 def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None) -> dict:
     """The self-check and the placebo in time, with the verdict on the picked estimator.
 
@@ -355,7 +389,6 @@ def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None)
     "placebo_reason": Russian text or ""}``.  ``identifiable`` is True only for «проходит».
     """
     cfg = load_effects_config(config)
-    th, sc = cfg.identifiability, cfg.self_check
     empty = {
         "identifiable": False,
         "verdict": "unknown",
@@ -375,47 +408,19 @@ def design_check(dataset, panel: pd.DataFrame, design, picked: str, config=None)
             "провести (слишком мало школ или лет).",
         }
     tab = res["table"]
-    try:
-        fr, Y, extra = frame_of(dataset, panel, cfg, design)
-        S = (
-            {g: extra["cov"][f"S_{g}"].to_numpy(float) for g in sorted(set(extra["coh"]) - {0})}
-            if extra["cov"] is not None
-            else None
-        )
-        plac, why = placebo_in_time(panel, fr, Y, extra["coh"], S, cfg.z)
-    except Exception:  # noqa: BLE001 — the placebo is an addition; its failure is stated, not raised
-        _log.debug("placebo failed", exc_info=True)
-        plac, why = {}, "плацебо не оценено: на этих данных его не удалось рассчитать"
-    rule = (
-        f"порог: верхняя 95-процентная граница |смещения| ниже {_fmt(th.max_abs_bias_pp, '.1f')} п. п., "
-        f"нижняя граница покрытия не ниже {th.min_coverage:.0%}"
-    )
+    plac, why = _placebo(dataset, panel, design, cfg)
     row = tab.set_index("estimator").loc[picked] if picked in set(tab["estimator"]) else None
     if row is None:
-        note = (
-            "Проверка на собственном плане данных для выбранной оценки не проводилась "
-            f"({NOT_CHECKED_RU.get(picked, 'не оценено')}), поэтому её несмещённость не установлена."
-        )
-        return {
-            "identifiable": False,
-            "verdict": "unknown",
-            "note": note,
-            "table": tab,
-            "placebo": plac,
-            "placebo_reason": why,
-        }
-    v = str(row["verdict"])
-    if np.isfinite(row["bias_pp"]):
-        note = (
-            f"Проверка на собственном плане данных (повторений: {int(row['reps'])}; заложенные эффекты 0 и "
-            f"{_fmt(sc.planted_effect_pp, '.1f')} п. п.): смещение {_fmt(row['bias_pp'], '+.2f')} ± "
-            f"{_fmt(row['bias_mc_se_pp'], '.2f')} п. п., покрытие 95-процентных интервалов "
-            f"{row['coverage']:.0%} — {VERDICT_RU[v]} ({rule})."
+        v, note = (
+            "unknown",
+            (
+                "Проверка на собственном плане данных для выбранной оценки не проводилась "
+                f"({NOT_CHECKED_RU.get(picked, 'не оценено')}), поэтому её несмещённость не установлена."
+            ),
         )
     else:
-        note = (
-            "Проверка на собственном плане данных: слишком мало удавшихся повторений — не удалось установить."
-        )
+        v = str(row["verdict"])
+        note = _verdict_note(row, v, cfg)
     return {
         "identifiable": v == "pass",
         "verdict": v,

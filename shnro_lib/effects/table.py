@@ -142,28 +142,67 @@ def _notes(design: ProgrammeDesign) -> dict[str, str]:
     }
 
 
+def _naive(panel, cfg, det: dict) -> tuple[dict, str]:
+    """The naive pre–post estimate and the regression to the mean expected without support."""
+    r = naive_pre_post(panel, cfg)
+    comp = {u: rtm_point(panel, col)[1] for u, col in OUTCOMES.items()}
+    det["rtm_component"] = comp
+    extra = (
+        f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
+        f"{fmt_num(comp['pp'], 2, signed=True)} п. п. ({fmt_num(comp['sd'], 3, signed=True)} SD)."
+        if np.isfinite([comp["pp"], comp["sd"]]).all()
+        else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности."
+    )
+    return r, extra
+
+
+def _rtm(panel, cfg, det: dict) -> tuple[dict, str]:
+    """The RTM-adjusted estimate and its reliability."""
+    r = rtm_adjusted(panel, cfg)
+    det["rtm"] = r["components"]
+    c = r["components"]["sd"]
+    extra = (
+        f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
+        if np.isfinite(c["reliability"]) and np.isfinite(c["rtm_component"])
+        else " Надёжность индекса не оценена: мало школ или лет для её расчёта."
+    )
+    return r, extra
+
+
+def _rdd(dataset, panel, cfg, design, det: dict) -> tuple[dict, str]:
+    """The regression discontinuity at the selection cutoff and its checks."""
+    r = rdd_estimate(dataset, panel, cfg, design=design)
+    det["rdd"], det["rdd_data"] = r["info"], r["data"]
+    inf = r["info"]
+    if not r["estimate"]:
+        return r, "Не оценено: " + inf.get("reason", "нет данных у порога")
+    extra = (
+        f" Соответствие правилу {inf['compliance']:.0%}; полоса {inf['bandwidth'].get('sd', np.nan):.2f} "
+        f"SD; плотность у порога {inf['density_left']}/{inf['density_right']} (p={inf['density_p']:.2f})."
+    )
+    return r, extra
+
+
+def _callaway(panel, cfg) -> tuple[dict, str]:
+    """The Callaway–Sant'Anna check and what its base years are."""
+    r = callaway_santanna(panel, cfg)
+    if r["error"]:
+        return r, "Не оценено: расчёт moderndid завершился ошибкой (подробности в журнале)."
+    extra = (
+        f" База совпадает с событийным анализом (упреждение {r['anticipation']} г.: годы отбора не база)."
+        if r["clean_base"]
+        else " База — год перед стартом (год отбора), поэтому, как и did2s, оценка завышена."
+    )
+    return r, extra
+
+
 def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, str]:
     """One estimator's result and the data-dependent part of its note."""
     extra = ""
     if name == "naive_pre_post":
-        r = naive_pre_post(panel, cfg)
-        comp = {u: rtm_point(panel, col)[1] for u, col in OUTCOMES.items()}
-        det["rtm_component"] = comp
-        extra = (
-            f" Ожидаемая без поддержки регрессия к среднему (по надёжности индекса): "
-            f"{fmt_num(comp['pp'], 2, signed=True)} п. п. ({fmt_num(comp['sd'], 3, signed=True)} SD)."
-            if np.isfinite([comp["pp"], comp["sd"]]).all()
-            else " Ожидаемая регрессия к среднему не оценена: мало школ или лет для расчёта надёжности."
-        )
+        return _naive(panel, cfg, det)
     elif name == "rtm_adjusted":
-        r = rtm_adjusted(panel, cfg)
-        det["rtm"] = r["components"]
-        c = r["components"]["sd"]
-        extra = (
-            f" Надёжность {c['reliability']:.2f}; ожидаемая регрессия к среднему {c['rtm_component']:.3f} SD."
-            if np.isfinite(c["reliability"]) and np.isfinite(c["rtm_component"])
-            else " Надёжность индекса не оценена: мало школ или лет для её расчёта."
-        )
+        return _rtm(panel, cfg, det)
     elif name == "did_unadjusted":
         r = did_two_stage(panel, cfg)
     elif name == "event_study":
@@ -182,27 +221,96 @@ def _compute(name: str, dataset, panel, cfg, design, det: dict) -> tuple[dict, s
         r = matching_estimate(dataset, panel, cfg)
         det["balance"] = r["balance"]
     elif name == "rdd":
-        r = rdd_estimate(dataset, panel, cfg, design=design)
-        det["rdd"], det["rdd_data"] = r["info"], r["data"]
-        inf = r["info"]
-        if not r["estimate"]:
-            return r, "Не оценено: " + inf.get("reason", "нет данных у порога")
-        extra = (
-            f" Соответствие правилу {inf['compliance']:.0%}; полоса {inf['bandwidth'].get('sd', np.nan):.2f} "
-            f"SD; плотность у порога {inf['density_left']}/{inf['density_right']} (p={inf['density_p']:.2f})."
-        )
+        return _rdd(dataset, panel, cfg, design, det)
     elif name == "callaway_santanna":
-        r = callaway_santanna(panel, cfg)
-        if r["error"]:
-            return r, "Не оценено: расчёт moderndid завершился ошибкой (подробности в журнале)."
-        extra = (
-            f" База совпадает с событийным анализом (упреждение {r['anticipation']} г.: годы отбора не база)."
-            if r["clean_base"]
-            else " База — год перед стартом (год отбора), поэтому, как и did2s, оценка завышена."
-        )
+        return _callaway(panel, cfg)
     else:
         raise ValueError(f"Неизвестный метод «{name}»")
     return r, extra
+
+
+def _estimator_row(name: str, dataset, panel, cfg, design, det: dict, notes: dict, picked, valid) -> dict:
+    """One estimator's table row: its estimate, counts and note (its role under the design first)."""
+    try:
+        r, extra = _compute(name, dataset, panel, cfg, design, det)
+        note = extra if extra.startswith("Не оценено") else notes.get(name, "") + extra
+        if _unbounded(r["estimate"]):
+            r = {**r, "estimate": {}}
+            note = "Не оценено: интервал оценки не ограничен — слишком мало школ для этого метода."
+    except Exception:  # noqa: BLE001 — one failing design must not hide the others
+        _log.debug("estimator %s failed", name, exc_info=True)
+        r, note = (
+            {"estimate": {}},
+            "Не оценено: на этих данных метод не удалось применить (подробности в журнале).",
+        )
+    role = (
+        "Выбрана по плану программы"
+        if name == picked
+        else "Допустима при этом плане"
+        if name in valid
+        else "Для сравнения: её допущение при этом плане нарушено"
+    )
+    return _row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}")
+
+
+def _mark_preferred(tab: pd.DataFrame, check: dict, picked: str) -> None:
+    """Mark the pick ``preferred`` when identifiable, add the self-check note and the naive gap (in place)."""
+    tab["preferred"] = (tab["estimator"] == picked) & tab["estimate_sd"].notna() & check["identifiable"]
+    i_pick = tab.index[tab["estimator"] == picked]
+    if len(i_pick):
+        tab.at[i_pick[0], "note"] += " " + check["note"]
+    if tab["preferred"].any() and (tab["estimator"] == "naive_pre_post").any():
+        p_pp = float(tab.loc[tab["preferred"], "estimate_pp"].iloc[0])
+        i = tab.index[tab["estimator"] == "naive_pre_post"][0]
+        diff = float(tab.at[i, "estimate_pp"]) - p_pp
+        if np.isfinite(diff):
+            word = "Превышает предпочтительную оценку" if diff > 0 else "Ниже предпочтительной оценки"
+            tab.at[i, "note"] += f" {word} на {fmt_num(abs(diff), 2)} п. п."
+
+
+def _range_valid(tab: pd.DataFrame, check: dict, valid, design: ProgrammeDesign) -> pd.DataFrame:
+    """The table with a ``range_valid`` row: the range of the valid estimators' intervals (if any)."""
+    ok = tab[tab["estimator"].isin(valid) & tab["estimate_sd"].notna()]
+    if not len(ok):
+        return tab
+    names = ", ".join(NAMES_RU[e] for e in ok["estimator"])
+    rng = {
+        f"ci_{b}_{u}": float(ok[f"ci_{b}_{u}"].min() if b == "low" else ok[f"ci_{b}_{u}"].max())
+        for b in ("low", "high")
+        for u in ("pp", "sd")
+    }
+    head = (
+        "не идентифицируется надёжно"
+        if check["verdict"] == "fail"
+        else "не удалось установить, идентифицируется ли эффект надёжно"
+    )
+    row = {
+        "estimator": "range_valid",
+        "estimate_pp": np.nan,
+        "estimate_sd": np.nan,
+        **rng,
+        "n_treated": int(ok["n_treated"].max()),
+        "n_control": int(ok["n_control"].max()),
+        "preferred": False,
+        "note": (
+            f"Эффект при этом плане программы ({KIND_RU[design.kind]}) {head}: {check['note']} "
+            f"Показан диапазон интервалов допустимых оценок ({names})."
+        ),
+    }
+    return pd.concat([tab, pd.DataFrame([row])], ignore_index=True)
+
+
+def _with_check(tab: pd.DataFrame, check: dict, picked: str, valid, design: ProgrammeDesign) -> pd.DataFrame:
+    """The estimates with the self-check applied: the preferred mark, the range row, the check columns."""
+    _mark_preferred(tab, check, picked)
+    if not check["identifiable"]:
+        tab = _range_valid(tab, check, valid, design)
+    tab = pd.concat([tab.reset_index(drop=True), check_columns(list(tab["estimator"]), check)], axis=1)
+    if check["placebo_reason"]:
+        i_pick = tab.index[tab["estimator"] == picked]
+        if len(i_pick):
+            tab.at[i_pick[0], "note"] += f" Плацебо во времени: {check['placebo_reason'].split(': ', 1)[-1]}."
+    return tab[TABLE_COLUMNS]
 
 
 def programme_effects(
@@ -247,77 +355,11 @@ def programme_effects(
     if estimators is None and picked not in todo:
         todo.append(picked)
     notes = _notes(design)
-    rows, det = [], {"panel": panel, "design": design, "picked": picked, "valid": valid}
-    for name in todo:
-        try:
-            r, extra = _compute(name, dataset, panel, cfg, design, det)
-            note = extra if extra.startswith("Не оценено") else notes.get(name, "") + extra
-            if _unbounded(r["estimate"]):
-                r = {**r, "estimate": {}}
-                note = "Не оценено: интервал оценки не ограничен — слишком мало школ для этого метода."
-        except Exception:  # noqa: BLE001 — one failing design must not hide the others
-            _log.debug("estimator %s failed", name, exc_info=True)
-            r, note = (
-                {"estimate": {}},
-                "Не оценено: на этих данных метод не удалось применить (подробности в журнале).",
-            )
-        role = (
-            "Выбрана по плану программы"
-            if name == picked
-            else "Допустима при этом плане"
-            if name in valid
-            else "Для сравнения: её допущение при этом плане нарушено"
-        )
-        rows.append(
-            _row(name, r["estimate"], r.get("n_treated", 0), r.get("n_control", 0), f"{role}. {note}")
-        )
+    det = {"panel": panel, "design": design, "picked": picked, "valid": valid}
+    rows = [_estimator_row(n, dataset, panel, cfg, design, det, notes, picked, valid) for n in todo]
     tab = pd.DataFrame(rows)
     check = design_check(dataset, panel, design, picked, cfg)
     # ``simulation_check`` is the name the notebooks read
     det["self_check"] = det["simulation_check"] = check
-    tab["preferred"] = (tab["estimator"] == picked) & tab["estimate_sd"].notna() & check["identifiable"]
-    i_pick = tab.index[tab["estimator"] == picked]
-    if len(i_pick):
-        tab.at[i_pick[0], "note"] += " " + check["note"]
-    if tab["preferred"].any() and (tab["estimator"] == "naive_pre_post").any():
-        p_pp = float(tab.loc[tab["preferred"], "estimate_pp"].iloc[0])
-        i = tab.index[tab["estimator"] == "naive_pre_post"][0]
-        diff = float(tab.at[i, "estimate_pp"]) - p_pp
-        if np.isfinite(diff):
-            word = "Превышает предпочтительную оценку" if diff > 0 else "Ниже предпочтительной оценки"
-            tab.at[i, "note"] += f" {word} на {fmt_num(abs(diff), 2)} п. п."
-    if not check["identifiable"]:
-        ok = tab[tab["estimator"].isin(valid) & tab["estimate_sd"].notna()]
-        if len(ok):
-            names = ", ".join(NAMES_RU[e] for e in ok["estimator"])
-            rng = {
-                f"ci_{b}_{u}": float(ok[f"ci_{b}_{u}"].min() if b == "low" else ok[f"ci_{b}_{u}"].max())
-                for b in ("low", "high")
-                for u in ("pp", "sd")
-            }
-            head = (
-                "не идентифицируется надёжно"
-                if check["verdict"] == "fail"
-                else "не удалось установить, идентифицируется ли эффект надёжно"
-            )
-            rows = {
-                "estimator": "range_valid",
-                "estimate_pp": np.nan,
-                "estimate_sd": np.nan,
-                **rng,
-                "n_treated": int(ok["n_treated"].max()),
-                "n_control": int(ok["n_control"].max()),
-                "preferred": False,
-                "note": (
-                    f"Эффект при этом плане программы ({KIND_RU[design.kind]}) {head}: {check['note']} "
-                    f"Показан диапазон интервалов допустимых оценок ({names})."
-                ),
-            }
-            tab = pd.concat([tab, pd.DataFrame([rows])], ignore_index=True)
-    tab = pd.concat([tab.reset_index(drop=True), check_columns(list(tab["estimator"]), check)], axis=1)
-    if check["placebo_reason"]:
-        i_pick = tab.index[tab["estimator"] == picked]
-        if len(i_pick):
-            tab.at[i_pick[0], "note"] += f" Плацебо во времени: {check['placebo_reason'].split(': ', 1)[-1]}."
-    tab = tab[TABLE_COLUMNS]
+    tab = _with_check(tab, check, picked, valid, design)
     return (tab, det) if details else tab

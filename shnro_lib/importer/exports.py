@@ -227,6 +227,64 @@ def _write_wide(
     return header_top + depth
 
 
+def _write_school(ws, row: int, proc: str, muni: str, i: int, sc, keys: list, cells: dict, rng, sums: dict):
+    """One school's row of a block (``i``: its place in the block); adds its counts to ``sums``.
+
+    Returns the name as written and the results the row encodes.
+    """
+    name = f"({sc.code}) {sc.written}" if isinstance(sc.code, str) else sc.written
+    muni_cell = muni if (i == 0 or proc == "ВПР") else None
+    if proc == "ОГЭ" and muni_cell:
+        # the РЦОИ's short spelling of the district: «Лужский район»
+        muni_cell = muni_cell.replace(" муниципальный район", " район")
+    values, exp = _school_values(proc, keys, cells, sc.school_id, rng)
+    _write_row(ws, row, proc, muni_cell, name, values)
+    if proc == "ОГЭ":
+        ws.cell(row=row, column=1, value=i + 1)
+    if proc == "ЕГЭ":
+        ws.cell(row=row, column=3, value=max((v[0] for v in values if v), default=0))
+    for k, v in enumerate(values):
+        if v:
+            sums[k] = sums.get(k, 0) + v[0]
+    return name, exp
+
+
+def _write_block(ws, row: int, sheet: tuple, block_no: int, muni: str, block, keys, cells, rng, out):
+    """One municipality's block: its schools and its totals row; returns the next free row.
+
+    ``sheet`` is ``(procedure, file name, year)``; ``out`` is ``(truth_rows, expected)``, the lists
+    the rows' truth and the encoded results go to.
+    """
+    proc, fname, year = sheet
+    truth_rows, expected = out
+    sums: dict[tuple, list[float]] = {}
+    for i, sc in enumerate(block.itertuples(index=False)):
+        name, exp = _write_school(ws, row, proc, muni, i, sc, keys, cells, rng, sums)
+        truth_rows.append(
+            {
+                "procedure": proc,
+                "file": fname,
+                "sheet": ws.title,
+                "source_row": row,
+                "school_id": None if sc.variant == "nonexistent" else sc.school_id,
+                "variant": sc.variant,
+                "expect": sc.expect,
+                "written": name,
+            }
+        )
+        expected += [{**e, "school_id": sc.school_id, "year": year, "procedure": proc} for e in exp]
+        row += 1
+    if proc == "ЕГЭ" and block_no % 2 == 0 and len(block) > 1:
+        ws.merge_cells(start_row=row - len(block), start_column=1, end_row=row - 1, end_column=1)
+    # totals rows carry the participants only: they are excluded on import whatever they hold
+    total = [[int(sums[k])] if k in sums else None for k in range(len(keys))]
+    if proc == "ЕГЭ":  # the totals label in the municipality column, the name left empty
+        _write_row(ws, row, proc, "Всего по району", None, total)
+    else:
+        _write_row(ws, row, proc, None, "Всего по району" if proc == "ВПР" else "Итого по АТЕ", total)
+    return row + 1
+
+
 def generate_exports(
     data_dir: str | Path, out_dir: str | Path, seed: int = 0, years: list[int] | None = None
 ) -> ExportsOutput:
@@ -264,54 +322,11 @@ def generate_exports(
             )
             keys = list(keys)
             cells = {(a.school_id, a.subject, a.grade): a for a in ry.itertuples(index=False)}
-            ids = set(ry["school_id"])
-            sp = plant[plant["school_id"].isin(ids)]
-            ws, groups, first = _start_sheet(book, proc, int(year), keys)
-            row = first
+            sp = plant[plant["school_id"].isin(set(ry["school_id"]))]
+            ws, _groups, row = _start_sheet(book, proc, int(year), keys)
+            sheet = (proc, fname, int(year))
             for bi, (muni, block) in enumerate(_blocks(sp)):
-                sums: dict[tuple, list[float]] = {}
-                for i, sc in enumerate(block.itertuples(index=False)):
-                    name = f"({sc.code}) {sc.written}" if isinstance(sc.code, str) else sc.written
-                    muni_cell = muni if (i == 0 or proc == "ВПР") else None
-                    if proc == "ОГЭ" and muni_cell:
-                        # the РЦОИ's short spelling of the district: «Лужский район»
-                        muni_cell = muni_cell.replace(" муниципальный район", " район")
-                    values, exp = _school_values(proc, keys, cells, sc.school_id, rng)
-                    _write_row(ws, row, proc, muni_cell, name, values)
-                    if proc == "ОГЭ":
-                        ws.cell(row=row, column=1, value=i + 1)
-                    if proc == "ЕГЭ":
-                        ws.cell(row=row, column=3, value=max((v[0] for v in values if v), default=0))
-                    for k, v in enumerate(values):
-                        if v:
-                            sums[k] = sums.get(k, 0) + v[0]
-                    truth_rows.append(
-                        {
-                            "procedure": proc,
-                            "file": fname,
-                            "sheet": ws.title,
-                            "source_row": row,
-                            "school_id": None if sc.variant == "nonexistent" else sc.school_id,
-                            "variant": sc.variant,
-                            "expect": sc.expect,
-                            "written": name,
-                        }
-                    )
-                    expected += [
-                        {**e, "school_id": sc.school_id, "year": int(year), "procedure": proc} for e in exp
-                    ]
-                    row += 1
-                if proc == "ЕГЭ" and bi % 2 == 0 and len(block) > 1:
-                    ws.merge_cells(start_row=row - len(block), start_column=1, end_row=row - 1, end_column=1)
-                # totals rows carry the participants only: they are excluded on import whatever they hold
-                total = [[int(sums[k])] if k in sums else None for k in range(len(keys))]
-                if proc == "ЕГЭ":  # the totals label in the municipality column, the name left empty
-                    _write_row(ws, row, proc, "Всего по району", None, total)
-                else:
-                    _write_row(
-                        ws, row, proc, None, "Всего по району" if proc == "ВПР" else "Итого по АТЕ", total
-                    )
-                row += 1
+                row = _write_block(ws, row, sheet, bi, muni, block, keys, cells, rng, (truth_rows, expected))
             ws.cell(row=row, column=1 if proc != "ОГЭ" else 2, value="Итого по области")
         files[proc] = book.save(out / fname)
     rows = pd.DataFrame(truth_rows)

@@ -101,6 +101,71 @@ class ImportOutcome:
         return "\n".join(lines) + "\n"
 
 
+def _no_sheets(p: Path, recipes: list[Recipe], year: int | None, notes: list[str]) -> ShapeError:
+    """The error for a workbook with no sheet to read: no sheet of the asked year, or none of the recipes'."""
+    if year is not None and any("лист пропущен" in n and "запрошен" in n for n in notes):
+        return ShapeError(f"{p.name}: нет листа за {year} год (" + "; ".join(notes) + ")")
+    return ShapeError(
+        f"{p.name}: ни на одном листе нет таблицы по ОО, подходящей под рецепты ("
+        + ", ".join(r.name for r in recipes)
+        + ")"
+    )
+
+
+def _sheet_rows(sheets) -> pd.DataFrame:
+    """Every sheet's rows with their file, sheet, sheet number, year and procedure."""
+    rows = []
+    for i, sd in enumerate(sheets):
+        r = sd.rows.copy()
+        r["file"], r["sheet"], r["sheet_key"], r["year"] = sd.file, sd.sheet, i, sd.year
+        r["procedure"] = sd.recipe.procedure
+        rows.append(r)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _match_schools(all_rows: pd.DataFrame, schools: pd.DataFrame, confirmed, settings) -> pd.DataFrame:
+    """The school rows (named or not) matched with the ``schools`` table."""
+    registry = Registry.build(schools)
+    schools_rows = all_rows[all_rows["kind"].isin(["school", "no_name"])].reset_index(drop=True)
+    matched = match_rows(schools_rows, registry, confirmed or Confirmed(), settings or matching_settings())
+    if len(matched) == 0:
+        matched = schools_rows.assign(
+            status=pd.Series(dtype=object), school_id=None, method=None, reason=None, candidates=None
+        )
+    return matched
+
+
+def _check_duplicates(res: pd.DataFrame, sheets, p: Path) -> None:
+    """Raise :class:`DataError` naming the rows when one school's result cell is given twice."""
+    dup = res.duplicated(subset=["school_id", "year", "procedure", "subject", "grade"], keep=False)
+    if not dup.any():
+        return
+    first = res[dup].sort_values(["school_id", "subject", "sheet_key", "source_row"]).iloc[0]
+    both = res[dup & (res["school_id"] == first["school_id"]) & (res["subject"] == first["subject"])]
+    where = "; ".join(
+        f"лист «{sheets[int(k)].sheet}», строка {int(r)}"
+        for k, r in zip(both["sheet_key"], both["source_row"], strict=True)
+    )
+    message = (
+        f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
+        f"«{first['subject']}»: результаты указаны дважды ({where})"
+    )
+    raise DataError([Problem("error", p.name, None, None, None, None, message)])
+
+
+def _results_table(res: pd.DataFrame) -> pd.DataFrame:
+    """The results in the canonical columns, order and types."""
+    results = (
+        res[RESULT_COLUMNS]
+        .sort_values(["school_id", "year", "procedure", "subject", "grade"])
+        .reset_index(drop=True)
+    )
+    results["school_id"] = results["school_id"].astype("string")
+    for c in ("year", "grade", "participants"):
+        results[c] = results[c].astype("Int64")
+    return results
+
+
 def import_workbook(
     path: str | Path,
     schools: pd.DataFrame,
@@ -137,61 +202,15 @@ def import_workbook(
     if any(pr.level == "error" for pr in problems):
         raise DataError(problems)
     if not sheets:
-        if year is not None and any("лист пропущен" in n and "запрошен" in n for n in notes):
-            raise ShapeError(f"{p.name}: нет листа за {year} год (" + "; ".join(notes) + ")")
-        raise ShapeError(
-            f"{p.name}: ни на одном листе нет таблицы по ОО, подходящей под рецепты ("
-            + ", ".join(r.name for r in recipes)
-            + ")"
-        )
-    registry = Registry.build(schools)
-    rows = []
-    for i, sd in enumerate(sheets):
-        r = sd.rows.copy()
-        r["file"], r["sheet"], r["sheet_key"], r["year"] = sd.file, sd.sheet, i, sd.year
-        r["procedure"] = sd.recipe.procedure
-        rows.append(r)
-    all_rows = pd.concat(rows, ignore_index=True)
-    schools_rows = all_rows[all_rows["kind"].isin(["school", "no_name"])].reset_index(drop=True)
-    matched = match_rows(schools_rows, registry, confirmed or Confirmed(), settings or matching_settings())
-    if len(matched) == 0:
-        matched = schools_rows.assign(
-            status=pd.Series(dtype=object), school_id=None, method=None, reason=None, candidates=None
-        )
+        raise _no_sheets(p, recipes, year, notes)
+    all_rows = _sheet_rows(sheets)
+    matched = _match_schools(all_rows, schools, confirmed, settings)
     notes = notes + list((confirmed or Confirmed()).notes)
     res = pd.concat(derived, ignore_index=True)
     ids = matched.loc[matched["status"] == MATCHED, ["sheet_key", "source_row", "school_id"]]
     res = res.merge(ids, on=["sheet_key", "source_row"], how="inner")
-    dup = res.duplicated(subset=["school_id", "year", "procedure", "subject", "grade"], keep=False)
-    if dup.any():
-        first = res[dup].sort_values(["school_id", "subject", "sheet_key", "source_row"]).iloc[0]
-        both = res[dup & (res["school_id"] == first["school_id"]) & (res["subject"] == first["subject"])]
-        where = "; ".join(
-            f"лист «{sheets[int(k)].sheet}», строка {int(r)}"
-            for k, r in zip(both["sheet_key"], both["source_row"], strict=True)
-        )
-        raise DataError(
-            [
-                Problem(
-                    "error",
-                    p.name,
-                    None,
-                    None,
-                    None,
-                    None,
-                    f"школа {first['school_id']}, {first['procedure']} {first['year']}, "
-                    f"«{first['subject']}»: результаты указаны дважды ({where})",
-                )
-            ]
-        )
-    results = (
-        res[RESULT_COLUMNS]
-        .sort_values(["school_id", "year", "procedure", "subject", "grade"])
-        .reset_index(drop=True)
-    )
-    results["school_id"] = results["school_id"].astype("string")
-    for c in ("year", "grade", "participants"):
-        results[c] = results[c].astype("Int64")
+    _check_duplicates(res, sheets, p)
+    results = _results_table(res)
     accounting = _accounting(sheets, all_rows, matched, res)
     return ImportOutcome(results, matched.drop(columns=["kind"]), accounting, notes)
 

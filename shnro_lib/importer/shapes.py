@@ -327,6 +327,80 @@ def resolve_columns(
     return fixed, metrics, ignored, errors + _duplicate_metrics(metrics, where)
 
 
+def _school_code(name: str, code: str, recipe: Recipe, code_re) -> tuple[str, str]:
+    """The code written inside the name (``code_pattern``) taken out of it; the recipe's prefix stripped."""
+    if code_re is not None and name:
+        m = code_re.match(name)
+        if m:
+            code = code or m.group(1)
+            name = name[m.end() :].strip()
+    if code and recipe.code_strip_prefix and code.casefold().startswith(recipe.code_strip_prefix.casefold()):
+        code = code[len(recipe.code_strip_prefix) :]
+    return name, code
+
+
+def _values(present: list, excel_row: int, file: str, sheet: str, problems: list[Problem]) -> list[dict]:
+    """The metric values of one school row; a value that is not a number goes to ``problems``."""
+    out = []
+    for mc, v in present:
+        try:
+            x, pct, _ = parse_number(v)
+        except BadValue as exc:
+            problems.append(Problem("error", file, sheet, excel_row, mc.label, _text(v), str(exc)))
+            continue
+        out.append(
+            {
+                "source_row": excel_row,
+                "subject": mc.subject,
+                "grade": mc.grade,
+                "metric": mc.metric,
+                "value": x,
+                "percent_sign": pct,
+                "column": mc.label,
+                "max_score": mc.max_score,
+            }
+        )
+    return out
+
+
+def _read_rows(
+    grid, bottom: int, fixed: dict, metrics: list, recipe: Recipe, where: tuple, problems
+) -> tuple:
+    """Every row below the header: its kind (empty, total, block, school, no_name) and its values.
+
+    ``where`` is ``(file, sheet)``.  Returns ``(rows, values)`` as lists of records.
+    """
+    code_re = re.compile(recipe.code_pattern) if recipe.code_pattern else None
+    rows, values = [], []
+    municipality: str | None = None
+    for r in range(bottom + 1, len(grid)):
+        row = grid[r]
+        excel_row = r + 1
+        name = _text(row[fixed["name"]])
+        muni = _text(row[fixed["municipality"]]) if "municipality" in fixed else ""
+        code = _text(row[fixed["code"]]) if "code" in fixed else ""
+        present = [(mc, row[mc.index]) for mc in metrics if not missing_kind(row[mc.index])[0]]
+        if not name and not muni and not code and not present:
+            rows.append({"source_row": excel_row, "kind": "empty"})
+            continue
+        if is_total_label(name) or (not name and is_total_label(muni)):
+            rows.append({"source_row": excel_row, "kind": "total", "name": name or muni})
+            municipality = None  # a block ends with its totals row
+            continue
+        if muni:
+            municipality = muni
+        if not name and not present:
+            rows.append({"source_row": excel_row, "kind": "block", "municipality": muni})
+            continue
+        name, code = _school_code(name, code, recipe, code_re)
+        kind = "school" if name else "no_name"
+        rows.append(
+            dict(source_row=excel_row, kind=kind, municipality=municipality, name=name, code=code or None)
+        )
+        values += _values(present, excel_row, *where, problems)
+    return rows, values
+
+
 def parse_sheet(
     g: Grid, file: str, sheet: str, recipe: Recipe, year: int, problems: list[Problem]
 ) -> SheetData | None:
@@ -343,67 +417,7 @@ def parse_sheet(
         problems.append(Problem("error", file, sheet, top + 1, None, None, e.split(": ", 1)[-1]))
     if errors:
         return None
-    code_re = re.compile(recipe.code_pattern) if recipe.code_pattern else None
-    rows, values = [], []
-    municipality: str | None = None
-    for r in range(bottom + 1, len(grid)):
-        row = grid[r]
-        excel_row = r + 1
-        name = _text(row[fixed["name"]])
-        muni = _text(row[fixed["municipality"]]) if "municipality" in fixed else ""
-        code = _text(row[fixed["code"]]) if "code" in fixed else ""
-        cells = [(mc, row[mc.index]) for mc in metrics]
-        present = [(mc, v) for mc, v in cells if not missing_kind(v)[0]]
-        if not name and not muni and not code and not present:
-            rows.append({"source_row": excel_row, "kind": "empty"})
-            continue
-        if is_total_label(name) or (not name and is_total_label(muni)):
-            rows.append({"source_row": excel_row, "kind": "total", "name": name or muni})
-            municipality = None  # a block ends with its totals row
-            continue
-        if muni:
-            municipality = muni
-        if not name and not present:
-            rows.append({"source_row": excel_row, "kind": "block", "municipality": muni})
-            continue
-        if code_re is not None and name:
-            m = code_re.match(name)
-            if m:
-                code = code or m.group(1)
-                name = name[m.end() :].strip()
-        if (
-            code
-            and recipe.code_strip_prefix
-            and code.casefold().startswith(recipe.code_strip_prefix.casefold())
-        ):
-            code = code[len(recipe.code_strip_prefix) :]
-        rows.append(
-            {
-                "source_row": excel_row,
-                "kind": "school" if name else "no_name",
-                "municipality": municipality,
-                "name": name,
-                "code": code or None,
-            }
-        )
-        for mc, v in present:
-            try:
-                x, pct, _ = parse_number(v)
-            except BadValue as exc:
-                problems.append(Problem("error", file, sheet, excel_row, mc.label, _text(v), str(exc)))
-                continue
-            values.append(
-                {
-                    "source_row": excel_row,
-                    "subject": mc.subject,
-                    "grade": mc.grade,
-                    "metric": mc.metric,
-                    "value": x,
-                    "percent_sign": pct,
-                    "column": mc.label,
-                    "max_score": mc.max_score,
-                }
-            )
+    rows, values = _read_rows(grid, bottom, fixed, metrics, recipe, (file, sheet), problems)
     rows_df = pd.DataFrame(rows, columns=["source_row", "kind", "municipality", "name", "code"])
     values_df = pd.DataFrame(
         values,
@@ -412,10 +426,8 @@ def parse_sheet(
     return SheetData(file, sheet, recipe, year, (top + 1, bottom + 1), rows_df, values_df, ignored)
 
 
-def read_workbook(
-    path: Path, recipes: list[Recipe], year: int | None, problems: list[Problem], notes: list[str]
-) -> list[SheetData]:
-    """Every usable sheet of ``path``; sheets without a table header are skipped with a note."""
+def _open_workbook(path: Path):
+    """The workbook at ``path`` (values, not formulas); :class:`ShapeError` when it is no readable .xlsx."""
     from openpyxl import load_workbook
 
     if path.suffix.lower() == ".xls":
@@ -423,66 +435,55 @@ def read_workbook(
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise ShapeError(f"{path.name}: ожидается книга Excel (.xlsx)")
     try:
-        wb = load_workbook(path, data_only=True)
+        return load_workbook(path, data_only=True)
     except FileNotFoundError:
         raise ShapeError(f"файл не найден: {path}") from None
     except Exception as exc:  # noqa: BLE001 - a damaged file becomes a user message
         raise ShapeError(f"{path.name}: файл не читается как книга Excel ({type(exc).__name__})") from None
+
+
+def _no_recipe(path: Path, title: str, grid, several, recipes, problems: list[Problem], notes: list[str]):
+    """A sheet no recipe fits: an error when it fits several or has a header none fits, else a note."""
+    if several:
+        msg = "форма таблицы подходит под несколько рецептов: " + ", ".join(several) + " — укажите --recipe"
+        problems.append(Problem("error", path.name, title, None, None, None, msg + " или --procedure"))
+    elif any(find_header(grid, r) for r in recipes):
+        msg = "заголовок таблицы не подходит ни под один рецепт (" + ", ".join(r.name for r in recipes) + ")"
+        problems.append(
+            Problem("error", path.name, title, None, None, None, msg + " — укажите свой рецепт --recipe")
+        )
+    else:
+        notes.append(f"{path.name}, лист «{title}»: нет заголовка таблицы по ОО — лист пропущен")
+
+
+def _year_of(path: Path, title: str, grid, recipe, year: int | None, problems, notes) -> int | None:
+    """The sheet's year (its title, the rows above the table, or ``year``); ``None``: skip the sheet."""
+    y = sheet_year(title, grid.cells, find_header(grid, recipe)[0])
+    if y is None:
+        if year is None:
+            msg = "год не указан ни в названии листа, ни в строках над таблицей — укажите --year"
+            problems.append(Problem("error", path.name, title, None, None, None, msg))
+        return year
+    if year is not None and y != year:
+        notes.append(f"{path.name}, лист «{title}»: {y} год, а запрошен {year} — лист пропущен")
+        return None
+    return y
+
+
+def read_workbook(
+    path: Path, recipes: list[Recipe], year: int | None, problems: list[Problem], notes: list[str]
+) -> list[SheetData]:
+    """Every usable sheet of ``path``; sheets without a table header are skipped with a note."""
+    wb = _open_workbook(path)
     out: list[SheetData] = []
     for ws in wb.worksheets:
         grid = read_grid(ws)
         recipe, several = detect_recipe(grid, recipes)
         if recipe is None:
-            if several:
-                problems.append(
-                    Problem(
-                        "error",
-                        path.name,
-                        ws.title,
-                        None,
-                        None,
-                        None,
-                        "форма таблицы подходит под несколько рецептов: "
-                        + ", ".join(several)
-                        + " — укажите --recipe или --procedure",
-                    )
-                )
-            elif any(find_header(grid, r) for r in recipes):
-                problems.append(
-                    Problem(
-                        "error",
-                        path.name,
-                        ws.title,
-                        None,
-                        None,
-                        None,
-                        "заголовок таблицы не подходит ни под один рецепт ("
-                        + ", ".join(r.name for r in recipes)
-                        + ") — укажите свой рецепт --recipe",
-                    )
-                )
-            else:
-                notes.append(f"{path.name}, лист «{ws.title}»: нет заголовка таблицы по ОО — лист пропущен")
+            _no_recipe(path, ws.title, grid, several, recipes, problems, notes)
             continue
-        top = find_header(grid, recipe)[0]
-        y = sheet_year(ws.title, grid.cells, top)
+        y = _year_of(path, ws.title, grid, recipe, year, problems, notes)
         if y is None:
-            if year is None:
-                problems.append(
-                    Problem(
-                        "error",
-                        path.name,
-                        ws.title,
-                        None,
-                        None,
-                        None,
-                        "год не указан ни в названии листа, ни в строках над таблицей — укажите --year",
-                    )
-                )
-                continue
-            y = year
-        elif year is not None and y != year:
-            notes.append(f"{path.name}, лист «{ws.title}»: {y} год, а запрошен {year} — лист пропущен")
             continue
         sd = parse_sheet(grid, path.name, ws.title, recipe, y, problems)
         if sd is not None:

@@ -125,6 +125,46 @@ def index_spec_table_ru(spec: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _territory_values(schools: pd.DataFrame, t: pd.DataFrame, idx: pd.Index) -> dict:
+    """Each school's territory values (monotown, pension-age share, unemployment).
+
+    From its locality's row when ``t`` has one, else from its municipality's row.
+    """
+    muni = t[t["locality"].isna()].drop_duplicates("municipality").set_index("municipality")
+    loc = (
+        t[t["locality"].notna()]
+        .drop_duplicates(["municipality", "locality"])
+        .set_index(["municipality", "locality"])
+    )
+    sch = schools.set_index("school_id")
+    locality = (
+        sch["locality"] if "locality" in sch.columns else pd.Series(pd.NA, index=sch.index, dtype=object)
+    )
+    # a locality row is looked up only for a school with a locality name; the lookups are whole-column
+    # reindexes on (municipality, locality) and municipality
+    named = np.array([isinstance(v, str) for v in locality.tolist()], dtype=bool)
+    loc_key = pd.MultiIndex.from_arrays([sch["municipality"], locality.where(named)])
+    vals = {}
+    for c in ["is_monotown", "share_pension_age", "unemployment_rate"]:
+        if c not in t.columns:
+            vals[c] = [pd.NA] * len(sch)
+            continue
+        at_loc = pd.Series(loc[c].reindex(loc_key).to_numpy(dtype=object), index=idx)
+        at_loc[~named] = pd.NA
+        at_muni = pd.Series(muni[c].reindex(sch["municipality"]).to_numpy(dtype=object), index=idx)
+        vals[c] = at_loc.where(at_loc.notna(), at_muni).to_numpy(dtype=object)
+    return vals
+
+
+def _region_value(region: pd.DataFrame, column: str) -> float:
+    return float(region[column].iloc[0]) if len(region) and column in region else np.nan
+
+
+def _high(ratio: pd.Series, factor: float) -> pd.arrays.BooleanArray:
+    """``ratio >= factor`` (NA where the ratio is unknown)."""
+    return pd.array(np.where(ratio.isna(), None, ratio >= factor - 1e-12), dtype="boolean")
+
+
 def territory_indicators(
     schools: pd.DataFrame, territories: pd.DataFrame | None, spec: dict, region_row: str = "__region__"
 ) -> pd.DataFrame:
@@ -156,53 +196,14 @@ def territory_indicators(
     if "locality" not in t.columns:
         t["locality"] = pd.NA
     region = t[t["municipality"] == region_row]
-    t = t[t["municipality"] != region_row]
-    muni = t[t["locality"].isna()].drop_duplicates("municipality").set_index("municipality")
-    loc = (
-        t[t["locality"].notna()]
-        .drop_duplicates(["municipality", "locality"])
-        .set_index(["municipality", "locality"])
-    )
-    cols = ["is_monotown", "share_pension_age", "unemployment_rate"]
-    sch = schools.set_index("school_id")
-    locality = (
-        sch["locality"] if "locality" in sch.columns else pd.Series(pd.NA, index=sch.index, dtype=object)
-    )
-    # a locality row is looked up only for a school with a locality name; the lookups are whole-column
-    # reindexes on (municipality, locality) and municipality
-    named = np.array([isinstance(v, str) for v in locality.tolist()], dtype=bool)
-    loc_key = pd.MultiIndex.from_arrays([sch["municipality"], locality.where(named)])
-    vals = {}
-    for c in cols:
-        if c not in t.columns:
-            vals[c] = [pd.NA] * len(sch)
-            continue
-        at_loc = pd.Series(loc[c].reindex(loc_key).to_numpy(dtype=object), index=idx)
-        at_loc[~named] = pd.NA
-        at_muni = pd.Series(muni[c].reindex(sch["municipality"]).to_numpy(dtype=object), index=idx)
-        vals[c] = at_loc.where(at_loc.notna(), at_muni).to_numpy(dtype=object)
+    vals = _territory_values(schools, t[t["municipality"] != region_row], idx)
     out["is_monotown"] = pd.array(vals["is_monotown"], dtype="boolean")
     out["pension_share"] = pd.to_numeric(pd.Series(vals["share_pension_age"], index=idx), errors="coerce")
     unemp = pd.to_numeric(pd.Series(vals["unemployment_rate"], index=idx), errors="coerce")
-    reg_p = (
-        float(region["share_pension_age"].iloc[0])
-        if len(region) and "share_pension_age" in region
-        else np.nan
-    )
-    reg_u = (
-        float(region["unemployment_rate"].iloc[0])
-        if len(region) and "unemployment_rate" in region
-        else np.nan
-    )
+    reg_p = _region_value(region, "share_pension_age")
+    reg_u = _region_value(region, "unemployment_rate")
     out["pension_ratio"] = out["pension_share"] / reg_p if reg_p and np.isfinite(reg_p) else np.nan
     out["unemployment_ratio"] = unemp / reg_u if reg_u and np.isfinite(reg_u) else np.nan
-    pf = float(spec["pension_ratio_factor"])
-    uf = float(spec["unemployment_ratio_factor"])
-    out["high_pension"] = pd.array(
-        np.where(out["pension_ratio"].isna(), None, out["pension_ratio"] >= pf - 1e-12), dtype="boolean"
-    )
-    out["high_unemployment"] = pd.array(
-        np.where(out["unemployment_ratio"].isna(), None, out["unemployment_ratio"] >= uf - 1e-12),
-        dtype="boolean",
-    )
+    out["high_pension"] = _high(out["pension_ratio"], float(spec["pension_ratio_factor"]))
+    out["high_unemployment"] = _high(out["unemployment_ratio"], float(spec["unemployment_ratio_factor"]))
     return out

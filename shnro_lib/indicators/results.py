@@ -100,6 +100,74 @@ def _per_value(values: pd.Series, weight: Callable[[Any], float]) -> np.ndarray:
     return np.array([float(weight(u)) for u in uniques], dtype=float)[codes]
 
 
+def _weighted_rows(
+    z: pd.DataFrame, years, procedures, year_weights: dict | None, procedure_weights: dict | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The standardised rows of the years and procedures asked for (the columns used) and their weights."""
+    # one mask and one copy of the columns used (not a copy of the whole table per condition)
+    keep = z["z"].notna().to_numpy(dtype=bool)
+    if years is not None:
+        keep = keep & z["year"].isin(list(years)).to_numpy(dtype=bool)
+    if procedures is not None:
+        keep = keep & z["procedure"].isin(list(procedures)).to_numpy(dtype=bool)
+    used = ["school_id", "year", "grade", "procedure", "weight", "participants", "z", "z_se"]
+    z = z.loc[keep, [c for c in used if c in z.columns]]
+    w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
+    if year_weights:
+        w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
+    if procedure_weights:
+        w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
+    return z, w
+
+
+def _school_frame(z: pd.DataFrame, w: pd.Series) -> tuple[pd.DataFrame, pd.Index]:
+    """The weighted terms of every row, schools as integer codes; the school ids the codes stand for."""
+    # schools as integer codes in the order of their ids: every grouping below hashes integers, not
+    # the id strings again (the same groups, in the same order, as grouping by the ids themselves)
+    codes, ids = pd.factorize(z["school_id"], sort=True)
+    frame = pd.DataFrame(
+        {
+            "school_id": codes,
+            "year": z["year"],
+            "w": w,
+            "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
+            "wz": w * z["z"],
+            "wse": w * z["z_se"],
+            "w2se2": (w * z["z_se"]) ** 2,
+            "participants": z["participants"],
+            "se_unknown": z["z_se"].isna(),
+        }
+    )
+    return frame[(frame["w"] > 0) & (frame["school_id"] >= 0)], ids  # a row without a school id has no school
+
+
+def _school_index(index: pd.Index, ids: pd.Index, keys: list[str], by_year: bool) -> pd.Index:
+    """The aggregated rows' index with the codes back to the school ids (and the years, ``by_year``)."""
+    school = pd.Index(ids.take(index.get_level_values("school_id").to_numpy()), name="school_id")
+    return (
+        pd.MultiIndex.from_arrays([school, index.get_level_values("year")], names=keys) if by_year else school
+    )
+
+
+def _aggregate(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Sums per school (and year): weights, weighted z, variances, counts; the cohort-shared variance."""
+    agg = frame.groupby(keys).agg(
+        wsum=("w", "sum"),
+        wz=("wz", "sum"),
+        w2se2=("w2se2", "sum"),
+        participants=("participants", "sum"),
+        participants_known=("participants", "count"),
+        n_rows=("w", "size"),
+        se_unknown=("se_unknown", "any"),
+        n_years=("year", "nunique"),
+    )
+    # a school with no known count has no count (not 0); native sums instead of a per-group lambda
+    agg["participants"] = agg["participants"].where(agg.pop("participants_known") > 0)
+    by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
+    shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
+    return agg, shared
+
+
 def school_result_index(
     results: pd.DataFrame,
     years: Sequence[int] | None = None,
@@ -137,60 +205,12 @@ def school_result_index(
     ``n_years``.
     """
     z = standardised if standardised is not None else standardised_results(results)
-    # one mask and one copy of the columns used (not a copy of the whole table per condition)
-    keep = z["z"].notna().to_numpy(dtype=bool)
-    if years is not None:
-        keep = keep & z["year"].isin(list(years)).to_numpy(dtype=bool)
-    if procedures is not None:
-        keep = keep & z["procedure"].isin(list(procedures)).to_numpy(dtype=bool)
-    used = ["school_id", "year", "grade", "procedure", "weight", "participants", "z", "z_se"]
-    z = z.loc[keep, [c for c in used if c in z.columns]]
-    w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
-    if year_weights:
-        w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
-    if procedure_weights:
-        w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
-    # schools as integer codes in the order of their ids: every grouping below hashes integers, not
-    # the id strings again (the same groups, in the same order, as grouping by the ids themselves)
-    codes, ids = pd.factorize(z["school_id"], sort=True)
-    frame = pd.DataFrame(
-        {
-            "school_id": codes,
-            "year": z["year"],
-            "w": w,
-            "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
-            "wz": w * z["z"],
-            "wse": w * z["z_se"],
-            "w2se2": (w * z["z_se"]) ** 2,
-            "participants": z["participants"],
-            "se_unknown": z["z_se"].isna(),
-        }
-    )
-    frame = frame[(frame["w"] > 0) & (frame["school_id"] >= 0)]  # a row without a school id has no school
+    z, w = _weighted_rows(z, years, procedures, year_weights, procedure_weights)
+    frame, ids = _school_frame(z, w)
     keys = ["school_id", "year"] if by_year else ["school_id"]
-    agg = frame.groupby(keys).agg(
-        wsum=("w", "sum"),
-        wz=("wz", "sum"),
-        w2se2=("w2se2", "sum"),
-        participants=("participants", "sum"),
-        participants_known=("participants", "count"),
-        n_rows=("w", "size"),
-        se_unknown=("se_unknown", "any"),
-        n_years=("year", "nunique"),
-    )
-    # a school with no known count has no count (not 0); native sums instead of a per-group lambda
-    agg["participants"] = agg["participants"].where(agg.pop("participants_known") > 0)
-    by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
-    shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
+    agg, shared = _aggregate(frame, keys)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
-    out = pd.DataFrame(index=agg.index)
-    # the codes back to the school ids
-    school = pd.Index(ids.take(agg.index.get_level_values("school_id").to_numpy()), name="school_id")
-    out.index = (
-        pd.MultiIndex.from_arrays([school, agg.index.get_level_values("year")], names=keys)
-        if by_year
-        else school
-    )
+    out = pd.DataFrame(index=_school_index(agg.index, ids, keys, by_year))
     agg.index = shared.index = out.index
     out["result_index"] = agg["wz"] / agg["wsum"]
     # a row without a participant count has no sampling error: the school's SE is unknown, not 0
