@@ -67,6 +67,8 @@ def kernel_snapshot(modules: tuple[str, ...] = WARM_MODULES) -> None:
     """
     import importlib
 
+    # by name: the list is data (the notebooks' imports, WARM_MODULES), and this runs inside the
+    # Jupyter kernel, a separate interpreter that this module's own imports do not reach
     for name in modules:
         importlib.import_module(name)
     _KERNEL_STATE["filters"] = list(warnings.filters)
@@ -163,6 +165,7 @@ class WorkerKernel:
         self.kc.allow_stdin = False
         self.kc.start_channels()
         _run_sync(self.kc.wait_for_ready, timeout=timeout)
+        # code sent to the kernel as text (its only interface); the kernel imports this module itself
         self.run_silent(
             f"__import__('shnro_lib.batch.kernel', fromlist=['_']).kernel_snapshot({WARM_MODULES!r})",
             timeout,

@@ -35,7 +35,8 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     header_row: int | None = None
-    data: pd.DataFrame = field(default_factory=pd.DataFrame)  # canonical columns, object values
+    # canonical columns: cell values from a sheet or CSV, the frame's own dtypes from parquet
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
     rownums: Sequence[int] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # canonical -> original header
     rows_read: int = 0
