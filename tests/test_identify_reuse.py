@@ -48,7 +48,8 @@ def test_sensitivity_with_the_reused_base_equals_a_recomputed_one(small_demo, st
     recomputed = sensitivity_runs(small_demo, YEAR, "lo_2018", over)  # base identified again
     first = next(iter(recomputed))
     assert first.startswith("основной")
-    pd.testing.assert_frame_equal(runs[YEAR], recomputed[first], check_exact=True)
+    # a run the sensitivity stage computes itself is not explained: its categories are compared
+    pd.testing.assert_frame_equal(runs[YEAR][recomputed[first].columns], recomputed[first], check_exact=True)
     pd.testing.assert_frame_equal(reused["sensitivity"], sensitivity_table(recomputed), check_exact=True)
     pd.testing.assert_frame_equal(reused["sensitivity_kappa"], rule_set_kappa(recomputed), check_exact=True)
 
@@ -68,13 +69,30 @@ def test_the_base_run_handed_in_is_the_one_used(small_demo, stage_runs) -> None:
 def test_each_year_shares_rules_and_standardised_results(small_demo, stage_runs) -> None:
     over, runs, _ = stage_runs
     for y in (2023, YEAR):
-        alone = identify_schools(small_demo, y, "lo_2018", None, override=over)
+        # the stage explains the report year only; the earlier years give their categories
+        alone = identify_schools(small_demo, y, "lo_2018", None, override=over, explain=y == YEAR)
         pd.testing.assert_frame_equal(runs[y], alone, check_exact=True)
         assert runs[y].attrs["notes"] == alone.attrs["notes"]
         assert runs[y].attrs["unassessed"] == alone.attrs["unassessed"]
-    again = identify_each_year(small_demo, [YEAR, 2023], "lo_2018", over)
+    again = identify_each_year(small_demo, [YEAR, 2023], "lo_2018", over, explained=[YEAR])
     assert list(again) == [2023, YEAR]
     pd.testing.assert_frame_equal(again[YEAR], runs[YEAR], check_exact=True)
+
+
+TEXT_COLUMNS = ["not_assessed", "risk_zone_reasons", "risks_high", "risks_medium", "explanation"]
+
+
+def test_an_unexplained_table_is_the_explained_one_without_its_texts(small_demo) -> None:
+    full = identify_schools(small_demo, YEAR, "lo_2018")
+    bare = identify_schools(small_demo, YEAR, "lo_2018", explain=False)
+    assert set(full.columns) - set(bare.columns) == set(TEXT_COLUMNS)
+    pd.testing.assert_frame_equal(bare, full.drop(columns=TEXT_COLUMNS), check_exact=True)
+    # every kind of category occurs, so the risk-zone flags decided some schools without their texts
+    assert {"ШНРО", "зона риска", "нет"} <= set(bare["category"])
+    reasons = full.loc[full["category"] == "зона риска", "risk_zone_reasons"]
+    assert (
+        reasons.notna().all() and full.loc[full["category"] != "зона риска", "risk_zone_reasons"].isna().all()
+    )
 
 
 def test_phrases_for_all_schools_equal_the_phrase_of_each(small_demo) -> None:

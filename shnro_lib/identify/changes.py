@@ -42,7 +42,9 @@ def identification_changes(
         y: (
             given[y]
             if y in given
-            else identify_schools(ds, y, r, indices, override={"indices": (override or {}).get("indices")})
+            else identify_schools(
+                ds, y, r, indices, override={"indices": (override or {}).get("indices")}, explain=False
+            )
         ).set_index("school_id")
         for y in run_years
     }

@@ -7,7 +7,7 @@ selection with one note in ``attrs["notes"]``; what a school lacks is a per-scho
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from shnro_lib.identify.assessed import coverage_table, unassessed_categories
-from shnro_lib.identify.constants import EPS, INDEX_NAMES
+from shnro_lib.identify.clauses import category_hits, decidable_clauses, group_of
+from shnro_lib.identify.constants import INDEX_NAMES
 from shnro_lib.identify.criteria import criterion_key, evaluate_criterion
-from shnro_lib.identify.explain import _fmt, criterion_phrases, school_sentence
+from shnro_lib.identify.explain import criterion_phrases, school_sentence
 from shnro_lib.identify.models import IndicesSettings, load_indices
-from shnro_lib.identify.risk_inputs import index_decline, risk_profiles
+from shnro_lib.identify.risk_inputs import risk_profiles
+from shnro_lib.identify.risk_zone import flagged, risk_zone_flags, risk_zone_reasons
 from shnro_lib.identify.rules import load_rules
 from shnro_lib.identify.sources import (
     _Ctx,
@@ -41,12 +43,6 @@ def _column_ru(name: str) -> str:
 
 
 LISTED = ("ШНРО", "ШНСУ", "ШНРО и ШНСУ")
-GUARD_RU = {
-    "result_index": "индексу результатов",
-    "social_wellbeing_index": "ИСБ",
-    "staff_index": "индексу кадров",
-    "resources_index": "индексу ресурсов",
-}
 NOT_ASSESSED = "не оценено"
 
 
@@ -61,108 +57,6 @@ def _with_unassessed(sentence: str, unassessed: Any, categories: list[str]) -> s
         sentence = f"Не отнесена к {' и '.join(done)}." if done else ""
     tail = f"{', '.join(und)}: не оценено — нет данных для проверки условий."
     return f"{sentence} {tail}".strip()
-
-
-def _group_of(r: dict) -> dict[str, str]:
-    """criterion -> the group it counts in (itself when it is in no group)."""
-    out = {name: name for name in r["criteria"]}
-    for g, members in (r["groups"] or {}).items():
-        for m in members:
-            out[m] = g
-    return out
-
-
-def _clauses(
-    r: dict, absent: dict[str, str], lower_half: dict[str, pd.Series], notes: list[str]
-) -> dict[str, list[dict]]:
-    """The clauses of each category that this data set can decide, absent criteria removed."""
-    group = _group_of(r)
-    out: dict[str, list[dict]] = {}
-    for cat, spec in r["categories"].items():
-        kept = []
-        for cl in spec["any_of"]:
-            present = [c for c in cl["criteria"] if c not in absent]
-            n_groups = len({group[c] for c in present})
-            if n_groups < int(cl["min"]):
-                if len(present) < len(cl["criteria"]):
-                    titles = ", ".join(
-                        f"«{r['criteria'][c]['title_ru']}»" for c in cl["criteria"] if c in absent
-                    )
-                    notes.append(
-                        f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» не проверяется — "
-                        f"нет данных для {titles}."
-                    )
-                continue
-            guards = [g for g in (cl["lower_half_of"] or []) if g in lower_half]
-            for g in sorted(set(cl["lower_half_of"] or []) - set(guards)):
-                notes.append(
-                    f"{cat}: условие «не менее {cl['min']} из {len(cl['criteria'])}» проверяется без "
-                    f"ограничения «нижняя половина по {GUARD_RU.get(g, g)}» — этого индекса нет в данных."
-                )
-            req = (
-                [c for c in (cl["require_one_of"] or []) if c not in absent] if cl["require_one_of"] else None
-            )
-            if req is not None and not req:
-                continue
-            kept.append({**cl, "criteria": present, "lower_half_of": guards, "require_one_of": req})
-        out[cat] = kept
-    return out
-
-
-def _category_hits(
-    out: pd.DataFrame, clauses: list[dict], group: dict[str, str], lower_half: dict[str, pd.Series]
-) -> tuple[pd.Series, pd.Series, pd.Series, dict]:
-    """Per school: met, decided (met, or no clause can still be met), one criterion short, and
-    for every school the criteria of the first met clause (rule-file order)."""
-    idx = out.index
-    n = len(idx)
-    hit = np.zeros(n, dtype=bool)
-    open_ = np.zeros(n, dtype=bool)
-    short = np.zeros(n, dtype=bool)
-    decisive: dict[str, list[str]] = {}
-    if not clauses:  # nothing of this category can be checked on this data set
-        return (
-            pd.Series(hit, index=idx),
-            pd.Series(hit.copy(), index=idx),
-            pd.Series(short, index=idx),
-            decisive,
-        )
-    # whole columns as numpy arrays: the clause logic is a few boolean reductions per school
-    crit = {c for cl in clauses for c in cl["criteria"]}
-    fired = {c: out[f"crit_{c}"].fillna(False).to_numpy(dtype=bool) for c in crit}
-    unknown = {c: out[f"crit_{c}"].isna().to_numpy(dtype=bool) for c in crit}
-    for cl in clauses:
-        groups = sorted({group[c] for c in cl["criteria"]})
-        g_true = np.zeros(n, dtype=int)
-        g_unknown = np.zeros(n, dtype=int)
-        for g in groups:
-            members = [c for c in cl["criteria"] if group[c] == g]
-            any_fired = np.logical_or.reduce([fired[c] for c in members])
-            g_true += any_fired
-            g_unknown += np.logical_or.reduce([unknown[c] for c in members]) & ~any_fired
-        ok = np.ones(n, dtype=bool)
-        for g in cl["lower_half_of"]:
-            ok &= lower_half[g].reindex(idx).fillna(False).to_numpy(dtype=bool)
-        if cl["require_one_of"]:
-            ok &= np.logical_or.reduce([fired[c] for c in cl["require_one_of"]])
-        m = int(cl["min"])
-        met = (g_true >= m) & ok
-        first = np.flatnonzero(met & ~hit)
-        if first.size:
-            names = cl["criteria"]
-            fm = np.column_stack([fired[c] for c in names])
-            for i in first:
-                decisive[idx[i]] = [c for c, f in zip(names, fm[i], strict=True) if f]
-        hit |= met
-        open_ |= (g_true + g_unknown >= m) & ~met
-        if m >= 2:
-            short |= (g_true == m - 1) & ok
-    return (
-        pd.Series(hit, index=idx),
-        pd.Series(hit | ~open_, index=idx),
-        pd.Series(short & ~hit, index=idx),
-        decisive,
-    )
 
 
 def _joined(flags: np.ndarray, labels: list[str], sep: str = "; ") -> list[Any]:
@@ -181,6 +75,7 @@ def identify_schools(
     override: Mapping[str, Any] | None = None,
     standardised: pd.DataFrame | None = None,
     memo: dict | None = None,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Identify ШНРО / ШНСУ / «зона риска» for one year.
 
@@ -198,6 +93,10 @@ def identify_schools(
         variants, other rule sets): each indicator, criterion evaluation and index decline is
         computed once per everything it reads and reused by the other calls, which give what
         separate calls give (:func:`shnro_lib.identify.sources.indicator`).
+    explain : compose what a reader is told of every school (``not_assessed``,
+        ``risk_zone_reasons``, ``risks_high``, ``risks_medium``, ``explanation``); without it those
+        columns are left out and the categories are the same (the other years of a panel and the
+        sensitivity variants read the categories only).
 
     Returns
     -------
@@ -281,11 +180,11 @@ def identify_schools(
     for name, e in evals.items():
         out[f"crit_{name}"] = e["fired"]
 
-    clauses = _clauses(r, absent, lower_half, notes)
-    group = _group_of(r)
+    clauses = decidable_clauses(r, absent, lower_half, notes)
+    group = group_of(r)
     cats, decided, one_short, decisive = {}, {}, {}, {}
     for cat in r["categories"]:
-        cats[cat], decided[cat], one_short[cat], decisive[cat] = _category_hits(
+        cats[cat], decided[cat], one_short[cat], decisive[cat] = category_hits(
             out, clauses[cat], group, lower_half
         )
     false = pd.Series(False, index=out.index)
@@ -297,26 +196,12 @@ def identify_schools(
     all_undecided = pd.concat(list(undecided.values()), axis=1).all(axis=1) if undecided else false
     category = category.where(~((category == "нет") & all_undecided), NOT_ASSESSED)
 
-    # every criterion's phrase for every school, formatted once: the risk reasons and the
-    # explanations both quote them
-    phrases = {n: _phrases(ctx, n, evals, year) for n in evals}
-    reasons = _risk_zone(
-        ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, category != "нет", phrases
+    flags = risk_zone_flags(
+        ctx, r, year, out, evals, one_short, ranking, clauses, lower_half, (category != "нет").to_numpy()
     )
-    at_risk = pd.Series([bool(reasons[s]) for s in out.index], index=out.index)
+    at_risk = pd.Series(flagged(flags, len(out)), index=out.index)
     category = category.where(~((category == "нет") & at_risk), "зона риска")
     out["category"] = category.astype("string")
-    out["risk_zone_reasons"] = pd.Series(
-        ["; ".join(reasons[s]) for s in out.index], index=out.index, dtype="string"
-    ).where(out["category"] == "зона риска")
-    na = (
-        np.column_stack([out[f"crit_{n}"].isna().to_numpy(dtype=bool) for n in evals])
-        if evals
-        else np.zeros((len(out), 0), dtype=bool)
-    )
-    out["not_assessed"] = pd.Series(
-        _joined(na, [f"«{r['criteria'][n]['title_ru']}»" for n in evals]), index=out.index, dtype="string"
-    )
     cat_names = list(r["categories"])
     und = (
         np.column_stack([(undecided[c] & ~cats[c]).to_numpy(dtype=bool) for c in cat_names])
@@ -324,24 +209,8 @@ def identify_schools(
         else np.zeros((len(out), 0), dtype=bool)
     )
     out["unassessed_categories"] = pd.Series(_joined(und, cat_names, ", "), index=out.index, dtype="string")
-
-    levels = r["risk_profile_levels"]
-    rp = ctx.memoised(("risk_profiles", int(year), freeze(levels)), lambda: risk_profiles(ds, year, levels))
-    identified = out["category"].isin([*LISTED, "зона риска"])
-    for c in ("risks_high", "risks_medium"):
-        out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
-        out[c] = out[c].where(identified)
-
-    out["explanation"] = [
-        school_sentence(
-            cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s], s, phrases=phrases
-        )
-        for s, cat in zip(out.index, out["category"].tolist(), strict=True)
-    ]
-    out["explanation"] = [
-        _with_unassessed(e, u, cat_names)
-        for e, u in zip(out["explanation"], out["unassessed_categories"].tolist(), strict=True)
-    ]
+    if explain:
+        _explain(ctx, out, r, year, evals, flags, decisive)
     cols = [
         "name",
         "municipality",
@@ -360,7 +229,7 @@ def identify_schools(
         "risks_medium",
         "explanation",
     ]
-    out = out[cols].reset_index()
+    out = out[[c for c in cols if c in out.columns]].reset_index()
     unassessed = unassessed_categories(r, undecided, clauses, absent)
     out.attrs.update(
         {
@@ -376,6 +245,48 @@ def identify_schools(
     return out
 
 
+def _explain(
+    ctx: _Ctx, out: pd.DataFrame, r: dict, year: int, evals: dict, flags: list, decisive: dict
+) -> None:
+    """Add to ``out`` (in place) the columns a reader is told: the unassessed criteria, the reasons of
+    «зона риска», the risk profile and the sentence of every school."""
+    sids = out.index.tolist()
+    # every criterion's phrase for every school, formatted once: the risk reasons and the
+    # explanations both quote them
+    phrases = {n: _phrases(ctx, n, evals, year) for n in evals}
+    reasons = risk_zone_reasons(flags, sids, phrases)
+    out["risk_zone_reasons"] = pd.Series(
+        ["; ".join(reasons[s]) for s in sids], index=out.index, dtype="string"
+    ).where(out["category"] == "зона риска")
+    na = (
+        np.column_stack([out[f"crit_{n}"].isna().to_numpy(dtype=bool) for n in evals])
+        if evals
+        else np.zeros((len(out), 0), dtype=bool)
+    )
+    out["not_assessed"] = pd.Series(
+        _joined(na, [f"«{r['criteria'][n]['title_ru']}»" for n in evals]), index=out.index, dtype="string"
+    )
+    levels = r["risk_profile_levels"]
+    rp = ctx.memoised(
+        ("risk_profiles", int(year), freeze(levels)), lambda: risk_profiles(ctx.ds, year, levels)
+    )
+    identified = out["category"].isin([*LISTED, "зона риска"])
+    for c in ("risks_high", "risks_medium"):
+        out[c] = pd.Series(rp[c] if c in rp else pd.Series(dtype="string"), dtype="string").reindex(out.index)
+        out[c] = out[c].where(identified)
+    cat_names = list(r["categories"])
+    sentences = [
+        school_sentence(
+            cat, {c: decisive[c].get(s, []) for c in decisive}, evals, r, reasons[s], s, phrases=phrases
+        )
+        for s, cat in zip(sids, out["category"].tolist(), strict=True)
+    ]
+    out["explanation"] = [
+        _with_unassessed(e, u, cat_names)
+        for e, u in zip(sentences, out["unassessed_categories"].tolist(), strict=True)
+    ]
+
+
 def identify_each_year(
     ds: Any,
     years: Sequence[int],
@@ -383,20 +294,29 @@ def identify_each_year(
     override: Mapping[str, Any] | None = None,
     standardised: pd.DataFrame | None = None,
     memo: dict | None = None,
+    explained: Collection[int] | None = None,
 ) -> dict[int, pd.DataFrame]:
     """:func:`identify_schools` of every year in ``years``, ``{year: table}`` in year order.
 
     The rule set, the index spec and the standardised results do not depend on the year: they
     are read and computed once and handed to every year's identification, with one memo
     (``memo``: the caller's, to share it further, e.g. with the sensitivity runs; ``standardised``:
-    computed here when not given).
+    computed here when not given).  ``explained``: the years whose tables carry what a reader is
+    told (``explain`` of :func:`identify_schools`; default every year) — a report shows the sentences
+    of its own year, the earlier years feed the panel and the changes with their categories.
     """
     override = override or {}
     r = load_rules(rules, override.get("criteria"))
     spec = load_indices(None, override.get("indices"))
     std = standardised if standardised is not None else standardised_for_identification(ds.results)
     memo = memo if memo is not None else {}
-    return {int(y): identify_schools(ds, int(y), r, spec, standardised=std, memo=memo) for y in sorted(years)}
+    told = None if explained is None else {int(y) for y in explained}
+    return {
+        int(y): identify_schools(
+            ds, int(y), r, spec, standardised=std, memo=memo, explain=told is None or int(y) in told
+        )
+        for y in sorted(years)
+    }
 
 
 def _phrases(ctx: _Ctx, name: str, evals: dict, year: int) -> dict[str, str]:
@@ -407,77 +327,11 @@ def _phrases(ctx: _Ctx, name: str, evals: dict, year: int) -> dict[str, str]:
     index = ctx.school_ids()
 
     def compute() -> dict[str, str]:
-        return dict(zip(index, criterion_phrases(name, evals, ctx.rules).reindex(index), strict=True))
+        # plain lists: iterating an arrow-backed index or series yields its values one by one, slowly
+        return dict(
+            zip(
+                index.tolist(), criterion_phrases(name, evals, ctx.rules).reindex(index).tolist(), strict=True
+            )
+        )
 
     return ctx.memoised(("phrases", *criterion_key(ctx, c), int(year)), compute)
-
-
-def _risk_zone(
-    ctx: _Ctx,
-    r: dict,
-    year: int,
-    out: pd.DataFrame,
-    evals: dict,
-    one_short: dict,
-    ranking: pd.Series,
-    clauses: dict,
-    lower_half: dict,
-    listed: pd.Series,
-    phrases: dict[str, dict[str, str]],
-) -> dict[str, list[str]]:
-    """Reasons for «зона риска»; a school in the upper half of the result index never gets one.
-
-    ``phrases``: ``{criterion: {school_id: phrase}}`` (:func:`criterion_phrases`) quoted by the
-    «almost met» reasons.
-    """
-    rz, ri = r["risk_zone"], r["result_index"]
-    group = _group_of(r)
-    sids = list(out.index)
-    reasons: dict[str, list[str]] = {sid: [] for sid in sids}
-    names = [n for n in evals if f"crit_{n}" in out.columns]
-    near = {n: evals[n]["near"].reindex(out.index).fillna(False).to_numpy(dtype=bool) for n in names}
-    for cat in rz["margin_categories"]:
-        # «almost met»: the category would be met if the criteria missed within their risk margin
-        # counted as met — a narrow miss of one of several secondary criteria alone is no risk
-        near_out = pd.DataFrame(
-            {f"crit_{n}": out[f"crit_{n}"].mask(near[n], True) for n in names}, index=out.index
-        )
-        hit_near = _category_hits(near_out, clauses[cat], group, lower_half)[0]
-        in_cat = [n for n in names if any(n in cl["criteria"] for cl in clauses[cat])]
-        for i in np.flatnonzero((hit_near & ~listed).to_numpy(dtype=bool)):
-            sid = sids[i]
-            missed = [n for n in in_cat if near[n][i]]
-            reasons[sid].append(
-                f"почти выполнены условия {cat}: " + ", ".join(phrases[n][sid] for n in missed)
-            )
-    if rz["index_drop"] is not None:
-        d = index_decline(ctx, year, int(rz["index_drop_years"]))
-        sig = (d["drop"] <= -float(rz["index_drop"]) + EPS) & (
-            d["drop"] <= -float(rz["index_drop_z"]) * d["drop_se"]
-        )
-        if rz["index_drop_sustained"]:
-            sig &= d["sustained"].astype(bool)
-        d = d[sig]
-        for sid, y0, drop, se in zip(
-            d.index, d["from_year"].tolist(), d["drop"].tolist(), d["drop_se"].tolist(), strict=True
-        ):
-            if sid in reasons:
-                reasons[sid].append(
-                    f"индекс результатов снизился с {int(y0)} г. на "
-                    f"{_fmt(-drop, 'number2')} SD (значимо: ст. ошибка {_fmt(se, 'number2')})"
-                )
-    if rz["borderline"]:
-        p = out["p_bottom_quartile"].tolist()
-        for i in np.flatnonzero(out["borderline"].fillna(False).to_numpy(dtype=bool)):
-            reasons[sids[i]].append(
-                f"пограничная вероятность попасть в нижние {float(ri['bottom_share']) * 100:.0f} % "
-                f"({_fmt(p[i], 'pct')})"
-            )
-    for cat in rz["one_short_categories"]:
-        if cat in one_short:
-            for sid in out.index[one_short[cat].to_numpy(dtype=bool)]:
-                reasons[sid].append(f"до категории {cat} не хватает одного критерия")
-    upper = (ranking > ranking.median()).reindex(out.index).fillna(False)
-    for sid in out.index[upper.to_numpy(dtype=bool)]:
-        reasons[sid] = []
-    return reasons

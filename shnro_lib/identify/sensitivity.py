@@ -57,10 +57,14 @@ def rule_variants(
 
 
 def _kappa(a: pd.Series, b: pd.Series) -> float:
-    a, b = a.astype(str), b.astype(str)
-    if a.nunique() < 2 and b.nunique() < 2:
-        return 1.0 if (a == b).all() else float("nan")
-    return float(cohen_kappa_score(a, b))
+    # integer codes of the labels, shared by both: sklearn's label handling of 40 000 strings is
+    # slower than the statistic itself
+    labels = np.concatenate([a.astype(str).to_numpy(dtype=object), b.astype(str).to_numpy(dtype=object)])
+    codes = pd.factorize(labels)[0]
+    ca, cb = codes[: len(a)], codes[len(a) :]
+    if len(np.unique(ca)) < 2 and len(np.unique(cb)) < 2:
+        return 1.0 if (ca == cb).all() else float("nan")
+    return float(cohen_kappa_score(ca, cb))
 
 
 def sensitivity_runs(
@@ -84,6 +88,11 @@ def sensitivity_runs(
     memo : the identification memo of :func:`identify_schools` (e.g. the one the base run filled);
         every run shares one, so a variant that changes only how criteria combine (k of a clause)
         computes no indicator again, and another rule set only the indicators it reads otherwise.
+
+    Returns
+    -------
+    ``{label: table}``; the variants' tables are not explained (``explain=False`` of
+    :func:`identify_schools`: their categories only are compared), ``base`` is returned as given.
     """
     # what every run shares is read and computed once: the index spec, the standardised results
     std = standardised if standardised is not None else standardised_for_identification(ds.results)
@@ -95,12 +104,12 @@ def sensitivity_runs(
         runs[label] = (
             base
             if i == 0 and base is not None
-            else identify_schools(ds, year, r, spec, standardised=std, memo=memo)
+            else identify_schools(ds, year, r, spec, standardised=std, memo=memo, explain=False)
         )
     for name in available_rules():
         if name != variants[0][1]["name"]:
             runs[f"набор правил: {name}"] = identify_schools(
-                ds, year, name, spec, standardised=std, memo=memo
+                ds, year, name, spec, standardised=std, memo=memo, explain=False
             )
     return runs
 

@@ -56,7 +56,9 @@ def identification_panel(
         t = (
             runs[y]
             if runs is not None and y in runs
-            else identify_schools(ds, y, r, override=indices, standardised=standardised, memo=memo)
+            else identify_schools(
+                ds, y, r, override=indices, standardised=standardised, memo=memo, explain=False
+            )
         )
         part = pd.DataFrame(
             {

@@ -65,9 +65,18 @@ def ident_inputs(ds: Any) -> IdentInputs:
 def identify_years(
     ds: Any, years: Sequence[int], rules: str, override: Mapping[str, Any], shared: IdentInputs | None = None
 ) -> dict[int, pd.DataFrame]:
-    """Identification of every year in ``years`` (the report year's table and the panel come from it)."""
+    """Identification of every year in ``years`` (the report year's table and the panel come from it);
+    the last year's table, the one the reports show, is explained, the earlier ones give categories."""
     shared = shared if shared is not None else ident_inputs(ds)
-    return identify_each_year(ds, years, rules, override, standardised=shared.standardised, memo=shared.memo)
+    return identify_each_year(
+        ds,
+        years,
+        rules,
+        override,
+        standardised=shared.standardised,
+        memo=shared.memo,
+        explained=[max(years)] if years else None,
+    )
 
 
 def changes(
