@@ -86,7 +86,8 @@ def _convert_columns(data: pd.DataFrame, spec: TableSpec, chk: _Checked, ctx: _C
     cols: dict[str, pd.Series] = {}
     for c in spec.columns:
         if c.name not in data.columns:
-            cols[c.name] = pd.Series(pd.array([None] * n, dtype=DTYPES[c.kind]))
+            # one missing value repeated: a list of n Nones is slow to convert at national size
+            cols[c.name] = pd.Series(pd.array([None], dtype=DTYPES[c.kind])[np.zeros(n, dtype=np.intp)])
             continue
         res = convert(data[c.name], c)
         cols[c.name] = res.series.reset_index(drop=True)
