@@ -14,6 +14,9 @@ html --no-input``, one after another.
     .venv/bin/python benchmarks/report_batch.py            # all demo municipalities
     .venv/bin/python benchmarks/report_batch.py --limit 4  # a quick run on 4 municipalities
     .venv/bin/python benchmarks/report_batch.py --only-region --before main --data data/demo
+    # the big region (shnro demo-data D --municipalities 130 --schools 2400): the whole batch of the
+    # code as it was when issue 28 was filed beside this tree's, then this tree's figures
+    .venv/bin/python benchmarks/report_batch.py --data D --whole-batch-before e1b3c9b --before ''
 
 Prints both wall times, the ratio and where a report's marginal time goes.
 """
@@ -130,6 +133,41 @@ def compare_region(before_ref: str, data: Path, year: int, repeats: int, tmp: Pa
     return b, a
 
 
+def whole_batch_time(code_root: Path, data: Path, year: int, workers: int, out: Path) -> float:
+    """Wall time of ``shnro reports`` (no PDF) with the library at ``code_root``, into the empty folder
+    ``out`` with its own cache (cold caches: nothing computed before)."""
+    import os
+
+    params = next(p for p in (code_root / "shnro_lib" / "parameters", code_root / "parameters") if p.is_dir())
+    env = {**os.environ, "PYTHONPATH": str(code_root), "SHNRO_PARAMETERS": str(params)}
+    cmd = [sys.executable, "-m", "shnro_lib", "reports", str(data), "--year", str(year), "--out", str(out)]
+    cmd += ["--no-pdf", "--workers", str(workers), "--cache-dir", str(out.parent / f"{out.name}-cache")]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=code_root)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{code_root}: shnro reports failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return wall
+
+
+def compare_whole_batch(
+    before_ref: str, data: Path, year: int, workers: int, tmp: Path
+) -> tuple[float, float]:
+    """The whole batch (municipal and regional reports, school pages; no PDF) of ``before_ref`` and of
+    this tree, one after the other in one run, each from cold caches."""
+    before_root = extract_ref(before_ref, tmp / "before-batch")
+    b = whole_batch_time(before_root, data, year, workers, tmp / "out-before")
+    print(f"  до ({before_ref}): {b:7.1f} с", flush=True)
+    a = whole_batch_time(ROOT, data, year, workers, tmp / "out-after")
+    print(f"  после:          {a:7.1f} с", flush=True)
+    pages = sum(1 for _ in (tmp / "out-after").rglob("*.html"))
+    print(
+        f"Весь пакет ({workers} процесса, без PDF, холодный кэш): до {b:.1f} с, после {a:.1f} с, "
+        f"после/до = {a / b:.0%}; HTML-файлов после: {pages}"
+    )
+    return b, a
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of this process's finished descendants: workers and their kernels."""
     import resource
@@ -214,6 +252,12 @@ def main() -> None:
         help="git ref whose region computation is the baseline ('' = skip the comparison)",
     )
     ap.add_argument("--repeats", type=int, default=1, help="alternated before/after region runs")
+    ap.add_argument(
+        "--whole-batch-before",
+        default="",
+        help="git ref: the whole batch (`shnro reports --no-pdf`) of that ref and of this tree, cold caches",
+    )
+    ap.add_argument("--whole-batch-only", action="store_true", help="only the whole-batch comparison")
     ap.add_argument("--only-region", action="store_true", help="only the before/after region comparison")
     ap.add_argument(
         "--naive", action="store_true", help="also run the naive loop (slow: every notebook computes)"
@@ -231,6 +275,10 @@ def main() -> None:
 
             data = generate_demo(tmp / "demo", seed=0).data_dir
         data = Path(data).resolve()
+        if args.whole_batch_before:
+            compare_whole_batch(args.whole_batch_before, data, args.year, args.workers, tmp)
+            if args.whole_batch_only:
+                return
         if args.before:
             compare_region(args.before, data, args.year, args.repeats, tmp)
         if args.only_region:
