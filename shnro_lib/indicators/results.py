@@ -77,11 +77,12 @@ def standardised_results(results: pd.DataFrame, default_student_sd_pct: float = 
 
 
 def _within_school_sd(r: pd.DataFrame, default: float) -> pd.Series:
-    out = pd.Series(default, index=r.index, dtype=float)
-    dev2 = (r["pct"] - r["cell_mean"]) ** 2
-    inv_n = 1.0 / r["participants"]
-    for _, idx in r.groupby(["procedure", "subject", "grade"], observed=True).groups.items():
-        x, y = inv_n.loc[idx].to_numpy(), dev2.loc[idx].to_numpy()
+    out = np.full(len(r), default, dtype=float)
+    dev2 = ((r["pct"] - r["cell_mean"]) ** 2).to_numpy(dtype=float)
+    inv_n = (1.0 / r["participants"]).to_numpy(dtype=float)
+    # the groups' row positions on plain arrays: label lookups of millions of rows cost more than the fits
+    for pos in r.groupby(["procedure", "subject", "grade"], observed=True).indices.values():
+        x, y = inv_n[pos], dev2[pos]
         known = np.isfinite(x) & np.isfinite(y)
         x, y = x[known], y[known]
         if len(x) < 20 or np.ptp(x) <= 0:
@@ -89,8 +90,8 @@ def _within_school_sd(r: pd.DataFrame, default: float) -> pd.Series:
         slope = np.polyfit(x, y, 1)[0]
         if slope > 0:
             # bounded to a plausible range: a student SD of 5-40 % of the maximum
-            out.loc[idx] = float(np.clip(np.sqrt(slope), 5.0, 40.0))
-    return out
+            out[pos] = float(np.clip(np.sqrt(slope), 5.0, 40.0))
+    return pd.Series(out, index=r.index)
 
 
 def _per_value(values: pd.Series, weight: Callable[[Any], float]) -> np.ndarray:
