@@ -44,7 +44,7 @@ def _index_decline(ctx: _Ctx, year: int, years_back: int) -> pd.DataFrame:
     span = [y0, *steps[1:-1], year]
     # every year's index of the span in one grouping; a year without rows has no schools
     by_year = ind.school_result_index(
-        ctx.ds.results, years=span, procedures=procs, standardised=ctx.std, procedure_weights=pw, by_year=True
+        ctx.ds.results, years=span, procedures=procs, procedure_weights=pw, by_year=True, sums=ctx.result_sums
     )
     held = set(by_year.index.get_level_values("year"))
     empty = by_year.iloc[:0].droplevel("year")

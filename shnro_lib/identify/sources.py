@@ -60,6 +60,11 @@ class _Ctx:
         return self.standardised
 
     @property
+    def result_sums(self) -> ind.ResultSums:
+        """The standardised results summed once for every result index of the data set."""
+        return self.memoised(("result_sums",), lambda: ind.result_sums(self.std))
+
+    @property
     def data_years(self) -> list[int]:
         """The data set's years (read from the results once, not per indicator)."""
         return self.memoised(("data_years",), lambda: list(self.ds.years))
@@ -175,8 +180,8 @@ def _result_index(ctx: _Ctx, year: int, window: int, params: dict) -> pd.DataFra
         years=yrs,
         procedures=result_procedures(ctx),
         year_weights=weights,
-        standardised=ctx.std,
         procedure_weights=ri["procedure_weights"],
+        sums=ctx.result_sums,
     )
     n_years = max(len(yrs), 1)
     # without counts (a source that does not publish them) the small-school floor cannot be applied

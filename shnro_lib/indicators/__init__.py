@@ -15,6 +15,7 @@ from shnro_lib.indicators.composite import (
     index_spec_table_ru,
     territory_indicators,
 )
+from shnro_lib.indicators.result_sums import ResultSums, result_sums
 from shnro_lib.indicators.results import (
     CELL,
     school_result_index,
@@ -36,6 +37,7 @@ from shnro_lib.indicators.school import (
 
 __all__ = [
     "CELL",
+    "ResultSums",
     "composite_index",
     "composite_index_table",
     "continuing_share",
@@ -47,6 +49,7 @@ __all__ = [
     "low_results_share",
     "olympiad_share",
     "quality_by_monitoring",
+    "result_sums",
     "satisfaction",
     "school_result_index",
     "score_gap",

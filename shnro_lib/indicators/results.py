@@ -10,12 +10,12 @@ changes (a new ВПР format, a changed ОГЭ maximum).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from .result_sums import ResultSums, aggregate_sums, result_sums
 from .scale import has_scale, pct_of_range, result_weight, sat
 
 CELL = ["procedure", "subject", "grade", "year"]
@@ -94,79 +94,14 @@ def _within_school_sd(r: pd.DataFrame, default: float) -> pd.Series:
     return pd.Series(out, index=r.index)
 
 
-def _per_value(values: pd.Series, weight: Callable[[Any], float]) -> np.ndarray:
-    """``weight`` of every row's value, computed once per distinct value (a row-wise map over
-    an index's rows is the slowest part of it)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.array([float(weight(u)) for u in uniques], dtype=float)[codes]
-
-
-def _weighted_rows(
-    z: pd.DataFrame, years, procedures, year_weights: dict | None, procedure_weights: dict | None
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The standardised rows of the years and procedures asked for (the columns used) and their weights."""
-    # one mask and one copy of the columns used (not a copy of the whole table per condition)
-    keep = z["z"].notna().to_numpy(dtype=bool)
-    if years is not None:
-        keep = keep & z["year"].isin(list(years)).to_numpy(dtype=bool)
-    if procedures is not None:
-        keep = keep & z["procedure"].isin(list(procedures)).to_numpy(dtype=bool)
-    used = ["school_id", "year", "grade", "procedure", "weight", "participants", "z", "z_se"]
-    z = z.loc[keep, [c for c in used if c in z.columns]]
-    w = (z["weight"] if "weight" in z.columns else z["participants"]).astype(float)
-    if year_weights:
-        w = w * _per_value(z["year"], lambda y: year_weights.get(int(y), 0.0))
-    if procedure_weights:
-        w = w * _per_value(z["procedure"], lambda p: procedure_weights.get(str(p), 1.0))
-    return z, w
-
-
-def _school_frame(z: pd.DataFrame, w: pd.Series) -> tuple[pd.DataFrame, pd.Index]:
-    """The weighted terms of every row, schools as integer codes; the school ids the codes stand for."""
-    # schools as integer codes in the order of their ids: every grouping below hashes integers, not
-    # the id strings again (the same groups, in the same order, as grouping by the ids themselves)
-    codes, ids = pd.factorize(z["school_id"], sort=True)
-    frame = pd.DataFrame(
-        {
-            "school_id": codes,
-            "year": z["year"],
-            "w": w,
-            "cohort": z["year"].astype("int64") - z["grade"].astype("int64"),
-            "wz": w * z["z"],
-            "wse": w * z["z_se"],
-            "w2se2": (w * z["z_se"]) ** 2,
-            "participants": z["participants"],
-            "se_unknown": z["z_se"].isna(),
-        }
-    )
-    return frame[(frame["w"] > 0) & (frame["school_id"] >= 0)], ids  # a row without a school id has no school
-
-
 def _school_index(index: pd.Index, ids: pd.Index, keys: list[str], by_year: bool) -> pd.Index:
     """The aggregated rows' index with the codes back to the school ids (and the years, ``by_year``)."""
-    school = pd.Index(ids.take(index.get_level_values("school_id").to_numpy()), name="school_id")
+    school = pd.Index(ids.take(index.get_level_values("school").to_numpy()), name="school_id")
     return (
-        pd.MultiIndex.from_arrays([school, index.get_level_values("year")], names=keys) if by_year else school
+        pd.MultiIndex.from_arrays([school, index.get_level_values("year")], names=["school_id", "year"])
+        if by_year
+        else school
     )
-
-
-def _aggregate(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.Series]:
-    """Sums per school (and year): weights, weighted z, variances, counts; the cohort-shared variance."""
-    agg = frame.groupby(keys).agg(
-        wsum=("w", "sum"),
-        wz=("wz", "sum"),
-        w2se2=("w2se2", "sum"),
-        participants=("participants", "sum"),
-        participants_known=("participants", "count"),
-        n_rows=("w", "size"),
-        se_unknown=("se_unknown", "any"),
-        n_years=("year", "nunique"),
-    )
-    # a school with no known count has no count (not 0); native sums instead of a per-group lambda
-    agg["participants"] = agg["participants"].where(agg.pop("participants_known") > 0)
-    by_cohort = frame.groupby([*keys, "cohort"])["wse"].sum() ** 2
-    shared = by_cohort.groupby(level=keys).sum().reindex(agg.index)
-    return agg, shared
 
 
 def school_result_index(
@@ -178,6 +113,7 @@ def school_result_index(
     cohort_correlation: float = 0.6,
     procedure_weights: dict[str, float] | None = None,
     by_year: bool = False,
+    sums: ResultSums | None = None,
 ) -> pd.DataFrame:
     """Combine standardised results into one index per school.
 
@@ -197,6 +133,8 @@ def school_result_index(
         (a procedure not named keeps weight 1).
     by_year : one index per school and year (indexed by ``school_id`` and ``year``): each
         year's rows are those of that year's index alone, in one grouping for all the years.
+    sums : output of :func:`result_sums` of ``standardised`` (``results`` and ``standardised`` are
+        then ignored), to sum the rows once for many indices of one data set.
 
     Returns
     -------
@@ -205,13 +143,12 @@ def school_result_index(
     rows as independent), ``participants`` (sum over rows), ``n_rows`` and
     ``n_years``.
     """
-    z = standardised if standardised is not None else standardised_results(results)
-    z, w = _weighted_rows(z, years, procedures, year_weights, procedure_weights)
-    frame, ids = _school_frame(z, w)
-    keys = ["school_id", "year"] if by_year else ["school_id"]
-    agg, shared = _aggregate(frame, keys)
+    if sums is None:
+        sums = result_sums(standardised if standardised is not None else standardised_results(results))
+    keys = ["school", "year"] if by_year else ["school"]
+    agg, shared = aggregate_sums(sums, keys, years, procedures, year_weights, procedure_weights)
     rho = float(np.clip(cohort_correlation, 0.0, 1.0))
-    out = pd.DataFrame(index=_school_index(agg.index, ids, keys, by_year))
+    out = pd.DataFrame(index=_school_index(agg.index, sums.school_ids, keys, by_year))
     agg.index = shared.index = out.index
     out["result_index"] = agg["wz"] / agg["wsum"]
     # a row without a participant count has no sampling error: the school's SE is unknown, not 0
