@@ -193,7 +193,7 @@ def render_notebook(task: NotebookTask) -> TaskResult:
     try:
         with tracked_temporaries(temps), log_to_file(task.log_path, task.slug):
             try:
-                execute_in_worker_kernel(
+                executed = execute_in_worker_kernel(
                     task.notebook,
                     str(out_nb),
                     task.parameters,
@@ -214,7 +214,8 @@ def render_notebook(task: NotebookTask) -> TaskResult:
                 return res
             t1 = time.perf_counter()
             res.timings["execute"] = round(t1 - t0, 3)
-            nb = nbformat.read(str(out_nb), as_version=4)
+            # the executed notebook as papermill returns it (the same cells it wrote), not read back
+            nb = executed
             from shnro_lib.pipeline import load_region
             from shnro_lib.report import read_meta
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -69,39 +70,89 @@ def municipal_index(region: Any, municipality: str | None, year: int) -> tuple[f
     )
 
 
+def municipal_indices(region: Any, year: int) -> pd.DataFrame:
+    """:func:`municipal_index` of every municipality at once: ``municipality``, ``mean_index``,
+    ``participants`` (one row per municipality of the region, in its order)."""
+    ib = region.table("index_by_year")
+    sub = ib[(ib["year"] == year).to_numpy()]
+    n = sub["participants"].astype(float)
+    g = sub.assign(_n=n, _known=n.notna()).groupby("municipality", sort=False)
+    # the same weights as municipal_index: counts where the municipality has any, else 1 per row
+    has_counts = g["_known"].transform("any").to_numpy()
+    w = np.where(has_counts, n.to_numpy(), 1.0)
+    parts = sub.assign(_w=w, _wx=sub["result_index"].astype(float).to_numpy() * w, _n=n)
+    s = parts.groupby("municipality", sort=False).agg(
+        _w=("_w", "sum"), _wx=("_wx", "sum"), _n=("_n", "sum"), _known=("_n", "count")
+    )
+    s = s.reindex(pd.Index(region.municipalities, name="municipality"))
+    ok = s["_w"].fillna(0).to_numpy() > 0
+    out = pd.DataFrame({"municipality": region.municipalities})
+    out["mean_index"] = np.where(ok, s["_wx"].to_numpy() / np.where(ok, s["_w"].to_numpy(), 1.0), np.nan)
+    counted = s["_known"].fillna(0).to_numpy() > 0
+    out["participants"] = pd.array(
+        [int(v) if c else (None if o else 0) for v, c, o in zip(s["_n"], counted, ok, strict=True)],
+        dtype="Int64",
+    )
+    return out
+
+
+def _count_by_municipality(
+    values: pd.Series, school_ids: pd.Series, municipality_of: pd.Series, munis: list[str]
+) -> np.ndarray:
+    """How many of the schools ``school_ids`` with a true ``values`` are in each of ``munis``."""
+    m = school_ids.astype(str).map(municipality_of).to_numpy()
+    flags = values.fillna(False).astype(bool).to_numpy()
+    counts = pd.Series(flags).groupby(m).sum()
+    return counts.reindex(munis, fill_value=0).to_numpy(dtype=int)
+
+
 def municipality_table(region: Any) -> pd.DataFrame:
     """One row per municipality: schools, participants, mean index, identified, resilient, programme."""
-    year = region.year
-    sch = region.table("schools")
-    rows = []
-    from shnro_lib.facts.select import level_row, region_facts_now
+    from shnro_lib.facts.select import region_facts_now
 
-    now = region_facts_now(region) if region.ok("identify") else None
+    year = region.year
+    munis = region.municipalities
+    sch = region.table("schools")
+    municipality_of = pd.Series(sch["municipality"].to_numpy(), index=sch["school_id"].astype(str))
+    municipality_of = municipality_of[~municipality_of.index.duplicated()]
+    out = municipal_indices(region, year)
+    per_school = sch["municipality"].value_counts().reindex(munis, fill_value=0).to_numpy(dtype=int)
+    # the counts of schools are the municipality facts' own
+    lf = region.table("municipality_facts")
+    rows = None
+    if lf is not None and len(lf):
+        now_rows = lf[(lf["year"].astype(int) == int(year)).to_numpy()].drop_duplicates("municipality")
+        rows = now_rows.set_index("municipality").reindex(munis)
+    have = rows["schools"].notna().to_numpy() if rows is not None else np.zeros(len(munis), bool)
+    schools = rows["schools"].to_numpy() if rows is not None else np.zeros(len(munis))
+    out.insert(1, "n_schools", np.where(have, np.nan_to_num(schools.astype(float)), per_school).astype(int))
+    if region.ok("identify"):
+        now = region_facts_now(region)
+        flagged = _count_by_municipality(
+            flagged_mask(now["category"]), now["school_id"], municipality_of, munis
+        )
+        listed = (
+            (rows["schools_listed"].fillna(0) + rows["schools_risk"].fillna(0)).to_numpy()
+            if rows is not None
+            else flagged
+        )
+        out["n_identified"] = np.where(have, listed, flagged).astype(int)
     ctx = region.table("context") if region.ok("context") else None
+    if ctx is not None and "resilient" in ctx.columns:
+        out["n_resilient"] = _count_by_municipality(
+            ctx["resilient"], ctx["school_id"], municipality_of, munis
+        )
     prog = region.table("programme")
-    for m in region.municipalities:
-        ids = set(sch.loc[sch["municipality"] == m, "school_id"].astype(str))
-        idx, part = municipal_index(region, m, year)
-        # the counts of schools are the municipality facts' own
-        facts = level_row(region, m)
-        n = int(facts["schools"]) if facts is not None else len(ids)
-        row = {"municipality": m, "n_schools": n, "participants": part, "mean_index": idx}
-        if now is not None and facts is not None:
-            row["n_identified"] = int(facts["schools_listed"] + facts["schools_risk"])
-        elif now is not None:
-            row["n_identified"] = int(flagged_mask(now.loc[now["school_id"].isin(ids), "category"]).sum())
-        if ctx is not None and "resilient" in ctx.columns:
-            sub = ctx[ctx["school_id"].astype(str).isin(ids)]
-            row["n_resilient"] = int(sub["resilient"].fillna(False).astype(bool).sum())
-        if prog is not None and "in_programme" in prog.columns:
-            sub = prog[(prog["year"] == year) & prog["school_id"].astype(str).isin(ids)]
-            row["n_programme"] = int(sub["in_programme"].fillna(False).astype(bool).sum())
-        rows.append(row)
-    out = pd.DataFrame(rows)
+    if prog is not None and "in_programme" in prog.columns:
+        cur = prog[(prog["year"] == year).to_numpy()]
+        out["n_programme"] = _count_by_municipality(
+            cur["in_programme"], cur["school_id"], municipality_of, munis
+        )
     for c in ("n_schools", "participants", "n_identified", "n_resilient", "n_programme"):
         if c in out.columns:
             out[c] = out[c].astype("Int64")
-    return out
+    first = ["municipality", "n_schools", "participants", "mean_index"]
+    return out[first + [c for c in out.columns if c not in first]]
 
 
 def criterion_labels(rules: str) -> dict[str, str]:

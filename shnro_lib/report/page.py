@@ -30,6 +30,22 @@ def _env() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES_DIR / TEMPLATE_NAME), autoescape=True)
 
 
+@lru_cache(maxsize=1)
+def _exporter() -> Any:
+    """The ``shnro`` HTML exporter, made once per process: its templates are compiled on the first page
+    (each page's own data goes in through ``resources``)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_raw=True,
+    )
+
+
 def footer_data(meta: Mapping[str, Any]) -> dict[str, Any]:
     """What the footer shows: fingerprint, year, rules, parameters hash, threshold, version (no
     timestamps)."""
@@ -110,17 +126,7 @@ def notebook_to_html(
     ``site``: the page's place in a report folder (:mod:`shnro_lib.site`) — ``head`` (shared
     stylesheet and script tags), ``crumbs``, ``map`` (escaped markup) and ``name`` (file stem).
     """
-    from nbconvert import HTMLExporter
-
     nb = prepare_notebook(nb)
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_raw=True,
-    )
     resources = {
         "shnro": {
             "title": title,
@@ -131,5 +137,5 @@ def notebook_to_html(
             "site": dict(site) if site else None,
         }
     }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
